@@ -1,0 +1,48 @@
+"""sigcorr: convolution, cross-correlation, template matching, period detection
+and pooling on parallel Numba kernels, with the results of scipy, OpenCV,
+statsmodels and torch.
+
+Importing sigcorr compiles nothing: every kernel is compiled (or loaded from
+Numba's on-disk cache) on its first call.
+"""
+
+from ._runtime import configure_threading as _configure_threading
+
+_configure_threading()
+
+from .convolve import (  # noqa: E402
+    choose_conv_method,
+    convolve,
+    convolve2d,
+    correlate,
+    correlate2d,
+    correlation_lags,
+)
+from .layers import conv1d, conv2d  # noqa: E402
+from .match import Matches, find_matches, locate, match_template  # noqa: E402
+from .period import PeriodResult, autocorrelation, detect_period  # noqa: E402
+from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "convolve",
+    "correlate",
+    "convolve2d",
+    "correlate2d",
+    "choose_conv_method",
+    "correlation_lags",
+    "match_template",
+    "find_matches",
+    "locate",
+    "Matches",
+    "autocorrelation",
+    "detect_period",
+    "PeriodResult",
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "conv1d",
+    "conv2d",
+]

@@ -1,0 +1,149 @@
+"""Turning user input into kernel input.
+
+Everything a kernel may assume is established here: a native-endian,
+C-contiguous, writable array of one of the dtypes the kernels are compiled for
+(float32, float64; complex is split or routed to FFT paths by the callers).
+Every error a user can trigger is raised here, as a ``ValueError`` or
+``TypeError`` naming the argument and what was expected.
+
+Sections: shared helpers first, then one section per public module.  Add new
+helpers to your module's section.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+
+import numpy as np
+
+# ---------------------------------------------------------------------------
+# shared helpers
+# ---------------------------------------------------------------------------
+
+_KINDS_NUMERIC = "biufc"
+
+
+def as_numeric_array(x, name: str, *, allow_complex: bool = True) -> np.ndarray:
+    """``np.asarray(x)`` that refuses what cannot be computed on.
+
+    Raises ``TypeError`` for object, string, bytes, void or datetime dtypes
+    (and for complex when ``allow_complex`` is false).  Does not copy.
+    """
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    if arr.dtype.kind not in _KINDS_NUMERIC:
+        raise TypeError(
+            f"{name} must have a numeric dtype (bool, int, float or complex), "
+            f"got dtype {arr.dtype}"
+        )
+    if not allow_complex and arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    return arr
+
+
+def compute_dtype(*dtypes) -> np.dtype:
+    """The dtype results are computed and returned in.
+
+    float32 stays float32, float64 stays float64, complex64/complex128 stay
+    complex; float16 becomes float32; bool and integers compute in float64.
+    Several inputs combine with NumPy's promotion of those mapped dtypes.
+    """
+    mapped = []
+    for dt in dtypes:
+        dt = np.dtype(dt)
+        if dt.kind in "bui":
+            dt = np.dtype(np.float64)
+        elif dt == np.float16:
+            dt = np.dtype(np.float32)
+        elif dt.kind == "f" and dt.itemsize > 8:  # longdouble
+            dt = np.dtype(np.float64)
+        elif dt.kind == "c" and dt.itemsize > 16:
+            dt = np.dtype(np.complex128)
+        mapped.append(dt)
+    return np.result_type(*mapped)
+
+
+def as_kernel_array(x: np.ndarray, dtype) -> np.ndarray:
+    """Native-endian, C-contiguous, writable copy-if-needed of ``x`` in ``dtype``.
+
+    Read-only inputs are copied so that kernels compile for one array type only
+    (Numba types read-only arrays separately); the caller's array is never
+    written to either way.
+    """
+    dtype = np.dtype(dtype).newbyteorder("=")
+    out = np.ascontiguousarray(x, dtype=dtype)
+    if not out.flags.writeable:
+        out = out.copy()
+    return out
+
+
+def check_choice(value, name: str, choices, message: str | None = None):
+    """Return ``value`` if it is one of ``choices``, else raise ``ValueError``."""
+    if isinstance(value, str) and value in choices:
+        return value
+    if message is None:
+        opts = ", ".join(repr(c) for c in choices)
+        message = f"{name} must be one of {opts}, got {value!r}"
+    raise ValueError(message)
+
+
+def check_int(value, name: str, *, minimum: int | None = None) -> int:
+    """An integer argument (bool refused), optionally ``>= minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        try:
+            if isinstance(value, (bool, np.bool_)):
+                raise TypeError
+            value = operator.index(value)
+        except TypeError:
+            raise TypeError(f"{name} must be an integer, got {value!r}") from None
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_real(value, name: str, *, finite: bool = True) -> float:
+    """A real scalar argument (bool refused); finite unless told otherwise."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if finite and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_nonempty(arr: np.ndarray, name: str) -> None:
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be at least 1-D, got a 0-d array")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+
+
+# ---------------------------------------------------------------------------
+# convolve
+# ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# match
+# ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# period
+# ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# pool and layers
+# ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# end
+# ---------------------------------------------------------------------------
