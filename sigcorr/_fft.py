@@ -164,6 +164,8 @@ def tiled_corr_valid(img, tpl):
     ft = np.conj(sfft.rfft2(tpl, (L, L), workers=WORKERS))
     spec = sfft.rfft2(tiles, workers=WORKERS)
     spec *= ft
-    blocks = sfft.irfft2(spec, (L, L), workers=WORKERS, overwrite_x=True)[:, :, :by, :bx]
+    # inverse in two passes, the second only over the rows that are kept
+    spec = sfft.ifft(spec, axis=-2, workers=WORKERS, overwrite_x=True)[:, :, :by, :]
+    blocks = sfft.irfft(spec, L, axis=-1, workers=WORKERS)[:, :, :, :bx]
     out = blocks.transpose(0, 2, 1, 3).reshape(ny * by, nx * bx)
     return out[:oh, :ow]
