@@ -305,6 +305,23 @@ def check_threshold(threshold):
 # ---------------------------------------------------------------------------
 
 
+def series_batch(x, axis, name="x"):
+    """(B, n) float64 C-contiguous series from ``x`` with time along ``axis``.
+
+    Returns ``(y, batch_shape, axis)``.
+    """
+    arr = as_numeric_array(x, name, allow_complex=False)
+    check_nonempty(arr, name)
+    axis = check_int(axis, "axis")
+    if not -arr.ndim <= axis < arr.ndim:
+        raise ValueError(f"axis {axis} is out of bounds for a {arr.ndim}-D {name}")
+    axis %= arr.ndim
+    moved = np.moveaxis(arr, axis, -1)
+    batch = moved.shape[:-1]
+    y = as_kernel_array(moved.reshape(-1, moved.shape[-1]) if moved.ndim > 1 else moved[None, :], np.float64)
+    return y, batch, axis
+
+
 # ---------------------------------------------------------------------------
 # pool and layers
 # ---------------------------------------------------------------------------

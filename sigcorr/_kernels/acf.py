@@ -1,0 +1,203 @@
+"""Autocorrelation and period-detection kernels (prange over series)."""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(parallel=True, cache=True)
+def acf_direct(y, L):
+    """S[b, k] = sum_t y[b, t] y[b, t + k] for k in [0, L]; y (B, n) float64."""
+    B, n = y.shape
+    out = np.empty((B, L + 1))
+    for t in prange(B * (L + 1)):
+        b = t // (L + 1)
+        k = t - b * (L + 1)
+        row = y[b]
+        s = 0.0
+        for i in range(n - k):
+            s += row[i] * row[i + k]
+        out[b, k] = s
+    return out
+
+
+@njit(cache=True)
+def _fit_line(x, ok, n):
+    # least-squares line a + c t over the samples with ok
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    sx = 0.0
+    stx = 0.0
+    for t in range(n):
+        if ok[t]:
+            s0 += 1.0
+            s1 += t
+            s2 += t * t
+            sx += x[t]
+            stx += t * x[t]
+    if s0 == 0.0:
+        return 0.0, 0.0
+    den = s0 * s2 - s1 * s1
+    if den <= 0.0:
+        return sx / s0, 0.0
+    c = (s0 * stx - s1 * sx) / den
+    a = (sx - c * s1) / s0
+    return a, c
+
+
+@njit(parallel=True, cache=True)
+def robust_residuals(x, spike):
+    """Detrended, despiked copy of each series of ``x`` (B, n).
+
+    Per series: fit a straight line to the finite samples, flag samples whose
+    residual exceeds ``spike`` times the residual RMS as missing, refit, flag
+    again.  Returns (y, valid): y the residual with missing samples set to 0,
+    valid 1.0/0.0.
+    """
+    B, n = x.shape
+    y = np.zeros((B, n))
+    valid = np.zeros((B, n))
+    for b in prange(B):
+        row = x[b]
+        ok = np.empty(n, dtype=np.bool_)
+        for t in range(n):
+            ok[t] = np.isfinite(row[t])
+        for _ in range(2):
+            a, c = _fit_line(row, ok, n)
+            ss = 0.0
+            cnt = 0.0
+            for t in range(n):
+                if ok[t]:
+                    r = row[t] - a - c * t
+                    ss += r * r
+                    cnt += 1.0
+            if cnt == 0.0:
+                break
+            lim = spike * np.sqrt(ss / cnt)
+            for t in range(n):
+                if ok[t] and abs(row[t] - a - c * t) > lim:
+                    ok[t] = False
+        a, c = _fit_line(row, ok, n)
+        for t in range(n):
+            if ok[t]:
+                y[b, t] = row[t] - a - c * t
+                valid[b, t] = 1.0
+    return y, valid
+
+
+@njit(cache=True)
+def _near_peak(r, x, L):
+    # the largest r within +-1 of lag x (rounded), or -2 if out of range
+    k = int(np.floor(x + 0.5))
+    best = -2.0
+    for j in range(k - 1, k + 2):
+        if 1 <= j <= L and r[j] > best:
+            best = r[j]
+    return best
+
+
+@njit(cache=True)
+def _parabola(r, k):
+    # vertex offset and value of the parabola through r[k-1], r[k], r[k+1]
+    a = r[k - 1]
+    b = r[k]
+    c = r[k + 1]
+    den = a - 2.0 * b + c
+    if den >= 0.0:
+        return 0.0, b
+    d = 0.5 * (a - c) / den
+    if d > 0.5:
+        d = 0.5
+    elif d < -0.5:
+        d = -0.5
+    return d, b - 0.25 * (a - c) * d
+
+
+@njit(parallel=True, cache=True)
+def detect(r, pmin, pmax, nvalid, level, period, strength, cands):
+    """Period of each series from its normalized autocorrelation ``r`` (B, L + 1).
+
+    Candidates are the positive local maxima of r with lags in [pmin, pmax].
+    Each is scored by the mean of r at its first (up to 4) multiples, so a
+    half period (for a fundamental weaker than its 2nd harmonic) scores low on
+    its odd multiples, and a double period low through the fewer, later
+    peaks; the shortest candidate scoring within 10% of the best wins.  Its
+    lag is refined by parabolas through the peaks at its multiples and a
+    least-squares fit through the origin.  Where the best peak or score is
+    below ``level`` / sqrt(nvalid) (or 0.1), the series has no period: NaN.
+    ``cands`` (B, K, 2) receives (lag, r) of the best-scoring candidates.
+    """
+    B = r.shape[0]
+    L = r.shape[1] - 1
+    K = cands.shape[1]
+    for b in prange(B):
+        rb = r[b]
+        period[b] = np.nan
+        strength[b] = np.nan
+        for q in range(K):
+            cands[b, q, 0] = np.nan
+            cands[b, q, 1] = np.nan
+        lo = max(2, int(np.ceil(pmin)))
+        hi = min(int(np.floor(pmax)), L - 1)
+        if hi < lo:
+            continue
+        npk = 0
+        lags = np.empty(hi - lo + 1)
+        scores = np.empty(hi - lo + 1)
+        vals = np.empty(hi - lo + 1)
+        for k in range(lo, hi + 1):
+            if rb[k] > 0.0 and rb[k] > rb[k - 1] and rb[k] >= rb[k + 1]:
+                d, v = _parabola(rb, k)
+                p = k + d
+                m = 1
+                tot = 0.0
+                while m <= 4 and m * p <= L - 1:
+                    tot += _near_peak(rb, m * p, L)
+                    m += 1
+                lags[npk] = p
+                scores[npk] = tot / (m - 1)
+                vals[npk] = v
+                npk += 1
+        if npk == 0:
+            continue
+        best = 0
+        for i in range(npk):
+            if scores[i] > scores[best]:
+                best = i
+        chosen = best
+        for i in range(npk):  # shortest lag within 10% of the best score
+            if scores[i] >= 0.9 * scores[best] and lags[i] < lags[chosen]:
+                chosen = i
+        # candidates, best score first
+        used = np.zeros(npk, dtype=np.bool_)
+        for q in range(min(K, npk)):
+            top = -1
+            for i in range(npk):
+                if not used[i] and (top < 0 or scores[i] > scores[top]):
+                    top = i
+            used[top] = True
+            cands[b, q, 0] = lags[top]
+            cands[b, q, 1] = min(1.0, vals[top])
+        thr = max(0.1, level / np.sqrt(max(nvalid[b], 1.0)))
+        if vals[chosen] < thr or scores[chosen] < thr:
+            continue
+        # refine over the peaks at the multiples of the chosen lag
+        p0 = lags[chosen]
+        num = 0.0
+        den = 0.0
+        m = 1
+        while m * p0 <= L - 1 and m <= 8:
+            c = int(np.floor(m * p0 + 0.5))
+            w = max(1, m // 2)
+            kbest = -1
+            for k in range(max(1, c - w), min(L - 1, c + w) + 1):
+                if kbest < 0 or rb[k] > rb[kbest]:
+                    kbest = k
+            if kbest < 1 or rb[kbest] < 0.5 * vals[chosen]:
+                break
+            d, _ = _parabola(rb, kbest)
+            num += m * (kbest + d)
+            den += m * m
+            m += 1
+        period[b] = num / den if den > 0 else p0
+        strength[b] = min(1.0, max(-1.0, vals[chosen]))
