@@ -113,6 +113,51 @@ def _parabola(r, k):
     return d, b - 0.25 * (a - c) * d
 
 
+@njit(cache=True)
+def _ls_vertex(r, k, hw, L):
+    # vertex of the least-squares parabola through r[k - hw .. k + hw] (robust
+    # to the wiggles noise adds to an autocorrelation peak); within +-hw
+    lo = max(0, k - hw)
+    hi = min(L, k + hw)
+    s0 = 0.0
+    s2 = 0.0
+    s4 = 0.0
+    sy = 0.0
+    sdy = 0.0
+    sd2y = 0.0
+    for j in range(lo, hi + 1):
+        d = np.float64(j - k)
+        y = r[j]
+        s0 += 1.0
+        s2 += d * d
+        s4 += d * d * d * d
+        sy += y
+        sdy += d * y
+        sd2y += d * d * y
+    # d sums are symmetric only when the window is not clipped; solve the full system then
+    s1 = 0.0
+    s3 = 0.0
+    for j in range(lo, hi + 1):
+        d = np.float64(j - k)
+        s1 += d
+        s3 += d * d * d
+    # normal equations for y = a + b d + c d^2
+    m00, m01, m02 = s0, s1, s2
+    m11, m12, m22 = s2, s3, s4
+    det = (m00 * (m11 * m22 - m12 * m12) - m01 * (m01 * m22 - m12 * m02)
+           + m02 * (m01 * m12 - m11 * m02))
+    if det == 0.0:
+        return 0.0
+    bb = (m00 * (sdy * m22 - m12 * sd2y) - sy * (m01 * m22 - m12 * m02)
+          + m02 * (m01 * sd2y - sdy * m02)) / det
+    cc = (m00 * (m11 * sd2y - sdy * m12) - m01 * (m01 * sd2y - sdy * m02)
+          + sy * (m01 * m12 - m11 * m02)) / det
+    if cc >= 0.0:
+        return 0.0
+    v = -bb / (2.0 * cc)
+    return min(max(v, -hw), np.float64(hw))
+
+
 @njit(parallel=True, cache=True)
 def detect(r, pmin, pmax, nvalid, level, period, strength, cands):
     """Period of each series from its normalized autocorrelation ``r`` (B, L + 1).
@@ -147,6 +192,13 @@ def detect(r, pmin, pmax, nvalid, level, period, strength, cands):
         vals = np.empty(hi - lo + 1)
         for k in range(lo, hi + 1):
             if rb[k] > 0.0 and rb[k] > rb[k - 1] and rb[k] >= rb[k + 1]:
+                # a real peak: the autocorrelation dips well below it between
+                # half its lag and it (noise wiggles on a slope do not)
+                dip = rb[k]
+                for j in range(k // 2, k):
+                    dip = min(dip, rb[j])
+                if rb[k] - dip < max(0.1, 0.3 * rb[k]):
+                    continue
                 d, v = _parabola(rb, k)
                 p = k + d
                 m = 1
@@ -195,7 +247,7 @@ def detect(r, pmin, pmax, nvalid, level, period, strength, cands):
                     kbest = k
             if kbest < 1 or rb[kbest] < 0.5 * vals[chosen]:
                 break
-            d, _ = _parabola(rb, kbest)
+            d = _ls_vertex(rb, kbest, max(1, int(p0 / 10)), L)
             num += m * (kbest + d)
             den += m * m
             m += 1
