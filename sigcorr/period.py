@@ -291,12 +291,11 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     y, batch, axis = _validate.series_batch(x, axis)
     B, n = y.shape
     pmin, pmax, fs = _period_lags(n, min_period, max_period, fs)
-    L = int(min(n - 2, math.ceil(4 * pmax) + 2))
-    res, valid = _kacf.robust_residuals(y, _SPIKE)
+    L = int(min(n - 2, math.ceil(pmax) + 2))
+    res, nvalid = _kacf.robust_residuals(y, _SPIKE)
     S = _lag_sums(res, L, "auto")
     zero = S[:, :1] <= 0
     r = np.where(zero, 0.0, S / np.where(zero, 1.0, S[:, :1]))
-    nvalid = valid.sum(axis=1)
     period = np.empty(B)
     strength = np.empty(B)
     cands = np.empty((B, _NCAND, 2))

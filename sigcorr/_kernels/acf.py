@@ -51,12 +51,12 @@ def robust_residuals(x, spike):
 
     Per series: fit a straight line to the finite samples, flag samples whose
     residual exceeds ``spike`` times the residual RMS as missing, refit, flag
-    again.  Returns (y, valid): y the residual with missing samples set to 0,
-    valid 1.0/0.0.
+    again.  Returns (y, nvalid): y the residual with missing samples set to 0,
+    nvalid the number of samples kept.
     """
     B, n = x.shape
-    y = np.zeros((B, n))
-    valid = np.zeros((B, n))
+    y = np.empty((B, n))
+    nvalid = np.zeros(B)
     for b in prange(B):
         row = x[b]
         ok = np.empty(n, dtype=np.bool_)
@@ -78,11 +78,15 @@ def robust_residuals(x, spike):
                 if ok[t] and abs(row[t] - a - c * t) > lim:
                     ok[t] = False
         a, c = _fit_line(row, ok, n)
+        cnt = 0.0
         for t in range(n):
             if ok[t]:
                 y[b, t] = row[t] - a - c * t
-                valid[b, t] = 1.0
-    return y, valid
+                cnt += 1.0
+            else:
+                y[b, t] = 0.0
+        nvalid[b] = cnt
+    return y, nvalid
 
 
 @njit(cache=True)
@@ -162,14 +166,16 @@ def _ls_vertex(r, k, hw, L):
 def detect(r, pmin, pmax, nvalid, level, period, strength, cands):
     """Period of each series from its normalized autocorrelation ``r`` (B, L + 1).
 
-    Candidates are the positive local maxima of r with lags in [pmin, pmax].
+    Candidates are the local maxima of r with lags in [pmin, pmax] that reach
+    the significance level (``level`` / sqrt(nvalid), at least 0.1) and that r
+    dips well below between half their lag and them.
     Each is scored by the mean of r at its first (up to 4) multiples, so a
     half period (for a fundamental weaker than its 2nd harmonic) scores low on
     its odd multiples, and a double period low through the fewer, later
     peaks; the shortest candidate scoring within 10% of the best wins.  Its
     lag is refined by parabolas through the peaks at its multiples and a
-    least-squares fit through the origin.  Where the best peak or score is
-    below ``level`` / sqrt(nvalid) (or 0.1), the series has no period: NaN.
+    least-squares fit through the origin.  Where no candidate (or the chosen
+    one's score) reaches the level, the series has no period: NaN.
     ``cands`` (B, K, 2) receives (lag, r) of the best-scoring candidates.
     """
     B = r.shape[0]
@@ -186,12 +192,13 @@ def detect(r, pmin, pmax, nvalid, level, period, strength, cands):
         hi = min(int(np.floor(pmax)), L - 1)
         if hi < lo:
             continue
+        thr = max(0.1, level / np.sqrt(max(nvalid[b], 1.0)))
         npk = 0
         lags = np.empty(hi - lo + 1)
         scores = np.empty(hi - lo + 1)
         vals = np.empty(hi - lo + 1)
         for k in range(lo, hi + 1):
-            if rb[k] > 0.0 and rb[k] > rb[k - 1] and rb[k] >= rb[k + 1]:
+            if rb[k] >= thr and rb[k] > rb[k - 1] and rb[k] >= rb[k + 1]:
                 # a real peak: the autocorrelation dips well below it between
                 # half its lag and it (noise wiggles on a slope do not)
                 dip = rb[k]
@@ -230,7 +237,6 @@ def detect(r, pmin, pmax, nvalid, level, period, strength, cands):
             used[top] = True
             cands[b, q, 0] = lags[top]
             cands[b, q, 1] = min(1.0, vals[top])
-        thr = max(0.1, level / np.sqrt(max(nvalid[b], 1.0)))
         if vals[chosen] < thr or scores[chosen] < thr:
             continue
         # refine over the peaks at the multiples of the chosen lag

@@ -1,0 +1,180 @@
+"""autocorrelation against statsmodels/scipy; detect_period on hard cases."""
+
+import numpy as np
+import pytest
+import scipy.signal as ss
+from statsmodels.tsa.stattools import acf
+
+import sigcorr
+
+
+@pytest.mark.parametrize("method", ["auto", "fft", "direct"])
+@pytest.mark.parametrize("adjusted", [False, True])
+def test_acf_equals_statsmodels(method, adjusted):
+    rng = np.random.default_rng(0)
+    for n, lag in [(50, 49), (300, 40), (1000, 200), (7, 3)]:
+        x = rng.standard_normal(n).cumsum()
+        got = sigcorr.autocorrelation(x, lag, adjusted=adjusted, method=method)
+        np.testing.assert_allclose(got, acf(x, nlags=lag, adjusted=adjusted, fft=False), atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["fft", "direct"])
+def test_raw_sums_equal_scipy_correlate(method):
+    rng = np.random.default_rng(1)
+    for n in (1, 10, 333):
+        x = rng.standard_normal(n) + 3
+        full = ss.correlate(x, x)
+        for lag in {0, n // 2, n - 1}:
+            got = sigcorr.autocorrelation(x, lag, demean=False, normalize=False, method=method)
+            np.testing.assert_allclose(got, full[n - 1:n + lag], atol=1e-9 * np.abs(full).max())
+
+
+def test_long_series_block_path():
+    x = np.random.default_rng(2).standard_normal(200_000)
+    np.testing.assert_allclose(sigcorr.autocorrelation(x, 300), acf(x, nlags=300, fft=True), atol=1e-9)
+    np.testing.assert_allclose(sigcorr.autocorrelation(x, 300, method="direct"), acf(x, nlags=300, fft=True), atol=1e-9)
+
+
+def test_default_max_lag_is_every_lag():
+    x = np.random.default_rng(3).standard_normal(64)
+    r = sigcorr.autocorrelation(x)
+    assert r.shape == (64,)
+    np.testing.assert_allclose(r, acf(x, nlags=63), atol=1e-9)
+
+
+@pytest.mark.parametrize("adjusted", [False, True])
+def test_missing_values_like_statsmodels_conservative(adjusted):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(400)
+    x[[0, 17, 18, 200, 399]] = np.nan
+    before = x.copy()
+    got = sigcorr.autocorrelation(x, 100, adjusted=adjusted)
+    ref = acf(x, nlags=100, adjusted=adjusted, missing="conservative")
+    np.testing.assert_allclose(got, ref, atol=1e-9)
+    assert np.isfinite(got).all()
+    np.testing.assert_array_equal(np.isnan(x), np.isnan(before))  # input untouched
+
+
+def test_batched_and_axis_variants():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((3, 4, 120))
+    got = sigcorr.autocorrelation(X, 30)
+    assert got.shape == (3, 4, 31)
+    for i in range(3):
+        for j in range(4):
+            np.testing.assert_allclose(got[i, j], acf(X[i, j], nlags=30), atol=1e-9)
+    got_axis = sigcorr.autocorrelation(np.moveaxis(X, -1, 1), 30, axis=1)
+    assert got_axis.shape == (3, 31, 4)
+    np.testing.assert_allclose(np.moveaxis(got_axis, 1, -1), got, atol=1e-12)
+    flat = np.zeros((2, 10))
+    np.testing.assert_array_equal(sigcorr.autocorrelation(flat, 3), 0.0)  # no NaN
+
+
+def _sine(period, n, rng=None, noise=0.0, phase=0.3):
+    t = np.arange(n)
+    x = np.sin(2 * np.pi * t / period + phase)
+    if rng is not None:
+        x = x + noise * rng.standard_normal(n)
+    return x
+
+
+@pytest.mark.parametrize("period", [7.3, 19.75, 41.2, 123.45])
+def test_subsample_accuracy_on_clean_sines(period):
+    res = sigcorr.detect_period(_sine(period, int(period * 20)))
+    assert abs(res.period - period) < 0.005 * period
+    assert 0.8 < res.strength <= 1.0
+    assert res.candidates.shape[1] == 2
+
+
+def test_weak_fundamental_trend_spikes_noise():
+    rng = np.random.default_rng(6)
+    t = np.arange(3000)
+    P = 48.6
+    weak = 0.6 * np.sin(2 * np.pi * t / P) + np.sin(4 * np.pi * t / P + 1.0)
+    assert abs(sigcorr.detect_period(weak).period - P) < 0.01 * P  # not P / 2
+    trend = _sine(P, 3000) + np.linspace(0, 2, 3000)
+    assert abs(sigcorr.detect_period(trend).period - P) < 0.01 * P
+    spiky = _sine(P, 3000)
+    idx = rng.choice(3000, 15, replace=False)
+    spiky[idx] += 10 * rng.choice([-1, 1], 15)
+    assert abs(sigcorr.detect_period(spiky).period - P) < 0.01 * P
+    noisy = _sine(P, 3000, rng, noise=1 / np.sqrt(2))  # 0 dB
+    assert abs(sigcorr.detect_period(noisy).period - P) < 0.02 * P
+    square = np.sign(_sine(P, 3000))
+    assert abs(sigcorr.detect_period(square).period - P) < 0.01 * P  # not 2P or P/3
+    pulses = ((t / P) % 1 < 0.1).astype(float)
+    assert abs(sigcorr.detect_period(pulses).period - P) < 0.01 * P
+
+
+def test_missing_samples_handled():
+    x = _sine(25.5, 1000)
+    x[100:110] = np.nan
+    x[500] = np.nan
+    res = sigcorr.detect_period(x)
+    assert abs(res.period - 25.5) < 0.1
+
+
+def test_white_noise_has_no_period():
+    rng = np.random.default_rng(7)
+    called = 0
+    for _ in range(40):
+        res = sigcorr.detect_period(rng.standard_normal(int(rng.integers(200, 3000))))
+        called += np.isfinite(res.period) and res.strength >= 0.3
+    assert called <= 2
+
+
+def test_batched_equals_one_at_a_time():
+    rng = np.random.default_rng(8)
+    periods = rng.uniform(5, 60, 12)
+    X = np.stack([_sine(p, 800, rng, noise=0.5) for p in periods])
+    X[3] = rng.standard_normal(800)
+    batch = sigcorr.detect_period(X.reshape(3, 4, 800))
+    assert batch.period.shape == (3, 4)
+    assert batch.candidates is None
+    single = [sigcorr.detect_period(x) for x in X]
+    np.testing.assert_array_equal(batch.period.ravel(), [s.period for s in single])
+    np.testing.assert_array_equal(batch.strength.ravel(), [s.strength for s in single])
+    ok = np.arange(12) != 3
+    np.testing.assert_allclose(batch.period.ravel()[ok], periods[ok], rtol=0.02)
+    assert np.isnan(batch.period.ravel()[3])
+    along0 = sigcorr.detect_period(X.T, axis=0)
+    np.testing.assert_array_equal(along0.period, batch.period.ravel())
+
+
+def test_fs_and_period_range():
+    x = _sine(30, 900)
+    res = sigcorr.detect_period(x, fs=10.0)
+    assert abs(res.period - 3.0) < 0.01
+    assert abs(sigcorr.detect_period(x, min_period=20, max_period=40).period - 30) < 0.1
+    # only the search range is searched: its best is then a multiple
+    assert abs(sigcorr.detect_period(x, min_period=45).period - 60) < 0.5
+
+
+def test_bad_input():
+    x = np.random.default_rng(9).standard_normal(100)
+    with pytest.raises(ValueError, match="max_lag"):
+        sigcorr.autocorrelation(x, -1)
+    with pytest.raises(ValueError, match="max_lag must be < the series length"):
+        sigcorr.autocorrelation(x, 100)
+    with pytest.raises(TypeError, match="max_lag"):
+        sigcorr.autocorrelation(x, 2.5)
+    with pytest.raises(TypeError, match="x must have a numeric dtype"):
+        sigcorr.autocorrelation(np.array(["a", "b"]))
+    with pytest.raises(TypeError, match="real"):
+        sigcorr.autocorrelation(x + 1j)
+    with pytest.raises(ValueError, match="Acceptable method"):
+        sigcorr.autocorrelation(x, method="slow")
+    with pytest.raises(ValueError, match="too short to hold two cycles"):
+        sigcorr.detect_period(x, min_period=60)
+    with pytest.raises(ValueError, match="min_period .* must be <= max_period"):
+        sigcorr.detect_period(x, min_period=20, max_period=10)
+    with pytest.raises(ValueError, match="max_period must allow two cycles"):
+        sigcorr.detect_period(x, max_period=80)
+    with pytest.raises(TypeError, match="x must have a numeric dtype"):
+        sigcorr.detect_period([object()] * 10)
+    with pytest.raises(TypeError, match="min_period must be a real number"):
+        sigcorr.detect_period(x, min_period="2")
+    with pytest.raises(ValueError, match="fs must be > 0"):
+        sigcorr.detect_period(x, fs=0)
+    with pytest.raises(ValueError, match="must not be empty"):
+        sigcorr.detect_period(np.array([]))
