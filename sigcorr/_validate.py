@@ -327,6 +327,49 @@ def series_batch(x, axis, name="x"):
 # ---------------------------------------------------------------------------
 
 
+def tuple_param(value, name, n, *, minimum):
+    """An int or a length-n sequence of ints, each >= minimum -> tuple of n ints."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{name} must be an int or a sequence of {n} ints, got {value!r}")
+        vals = tuple(check_int(v, name) for v in value)
+    else:
+        vals = (check_int(value, name),) * n
+    for v in vals:
+        if v < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return vals
+
+
+def pool_output_size(size, k, s, p, d, ceil_mode):
+    """torch's pooling_output_shape for one axis."""
+    num = size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
+    out = num // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+
+
+def conv_padding(padding, nd, kernel, dilation, stride):
+    """torch's conv padding (int, tuple, 'valid', 'same') -> ((lo, hi) per axis)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return [(0, 0)] * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            pads = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                pads.append((total // 2, total - total // 2))
+            return pads
+        raise ValueError(f"padding must be an int, a tuple of ints, 'valid' or 'same', got {padding!r}")
+    vals = tuple_param(padding, "padding", nd, minimum=0)
+    return [(v, v) for v in vals]
+
+
 # ---------------------------------------------------------------------------
 # end
 # ---------------------------------------------------------------------------

@@ -1,9 +1,129 @@
-"""layers: not implemented yet."""
+"""Convolution layers with torch.nn.functional's semantics (cross-correlation).
+
+``conv2d(x, weight, bias)`` computes, for every sample n and output channel o,
+``bias[o] + sum_c correlate(x[n, c], weight[o, c])`` moved by ``stride`` over
+the zero-padded input, with ``dilation`` spacing the kernel taps: what a
+deep-learning "Conv2d" layer computes.  A 1x1x28x28 input and a 5x1x5x5 weight
+give 1x5x24x24.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate
+from ._kernels import layers as _klayers
+from ._runtime import api
+
+__all__ = ["conv1d", "conv2d"]
 
 
-def conv1d(*args, **kwargs):
-    raise NotImplementedError("conv1d is not implemented yet")
+def _conv(x, weight, bias, stride, padding, dilation, nd):
+    xa = _validate.as_numeric_array(x, "x", allow_complex=False)
+    wa = _validate.as_numeric_array(weight, "weight", allow_complex=False)
+    if xa.ndim != nd + 2:
+        raise ValueError(f"x must be {nd + 2}-D (N, C_in, {'L' if nd == 1 else 'H, W'}), got shape {xa.shape}")
+    if wa.ndim != nd + 2:
+        raise ValueError(
+            f"weight must be {nd + 2}-D (C_out, C_in, {'K' if nd == 1 else 'kH, kW'}), got shape {wa.shape}")
+    if xa.size == 0 or wa.size == 0:
+        raise ValueError(f"x and weight must not be empty, got shapes {xa.shape} and {wa.shape}")
+    if wa.shape[1] != xa.shape[1]:
+        raise ValueError(
+            f"weight has {wa.shape[1]} input channels but x has {xa.shape[1]} "
+            f"(weight {wa.shape}, x {xa.shape})")
+    co = wa.shape[0]
+    arrays = [xa.dtype, wa.dtype]
+    if bias is not None:
+        ba = _validate.as_numeric_array(bias, "bias", allow_complex=False)
+        if ba.shape != (co,):
+            raise ValueError(f"bias must have shape ({co},) (one value per output channel), got {ba.shape}")
+        arrays.append(ba.dtype)
+    dtype = _validate.compute_dtype(*arrays)
+    s = _validate.tuple_param(stride, "stride", nd, minimum=1)
+    d = _validate.tuple_param(dilation, "dilation", nd, minimum=1)
+    k = wa.shape[2:]
+    pads = _validate.conv_padding(padding, nd, k, d, s)
+    sizes = xa.shape[2:]
+    outs = []
+    for ax in range(nd):
+        span = sizes[ax] + pads[ax][0] + pads[ax][1]
+        eff = d[ax] * (k[ax] - 1) + 1
+        if eff > span:
+            raise ValueError(
+                f"kernel size {k[ax]} (dilation {d[ax]}) can't be greater than the padded "
+                f"input size {span} along spatial axis {ax}")
+        outs.append((span - eff) // s[ax] + 1)
+    xk = _validate.as_kernel_array(xa, dtype)
+    wk = _validate.as_kernel_array(wa, dtype)
+    bk = np.zeros(co, dtype=dtype) if bias is None else _validate.as_kernel_array(ba, dtype)
+    if nd == 1:
+        xk = xk[:, :, None, :]
+        wk = wk[:, :, None, :]
+        s, d, pads, outs = (1,) + s, (1,) + d, [(0, 0)] + pads, [1] + outs
+    if s == (1, 1) and d == (1, 1):
+        out = _klayers.conv2d_unit(xk, wk, bk, pads[0][0], pads[1][0], outs[0], outs[1])
+    else:
+        out = _klayers.conv2d_general(xk, wk, bk, s[0], s[1], pads[0][0], pads[1][0], d[0], d[1],
+                                      outs[0], outs[1])
+    return out[:, :, 0, :] if nd == 1 else out
 
 
-def conv2d(*args, **kwargs):
-    raise NotImplementedError("conv2d is not implemented yet")
+@api
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """1-D convolution layer, as ``torch.nn.functional.conv1d`` (no kernel flip).
+
+    Parameters
+    ----------
+    x : array_like, (N, C_in, L)
+    weight : array_like, (C_out, C_in, K)
+    bias : array_like, (C_out,), optional
+    stride, dilation : int
+    padding : int, 'valid' or 'same'
+        Zero padding on both sides; 'same' (stride 1 only) keeps the length,
+        padding one more on the right when the total is odd, as torch does.
+
+    Returns
+    -------
+    ndarray, (N, C_out, L_out)
+        float32 stays float32; integers compute in float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> x = np.array([[[1.0, 2.0, 3.0, 4.0]]])
+    >>> sigcorr.conv1d(x, np.array([[[1.0, -1.0]]]), bias=np.array([0.5]))
+    array([[[-0.5, -0.5, -0.5]]])
+    """
+    return _conv(x, weight, bias, stride, padding, dilation, 1)
+
+
+@api
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D convolution layer, as ``torch.nn.functional.conv2d`` (no kernel flip).
+
+    Parameters
+    ----------
+    x : array_like, (N, C_in, H, W)
+    weight : array_like, (C_out, C_in, kH, kW)
+    bias : array_like, (C_out,), optional
+    stride, dilation : int or (int, int)
+    padding : int, (int, int), 'valid' or 'same'
+
+    Returns
+    -------
+    ndarray, (N, C_out, H_out, W_out)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> patch = np.array([[1.0, 2, 3], [0, 1, 5], [1, 0, 2]])[None, None]
+    >>> filt = np.array([[1.0, 0, 1], [0, 1, 0], [1, 0, 1]])[None, None]
+    >>> sigcorr.conv2d(patch, filt, bias=np.array([1.0]))
+    array([[[[9.]]]])
+    >>> sigcorr.conv2d(np.zeros((1, 1, 28, 28)), np.zeros((5, 1, 5, 5))).shape
+    (1, 5, 24, 24)
+    """
+    return _conv(x, weight, bias, stride, padding, dilation, 2)

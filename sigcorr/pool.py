@@ -1,17 +1,193 @@
-"""pool: not implemented yet."""
+"""Max and average pooling with torch.nn.functional's results.
+
+The last 1 (``*_pool1d``) or 2 (``*_pool2d``) axes are pooled; every leading
+axis is a batch axis of any length, so (N, C, H, W), (C, H, W) and (H, W)
+all work.  Output shapes, values, NaN propagation and indices are torch's,
+including its ``ceil_mode`` rule for the last window and its limit on padding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate
+from ._kernels import pool as _kpool
+from ._runtime import api
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
 
 
-def max_pool1d(*args, **kwargs):
-    raise NotImplementedError("max_pool1d is not implemented yet")
+def _planes(x, nd, name="x"):
+    arr = _validate.as_numeric_array(x, name, allow_complex=False)
+    if arr.ndim < nd:
+        raise ValueError(f"{name} must have at least {nd} dimension(s) to pool over, got {arr.ndim}-D")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    return arr
 
 
-def max_pool2d(*args, **kwargs):
-    raise NotImplementedError("max_pool2d is not implemented yet")
+def _params(x, nd, kernel_size, stride, padding, dilation, ceil_mode, *, avg):
+    k = _validate.tuple_param(kernel_size, "kernel_size", nd, minimum=1)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
+        _validate.tuple_param(stride, "stride", nd, minimum=1)
+    p = _validate.tuple_param(padding, "padding", nd, minimum=0)
+    d = _validate.tuple_param(dilation, "dilation", nd, minimum=1)
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise TypeError(f"ceil_mode must be True or False, got {ceil_mode!r}")
+    sizes = x.shape[x.ndim - nd:]
+    out = []
+    for ax in range(nd):
+        limit = k[ax] // 2 if avg else ((k[ax] - 1) * d[ax] + 1) // 2
+        if p[ax] > limit:
+            what = "kernel size" if avg else "effective kernel size"
+            raise ValueError(
+                f"padding should be at most half of {what}, but got padding={p[ax]}, "
+                f"kernel_size={k[ax]}" + ("" if avg else f" and dilation={d[ax]}")
+            )
+        o = _validate.pool_output_size(sizes[ax], k[ax], s[ax], p[ax], d[ax], ceil_mode)
+        if o < 1:
+            raise ValueError(
+                f"kernel_size {k[ax]} (dilation {d[ax]}) is larger than the padded input "
+                f"({sizes[ax]} + 2 * {p[ax]}) along axis {x.ndim - nd + ax}: output size would be {o}"
+            )
+        out.append(o)
+    if nd == 1:
+        k, s, p, d, out = (1,) + k, (1,) + s, (0,) + p, (1,) + d, [1] + out
+    return k, s, p, d, out
 
 
-def avg_pool1d(*args, **kwargs):
-    raise NotImplementedError("avg_pool1d is not implemented yet")
+def _as3d(arr, nd, dtype):
+    lead = arr.shape[:arr.ndim - nd]
+    P = int(np.prod(lead, dtype=np.int64))
+    spatial = arr.shape[arr.ndim - nd:]
+    if nd == 1:
+        spatial = (1,) + spatial
+    return _validate.as_kernel_array(arr, dtype).reshape((P,) + spatial), lead
 
 
-def avg_pool2d(*args, **kwargs):
-    raise NotImplementedError("avg_pool2d is not implemented yet")
+def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    arr = _planes(x, nd)
+    k, s, p, d, out = _params(arr, nd, kernel_size, stride, padding, dilation, ceil_mode, avg=False)
+    in_dtype = arr.dtype
+    work = in_dtype if in_dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    if in_dtype == np.float16:
+        work = np.dtype(np.float32)
+    planes, lead = _as3d(arr, nd, work)
+    fast = (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]) == (2, 2, 2, 2, 0, 0, 1, 1) and nd == 2
+    if fast and not return_indices:
+        res = _kpool.max_pool_2x2(planes, out[0], out[1])
+        idx = None
+    elif not return_indices:
+        res = _kpool.max_pool_separable(planes, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
+                                        out[0], out[1])
+        idx = None
+    else:
+        res, idx = _kpool.max_pool(planes, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
+                                   out[0], out[1], bool(return_indices))
+    shape = lead + tuple(out[2 - nd:])
+    res = res.reshape(shape)
+    if res.dtype != in_dtype:
+        res = res.astype(in_dtype)
+    if return_indices:
+        idx = idx.reshape(shape)
+        return res, idx
+    return res
+
+
+def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad):
+    arr = _planes(x, nd)
+    k, s, p, d, out = _params(arr, nd, kernel_size, stride, padding, 1, ceil_mode, avg=True)
+    if not isinstance(count_include_pad, (bool, np.bool_)):
+        raise TypeError(f"count_include_pad must be True or False, got {count_include_pad!r}")
+    dtype = _validate.compute_dtype(arr.dtype)
+    planes, lead = _as3d(arr, nd, dtype)
+    if (k[0], k[1], s[0], s[1], p[0], p[1]) == (2, 2, 2, 2, 0, 0) and nd == 2:
+        res = _kpool.avg_pool_2x2(planes, out[0], out[1])
+    else:
+        res = _kpool.avg_pool(planes, k[0], k[1], s[0], s[1], p[0], p[1], out[0], out[1],
+                              bool(count_include_pad))
+    return res.reshape(lead + tuple(out[2 - nd:]))
+
+
+@api
+def max_pool1d(x, kernel_size, stride=None, padding=0, *, dilation=1, ceil_mode=False, return_indices=False):
+    """Max pooling over the last axis, as ``torch.nn.functional.max_pool1d``.
+
+    Parameters
+    ----------
+    x : array_like, (..., L)
+        Every leading axis is a batch axis.  float32/float64 (and integer
+        types, computed exactly in float64 and returned in their own dtype).
+    kernel_size, stride, padding, dilation : int
+        ``stride=None`` means ``kernel_size``; padding (implicit -inf) at most
+        half the effective kernel size.
+    ceil_mode : bool
+        Round the output length up (torch's rule: a last window that would
+        start in the right padding is dropped).
+    return_indices : bool
+        Also return the position of each maximum along the last axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> sigcorr.max_pool1d(np.array([1.0, 3.0, 2.0, 5.0, 4.0]), 2)
+    array([3., 5.])
+    >>> sigcorr.max_pool1d(np.array([1.0, 3.0, 2.0, 5.0, 4.0]), 2, ceil_mode=True, return_indices=True)
+    (array([3., 5., 4.]), array([1, 3, 4]))
+    """
+    return _max_pool(x, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+@api
+def max_pool2d(x, kernel_size, stride=None, padding=0, *, dilation=1, ceil_mode=False, return_indices=False):
+    """Max pooling over the last two axes, as ``torch.nn.functional.max_pool2d``.
+
+    Parameters as :func:`max_pool1d`, each an int or an (h, w) pair.  NaN
+    propagates as in torch; indices are flat positions within each input
+    plane (row * W + column).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> sigcorr.max_pool2d(x, 2)
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    >>> sigcorr.max_pool2d(x, 3, stride=2, padding=1).shape
+    (1, 1, 2, 2)
+    """
+    return _max_pool(x, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+@api
+def avg_pool1d(x, kernel_size, stride=None, padding=0, *, ceil_mode=False, count_include_pad=True):
+    """Average pooling over the last axis, as ``torch.nn.functional.avg_pool1d``.
+
+    Integer input gives float64.  ``count_include_pad`` decides whether the
+    zero padding counts in the divisor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> sigcorr.avg_pool1d(np.array([1.0, 3.0, 2.0, 6.0]), 2)
+    array([2., 4.])
+    """
+    return _avg_pool(x, 1, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+@api
+def avg_pool2d(x, kernel_size, stride=None, padding=0, *, ceil_mode=False, count_include_pad=True):
+    """Average pooling over the last two axes, as ``torch.nn.functional.avg_pool2d``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> sigcorr.avg_pool2d(np.arange(16.0).reshape(4, 4), 2)
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+    return _avg_pool(x, 2, kernel_size, stride, padding, ceil_mode, count_include_pad)

@@ -88,6 +88,23 @@ def _fma4x2(r, s, u, k, q, c, n):
 
 
 @njit(cache=True, inline="always")
+def _fma5x2(r, s, u, k, q, n):
+    k0 = k[0]
+    k1 = k[1]
+    k2 = k[2]
+    k3 = k[3]
+    k4 = k[4]
+    q0 = q[0]
+    q1 = q[1]
+    q2 = q[2]
+    q3 = q[3]
+    q4 = q[4]
+    for j in range(n):
+        r[j] += ((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3) + s[j + 4] * k4) + (
+            (u[j] * q0 + u[j + 1] * q1) + (u[j + 2] * q2 + u[j + 3] * q3) + u[j + 4] * q4)
+
+
+@njit(cache=True, inline="always")
 def _fma3x2(r, s, u, k, q, c, n):
     k0 = k[c]
     k1 = k[c + 1]
@@ -140,6 +157,9 @@ def _pass1(r, src, krow, w, off, n):
 @njit(cache=True, inline="always")
 def _pass2(r, src, srd, krow, qrow, w, off, n):
     """Two kernel rows (``krow`` over ``src``, ``qrow`` over ``srd``) per pass."""
+    if w == 5:
+        _fma5x2(r, src[off:], srd[off:], krow, qrow, n)
+        return
     c = 0
     while c + 4 <= w:
         _fma4x2(r, src[off + c:], srd[off + c:], krow, qrow, c, n)

@@ -1,0 +1,168 @@
+"""Max and average pooling over the last two axes of (P, H, W) planes.
+
+One pass over the input, ``prange`` over (plane, output row).  General
+windows (kernel, stride, padding, dilation, torch's ceil_mode rule) take the
+loop over the window; 2 x 2 windows with stride 2 and no padding take a
+specialised path that reduces the two input rows first (a contiguous,
+vectorized pass) and then the column pairs.
+
+NaN follows torch: a window holding NaN gives NaN, and its index is the last
+NaN of the window in row-major order; otherwise the index is the first
+maximum.  Indices are flat positions within the input plane (h * W + w).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(parallel=True, cache=True)
+def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, want_idx):
+    P, H, W = x.shape
+    out = np.empty((P, oh, ow), dtype=x.dtype)
+    idx = np.empty((P, oh, ow) if want_idx else (1, 1, 1), dtype=np.int64)
+    for t in prange(P * oh):
+        p = t // oh
+        i = t - p * oh
+        plane = x[p]
+        h0 = i * sh - ph
+        for j in range(ow):
+            w0 = j * sw - pw
+            best = -np.inf
+            bi = -1
+            for a in range(kh):
+                r = h0 + a * dh
+                if r < 0 or r >= H:
+                    continue
+                row = plane[r]
+                for c in range(kw):
+                    q = w0 + c * dw
+                    if q < 0 or q >= W:
+                        continue
+                    v = row[q]
+                    if v > best or v != v or bi < 0:
+                        best = v
+                        bi = r * W + q
+            out[p, i, j] = best
+            if want_idx:
+                idx[p, i, j] = bi
+    return out, idx
+
+
+@njit(parallel=True, cache=True)
+def max_pool_2x2(x, oh, ow):
+    """2 x 2 windows, stride 2, no padding (values only)."""
+    P, H, W = x.shape
+    out = np.empty((P, oh, ow), dtype=x.dtype)
+    for t in prange(P * oh):
+        p = t // oh
+        i = t - p * oh
+        r0 = x[p, 2 * i]
+        r1 = x[p, 2 * i + 1]
+        o = out[p, i]
+        for j in range(ow):
+            a = r0[2 * j]
+            b = r0[2 * j + 1]
+            c = r1[2 * j]
+            d = r1[2 * j + 1]
+            m1 = a if (a > b or a != a) else b
+            m2 = c if (c > d or c != c) else d
+            if m1 != m1:
+                o[j] = m1
+            else:
+                o[j] = m1 if (m1 >= m2 and m2 == m2) else m2
+    return out
+
+
+@njit(parallel=True, cache=True)
+def avg_pool(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
+    P, H, W = x.shape
+    out = np.empty((P, oh, ow), dtype=x.dtype)
+    for t in prange(P * oh):
+        p = t // oh
+        i = t - p * oh
+        plane = x[p]
+        h0 = i * sh - ph
+        h1 = min(h0 + kh, H + ph)
+        rs = max(h0, 0)
+        re = min(h1, H)
+        for j in range(ow):
+            w0 = j * sw - pw
+            w1 = min(w0 + kw, W + pw)
+            cs = max(w0, 0)
+            ce = min(w1, W)
+            s = 0.0
+            for r in range(rs, re):
+                row = plane[r]
+                for q in range(cs, ce):
+                    s += row[q]
+            if include_pad:
+                cnt = (h1 - h0) * (w1 - w0)
+            else:
+                cnt = (re - rs) * (ce - cs)
+            out[p, i, j] = s / cnt if cnt > 0 else np.nan
+    return out
+
+
+@njit(parallel=True, cache=True)
+def avg_pool_2x2(x, oh, ow):
+    """2 x 2 windows, stride 2, no padding."""
+    P, H, W = x.shape
+    out = np.empty((P, oh, ow), dtype=x.dtype)
+    for t in prange(P * oh):
+        p = t // oh
+        i = t - p * oh
+        r0 = x[p, 2 * i]
+        r1 = x[p, 2 * i + 1]
+        o = out[p, i]
+        for j in range(ow):
+            o[j] = ((r0[2 * j] + r0[2 * j + 1]) + (r1[2 * j] + r1[2 * j + 1])) * 0.25
+    return out
+
+
+@njit(cache=True, inline="always")
+def _nanmax(a, b):
+    # max that propagates NaN (either operand)
+    if a != a:
+        return a
+    if b != b or b > a:
+        return b
+    return a
+
+
+@njit(parallel=True, cache=True)
+def max_pool_separable(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Values-only max pooling as a max over rows (contiguous, vectorized)
+    followed by a max over columns; the same values as ``max_pool``."""
+    P, H, W = x.shape
+    out = np.empty((P, oh, ow), dtype=x.dtype)
+    for t in prange(P * oh):
+        p = t // oh
+        i = t - p * oh
+        plane = x[p]
+        h0 = i * sh - ph
+        col = np.empty(W, dtype=x.dtype)
+        first = True
+        for a in range(kh):
+            r = h0 + a * dh
+            if r < 0 or r >= H:
+                continue
+            row = plane[r]
+            if first:
+                for q in range(W):
+                    col[q] = row[q]
+                first = False
+            else:
+                for q in range(W):
+                    col[q] = _nanmax(col[q], row[q])
+        o = out[p, i]
+        for j in range(ow):
+            w0 = j * sw - pw
+            best = -np.inf
+            seen = False
+            for c in range(kw):
+                q = w0 + c * dw
+                if 0 <= q < W:
+                    best = col[q] if not seen else _nanmax(best, col[q])
+                    seen = True
+            o[j] = best
+    return out
