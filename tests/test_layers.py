@@ -1,0 +1,103 @@
+"""conv1d / conv2d against torch.nn.functional, and the worked examples."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sigcorr
+
+
+def _t(x):
+    return torch.from_numpy(np.ascontiguousarray(x))
+
+
+def test_worked_examples():
+    # 1x1x28x28 input, five 5x5 filters -> 1x5x24x24; 2x2 max pooling -> 1x5x12x12
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 1, 28, 28)).astype(np.float32)
+    w = rng.standard_normal((5, 1, 5, 5)).astype(np.float32)
+    y = sigcorr.conv2d(x, w)
+    assert y.shape == (1, 5, 24, 24)
+    assert sigcorr.max_pool2d(y, 2).shape == (1, 5, 12, 12)
+    # the window [[1,2,3],[0,1,5],[1,0,2]] under [[1,0,1],[0,1,0],[1,0,1]] gives 8, plus the bias
+    patch = np.array([[1.0, 2, 3], [0, 1, 5], [1, 0, 2]])[None, None]
+    filt = np.array([[1.0, 0, 1], [0, 1, 0], [1, 0, 1]])[None, None]
+    assert sigcorr.conv2d(patch, filt).item() == 8.0
+    assert sigcorr.conv2d(patch, filt, bias=np.array([0.5])).item() == 8.5
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    n=st.integers(1, 2), ci=st.integers(1, 3), co=st.integers(1, 4), h=st.integers(3, 14), w=st.integers(3, 14),
+    kh=st.integers(1, 5), kw=st.integers(1, 7), stride=st.sampled_from([1, 2, (1, 2)]),
+    dilation=st.sampled_from([1, 2, (2, 1)]), padding=st.sampled_from([0, 1, 2, (1, 2), "valid", "same"]),
+    bias=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_conv2d_matches_torch(n, ci, co, h, w, kh, kw, stride, dilation, padding, bias, dtype):
+    rng = np.random.default_rng(h * 31 + w)
+    x = rng.standard_normal((n, ci, h, w)).astype(dtype)
+    wt = rng.standard_normal((co, ci, kh, kw)).astype(dtype)
+    b = rng.standard_normal(co).astype(dtype) if bias else None
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation)
+    try:
+        ref = F.conv2d(_t(x), _t(wt), None if b is None else _t(b), **kwargs).numpy()
+    except RuntimeError:
+        with pytest.raises(ValueError):
+            sigcorr.conv2d(x, wt, b, **kwargs)
+        return
+    got = sigcorr.conv2d(x, wt, b, **kwargs)
+    assert got.dtype == dtype and got.shape == ref.shape
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * max(1.0, np.abs(ref).max()))
+
+
+@pytest.mark.parametrize("padding", [0, 3, "same", "valid"])
+def test_conv1d_matches_torch(padding):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 2, 50)).astype(np.float32)
+    w = rng.standard_normal((4, 2, 6)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    for dilation in (1, 3):
+        ref = F.conv1d(_t(x), _t(w), _t(b), padding=padding, dilation=dilation).numpy()
+        np.testing.assert_allclose(sigcorr.conv1d(x, w, b, padding=padding, dilation=dilation), ref, atol=1e-4)
+    ref = F.conv1d(_t(x), _t(w), stride=3, padding=2).numpy()
+    np.testing.assert_allclose(sigcorr.conv1d(x, w, stride=3, padding=2), ref, atol=1e-4)
+
+
+def test_filter_bank_size_and_inputs_untouched():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3, 40, 37)).astype(np.float32)
+    w = rng.standard_normal((16, 3, 5, 5)).astype(np.float32)
+    x0, w0 = x.copy(), w.copy()
+    ref = F.conv2d(_t(x), _t(w), padding=2).numpy()
+    np.testing.assert_allclose(sigcorr.conv2d(x, w, padding=2), ref, atol=1e-4)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(w, w0)
+
+
+def test_bad_input():
+    x = np.ones((1, 2, 8, 8), np.float32)
+    w = np.ones((3, 2, 3, 3), np.float32)
+    with pytest.raises(ValueError, match="input channels"):
+        sigcorr.conv2d(x, np.ones((3, 1, 3, 3)))
+    with pytest.raises(ValueError, match="bias must have shape"):
+        sigcorr.conv2d(x, w, bias=np.ones(2))
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        sigcorr.conv2d(x, w, stride=0)
+    with pytest.raises(ValueError, match="padding must be >= 0"):
+        sigcorr.conv2d(x, w, padding=-1)
+    with pytest.raises(ValueError, match="greater than the padded input"):
+        sigcorr.conv2d(x, np.ones((3, 2, 9, 9)))
+    with pytest.raises(ValueError, match="not supported for strided"):
+        sigcorr.conv2d(x, w, stride=2, padding="same")
+    with pytest.raises(ValueError, match="padding must be an int"):
+        sigcorr.conv2d(x, w, padding="full")
+    with pytest.raises(ValueError, match="x must be 4-D"):
+        sigcorr.conv2d(x[0], w)
+    with pytest.raises(ValueError, match="weight must be 3-D"):
+        sigcorr.conv1d(x[0], w)
+    with pytest.raises(TypeError, match="weight must have a numeric dtype"):
+        sigcorr.conv2d(x, np.array(["a"]))

@@ -1,0 +1,141 @@
+"""Pooling against torch.nn.functional: shapes, values, NaN and indices."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sigcorr
+
+
+def _t(x):
+    return torch.from_numpy(np.ascontiguousarray(x))
+
+
+def _same(a, b):
+    b = b.numpy()
+    assert a.shape == b.shape
+    assert a.dtype == b.dtype
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6, equal_nan=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 12), w=st.integers(1, 12), k=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    s=st.tuples(st.integers(1, 3), st.integers(1, 3)), p=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    d=st.tuples(st.integers(1, 2), st.integers(1, 2)), ceil=st.booleans(), nan=st.booleans(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_max_pool2d_matches_torch(h, w, k, s, p, d, ceil, nan, dtype):
+    rng = np.random.default_rng(h * 100 + w)
+    x = rng.standard_normal((2, 3, h, w)).astype(dtype)
+    if nan:
+        x[0, 1, rng.integers(h), rng.integers(w)] = np.nan
+    kw = dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
+    try:
+        ref, ref_idx = F.max_pool2d(_t(x), return_indices=True, **kw)
+    except RuntimeError:
+        with pytest.raises(ValueError):
+            sigcorr.max_pool2d(x, **kw)
+        return
+    got, idx = sigcorr.max_pool2d(x, return_indices=True, **kw)
+    _same(got, ref)
+    _same(sigcorr.max_pool2d(x, **kw), ref)  # the values-only paths
+    np.testing.assert_array_equal(idx, ref_idx.numpy())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 12), w=st.integers(1, 12), k=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    s=st.tuples(st.integers(1, 3), st.integers(1, 3)), p=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    ceil=st.booleans(), include=st.booleans(),
+)
+def test_avg_pool2d_matches_torch(h, w, k, s, p, ceil, include):
+    x = np.random.default_rng(h + 13 * w).standard_normal((3, h, w))
+    kw = dict(kernel_size=k, stride=s, padding=p, ceil_mode=ceil, count_include_pad=include)
+    try:
+        ref = F.avg_pool2d(_t(x), **kw)
+    except RuntimeError:
+        with pytest.raises(ValueError):
+            sigcorr.avg_pool2d(x, **kw)
+        return
+    _same(sigcorr.avg_pool2d(x, **kw), ref)
+
+
+@pytest.mark.parametrize("ceil", [False, True])
+def test_1d_pooling(ceil):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 2, 23)).astype(np.float32)
+    x[1, 1, 7] = np.nan
+    for k, s, p, d in [(2, None, 0, 1), (3, 2, 1, 1), (4, 3, 2, 2), (5, 1, 2, 1)]:
+        got, idx = sigcorr.max_pool1d(x, k, s, p, dilation=d, ceil_mode=ceil, return_indices=True)
+        ref, ridx = F.max_pool1d(_t(x), k, s, p, dilation=d, ceil_mode=ceil, return_indices=True)
+        _same(got, ref)
+        np.testing.assert_array_equal(idx, ridx.numpy())
+        if d == 1:
+            for inc in (False, True):
+                _same(sigcorr.avg_pool1d(x, k, s, p, ceil_mode=ceil, count_include_pad=inc),
+                      F.avg_pool1d(_t(x), k, s, p, ceil_mode=ceil, count_include_pad=inc))
+
+
+def test_fast_paths_and_batch_shapes():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3, 2, 16, 10)).astype(np.float32)
+    x[0, 0, 0, 3, 3] = np.nan
+    flat = x.reshape(-1, 16, 10)
+    for fn, tf in ((sigcorr.max_pool2d, F.max_pool2d), (sigcorr.avg_pool2d, F.avg_pool2d)):
+        got = fn(x, 2)
+        assert got.shape == (2, 3, 2, 8, 5)
+        _same(got.reshape(-1, 8, 5), tf(_t(flat), 2))
+        _same(fn(x[0, 0, 0], 2), tf(_t(x[0, 0, 0][None]), 2)[0])  # a bare (H, W) plane
+    odd = rng.standard_normal((1, 7, 9))
+    _same(sigcorr.max_pool2d(odd, 2), F.max_pool2d(_t(odd), 2))
+    _same(sigcorr.max_pool2d(odd, 3, 2, 1), F.max_pool2d(_t(odd), 3, 2, 1))
+
+
+def test_integer_input():
+    x = np.random.default_rng(3).integers(-100, 100, (2, 6, 6)).astype(np.int32)
+    got = sigcorr.max_pool2d(x, 2)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, F.max_pool2d(_t(x.astype(np.float64)), 2).numpy().astype(np.int32))
+    avg = sigcorr.avg_pool2d(x, 2)
+    assert avg.dtype == np.float64
+    np.testing.assert_allclose(avg, F.avg_pool2d(_t(x.astype(np.float64)), 2).numpy())
+    u8 = x.astype(np.uint8)
+    assert sigcorr.max_pool1d(u8, 3).dtype == np.uint8
+
+
+def test_input_not_modified_and_noncontiguous():
+    x = np.random.default_rng(4).standard_normal((3, 20, 20))
+    view = x[:, ::2, ::-1]
+    before = x.copy()
+    _same(sigcorr.max_pool2d(view, 3, 1, 1), F.max_pool2d(_t(view), 3, 1, 1))
+    np.testing.assert_array_equal(x, before)
+
+
+def test_bad_input():
+    x = np.ones((1, 8, 8), np.float32)
+    with pytest.raises(ValueError, match="kernel_size must be >= 1"):
+        sigcorr.max_pool2d(x, 0)
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        sigcorr.avg_pool2d(x, 2, stride=0)
+    with pytest.raises(ValueError, match="padding must be >= 0"):
+        sigcorr.max_pool2d(x, 2, padding=-1)
+    with pytest.raises(ValueError, match="padding should be at most half"):
+        sigcorr.max_pool2d(x, 2, padding=2)
+    with pytest.raises(ValueError, match="padding should be at most half"):
+        sigcorr.avg_pool1d(x, 3, padding=2)
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        sigcorr.max_pool2d(x, 9)
+    with pytest.raises(ValueError, match="at least 2 dimension"):
+        sigcorr.max_pool2d(np.ones(5), 2)
+    with pytest.raises(TypeError, match="kernel_size must be an integer"):
+        sigcorr.max_pool2d(x, 2.5)
+    with pytest.raises(ValueError, match="kernel_size must be an int or a sequence of 2"):
+        sigcorr.max_pool2d(x, (2, 2, 2))
+    with pytest.raises(TypeError, match="x must have a numeric dtype"):
+        sigcorr.avg_pool2d(np.array([["a", "b"]]), 1)
+    with pytest.raises(ValueError, match="must not be empty"):
+        sigcorr.max_pool1d(np.ones((2, 0)), 1)
