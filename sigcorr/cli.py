@@ -368,7 +368,6 @@ def period_record(result) -> dict:
 
 
 def period_table(result, acf, x, fs, source, n_candidates=5) -> str:
-    unit = "s" if fs != 1.0 else "1/fs"
     lines = [f"series: {source}, {len(x)} samples ({int(np.isnan(x).sum())} missing), fs = {_fmt(fs)}"]
     period = float(result.period)
     if not math.isfinite(period):
@@ -376,9 +375,9 @@ def period_table(result, acf, x, fs, source, n_candidates=5) -> str:
     rows = [] if not math.isfinite(period) else [("chosen", period, float(result.strength))]
     rows += [("", p, s) for p, s in _candidates(result, acf, fs)[:n_candidates]]
     if rows:
-        lines.append(f"{'':>6}  {'samples':>9}  {'period [' + unit + ']':>12}  {'strength':>8}")
+        lines.append(f"{'':>6}  {'samples':>9}  {'period [1/fs]':>13}  {'strength':>8}")
         for tag, p, s in rows:
-            lines.append(f"{tag:>6}  {_fmt(p * fs, 3):>9}  {_fmt(p, 4):>12}  {_fmt(s, 3):>8}")
+            lines.append(f"{tag:>6}  {_fmt(p * fs, 3):>9}  {_fmt(p, 4):>13}  {_fmt(s, 3):>8}")
     return "\n".join(lines)
 
 
@@ -533,7 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fs", type=_positive_float, default=1.0, metavar="HZ",
                    help="sampling frequency; periods are reported in 1/fs units (default: 1)")
     p.add_argument("--min-period", type=_positive_float, default=None, metavar="P",
-                   help="shortest period considered, in 1/fs units (default: 2 samples)")
+                   help="shortest period considered, in 1/fs units (default: detect_period's, 2)")
     p.add_argument("--max-period", type=_positive_float, default=None, metavar="P",
                    help="longest period considered, in 1/fs units")
     p.add_argument("--json", action="store_true", help='print {"period": p, "strength": s} (null: no period)')
