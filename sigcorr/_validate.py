@@ -65,7 +65,7 @@ def compute_dtype(*dtypes) -> np.dtype:
         elif dt.kind == "c" and dt.itemsize > 16:
             dt = np.dtype(np.complex128)
         mapped.append(dt)
-    return np.result_type(*mapped)
+    return np.result_type(*mapped).newbyteorder("=")
 
 
 def as_kernel_array(x: np.ndarray, dtype) -> np.ndarray:
@@ -127,6 +127,95 @@ def check_nonempty(arr: np.ndarray, name: str) -> None:
 # ---------------------------------------------------------------------------
 # convolve
 # ---------------------------------------------------------------------------
+
+MODE_MESSAGE = "Acceptable mode flags are 'valid', 'same', or 'full'."
+METHOD_MESSAGE = "Acceptable method flags are 'auto', 'direct', or 'fft'."
+BOUNDARY_MESSAGE = "Acceptable boundary flags are 'fill', 'wrap' (or 'circular'), and 'symm' (or 'symmetric')."
+VALID_MESSAGE = (
+    "For 'valid' mode, one must be at least as large as the other in every dimension"
+)
+
+_BOUNDARIES = {"fill": "fill", "pad": "fill", "wrap": "wrap", "circular": "wrap",
+               "symm": "symm", "symmetric": "symm"}
+
+
+def check_mode(mode) -> str:
+    return check_choice(mode, "mode", ("full", "same", "valid"), MODE_MESSAGE)
+
+
+def check_method(method) -> str:
+    return check_choice(method, "method", ("auto", "direct", "fft"), METHOD_MESSAGE)
+
+
+def check_boundary(boundary) -> str:
+    if isinstance(boundary, str) and boundary in _BOUNDARIES:
+        return _BOUNDARIES[boundary]
+    raise ValueError(BOUNDARY_MESSAGE)
+
+
+def swap_needed(mode: str, s1, s2, axes) -> bool:
+    """scipy's rule: in 'valid' mode the larger input becomes the signal.
+
+    Raises the scipy ValueError when neither input is at least as large as the
+    other in every convolved axis.
+    """
+    if mode != "valid":
+        return False
+    ok1 = all(s1[a] >= s2[a] for a in axes)
+    ok2 = all(s2[a] >= s1[a] for a in axes)
+    if not (ok1 or ok2):
+        raise ValueError(VALID_MESSAGE)
+    return not ok1
+
+
+def conv_inputs(in1, in2, mode, method, axes):
+    """Validate the inputs of convolve/correlate.
+
+    Returns ``(a, k, axes, dtype)``: both arrays converted to the compute dtype
+    (not copied when already right), ``axes`` a sorted tuple of the convolved
+    axes (non-negative).
+    """
+    mode = check_mode(mode)
+    method = check_method(method)
+    a = as_numeric_array(in1, "in1")
+    k = as_numeric_array(in2, "in2")
+    if a.ndim != k.ndim:
+        raise ValueError("in1 and in2 should have the same dimensionality")
+    check_nonempty(a, "in1")
+    check_nonempty(k, "in2")
+    ndim = a.ndim
+    if axes is None:
+        if ndim > 2:
+            raise ValueError(
+                f"in1 and in2 are {ndim}-D: without `axes` only 1-D and 2-D inputs "
+                "are convolved; pass axes=(...) to name the 1 or 2 axes to convolve over"
+            )
+        axes = tuple(range(ndim))
+    else:
+        if isinstance(axes, (numbers.Integral, np.integer)) and not isinstance(axes, bool):
+            axes = (axes,)
+        try:
+            axes = tuple(check_int(ax, "axes") for ax in axes)
+        except TypeError:
+            raise TypeError(f"axes must be an int or a sequence of ints, got {axes!r}") from None
+        norm = []
+        for ax in axes:
+            if not -ndim <= ax < ndim:
+                raise ValueError(f"axes: axis {ax} is out of bounds for {ndim}-D inputs")
+            norm.append(ax % ndim)
+        if len(set(norm)) != len(norm):
+            raise ValueError(f"axes must be unique, got {axes!r}")
+        if not 1 <= len(norm) <= 2:
+            raise ValueError(f"axes must name 1 or 2 axes, got {len(norm)}")
+        axes = tuple(sorted(norm))
+        for ax in range(ndim):
+            if ax not in axes and a.shape[ax] != k.shape[ax] and 1 not in (a.shape[ax], k.shape[ax]):
+                raise ValueError(
+                    f"incompatible shapes for in1 and in2: {a.shape} and {k.shape} "
+                    f"(axis {ax} is not convolved, so its lengths must match or be 1)"
+                )
+    dtype = compute_dtype(a.dtype, k.dtype)
+    return a.astype(dtype, copy=False), k.astype(dtype, copy=False), axes, mode, method, dtype
 
 
 # ---------------------------------------------------------------------------

@@ -1,25 +1,410 @@
-"""convolve: not implemented yet."""
+"""Convolution and cross-correlation in 1-D and 2-D, with scipy.signal's results.
+
+Two computation paths share one front end:
+
+* ``direct``: the parallel Numba kernel ``_kernels.direct.corr_padded`` (the
+  zero padding of 'full'/'same' is implicit; convolution flips the kernel);
+* ``fft``: real (or complex) transforms from ``scipy.fft`` on all cores, with
+  overlap-save for long 1-D signals and short kernels (``sigcorr._fft``).
+
+``method="auto"`` picks the cheaper one from a cost model whose constants were
+measured on these kernels (see :func:`choose_conv_method`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from . import _fft, _validate
+from ._kernels import direct as _kdirect
+from ._runtime import api
+
+__all__ = [
+    "convolve",
+    "correlate",
+    "convolve2d",
+    "correlate2d",
+    "choose_conv_method",
+    "correlation_lags",
+]
+
+# Cost model (nanoseconds, one core), measured on a 2-core AVX-512 machine with
+# benchmarks/calibrate_conv.py: direct multiply-adds per output tap, FFT work
+# per point and log2(point).
+_DIRECT_NS = {4: 0.08, 8: 0.15}  # by real itemsize
+_FFT_NS = 0.9  # per point * log2(points), one real transform, float64
+_FFT_FIXED_NS = 30_000.0  # per call overhead of the FFT path
 
 
-def convolve(*args, **kwargs):
-    raise NotImplementedError("convolve is not implemented yet")
+def _nthreads():
+    try:
+        import numba
+
+        return max(1, numba.get_num_threads())
+    except Exception:  # pragma: no cover
+        return os.cpu_count() or 1
 
 
-def correlate(*args, **kwargs):
-    raise NotImplementedError("correlate is not implemented yet")
+def _to_end(x, axes):
+    nd = len(axes)
+    return np.moveaxis(x, axes, tuple(range(x.ndim - nd, x.ndim)))
 
 
-def convolve2d(*args, **kwargs):
-    raise NotImplementedError("convolve2d is not implemented yet")
+def _from_end(x, axes):
+    nd = len(axes)
+    return np.moveaxis(x, tuple(range(x.ndim - nd, x.ndim)), axes)
 
 
-def correlate2d(*args, **kwargs):
-    raise NotImplementedError("correlate2d is not implemented yet")
+def _flip(x, nd):
+    return x[..., ::-1] if nd == 1 else x[..., ::-1, ::-1]
 
 
-def choose_conv_method(*args, **kwargs):
-    raise NotImplementedError("choose_conv_method is not implemented yet")
+# ---------------------------------------------------------------------------
+# method choice
+# ---------------------------------------------------------------------------
 
 
-def correlation_lags(*args, **kwargs):
-    raise NotImplementedError("correlation_lags is not implemented yet")
+def _costs(a_shape, k_shape, nd, mode, dtype):
+    """Estimated seconds of (direct, fft) for a convolution of these shapes."""
+    ns = a_shape[len(a_shape) - nd:]
+    ms = k_shape[len(k_shape) - nd:]
+    batch = math.prod(np.broadcast_shapes(a_shape[:len(a_shape) - nd], k_shape[:len(k_shape) - nd]))
+    out = math.prod(_fft.out_slices(n, m, mode)[1] for n, m in zip(ns, ms))
+    taps = math.prod(min(n, m) for n, m in zip(ns, ms))
+    dtype = np.dtype(dtype)
+    cplx = dtype.kind == "c"
+    item = dtype.itemsize // 2 if cplx else dtype.itemsize
+    threads = _nthreads()
+    direct = batch * out * taps * _DIRECT_NS[item] * (4 if cplx else 1) / threads
+    size_f = 0.6 if item == 4 else 1.0
+    size_f *= 2.0 if cplx else 1.0
+    if nd == 1 and _use_oa(ns[0], ms[0]):
+        L = _fft.oa_block(min(ns[0], ms[0]))
+        step = L - min(ns[0], ms[0]) + 1
+        nb = -(-_fft.out_slices(ns[0], ms[0], mode)[1] // step)
+        pts = batch * nb * L
+        fft = 2 * pts * math.log2(L) * _FFT_NS * size_f / threads
+    else:
+        fshape = [n + m - 1 for n, m in zip(ns, ms)]
+        pts = math.prod(fshape)
+        par = threads if (nd == 2 or batch > 1) else 1
+        fft = 3 * batch * pts * math.log2(max(pts, 2)) * _FFT_NS * size_f / par
+    return direct * 1e-9, (fft + _FFT_FIXED_NS) * 1e-9
+
+
+def _use_oa(n, m):
+    lo, hi = min(n, m), max(n, m)
+    return hi >= 4 * _fft.oa_block(lo)
+
+
+def _choose(a, k, nd, mode):
+    direct, fft = _costs(a.shape, k.shape, nd, mode, a.dtype)
+    return "direct" if direct <= fft else "fft"
+
+
+# ---------------------------------------------------------------------------
+# the two paths; arrays have the convolved axes last
+# ---------------------------------------------------------------------------
+
+
+def _direct_real(a, k, nd, mode):
+    ns = a.shape[a.ndim - nd:]
+    ms = k.shape[k.ndim - nd:]
+    batch = np.broadcast_shapes(a.shape[:a.ndim - nd], k.shape[:k.ndim - nd])
+    B = math.prod(batch)
+    sel = [_fft.out_slices(n, m, mode) for n, m in zip(ns, ms)]
+    pads = [m - 1 - s0 for (s0, _), m in zip(sel, ms)]
+    outs = [length for _, length in sel]
+    if nd == 1:
+        ns, ms, pads, outs = (1,) + tuple(ns), (1,) + tuple(ms), [0] + pads, [1] + outs
+    img = _validate.as_kernel_array(np.broadcast_to(a, batch + tuple(a.shape[a.ndim - nd:])), a.dtype)
+    img = img.reshape((B,) + tuple(ns))
+    kf = _flip(k, nd)
+    if math.prod(k.shape[:k.ndim - nd]) == 1:
+        ker = _validate.as_kernel_array(kf, a.dtype).reshape((1,) + tuple(ms))
+    else:
+        ker = _validate.as_kernel_array(np.broadcast_to(kf, batch + tuple(kf.shape[kf.ndim - nd:])), a.dtype)
+        ker = ker.reshape((B,) + tuple(ms))
+    out = np.empty((B, outs[0], outs[1]), dtype=a.dtype)
+    _kdirect.corr_padded(img, ker, out, pads[0], pads[1])
+    return out.reshape(batch + tuple(outs[2 - nd:]))
+
+
+def _direct(a, k, nd, mode):
+    if a.dtype.kind != "c":
+        return _direct_real(a, k, nd, mode)
+    ar, ai, kr, ki = a.real, a.imag, k.real, k.imag
+    re = _direct_real(ar, kr, nd, mode) - _direct_real(ai, ki, nd, mode)
+    im = _direct_real(ar, ki, nd, mode) + _direct_real(ai, kr, nd, mode)
+    out = np.empty(re.shape, dtype=a.dtype)
+    out.real = re
+    out.imag = im
+    return out
+
+
+def _fft_finite(a, k, nd, mode):
+    ns = a.shape[a.ndim - nd:]
+    ms = k.shape[k.ndim - nd:]
+    if nd == 1 and _use_oa(ns[0], ms[0]):
+        s0, length = _fft.out_slices(ns[0], ms[0], mode)
+        if ns[0] >= ms[0]:
+            return _fft.oaconv(a, k, s0, length)
+        return _fft.oaconv(k, a, s0, length)
+    return _fft.fftconv(a, k, nd, mode)
+
+
+def _fft_path(a, k, nd, mode):
+    """FFT path; NaN/inf reach only the outputs whose window holds them."""
+    bad_a = ~np.isfinite(a)
+    bad_k = ~np.isfinite(k)
+    if not (bad_a.any() or bad_k.any()):
+        return _fft_finite(a, k, nd, mode)
+    out = _fft_finite(np.where(bad_a, 0, a), np.where(bad_k, 0, k), nd, mode)
+    hit = _fft_finite(bad_a.astype(np.float64), np.ones(k.shape[k.ndim - nd:]), nd, mode)
+    hit = hit + _fft_finite(np.ones(a.shape[a.ndim - nd:]), bad_k.astype(np.float64), nd, mode)
+    out = np.array(out, copy=True)
+    out[np.broadcast_to(hit > 0.5, out.shape)] = np.nan
+    return out
+
+
+def _convolve_core(a, k, axes, mode, method):
+    """Convolution (kernel flipped) of validated arrays over ``axes``."""
+    nd = len(axes)
+    if _validate.swap_needed(mode, a.shape, k.shape, axes):
+        a, k = k, a
+    a = _to_end(a, axes)
+    k = _to_end(k, axes)
+    if method == "auto":
+        method = _choose(a, k, nd, mode)
+    if method == "direct":
+        out = _direct(a, k, nd, mode)
+    else:
+        out = _fft_path(a, k, nd, mode)
+    out = np.asarray(out).astype(np.result_type(a.dtype, k.dtype), copy=False)
+    return _from_end(out, axes)
+
+
+# ---------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------
+
+
+@api
+def convolve(in1, in2, mode="full", method="auto", axes=None):
+    """Convolve two arrays (the kernel is flipped), as ``scipy.signal.convolve``.
+
+    Parameters
+    ----------
+    in1, in2 : array_like
+        Inputs of the same dimensionality.  Without ``axes`` they must be 1-D
+        or 2-D; with ``axes`` the other axes are batch axes that broadcast
+        (each pair of lengths equal, or one of them 1).
+    mode : {'full', 'valid', 'same'}
+        ``'full'``: the whole linear convolution; ``'same'``: the size of
+        ``in1``, centred as scipy centres it; ``'valid'``: only the outputs
+        that do not rely on zero padding (one input must be at least as large
+        as the other in every convolved axis; the larger one slides).
+    method : {'auto', 'direct', 'fft'}
+        ``'direct'`` sums the products (parallel Numba kernel); ``'fft'`` uses
+        real FFTs on all cores (overlap-save for long 1-D signals with short
+        kernels); ``'auto'`` picks the cheaper by :func:`choose_conv_method`.
+    axes : int or sequence of 1 or 2 ints, optional
+        The axes convolved over, as in ``scipy.signal.fftconvolve``.
+
+    Returns
+    -------
+    out : ndarray
+        float32 input stays float32, float64 stays float64, complex stays
+        complex; bool and integer inputs are computed in float64, float16 in
+        float32.
+
+    Notes
+    -----
+    NaN or inf in an input reaches only the outputs whose window contains it
+    (with ``method='fft'`` such outputs are NaN).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> sigcorr.convolve([1.0, 2.0, 3.0], [0.0, 1.0, 0.5])
+    array([0. , 1. , 2.5, 4. , 1.5])
+    >>> sigcorr.convolve(np.ones((3, 3)), np.ones((2, 2)), mode="valid")
+    array([[4., 4.],
+           [4., 4.]])
+    """
+    a, k, axes, mode, method, _ = _validate.conv_inputs(in1, in2, mode, method, axes)
+    return _convolve_core(a, k, axes, mode, method)
+
+
+@api
+def correlate(in1, in2, mode="full", method="auto", axes=None):
+    """Cross-correlate two arrays (no flip), as ``scipy.signal.correlate``.
+
+    ``correlate(in1, in2)`` is ``convolve(in1, in2[::-1].conj())``: for
+    complex input ``in2`` is conjugated, as in scipy.  Parameters, modes,
+    dtypes and ``axes`` are those of :func:`convolve`; the lag of each output
+    sample is given by :func:`correlation_lags`.
+
+    Examples
+    --------
+    >>> import sigcorr
+    >>> sigcorr.correlate([1.0, 2.0, 3.0], [0.0, 1.0, 0.5])
+    array([0.5, 2. , 3.5, 3. , 0. ])
+    >>> sigcorr.correlate([1.0, 2.0, 3.0, 4.0], [1.0, 1.0], mode="valid")
+    array([3., 5., 7.])
+    """
+    a, k, axes, mode, method, _ = _validate.conv_inputs(in1, in2, mode, method, axes)
+    k = k[tuple(slice(None, None, -1) if ax in axes else slice(None) for ax in range(k.ndim))]
+    if k.dtype.kind == "c":
+        k = k.conj()
+    return _convolve_core(a, k, axes, mode, method)
+
+
+def _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip):
+    mode = _validate.check_mode(mode)
+    boundary = _validate.check_boundary(boundary)
+    a = _validate.as_numeric_array(in1, "in1")
+    k = _validate.as_numeric_array(in2, "in2")
+    if a.ndim != 2 or k.ndim != 2:
+        raise ValueError(
+            f"in1 and in2 must both be 2-D arrays, got {a.ndim}-D and {k.ndim}-D"
+        )
+    _validate.check_nonempty(a, "in1")
+    _validate.check_nonempty(k, "in2")
+    fv = np.asarray(fillvalue)
+    if fv.size != 1:
+        raise ValueError("fillvalue must be scalar or an array with one element.")
+    if fv.dtype.kind not in "biufc":
+        raise TypeError(f"fillvalue must be a number, got {fillvalue!r}")
+    dtype = _validate.compute_dtype(a.dtype, k.dtype)
+    fv = fv.reshape(()).astype(dtype) if (dtype.kind == "c" or fv.dtype.kind != "c") else fv.reshape(())
+    if dtype.kind != "c" and np.iscomplexobj(fv):
+        raise ValueError("fillvalue is complex but in1 and in2 are real")
+    a = a.astype(dtype, copy=False)
+    k = k.astype(dtype, copy=False)
+    swapped = _validate.swap_needed(mode, a.shape, k.shape, (0, 1))
+    if swapped:
+        a, k = k, a
+    if flip:  # correlation: conjugate and reverse the kernel, then convolve
+        k = k[::-1, ::-1]
+        if k.dtype.kind == "c":
+            k = k.conj()
+    # scipy's correlate2d centres 'same' at m // 2 of the full correlation,
+    # one sample later than the convolution's (m - 1) // 2 for even m.
+    shifted = flip and mode == "same" and any(m % 2 == 0 for m in k.shape)
+    if mode == "valid" or (boundary == "fill" and fv == 0 and not shifted):
+        out = _convolve_core(a, k, (0, 1), mode, "auto")
+    else:
+        pads = []
+        for n, m in zip(a.shape, k.shape):
+            s0, length = _fft.out_slices(n, m, mode)
+            if flip and mode == "same":
+                s0 = m // 2
+            pads.append((m - 1 - s0, length - n + s0))
+        if boundary == "fill":
+            ap = np.pad(a, pads, mode="constant", constant_values=fv)
+        else:
+            ap = np.pad(a, pads, mode="wrap" if boundary == "wrap" else "symmetric")
+        out = _convolve_core(ap, k, (0, 1), "valid", "auto")
+    if swapped and flip:
+        out = out[::-1, ::-1]
+    return np.ascontiguousarray(out)
+
+
+@api
+def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0):
+    """Convolve two 2-D arrays with a boundary condition, as ``scipy.signal.convolve2d``.
+
+    Parameters
+    ----------
+    in1, in2 : array_like, 2-D
+    mode : {'full', 'valid', 'same'}
+    boundary : {'fill', 'wrap', 'symm'}
+        How ``in1`` is extended: ``'fill'`` with ``fillvalue``, ``'wrap'``
+        periodically, ``'symm'`` by mirroring (the edge sample repeated).
+    fillvalue : scalar
+        The value ``'fill'`` pads with (default 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> sigcorr.convolve2d(np.eye(3), [[1.0, 1.0]], mode="same", boundary="wrap")
+    array([[1., 1., 0.],
+           [0., 1., 1.],
+           [1., 0., 1.]])
+    """
+    return _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip=False)
+
+
+@api
+def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0):
+    """Cross-correlate two 2-D arrays, as ``scipy.signal.correlate2d``.
+
+    Same parameters as :func:`convolve2d`; ``in2`` is not flipped (and is
+    conjugated when complex).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> sigcorr.correlate2d(np.arange(9.0).reshape(3, 3), [[1.0, -1.0]], mode="valid")
+    array([[-1., -1.],
+           [-1., -1.],
+           [-1., -1.]])
+    """
+    return _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip=True)
+
+
+def choose_conv_method(in1, in2, mode="full"):
+    """Return ``'direct'`` or ``'fft'``: the faster way to convolve these inputs.
+
+    The choice comes from a cost model of sigcorr's own kernels (multiply-adds
+    of the direct kernel against the transform work of the FFT path, both
+    spread over the cores), not from scipy's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> sigcorr.choose_conv_method(np.ones(100_000), np.ones(8))
+    'direct'
+    >>> sigcorr.choose_conv_method(np.ones((512, 512)), np.ones((64, 64)))
+    'fft'
+    """
+    a, k, axes, mode, _, _ = _validate.conv_inputs(in1, in2, mode, "auto", None)
+    if _validate.swap_needed(mode, a.shape, k.shape, axes):
+        a, k = k, a
+    return _choose(a, k, len(axes), mode)
+
+
+def correlation_lags(in1_len, in2_len, mode="full"):
+    """Lag of each output sample of a 1-D :func:`correlate`, as scipy's.
+
+    Examples
+    --------
+    >>> import sigcorr
+    >>> sigcorr.correlation_lags(4, 2)
+    array([-1,  0,  1,  2,  3])
+    >>> sigcorr.correlation_lags(4, 2, mode="valid")
+    array([0, 1, 2])
+    """
+    n1 = _validate.check_int(in1_len, "in1_len", minimum=1)
+    n2 = _validate.check_int(in2_len, "in2_len", minimum=1)
+    mode = _validate.check_mode(mode)
+    if mode == "full":
+        return np.arange(-n2 + 1, n1)
+    if mode == "same":
+        lags = np.arange(-n2 + 1, n1)
+        mid = lags.size // 2
+        lag_bound = n1 // 2
+        if n1 % 2 == 0:
+            return lags[mid - lag_bound:mid + lag_bound]
+        return lags[mid - lag_bound:mid + lag_bound + 1]
+    if n1 >= n2:
+        return np.arange(0, n1 - n2 + 1)
+    return np.arange(n1 - n2, 1)

@@ -1,0 +1,113 @@
+"""FFT convolution paths (Python level, on scipy.fft with all cores).
+
+* ``fftconv``: one transform of the whole (padded) extent, real transforms for
+  real input.  The zero padding is skipped where it is free to skip: the first
+  pass of a 2-D transform runs only over the rows that hold data, and the last
+  pass of the inverse only over the rows that are kept.
+* ``oaconv``: overlap-save along the last axis for long signals with much
+  shorter kernels: fixed-size blocks transformed as one batch (so ``workers``
+  spreads them over the cores, which a single 1-D transform cannot do).
+
+Both take arrays whose convolved axes are the last ``nd`` ones, with broadcast-
+compatible leading (batch) axes, and return the convolution (kernel flipped)
+for ``mode`` with scipy's centring.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import scipy.fft as sfft
+
+WORKERS = os.cpu_count() or 1
+
+
+def out_slices(n, m, mode):
+    """Per-axis (start, length) of the mode's output inside the full result."""
+    full = n + m - 1
+    if mode == "full":
+        return 0, full
+    if mode == "same":
+        return (full - n) // 2, n
+    length = abs(n - m) + 1
+    return (full - length) // 2, length
+
+
+def fftconv(a, k, nd, mode):
+    """Convolution over the last ``nd`` (1 or 2) axes by one big transform."""
+    real = a.dtype.kind == "f"
+    ns = a.shape[a.ndim - nd:]
+    ms = k.shape[k.ndim - nd:]
+    fshape = [sfft.next_fast_len(n + m - 1, real) for n, m in zip(ns, ms)]
+    sel = [out_slices(n, m, mode) for n, m in zip(ns, ms)]
+    if nd == 1:
+        if real:
+            fa = sfft.rfft(a, fshape[0], axis=-1, workers=WORKERS)
+            fa = fa * sfft.rfft(k, fshape[0], axis=-1, workers=WORKERS)
+            out = sfft.irfft(fa, fshape[0], axis=-1, workers=WORKERS, overwrite_x=True)
+        else:
+            fa = sfft.fft(a, fshape[0], axis=-1, workers=WORKERS)
+            fa = fa * sfft.fft(k, fshape[0], axis=-1, workers=WORKERS)
+            out = sfft.ifft(fa, fshape[0], axis=-1, workers=WORKERS, overwrite_x=True)
+        s0, l0 = sel[0]
+        return out[..., s0:s0 + l0]
+    # 2-D: last axis first over the data rows only, then the row axis padded.
+    f1, f0 = fshape[1], fshape[0]
+    if real:
+        fa = sfft.rfft(a, f1, axis=-1, workers=WORKERS)
+        fk = sfft.rfft(k, f1, axis=-1, workers=WORKERS)
+    else:
+        fa = sfft.fft(a, f1, axis=-1, workers=WORKERS)
+        fk = sfft.fft(k, f1, axis=-1, workers=WORKERS)
+    fa = sfft.fft(fa, f0, axis=-2, workers=WORKERS, overwrite_x=True)
+    fk = sfft.fft(fk, f0, axis=-2, workers=WORKERS, overwrite_x=True)
+    fa = fa * fk
+    fa = sfft.ifft(fa, axis=-2, workers=WORKERS, overwrite_x=True)
+    (s0, l0), (s1, l1) = sel
+    fa = fa[..., s0:s0 + l0, :]
+    if real:
+        out = sfft.irfft(fa, f1, axis=-1, workers=WORKERS, overwrite_x=True)
+    else:
+        out = sfft.ifft(fa, f1, axis=-1, workers=WORKERS, overwrite_x=True)
+    return out[..., s1:s1 + l1]
+
+
+def oa_block(m):
+    """Block length for overlap-save with an m-tap kernel."""
+    return sfft.next_fast_len(max(8 * m, 1024), True)
+
+
+def oaconv(a, k, s0, length):
+    """1-D convolution over the last axis by overlap-save.
+
+    ``a`` (..., n) and ``k`` (..., m) broadcast over the leading axes; returns
+    the samples ``[s0, s0 + length)`` of the full convolution.  Convolution
+    commutes, so the caller passes the longer input as ``a``.
+    """
+    real = a.dtype.kind == "f"
+    n = a.shape[-1]
+    m = k.shape[-1]
+    L = oa_block(m)
+    step = L - m + 1
+    nblocks = -(-length // step)
+    batch = np.broadcast_shapes(a.shape[:-1], k.shape[:-1])
+    # padded signal: x[t - j] lives at xp[t - j + m - 1]; block b needs
+    # xp[s0 + b*step : s0 + b*step + L]
+    total = s0 + nblocks * step + m - 1
+    xp = np.zeros(a.shape[:-1] + (max(total, n + m - 1),), dtype=a.dtype)
+    xp[..., m - 1:m - 1 + n] = a
+    view = np.lib.stride_tricks.sliding_window_view(xp, L, axis=-1)
+    blocks = view[..., s0:s0 + nblocks * step:step, :]
+    if real:
+        fk = sfft.rfft(k, L, axis=-1, workers=WORKERS)[..., None, :]
+        fb = sfft.rfft(blocks, axis=-1, workers=WORKERS)
+        fb = fb * fk
+        yb = sfft.irfft(fb, L, axis=-1, workers=WORKERS, overwrite_x=True)
+    else:
+        fk = sfft.fft(k, L, axis=-1, workers=WORKERS)[..., None, :]
+        fb = sfft.fft(blocks, axis=-1, workers=WORKERS)
+        fb = fb * fk
+        yb = sfft.ifft(fb, L, axis=-1, workers=WORKERS, overwrite_x=True)
+    y = yb[..., m - 1:].reshape(batch + (nblocks * step,))
+    return y[..., :length]

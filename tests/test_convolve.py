@@ -1,0 +1,261 @@
+"""convolve / correlate / convolve2d / correlate2d against scipy.signal."""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.signal as ss
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sigcorr
+
+MODES = ["full", "same", "valid"]
+METHODS = ["direct", "fft", "auto"]
+DTYPES = [np.float32, np.float64, np.complex64, np.complex128, np.int32]
+
+
+def _rand(rng, shape, dtype):
+    if np.dtype(dtype).kind == "i":
+        return rng.integers(-5, 6, size=shape).astype(dtype)
+    x = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape)
+    return x.astype(dtype)
+
+
+def _tol(dtype):
+    single = np.dtype(dtype) in (np.float32, np.complex64)
+    return dict(rtol=2e-4, atol=2e-4) if single else dict(rtol=1e-9, atol=1e-9)
+
+
+def _scale(ref):
+    return max(1.0, float(np.max(np.abs(ref)))) if ref.size else 1.0
+
+
+def _check(got, ref, dtype):
+    expect_dtype = sigcorr._validate.compute_dtype(np.dtype(dtype))
+    assert got.dtype == expect_dtype
+    assert got.shape == ref.shape
+    t = _tol(dtype)
+    np.testing.assert_allclose(got, ref, rtol=t["rtol"], atol=t["atol"] * _scale(ref))
+
+
+SHAPES_1D = [(50, 7), (7, 50), (13, 13), (1, 5), (200, 1), (64, 33)]
+SHAPES_2D = [((12, 15), (3, 4)), ((5, 6), (7, 9)), ((9, 9), (9, 9)), ((1, 20), (1, 3)), ((20, 17), (5, 1))]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("func", ["convolve", "correlate"])
+def test_1d_and_2d_parity(func, mode, method, dtype):
+    rng = np.random.default_rng(hash((func, mode, method, str(dtype))) % 2**32)
+    ours, ref = getattr(sigcorr, func), getattr(ss, func)
+    for n, m in SHAPES_1D:
+        a, b = _rand(rng, n, dtype), _rand(rng, m, dtype)
+        _check(ours(a, b, mode=mode, method=method), ref(a.astype(_wide(dtype)), b.astype(_wide(dtype)), mode=mode), dtype)
+    for s1, s2 in SHAPES_2D:
+        if mode == "valid" and not (all(x >= y for x, y in zip(s1, s2)) or all(x <= y for x, y in zip(s1, s2))):
+            continue
+        a, b = _rand(rng, s1, dtype), _rand(rng, s2, dtype)
+        _check(ours(a, b, mode=mode, method=method), ref(a.astype(_wide(dtype)), b.astype(_wide(dtype)), mode=mode), dtype)
+
+
+def _wide(dtype):
+    return np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+
+
+@pytest.mark.parametrize("method", ["direct", "fft"])
+def test_long_signals_use_every_path(method):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(60_000)
+    for m in (5, 300, 3000):
+        b = rng.standard_normal(m)
+        for mode in MODES:
+            if method == "direct" and m == 3000 and mode != "valid":
+                continue
+            ref = ss.correlate(a, b, mode=mode, method="fft")
+            np.testing.assert_allclose(sigcorr.correlate(a, b, mode=mode, method=method), ref, atol=1e-8 * _scale(ref))
+            # kernel longer than the signal (overlap-save with the roles swapped)
+            ref = ss.convolve(b, a, mode=mode, method="fft")
+            np.testing.assert_allclose(sigcorr.convolve(b, a, mode=mode, method=method), ref, atol=1e-8 * _scale(ref))
+
+
+def test_float32_stays_within_2e4_of_float64():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((300, 300)).astype(np.float32)
+    k = rng.standard_normal((7, 7)).astype(np.float32)
+    ref = ss.correlate(x.astype(np.float64), k.astype(np.float64), mode="same")
+    for method in ("direct", "fft"):
+        got = sigcorr.correlate(x, k, mode="same", method=method)
+        assert got.dtype == np.float32
+        assert np.max(np.abs(got - ref)) <= 2e-4 * np.max(np.abs(ref))
+
+
+@pytest.mark.parametrize("boundary", ["fill", "wrap", "symm"])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("func", ["convolve2d", "correlate2d"])
+def test_boundaries(func, mode, boundary):
+    rng = np.random.default_rng(3)
+    ours, ref = getattr(sigcorr, func), getattr(ss, func)
+    cases = [((10, 12), (3, 5)), ((6, 7), (6, 7)), ((8, 9), (2, 2)), ((4, 5), (6, 9)), ((9, 11), (4, 4))]
+    for dtype in (np.float64, np.complex128, np.float32):
+        for s1, s2 in cases:
+            a, b = _rand(rng, s1, dtype), _rand(rng, s2, dtype)
+            for fill in (0, 1.5):
+                kw = dict(mode=mode, boundary=boundary, fillvalue=fill)
+                _check(ours(a, b, **kw), ref(a.astype(_wide(dtype)), b.astype(_wide(dtype)), **kw), dtype)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("method", ["direct", "fft"])
+def test_batched_axes_match_fftconvolve(mode, method):
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((3, 20, 4, 18))
+    b = rng.standard_normal((1, 5, 4, 3))
+    ref = ss.fftconvolve(a, b, mode=mode, axes=(1, 3))
+    got = sigcorr.convolve(a, b, mode=mode, method=method, axes=(1, -1))
+    np.testing.assert_allclose(got, ref, atol=1e-10)
+    a1 = rng.standard_normal((5, 100))
+    b1 = rng.standard_normal((5, 9))
+    ref = ss.fftconvolve(a1, b1, mode=mode, axes=1)
+    np.testing.assert_allclose(sigcorr.convolve(a1, b1, mode=mode, method=method, axes=1), ref, atol=1e-10)
+    # the batch broadcasts the other way too: one signal, several kernels
+    # (scipy's 'same' would cut the batch axis to in1's length; we broadcast)
+    got = sigcorr.convolve(a1[:1], b1, mode=mode, method=method, axes=-1)
+    ref = np.stack([ss.convolve(a1[0], kern, mode=mode) for kern in b1])
+    np.testing.assert_allclose(got, ref, atol=1e-10)
+
+
+def test_odd_layouts_and_inputs_untouched():
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal((40, 30))
+    k = rng.standard_normal((5, 4))
+    layouts = {
+        "noncontig": base[::2, ::3],
+        "negstride": base[::-1, ::-1],
+        "fortran": np.asfortranarray(base),
+        "bigendian": base.astype(">f8"),
+    }
+    ro = base.copy()
+    ro.setflags(write=False)
+    layouts["readonly"] = ro
+    for name, arr in layouts.items():
+        before = arr.copy()
+        for method in ("direct", "fft"):
+            got = sigcorr.correlate(arr, k, mode="same", method=method)
+            np.testing.assert_allclose(got, ss.correlate(np.array(arr), k, mode="same"), atol=1e-10, err_msg=name)
+        np.testing.assert_array_equal(arr, before)
+    kk = k.copy()
+    sigcorr.convolve2d(base, kk, boundary="symm")
+    np.testing.assert_array_equal(kk, k)
+
+
+def test_nan_reaches_only_its_windows():
+    x = np.arange(40, dtype=np.float64)
+    x[20] = np.nan
+    k = np.ones(3)
+    for method in ("direct", "fft"):
+        out = sigcorr.correlate(x, k, mode="same", method=method)
+        assert np.isnan(out[19:22]).all()
+        assert np.isfinite(np.delete(out, [19, 20, 21])).all()
+        np.testing.assert_allclose(np.delete(out, [19, 20, 21]), np.delete(ss.correlate(np.nan_to_num(x), k, "same"), [19, 20, 21]))
+
+
+def test_bool_and_int_compute_in_float64():
+    a = np.array([True, False, True])
+    assert sigcorr.convolve(a, a).dtype == np.float64
+    assert sigcorr.convolve(np.arange(5, dtype=np.int16), np.ones(2, np.uint8)).dtype == np.float64
+    assert sigcorr.convolve(np.ones(5, np.float16), np.ones(2, np.float16)).dtype == np.float32
+    np.testing.assert_array_equal(sigcorr.convolve(a, a), ss.convolve(a.astype(float), a.astype(float)))
+
+
+def test_correlation_lags_match_scipy():
+    for n1, n2, mode in itertools.product([1, 4, 5, 10], [1, 3, 4, 12], MODES):
+        np.testing.assert_array_equal(sigcorr.correlation_lags(n1, n2, mode), ss.correlation_lags(n1, n2, mode))
+
+
+def test_choose_conv_method():
+    assert sigcorr.choose_conv_method(np.ones(100_000), np.ones(8)) == "direct"
+    assert sigcorr.choose_conv_method(np.ones((512, 512)), np.ones((64, 64))) == "fft"
+    assert sigcorr.choose_conv_method(np.ones(1_000_000), np.ones(4096), mode="same") == "fft"
+    assert sigcorr.choose_conv_method(np.ones((2048, 2048), np.float32), np.ones((7, 7), np.float32), "same") == "direct"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 40), m=st.integers(1, 40), h=st.integers(1, 6), w=st.integers(1, 6),
+    mode=st.sampled_from(MODES), method=st.sampled_from(METHODS), two_d=st.booleans(),
+    flip=st.booleans(),
+)
+def test_shape_space(n, m, h, w, mode, method, two_d, flip):
+    rng = np.random.default_rng(n * 1000 + m)
+    s1, s2 = ((n, m), (h, w)) if two_d else ((n,), (m,))
+    if flip:
+        s1, s2 = s2, s1
+    a, b = rng.standard_normal(s1), rng.standard_normal(s2)
+    if mode == "valid" and not (all(x >= y for x, y in zip(s1, s2)) or all(x <= y for x, y in zip(s1, s2))):
+        with pytest.raises(ValueError, match="at least as large"):
+            sigcorr.correlate(a, b, mode=mode, method=method)
+        return
+    np.testing.assert_allclose(sigcorr.correlate(a, b, mode=mode, method=method), ss.correlate(a, b, mode=mode), atol=1e-9)
+    np.testing.assert_allclose(sigcorr.convolve(a, b, mode=mode, method=method), ss.convolve(a, b, mode=mode), atol=1e-9)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("func", [sigcorr.convolve, sigcorr.correlate])
+def test_bad_input(func):
+    one = np.ones(5)
+    with pytest.raises(ValueError, match="must not be empty"):
+        func(np.array([]), one)
+    with pytest.raises(ValueError, match="0-d"):
+        func(np.float64(3.0), np.float64(2.0))
+    with pytest.raises(ValueError, match="axes"):
+        func(np.ones((2, 3, 4)), np.ones((1, 1, 2)))
+    with pytest.raises(ValueError, match="same dimensionality"):
+        func(np.ones((3, 3)), one)
+    with pytest.raises(ValueError, match="Acceptable mode flags are 'valid', 'same', or 'full'."):
+        func(one, one, mode="middle")
+    with pytest.raises(ValueError, match="Acceptable method flags are 'auto', 'direct', or 'fft'."):
+        func(one, one, method="winograd")
+    with pytest.raises(TypeError, match="in1 must have a numeric dtype"):
+        func(np.array([object(), object()]), one)
+    with pytest.raises(TypeError, match="in2 must have a numeric dtype"):
+        func(one, np.array(["a", "b"]))
+    with pytest.raises(TypeError, match="in1"):
+        func("abc", one)
+    with pytest.raises(ValueError, match="For 'valid' mode, one must be at least as large as the other in every dimension"):
+        func(np.ones((3, 5)), np.ones((5, 3)), mode="valid")
+    with pytest.raises(ValueError, match="out of bounds"):
+        func(one, one, axes=3)
+    with pytest.raises(ValueError, match="incompatible shapes"):
+        func(np.ones((3, 5)), np.ones((2, 5)), axes=1)
+
+
+@pytest.mark.parametrize("func", [sigcorr.convolve2d, sigcorr.correlate2d])
+def test_bad_input_2d(func):
+    a = np.ones((4, 4))
+    with pytest.raises(ValueError, match="2-D"):
+        func(np.ones(4), a)
+    with pytest.raises(ValueError, match="Acceptable boundary flags"):
+        func(a, a, boundary="reflect")
+    with pytest.raises(ValueError, match="Acceptable mode flags"):
+        func(a, a, mode="x")
+    with pytest.raises(ValueError, match="fillvalue must be scalar"):
+        func(a, a, fillvalue=[1, 2])
+    with pytest.raises(ValueError, match="at least as large"):
+        func(np.ones((3, 5)), np.ones((5, 3)), mode="valid")
+    with pytest.raises(ValueError, match="must not be empty"):
+        func(np.ones((0, 3)), a)
+
+
+def test_bad_lags():
+    with pytest.raises(ValueError, match="in1_len"):
+        sigcorr.correlation_lags(0, 3)
+    with pytest.raises(TypeError, match="in2_len"):
+        sigcorr.correlation_lags(3, 2.5)
+    with pytest.raises(ValueError, match="Acceptable mode"):
+        sigcorr.correlation_lags(3, 2, "x")
