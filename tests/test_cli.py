@@ -343,3 +343,10 @@ def test_sample_data_is_small_and_documented():
     r, c = cli.SAMPLE_TEMPLATE_POSITION
     h, w = template.shape
     np.testing.assert_array_equal(image[r : r + h, c : c + w], template)
+
+
+def test_demo_text(capsys):
+    code, out, err = call(capsys, "demo")
+    assert code == 0, err
+    assert "found at (38, 92): correct" in out
+    assert "sunspots" in out and "chosen" in out
