@@ -111,3 +111,58 @@ def oaconv(a, k, s0, length):
         yb = sfft.ifft(fb, L, axis=-1, workers=WORKERS, overwrite_x=True)
     y = yb[..., m - 1:].reshape(batch + (nblocks * step,))
     return y[..., :length]
+
+
+_TILE_SIZES = (64, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1536, 2048)
+_TILE_OVERHEAD = 40_000.0  # per tile, in units of one point * log2(points)
+
+
+def tile_plan(shape, tshape):
+    """Tile side L and tiles (ny, nx) for ``tiled_corr_valid``, by estimated cost."""
+    H, W = shape
+    h, w = tshape
+    oh, ow = H - h + 1, W - w + 1
+    best = None
+    for L in _TILE_SIZES:
+        if L < max(h, w) + 8:
+            continue
+        by, bx = L - h + 1, L - w + 1
+        ny, nx = -(-oh // by), -(-ow // bx)
+        cost = ny * nx * (L * L * np.log2(L * L) + _TILE_OVERHEAD)
+        if best is None or cost < best[0]:
+            best = (cost, L, ny, nx)
+        if by >= oh and bx >= ow:
+            break
+    if best is None:  # template wider than every listed tile
+        L = sfft.next_fast_len(max(h, w) * 2, True)
+        best = (0.0, L, -(-oh // (L - h + 1)), -(-ow // (L - w + 1)))
+    return best
+
+
+def tiled_corr_valid(img, tpl):
+    """Valid-mode 2-D cross-correlation of real ``img`` with ``tpl`` by tiled FFTs.
+
+    The output is cut into square blocks; each block's input tile (block plus
+    template margin) is transformed at one fast length L, all tiles as one
+    batch (``workers`` spreads them over the cores), multiplied by the
+    template's spectrum (computed once) and transformed back: OpenCV's
+    ``crossCorr`` scheme, on scipy.fft.
+    """
+    H, W = img.shape
+    h, w = tpl.shape
+    oh, ow = H - h + 1, W - w + 1
+    _, L, ny, nx = tile_plan(img.shape, tpl.shape)
+    by, bx = L - h + 1, L - w + 1
+    need_h, need_w = ny * by + h - 1, nx * bx + w - 1
+    if need_h != H or need_w != W:
+        padded = np.zeros((max(need_h, L), max(need_w, L)), dtype=img.dtype)
+        padded[:H, :W] = img
+    else:
+        padded = img
+    tiles = np.lib.stride_tricks.sliding_window_view(padded, (L, L))[::by, ::bx][:ny, :nx]
+    ft = np.conj(sfft.rfft2(tpl, (L, L), workers=WORKERS))
+    spec = sfft.rfft2(tiles, workers=WORKERS)
+    spec *= ft
+    blocks = sfft.irfft2(spec, (L, L), workers=WORKERS, overwrite_x=True)[:, :, :by, :bx]
+    out = blocks.transpose(0, 2, 1, 3).reshape(ny * by, nx * bx)
+    return out[:oh, :ow]

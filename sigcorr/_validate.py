@@ -222,6 +222,83 @@ def conv_inputs(in1, in2, mode, method, axes):
 # match
 # ---------------------------------------------------------------------------
 
+MATCH_METHODS = ("sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed")
+
+
+def check_match_method(method) -> str:
+    if isinstance(method, str) and method.lower() in MATCH_METHODS:
+        return method.lower()
+    opts = ", ".join(repr(m) for m in MATCH_METHODS)
+    raise ValueError(f"method must be one of {opts}, got {method!r}")
+
+
+def match_inputs(image, template, mask):
+    """Validate match_template's inputs.
+
+    Returns ``(img, tpl, msk, squeeze_1d, dtype)``: image (C, H, W) and
+    template (C, h, w) in the compute dtype (float32 for float32, bool and
+    8/16-bit integer input, else float64), mask (C, h, w) float64 or None.
+    """
+    img = as_numeric_array(image, "image", allow_complex=False)
+    tpl = as_numeric_array(template, "template", allow_complex=False)
+    check_nonempty(img, "image")
+    check_nonempty(tpl, "template")
+    if img.ndim != tpl.ndim:
+        raise ValueError(
+            f"image and template must have the same number of dimensions, "
+            f"got image.ndim={img.ndim} and template.ndim={tpl.ndim}"
+        )
+    if img.ndim > 3:
+        raise ValueError(
+            f"image must be 1-D, 2-D or a colour image (H, W, C), got {img.ndim}-D"
+        )
+    if img.ndim == 3 and img.shape[2] != tpl.shape[2]:
+        raise ValueError(
+            f"image and template must have the same number of channels, "
+            f"got {img.shape[2]} and {tpl.shape[2]}"
+        )
+    spatial = 2 if img.ndim == 3 else img.ndim
+    if any(t > n for t, n in zip(tpl.shape[:spatial], img.shape[:spatial])):
+        raise ValueError(
+            f"template must not be larger than image in any axis, got template "
+            f"shape {tpl.shape} and image shape {img.shape}"
+        )
+    small = all(np.dtype(d).kind in "bui" and np.dtype(d).itemsize <= 2 or np.dtype(d) in (np.float16, np.float32)
+                for d in (img.dtype, tpl.dtype))
+    dtype = np.dtype(np.float32) if small else np.dtype(np.float64)
+    squeeze = img.ndim == 1
+
+    def planes(a):
+        if a.ndim == 1:
+            a = a[None, :, None]
+        elif a.ndim == 2:
+            a = a[:, :, None]
+        return np.moveaxis(a, 2, 0)
+
+    msk = None
+    if mask is not None:
+        m = as_numeric_array(mask, "mask", allow_complex=False)
+        if m.shape != tpl.shape and not (tpl.ndim == 3 and m.shape == tpl.shape[:2]):
+            raise ValueError(
+                f"mask must have the template's shape {tpl.shape}, got {m.shape}"
+            )
+        m = m.astype(np.float64)
+        if not np.all(np.isfinite(m)):
+            raise ValueError("mask must be finite")
+        if np.any(m < 0):
+            raise ValueError("mask weights must be >= 0")
+        if m.ndim == 2 and tpl.ndim == 3:
+            m = np.repeat(m[:, :, None], tpl.shape[2], axis=2)
+        msk = np.ascontiguousarray(planes(m))
+    return (as_kernel_array(planes(img), dtype), as_kernel_array(planes(tpl), dtype),
+            msk, squeeze, dtype)
+
+
+def check_threshold(threshold):
+    if threshold is None:
+        return None
+    return check_real(threshold, "threshold", finite=False)
+
 
 # ---------------------------------------------------------------------------
 # period

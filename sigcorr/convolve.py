@@ -120,13 +120,14 @@ def _direct_real(a, k, nd, mode):
     outs = [length for _, length in sel]
     if nd == 1:
         ns, ms, pads, outs = (1,) + tuple(ns), (1,) + tuple(ms), [0] + pads, [1] + outs
-    img = _validate.as_kernel_array(np.broadcast_to(a, batch + tuple(a.shape[a.ndim - nd:])), a.dtype)
-    img = img.reshape((B,) + tuple(ns))
+    if a.shape[:a.ndim - nd] != batch:
+        a = np.broadcast_to(a, batch + tuple(a.shape[a.ndim - nd:])).copy()
+    img = _validate.as_kernel_array(a, a.dtype).reshape((B,) + tuple(ns))
     kf = _flip(k, nd)
     if math.prod(k.shape[:k.ndim - nd]) == 1:
         ker = _validate.as_kernel_array(kf, a.dtype).reshape((1,) + tuple(ms))
     else:
-        ker = _validate.as_kernel_array(np.broadcast_to(kf, batch + tuple(kf.shape[kf.ndim - nd:])), a.dtype)
+        ker = _validate.as_kernel_array(np.broadcast_to(kf, batch + tuple(kf.shape[kf.ndim - nd:])).copy(), a.dtype)
         ker = ker.reshape((B,) + tuple(ms))
     out = np.empty((B, outs[0], outs[1]), dtype=a.dtype)
     _kdirect.corr_padded(img, ker, out, pads[0], pads[1])

@@ -1,17 +1,436 @@
-"""match: not implemented yet."""
+"""Normalized template matching: OpenCV's six scores, the matches, a pyramid search.
+
+For a template T (h x w) and the image window I under it at each placement,
+the scores are OpenCV's ``cv2.matchTemplate`` ones (sums over the window,
+and over the channels of a colour image):
+
+==================  ===========================================================
+``sqdiff``          sum (I - T)^2
+``sqdiff_normed``   sum (I - T)^2 / sqrt(sum I^2 * sum T^2)            in [0, 1]
+``ccorr``           sum I T
+``ccorr_normed``    sum I T / sqrt(sum I^2 * sum T^2)                  in [-1, 1]
+``ccoeff``          sum (I - mean I)(T - mean T)
+``ccoeff_normed``   ccoeff / sqrt(sum (I - mean I)^2 * sum (T - mean T)^2)  in [-1, 1]
+==================  ===========================================================
+
+How it is computed: the cross term ``sum I T`` by the direct parallel kernel
+for small templates or by tiled real FFTs for large ones (whichever a cost
+model says is cheaper); the window sums and sums of squares by running sums in
+float64 (``_kernels.windows``); for the ccoeff methods both the image and the
+template are centred first, so the numerator is computed directly instead of
+as a difference of two large numbers, which keeps near-flat windows accurate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from . import _fft, _validate
+from ._kernels import direct as _kdirect
+from ._kernels import peaks as _kpeaks
+from ._kernels import windows as _kwin
+from ._runtime import api
+
+__all__ = ["match_template", "find_matches", "locate", "Matches"]
+
+_METHOD_CODE = {m: i for i, m in enumerate(_validate.MATCH_METHODS)}
+# direct multiply-add vs tiled FFT work, ns on one core (measured, see benchmarks)
+_DIRECT_NS = {4: 0.045, 8: 0.09}
+_TILE_NS = {4: 0.7, 8: 1.0}  # per point * log2(points) of tile_plan's cost
 
 
-def match_template(*args, **kwargs):
-    raise NotImplementedError("match_template is not implemented yet")
-
-
-def find_matches(*args, **kwargs):
-    raise NotImplementedError("find_matches is not implemented yet")
-
-
-def locate(*args, **kwargs):
-    raise NotImplementedError("locate is not implemented yet")
-
-
+@dataclasses.dataclass(frozen=True)
 class Matches:
-    pass
+    """Matches found in a score map, best first.
+
+    Attributes
+    ----------
+    positions : ndarray, shape (k, ndim), float
+        Position of each match: the index of the score (the window's top-left
+        corner in the image for ``pad_input=False``), refined to sub-pixel
+        precision when asked for.
+    scores : ndarray, shape (k,)
+        The score at each match.
+    """
+
+    positions: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self):
+        return len(self.scores)
+
+    def __iter__(self):
+        return iter(zip(map(tuple, self.positions.tolist()), self.scores.tolist()))
+
+    def __repr__(self):
+        rows = ", ".join(f"{tuple(round(v, 3) for v in p)}: {s:.4g}" for p, s in list(self)[:5])
+        more = f", ... ({len(self)} in all)" if len(self) > 5 else ""
+        return f"Matches({rows}{more})"
+
+
+def _cross(img, tpl):
+    """sum over channels of the valid cross-correlation of (C, H, W) with (C, h, w)."""
+    C, H, W = img.shape
+    _, h, w = tpl.shape
+    oh, ow = H - h + 1, W - w + 1
+    item = img.dtype.itemsize
+    direct = oh * ow * h * w * _DIRECT_NS[item]
+    fft = _fft.tile_plan((H, W), (h, w))[0] * _TILE_NS[item]
+    out = None
+    for c in range(C):
+        if direct <= fft:
+            part = _kdirect.correlate2d_valid(img[c], tpl[c])
+        else:
+            part = _fft.tiled_corr_valid(img[c], tpl[c])
+        out = part if out is None else out + part
+    return out
+
+
+def _masked(img, tpl, msk, method):
+    """OpenCV's masked matching, in float64 (see match_template's Notes)."""
+    from .convolve import _convolve_core
+
+    def corr(a, b):
+        # sum over channels of valid cross-correlations
+        out = _convolve_core(a, b[:, ::-1, ::-1], (1, 2), "valid", "auto")
+        return out.sum(axis=0)
+
+    I = np.where(np.isfinite(img), img, 0.0).astype(np.float64)
+    T = tpl.astype(np.float64)
+    M = msk
+    M2 = M * M
+    II = corr(I * I, M2)
+    if method in ("ccorr", "ccorr_normed", "sqdiff", "sqdiff_normed"):
+        cross = corr(I, M2 * T)
+        tt = float(np.sum(M2 * T * T))
+        if method == "ccorr":
+            res = cross
+        elif method == "sqdiff":
+            res = np.maximum(II - 2 * cross + tt, 0)
+        else:
+            num = cross if method == "ccorr_normed" else np.maximum(II - 2 * cross + tt, 0)
+            den = np.sqrt(np.maximum(II, 0) * tt)
+            res = _normalize(num, den, method)
+    else:
+        msum = M.reshape(M.shape[0], -1).sum(axis=1)  # per channel
+        msum = np.where(msum > 0, msum, 1.0)
+        mT = (M * T).reshape(T.shape[0], -1).sum(axis=1) / msum
+        Tc = M * (T - mT[:, None, None])  # T'
+        num = np.zeros((I.shape[1] - T.shape[1] + 1, I.shape[2] - T.shape[2] + 1))
+        ii = np.zeros_like(num)
+        for c in range(I.shape[0]):
+            Ic, Mc = I[c:c + 1], M[c:c + 1]
+            mI = corr(Ic, Mc) / msum[c]
+            num += corr(Ic, (Mc * Tc[c:c + 1])) - mI * float(np.sum(Mc * Tc[c:c + 1]))
+            ii += corr(Ic * Ic, Mc * Mc) - 2 * mI * corr(Ic, Mc * Mc) + mI * mI * float(np.sum(Mc * Mc))
+        if method == "ccoeff":
+            res = num
+        else:
+            den = np.sqrt(np.maximum(ii, 0) * float(np.sum(Tc * Tc)))
+            res = _normalize(num, den, method)
+    bad = ~np.isfinite(img)
+    if bad.any():
+        hit = corr(bad.astype(np.float64), np.ones_like(T)) > 0.5
+        res = np.where(hit, np.nan, res)
+    return res
+
+
+def _normalize(num, den, method):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = num / den
+    fallback = 1.0 if method == "sqdiff_normed" else 0.0
+    q = np.where(den > 0, q, fallback)
+    lo = 0.0 if method == "sqdiff_normed" else -1.0
+    return np.clip(q, lo, 1.0)
+
+
+@api
+def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False):
+    """Score every placement of ``template`` over ``image``, as ``cv2.matchTemplate``.
+
+    Parameters
+    ----------
+    image : array_like, 1-D, 2-D or colour (H, W, C)
+        Any real dtype; float32, bool and 8/16-bit integer images are computed
+        in float32 (with float64 window sums), everything else in float64.
+    template : array_like
+        Same number of dimensions (and channels) as ``image``, not larger in
+        any axis.
+    method : {'ccoeff_normed', 'ccorr_normed', 'sqdiff_normed', 'ccoeff', 'ccorr', 'sqdiff'}
+        OpenCV's ``TM_*`` scores (see the module docstring for the formulas).
+        Colour images are combined as OpenCV does: sums run over the channels.
+    mask : array_like, optional
+        Weights >= 0 of the template's shape (or (h, w) for a colour
+        template), as in OpenCV's masked matching: ``sqdiff`` becomes
+        sum (M (I - T))^2, ``ccorr`` sum M^2 I T, ``ccoeff`` sum T' I' with
+        T' = M (T - weighted mean of T) and I' = M (I - weighted mean of I).
+    pad_input : bool
+        False: the "valid" output, ``image.shape - template.shape + 1``.
+        True: ``image.shape``, as ``skimage.feature.match_template``: index i
+        holds the window starting at ``i - template.shape // 2`` on the
+        zero-padded image.
+
+    Returns
+    -------
+    scores : ndarray
+        float32 for float32/8/16-bit input, else float64.
+
+    Notes
+    -----
+    Degenerate windows (the OpenCV rule): where the normalizing denominator
+    is 0 (a flat window for ``ccoeff_normed``, an all-zero window for the
+    other two) ``ccoeff_normed`` and ``ccorr_normed`` score 0 and
+    ``sqdiff_normed`` 1; a flat template scores 0 everywhere for
+    ``ccoeff_normed`` (OpenCV gives 1 there).  The normalized scores are
+    clamped to [-1, 1] ([0, 1] for ``sqdiff_normed``).  NaN in the image makes
+    only the windows that contain it NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> rng = np.random.default_rng(0)
+    >>> image = rng.random((64, 64)).astype(np.float32)
+    >>> scores = sigcorr.match_template(image, image[20:28, 30:40])
+    >>> scores.shape
+    (57, 55)
+    >>> np.unravel_index(np.argmax(scores), scores.shape)
+    (np.int64(20), np.int64(30))
+    >>> round(float(scores.max()), 4)
+    1.0
+    """
+    method = _validate.check_match_method(method)
+    img, tpl, msk, squeeze, dtype = _validate.match_inputs(image, template, mask)
+    if pad_input:
+        _, h, w = tpl.shape
+        img = np.pad(img, ((0, 0), (h // 2, h - 1 - h // 2), (w // 2, w - 1 - w // 2)))
+    if msk is not None:
+        out = _masked(img, tpl, msk, method).astype(dtype)
+    else:
+        out = _match_plain(img, tpl, method, dtype)
+    return out[0] if squeeze else out
+
+
+def _match_plain(img, tpl, method, dtype):
+    C, h, w = tpl.shape
+    finite = np.isfinite(img).all()
+    t64 = tpl.astype(np.float64)
+    if method.startswith("ccoeff"):
+        # centre image (per channel, by its finite mean) and template: the
+        # cross term is then the ccoeff numerator itself
+        g = np.array([np.nanmean(np.where(np.isfinite(p), p, np.nan)) if not finite else p.mean(dtype=np.float64)
+                      for p in img])
+        g = np.where(np.isfinite(g), g, 0.0)
+        img = img - g.astype(dtype)[:, None, None]
+        tmean = t64.reshape(C, -1).mean(axis=1)
+        t64 = t64 - tmean[:, None, None]
+    tk = np.ascontiguousarray(t64.astype(dtype))
+    if finite:
+        src = np.ascontiguousarray(img)
+        bad = np.zeros((1, 1))
+    else:
+        ok = np.isfinite(img)
+        src = np.ascontiguousarray(np.where(ok, img, 0).astype(dtype))
+        bad = _kwin.window_sums(np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64)), h, w)
+    cross = _cross(src, tk)
+    tsum2 = float(np.sum(t64 * t64))
+    out = np.empty(cross.shape, dtype=dtype)
+    _kwin.match_scores(src, h, w, cross, bad, _METHOD_CODE[method], tsum2, np.sqrt(tsum2), out)
+    return out
+
+
+@api
+def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False):
+    """The peaks of a score map, best first, with non-maximum suppression.
+
+    A peak is a finite score that is the best of the (2 * min_distance + 1)
+    wide window around it (as ``skimage.feature.peak_local_max``); peaks are
+    then taken best first, and each one taken blocks the square window of
+    half-width ``min_distance`` around it, so no two matches are within
+    ``min_distance`` of each other in every axis.
+
+    Parameters
+    ----------
+    scores : array_like, 1-D or 2-D
+        NaN scores are never matches.
+    threshold : float, optional
+        Keep scores >= threshold (<= for ``maximize=False``).
+    max_matches : int, optional
+        At most this many matches (default: all).
+    min_distance : int
+        Suppression half-width, >= 1.
+    maximize : bool
+        True for similarity scores, False for distances (``sqdiff``).
+    subpixel : bool
+        Refine each position by a parabola through the peak and its two
+        neighbours, per axis (offset within +-0.5).
+
+    Returns
+    -------
+    Matches
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> s = np.zeros((20, 20)); s[5, 5] = 1.0; s[5, 7] = 0.9; s[15, 12] = 0.8
+    >>> m = sigcorr.find_matches(s, min_distance=3)
+    >>> m.positions.tolist(), m.scores.tolist()
+    ([[5.0, 5.0], [15.0, 12.0]], [1.0, 0.8])
+    """
+    arr = _validate.as_numeric_array(scores, "scores", allow_complex=False)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"scores must be 1-D or 2-D, got {arr.ndim}-D")
+    threshold = _validate.check_threshold(threshold)
+    if max_matches is not None:
+        max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
+    min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
+    ndim = arr.ndim
+    if arr.size == 0:
+        return Matches(np.empty((0, ndim)), np.empty(0, dtype=arr.dtype if arr.dtype.kind == "f" else np.float64))
+    s2 = arr.reshape(1, -1) if ndim == 1 else arr
+    work = s2.astype(np.float64)
+    if not maximize:
+        work = -work
+    work = np.where(np.isfinite(work), work, -np.inf)
+    from scipy.ndimage import maximum_filter
+
+    size = (1, 2 * min_distance + 1) if ndim == 1 else 2 * min_distance + 1
+    peak = (work == maximum_filter(work, size=size, mode="constant", cval=-np.inf)) & np.isfinite(work)
+    if threshold is not None:
+        peak &= (work >= threshold) if maximize else (work >= -threshold)
+    ys, xs = np.nonzero(peak)
+    vals = work[ys, xs]
+    order = np.lexsort((xs, ys, -vals))  # best first, ties in raster order
+    coords = np.stack([ys[order], xs[order]], axis=1).astype(np.int64)
+    limit = coords.shape[0] if max_matches is None else max_matches
+    keep = _kpeaks.suppress(coords, np.array(work.shape, dtype=np.int64), min_distance, limit)
+    coords = coords[keep]
+    found = s2[coords[:, 0], coords[:, 1]]
+    pos = coords.astype(np.float64)
+    if subpixel and len(coords):
+        pos = _refine(work, coords, pos)
+    if ndim == 1:
+        pos = pos[:, 1:]
+    return Matches(pos, np.asarray(found))
+
+
+def _refine(work, coords, pos):
+    for axis in range(2):
+        n = work.shape[axis]
+        for r, (y, x) in enumerate(coords):
+            i = (y, x)[axis]
+            if i <= 0 or i >= n - 1:
+                continue
+            if axis == 0:
+                a, b, c = work[y - 1, x], work[y, x], work[y + 1, x]
+            else:
+                a, b, c = work[y, x - 1], work[y, x], work[y, x + 1]
+            den = a - 2 * b + c
+            if np.isfinite(a) and np.isfinite(c) and den < 0:
+                pos[r, axis] += float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
+    return pos
+
+
+def _pool(planes, f):
+    """Block means of (C, H, W) planes by f x f (trailing rows/columns dropped)."""
+    C, H, W = planes.shape
+    Hf, Wf = H // f, W // f
+    v = planes[:, :Hf * f, :Wf * f].reshape(C, Hf, f, Wf, f)
+    return v.mean(axis=(2, 4), dtype=np.float64).astype(planes.dtype)
+
+
+@api
+def locate(image, template, *, method="ccoeff_normed", threshold=None, max_matches=1,
+           min_distance=None, pyramid_levels=0, subpixel=False):
+    """Find ``template`` in ``image``: :func:`match_template` then :func:`find_matches`.
+
+    Parameters
+    ----------
+    image, template, method
+        As :func:`match_template` (minimizing methods, ``sqdiff*``, are
+        handled: their best match is their lowest score).
+    threshold, max_matches, subpixel
+        As :func:`find_matches`.
+    min_distance : int, optional
+        Suppression half-width; default half the template's smaller side.
+    pyramid_levels : int
+        0 searches the full image.  L > 0 average-pools image and template by
+        2**L, searches there, and re-scores at full resolution only a
+        neighbourhood of the best coarse candidates (much faster for large
+        templates; needs the pooled template to stay at least 8 samples wide,
+        fewer levels are used otherwise).
+
+    Returns
+    -------
+    Matches
+        Positions of the windows' top-left corners (index into the "valid"
+        score map), best first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> rng = np.random.default_rng(1)
+    >>> image = rng.random((256, 256))
+    >>> sigcorr.locate(image, image[100:132, 40:72]).positions.tolist()
+    [[100.0, 40.0]]
+    >>> sigcorr.locate(image, image[100:132, 40:72], pyramid_levels=2).positions.tolist()
+    [[100.0, 40.0]]
+    """
+    method = _validate.check_match_method(method)
+    threshold = _validate.check_threshold(threshold)
+    max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
+    levels = _validate.check_int(pyramid_levels, "pyramid_levels", minimum=0)
+    img, tpl, _, squeeze, dtype = _validate.match_inputs(image, template, None)
+    tshape = tpl.shape[1:]
+    if min_distance is None:
+        min_distance = max(1, min(tshape if not squeeze else tshape[1:]) // 2)
+    min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
+    maximize = not method.startswith("sqdiff")
+    # keep the pooled template at least 8 samples wide in every searched axis
+    axes_t = tshape if not squeeze else tshape[1:]
+    while levels > 0 and min(axes_t) // 2 ** levels < 8:
+        levels -= 1
+    if levels == 0:
+        scores = _match_plain(img, tpl, method, dtype)
+    else:
+        scores = _pyramid_scores(img, tpl, method, dtype, levels, squeeze, max_matches, min_distance, maximize)
+    if squeeze:
+        scores = scores[0]
+    return find_matches(scores, threshold=threshold, max_matches=max_matches,
+                        min_distance=min_distance, maximize=maximize, subpixel=subpixel)
+
+
+def _pyramid_scores(img, tpl, method, dtype, levels, squeeze, max_matches, min_distance, maximize):
+    """Full-size score map holding real scores only near the coarse candidates."""
+    f = 2 ** levels
+    fy = 1 if squeeze else f
+
+    def pool(p):
+        if squeeze:
+            C, _, W = p.shape
+            Wf = W // f
+            return p[:, :, :Wf * f].reshape(C, 1, Wf, f).mean(axis=3, dtype=np.float64).astype(p.dtype)
+        return _pool(p, f)
+
+    cimg, ctpl = pool(img), pool(tpl)
+    coarse = _match_plain(np.ascontiguousarray(cimg), np.ascontiguousarray(ctpl), method, dtype)
+    ncand = max(4 * max_matches, 16)
+    cand = find_matches(coarse, max_matches=ncand, min_distance=max(1, min_distance // f),
+                        maximize=maximize)
+    _, H, W = img.shape
+    _, h, w = tpl.shape
+    oh, ow = H - h + 1, W - w + 1
+    full = np.full((oh, ow), np.nan, dtype=dtype)
+    ry, rx = (0 if squeeze else 2 * f), 2 * f
+    for (cy, cx), _ in zip(cand.positions.astype(int), cand.scores):
+        y0, x0 = max(0, cy * fy - ry), max(0, cx * f - rx)
+        y1, x1 = min(oh, cy * fy + ry + 1), min(ow, cx * f + rx + 1)
+        if y0 >= y1 or x0 >= x1:
+            continue
+        sub = img[:, y0:y1 + h - 1, x0:x1 + w - 1]
+        full[y0:y1, x0:x1] = _match_plain(np.ascontiguousarray(sub), tpl, method, dtype)
+    return full

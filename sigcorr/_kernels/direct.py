@@ -7,8 +7,8 @@ the same with the kernel flipped, which the caller does on the (small) kernel.
 
 Work split: ``prange`` over (plane, output row, column chunk) tasks.  For one
 task, each kernel row ``a`` adds into the output row chunk; in the interior
-(where every kernel column lands inside the image) four kernel taps are
-applied per pass, so the innermost loop is a contiguous, alias-free
+(where every kernel column lands inside the image) up to eight kernel taps
+are applied per pass, so the innermost loop is a contiguous, alias-free
 multiply-add over output columns that LLVM vectorizes (AVX-512 where present).
 The edges, where some taps fall into the padding, take a short scalar loop.
 The output dtype is the accumulator: float32 stays float32.
@@ -22,16 +22,135 @@ CHUNK = 4096
 
 
 @njit(cache=True, inline="always")
-def _fma4(r, s, k0, k1, k2, k3, n):
-    # r[j] += s[j] k0 + s[j+1] k1 + s[j+2] k2 + s[j+3] k3, j in [0, n)
+def _fma8(r, s, k, c, n):
+    # r[j] += sum_{t<8} s[j + t] k[c + t], j in [0, n)
+    k0 = k[c]
+    k1 = k[c + 1]
+    k2 = k[c + 2]
+    k3 = k[c + 3]
+    k4 = k[c + 4]
+    k5 = k[c + 5]
+    k6 = k[c + 6]
+    k7 = k[c + 7]
     for j in range(n):
-        r[j] += s[j] * k0 + s[j + 1] * k1 + s[j + 2] * k2 + s[j + 3] * k3
+        r[j] += ((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3)) + (
+            (s[j + 4] * k4 + s[j + 5] * k5) + (s[j + 6] * k6 + s[j + 7] * k7))
 
 
 @njit(cache=True, inline="always")
-def _fma1(r, s, k0, n):
+def _fma4(r, s, k, c, n):
+    k0 = k[c]
+    k1 = k[c + 1]
+    k2 = k[c + 2]
+    k3 = k[c + 3]
+    for j in range(n):
+        r[j] += (s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3)
+
+
+@njit(cache=True, inline="always")
+def _fma3(r, s, k, c, n):
+    k0 = k[c]
+    k1 = k[c + 1]
+    k2 = k[c + 2]
+    for j in range(n):
+        r[j] += s[j] * k0 + s[j + 1] * k1 + s[j + 2] * k2
+
+
+@njit(cache=True, inline="always")
+def _fma2(r, s, k, c, n):
+    k0 = k[c]
+    k1 = k[c + 1]
+    for j in range(n):
+        r[j] += s[j] * k0 + s[j + 1] * k1
+
+
+@njit(cache=True, inline="always")
+def _fma1(r, s, k, c, n):
+    k0 = k[c]
     for j in range(n):
         r[j] += s[j] * k0
+
+
+@njit(cache=True, inline="always")
+def _fma4x2(r, s, u, k, q, c, n):
+    # two kernel rows at once: 4 taps of k over s and 4 taps of q over u
+    k0 = k[c]
+    k1 = k[c + 1]
+    k2 = k[c + 2]
+    k3 = k[c + 3]
+    q0 = q[c]
+    q1 = q[c + 1]
+    q2 = q[c + 2]
+    q3 = q[c + 3]
+    for j in range(n):
+        r[j] += ((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3)) + (
+            (u[j] * q0 + u[j + 1] * q1) + (u[j + 2] * q2 + u[j + 3] * q3))
+
+
+@njit(cache=True, inline="always")
+def _fma3x2(r, s, u, k, q, c, n):
+    k0 = k[c]
+    k1 = k[c + 1]
+    k2 = k[c + 2]
+    q0 = q[c]
+    q1 = q[c + 1]
+    q2 = q[c + 2]
+    for j in range(n):
+        r[j] += (s[j] * k0 + s[j + 1] * k1 + s[j + 2] * k2) + (u[j] * q0 + u[j + 1] * q1 + u[j + 2] * q2)
+
+
+@njit(cache=True, inline="always")
+def _fma2x2(r, s, u, k, q, c, n):
+    k0 = k[c]
+    k1 = k[c + 1]
+    q0 = q[c]
+    q1 = q[c + 1]
+    for j in range(n):
+        r[j] += (s[j] * k0 + s[j + 1] * k1) + (u[j] * q0 + u[j + 1] * q1)
+
+
+@njit(cache=True, inline="always")
+def _fma1x2(r, s, u, k, q, c, n):
+    k0 = k[c]
+    q0 = q[c]
+    for j in range(n):
+        r[j] += s[j] * k0 + u[j] * q0
+
+
+@njit(cache=True, inline="always")
+def _pass1(r, src, krow, w, off, n):
+    """r[j] += sum_c src[off + j + c] krow[c] for j in [0, n), one kernel row."""
+    c = 0
+    while c + 8 <= w:
+        _fma8(r, src[off + c:], krow, c, n)
+        c += 8
+    rest = w - c
+    if rest >= 4:
+        _fma4(r, src[off + c:], krow, c, n)
+        c += 4
+        rest -= 4
+    if rest == 3:
+        _fma3(r, src[off + c:], krow, c, n)
+    elif rest == 2:
+        _fma2(r, src[off + c:], krow, c, n)
+    elif rest == 1:
+        _fma1(r, src[off + c:], krow, c, n)
+
+
+@njit(cache=True, inline="always")
+def _pass2(r, src, srd, krow, qrow, w, off, n):
+    """Two kernel rows (``krow`` over ``src``, ``qrow`` over ``srd``) per pass."""
+    c = 0
+    while c + 4 <= w:
+        _fma4x2(r, src[off + c:], srd[off + c:], krow, qrow, c, n)
+        c += 4
+    rest = w - c
+    if rest == 3:
+        _fma3x2(r, src[off + c:], srd[off + c:], krow, qrow, c, n)
+    elif rest == 2:
+        _fma2x2(r, src[off + c:], srd[off + c:], krow, qrow, c, n)
+    elif rest == 1:
+        _fma1x2(r, src[off + c:], srd[off + c:], krow, qrow, c, n)
 
 
 @njit(cache=True, inline="always")
@@ -77,20 +196,22 @@ def corr_padded(img, ker, out, pt, pl):
         a1 = min(h, H + pt - i)
         ilo = max(js, jlo)
         ihi = min(je, jhi)
+        if ilo < ihi:
+            n = ihi - ilo
+            r = row[ilo:ihi]
+            off = ilo - pl
+            a = a0
+            # kernels up to 7 wide: two kernel rows per pass over the output
+            while w < 8 and a + 2 <= a1:
+                _pass2(r, img[bi, i + a - pt], img[bi, i + a + 1 - pt], ker[kb, a], ker[kb, a + 1], w, off, n)
+                a += 2
+            while a < a1:
+                _pass1(r, img[bi, i + a - pt], ker[kb, a], w, off, n)
+                a += 1
+        # edge columns (some taps in the padding), scalar
         for a in range(a0, a1):
             src = img[bi, i + a - pt]
             krow = ker[kb, a]
-            if ilo < ihi:
-                n = ihi - ilo
-                r = row[ilo:ihi]
-                c = 0
-                while c + 4 <= w:
-                    _fma4(r, src[ilo + c - pl:], krow[c], krow[c + 1], krow[c + 2], krow[c + 3], n)
-                    c += 4
-                while c < w:
-                    _fma1(r, src[ilo + c - pl:], krow[c], n)
-                    c += 1
-            # edge columns (some taps in the padding), scalar
             if ilo < ihi:
                 _edge(row, src, krow, js, ilo, pl, W, w)
                 _edge(row, src, krow, ihi, je, pl, W, w)
