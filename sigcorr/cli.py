@@ -515,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-matches", type=_int_at_least(1), default=1, metavar="K",
                    help="report up to K matches (default: %(default)s)")
     p.add_argument("--min-distance", type=_int_at_least(1), default=None, metavar="D",
-                   help="minimum distance between matches (default: the template size)")
+                   help="suppression half-width between matches (default: half the template's smaller side)")
     p.add_argument("--pyramid", type=_int_at_least(0), default=0, metavar="L",
                    help="search a 2**L-times downsampled image first (default: 0)")
     p.add_argument("--subpixel", action="store_true", help="refine positions by a parabola fit")
