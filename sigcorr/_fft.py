@@ -115,6 +115,7 @@ def oaconv(a, k, s0, length):
 
 _TILE_SIZES = (64, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1536, 2048)
 _TILE_OVERHEAD = 40_000.0  # per tile, in units of one point * log2(points)
+_TILE_CACHE = 512.0  # larger tiles fall out of cache: cost grows by (1 + L / this)
 
 
 def tile_plan(shape, tshape):
@@ -128,7 +129,7 @@ def tile_plan(shape, tshape):
             continue
         by, bx = L - h + 1, L - w + 1
         ny, nx = -(-oh // by), -(-ow // bx)
-        cost = ny * nx * (L * L * np.log2(L * L) + _TILE_OVERHEAD)
+        cost = ny * nx * (L * L * np.log2(L * L) * (1.0 + L / _TILE_CACHE) + _TILE_OVERHEAD)
         if best is None or cost < best[0]:
             best = (cost, L, ny, nx)
         if by >= oh and bx >= ow:
@@ -163,6 +164,8 @@ def tiled_corr_valid(img, tpl):
     ft = np.conj(sfft.rfft2(tpl, (L, L), workers=WORKERS))
     spec = sfft.rfft2(tiles, workers=WORKERS)
     spec *= ft
-    blocks = sfft.irfft2(spec, (L, L), workers=WORKERS, overwrite_x=True)[:, :, :by, :bx]
+    # inverse in two passes, the second only over the rows that are kept
+    spec = sfft.ifft(spec, axis=-2, workers=WORKERS, overwrite_x=True)[:, :, :by, :]
+    blocks = sfft.irfft(spec, L, axis=-1, workers=WORKERS)[:, :, :, :bx]
     out = blocks.transpose(0, 2, 1, 3).reshape(ny * by, nx * bx)
     return out[:oh, :ow]

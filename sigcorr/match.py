@@ -38,7 +38,7 @@ __all__ = ["match_template", "find_matches", "locate", "Matches"]
 _METHOD_CODE = {m: i for i, m in enumerate(_validate.MATCH_METHODS)}
 # direct multiply-add vs tiled FFT work, ns on one core (measured, see benchmarks)
 _DIRECT_NS = {4: 0.045, 8: 0.09}
-_TILE_NS = {4: 0.7, 8: 1.0}  # per point * log2(points) of tile_plan's cost
+_TILE_NS = {4: 0.55, 8: 0.8}  # per unit of _fft.tile_plan's cost
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,30 +214,36 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
 
 
 def _match_plain(img, tpl, method, dtype):
+    """Scores of (C, H, W) ``img`` against (C, h, w) ``tpl`` (no mask)."""
     C, h, w = tpl.shape
-    finite = np.isfinite(img).all()
-    t64 = tpl.astype(np.float64)
-    if method.startswith("ccoeff"):
-        # centre image (per channel, by its finite mean) and template: the
-        # cross term is then the ccoeff numerator itself
-        g = np.array([np.nanmean(np.where(np.isfinite(p), p, np.nan)) if not finite else p.mean(dtype=np.float64)
-                      for p in img])
-        g = np.where(np.isfinite(g), g, 0.0)
-        img = img - g.astype(dtype)[:, None, None]
-        tmean = t64.reshape(C, -1).mean(axis=1)
-        t64 = t64 - tmean[:, None, None]
-    tk = np.ascontiguousarray(t64.astype(dtype))
+    finite = bool(np.isfinite(img).all())
     if finite:
-        src = np.ascontiguousarray(img)
+        g = img.reshape(C, -1).mean(axis=1, dtype=np.float64)
         bad = np.zeros((1, 1))
     else:
         ok = np.isfinite(img)
-        src = np.ascontiguousarray(np.where(ok, img, 0).astype(dtype))
+        img = np.where(ok, img, 0).astype(dtype)
+        g = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
         bad = _kwin.window_sums(np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64)), h, w)
-    cross = _cross(src, tk)
+    # centre image and template (per channel): the cross term is computed on
+    # small numbers; the kernel adds the template mean back in float64
+    src = img - g.astype(dtype)[:, None, None]
+    if not finite:
+        src[~ok] = 0
+    src = np.ascontiguousarray(src)
+    t64 = tpl.astype(np.float64)
+    tmean = t64.reshape(C, -1).mean(axis=1)
+    tc = t64 - tmean[:, None, None]
+    cross = _cross(src, np.ascontiguousarray(tc.astype(dtype)))
     tsum2 = float(np.sum(t64 * t64))
     out = np.empty(cross.shape, dtype=dtype)
-    _kwin.match_scores(src, h, w, cross, bad, _METHOD_CODE[method], tsum2, np.sqrt(tsum2), out)
+    if method.startswith("ccoeff"):
+        stats, tnorm, qeps = src, np.sqrt(float(np.sum(tc * tc))), 0.0
+    else:
+        stats, tnorm = np.ascontiguousarray(img), np.sqrt(tsum2)
+        peak = float(np.max(np.abs(img))) if img.size else 0.0
+        qeps = 1e-13 * h * w * peak * peak
+    _kwin.match_scores(stats, h, w, cross, bad, _METHOD_CODE[method], tmean, tsum2, tnorm, qeps, out)
     return out
 
 
@@ -246,7 +252,8 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     """The peaks of a score map, best first, with non-maximum suppression.
 
     A peak is a finite score that is the best of the (2 * min_distance + 1)
-    wide window around it (as ``skimage.feature.peak_local_max``); peaks are
+    wide window around it and, without a threshold, above the map's minimum
+    (as ``skimage.feature.peak_local_max``); peaks are
     then taken best first, and each one taken blocks the square window of
     half-width ``min_distance`` around it, so no two matches are within
     ``min_distance`` of each other in every axis.
@@ -301,6 +308,9 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     peak = (work == maximum_filter(work, size=size, mode="constant", cval=-np.inf)) & np.isfinite(work)
     if threshold is not None:
         peak &= (work >= threshold) if maximize else (work >= -threshold)
+    elif peak.any():
+        # as peak_local_max: the floor (e.g. a flat background) is no peak
+        peak &= work > work[np.isfinite(work)].min()
     ys, xs = np.nonzero(peak)
     vals = work[ys, xs]
     order = np.lexsort((xs, ys, -vals))  # best first, ties in raster order
@@ -332,14 +342,6 @@ def _refine(work, coords, pos):
             if np.isfinite(a) and np.isfinite(c) and den < 0:
                 pos[r, axis] += float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
     return pos
-
-
-def _pool(planes, f):
-    """Block means of (C, H, W) planes by f x f (trailing rows/columns dropped)."""
-    C, H, W = planes.shape
-    Hf, Wf = H // f, W // f
-    v = planes[:, :Hf * f, :Wf * f].reshape(C, Hf, f, Wf, f)
-    return v.mean(axis=(2, 4), dtype=np.float64).astype(planes.dtype)
 
 
 @api
@@ -394,43 +396,61 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     axes_t = tshape if not squeeze else tshape[1:]
     while levels > 0 and min(axes_t) // 2 ** levels < 8:
         levels -= 1
-    if levels == 0:
-        scores = _match_plain(img, tpl, method, dtype)
-    else:
-        scores = _pyramid_scores(img, tpl, method, dtype, levels, squeeze, max_matches, min_distance, maximize)
+    if levels > 0:
+        return _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_matches,
+                                min_distance, maximize, subpixel)
+    scores = _match_plain(img, tpl, method, dtype)
     if squeeze:
         scores = scores[0]
     return find_matches(scores, threshold=threshold, max_matches=max_matches,
                         min_distance=min_distance, maximize=maximize, subpixel=subpixel)
 
 
-def _pyramid_scores(img, tpl, method, dtype, levels, squeeze, max_matches, min_distance, maximize):
-    """Full-size score map holding real scores only near the coarse candidates."""
+def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_matches,
+                     min_distance, maximize, subpixel):
+    """Coarse search on 2**levels-pooled inputs, then full-resolution re-scoring
+    of a neighbourhood of each coarse candidate; the matches of all
+    neighbourhoods are merged and suppressed together."""
     f = 2 ** levels
     fy = 1 if squeeze else f
 
     def pool(p):
-        if squeeze:
+        if squeeze:  # 1-D: pool along the row only
             C, _, W = p.shape
             Wf = W // f
-            return p[:, :, :Wf * f].reshape(C, 1, Wf, f).mean(axis=3, dtype=np.float64).astype(p.dtype)
-        return _pool(p, f)
+            return np.ascontiguousarray(p[:, :, :Wf * f].reshape(C, 1, Wf, f).mean(axis=3).astype(p.dtype))
+        return _kwin.block_mean(p, f)
 
-    cimg, ctpl = pool(img), pool(tpl)
-    coarse = _match_plain(np.ascontiguousarray(cimg), np.ascontiguousarray(ctpl), method, dtype)
-    ncand = max(4 * max_matches, 16)
-    cand = find_matches(coarse, max_matches=ncand, min_distance=max(1, min_distance // f),
-                        maximize=maximize)
+    coarse = _match_plain(pool(img), pool(tpl), method, dtype)
+    cand = find_matches(coarse, max_matches=max(4 * max_matches, 16),
+                        min_distance=max(1, min_distance // f), maximize=maximize)
     _, H, W = img.shape
     _, h, w = tpl.shape
     oh, ow = H - h + 1, W - w + 1
-    full = np.full((oh, ow), np.nan, dtype=dtype)
     ry, rx = (0 if squeeze else 2 * f), 2 * f
-    for (cy, cx), _ in zip(cand.positions.astype(int), cand.scores):
+    pos, val = [], []
+    for cy, cx in cand.positions.astype(np.int64):
         y0, x0 = max(0, cy * fy - ry), max(0, cx * f - rx)
         y1, x1 = min(oh, cy * fy + ry + 1), min(ow, cx * f + rx + 1)
         if y0 >= y1 or x0 >= x1:
             continue
-        sub = img[:, y0:y1 + h - 1, x0:x1 + w - 1]
-        full[y0:y1, x0:x1] = _match_plain(np.ascontiguousarray(sub), tpl, method, dtype)
-    return full
+        sub = np.ascontiguousarray(img[:, y0:y1 + h - 1, x0:x1 + w - 1])
+        local = _match_plain(sub, tpl, method, dtype)
+        m = find_matches(local, threshold=threshold, min_distance=min_distance,
+                         maximize=maximize, subpixel=subpixel)
+        if len(m):
+            pos.append(m.positions + np.array([y0, x0], dtype=np.float64))
+            val.append(m.scores)
+    if not pos:
+        return Matches(np.empty((0, 1 if squeeze else 2)), np.empty(0, dtype=dtype))
+    pos = np.concatenate(pos)
+    val = np.concatenate(val)
+    key = val if maximize else -val
+    order = np.lexsort((pos[:, 1], pos[:, 0], -key))
+    pos, val = pos[order], val[order]
+    grid = np.rint(pos).astype(np.int64)
+    keep = _kpeaks.suppress(grid, np.array([oh, ow], dtype=np.int64), min_distance, max_matches)
+    pos, val = pos[keep], val[keep]
+    if squeeze:
+        pos = pos[:, 1:]
+    return Matches(pos, val)

@@ -19,7 +19,7 @@ ROWS = 64  # output rows per task (at least 2 h, so the first sums amortize)
 
 
 @njit(cache=True, inline="always")
-def _score(num, wnd2, mean2, method, tsum2, tnorm):
+def _score(num, wnd2, mean2, method, tsum2, tnorm, eps):
     # method: 0 sqdiff, 1 sqdiff_normed, 2 ccorr, 3 ccorr_normed, 4 ccoeff, 5 ccoeff_normed
     if method == 2 or method == 4:
         return num
@@ -27,7 +27,10 @@ def _score(num, wnd2, mean2, method, tsum2, tnorm):
         num = max(wnd2 - 2.0 * num + tsum2, 0.0)
         if method == 0:
             return num
-    t = np.sqrt(max(wnd2 - mean2, 0.0)) * tnorm
+    energy = wnd2 - mean2
+    if energy <= eps:  # a window with nothing to normalize by (rounding level)
+        energy = 0.0
+    t = np.sqrt(energy) * tnorm
     if abs(num) < t:
         return num / t
     if abs(num) < t * 1.125:  # rounding just past +-1 (OpenCV's rule)
@@ -36,22 +39,28 @@ def _score(num, wnd2, mean2, method, tsum2, tnorm):
 
 
 @njit(parallel=True, cache=True)
-def match_scores(img, h, w, cross, bad, method, tsum2, tnorm, out):
+def match_scores(img, h, w, cross, bad, method, tmean, tsum2, tnorm, qeps, out):
     """OpenCV's score for every window of ``img`` (C, H, W), into ``out`` (oh, ow).
 
-    ``cross`` (oh, ow): sum over the window (and channels) of image x template;
-    for the ccoeff methods image and template are already centred, so it is the
-    numerator itself.  ``tsum2`` = sum T^2; ``tnorm`` = sqrt(sum T^2), or
-    sqrt(sum (T - mean T)^2) for ccoeff_normed.  ``bad`` (oh, ow) counts the
-    non-finite samples of each window (NaN out), or is (1, 1) when there are none.
-    Where the normalizing denominator is 0, ccorr_normed and ccoeff_normed
-    give 0 and sqdiff_normed 1.
+    ``cross`` (oh, ow) is the cross-correlation of the image with the centred
+    template T - tmean (summed over channels; the image may be shifted by any
+    constant per channel, which does not change it).  The window sums S_c and
+    the sum of squares Q come from ``img``: the raw image for the sqdiff and
+    ccorr methods, so that sum I T = cross + sum_c tmean[c] S_c; any shifted
+    copy for the ccoeff methods, whose numerator is ``cross`` itself and whose
+    window energy Q - sum_c S_c^2 / area does not depend on the shift.
+    ``tsum2`` = sum T^2; ``tnorm`` = sqrt(sum T^2), or sqrt(sum (T - mean T)^2)
+    for ccoeff_normed.  A window energy at or below rounding level (``qeps`` for
+    the raw sums, 1e-12 of the window's sum of squares for ccoeff_normed)
+    counts as 0: then ccorr_normed and ccoeff_normed give 0 and sqdiff_normed
+    1.  ``bad`` (oh, ow) counts the non-finite samples of each window (NaN
+    out), or is (1, 1) when there are none.
     """
     C, H, W = img.shape
     oh = H - h + 1
     ow = W - w + 1
-    inv_area = 1.0 / (h * w)
-    need_sq = method != 2 and method != 4
+    area = np.float64(h * w)
+    inv_area = 1.0 / area
     check_bad = bad.shape[0] == oh and bad.shape[1] == ow
     rb = max(ROWS, 2 * h)
     nb = (oh + rb - 1) // rb
@@ -60,7 +69,9 @@ def match_scores(img, h, w, cross, bad, method, tsum2, tnorm, out):
         i1 = min(i0 + rb, oh)
         acc = np.zeros((C, W))
         acc2 = np.zeros(W)
-        hs = np.empty(C)
+        qrow = np.empty(ow)
+        mrow = np.empty(ow)
+        xrow = np.empty(ow)
         for c in range(C):
             for r in range(h):
                 src = img[c, i0 + r]
@@ -82,28 +93,41 @@ def match_scores(img, h, w, cross, bad, method, tsum2, tnorm, out):
                         acc2[j] += x * x - y * y
             crow = cross[i]
             orow = out[i]
-            if not need_sq:
+            if method == 4:
                 for j in range(ow):
                     orow[j] = crow[j]
             else:
+                # horizontal running sums (sequential), then a vectorizable pass
                 q = 0.0
-                for c in range(C):
-                    hs[c] = 0.0
                 for k in range(w):
                     q += acc2[k]
-                    for c in range(C):
-                        hs[c] += acc[c, k]
+                qrow[0] = q
+                for j in range(1, ow):
+                    q += acc2[j + w - 1] - acc2[j - 1]
+                    qrow[j] = q
                 for j in range(ow):
-                    if j > 0:
-                        q += acc2[j + w - 1] - acc2[j - 1]
-                        for c in range(C):
-                            hs[c] += acc[c, j + w - 1] - acc[c, j - 1]
-                    mean2 = 0.0
-                    if method == 5:
-                        for c in range(C):
-                            mean2 += hs[c] * hs[c]
-                        mean2 *= inv_area
-                    orow[j] = _score(np.float64(crow[j]), q, mean2, method, tsum2, tnorm)
+                    mrow[j] = 0.0
+                    xrow[j] = crow[j]
+                for c in range(C):
+                    a = acc[c]
+                    tc = tmean[c]
+                    s = 0.0
+                    for k in range(w):
+                        s += a[k]
+                    for j in range(ow):
+                        if j > 0:
+                            s += a[j + w - 1] - a[j - 1]
+                        if method == 5:
+                            mrow[j] += s * s * inv_area
+                        else:
+                            xrow[j] += tc * s
+                if method == 5:
+                    for j in range(ow):
+                        orow[j] = _score(np.float64(crow[j]), qrow[j], mrow[j], method, tsum2, tnorm,
+                                         1e-12 * qrow[j])
+                else:
+                    for j in range(ow):
+                        orow[j] = _score(xrow[j], qrow[j], 0.0, method, tsum2, tnorm, qeps)
             if check_bad:
                 brow = bad[i]
                 for j in range(ow):
@@ -139,4 +163,29 @@ def window_sums(x, h, w):
             for j in range(1, ow):
                 s += acc[j + w - 1] - acc[j - 1]
                 out[i, j] = s
+    return out
+
+
+@njit(parallel=True, cache=True)
+def block_mean(img, f):
+    """Means of the f x f blocks of ``img`` (C, H, W) -> (C, H // f, W // f), float64 sums."""
+    C, H, W = img.shape
+    Hf = H // f
+    Wf = W // f
+    out = np.empty((C, Hf, Wf), dtype=img.dtype)
+    scale = 1.0 / (f * f)
+    for t in prange(C * Hf):
+        c = t // Hf
+        i = t - c * Hf
+        acc = np.zeros(Wf * f)
+        for r in range(f):
+            src = img[c, i * f + r]
+            for j in range(Wf * f):
+                acc[j] += src[j]
+        orow = out[c, i]
+        for j in range(Wf):
+            s = 0.0
+            for k in range(f):
+                s += acc[j * f + k]
+            orow[j] = s * scale
     return out

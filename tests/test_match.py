@@ -1,0 +1,299 @@
+"""match_template / find_matches / locate against OpenCV and scikit-image."""
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+from skimage.color import rgb2gray
+from skimage.feature import match_template as sk_match
+
+import sigcorr
+
+METHODS = ["sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed"]
+CV = {m: i for i, m in enumerate(METHODS)}  # cv2.TM_SQDIFF == 0 ... TM_CCOEFF_NORMED == 5
+
+
+def _photos():
+    astro = (rgb2gray(data.astronaut()) * 255).astype(np.float32)
+    return {
+        "camera": data.camera().astype(np.float32),
+        "coins": data.coins().astype(np.float32),
+        "astronaut": astro,
+    }
+
+
+PHOTOS = _photos()
+
+
+def _truth(img, tpl, method, step=1):
+    """The six scores in float64 from their definitions, every ``step``-th window."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    win = sliding_window_view(img.astype(np.float64), tpl.shape)[::step, ::step]
+    t = tpl.astype(np.float64)
+    if method.startswith("ccoeff"):
+        win = win - win.mean(axis=(-2, -1), keepdims=True)
+        t = t - t.mean()
+    if method.startswith("sqdiff"):
+        num = ((win - t) ** 2).sum(axis=(-2, -1))
+    else:
+        num = (win * t).sum(axis=(-2, -1))
+    if not method.endswith("normed"):
+        return num
+    den = np.sqrt((win ** 2).sum(axis=(-2, -1)) * (t ** 2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.where(den > 0, num / den, 1.0 if method == "sqdiff_normed" else 0.0)
+    # sqdiff_normed can exceed 1 (the windows differ more than they weigh): OpenCV gives 1
+    return np.minimum(q, 1.0) if method == "sqdiff_normed" else q
+
+
+def _energy(img, tpl, method):
+    """Per window: the quantity the normalized scores divide by."""
+    from sigcorr._kernels.windows import window_sums
+
+    h, w = tpl.shape[:2]
+    x = img.astype(np.float64)
+    if x.ndim == 3:
+        q = sum(window_sums(np.ascontiguousarray(x[..., c] ** 2), h, w) for c in range(x.shape[2]))
+        s2 = sum(window_sums(np.ascontiguousarray(x[..., c]), h, w) ** 2 for c in range(x.shape[2]))
+    else:
+        q = window_sums(np.ascontiguousarray(x ** 2), h, w)
+        s2 = window_sums(np.ascontiguousarray(x), h, w) ** 2
+    return q - s2 / (h * w) if method.startswith("ccoeff") else q
+
+
+def _check_against_cv(img, tpl, method, mask=None):
+    if mask is None:
+        ref = cv2.matchTemplate(img, tpl, CV[method])
+    else:
+        ref = cv2.matchTemplate(img, tpl, CV[method], mask=mask)
+        # masked OpenCV does not clamp its normalized scores; sigcorr does
+        if method.endswith("normed"):
+            ref = np.clip(ref, 0 if method == "sqdiff_normed" else -1, 1)
+    got = sigcorr.match_template(img, tpl, method, mask=mask)
+    assert got.shape == ref.shape
+    if method.endswith("normed"):
+        # OpenCV's float32 arithmetic is off on (near-)black or flat windows,
+        # where the score is a ratio of two tiny numbers: compare elsewhere
+        # (and compare everywhere with the float64 truth, in the callers)
+        e = _energy(img, tpl, method)
+        ok = e > 1e-2 * np.median(e)
+        assert ok.mean() > 0.8
+        np.testing.assert_allclose(got[ok], ref[ok], rtol=0, atol=2e-3, err_msg=method)
+    else:
+        # 1e-4 of the magnitudes OpenCV computes through: its float32 cross
+        # term sum I T (ccoeff subtracts a large sum from it; we centre first)
+        scale = np.abs(cv2.matchTemplate(img, tpl, cv2.TM_CCORR) if mask is None else ref).max()
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4 * scale, err_msg=method)
+    return got
+
+
+@pytest.mark.parametrize("name", sorted(PHOTOS))
+@pytest.mark.parametrize("method", METHODS)
+def test_six_scores_equal_opencv_on_photographs(name, method):
+    img = PHOTOS[name]
+    rng = np.random.default_rng(len(name))
+    for th, tw in [(9, 13), (24, 24), (40, 31)]:  # direct and FFT cross terms
+        while True:  # a textured template (OpenCV's float32 is poor on flat ones)
+            y, x = rng.integers(0, img.shape[0] - th), rng.integers(0, img.shape[1] - tw)
+            if img[y:y + th, x:x + tw].std() > 0.25 * img.std():
+                break
+        tpl = img[y:y + th, x:x + tw] + rng.normal(0, 3, (th, tw)).astype(np.float32)
+        got = _check_against_cv(img, tpl, method)
+        truth = _truth(img, tpl, method, step=5)
+        if method.endswith("normed"):
+            # close to the float64 truth everywhere, degenerate windows included,
+            # and within 1e-4 of it where the window has energy
+            e = _energy(img, tpl, method)[::5, ::5]
+            ok = e > 1e-3 * np.median(e)
+            np.testing.assert_allclose(got[::5, ::5][ok], truth[ok], atol=1e-4)
+            np.testing.assert_allclose(got[::5, ::5], truth, atol=1e-2)
+            assert got.min() >= (0 if method == "sqdiff_normed" else -1) and got.max() <= 1
+        else:
+            np.testing.assert_allclose(got[::5, ::5], truth, atol=2e-6 * np.abs(truth).max())
+
+
+def test_uint8_and_float64_inputs():
+    img8 = data.camera()[::2, ::2]
+    tpl8 = img8[100:120, 60:90]
+    for method in METHODS:
+        ref = cv2.matchTemplate(img8, tpl8, CV[method])
+        got = sigcorr.match_template(img8, tpl8, method)
+        assert got.dtype == np.float32
+        if method.endswith("normed"):
+            e = _energy(img8, tpl8, method)
+            ok = e > 1e-3 * np.median(e)
+            np.testing.assert_allclose(got[ok], ref[ok], atol=2e-3)
+        else:
+            np.testing.assert_allclose(got, ref, atol=1e-4 * np.abs(ref).max())
+    got64 = sigcorr.match_template(img8.astype(np.float64), tpl8.astype(np.float64))
+    assert got64.dtype == np.float64
+    np.testing.assert_allclose(got64, _truth(img8, tpl8, "ccoeff_normed"), atol=1e-9)
+
+
+def test_pad_input_equals_skimage():
+    img = PHOTOS["coins"].astype(np.float64)
+    for shape in [(15, 20), (16, 16), (7, 30)]:
+        tpl = img[50:50 + shape[0], 100:100 + shape[1]]
+        got = sigcorr.match_template(img, tpl, pad_input=True)
+        assert got.shape == img.shape
+        np.testing.assert_allclose(got, sk_match(img, tpl, pad_input=True), atol=1e-9)
+    np.testing.assert_allclose(sigcorr.match_template(img, tpl), sk_match(img, tpl), atol=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_1d_equals_opencv_on_one_row(method):
+    row = PHOTOS["camera"][200].copy()
+    tpl = row[100:140].copy()
+    ref = cv2.matchTemplate(row[None, :], tpl[None, :], CV[method])[0]
+    got = sigcorr.match_template(row, tpl, method)
+    assert got.shape == (row.size - tpl.size + 1,)
+    tol = 2e-3 if method.endswith("normed") else 1e-4 * np.abs(ref).max()
+    np.testing.assert_allclose(got, ref, atol=tol)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_masks_equal_opencv(method):
+    img = PHOTOS["camera"][::2, ::2].copy()
+    tpl = img[80:110, 120:145].copy()
+    rng = np.random.default_rng(7)
+    weights = rng.uniform(0.2, 1.0, tpl.shape).astype(np.float32)
+    binary = (rng.random(tpl.shape) > 0.3).astype(np.float32)
+    for mask in (weights, binary):
+        _check_against_cv(img, tpl, method, mask=mask)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_colour_equals_opencv(method):
+    img = data.astronaut()[::2, ::2].astype(np.float32)
+    tpl = img[60:80, 100:125].copy()
+    _check_against_cv(img, tpl, method)
+
+
+def test_flat_windows_and_templates_score_zero():
+    img = np.zeros((40, 40), np.float32)
+    img[:, 20:] = np.random.default_rng(0).random((40, 20))
+    tpl = np.random.default_rng(1).random((5, 5)).astype(np.float32)
+    s = sigcorr.match_template(img, tpl)
+    assert np.all(np.isfinite(s))
+    assert np.all(s[:, :16] == 0)  # flat (all-zero) windows
+    assert np.all(sigcorr.match_template(img, np.ones((5, 5), np.float32)) == 0)  # flat template
+    assert np.all(sigcorr.match_template(img, tpl, "sqdiff_normed")[:, :16] == 1)
+    assert np.all(sigcorr.match_template(img, tpl, "ccorr_normed")[:, :16] == 0)
+
+
+def test_nan_reaches_only_its_windows():
+    img = PHOTOS["coins"][:80, :80].copy()
+    img[40, 40] = np.nan
+    tpl = PHOTOS["coins"][10:20, 10:20].copy()
+    for method in METHODS:
+        s = sigcorr.match_template(img, tpl, method)
+        nan = np.isnan(s)
+        assert nan[31:41, 31:41].all()
+        assert nan.sum() == 100, method
+
+
+def test_inputs_not_modified():
+    img = PHOTOS["coins"][:100, :100].copy()
+    tpl = img[10:30, 10:30].copy()
+    mask = np.ones_like(tpl)
+    before = [a.copy() for a in (img, tpl, mask)]
+    sigcorr.match_template(img, tpl, mask=mask)
+    sigcorr.match_template(img, tpl, pad_input=True)
+    sigcorr.locate(img, tpl, pyramid_levels=1)
+    for a, b in zip((img, tpl, mask), before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_crop_found_again_after_noise():
+    rng = np.random.default_rng(3)
+    for name, img in PHOTOS.items():
+        y, x = 123, 201
+        tpl = img[y:y + 32, x:x + 48].copy()
+        noisy = img + rng.normal(0, 10, img.shape).astype(np.float32)
+        for method in ("ccoeff_normed", "ccorr_normed", "sqdiff", "sqdiff_normed"):
+            m = sigcorr.locate(noisy, tpl, method=method)
+            assert m.positions.tolist() == [[y, x]], (name, method)
+
+
+def test_several_pasted_copies_found_best_first():
+    rng = np.random.default_rng(4)
+    canvas = rng.normal(100, 20, (300, 400)).astype(np.float32)
+    tpl = PHOTOS["camera"][200:230, 250:290].copy()
+    spots = [(20, 30), (150, 300), (240, 100), (90, 180)]
+    for k, (y, x) in enumerate(spots):
+        canvas[y:y + 30, x:x + 40] = tpl + rng.normal(0, 4 * k + 1, tpl.shape)
+    scores = sigcorr.match_template(canvas, tpl)
+    m = sigcorr.find_matches(scores, threshold=0.5, min_distance=10)
+    assert [tuple(map(int, p)) for p in m.positions] == spots  # less noise = better score
+    assert np.all(np.diff(m.scores) <= 0)
+    m2 = sigcorr.locate(canvas, tpl, max_matches=10, threshold=0.5)
+    assert sorted(map(tuple, m2.positions.astype(int).tolist())) == sorted(spots)
+
+
+def test_find_matches_details():
+    s = np.zeros((30, 30))
+    s[5, 5], s[5, 8], s[20, 20], s[20, 21] = 1.0, 0.9, 0.8, 0.7
+    m = sigcorr.find_matches(s, min_distance=4)
+    assert m.positions.tolist() == [[5, 5], [20, 20]]
+    assert len(sigcorr.find_matches(s, min_distance=1, threshold=0.75)) == 3
+    assert len(sigcorr.find_matches(s, max_matches=1)) == 1
+    low = sigcorr.find_matches(-s, maximize=False, min_distance=4)
+    assert low.positions.tolist() == [[5, 5], [20, 20]]
+    # sub-pixel: a sampled parabola's vertex is recovered
+    yy, xx = np.mgrid[0:20, 0:20]
+    p = -((yy - 7.3) ** 2) - 2 * (xx - 11.6) ** 2
+    sub = sigcorr.find_matches(p, max_matches=1, subpixel=True).positions[0]
+    np.testing.assert_allclose(sub, [7.3, 11.6], atol=1e-9)
+    line = sigcorr.find_matches(np.array([0, 1, 3, 1, 0.0]))
+    assert line.positions.tolist() == [[2.0]]
+    nan = s.copy()
+    nan[5, 5] = np.nan
+    assert [5, 5] not in sigcorr.find_matches(nan).positions.tolist()
+
+
+def test_pyramid_finds_the_same_position():
+    img = cv2.resize(PHOTOS["camera"], (1024, 1024))
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        y, x = rng.integers(0, 1024 - 64, 2)
+        tpl = img[y:y + 64, x:x + 64].copy()
+        full = sigcorr.locate(img, tpl)
+        pyr = sigcorr.locate(img, tpl, pyramid_levels=2)
+        assert pyr.positions.tolist() == full.positions.tolist() == [[y, x]]
+        np.testing.assert_allclose(pyr.scores, full.scores, atol=1e-6)
+    for method in ("sqdiff", "ccorr_normed"):
+        assert (sigcorr.locate(img, tpl, method=method, pyramid_levels=2).positions.tolist()
+                == sigcorr.locate(img, tpl, method=method).positions.tolist())
+
+
+def test_bad_input():
+    img = np.ones((20, 20))
+    with pytest.raises(ValueError, match="template must not be larger than image"):
+        sigcorr.match_template(img, np.ones((21, 5)))
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        sigcorr.match_template(img, np.ones(5))
+    with pytest.raises(ValueError, match="method must be one of"):
+        sigcorr.match_template(img, np.ones((3, 3)), "ssd")
+    with pytest.raises(ValueError, match="mask must have the template's shape"):
+        sigcorr.match_template(img, np.ones((3, 3)), mask=np.ones((3, 4)))
+    with pytest.raises(ValueError, match="mask weights must be >= 0"):
+        sigcorr.match_template(img, np.ones((3, 3)), mask=-np.ones((3, 3)))
+    with pytest.raises(TypeError, match="threshold must be a real number"):
+        sigcorr.locate(img, np.eye(3), threshold="high")
+    with pytest.raises(TypeError, match="threshold"):
+        sigcorr.find_matches(img, threshold=[0.5])
+    with pytest.raises(TypeError, match="image must have a numeric dtype"):
+        sigcorr.match_template(np.array([["a"]]), np.ones((1, 1)))
+    with pytest.raises(TypeError, match="real"):
+        sigcorr.match_template(img + 0j, np.ones((3, 3)))
+    with pytest.raises(ValueError, match="must not be empty"):
+        sigcorr.match_template(np.ones((0, 4)), np.ones((0, 1)))
+    with pytest.raises(ValueError, match="channels"):
+        sigcorr.match_template(np.ones((10, 10, 3)), np.ones((3, 3, 2)))
+    with pytest.raises(ValueError, match="min_distance"):
+        sigcorr.find_matches(img, min_distance=0)
+    with pytest.raises(ValueError, match="pyramid_levels"):
+        sigcorr.locate(img, np.eye(3), pyramid_levels=-1)
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        sigcorr.find_matches(np.ones((2, 2, 2)))
