@@ -1,0 +1,352 @@
+"""Tests of the ``sigcorr`` command.
+
+A few true subprocess runs (``python -m sigcorr.cli``) check the entry point,
+exit codes and the absence of tracebacks; the detailed cases call
+``main([...])`` in-process, which is the same code without the start-up cost.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sigcorr import cli
+from sigcorr.cli import main, read_image, read_series
+
+PIL_Image = pytest.importorskip("PIL.Image")
+pytest.importorskip("matplotlib")
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "sigcorr" / "data"
+
+
+def run(*args, cwd=None):
+    """Run ``python -m sigcorr.cli ARGS``; returns (exit code, stdout, stderr)."""
+    env_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "sigcorr.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd or ROOT,
+        env={**os.environ, "PYTHONPATH": env_path},
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def call(capsys, *args):
+    """Run ``main(ARGS)`` in-process; returns (exit code, stdout, stderr)."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def photo():
+    return np.asarray(PIL_Image.open(DATA / "astronaut.png"))
+
+
+def save_png(path, arr):
+    PIL_Image.fromarray(np.asarray(arr, dtype=np.uint8)).save(path)
+    return str(path)
+
+
+def sine_csv(path, period=25.0, n=400, header=True, sep=",", seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = np.sin(2 * np.pi * t / period) + 0.2 * rng.standard_normal(n)
+    noise = rng.standard_normal(n)
+    with open(path, "w") as f:
+        if header:
+            f.write(sep.join(["t", "signal", "label", "noise"]) + "\n")
+        for i in range(n):
+            f.write(sep.join([str(i), f"{y[i]:.6f}", "abc", f"{noise[i]:.6f}"]) + "\n")
+    return str(path)
+
+
+def assert_clean_error(code, err, fragment=None):
+    assert code != 0
+    assert "Traceback" not in err
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    assert lines, "no message on stderr"
+    assert "error" in lines[-1]
+    if fragment is not None:
+        assert fragment in err, err
+
+
+# ---------------------------------------------------------------------------
+# subprocess: the real entry point
+# ---------------------------------------------------------------------------
+
+
+def test_demo_subprocess_json_and_plot(tmp_path):
+    out_png = tmp_path / "demo.png"
+    code, out, err = run("demo", "--json", "--plot", str(out_png), cwd=tmp_path)
+    assert code == 0, err
+    assert "Traceback" not in err
+    record = json.loads(out)
+    assert record["matches"][0]["position"] == list(cli.SAMPLE_TEMPLATE_POSITION)
+    assert record["matches"][0]["score"] > 0.99
+    # yearly sunspot numbers: the solar cycle of about 11 years
+    assert 9 <= record["period"] <= 12
+    assert 0.3 < record["strength"] <= 1
+    assert out_png.stat().st_size > 10_000
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_match_and_period_subprocess_on_user_files(tmp_path):
+    image = photo()
+    r, c, h, w = 150, 60, 36, 40
+    img = save_png(tmp_path / "photo.png", image)
+    tpl = save_png(tmp_path / "crop.png", image[r : r + h, c : c + w])
+    code, out, err = run("match", img, tpl, "--json", cwd=tmp_path)
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["matches"][0]["position"] == [r, c]
+    assert record["matches"][0]["score"] == pytest.approx(1.0, abs=1e-3)
+
+    csv_path = sine_csv(tmp_path / "series.csv", period=25.0)
+    code, out, err = run("period", csv_path, "--column", "signal", "--json", cwd=tmp_path)
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["period"] == pytest.approx(25.0, abs=1.0)
+    assert 0.5 < record["strength"] <= 1
+
+
+def test_bad_invocations_subprocess(tmp_path):
+    code, out, err = run("frobnicate", cwd=tmp_path)
+    assert code == 2
+    assert_clean_error(code, err, "invalid choice")
+    code, out, err = run("match", str(tmp_path / "nope.png"), str(tmp_path / "nope2.png"), cwd=tmp_path)
+    assert code == 1
+    assert_clean_error(code, err, "no such file")
+    assert out == ""
+
+
+# ---------------------------------------------------------------------------
+# in-process: match
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["png", "npy", "tif", "jpg"])
+def test_match_finds_crop_in_each_format(tmp_path, capsys, fmt):
+    image = photo()
+    r, c, h, w = 120, 20, 40, 32
+    if fmt == "npy":
+        np.save(tmp_path / "img.npy", image.astype(np.float32))
+        np.save(tmp_path / "tpl.npy", image[r : r + h, c : c + w])
+        img, tpl = tmp_path / "img.npy", tmp_path / "tpl.npy"
+    else:
+        img, tpl = tmp_path / f"img.{fmt}", tmp_path / f"tpl.{fmt}"
+        PIL_Image.fromarray(image).save(img, quality=95) if fmt == "jpg" else PIL_Image.fromarray(image).save(img)
+        # the template is cut from the image as the file stores it (JPEG is lossy)
+        stored = read_image(img)
+        PIL_Image.fromarray(stored[r : r + h, c : c + w].astype(np.uint8)).save(tpl)
+    code, out, err = call(capsys, "match", str(img), str(tpl), "--json")
+    assert code == 0, err
+    record = json.loads(out)
+    assert len(record["matches"]) == 1
+    assert record["matches"][0]["position"] == [r, c]
+    assert record["matches"][0]["score"] > 0.98
+
+
+def test_read_image_color_and_16bit(tmp_path):
+    rgb = np.zeros((8, 9, 3), np.uint8)
+    rgb[..., 0] = 255
+    PIL_Image.fromarray(rgb).save(tmp_path / "rgb.png")
+    gray = read_image(tmp_path / "rgb.png")
+    assert gray.shape == (8, 9) and gray.dtype == np.float64
+    assert np.allclose(gray, 76)  # ITU-R 601-2 luma of pure red, as Pillow's "L"
+    deep = (np.arange(8 * 9, dtype=np.uint16).reshape(8, 9) * 900)
+    PIL_Image.fromarray(deep).save(tmp_path / "deep.tif")
+    np.testing.assert_array_equal(read_image(tmp_path / "deep.tif"), deep)
+
+
+def test_match_table_json_several_matches_and_plot(tmp_path, capsys):
+    code, out, err = call(capsys, "match")  # embedded sample data
+    assert code == 0, err
+    assert "rank" in out and "score" in out and "sample data" in out
+    row = out.strip().splitlines()[-1].split()
+    assert [int(row[1]), int(row[2])] == list(cli.SAMPLE_TEMPLATE_POSITION)
+
+    png = tmp_path / "m.png"
+    code, out, err = call(capsys, "match", "--max-matches", "3", "--json", "--plot", str(png))
+    assert code == 0, err
+    matches = json.loads(out)["matches"]
+    assert len(matches) == 3
+    scores = [m["score"] for m in matches]
+    assert scores == sorted(scores, reverse=True)
+    assert matches[0]["position"] == list(cli.SAMPLE_TEMPLATE_POSITION)
+    positions = np.array([m["position"] for m in matches])
+    # non-maximum suppression: distinct places
+    assert len({tuple(p) for p in positions}) == 3
+    assert png.stat().st_size > 10_000
+
+
+def test_match_sqdiff_and_threshold(capsys):
+    code, out, err = call(capsys, "match", "--method", "sqdiff", "--json")
+    assert code == 0, err
+    best = json.loads(out)["matches"][0]
+    assert best["position"] == list(cli.SAMPLE_TEMPLATE_POSITION)
+    assert best["score"] == pytest.approx(0.0, abs=1e-3 * 255**2)
+    # a threshold nothing reaches: no matches, still success
+    code, out, err = call(capsys, "match", "--max-matches", "5", "--threshold", "1.5", "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"matches": []}
+
+
+# ---------------------------------------------------------------------------
+# in-process: period
+# ---------------------------------------------------------------------------
+
+
+def test_period_table_lists_samples_fs_units_and_candidates(tmp_path, capsys):
+    csv_path = sine_csv(tmp_path / "s.csv", period=25.0)
+    code, out, err = call(capsys, "period", csv_path, "--column", "signal", "--fs", "10")
+    assert code == 0, err
+    assert "'signal'" in out and "fs = 10" in out
+    chosen = next(ln for ln in out.splitlines() if ln.strip().startswith("chosen")).split()
+    assert float(chosen[1]) == pytest.approx(25, abs=1)  # samples
+    assert float(chosen[2]) == pytest.approx(2.5, abs=0.1)  # 1/fs units
+    assert len([ln for ln in out.splitlines() if ln.strip()]) >= 4  # the next candidates too
+
+
+def test_period_json_fs_npy_and_no_header(tmp_path, capsys):
+    t = np.arange(600)
+    x = np.cos(2 * np.pi * t / 40.0)
+    np.save(tmp_path / "x.npy", x)
+    code, out, err = call(capsys, "period", str(tmp_path / "x.npy"), "--fs", "4", "--json")
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["period"] == pytest.approx(10.0, abs=0.25)  # 40 samples at 4 Hz
+    assert record["strength"] > 0.8
+
+    np.savetxt(tmp_path / "x.csv", np.c_[t, x], delimiter=";")
+    code, out, err = call(capsys, "period", str(tmp_path / "x.csv"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["period"] == pytest.approx(40.0, abs=1.0)
+
+
+def test_period_no_periodicity_is_null(tmp_path, capsys):
+    np.save(tmp_path / "line.npy", np.arange(200.0))
+    code, out, err = call(capsys, "period", str(tmp_path / "line.npy"), "--max-period", "5", "--json")
+    assert code == 0, err
+    assert "NaN" not in out
+    record = json.loads(out)
+    assert set(record) == {"period", "strength"}
+    if record["period"] is None:
+        code, out, err = call(capsys, "period", str(tmp_path / "line.npy"), "--max-period", "5")
+        assert "no periodicity" in out
+
+
+def test_period_plot_and_sample(tmp_path, capsys):
+    png = tmp_path / "p.png"
+    code, out, err = call(capsys, "period", "--plot", str(png))
+    assert code == 0, err
+    assert "sunspots" in out and "sample data" in out
+    assert png.stat().st_size > 10_000
+
+
+def test_read_series_csv_variants(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("# comment\ntime, value ,label\n0, 1.5, x\n1,,y\n2, nan, z\n3, 4, w\n")
+    x, label = read_series(p)
+    np.testing.assert_array_equal(x, [1.5, np.nan, np.nan, 4.0])
+    assert "value" in label
+    x, _ = read_series(p, "time")
+    np.testing.assert_array_equal(x, [0, 1, 2, 3])
+    x, _ = read_series(p, "0")  # a 0-based index also works
+    np.testing.assert_array_equal(x, [0, 1, 2, 3])
+    p.write_text("1\t2\n3\t4\n5\t6\n")  # tabs, no header
+    x, label = read_series(p)
+    np.testing.assert_array_equal(x, [2, 4, 6])
+    p.write_text("7\n8\n9\n")  # one column
+    np.testing.assert_array_equal(read_series(p)[0], [7, 8, 9])
+
+
+# ---------------------------------------------------------------------------
+# in-process: errors
+# ---------------------------------------------------------------------------
+
+
+def test_bad_inputs_exit_1_with_one_line(tmp_path, capsys):
+    image = photo()
+    img = save_png(tmp_path / "img.png", image[:50, :50])
+    big = save_png(tmp_path / "big.png", image[:60, :40])
+    (tmp_path / "fake.png").write_text("not an image at all")
+    (tmp_path / "words.csv").write_text("a,b\nx,y\nz,w\n")
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n3,oops\n")
+    np.save(tmp_path / "cube.npy", np.zeros((3, 4, 5)))
+    cases = [
+        (["match", str(tmp_path / "missing.png"), img], "no such file"),
+        (["match", str(tmp_path / "fake.png"), img], "cannot read as an image"),
+        (["match", img, big], "larger than the image"),
+        (["match", img], "both IMAGE and TEMPLATE"),
+        (["match", str(tmp_path / "cube.npy"), img], "2-D"),
+        (["period", str(tmp_path / "missing.csv")], "no such file"),
+        (["period", str(tmp_path / "words.csv")], "no numeric column"),
+        (["period", str(tmp_path / "bad.csv"), "--column", "b"], "non-numeric value 'oops'"),
+        (["period", str(tmp_path / "bad.csv"), "--column", "zzz"], "no column 'zzz'"),
+        (["period", str(tmp_path / "cube.npy")], "1-D"),
+        (["period", str(tmp_path)], "not a regular file"),
+        (["period", "--plot", str(tmp_path / "no" / "dir" / "p.png")], "cannot write the plot"),
+    ]
+    for argv, fragment in cases:
+        code, out, err = call(capsys, *argv)
+        assert code == 1, (argv, err)
+        assert_clean_error(code, err, fragment)
+        assert len(err.strip().splitlines()) == 1, (argv, err)
+
+
+def test_usage_errors_exit_2(capsys):
+    for argv in (["frobnicate"], [], ["match", "--method", "bogus"], ["period", "--fs", "-1"],
+                 ["match", "--max-matches", "0"], ["demo", "extra"]):
+        code, out, err = call(capsys, *argv)
+        assert code == 2, argv
+        assert_clean_error(code, err)
+
+
+@pytest.mark.parametrize("command", [[], ["match"], ["period"], ["demo"]])
+def test_help(capsys, command):
+    code, out, err = call(capsys, *command, "--help")
+    assert code == 0
+    assert "usage: sigcorr" in out
+    for flag in {"match": ["--method", "--threshold", "--max-matches", "--pyramid", "--json", "--plot"],
+                 "period": ["--column", "--fs", "--min-period", "--max-period", "--json", "--plot"],
+                 "demo": ["--plot"]}.get(command[0] if command else "", ["match", "period", "demo"]):
+        assert flag in out
+
+
+def test_missing_extras_name_the_extra(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "PIL", None)  # makes `import PIL` fail
+    code, out, err = call(capsys, "match")
+    assert_clean_error(code, err, 'pip install "sigcorr[cli]"')
+    monkeypatch.delitem(sys.modules, "PIL")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    np.save(tmp_path / "x.npy", np.sin(np.arange(100.0)))
+    code, out, err = call(capsys, "period", str(tmp_path / "x.npy"), "--plot", str(tmp_path / "p.png"))
+    assert_clean_error(code, err, 'pip install "sigcorr[cli]"')
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_sample_data_is_small_and_documented():
+    files = [p for p in DATA.iterdir() if p.is_file()]
+    assert sum(p.stat().st_size for p in files) < 300_000
+    readme = (DATA / "README.md").read_text()
+    for p in files:
+        if p.name != "README.md":
+            assert p.name in readme
+    image, template = read_image(cli.SAMPLE_IMAGE), read_image(cli.SAMPLE_TEMPLATE)
+    r, c = cli.SAMPLE_TEMPLATE_POSITION
+    h, w = template.shape
+    np.testing.assert_array_equal(image[r : r + h, c : c + w], template)
+
+
+def test_demo_text(capsys):
+    code, out, err = call(capsys, "demo")
+    assert code == 0, err
+    assert "found at (38, 92): correct" in out
+    assert "sunspots" in out and "chosen" in out
