@@ -259,3 +259,6 @@ def detect(r, pmin, pmax, nvalid, level, period, strength, cands):
             m += 1
         period[b] = num / den if den > 0 else p0
         strength[b] = min(1.0, max(-1.0, vals[chosen]))
+        for q in range(K):  # the chosen candidate carries the refined period
+            if cands[b, q, 0] == p0:
+                cands[b, q, 0] = period[b]
