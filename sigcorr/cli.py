@@ -349,17 +349,28 @@ def _candidates(result, acf, fs):
     return [(p, s) for p, s in pairs if not (math.isfinite(period) and math.isclose(p, period))]
 
 
+def _detrended(x):
+    """``x`` minus its least-squares line over the finite samples (NaN stays NaN)."""
+    t = np.arange(len(x), dtype=np.float64)
+    ok = np.isfinite(x)
+    if ok.sum() < 2:
+        return x
+    slope, intercept = np.polyfit(t[ok], x[ok], 1)
+    return x - (slope * t + intercept)
+
+
 def run_period(x, *, fs=1.0, min_period=None, max_period=None):
-    """detect_period plus the autocorrelation the table and the plot show."""
-    kwargs = {"fs": fs}
-    if min_period is not None:
-        kwargs["min_period"] = min_period
-    if max_period is not None:
-        kwargs["max_period"] = max_period
+    """detect_period, plus the autocorrelation of the detrended series (which
+    detect_period works on) for the table and the plot."""
     if len(x) < 4:
         raise CliError(f"the series has {len(x)} samples; at least 4 are needed")
+    # the shortest period defaults to 2 samples whatever fs is
+    min_period = 2.0 / fs if min_period is None else min_period
+    kwargs = {"fs": fs, "min_period": min_period}
+    if max_period is not None:
+        kwargs["max_period"] = max_period
     result = detect_period(x, **kwargs)
-    acf = np.asarray(autocorrelation(x, len(x) - 1), dtype=float)
+    acf = np.asarray(autocorrelation(_detrended(x), len(x) - 1), dtype=float)
     return result, acf
 
 
@@ -377,7 +388,7 @@ def period_table(result, acf, x, fs, source, n_candidates=5) -> str:
     if rows:
         lines.append(f"{'':>6}  {'samples':>9}  {'period [1/fs]':>13}  {'strength':>8}")
         for tag, p, s in rows:
-            lines.append(f"{tag:>6}  {_fmt(p * fs, 3):>9}  {_fmt(p, 4):>13}  {_fmt(s, 3):>8}")
+            lines.append(f"{tag:>6}  {_fmt(p * fs, 2):>9}  {_fmt(p, 4):>13}  {_fmt(s, 3):>8}")
     return "\n".join(lines)
 
 
@@ -409,7 +420,7 @@ def plot_period(axes, x, fs, result, acf, source):
         ax_acf.legend(loc="upper right", fontsize=8)
     ax_acf.set_xlim(0, lags[-1] / 2 if len(lags) > 8 else lags[-1])
     ax_acf.set_xlabel("lag [1/fs]" if fs != 1 else "lag [samples]")
-    ax_acf.set_title("autocorrelation")
+    ax_acf.set_title("autocorrelation (linear trend removed)")
 
 
 def cmd_period(args) -> int:
@@ -532,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fs", type=_positive_float, default=1.0, metavar="HZ",
                    help="sampling frequency; periods are reported in 1/fs units (default: 1)")
     p.add_argument("--min-period", type=_positive_float, default=None, metavar="P",
-                   help="shortest period considered, in 1/fs units (default: detect_period's, 2)")
+                   help="shortest period considered, in 1/fs units (default: 2 samples)")
     p.add_argument("--max-period", type=_positive_float, default=None, metavar="P",
                    help="longest period considered, in 1/fs units")
     p.add_argument("--json", action="store_true", help='print {"period": p, "strength": s} (null: no period)')

@@ -350,3 +350,10 @@ def test_demo_text(capsys):
     assert code == 0, err
     assert "found at (38, 92): correct" in out
     assert "sunspots" in out and "chosen" in out
+
+
+def test_period_default_min_period_is_two_samples_at_any_fs(tmp_path, capsys):
+    np.save(tmp_path / "fast.npy", np.sin(2 * np.pi * np.arange(400) / 5.0))
+    code, out, err = call(capsys, "period", str(tmp_path / "fast.npy"), "--fs", "10", "--json")
+    assert code == 0, err
+    assert json.loads(out)["period"] == pytest.approx(0.5, abs=0.02)  # 5 samples at 10 Hz
