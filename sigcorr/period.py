@@ -254,8 +254,10 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
         Series along ``axis``; every other axis is a batch (all series in
         parallel; a batched call gives exactly what one-at-a-time calls give).
     min_period, max_period : float
-        The range searched, in units of 1/fs; default 2 samples to half the
-        series length (two cycles must fit).
+        The range searched, in units of 1/fs (like the result): default from
+        ``min_period=2`` (2 samples at fs=1, 2 * fs samples in general; the
+        search never goes below 2 samples) to half the series length, since
+        two cycles must fit.
     fs : float
         Sampling rate: periods are returned in units of 1/fs.
     axis : int

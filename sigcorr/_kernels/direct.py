@@ -88,6 +88,32 @@ def _fma4x2(r, s, u, k, q, c, n):
 
 
 @njit(cache=True, inline="always")
+def _fma8x2(r, s, u, k, q, c, n):
+    # 8 taps of k over s and 8 taps of q over u
+    k0 = k[c]
+    k1 = k[c + 1]
+    k2 = k[c + 2]
+    k3 = k[c + 3]
+    k4 = k[c + 4]
+    k5 = k[c + 5]
+    k6 = k[c + 6]
+    k7 = k[c + 7]
+    q0 = q[c]
+    q1 = q[c + 1]
+    q2 = q[c + 2]
+    q3 = q[c + 3]
+    q4 = q[c + 4]
+    q5 = q[c + 5]
+    q6 = q[c + 6]
+    q7 = q[c + 7]
+    for j in range(n):
+        r[j] += (((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3))
+                 + ((s[j + 4] * k4 + s[j + 5] * k5) + (s[j + 6] * k6 + s[j + 7] * k7))) + (
+            ((u[j] * q0 + u[j + 1] * q1) + (u[j + 2] * q2 + u[j + 3] * q3))
+            + ((u[j + 4] * q4 + u[j + 5] * q5) + (u[j + 6] * q6 + u[j + 7] * q7)))
+
+
+@njit(cache=True, inline="always")
 def _fma5x2(r, s, u, k, q, n):
     k0 = k[0]
     k1 = k[1]
@@ -161,6 +187,9 @@ def _pass2(r, src, srd, krow, qrow, w, off, n):
         _fma5x2(r, src[off:], srd[off:], krow, qrow, n)
         return
     c = 0
+    while c + 8 <= w:
+        _fma8x2(r, src[off + c:], srd[off + c:], krow, qrow, c, n)
+        c += 8
     while c + 4 <= w:
         _fma4x2(r, src[off + c:], srd[off + c:], krow, qrow, c, n)
         c += 4
@@ -221,8 +250,8 @@ def corr_padded(img, ker, out, pt, pl):
             r = row[ilo:ihi]
             off = ilo - pl
             a = a0
-            # kernels up to 7 wide: two kernel rows per pass over the output
-            while w < 8 and a + 2 <= a1:
+            # two kernel rows per pass over the output
+            while a + 2 <= a1:
                 _pass2(r, img[bi, i + a - pt], img[bi, i + a + 1 - pt], ker[kb, a], ker[kb, a + 1], w, off, n)
                 a += 2
             while a < a1:
