@@ -114,6 +114,43 @@ def _fma8x2(r, s, u, k, q, c, n):
 
 
 @njit(cache=True, inline="always")
+def _fma7x2(r, s, u, k, q, n):
+    k0 = k[0]
+    k1 = k[1]
+    k2 = k[2]
+    k3 = k[3]
+    k4 = k[4]
+    k5 = k[5]
+    k6 = k[6]
+    q0 = q[0]
+    q1 = q[1]
+    q2 = q[2]
+    q3 = q[3]
+    q4 = q[4]
+    q5 = q[5]
+    q6 = q[6]
+    for j in range(n):
+        r[j] += (((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3))
+                 + ((s[j + 4] * k4 + s[j + 5] * k5) + s[j + 6] * k6)) + (
+            ((u[j] * q0 + u[j + 1] * q1) + (u[j + 2] * q2 + u[j + 3] * q3))
+            + ((u[j + 4] * q4 + u[j + 5] * q5) + u[j + 6] * q6))
+
+
+@njit(cache=True, inline="always")
+def _fma7(r, s, k, n):
+    k0 = k[0]
+    k1 = k[1]
+    k2 = k[2]
+    k3 = k[3]
+    k4 = k[4]
+    k5 = k[5]
+    k6 = k[6]
+    for j in range(n):
+        r[j] += ((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3)) + (
+            (s[j + 4] * k4 + s[j + 5] * k5) + s[j + 6] * k6)
+
+
+@njit(cache=True, inline="always")
 def _fma5x2(r, s, u, k, q, n):
     k0 = k[0]
     k1 = k[1]
@@ -163,6 +200,9 @@ def _fma1x2(r, s, u, k, q, c, n):
 @njit(cache=True, inline="always")
 def _pass1(r, src, krow, w, off, n):
     """r[j] += sum_c src[off + j + c] krow[c] for j in [0, n), one kernel row."""
+    if w == 7:
+        _fma7(r, src[off:], krow, n)
+        return
     c = 0
     while c + 8 <= w:
         _fma8(r, src[off + c:], krow, c, n)
@@ -185,6 +225,9 @@ def _pass2(r, src, srd, krow, qrow, w, off, n):
     """Two kernel rows (``krow`` over ``src``, ``qrow`` over ``srd``) per pass."""
     if w == 5:
         _fma5x2(r, src[off:], srd[off:], krow, qrow, n)
+        return
+    if w == 7:
+        _fma7x2(r, src[off:], srd[off:], krow, qrow, n)
         return
     c = 0
     while c + 8 <= w:
