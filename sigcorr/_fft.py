@@ -34,6 +34,16 @@ def out_slices(n, m, mode):
     return (full - length) // 2, length
 
 
+def _forward(x, n, real, axis=-1):
+    """Transform along ``axis`` at length n: real (half spectrum) or complex."""
+    return (sfft.rfft if real else sfft.fft)(x, n, axis=axis, workers=WORKERS)
+
+
+def _inverse(x, n, real, axis=-1):
+    """Inverse of :func:`_forward` (overwrites ``x``)."""
+    return (sfft.irfft if real else sfft.ifft)(x, n, axis=axis, workers=WORKERS, overwrite_x=True)
+
+
 def fftconv(a, k, nd, mode):
     """Convolution over the last ``nd`` (1 or 2) axes by one big transform."""
     real = a.dtype.kind == "f"
@@ -42,34 +52,17 @@ def fftconv(a, k, nd, mode):
     fshape = [sfft.next_fast_len(n + m - 1, real) for n, m in zip(ns, ms)]
     sel = [out_slices(n, m, mode) for n, m in zip(ns, ms)]
     if nd == 1:
-        if real:
-            fa = sfft.rfft(a, fshape[0], axis=-1, workers=WORKERS)
-            fa = fa * sfft.rfft(k, fshape[0], axis=-1, workers=WORKERS)
-            out = sfft.irfft(fa, fshape[0], axis=-1, workers=WORKERS, overwrite_x=True)
-        else:
-            fa = sfft.fft(a, fshape[0], axis=-1, workers=WORKERS)
-            fa = fa * sfft.fft(k, fshape[0], axis=-1, workers=WORKERS)
-            out = sfft.ifft(fa, fshape[0], axis=-1, workers=WORKERS, overwrite_x=True)
+        fa = _forward(a, fshape[0], real) * _forward(k, fshape[0], real)
+        out = _inverse(fa, fshape[0], real)
         s0, l0 = sel[0]
         return out[..., s0:s0 + l0]
     # 2-D: last axis first over the data rows only, then the row axis padded.
     f1, f0 = fshape[1], fshape[0]
-    if real:
-        fa = sfft.rfft(a, f1, axis=-1, workers=WORKERS)
-        fk = sfft.rfft(k, f1, axis=-1, workers=WORKERS)
-    else:
-        fa = sfft.fft(a, f1, axis=-1, workers=WORKERS)
-        fk = sfft.fft(k, f1, axis=-1, workers=WORKERS)
-    fa = sfft.fft(fa, f0, axis=-2, workers=WORKERS, overwrite_x=True)
-    fk = sfft.fft(fk, f0, axis=-2, workers=WORKERS, overwrite_x=True)
-    fa = fa * fk
-    fa = sfft.ifft(fa, axis=-2, workers=WORKERS, overwrite_x=True)
+    fa = sfft.fft(_forward(a, f1, real), f0, axis=-2, workers=WORKERS, overwrite_x=True)
+    fk = sfft.fft(_forward(k, f1, real), f0, axis=-2, workers=WORKERS, overwrite_x=True)
+    fa = sfft.ifft(fa * fk, axis=-2, workers=WORKERS, overwrite_x=True)
     (s0, l0), (s1, l1) = sel
-    fa = fa[..., s0:s0 + l0, :]
-    if real:
-        out = sfft.irfft(fa, f1, axis=-1, workers=WORKERS, overwrite_x=True)
-    else:
-        out = sfft.ifft(fa, f1, axis=-1, workers=WORKERS, overwrite_x=True)
+    out = _inverse(fa[..., s0:s0 + l0, :], f1, real)
     return out[..., s1:s1 + l1]
 
 
@@ -99,16 +92,8 @@ def oaconv(a, k, s0, length):
     xp[..., m - 1:m - 1 + n] = a
     view = np.lib.stride_tricks.sliding_window_view(xp, L, axis=-1)
     blocks = view[..., s0:s0 + nblocks * step:step, :]
-    if real:
-        fk = sfft.rfft(k, L, axis=-1, workers=WORKERS)[..., None, :]
-        fb = sfft.rfft(blocks, axis=-1, workers=WORKERS)
-        fb = fb * fk
-        yb = sfft.irfft(fb, L, axis=-1, workers=WORKERS, overwrite_x=True)
-    else:
-        fk = sfft.fft(k, L, axis=-1, workers=WORKERS)[..., None, :]
-        fb = sfft.fft(blocks, axis=-1, workers=WORKERS)
-        fb = fb * fk
-        yb = sfft.ifft(fb, L, axis=-1, workers=WORKERS, overwrite_x=True)
+    fb = _forward(blocks, L, real) * _forward(k, L, real)[..., None, :]
+    yb = _inverse(fb, L, real)
     y = yb[..., m - 1:].reshape(batch + (nblocks * step,))
     return y[..., :length]
 

@@ -387,13 +387,12 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
     levels = _validate.check_int(pyramid_levels, "pyramid_levels", minimum=0)
     img, tpl, _, squeeze, dtype = _validate.match_inputs(image, template, None)
-    tshape = tpl.shape[1:]
+    axes_t = tpl.shape[2:] if squeeze else tpl.shape[1:]  # the template's searched axes
     if min_distance is None:
-        min_distance = max(1, min(tshape if not squeeze else tshape[1:]) // 2)
+        min_distance = max(1, min(axes_t) // 2)
     min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
     maximize = not method.startswith("sqdiff")
     # keep the pooled template at least 8 samples wide in every searched axis
-    axes_t = tshape if not squeeze else tshape[1:]
     while levels > 0 and min(axes_t) // 2 ** levels < 8:
         levels -= 1
     if levels > 0:

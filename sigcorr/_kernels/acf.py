@@ -123,8 +123,12 @@ def _ls_vertex(r, k, hw, L):
     # to the wiggles noise adds to an autocorrelation peak); within +-hw
     lo = max(0, k - hw)
     hi = min(L, k + hw)
+    # the odd sums (s1, s3) vanish only when the window is not clipped, so the
+    # full 3 x 3 system is solved
     s0 = 0.0
+    s1 = 0.0
     s2 = 0.0
+    s3 = 0.0
     s4 = 0.0
     sy = 0.0
     sdy = 0.0
@@ -133,18 +137,13 @@ def _ls_vertex(r, k, hw, L):
         d = np.float64(j - k)
         y = r[j]
         s0 += 1.0
+        s1 += d
         s2 += d * d
+        s3 += d * d * d
         s4 += d * d * d * d
         sy += y
         sdy += d * y
         sd2y += d * d * y
-    # d sums are symmetric only when the window is not clipped; solve the full system then
-    s1 = 0.0
-    s3 = 0.0
-    for j in range(lo, hi + 1):
-        d = np.float64(j - k)
-        s1 += d
-        s3 += d * d * d
     # normal equations for y = a + b d + c d^2
     m00, m01, m02 = s0, s1, s2
     m11, m12, m22 = s2, s3, s4
