@@ -6,9 +6,11 @@ Importing sigcorr compiles nothing: every kernel is compiled (or loaded from
 Numba's on-disk cache) on its first call.
 """
 
+from ._runtime import configure_allocator as _configure_allocator
 from ._runtime import configure_threading as _configure_threading
 
 _configure_threading()
+_configure_allocator()
 
 from .convolve import (  # noqa: E402
     choose_conv_method,

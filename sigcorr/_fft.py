@@ -98,59 +98,73 @@ def oaconv(a, k, s0, length):
     return y[..., :length]
 
 
-_TILE_SIZES = (64, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1536, 2048)
-_TILE_OVERHEAD = 40_000.0  # per tile, in units of one point * log2(points)
-_TILE_CACHE = 512.0  # larger tiles fall out of cache: cost grows by (1 + L / this)
+_TILE_SIDES = (64, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1536, 2048)
+_TILE_OVERHEAD = 40_000.0  # per transform, in units of one point * log2(points)
+
+
+def _sides(n, m):
+    """Candidate tile sides along an axis of length n for a template side m:
+    the listed fast sizes with room for the template, and the whole axis."""
+    whole = sfft.next_fast_len(n, True)
+    return [L for L in _TILE_SIDES if m + 8 <= L < whole] + [whole]
 
 
 def tile_plan(shape, tshape):
-    """Tile side L and tiles (ny, nx) for ``tiled_corr_valid``, by estimated cost."""
+    """Tiling for :func:`tiled_corr`: ``(cost, (Ly, Lx), (ny, nx))``.
+
+    Tiles are Ly x Lx (fast FFT lengths), covering blocks of (Ly - h + 1) x
+    (Lx - w + 1) outputs each; a single tile of the whole (fast-padded) image
+    is one candidate, since valid outputs never see the circular wrap.  The
+    cost counts every transform (tiles forward and back, template once) as
+    points * log2(points) plus a fixed overhead.
+    """
     H, W = shape
     h, w = tshape
     oh, ow = H - h + 1, W - w + 1
     best = None
-    for L in _TILE_SIZES:
-        if L < max(h, w) + 8:
-            continue
-        by, bx = L - h + 1, L - w + 1
-        ny, nx = -(-oh // by), -(-ow // bx)
-        cost = ny * nx * (L * L * np.log2(L * L) * (1.0 + L / _TILE_CACHE) + _TILE_OVERHEAD)
-        if best is None or cost < best[0]:
-            best = (cost, L, ny, nx)
-        if by >= oh and bx >= ow:
-            break
-    if best is None:  # template wider than every listed tile
-        L = sfft.next_fast_len(max(h, w) * 2, True)
-        best = (0.0, L, -(-oh // (L - h + 1)), -(-ow // (L - w + 1)))
+    for Ly in _sides(H, h):
+        ny = -(-oh // (Ly - h + 1))
+        for Lx in _sides(W, w):
+            nx = -(-ow // (Lx - w + 1))
+            pts = Ly * Lx
+            cost = (2 * ny * nx + 1) * (pts * np.log2(max(pts, 2)) + _TILE_OVERHEAD)
+            if best is None or cost < best[0]:
+                best = (cost, (Ly, Lx), (ny, nx))
     return best
 
 
-def tiled_corr_valid(img, tpl):
-    """Valid-mode 2-D cross-correlation of real ``img`` with ``tpl`` by tiled FFTs.
+def tile_padded_shape(shape, tshape, plan):
+    """(rows, cols) the image must be zero-padded to for ``plan``."""
+    (Ly, Lx), (ny, nx) = plan[1], plan[2]
+    h, w = tshape
+    return max(ny * (Ly - h + 1) + h - 1, shape[0]), max(nx * (Lx - w + 1) + w - 1, shape[1])
 
-    The output is cut into square blocks; each block's input tile (block plus
-    template margin) is transformed at one fast length L, all tiles as one
-    batch (``workers`` spreads them over the cores), multiplied by the
-    template's spectrum (computed once) and transformed back: OpenCV's
-    ``crossCorr`` scheme, on scipy.fft.
+
+def tiled_corr(img, tpl, plan):
+    """Valid-mode cross-correlation of real ``img`` (C, Hp, Wp) with ``tpl``
+    (C, h, w), summed over the channels, by tiled FFTs.
+
+    ``img`` is already zero-padded to :func:`tile_padded_shape`.  Each output
+    block's input tile (block plus template margin) is transformed at the
+    plan's fast size, all tiles and channels as one batch (``workers``
+    spreads them over the cores), multiplied by the template's spectrum
+    (computed once), summed over the channels and transformed back:
+    OpenCV's ``crossCorr`` scheme, on scipy.fft.  Returns ``(blocks, by,
+    bx)``: ``blocks[i, j, :by, :bx]`` is the output block at (i * by, j * bx)
+    (the array is wider than bx; the caller reads only what it needs).
     """
-    H, W = img.shape
-    h, w = tpl.shape
-    oh, ow = H - h + 1, W - w + 1
-    _, L, ny, nx = tile_plan(img.shape, tpl.shape)
-    by, bx = L - h + 1, L - w + 1
-    need_h, need_w = ny * by + h - 1, nx * bx + w - 1
-    if need_h != H or need_w != W:
-        padded = np.zeros((max(need_h, L), max(need_w, L)), dtype=img.dtype)
-        padded[:H, :W] = img
-    else:
-        padded = img
-    tiles = np.lib.stride_tricks.sliding_window_view(padded, (L, L))[::by, ::bx][:ny, :nx]
-    ft = np.conj(sfft.rfft2(tpl, (L, L), workers=WORKERS))
+    C = img.shape[0]
+    _, h, w = tpl.shape
+    _, (Ly, Lx), (ny, nx) = plan
+    by, bx = Ly - h + 1, Lx - w + 1
+    tiles = np.lib.stride_tricks.sliding_window_view(img, (Ly, Lx), axis=(1, 2))[:, ::by, ::bx][:, :ny, :nx]
+    # template spectrum: the row pass over its h data rows only, then the
+    # column pass zero-extends to Ly; conjugated for correlation
+    ft = sfft.fft(sfft.rfft(tpl, Lx, axis=-1, workers=WORKERS), Ly, axis=-2, workers=WORKERS, overwrite_x=True)
+    np.conjugate(ft, out=ft)
     spec = sfft.rfft2(tiles, workers=WORKERS)
-    spec *= ft
+    spec *= ft[:, None, None]
+    spec = spec[0] if C == 1 else spec.sum(axis=0)
     # inverse in two passes, the second only over the rows that are kept
     spec = sfft.ifft(spec, axis=-2, workers=WORKERS, overwrite_x=True)[:, :, :by, :]
-    blocks = sfft.irfft(spec, L, axis=-1, workers=WORKERS)[:, :, :, :bx]
-    out = blocks.transpose(0, 2, 1, 3).reshape(ny * by, nx * bx)
-    return out[:oh, :ow]
+    return sfft.irfft(spec, Lx, axis=-1, workers=WORKERS), by, bx

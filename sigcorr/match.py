@@ -37,8 +37,8 @@ __all__ = ["match_template", "find_matches", "locate", "Matches"]
 
 _METHOD_CODE = {m: i for i, m in enumerate(_validate.MATCH_METHODS)}
 # direct multiply-add vs tiled FFT work, ns on one core (measured, see benchmarks)
-_DIRECT_NS = {4: 0.045, 8: 0.09}
-_TILE_NS = {4: 0.55, 8: 0.8}  # per unit of _fft.tile_plan's cost
+_DIRECT_NS = {4: 0.04, 8: 0.07}
+_TILE_NS = {4: 0.18, 8: 0.28}  # per unit of _fft.tile_plan's cost
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,22 +70,26 @@ class Matches:
         return f"Matches({rows}{more})"
 
 
-def _cross(img, tpl):
-    """sum over channels of the valid cross-correlation of (C, H, W) with (C, h, w)."""
-    C, H, W = img.shape
-    _, h, w = tpl.shape
-    oh, ow = H - h + 1, W - w + 1
-    item = img.dtype.itemsize
-    direct = oh * ow * h * w * _DIRECT_NS[item]
-    fft = _fft.tile_plan((H, W), (h, w))[0] * _TILE_NS[item]
+def _cross_plan(shape, tshape, item):
+    """The tiled-FFT plan for the cross term, or None when the direct kernel is cheaper."""
+    H, W = shape
+    h, w = tshape
+    direct = (H - h + 1) * (W - w + 1) * h * w * _DIRECT_NS[item]
+    plan = _fft.tile_plan(shape, tshape)
+    return plan if plan[0] * _TILE_NS[item] < direct else None
+
+
+def _cross(src, tpl, plan):
+    """Sum over channels of the valid cross-correlation of (C, H, W) ``src``
+    (zero-padded for ``plan``) with (C, h, w) ``tpl``, as ``(blocks, by, bx)``
+    for ``match_scores``."""
+    if plan is not None:
+        return _fft.tiled_corr(src, tpl, plan)
     out = None
-    for c in range(C):
-        if direct <= fft:
-            part = _kdirect.correlate2d_valid(img[c], tpl[c])
-        else:
-            part = _fft.tiled_corr_valid(img[c], tpl[c])
+    for c in range(src.shape[0]):
+        part = _kdirect.correlate2d_valid(src[c], tpl[c])
         out = part if out is None else out + part
-    return out
+    return out[None, None], out.shape[0], out.shape[1]
 
 
 def _masked(img, tpl, msk, method):
@@ -216,6 +220,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
 def _match_plain(img, tpl, method, dtype):
     """Scores of (C, H, W) ``img`` against (C, h, w) ``tpl`` (no mask)."""
     C, h, w = tpl.shape
+    _, H, W = img.shape
     finite = bool(np.isfinite(img).all())
     if finite:
         g = img.reshape(C, -1).mean(axis=1, dtype=np.float64)
@@ -226,24 +231,27 @@ def _match_plain(img, tpl, method, dtype):
         g = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
         bad = _kwin.window_sums(np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64)), h, w)
     # centre image and template (per channel): the cross term is computed on
-    # small numbers; the kernel adds the template mean back in float64
-    src = img - g.astype(dtype)[:, None, None]
+    # small numbers; the kernel adds the template mean back in float64.  The
+    # centred image is allocated at the FFT tiles' padded size right away.
+    plan = _cross_plan((H, W), (h, w), dtype.itemsize)
+    shape = (H, W) if plan is None else _fft.tile_padded_shape((H, W), (h, w), plan)
+    src = np.empty((C,) + shape, dtype=dtype) if shape == (H, W) else np.zeros((C,) + shape, dtype=dtype)
+    np.subtract(img, g.astype(dtype)[:, None, None], out=src[:, :H, :W])
     if not finite:
-        src[~ok] = 0
-    src = np.ascontiguousarray(src)
+        src[:, :H, :W][~ok] = 0
     t64 = tpl.astype(np.float64)
     tmean = t64.reshape(C, -1).mean(axis=1)
     tc = t64 - tmean[:, None, None]
-    cross = _cross(src, np.ascontiguousarray(tc.astype(dtype)))
+    cross, by, bx = _cross(src, np.ascontiguousarray(tc.astype(dtype)), plan)
     tsum2 = float(np.sum(t64 * t64))
-    out = np.empty(cross.shape, dtype=dtype)
+    out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
     if method.startswith("ccoeff"):
         stats, tnorm, qeps = src, np.sqrt(float(np.sum(tc * tc))), 0.0
     else:
         stats, tnorm = np.ascontiguousarray(img), np.sqrt(tsum2)
         peak = float(np.max(np.abs(img))) if img.size else 0.0
         qeps = 1e-13 * h * w * peak * peak
-    _kwin.match_scores(stats, h, w, cross, bad, _METHOD_CODE[method], tmean, tsum2, tnorm, qeps, out)
+    _kwin.match_scores(stats, h, w, cross, by, bx, bad, _METHOD_CODE[method], tmean, tsum2, tnorm, qeps, out)
     return out
 
 

@@ -18,31 +18,35 @@ from numba import njit, prange
 ROWS = 64  # output rows per task (at least 2 h, so the first sums amortize)
 
 
-@njit(cache=True, inline="always")
-def _score(num, wnd2, mean2, method, tsum2, tnorm, eps):
+@njit(cache=True, inline="always", error_model="numpy")
+def _normed(num, t, fallback):
+    # num / t where |num| < t; just past +-1 by rounding (OpenCV's rule) -> +-1;
+    # beyond that (t == 0: nothing to normalize by) -> fallback.  Selects, no
+    # branches, so the loop over a row vectorizes.
+    a = abs(num)
+    sign = 1.0 if num > 0 else -1.0
+    r = num / t
+    return r if a < t else (sign if a < t * 1.125 else fallback)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _normed32(num, t, fallback):
+    a = abs(num)
+    sign = np.float32(1.0) if num > 0 else np.float32(-1.0)
+    r = num / t
+    return r if a < t else (sign if a < t * np.float32(1.125) else fallback)
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out):
     # method: 0 sqdiff, 1 sqdiff_normed, 2 ccorr, 3 ccorr_normed, 4 ccoeff, 5 ccoeff_normed
-    if method == 2 or method == 4:
-        return num
-    if method <= 1:
-        num = max(wnd2 - 2.0 * num + tsum2, 0.0)
-        if method == 0:
-            return num
-    energy = wnd2 - mean2
-    if energy <= eps:  # a window with nothing to normalize by (rounding level)
-        energy = 0.0
-    t = np.sqrt(energy) * tnorm
-    if abs(num) < t:
-        return num / t
-    if abs(num) < t * 1.125:  # rounding just past +-1 (OpenCV's rule)
-        return 1.0 if num > 0 else -1.0
-    return 1.0 if method == 1 else 0.0
-
-
-@njit(parallel=True, cache=True)
-def match_scores(img, h, w, cross, bad, method, tmean, tsum2, tnorm, qeps, out):
     """OpenCV's score for every window of ``img`` (C, H, W), into ``out`` (oh, ow).
 
-    ``cross`` (oh, ow) is the cross-correlation of the image with the centred
+    ``img`` may extend past the oh + h - 1 rows and ow + w - 1 columns that
+    are read (zero padding for the FFT tiles).  ``cross`` (ny, nx, rows, cols)
+    holds in ``cross[i, j, :by, :bx]`` the block of the cross term starting at
+    output (i * by, j * bx) (one block (1, 1, oh, ow) from the direct path);
+    the cross term is the cross-correlation of the image with the centred
     template T - tmean (summed over channels; the image may be shifted by any
     constant per channel, which does not change it).  The window sums S_c and
     the sum of squares Q come from ``img``: the raw image for the sqdiff and
@@ -54,14 +58,18 @@ def match_scores(img, h, w, cross, bad, method, tmean, tsum2, tnorm, qeps, out):
     the raw sums, 1e-12 of the window's sum of squares for ccoeff_normed)
     counts as 0: then ccorr_normed and ccoeff_normed give 0 and sqdiff_normed
     1.  ``bad`` (oh, ow) counts the non-finite samples of each window (NaN
-    out), or is (1, 1) when there are none.
+    out), or is (1, 1) when there are none.  The sums are float64; for a
+    float32 ``out`` the final square root and division run in float32.
     """
-    C, H, W = img.shape
-    oh = H - h + 1
-    ow = W - w + 1
+    C = img.shape[0]
+    oh, ow = out.shape
+    W = ow + w - 1
+    nxb = cross.shape[1]
     area = np.float64(h * w)
     inv_area = 1.0 / area
     check_bad = bad.shape[0] == oh and bad.shape[1] == ow
+    lowp = out.itemsize == 4
+    fallback = 1.0 if method == 1 else 0.0
     rb = max(ROWS, 2 * h)
     nb = (oh + rb - 1) // rb
     for b in prange(nb):
@@ -72,6 +80,8 @@ def match_scores(img, h, w, cross, bad, method, tmean, tsum2, tnorm, qeps, out):
         qrow = np.empty(ow)
         mrow = np.empty(ow)
         xrow = np.empty(ow)
+        srow = np.empty(ow)
+        crow = np.empty(ow)
         for c in range(C):
             for r in range(h):
                 src = img[c, i0 + r]
@@ -91,45 +101,88 @@ def match_scores(img, h, w, cross, bad, method, tmean, tsum2, tnorm, qeps, out):
                         y = np.float64(sub[j])
                         a[j] += x - y
                         acc2[j] += x * x - y * y
-            crow = cross[i]
+            bi = i // by
+            r = i - bi * by
+            for bj in range(nxb):
+                j0 = bj * bx
+                part = cross[bi, bj, r]
+                for j in range(j0, min(j0 + bx, ow)):
+                    crow[j] = part[j - j0]
             orow = out[i]
             if method == 4:
                 for j in range(ow):
                     orow[j] = crow[j]
-            else:
-                # horizontal running sums (sequential), then a vectorizable pass
+                continue
+            # horizontal running sums (sequential chains: the sum of squares
+            # with channel 0, then each further channel), then vectorizable passes
+            for c in range(C):
+                a = acc[c]
+                s = 0.0
                 q = 0.0
-                for k in range(w):
-                    q += acc2[k]
-                qrow[0] = q
-                for j in range(1, ow):
-                    q += acc2[j + w - 1] - acc2[j - 1]
-                    qrow[j] = q
-                for j in range(ow):
-                    mrow[j] = 0.0
-                    xrow[j] = crow[j]
-                for c in range(C):
-                    a = acc[c]
-                    tc = tmean[c]
-                    s = 0.0
+                if c == 0:
                     for k in range(w):
                         s += a[k]
-                    for j in range(ow):
-                        if j > 0:
-                            s += a[j + w - 1] - a[j - 1]
-                        if method == 5:
-                            mrow[j] += s * s * inv_area
-                        else:
-                            xrow[j] += tc * s
+                        q += acc2[k]
+                    srow[0] = s
+                    qrow[0] = q
+                    for j in range(1, ow):
+                        s += a[j + w - 1] - a[j - 1]
+                        q += acc2[j + w - 1] - acc2[j - 1]
+                        srow[j] = s
+                        qrow[j] = q
+                else:
+                    for k in range(w):
+                        s += a[k]
+                    srow[0] = s
+                    for j in range(1, ow):
+                        s += a[j + w - 1] - a[j - 1]
+                        srow[j] = s
                 if method == 5:
+                    if c == 0:
+                        for j in range(ow):
+                            mrow[j] = srow[j] * srow[j] * inv_area
+                    else:
+                        for j in range(ow):
+                            mrow[j] += srow[j] * srow[j] * inv_area
+                else:
+                    tc = tmean[c]
+                    if c == 0:
+                        for j in range(ow):
+                            xrow[j] = crow[j] + tc * srow[j]  # sum I T
+                    else:
+                        for j in range(ow):
+                            xrow[j] += tc * srow[j]
+            if method == 2:
+                for j in range(ow):
+                    orow[j] = xrow[j]
+            elif method == 0:
+                for j in range(ow):
+                    orow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
+            else:
+                # numerator into xrow, window energy (0 at rounding level) into qrow
+                for j in range(ow):
+                    if method == 5:
+                        xrow[j] = crow[j]
+                        e = qrow[j] - mrow[j]
+                        eps = 1e-12 * qrow[j]
+                    else:
+                        e = qrow[j]
+                        eps = qeps
+                        if method == 1:
+                            xrow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
+                    qrow[j] = e if e > eps else 0.0
+                if lowp:
+                    tn32 = np.float32(tnorm)
+                    fb32 = np.float32(fallback)
                     for j in range(ow):
-                        orow[j] = _score(np.float64(crow[j]), qrow[j], mrow[j], method, tsum2, tnorm,
-                                         1e-12 * qrow[j])
+                        orow[j] = _normed32(np.float32(xrow[j]), np.sqrt(np.float32(qrow[j])) * tn32, fb32)
                 else:
                     for j in range(ow):
-                        orow[j] = _score(xrow[j], qrow[j], 0.0, method, tsum2, tnorm, qeps)
-            if check_bad:
+                        orow[j] = _normed(xrow[j], np.sqrt(qrow[j]) * tnorm, fallback)
+        if check_bad:
+            for i in range(i0, i1):
                 brow = bad[i]
+                orow = out[i]
                 for j in range(ow):
                     if brow[j] > 0.5:
                         orow[j] = np.nan
