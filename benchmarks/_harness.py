@@ -2,13 +2,15 @@
 
 Each ``bench_*.py`` module in this folder defines ``rows(quick=False)``, which
 returns a list of :class:`Row`; ``run_all.py`` prints them as one table.
-Timings are best-of-N wall-clock, with the candidates interleaved (a, b, a, b,
-...) so that a burst of load on the machine hits both sides alike.
+Timings are best-of-N wall-clock, with the candidates interleaved (every
+round runs each once, in a new shuffled order) so that a burst of load on the
+machine hits every side alike and none always runs after the same one.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import random
 import time
 
 
@@ -18,8 +20,15 @@ def best_times(funcs: dict, repeat: int = 7, number: int = 1, warmup: int = 1) -
         for _ in range(warmup):
             f()
     best = {k: float("inf") for k in funcs}
+    keys = list(funcs)
+    order = random.Random(0)
     for _ in range(repeat):
-        for k, f in funcs.items():
+        # a new order every round, so that no candidate always runs right
+        # after the same one (e.g. after a single-threaded peer that left a
+        # core idle, whose wake-up the next call pays)
+        order.shuffle(keys)
+        for k in keys:
+            f = funcs[k]
             t0 = time.perf_counter()
             for _ in range(number):
                 f()

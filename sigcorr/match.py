@@ -221,23 +221,24 @@ def _match_plain(img, tpl, method, dtype):
     """Scores of (C, H, W) ``img`` against (C, h, w) ``tpl`` (no mask)."""
     C, h, w = tpl.shape
     _, H, W = img.shape
-    finite = bool(np.isfinite(img).all())
+    plan = _cross_plan((H, W), (h, w), dtype.itemsize)
+    shape = (H, W) if plan is None else _fft.tile_padded_shape((H, W), (h, w), plan)
+    sums = _kwin.row_sums(img).sum(axis=1)
+    finite = bool(np.isfinite(sums).all())
+    # centre image and template (per channel): the cross term is computed on
+    # small numbers; the kernel adds the template mean back in float64.  The
+    # centred image is allocated at the FFT tiles' padded size right away.
     if finite:
-        g = img.reshape(C, -1).mean(axis=1, dtype=np.float64)
+        g = sums / (H * W)
         bad = np.zeros((1, 1))
+        src = _kwin.centre_padded(img, g.astype(dtype), np.empty((C,) + shape, dtype=dtype))
     else:
         ok = np.isfinite(img)
         img = np.where(ok, img, 0).astype(dtype)
         g = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
         bad = _kwin.window_sums(np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64)), h, w)
-    # centre image and template (per channel): the cross term is computed on
-    # small numbers; the kernel adds the template mean back in float64.  The
-    # centred image is allocated at the FFT tiles' padded size right away.
-    plan = _cross_plan((H, W), (h, w), dtype.itemsize)
-    shape = (H, W) if plan is None else _fft.tile_padded_shape((H, W), (h, w), plan)
-    src = np.empty((C,) + shape, dtype=dtype) if shape == (H, W) else np.zeros((C,) + shape, dtype=dtype)
-    np.subtract(img, g.astype(dtype)[:, None, None], out=src[:, :H, :W])
-    if not finite:
+        src = np.zeros((C,) + shape, dtype=dtype)
+        np.subtract(img, g.astype(dtype)[:, None, None], out=src[:, :H, :W])
         src[:, :H, :W][~ok] = 0
     t64 = tpl.astype(np.float64)
     tmean = t64.reshape(C, -1).mean(axis=1)
@@ -413,6 +414,26 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
                         min_distance=min_distance, maximize=maximize, subpixel=subpixel)
 
 
+def _best_of(scores, threshold, maximize, subpixel):
+    """``find_matches`` for a 2-D map that one suppression window covers
+    whole: at most its best score (the first in raster order among ties)."""
+    work = scores.astype(np.float64)
+    if not maximize:
+        work = -work
+    work = np.where(np.isfinite(work), work, -np.inf)
+    k = int(np.argmax(work))
+    best = work.flat[k]
+    ok = np.isfinite(best) and (best >= (threshold if maximize else -threshold) if threshold is not None
+                                else best > work[np.isfinite(work)].min())
+    if not ok:
+        return Matches(np.empty((0, 2)), np.empty(0, dtype=scores.dtype))
+    coords = np.array([np.unravel_index(k, work.shape)], dtype=np.int64)
+    pos = coords.astype(np.float64)
+    if subpixel:
+        pos = _refine(work, coords, pos)
+    return Matches(pos, scores[coords[:, 0], coords[:, 1]])
+
+
 def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_matches,
                      min_distance, maximize, subpixel):
     """Coarse search on 2**levels-pooled inputs, then full-resolution re-scoring
@@ -443,8 +464,11 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
             continue
         sub = np.ascontiguousarray(img[:, y0:y1 + h - 1, x0:x1 + w - 1])
         local = _match_plain(sub, tpl, method, dtype)
-        m = find_matches(local, threshold=threshold, min_distance=min_distance,
-                         maximize=maximize, subpixel=subpixel)
+        if min_distance >= max(local.shape) - 1:
+            m = _best_of(local, threshold, maximize, subpixel)
+        else:
+            m = find_matches(local, threshold=threshold, min_distance=min_distance,
+                             maximize=maximize, subpixel=subpixel)
         if len(m):
             pos.append(m.positions + np.array([y0, x0], dtype=np.float64))
             val.append(m.scores)

@@ -297,3 +297,43 @@ def test_bad_input():
         sigcorr.locate(img, np.eye(3), pyramid_levels=-1)
     with pytest.raises(ValueError, match="1-D or 2-D"):
         sigcorr.find_matches(np.ones((2, 2, 2)))
+
+
+@pytest.mark.parametrize("tiles", [(64, 64), (96, 160), (128, 1024), (1024, 1024)])
+def test_every_fft_tiling_equals_the_direct_cross_term(monkeypatch, tiles):
+    from sigcorr import _fft, match as smatch
+
+    rng = np.random.default_rng(7)
+    img = rng.random((301, 283, 3)).astype(np.float32)
+    tpl = img[40:61, 100:133].copy()
+    ref = sigcorr.match_template(img, tpl, "ccoeff")  # direct: below the cost crossover
+    monkeypatch.setattr(smatch, "_cross_plan", lambda *a: None)
+    direct = sigcorr.match_template(img, tpl, "ccoeff")
+    Ly, Lx = (min(tiles[0], _fft.sfft.next_fast_len(301, True)), min(tiles[1], _fft.sfft.next_fast_len(283, True)))
+    plan = (0.0, (Ly, Lx), (-(-(301 - 21 + 1) // (Ly - 20)), -(-(283 - 33 + 1) // (Lx - 32))))
+    monkeypatch.setattr(smatch, "_cross_plan", lambda *a: plan)
+    for method in ("ccoeff", "ccoeff_normed", "sqdiff"):
+        tiled = sigcorr.match_template(img, tpl, method)
+        monkeypatch.setattr(smatch, "_cross_plan", lambda *a: None)
+        want = sigcorr.match_template(img, tpl, method)
+        monkeypatch.setattr(smatch, "_cross_plan", lambda *a: plan)
+        np.testing.assert_allclose(tiled, want, atol=2e-5 * max(1.0, float(np.abs(want).max())))
+    np.testing.assert_allclose(direct, ref, atol=1e-6 * float(np.abs(ref).max()))
+
+
+def test_pyramid_best_of_equals_find_matches():
+    from sigcorr.match import _best_of
+
+    rng = np.random.default_rng(3)
+    for trial in range(200):
+        s = rng.integers(0, 4, (rng.integers(1, 9), rng.integers(1, 9))).astype(np.float64)
+        if trial % 5 == 0:
+            s[rng.random(s.shape) < 0.2] = np.nan
+        maximize = bool(trial % 2)
+        threshold = None if trial % 3 else 2.0
+        subpixel = trial % 4 == 0
+        want = sigcorr.find_matches(s, threshold=threshold, min_distance=max(s.shape), maximize=maximize,
+                                    subpixel=subpixel, max_matches=1)
+        got = _best_of(s, threshold, maximize, subpixel)
+        assert got.positions.tolist() == want.positions.tolist(), (s, threshold, maximize)
+        assert got.scores.tolist() == want.scores.tolist()

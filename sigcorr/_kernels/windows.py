@@ -242,3 +242,43 @@ def block_mean(img, f):
                 s += acc[j * f + k]
             orow[j] = s * scale
     return out
+
+
+@njit(parallel=True, cache=True, fastmath={"reassoc"})
+def row_sums(img):
+    """float64 sum of every row of ``img`` (C, H, W) -> (C, H); a non-finite
+    sample makes its row's sum non-finite (the sums are reassociated so they
+    vectorize)."""
+    C, H, W = img.shape
+    out = np.empty((C, H))
+    for t in prange(C * H):
+        c = t // H
+        i = t - c * H
+        row = img[c, i]
+        s = 0.0
+        for j in range(W):
+            s += np.float64(row[j])
+        out[c, i] = s
+    return out
+
+
+@njit(parallel=True, cache=True)
+def centre_padded(img, g, out):
+    """out[c, :H, :W] = img[c] - g[c], zeros in the rest of ``out`` (C, Hp, Wp)."""
+    C, H, W = img.shape
+    _, Hp, Wp = out.shape
+    for t in prange(C * Hp):
+        c = t // Hp
+        i = t - c * Hp
+        orow = out[c, i]
+        if i < H:
+            row = img[c, i]
+            gc = g[c]
+            for j in range(W):
+                orow[j] = row[j] - gc
+            for j in range(W, Wp):
+                orow[j] = 0
+        else:
+            for j in range(Wp):
+                orow[j] = 0
+    return out
