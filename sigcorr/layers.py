@@ -62,7 +62,9 @@ def _conv(x, weight, bias, stride, padding, dilation, nd):
         wk = wk[:, :, None, :]
         s, d, pads, outs = (1,) + s, (1,) + d, [(0, 0)] + pads, [1] + outs
     if s == (1, 1) and d == (1, 1):
-        out = _klayers.conv2d_unit(xk, wk, bk, pads[0][0], pads[1][0], outs[0], outs[1])
+        if any(p for pair in pads for p in pair):
+            xk = np.pad(xk, ((0, 0), (0, 0)) + tuple(tuple(pair) for pair in pads))
+        out = _klayers.conv2d_unit(xk, wk, bk)
     else:
         out = _klayers.conv2d_general(xk, wk, bk, s[0], s[1], pads[0][0], pads[1][0], d[0], d[1],
                                       outs[0], outs[1])

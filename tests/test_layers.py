@@ -29,10 +29,10 @@ def test_worked_examples():
     assert sigcorr.conv2d(patch, filt, bias=np.array([0.5])).item() == 8.5
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
-    n=st.integers(1, 2), ci=st.integers(1, 3), co=st.integers(1, 4), h=st.integers(3, 14), w=st.integers(3, 14),
-    kh=st.integers(1, 5), kw=st.integers(1, 7), stride=st.sampled_from([1, 2, (1, 2)]),
+    n=st.integers(1, 2), ci=st.integers(1, 3), co=st.integers(1, 9), h=st.integers(3, 14), w=st.integers(3, 16),
+    kh=st.integers(1, 5), kw=st.integers(1, 11), stride=st.sampled_from([1, 2, (1, 2)]),
     dilation=st.sampled_from([1, 2, (2, 1)]), padding=st.sampled_from([0, 1, 2, (1, 2), "valid", "same"]),
     bias=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]),
 )
@@ -101,3 +101,16 @@ def test_bad_input():
         sigcorr.conv1d(x[0], w)
     with pytest.raises(TypeError, match="weight must have a numeric dtype"):
         sigcorr.conv2d(x, np.array(["a"]))
+
+
+@pytest.mark.parametrize("co, k", [(4, 5), (6, 3), (7, 9), (9, (5, 11))])
+def test_channel_blocks_and_tap_passes_match_torch(co, k):
+    # four-channel blocks plus single leftover channels; 5-, 3- and 1-tap passes
+    rng = np.random.default_rng(co)
+    kh, kw = (k, k) if isinstance(k, int) else k
+    x = rng.standard_normal((2, 3, 23, 37)).astype(np.float32)
+    wt = rng.standard_normal((co, 3, kh, kw)).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    for padding in (0, "same", (kh // 2, 1)):
+        ref = F.conv2d(_t(x), _t(wt), _t(b), padding=padding).numpy()
+        np.testing.assert_allclose(sigcorr.conv2d(x, wt, b, padding=padding), ref, rtol=1e-4, atol=1e-4)

@@ -1,67 +1,148 @@
 """Convolution layers (cross-correlation summed over input channels, + bias).
 
-``conv2d_unit``: stride 1, dilation 1.  Each task is one output row of one
-(sample, output channel); for every input channel and kernel row it runs the
-same vectorized multi-tap passes as the direct correlation kernel, so a whole
-filter bank is one parallel loop, with no unfolded (im2col) copy of the input.
+``conv2d_unit``: stride 1, dilation 1, on an input the caller has already
+zero-padded (so every tap lands inside it: no edge cases).  Each task is one
+output row of a block of four output channels of one sample: every input row
+it reads is loaded once for the four channels' kernel rows (up to five taps
+per pass), so a filter bank costs a quarter of the loads of one-channel
+passes, with no unfolded (im2col) copy of the input.  Output channels beyond
+a multiple of four take the direct kernel's one-channel passes.
 ``conv2d_general``: any stride and dilation, a plain loop over the window.
 """
 
 import numpy as np
 from numba import njit, prange
 
-from .direct import _edge, _pass1, _pass2
+from .direct import _pass1
+
+
+@njit(cache=True, inline="always")
+def _t5x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
+    # r_q[j] += sum_{t<5} s[j + t] k_q[c + t], four output channels q
+    a0 = k0[c]
+    a1 = k0[c + 1]
+    a2 = k0[c + 2]
+    a3 = k0[c + 3]
+    a4 = k0[c + 4]
+    b0 = k1[c]
+    b1 = k1[c + 1]
+    b2 = k1[c + 2]
+    b3 = k1[c + 3]
+    b4 = k1[c + 4]
+    d0 = k2[c]
+    d1 = k2[c + 1]
+    d2 = k2[c + 2]
+    d3 = k2[c + 3]
+    d4 = k2[c + 4]
+    e0 = k3[c]
+    e1 = k3[c + 1]
+    e2 = k3[c + 2]
+    e3 = k3[c + 3]
+    e4 = k3[c + 4]
+    for j in range(n):
+        v0 = s[j]
+        v1 = s[j + 1]
+        v2 = s[j + 2]
+        v3 = s[j + 3]
+        v4 = s[j + 4]
+        r0[j] += ((v0 * a0 + v1 * a1) + (v2 * a2 + v3 * a3)) + v4 * a4
+        r1[j] += ((v0 * b0 + v1 * b1) + (v2 * b2 + v3 * b3)) + v4 * b4
+        r2[j] += ((v0 * d0 + v1 * d1) + (v2 * d2 + v3 * d3)) + v4 * d4
+        r3[j] += ((v0 * e0 + v1 * e1) + (v2 * e2 + v3 * e3)) + v4 * e4
+
+
+@njit(cache=True, inline="always")
+def _t3x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
+    a0 = k0[c]
+    a1 = k0[c + 1]
+    a2 = k0[c + 2]
+    b0 = k1[c]
+    b1 = k1[c + 1]
+    b2 = k1[c + 2]
+    d0 = k2[c]
+    d1 = k2[c + 1]
+    d2 = k2[c + 2]
+    e0 = k3[c]
+    e1 = k3[c + 1]
+    e2 = k3[c + 2]
+    for j in range(n):
+        v0 = s[j]
+        v1 = s[j + 1]
+        v2 = s[j + 2]
+        r0[j] += (v0 * a0 + v1 * a1) + v2 * a2
+        r1[j] += (v0 * b0 + v1 * b1) + v2 * b2
+        r2[j] += (v0 * d0 + v1 * d1) + v2 * d2
+        r3[j] += (v0 * e0 + v1 * e1) + v2 * e2
+
+
+@njit(cache=True, inline="always")
+def _t1x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
+    a0 = k0[c]
+    b0 = k1[c]
+    d0 = k2[c]
+    e0 = k3[c]
+    for j in range(n):
+        v0 = s[j]
+        r0[j] += v0 * a0
+        r1[j] += v0 * b0
+        r2[j] += v0 * d0
+        r3[j] += v0 * e0
+
+
+@njit(cache=True, inline="always")
+def _row_x4(r0, r1, r2, r3, s, k0, k1, k2, k3, kw, n):
+    """One kernel row of four output channels: taps in passes of 5, 3 and 1."""
+    c = 0
+    while c + 5 <= kw:
+        _t5x4(r0, r1, r2, r3, s[c:], k0, k1, k2, k3, c, n)
+        c += 5
+    while c + 3 <= kw:
+        _t3x4(r0, r1, r2, r3, s[c:], k0, k1, k2, k3, c, n)
+        c += 3
+    while c < kw:
+        _t1x4(r0, r1, r2, r3, s[c:], k0, k1, k2, k3, c, n)
+        c += 1
 
 
 @njit(parallel=True, cache=True)
-def conv2d_unit(x, w, bias, pt, pl, oh, ow):
-    """x (N, Ci, H, W), w (Co, Ci, kh, kw), bias (Co,) -> (N, Co, oh, ow)."""
-    N, Ci, H, W = x.shape
+def conv2d_unit(xp, w, bias):
+    """xp (N, Ci, Hp, Wp) padded, w (Co, Ci, kh, kw), bias (Co,) ->
+    (N, Co, Hp - kh + 1, Wp - kw + 1): valid correlation, stride 1."""
+    N, Ci, Hp, Wp = xp.shape
     Co, _, kh, kw = w.shape
-    out = np.empty((N, Co, oh, ow), dtype=x.dtype)
-    jlo = min(max(pl, 0), ow)
-    jhi = max(min(ow, W + pl - kw + 1), jlo)
-    for t in prange(N * Co * oh):
-        n = t // (Co * oh)
-        rem = t - n * (Co * oh)
-        co = rem // oh
-        i = rem - co * oh
-        row = out[n, co, i]
-        for j in range(ow):
-            row[j] = bias[co]
-        a0 = max(0, pt - i)
-        a1 = min(kh, H + pt - i)
-        nrow = (a1 - a0) if a1 > a0 else 0
-        if jlo < jhi and nrow > 0:
-            # the (input channel, kernel row) pairs of this output row, two per pass
-            nn = jhi - jlo
-            r = row[jlo:jhi]
-            off = jlo - pl
-            total = Ci * nrow
-            m = 0
-            while kw < 8 and m + 2 <= total:
-                c0 = m // nrow
-                a = a0 + m - c0 * nrow
-                c1 = (m + 1) // nrow
-                b = a0 + m + 1 - c1 * nrow
-                _pass2(r, x[n, c0, i + a - pt], x[n, c1, i + b - pt], w[co, c0, a], w[co, c1, b], kw, off, nn)
-                m += 2
-            while m < total:
-                c0 = m // nrow
-                a = a0 + m - c0 * nrow
-                _pass1(r, x[n, c0, i + a - pt], w[co, c0, a], kw, off, nn)
-                m += 1
-        for ci in range(Ci):
-            img = x[n, ci]
-            ker = w[co, ci]
-            for a in range(a0, a1):
-                src = img[i + a - pt]
-                krow = ker[a]
-                if jlo < jhi:
-                    _edge(row, src, krow, 0, jlo, pl, W, kw)
-                    _edge(row, src, krow, jhi, ow, pl, W, kw)
-                else:
-                    _edge(row, src, krow, 0, ow, pl, W, kw)
+    oh = Hp - kh + 1
+    ow = Wp - kw + 1
+    out = np.empty((N, Co, oh, ow), dtype=xp.dtype)
+    nq = Co // 4
+    ng = nq + (Co - 4 * nq)  # blocks of four channels, then single channels
+    for t in prange(N * ng * oh):
+        n = t // (ng * oh)
+        rem = t - n * (ng * oh)
+        g = rem // oh
+        i = rem - g * oh
+        if g < nq:
+            co = 4 * g
+            r0 = out[n, co, i]
+            r1 = out[n, co + 1, i]
+            r2 = out[n, co + 2, i]
+            r3 = out[n, co + 3, i]
+            for j in range(ow):
+                r0[j] = bias[co]
+                r1[j] = bias[co + 1]
+                r2[j] = bias[co + 2]
+                r3[j] = bias[co + 3]
+            for ci in range(Ci):
+                for a in range(kh):
+                    _row_x4(r0, r1, r2, r3, xp[n, ci, i + a], w[co, ci, a], w[co + 1, ci, a],
+                            w[co + 2, ci, a], w[co + 3, ci, a], kw, ow)
+        else:
+            co = 4 * nq + (g - nq)
+            r0 = out[n, co, i]
+            for j in range(ow):
+                r0[j] = bias[co]
+            for ci in range(Ci):
+                for a in range(kh):
+                    _pass1(r0, xp[n, ci, i + a], w[co, ci, a], kw, 0, ow)
     return out
 
 
