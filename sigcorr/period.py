@@ -294,14 +294,17 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     B, n = y.shape
     pmin, pmax, fs = _period_lags(n, min_period, max_period, fs)
     L = int(min(n - 2, math.ceil(pmax) + 2))
-    res, nvalid = _kacf.robust_residuals(y, _SPIKE)
-    S = _lag_sums(res, L, "auto")
-    zero = S[:, :1] <= 0
-    r = np.where(zero, 0.0, S / np.where(zero, 1.0, S[:, :1]))
     period = np.empty(B)
     strength = np.empty(B)
     cands = np.empty((B, _NCAND, 2))
-    _kacf.detect(np.ascontiguousarray(r), pmin, pmax, nvalid, _LEVEL, period, strength, cands)
+    # in chunks of series, so the residuals and lag sums stay cache- and
+    # heap-sized (large fresh arrays are page-faulted in on every call)
+    step = max(1, _CHUNK_POINTS // n)
+    for i in range(0, B, step):
+        j = min(B, i + step)
+        res, nvalid = _kacf.robust_residuals(y[i:j], _SPIKE)
+        S = _lag_sums(res, L, "auto")
+        _kacf.detect(np.ascontiguousarray(S), pmin, pmax, nvalid, _LEVEL, period[i:j], strength[i:j], cands[i:j])
     period = period / fs
     cands[:, :, 0] /= fs
     if not batch:

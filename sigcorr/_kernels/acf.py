@@ -3,6 +3,8 @@
 import numpy as np
 from numba import njit, prange
 
+_SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated once per task)
+
 
 @njit(parallel=True, cache=True)
 def acf_direct(y, L):
@@ -20,21 +22,24 @@ def acf_direct(y, L):
     return out
 
 
-@njit(cache=True)
-def _fit_line(x, ok, n):
-    # least-squares line a + c t over the samples with ok
+@njit(cache=True, fastmath={"reassoc"})
+def _fit_line(z, m, n):
+    # weighted least-squares line a + c t (weights m: 1 kept, 0 missing);
+    # branch-free, reassociated sums so the loop vectorizes
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
     sx = 0.0
     stx = 0.0
     for t in range(n):
-        if ok[t]:
-            s0 += 1.0
-            s1 += t
-            s2 += t * t
-            sx += x[t]
-            stx += t * x[t]
+        mt = m[t]
+        tt = np.float64(t)
+        mz = mt * z[t]
+        s0 += mt
+        s1 += mt * tt
+        s2 += mt * tt * tt
+        sx += mz
+        stx += tt * mz
     if s0 == 0.0:
         return 0.0, 0.0
     den = s0 * s2 - s1 * s1
@@ -45,6 +50,18 @@ def _fit_line(x, ok, n):
     return a, c
 
 
+@njit(cache=True, fastmath={"reassoc"})
+def _residual_ms(z, m, n, a, c):
+    # sum of the squared residuals of the kept samples, and their count
+    ss = 0.0
+    cnt = 0.0
+    for t in range(n):
+        r = z[t] - a - c * np.float64(t)
+        ss += m[t] * r * r
+        cnt += m[t]
+    return ss, cnt
+
+
 @njit(parallel=True, cache=True)
 def robust_residuals(x, spike):
     """Detrended, despiked copy of each series of ``x`` (B, n).
@@ -52,39 +69,34 @@ def robust_residuals(x, spike):
     Per series: fit a straight line to the finite samples, flag samples whose
     residual exceeds ``spike`` times the residual RMS as missing, refit, flag
     again.  Returns (y, nvalid): y the residual with missing samples set to 0,
-    nvalid the number of samples kept.
+    nvalid the number of samples kept.  Every pass is branch-free over the
+    series (a 0/1 weight per sample), so it vectorizes.
     """
     B, n = x.shape
     y = np.empty((B, n))
     nvalid = np.zeros(B)
     for b in prange(B):
         row = x[b]
-        ok = np.empty(n, dtype=np.bool_)
+        z = y[b]  # the finite samples (0 elsewhere), then the residual
+        m = np.empty(n)
         for t in range(n):
-            ok[t] = np.isfinite(row[t])
+            v = row[t]
+            fin = np.isfinite(v)
+            z[t] = v if fin else 0.0
+            m[t] = 1.0 if fin else 0.0
         for _ in range(2):
-            a, c = _fit_line(row, ok, n)
-            ss = 0.0
-            cnt = 0.0
-            for t in range(n):
-                if ok[t]:
-                    r = row[t] - a - c * t
-                    ss += r * r
-                    cnt += 1.0
+            a, c = _fit_line(z, m, n)
+            ss, cnt = _residual_ms(z, m, n, a, c)
             if cnt == 0.0:
                 break
             lim = spike * np.sqrt(ss / cnt)
             for t in range(n):
-                if ok[t] and abs(row[t] - a - c * t) > lim:
-                    ok[t] = False
-        a, c = _fit_line(row, ok, n)
+                m[t] = 0.0 if abs(z[t] - a - c * np.float64(t)) > lim else m[t]
+        a, c = _fit_line(z, m, n)
         cnt = 0.0
         for t in range(n):
-            if ok[t]:
-                y[b, t] = row[t] - a - c * t
-                cnt += 1.0
-            else:
-                y[b, t] = 0.0
+            z[t] = m[t] * (z[t] - a - c * np.float64(t))
+            cnt += m[t]
         nvalid[b] = cnt
     return y, nvalid
 
@@ -162,8 +174,9 @@ def _ls_vertex(r, k, hw, L):
 
 
 @njit(parallel=True, cache=True)
-def detect(r, pmin, pmax, nvalid, level, period, strength, cands):
-    """Period of each series from its normalized autocorrelation ``r`` (B, L + 1).
+def detect(S, pmin, pmax, nvalid, level, period, strength, cands):
+    """Period of each series from its lag sums ``S`` (B, L + 1), normalized
+    here by lag 0 into r (0 throughout for a series with S[0] <= 0).
 
     Candidates are the local maxima of r with lags in [pmin, pmax] that reach
     the significance level (``level`` / sqrt(nvalid), at least 0.1) and that r
@@ -177,87 +190,103 @@ def detect(r, pmin, pmax, nvalid, level, period, strength, cands):
     one's score) reaches the level, the series has no period: NaN.
     ``cands`` (B, K, 2) receives (lag, r) of the best-scoring candidates.
     """
-    B = r.shape[0]
-    L = r.shape[1] - 1
+    B = S.shape[0]
+    L = S.shape[1] - 1
     K = cands.shape[1]
-    for b in prange(B):
-        rb = r[b]
-        period[b] = np.nan
-        strength[b] = np.nan
-        for q in range(K):
-            cands[b, q, 0] = np.nan
-            cands[b, q, 1] = np.nan
-        lo = max(2, int(np.ceil(pmin)))
-        hi = min(int(np.floor(pmax)), L - 1)
-        if hi < lo:
-            continue
-        thr = max(0.1, level / np.sqrt(max(nvalid[b], 1.0)))
-        npk = 0
-        lags = np.empty(hi - lo + 1)
-        scores = np.empty(hi - lo + 1)
-        vals = np.empty(hi - lo + 1)
-        for k in range(lo, hi + 1):
-            if rb[k] >= thr and rb[k] > rb[k - 1] and rb[k] >= rb[k + 1]:
-                # a real peak: the autocorrelation dips well below it between
-                # half its lag and it (noise wiggles on a slope do not)
-                dip = rb[k]
-                for j in range(k // 2, k):
-                    dip = min(dip, rb[j])
-                if rb[k] - dip < max(0.1, 0.3 * rb[k]):
-                    continue
-                d, v = _parabola(rb, k)
-                p = k + d
-                m = 1
-                tot = 0.0
-                while m <= 4 and m * p <= L - 1:
-                    tot += _near_peak(rb, m * p, L)
-                    m += 1
-                lags[npk] = p
-                scores[npk] = tot / (m - 1)
-                vals[npk] = v
-                npk += 1
-        if npk == 0:
-            continue
-        best = 0
+    nch = (B + _SERIES_PER_TASK - 1) // _SERIES_PER_TASK
+    for ch in prange(nch):
+        rb = np.empty(L + 1)
+        lags = np.empty(L + 1)
+        scores = np.empty(L + 1)
+        vals = np.empty(L + 1)
+        used = np.empty(L + 1, dtype=np.bool_)
+        for b in range(ch * _SERIES_PER_TASK, min(B, (ch + 1) * _SERIES_PER_TASK)):
+            _detect_one(S[b], rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, period, strength, cands, L, K)
+
+
+@njit(cache=True)
+def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, period, strength, cands, L, K):
+    # one series of ``detect`` (buffers rb, lags, scores, vals, used: >= L + 1 long)
+    s0 = Sb[0]
+    inv = 1.0 / s0 if s0 > 0.0 else 0.0
+    for k in range(L + 1):
+        rb[k] = Sb[k] * inv
+    period[b] = np.nan
+    strength[b] = np.nan
+    for q in range(K):
+        cands[b, q, 0] = np.nan
+        cands[b, q, 1] = np.nan
+    lo = max(2, int(np.ceil(pmin)))
+    hi = min(int(np.floor(pmax)), L - 1)
+    if hi < lo:
+        return
+    thr = max(0.1, level / np.sqrt(max(nvalid[b], 1.0)))
+    npk = 0
+    for k in range(lo, hi + 1):
+        if rb[k] >= thr and rb[k] > rb[k - 1] and rb[k] >= rb[k + 1]:
+            # a real peak: the autocorrelation dips well below it between
+            # half its lag and it (noise wiggles on a slope do not)
+            floor = rb[k] - max(0.1, 0.3 * rb[k])
+            deep = False
+            for j in range(k - 1, k // 2 - 1, -1):  # nearest dip first
+                if rb[j] <= floor:
+                    deep = True
+                    break
+            if not deep:
+                continue
+            d, v = _parabola(rb, k)
+            p = k + d
+            m = 1
+            tot = 0.0
+            while m <= 4 and m * p <= L - 1:
+                tot += _near_peak(rb, m * p, L)
+                m += 1
+            lags[npk] = p
+            scores[npk] = tot / (m - 1)
+            vals[npk] = v
+            npk += 1
+    if npk == 0:
+        return
+    best = 0
+    for i in range(npk):
+        if scores[i] > scores[best]:
+            best = i
+    chosen = best
+    for i in range(npk):  # shortest lag within 10% of the best score
+        if scores[i] >= 0.9 * scores[best] and lags[i] < lags[chosen]:
+            chosen = i
+    # candidates, best score first
+    used[:npk] = False
+    for q in range(min(K, npk)):
+        top = -1
         for i in range(npk):
-            if scores[i] > scores[best]:
-                best = i
-        chosen = best
-        for i in range(npk):  # shortest lag within 10% of the best score
-            if scores[i] >= 0.9 * scores[best] and lags[i] < lags[chosen]:
-                chosen = i
-        # candidates, best score first
-        used = np.zeros(npk, dtype=np.bool_)
-        for q in range(min(K, npk)):
-            top = -1
-            for i in range(npk):
-                if not used[i] and (top < 0 or scores[i] > scores[top]):
-                    top = i
-            used[top] = True
-            cands[b, q, 0] = lags[top]
-            cands[b, q, 1] = min(1.0, vals[top])
-        if vals[chosen] < thr or scores[chosen] < thr:
-            continue
-        # refine over the peaks at the multiples of the chosen lag
-        p0 = lags[chosen]
-        num = 0.0
-        den = 0.0
-        m = 1
-        while m * p0 <= L - 1 and m <= 8:
-            c = int(np.floor(m * p0 + 0.5))
-            w = max(1, m // 2)
-            kbest = -1
-            for k in range(max(1, c - w), min(L - 1, c + w) + 1):
-                if kbest < 0 or rb[k] > rb[kbest]:
-                    kbest = k
-            if kbest < 1 or rb[kbest] < 0.5 * vals[chosen]:
-                break
-            d = _ls_vertex(rb, kbest, max(1, int(p0 / 10)), L)
-            num += m * (kbest + d)
-            den += m * m
-            m += 1
-        period[b] = num / den if den > 0 else p0
-        strength[b] = min(1.0, max(-1.0, vals[chosen]))
-        for q in range(K):  # the chosen candidate carries the refined period
-            if cands[b, q, 0] == p0:
-                cands[b, q, 0] = period[b]
+            if not used[i] and (top < 0 or scores[i] > scores[top]):
+                top = i
+        used[top] = True
+        cands[b, q, 0] = lags[top]
+        cands[b, q, 1] = min(1.0, vals[top])
+    if vals[chosen] < thr or scores[chosen] < thr:
+        return
+    # refine over the peaks at the multiples of the chosen lag
+    p0 = lags[chosen]
+    num = 0.0
+    den = 0.0
+    m = 1
+    while m * p0 <= L - 1 and m <= 8:
+        c = int(np.floor(m * p0 + 0.5))
+        w = max(1, m // 2)
+        kbest = -1
+        for k in range(max(1, c - w), min(L - 1, c + w) + 1):
+            if kbest < 0 or rb[k] > rb[kbest]:
+                kbest = k
+        if kbest < 1 or rb[kbest] < 0.5 * vals[chosen]:
+            break
+        d = _ls_vertex(rb, kbest, max(1, int(p0 / 10)), L)
+        num += m * (kbest + d)
+        den += m * m
+        m += 1
+    period[b] = num / den if den > 0 else p0
+    strength[b] = min(1.0, max(-1.0, vals[chosen]))
+    for q in range(K):  # the chosen candidate carries the refined period
+        if cands[b, q, 0] == p0:
+            cands[b, q, 0] = period[b]
