@@ -37,12 +37,10 @@ def _params(x, nd, kernel_size, stride, padding, dilation, ceil_mode, *, avg):
     sizes = x.shape[x.ndim - nd:]
     out = []
     for ax in range(nd):
-        limit = k[ax] // 2 if avg else ((k[ax] - 1) * d[ax] + 1) // 2
-        if p[ax] > limit:
-            what = "kernel size" if avg else "effective kernel size"
+        if p[ax] > k[ax] // 2:  # torch's rule: half the kernel size, dilation aside
             raise ValueError(
-                f"padding should be at most half of {what}, but got padding={p[ax]}, "
-                f"kernel_size={k[ax]}" + ("" if avg else f" and dilation={d[ax]}")
+                f"padding should be at most half of kernel size, but got padding={p[ax]} "
+                f"and kernel_size={k[ax]}"
             )
         o = _validate.pool_output_size(sizes[ax], k[ax], s[ax], p[ax], d[ax], ceil_mode)
         if o < 1:
@@ -54,6 +52,12 @@ def _params(x, nd, kernel_size, stride, padding, dilation, ceil_mode, *, avg):
     if nd == 1:
         k, s, p, d, out = (1,) + k, (1,) + s, (0,) + p, (1,) + d, [1] + out
     return k, s, p, d, out
+
+
+def _whole_2x2(planes, out):
+    """True if every 2x2 window lies inside the planes (ceil_mode can add a
+    last, partial one, which the specialised 2x2 kernels do not handle)."""
+    return 2 * out[0] <= planes.shape[1] and 2 * out[1] <= planes.shape[2]
 
 
 def _as3d(arr, nd, dtype):
@@ -73,7 +77,8 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, return_i
     if in_dtype == np.float16:
         work = np.dtype(np.float32)
     planes, lead = _as3d(arr, nd, work)
-    fast = (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]) == (2, 2, 2, 2, 0, 0, 1, 1) and nd == 2
+    fast = (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]) == (2, 2, 2, 2, 0, 0, 1, 1) and nd == 2 \
+        and _whole_2x2(planes, out)
     if fast and not return_indices:
         res = _kpool.max_pool_2x2(planes, out[0], out[1])
         idx = None
@@ -101,7 +106,7 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad)
         raise TypeError(f"count_include_pad must be True or False, got {count_include_pad!r}")
     dtype = _validate.compute_dtype(arr.dtype)
     planes, lead = _as3d(arr, nd, dtype)
-    if (k[0], k[1], s[0], s[1], p[0], p[1]) == (2, 2, 2, 2, 0, 0) and nd == 2:
+    if (k[0], k[1], s[0], s[1], p[0], p[1]) == (2, 2, 2, 2, 0, 0) and nd == 2 and _whole_2x2(planes, out):
         res = _kpool.avg_pool_2x2(planes, out[0], out[1])
     else:
         res = _kpool.avg_pool(planes, k[0], k[1], s[0], s[1], p[0], p[1], out[0], out[1],
@@ -120,7 +125,7 @@ def max_pool1d(x, kernel_size, stride=None, padding=0, *, dilation=1, ceil_mode=
         types, computed exactly in float64 and returned in their own dtype).
     kernel_size, stride, padding, dilation : int
         ``stride=None`` means ``kernel_size``; padding (implicit -inf) at most
-        half the effective kernel size.
+        half the kernel size (torch's rule, whatever the dilation).
     ceil_mode : bool
         Round the output length up (torch's rule: a last window that would
         start in the right padding is dropped).

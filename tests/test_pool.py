@@ -139,3 +139,22 @@ def test_bad_input():
         sigcorr.avg_pool2d(np.array([["a", "b"]]), 1)
     with pytest.raises(ValueError, match="must not be empty"):
         sigcorr.max_pool1d(np.ones((2, 0)), 1)
+
+
+@pytest.mark.parametrize("shape", [(3, 1, 1), (2, 5, 7), (4, 6, 9)])
+def test_2x2_with_ceil_mode_takes_the_partial_last_window(shape):
+    # regression: the specialised 2x2 kernels once read past the plane here
+    x = np.random.default_rng(sum(shape)).standard_normal(shape)
+    for f, g in ((sigcorr.avg_pool2d, F.avg_pool2d), (sigcorr.max_pool2d, F.max_pool2d)):
+        kw = dict(ceil_mode=True)
+        if f is sigcorr.avg_pool2d:
+            kw["count_include_pad"] = False
+        _same(f(x, 2, **kw), g(_t(x), 2, **kw))
+
+
+def test_padding_limit_ignores_dilation_as_torch_does():
+    x = np.zeros((1, 1, 8, 8))
+    with pytest.raises(RuntimeError):
+        F.max_pool2d(_t(x), kernel_size=3, padding=2, dilation=2)
+    with pytest.raises(ValueError, match="at most half of kernel size"):
+        sigcorr.max_pool2d(x, kernel_size=3, padding=2, dilation=2)
