@@ -25,6 +25,7 @@ import scipy.fft as sfft
 from . import _validate
 from ._fft import WORKERS
 from ._kernels import acf as _kacf
+from ._kernels import acf_fft as _kacf_fft
 from ._runtime import api
 
 __all__ = ["autocorrelation", "detect_period", "PeriodResult"]
@@ -36,6 +37,8 @@ _NCAND = 5
 _DIRECT_NS = 0.35
 _FFT_NS = 1.5
 _CHUNK_POINTS = 512 * 1536  # series x transform length per FFT chunk
+_LANES_NS = 0.6  # the lane-vectorized FFT kernel, per series, per point * log2(points)
+_LANES_MAX_N = 1 << 15  # its transform length at most (a 4 MiB work buffer per task)
 
 
 def _threads():
@@ -44,23 +47,49 @@ def _threads():
     return max(1, numba.get_num_threads())
 
 
-def _lag_sums(y, L, method, demean=False):
-    """S[b, k] = sum_t z[b, t] z[b, t + k], k = 0..L, for y (B, n) float64,
-    z = y minus its row means if ``demean`` else y."""
-    B, n = y.shape
+def _lanes_fft(B, n, L):
+    """Whether the batch suits the lane-vectorized FFT kernel: enough series
+    to give every thread full tasks, and a work buffer that stays cache-sized."""
+    return B >= 2 * _kacf_fft.LANES * _threads() and n + L <= _LANES_MAX_N
+
+
+def _plan(B, n, L, method):
+    """How to compute the lag sums: 'direct', 'block' (one long series, few
+    lags), 'lanes' (the lane-vectorized FFT kernel) or 'fft' (scipy.fft)."""
     N = sfft.next_fast_len(n + L, True)
+    lanes = _lanes_fft(B, n, L)
     if method == "auto":
         direct = B * n * (L + 1) * _DIRECT_NS / _threads()
         if B == 1 and n > 8 * (L + 1):
             M = _block_len(L)
             fft = 2 * (n / M + 1) * (M + L) * math.log2(M + L) * _FFT_NS / _threads()
+        elif lanes:
+            N2 = 1 << max(3, (n + L - 1).bit_length())
+            fft = B * N2 * math.log2(N2) * _LANES_NS / _threads()
         else:
             fft = 2 * B * N * math.log2(N) * _FFT_NS / (_threads() if B > 1 else 1)
         method = "direct" if direct <= fft else "fft"
-    if method == "direct" or (B == 1 and n > 8 * (L + 1)):
+    if method == "direct":
+        return "direct"
+    if B == 1 and n > 8 * (L + 1):
+        return "block"
+    return "lanes" if lanes else "fft"
+
+
+def _lag_sums(y, L, method, demean=False):
+    """S[b, k] = sum_t z[b, t] z[b, t + k], k = 0..L, for y (B, n) float64,
+    z = y minus its row means if ``demean`` else y."""
+    B, n = y.shape
+    N = sfft.next_fast_len(n + L, True)
+    how = _plan(B, n, L, method)
+    if how == "lanes":
+        out = np.empty((B, L + 1))
+        _kacf_fft.lag_sums_fft(np.ascontiguousarray(y), L, bool(demean), False, False, out)
+        return out
+    if how in ("direct", "block"):
         if demean:
             y = y - y.mean(axis=1, keepdims=True)
-        if method == "direct":
+        if how == "direct":
             return _kacf.acf_direct(np.ascontiguousarray(y), L)
         return _block_sums(y[0], L)[None, :]
     # batched, in chunks that stay in cache (and spare large temporaries)
@@ -99,9 +128,15 @@ def _block_sums(y, L):
 def _acf_core(y, L, demean, normalize, adjusted, method):
     """Autocorrelation of validated (B, n) float64 series (NaN = missing)."""
     B, n = y.shape
-    ok = np.isfinite(y)
-    missing = not ok.all()
+    # a non-finite sample makes the sum non-finite (the full check only then)
+    missing = not np.isfinite(np.sum(y)) and not np.isfinite(y).all()
+    if not missing and _plan(B, n, L, method) == "lanes":
+        # one kernel: demean, lag sums, adjustment and normalization
+        out = np.empty((B, L + 1))
+        _kacf_fft.lag_sums_fft(y, L, bool(demean), bool(adjusted), bool(normalize), out)
+        return out
     if missing:
+        ok = np.isfinite(y)
         cnt = ok.sum(axis=1)
         if demean:
             mean = np.where(ok, y, 0).sum(axis=1) / np.maximum(cnt, 1)

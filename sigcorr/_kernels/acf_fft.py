@@ -1,0 +1,540 @@
+"""Batched autocorrelation by FFT, vectorized across series.
+
+``lag_sums_fft`` computes S[b, k] = sum_t z[b, t] z[b, t + k], k = 0..L, for
+many series at once with its own radix-2 FFT, laid out so that SIMD runs
+*across series*: a task takes 16 series, packs them in pairs as the real and
+imaginary parts of 8 complex sequences (x1 + i x2), and stores the 8 sequences
+interleaved (sample-major, lane-minor), so every butterfly is a loop over 8
+contiguous doubles, one AVX-512 operation.  Per task:
+
+1. load (and demean) the 16 series, zero-padded to N >= n + L (a power of 2,
+   so no lag <= L wraps around);
+2. forward transform, decimation in frequency (natural order in, bit-reversed
+   order out);
+3. split the two real series' spectra, X1[k] = (Z[k] + conj Z[N-k]) / 2 and
+   X2[k] = (Z[k] - conj Z[N-k]) / 2i, and form P1 + i P2 from their power
+   spectra (both real and even, so the inverse of P1 + i P2 is the
+   autocorrelation of x1 in its real part and of x2 in its imaginary part);
+4. inverse transform, decimation in time (bit-reversed in, natural order
+   out), whose last stage produces only the lags 0..L.
+
+Everything stays in one 2 * N * 8 doubles work buffer (L2-resident for the
+lengths this is used for), and tasks run in parallel with ``prange``.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+LANES = 8  # complex sequences per task: two real series each
+
+
+@njit(cache=True)
+def fft_length(n, L):
+    """The transform length: the smallest power of two >= n + L (at least 8)."""
+    N = 8
+    while N < n + L:
+        N *= 2
+    return N
+
+
+@njit(cache=True)
+def _tables(N):
+    """Twiddles for the stages with butterfly distance m >= 8, one entry per
+    (row, lane) of the block's first half, so each stage is one contiguous
+    loop: stage m's entries start at 8 (N - 2m), entry e = j * 8 + v holds
+    exp(-2 pi i j / 2m).  And the bit-reversal permutation of 0..N-1."""
+    size = max(LANES * (N - 8), 1)
+    tr = np.empty(size)
+    ti = np.empty(size)
+    m = N // 2
+    while m >= 8:
+        off = LANES * (N - 2 * m)
+        for j in range(m):
+            a = np.pi * j / m
+            c = np.cos(a)
+            s = -np.sin(a)
+            for v in range(LANES):
+                tr[off + j * LANES + v] = c
+                ti[off + j * LANES + v] = s
+        m //= 2
+    bits = 0
+    while (1 << bits) < N:
+        bits += 1
+    rev = np.empty(N, dtype=np.int64)
+    for k in range(N):
+        r = 0
+        x = k
+        for _ in range(bits):
+            r = (r << 1) | (x & 1)
+            x >>= 1
+        rev[k] = r
+    return tr, ti, rev
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _dif_stage(re, im, N, m, tr, ti):
+    # decimation-in-frequency butterflies at distance m (>= 8) in blocks of 2m:
+    # a[j] + a[j+m], (a[j] - a[j+m]) w^j, as one contiguous loop per block
+    span = m * LANES
+    off = LANES * (N - 2 * m)
+    wr = tr[off:off + span]
+    wi = ti[off:off + span]
+    for blk in range(0, N * LANES, 2 * span):
+        # slices: indices provably >= 0, so the loop vectorizes
+        pr = re[blk:blk + span]
+        pi = im[blk:blk + span]
+        qr = re[blk + span:blk + 2 * span]
+        qi = im[blk + span:blk + 2 * span]
+        for e in range(span):
+            ar = pr[e]
+            ai = pi[e]
+            br = qr[e]
+            bi = qi[e]
+            cr = wr[e]
+            ci = wi[e]
+            pr[e] = ar + br
+            pi[e] = ai + bi
+            dr = ar - br
+            di = ai - bi
+            qr[e] = dr * cr - di * ci
+            qi[e] = dr * ci + di * cr
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _dit_stage(re, im, N, m, tr, ti, rows):
+    # decimation-in-time butterflies (conjugate twiddles) at distance m (>= 8);
+    # only the first ``rows`` rows of each half block are produced on the
+    # last stage (m = N/2), where only the lags 0..L are wanted
+    span = m * LANES
+    off = LANES * (N - 2 * m)
+    top = min(span, rows * LANES)
+    wr = tr[off:off + span]
+    wi = ti[off:off + span]
+    for blk in range(0, N * LANES, 2 * span):
+        pr = re[blk:blk + span]
+        pi = im[blk:blk + span]
+        qr = re[blk + span:blk + 2 * span]
+        qi = im[blk + span:blk + 2 * span]
+        for e in range(top):
+            br = qr[e]
+            bi = qi[e]
+            cr = wr[e]
+            ci = -wi[e]
+            t_r = br * cr - bi * ci
+            t_i = br * ci + bi * cr
+            ar = pr[e]
+            ai = pi[e]
+            pr[e] = ar + t_r
+            pi[e] = ai + t_i
+            qr[e] = ar - t_r
+            qi[e] = ai - t_i
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _dif_pair(re, im, N, m, tr, ti, upper_zero):
+    # two DIF stages in one pass (distances m, then m/2; m/2 >= 8): a radix-4
+    # butterfly on the quarters of each block of 2m rows.  ``upper_zero``:
+    # the block's second half is known to be zero (not read).  Unsigned
+    # indices into the two work arrays (no negative-index handling, and only
+    # two written arrays to check for overlap), so the loop vectorizes.
+    q = m // 2
+    span = q * LANES
+    w1r = tr[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]  # W_{2m}^j, j < q
+    w1i = ti[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]
+    w2r = tr[LANES * (N - m):LANES * (N - m) + span]  # W_m^j
+    w2i = ti[LANES * (N - m):LANES * (N - m) + span]
+    us = np.uint64(span)
+    for blk in range(0, N * LANES, 4 * span):
+        ub = np.uint64(blk)
+        for e in range(span):
+            p0 = ub + np.uint64(e)
+            p1 = p0 + us
+            p2 = p1 + us
+            p3 = p2 + us
+            a0r = re[p0]
+            a0i = im[p0]
+            a1r = re[p1]
+            a1i = im[p1]
+            if upper_zero:
+                a2r = 0.0
+                a2i = 0.0
+                a3r = 0.0
+                a3i = 0.0
+            else:
+                a2r = re[p2]
+                a2i = im[p2]
+                a3r = re[p3]
+                a3i = im[p3]
+            cr = w1r[e]
+            ci = w1i[e]
+            b0r = a0r + a2r
+            b0i = a0i + a2i
+            dr = a0r - a2r
+            di = a0i - a2i
+            b2r = dr * cr - di * ci
+            b2i = dr * ci + di * cr
+            b1r = a1r + a3r
+            b1i = a1i + a3i
+            dr = a1r - a3r
+            di = a1i - a3i
+            b3r = dr * ci + di * cr  # (d W) * (-i)
+            b3i = di * ci - dr * cr
+            cr = w2r[e]
+            ci = w2i[e]
+            re[p0] = b0r + b1r
+            im[p0] = b0i + b1i
+            dr = b0r - b1r
+            di = b0i - b1i
+            re[p1] = dr * cr - di * ci
+            im[p1] = dr * ci + di * cr
+            re[p2] = b2r + b3r
+            im[p2] = b2i + b3i
+            dr = b2r - b3r
+            di = b2i - b3i
+            re[p3] = dr * cr - di * ci
+            im[p3] = dr * ci + di * cr
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _dit_pair(re, im, N, q, tr, ti, last):
+    # two DIT stages in one pass (distances q >= 8, then 2q), conjugate
+    # twiddles.  ``last``: the pass ends the transform (2q = N/2) and only
+    # the first half of the rows (the lags) is wanted.
+    m = 2 * q
+    span = q * LANES
+    w1r = tr[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]  # W_{2m}^j
+    w1i = ti[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]
+    w2r = tr[LANES * (N - m):LANES * (N - m) + span]  # W_{2q}^j
+    w2i = ti[LANES * (N - m):LANES * (N - m) + span]
+    for blk in range(0, N * LANES, 4 * span):
+        x0r = re[blk:blk + span]
+        x0i = im[blk:blk + span]
+        x1r = re[blk + span:blk + 2 * span]
+        x1i = im[blk + span:blk + 2 * span]
+        x2r = re[blk + 2 * span:blk + 3 * span]
+        x2i = im[blk + 2 * span:blk + 3 * span]
+        x3r = re[blk + 3 * span:blk + 4 * span]
+        x3i = im[blk + 3 * span:blk + 4 * span]
+        for e in range(span):
+            cr = w2r[e]
+            ci = -w2i[e]
+            a0r = x0r[e]
+            a0i = x0i[e]
+            a1r = x1r[e]
+            a1i = x1i[e]
+            tr_ = a1r * cr - a1i * ci
+            ti_ = a1r * ci + a1i * cr
+            b0r = a0r + tr_
+            b0i = a0i + ti_
+            b1r = a0r - tr_
+            b1i = a0i - ti_
+            a2r = x2r[e]
+            a2i = x2i[e]
+            a3r = x3r[e]
+            a3i = x3i[e]
+            tr_ = a3r * cr - a3i * ci
+            ti_ = a3r * ci + a3i * cr
+            b2r = a2r + tr_
+            b2i = a2i + ti_
+            b3r = a2r - tr_
+            b3i = a2i - ti_
+            cr = w1r[e]
+            ci = -w1i[e]
+            tr_ = b2r * cr - b2i * ci
+            ti_ = b2r * ci + b2i * cr
+            ur = b3r * cr - b3i * ci  # b3 conj(W) * i
+            ui = b3r * ci + b3i * cr
+            x0r[e] = b0r + tr_
+            x0i[e] = b0i + ti_
+            x1r[e] = b1r - ui
+            x1i[e] = b1i + ur
+            if not last:
+                x2r[e] = b0r - tr_
+                x2i[e] = b0i - ti_
+                x3r[e] = b1r + ui
+                x3i[e] = b1i - ur
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _mean(row):
+    # reassociated (vectorized) sum: a dependent chain of adds costs 4x more
+    s = 0.0
+    for t in range(row.shape[0]):
+        s += row[t]
+    return s / row.shape[0]
+
+
+_H = np.sqrt(0.5)
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _dif_last3(re, im, N):
+    # the last three DIF stages (m = 4, 2, 1) on each block of 8 rows, in
+    # registers; lanes are the vectorized loop
+    h = _H
+    for base in range(0, N * LANES, 8 * LANES):
+        br_ = re[base:base + 8 * LANES]
+        bi_ = im[base:base + 8 * LANES]
+        for v in range(LANES):
+            p = v
+            x0r = br_[p]
+            x0i = bi_[p]
+            x1r = br_[p + 8]
+            x1i = bi_[p + 8]
+            x2r = br_[p + 16]
+            x2i = bi_[p + 16]
+            x3r = br_[p + 24]
+            x3i = bi_[p + 24]
+            x4r = br_[p + 32]
+            x4i = bi_[p + 32]
+            x5r = br_[p + 40]
+            x5i = bi_[p + 40]
+            x6r = br_[p + 48]
+            x6i = bi_[p + 48]
+            x7r = br_[p + 56]
+            x7i = bi_[p + 56]
+            # m = 4: twiddles 1, h(1 - i), -i, h(-1 - i)
+            y0r = x0r + x4r
+            y0i = x0i + x4i
+            y1r = x1r + x5r
+            y1i = x1i + x5i
+            y2r = x2r + x6r
+            y2i = x2i + x6i
+            y3r = x3r + x7r
+            y3i = x3i + x7i
+            y4r = x0r - x4r
+            y4i = x0i - x4i
+            dr = x1r - x5r
+            di = x1i - x5i
+            y5r = h * (dr + di)
+            y5i = h * (di - dr)
+            y6r = x2i - x6i
+            y6i = x6r - x2r
+            dr = x3r - x7r
+            di = x3i - x7i
+            y7r = h * (di - dr)
+            y7i = -h * (dr + di)
+            # m = 2: twiddles 1, -i (on each half)
+            z0r = y0r + y2r
+            z0i = y0i + y2i
+            z1r = y1r + y3r
+            z1i = y1i + y3i
+            z2r = y0r - y2r
+            z2i = y0i - y2i
+            z3r = y1i - y3i
+            z3i = y3r - y1r
+            z4r = y4r + y6r
+            z4i = y4i + y6i
+            z5r = y5r + y7r
+            z5i = y5i + y7i
+            z6r = y4r - y6r
+            z6i = y4i - y6i
+            z7r = y5i - y7i
+            z7i = y7r - y5r
+            # m = 1
+            br_[p] = z0r + z1r
+            bi_[p] = z0i + z1i
+            br_[p + 8] = z0r - z1r
+            bi_[p + 8] = z0i - z1i
+            br_[p + 16] = z2r + z3r
+            bi_[p + 16] = z2i + z3i
+            br_[p + 24] = z2r - z3r
+            bi_[p + 24] = z2i - z3i
+            br_[p + 32] = z4r + z5r
+            bi_[p + 32] = z4i + z5i
+            br_[p + 40] = z4r - z5r
+            bi_[p + 40] = z4i - z5i
+            br_[p + 48] = z6r + z7r
+            bi_[p + 48] = z6i + z7i
+            br_[p + 56] = z6r - z7r
+            bi_[p + 56] = z6i - z7i
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _dit_first3(re, im, N):
+    # the first three DIT stages (m = 1, 2, 4, conjugate twiddles) on each
+    # block of 8 rows, in registers
+    h = _H
+    for base in range(0, N * LANES, 8 * LANES):
+        br_ = re[base:base + 8 * LANES]
+        bi_ = im[base:base + 8 * LANES]
+        for v in range(LANES):
+            p = v
+            x0r = br_[p]
+            x0i = bi_[p]
+            x1r = br_[p + 8]
+            x1i = bi_[p + 8]
+            x2r = br_[p + 16]
+            x2i = bi_[p + 16]
+            x3r = br_[p + 24]
+            x3i = bi_[p + 24]
+            x4r = br_[p + 32]
+            x4i = bi_[p + 32]
+            x5r = br_[p + 40]
+            x5i = bi_[p + 40]
+            x6r = br_[p + 48]
+            x6i = bi_[p + 48]
+            x7r = br_[p + 56]
+            x7i = bi_[p + 56]
+            # m = 1
+            y0r = x0r + x1r
+            y0i = x0i + x1i
+            y1r = x0r - x1r
+            y1i = x0i - x1i
+            y2r = x2r + x3r
+            y2i = x2i + x3i
+            y3r = x2r - x3r
+            y3i = x2i - x3i
+            y4r = x4r + x5r
+            y4i = x4i + x5i
+            y5r = x4r - x5r
+            y5i = x4i - x5i
+            y6r = x6r + x7r
+            y6i = x6i + x7i
+            y7r = x6r - x7r
+            y7i = x6i - x7i
+            # m = 2: twiddles 1, +i
+            z0r = y0r + y2r
+            z0i = y0i + y2i
+            z2r = y0r - y2r
+            z2i = y0i - y2i
+            z1r = y1r - y3i
+            z1i = y1i + y3r
+            z3r = y1r + y3i
+            z3i = y1i - y3r
+            z4r = y4r + y6r
+            z4i = y4i + y6i
+            z6r = y4r - y6r
+            z6i = y4i - y6i
+            z5r = y5r - y7i
+            z5i = y5i + y7r
+            z7r = y5r + y7i
+            z7i = y5i - y7r
+            # m = 4: twiddles 1, h(1 + i), +i, h(-1 + i)
+            t5r = h * (z5r - z5i)
+            t5i = h * (z5r + z5i)
+            t6r = -z6i
+            t6i = z6r
+            t7r = -h * (z7r + z7i)
+            t7i = h * (z7r - z7i)
+            br_[p] = z0r + z4r
+            bi_[p] = z0i + z4i
+            br_[p + 32] = z0r - z4r
+            bi_[p + 32] = z0i - z4i
+            br_[p + 8] = z1r + t5r
+            bi_[p + 8] = z1i + t5i
+            br_[p + 40] = z1r - t5r
+            bi_[p + 40] = z1i - t5i
+            br_[p + 16] = z2r + t6r
+            bi_[p + 16] = z2i + t6i
+            br_[p + 48] = z2r - t6r
+            bi_[p + 48] = z2i - t6i
+            br_[p + 24] = z3r + t7r
+            bi_[p + 24] = z3i + t7i
+            br_[p + 56] = z3r - t7r
+            bi_[p + 56] = z3i - t7i
+
+
+@njit(parallel=True, cache=True, fastmath={"contract"})
+def lag_sums_fft(y, L, demean, adjusted, normalize, out):
+    """S[b, k] = sum_t z[b, t] z[b, t + k] into ``out`` (B, L + 1) float64,
+    z = y[b] minus its mean if ``demean``; y (B, n) float64, 0 <= L <= n - 1.
+    ``adjusted``: S[b, k] * n / (n - k); ``normalize``: divided by lag 0 (a
+    row of zeros where lag 0 is 0).  (The caller allocates ``out``: numpy
+    backs large arrays with huge pages, which saves most of the page faults
+    of a fresh kernel-side allocation.)"""
+    B, n = y.shape
+    N = fft_length(n, L)
+    tr, ti, rev = _tables(N)
+    nstages = 0  # stages with butterfly distance >= 8
+    m = N // 2
+    while m >= 8:
+        nstages += 1
+        m //= 2
+    # the first forward pass may skip the (zero) upper half of the rows
+    upper_zero = n <= N // 2 and nstages >= 2
+    per = 2 * LANES
+    ntask = (B + per - 1) // per
+    scale = 1.0 / N
+    for task in prange(ntask):
+        b0 = task * per
+        re = np.empty(N * LANES)
+        im = np.empty(N * LANES)
+        zlim = N // 2 if upper_zero else N  # rows [n, zlim) are zero padding
+        for e in range(n * LANES, zlim * LANES):
+            re[e] = 0.0
+            im[e] = 0.0
+        mean = np.zeros(per)
+        # 1. load: series b0 + 2v -> real part of lane v, b0 + 2v + 1 -> imaginary
+        for u in range(per):
+            b = b0 + u
+            if b < B and demean:
+                mean[u] = _mean(y[b])
+        for u in range(per):
+            b = b0 + u
+            v = u // 2
+            dst = re if u % 2 == 0 else im
+            if b >= B:  # no series here (the last task): a zero lane
+                for t in range(n):
+                    dst[t * LANES + v] = 0.0
+                continue
+            row = y[b]
+            mu = mean[u]
+            for t in range(n):
+                dst[t * LANES + v] = row[t] - mu
+        # 2. forward transform: radix-4 passes, a radix-2 stage if one is
+        # left over, then the last three stages in registers
+        m = N // 2
+        first = True
+        while m >= 16:
+            _dif_pair(re, im, N, m, tr, ti, first and upper_zero)
+            first = False
+            m //= 4
+        if m == 8:
+            _dif_stage(re, im, N, 8, tr, ti)
+        _dif_last3(re, im, N)
+        # 3. P1 + i P2 from the packed spectrum, in bit-reversed positions
+        for k in range(N // 2 + 1):
+            pk = rev[k] * LANES
+            pn = rev[(N - k) % N] * LANES
+            for v in range(LANES):
+                a = re[pk + v]
+                bb = im[pk + v]
+                c = re[pn + v]
+                d = im[pn + v]
+                p1 = 0.25 * ((a + c) * (a + c) + (bb - d) * (bb - d))
+                p2 = 0.25 * ((a - c) * (a - c) + (bb + d) * (bb + d))
+                re[pk + v] = p1
+                im[pk + v] = p2
+                re[pn + v] = p1
+                im[pn + v] = p2
+        # 4. inverse transform; the last stage only for the lags 0..L
+        _dit_first3(re, im, N)
+        m = 8
+        if nstages % 2 == 1:
+            _dit_stage(re, im, N, 8, tr, ti, L + 1 if N == 16 else 8)
+            m = 16
+        while m < N // 2:
+            _dit_pair(re, im, N, m, tr, ti, 4 * m == N)
+            m *= 4
+        for u in range(per):
+            b = b0 + u
+            if b >= B:
+                continue
+            v = u // 2
+            src = re if u % 2 == 0 else im
+            o = out[b]
+            for j in range(L + 1):
+                o[j] = src[j * LANES + v] * scale
+            if adjusted:
+                for j in range(L + 1):
+                    o[j] = o[j] * (n / (n - j))
+            if normalize:
+                s0 = o[0]
+                if s0 == 0.0:
+                    for j in range(L + 1):
+                        o[j] = 0.0
+                else:
+                    for j in range(L + 1):
+                        o[j] = o[j] / s0
+    return out
