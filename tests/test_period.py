@@ -178,3 +178,45 @@ def test_bad_input():
         sigcorr.detect_period(x, fs=0)
     with pytest.raises(ValueError, match="must not be empty"):
         sigcorr.detect_period(np.array([]))
+
+
+def _naive_lag_sums(z, L):
+    n = z.shape[1]
+    return np.array([[np.dot(r[:n - k], r[k:]) for k in range(L + 1)] for r in z])
+
+
+@pytest.mark.parametrize("B, n, L", [(1, 1, 0), (1, 2, 1), (3, 3, 2), (16, 64, 63), (17, 100, 30),
+                                     (40, 129, 0), (33, 1024, 512), (5, 1000, 10), (2, 7, 6)])
+def test_lane_fft_kernel_equals_naive_sums(B, n, L):
+    from sigcorr._kernels.acf_fft import lag_sums_fft
+
+    rng = np.random.default_rng(B * 1000 + n)
+    y = rng.standard_normal((B, n)) * rng.uniform(0.1, 10, (B, 1)) + rng.uniform(-5, 5, (B, 1))
+    for demean in (False, True):
+        z = y - y.mean(axis=1, keepdims=True) if demean else y
+        want = _naive_lag_sums(z, L)
+        scale = np.abs(want[:, :1])
+        for adjusted in (False, True):
+            for normalize in (False, True):
+                out = np.full((B, L + 1), np.nan)
+                lag_sums_fft(y, L, demean, adjusted, normalize, out)
+                ref = want * (n / (n - np.arange(L + 1.0))) if adjusted else want.copy()
+                if normalize:
+                    ref = ref / np.where(ref[:, :1] == 0, 1.0, ref[:, :1])
+                    np.testing.assert_allclose(out, ref, atol=1e-12)
+                else:
+                    np.testing.assert_allclose(out, ref, atol=1e-12 * scale.max() * (n if adjusted else 1))
+
+
+def test_large_batches_equal_statsmodels():
+    # batches big enough for the lane-vectorized FFT kernel
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((70, 300)).cumsum(axis=1) + 50.0
+    for adjusted in (False, True):
+        got = sigcorr.autocorrelation(X, 120, adjusted=adjusted)
+        for i in (0, 33, 69):
+            np.testing.assert_allclose(got[i], acf(X[i], nlags=120, adjusted=adjusted, fft=False), atol=1e-9)
+    raw = sigcorr.autocorrelation(X, 299, demean=False, normalize=False)
+    np.testing.assert_allclose(raw[5], ss.correlate(X[5], X[5])[299:], rtol=1e-9)
+    X[3, 10] = np.nan  # missing samples take the general path: same numbers elsewhere
+    np.testing.assert_allclose(sigcorr.autocorrelation(X, 120)[4], sigcorr.autocorrelation(X[4], 120), atol=1e-12)
