@@ -90,7 +90,7 @@ def _lag_sums(y, L, method, demean=False):
         if demean:
             y = y - y.mean(axis=1, keepdims=True)
         if how == "direct":
-            return _kacf.acf_direct(np.ascontiguousarray(y), L)
+            return _kacf.acf_direct(np.ascontiguousarray(y), L, np.empty((B, L + 1)))
         return _block_sums(y[0], L)[None, :]
     # batched, in chunks that stay in cache (and spare large temporaries)
     out = np.empty((B, L + 1))

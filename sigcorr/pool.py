@@ -79,16 +79,16 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, return_i
     planes, lead = _as3d(arr, nd, work)
     fast = (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]) == (2, 2, 2, 2, 0, 0, 1, 1) and nd == 2 \
         and _whole_2x2(planes, out)
+    # outputs allocated here: numpy backs large arrays with huge pages
+    res = np.empty((planes.shape[0], out[0], out[1]), dtype=work)
+    idx = None
     if fast and not return_indices:
-        res = _kpool.max_pool_2x2(planes, out[0], out[1])
-        idx = None
+        _kpool.max_pool_2x2(planes, res)
     elif not return_indices:
-        res = _kpool.max_pool_separable(planes, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
-                                        out[0], out[1])
-        idx = None
+        _kpool.max_pool_separable(planes, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], res)
     else:
-        res, idx = _kpool.max_pool(planes, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
-                                   out[0], out[1], bool(return_indices))
+        idx = np.empty(res.shape, dtype=np.int64)
+        _kpool.max_pool(planes, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], True, res, idx)
     shape = lead + tuple(out[2 - nd:])
     res = res.reshape(shape)
     if res.dtype != in_dtype:
@@ -106,11 +106,11 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad)
         raise TypeError(f"count_include_pad must be True or False, got {count_include_pad!r}")
     dtype = _validate.compute_dtype(arr.dtype)
     planes, lead = _as3d(arr, nd, dtype)
+    res = np.empty((planes.shape[0], out[0], out[1]), dtype=dtype)
     if (k[0], k[1], s[0], s[1], p[0], p[1]) == (2, 2, 2, 2, 0, 0) and nd == 2 and _whole_2x2(planes, out):
-        res = _kpool.avg_pool_2x2(planes, out[0], out[1])
+        _kpool.avg_pool_2x2(planes, res)
     else:
-        res = _kpool.avg_pool(planes, k[0], k[1], s[0], s[1], p[0], p[1], out[0], out[1],
-                              bool(count_include_pad))
+        _kpool.avg_pool(planes, k[0], k[1], s[0], s[1], p[0], p[1], bool(count_include_pad), res)
     return res.reshape(lead + tuple(out[2 - nd:]))
 
 

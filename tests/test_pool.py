@@ -158,3 +158,14 @@ def test_padding_limit_ignores_dilation_as_torch_does():
         F.max_pool2d(_t(x), kernel_size=3, padding=2, dilation=2)
     with pytest.raises(ValueError, match="at most half of kernel size"):
         sigcorr.max_pool2d(x, kernel_size=3, padding=2, dilation=2)
+
+
+def test_window_entirely_in_padding_gets_torchs_index():
+    # dilation can make a window hold only padding: value -inf, and torch's
+    # index is the first tap at or past 0
+    x = np.random.default_rng(0).standard_normal((2, 3, 1, 1)).astype(np.float32)
+    kw = dict(kernel_size=(1, 2), stride=1, padding=(0, 1), dilation=(1, 2))
+    ref, ref_idx = F.max_pool2d(_t(x), return_indices=True, **kw)
+    got, idx = sigcorr.max_pool2d(x, return_indices=True, **kw)
+    _same(got, ref)
+    np.testing.assert_array_equal(idx, ref_idx.numpy())

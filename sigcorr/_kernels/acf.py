@@ -7,10 +7,9 @@ _SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated onc
 
 
 @njit(parallel=True, cache=True)
-def acf_direct(y, L):
-    """S[b, k] = sum_t y[b, t] y[b, t + k] for k in [0, L]; y (B, n) float64."""
+def acf_direct(y, L, out):
+    """S[b, k] = sum_t y[b, t] y[b, t + k] for k in [0, L] into ``out``; y (B, n) float64."""
     B, n = y.shape
-    out = np.empty((B, L + 1))
     for t in prange(B * (L + 1)):
         b = t // (L + 1)
         k = t - b * (L + 1)

@@ -16,19 +16,25 @@ from numba import njit, prange
 
 
 @njit(parallel=True, cache=True)
-def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, want_idx):
+def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, want_idx, out, idx):
     P, H, W = x.shape
-    out = np.empty((P, oh, ow), dtype=x.dtype)
-    idx = np.empty((P, oh, ow) if want_idx else (1, 1, 1), dtype=np.int64)
+    oh, ow = out.shape[1], out.shape[2]
     for t in prange(P * oh):
         p = t // oh
         i = t - p * oh
         plane = x[p]
         h0 = i * sh - ph
+        r0 = h0
+        while r0 < 0:
+            r0 += dh
         for j in range(ow):
             w0 = j * sw - pw
+            c0 = w0
+            while c0 < 0:
+                c0 += dw
             best = -np.inf
-            bi = -1
+            # torch's index when nothing beats -inf: the first tap at or past 0
+            bi = r0 * W + c0
             for a in range(kh):
                 r = h0 + a * dh
                 if r < 0 or r >= H:
@@ -39,7 +45,7 @@ def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, want_idx):
                     if q < 0 or q >= W:
                         continue
                     v = row[q]
-                    if v > best or v != v or bi < 0:
+                    if v > best or v != v:
                         best = v
                         bi = r * W + q
             out[p, i, j] = best
@@ -49,10 +55,10 @@ def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, want_idx):
 
 
 @njit(parallel=True, cache=True)
-def max_pool_2x2(x, oh, ow):
+def max_pool_2x2(x, out):
     """2 x 2 windows, stride 2, no padding (values only)."""
     P, H, W = x.shape
-    out = np.empty((P, oh, ow), dtype=x.dtype)
+    oh, ow = out.shape[1], out.shape[2]
     for t in prange(P * oh):
         p = t // oh
         i = t - p * oh
@@ -74,9 +80,9 @@ def max_pool_2x2(x, oh, ow):
 
 
 @njit(parallel=True, cache=True)
-def avg_pool(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
+def avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, out):
     P, H, W = x.shape
-    out = np.empty((P, oh, ow), dtype=x.dtype)
+    oh, ow = out.shape[1], out.shape[2]
     for t in prange(P * oh):
         p = t // oh
         i = t - p * oh
@@ -104,10 +110,10 @@ def avg_pool(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
 
 
 @njit(parallel=True, cache=True)
-def avg_pool_2x2(x, oh, ow):
+def avg_pool_2x2(x, out):
     """2 x 2 windows, stride 2, no padding."""
     P, H, W = x.shape
-    out = np.empty((P, oh, ow), dtype=x.dtype)
+    oh, ow = out.shape[1], out.shape[2]
     for t in prange(P * oh):
         p = t // oh
         i = t - p * oh
@@ -130,11 +136,11 @@ def _nanmax(a, b):
 
 
 @njit(parallel=True, cache=True)
-def max_pool_separable(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def max_pool_separable(x, kh, kw, sh, sw, ph, pw, dh, dw, out):
     """Values-only max pooling as a max over rows (contiguous, vectorized)
     followed by a max over columns; the same values as ``max_pool``."""
     P, H, W = x.shape
-    out = np.empty((P, oh, ow), dtype=x.dtype)
+    oh, ow = out.shape[1], out.shape[2]
     for t in prange(P * oh):
         p = t // oh
         i = t - p * oh
