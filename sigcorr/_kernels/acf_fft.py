@@ -1,11 +1,12 @@
 """Batched autocorrelation by FFT, vectorized across series.
 
 ``lag_sums_fft`` computes S[b, k] = sum_t z[b, t] z[b, t + k], k = 0..L, for
-many series at once with its own radix-2 FFT, laid out so that SIMD runs
-*across series*: a task takes 16 series, packs them in pairs as the real and
-imaginary parts of 8 complex sequences (x1 + i x2), and stores the 8 sequences
-interleaved (sample-major, lane-minor), so every butterfly is a loop over 8
-contiguous doubles, one AVX-512 operation.  Per task:
+many series at once with its own power-of-two FFT, laid out so that SIMD runs
+*across series*: a task takes 32 series, packs them in pairs as the real and
+imaginary parts of 16 complex sequences (x1 + i x2), and stores the sequences
+interleaved (sample-major, lane-minor), so every butterfly is a loop over 16
+contiguous doubles (LLVM does not vectorize loops shorter than that).  Per
+task:
 
 1. load (and demean) the 16 series, zero-padded to N >= n + L (a power of 2,
    so no lag <= L wraps around);
@@ -25,7 +26,8 @@ lengths this is used for), and tasks run in parallel with ``prange``.
 import numpy as np
 from numba import njit, prange
 
-LANES = 8  # complex sequences per task: two real series each
+LANES = 16  # complex sequences per task (two real series each): loops of 16 vectorize
+TILE = 128  # rows per depth-first tile: 128 rows x 16 lanes x 16 bytes = 32 KiB (L1)
 
 
 @njit(cache=True)
@@ -72,14 +74,14 @@ def _tables(N):
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _dif_stage(re, im, N, m, tr, ti):
+def _dif_stage(re, im, N, m, tr, ti, lo, hi):
     # decimation-in-frequency butterflies at distance m (>= 8) in blocks of 2m:
     # a[j] + a[j+m], (a[j] - a[j+m]) w^j, as one contiguous loop per block
     span = m * LANES
     off = LANES * (N - 2 * m)
     wr = tr[off:off + span]
     wi = ti[off:off + span]
-    for blk in range(0, N * LANES, 2 * span):
+    for blk in range(lo, hi, 2 * span):
         # slices: indices provably >= 0, so the loop vectorizes
         pr = re[blk:blk + span]
         pi = im[blk:blk + span]
@@ -101,7 +103,7 @@ def _dif_stage(re, im, N, m, tr, ti):
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _dit_stage(re, im, N, m, tr, ti, rows):
+def _dit_stage(re, im, N, m, tr, ti, rows, lo, hi):
     # decimation-in-time butterflies (conjugate twiddles) at distance m (>= 8);
     # only the first ``rows`` rows of each half block are produced on the
     # last stage (m = N/2), where only the lags 0..L are wanted
@@ -110,7 +112,7 @@ def _dit_stage(re, im, N, m, tr, ti, rows):
     top = min(span, rows * LANES)
     wr = tr[off:off + span]
     wi = ti[off:off + span]
-    for blk in range(0, N * LANES, 2 * span):
+    for blk in range(lo, hi, 2 * span):
         pr = re[blk:blk + span]
         pi = im[blk:blk + span]
         qr = re[blk + span:blk + 2 * span]
@@ -131,12 +133,37 @@ def _dit_stage(re, im, N, m, tr, ti, rows):
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _dif_pair(re, im, N, m, tr, ti, upper_zero):
+def _dif4(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, cr, ci, dr_, di_):
+    # radix-4 DIF butterfly: stage m (twiddles W = (cr, ci) and -i W), then
+    # stage m/2 (twiddle (dr_, di_))
+    b0r = a0r + a2r
+    b0i = a0i + a2i
+    dr = a0r - a2r
+    di = a0i - a2i
+    b2r = dr * cr - di * ci
+    b2i = dr * ci + di * cr
+    b1r = a1r + a3r
+    b1i = a1i + a3i
+    dr = a1r - a3r
+    di = a1i - a3i
+    b3r = dr * ci + di * cr  # (d W) * (-i)
+    b3i = di * ci - dr * cr
+    dr = b0r - b1r
+    di = b0i - b1i
+    er = b2r - b3r
+    ei = b2i - b3i
+    return (b0r + b1r, b0i + b1i, dr * dr_ - di * di_, dr * di_ + di * dr_,
+            b2r + b3r, b2i + b3i, er * dr_ - ei * di_, er * di_ + ei * dr_)
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _dif_pair(re, im, N, m, tr, ti, upper_zero, lo, hi):
     # two DIF stages in one pass (distances m, then m/2; m/2 >= 8): a radix-4
     # butterfly on the quarters of each block of 2m rows.  ``upper_zero``:
     # the block's second half is known to be zero (not read).  Unsigned
     # indices into the two work arrays (no negative-index handling, and only
-    # two written arrays to check for overlap), so the loop vectorizes.
+    # two written arrays to check for overlap), and no branch in the loops,
+    # so they vectorize.
     q = m // 2
     span = q * LANES
     w1r = tr[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]  # W_{2m}^j, j < q
@@ -144,115 +171,112 @@ def _dif_pair(re, im, N, m, tr, ti, upper_zero):
     w2r = tr[LANES * (N - m):LANES * (N - m) + span]  # W_m^j
     w2i = ti[LANES * (N - m):LANES * (N - m) + span]
     us = np.uint64(span)
-    for blk in range(0, N * LANES, 4 * span):
+    for blk in range(lo, hi, 4 * span):
         ub = np.uint64(blk)
-        for e in range(span):
-            p0 = ub + np.uint64(e)
-            p1 = p0 + us
-            p2 = p1 + us
-            p3 = p2 + us
-            a0r = re[p0]
-            a0i = im[p0]
-            a1r = re[p1]
-            a1i = im[p1]
-            if upper_zero:
-                a2r = 0.0
-                a2i = 0.0
-                a3r = 0.0
-                a3i = 0.0
-            else:
-                a2r = re[p2]
-                a2i = im[p2]
-                a3r = re[p3]
-                a3i = im[p3]
-            cr = w1r[e]
-            ci = w1i[e]
-            b0r = a0r + a2r
-            b0i = a0i + a2i
-            dr = a0r - a2r
-            di = a0i - a2i
-            b2r = dr * cr - di * ci
-            b2i = dr * ci + di * cr
-            b1r = a1r + a3r
-            b1i = a1i + a3i
-            dr = a1r - a3r
-            di = a1i - a3i
-            b3r = dr * ci + di * cr  # (d W) * (-i)
-            b3i = di * ci - dr * cr
-            cr = w2r[e]
-            ci = w2i[e]
-            re[p0] = b0r + b1r
-            im[p0] = b0i + b1i
-            dr = b0r - b1r
-            di = b0i - b1i
-            re[p1] = dr * cr - di * ci
-            im[p1] = dr * ci + di * cr
-            re[p2] = b2r + b3r
-            im[p2] = b2i + b3i
-            dr = b2r - b3r
-            di = b2i - b3i
-            re[p3] = dr * cr - di * ci
-            im[p3] = dr * ci + di * cr
+        if upper_zero:
+            for e in range(span):
+                p0 = ub + np.uint64(e)
+                p1 = p0 + us
+                c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dif4(
+                    re[p0], im[p0], re[p1], im[p1], 0.0, 0.0, 0.0, 0.0, w1r[e], w1i[e], w2r[e], w2i[e])
+                re[p0] = c0r
+                im[p0] = c0i
+                re[p1] = c1r
+                im[p1] = c1i
+                re[p1 + us] = c2r
+                im[p1 + us] = c2i
+                re[p1 + us + us] = c3r
+                im[p1 + us + us] = c3i
+        else:
+            for e in range(span):
+                p0 = ub + np.uint64(e)
+                p1 = p0 + us
+                p2 = p1 + us
+                p3 = p2 + us
+                c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dif4(
+                    re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
+                    w1r[e], w1i[e], w2r[e], w2i[e])
+                re[p0] = c0r
+                im[p0] = c0i
+                re[p1] = c1r
+                im[p1] = c1i
+                re[p2] = c2r
+                im[p2] = c2i
+                re[p3] = c3r
+                im[p3] = c3i
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _dit_pair(re, im, N, q, tr, ti, last):
+def _dit4(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, cr, ci, dr_, di_):
+    # radix-4 DIT butterfly, conjugate twiddles: stage q (twiddle conj of
+    # (dr_, di_)), then stage 2q (conj W and conj(-i W) = i conj W, W = (cr, ci))
+    er = dr_
+    ei = -di_
+    tr_ = a1r * er - a1i * ei
+    ti_ = a1r * ei + a1i * er
+    b0r = a0r + tr_
+    b0i = a0i + ti_
+    b1r = a0r - tr_
+    b1i = a0i - ti_
+    tr_ = a3r * er - a3i * ei
+    ti_ = a3r * ei + a3i * er
+    b2r = a2r + tr_
+    b2i = a2i + ti_
+    b3r = a2r - tr_
+    b3i = a2i - ti_
+    ei = -ci
+    tr_ = b2r * cr - b2i * ei
+    ti_ = b2r * ei + b2i * cr
+    ur = b3r * cr - b3i * ei  # b3 conj(W) * i = (-ui, ur)
+    ui = b3r * ei + b3i * cr
+    return (b0r + tr_, b0i + ti_, b1r - ui, b1i + ur,
+            b0r - tr_, b0i - ti_, b1r + ui, b1i - ur)
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _dit_pair(re, im, N, q, tr, ti, last, lo, hi):
     # two DIT stages in one pass (distances q >= 8, then 2q), conjugate
     # twiddles.  ``last``: the pass ends the transform (2q = N/2) and only
-    # the first half of the rows (the lags) is wanted.
+    # the first half of the rows (the lags) is stored.
     m = 2 * q
     span = q * LANES
     w1r = tr[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]  # W_{2m}^j
     w1i = ti[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]
     w2r = tr[LANES * (N - m):LANES * (N - m) + span]  # W_{2q}^j
     w2i = ti[LANES * (N - m):LANES * (N - m) + span]
-    for blk in range(0, N * LANES, 4 * span):
-        x0r = re[blk:blk + span]
-        x0i = im[blk:blk + span]
-        x1r = re[blk + span:blk + 2 * span]
-        x1i = im[blk + span:blk + 2 * span]
-        x2r = re[blk + 2 * span:blk + 3 * span]
-        x2i = im[blk + 2 * span:blk + 3 * span]
-        x3r = re[blk + 3 * span:blk + 4 * span]
-        x3i = im[blk + 3 * span:blk + 4 * span]
-        for e in range(span):
-            cr = w2r[e]
-            ci = -w2i[e]
-            a0r = x0r[e]
-            a0i = x0i[e]
-            a1r = x1r[e]
-            a1i = x1i[e]
-            tr_ = a1r * cr - a1i * ci
-            ti_ = a1r * ci + a1i * cr
-            b0r = a0r + tr_
-            b0i = a0i + ti_
-            b1r = a0r - tr_
-            b1i = a0i - ti_
-            a2r = x2r[e]
-            a2i = x2i[e]
-            a3r = x3r[e]
-            a3i = x3i[e]
-            tr_ = a3r * cr - a3i * ci
-            ti_ = a3r * ci + a3i * cr
-            b2r = a2r + tr_
-            b2i = a2i + ti_
-            b3r = a2r - tr_
-            b3i = a2i - ti_
-            cr = w1r[e]
-            ci = -w1i[e]
-            tr_ = b2r * cr - b2i * ci
-            ti_ = b2r * ci + b2i * cr
-            ur = b3r * cr - b3i * ci  # b3 conj(W) * i
-            ui = b3r * ci + b3i * cr
-            x0r[e] = b0r + tr_
-            x0i[e] = b0i + ti_
-            x1r[e] = b1r - ui
-            x1i[e] = b1i + ur
-            if not last:
-                x2r[e] = b0r - tr_
-                x2i[e] = b0i - ti_
-                x3r[e] = b1r + ui
-                x3i[e] = b1i - ur
+    us = np.uint64(span)
+    for blk in range(lo, hi, 4 * span):
+        ub = np.uint64(blk)
+        if last:
+            for e in range(span):
+                p0 = ub + np.uint64(e)
+                p1 = p0 + us
+                p2 = p1 + us
+                p3 = p2 + us
+                c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dit4(
+                    re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
+                    w1r[e], w1i[e], w2r[e], w2i[e])
+                re[p0] = c0r
+                im[p0] = c0i
+                re[p1] = c1r
+                im[p1] = c1i
+        else:
+            for e in range(span):
+                p0 = ub + np.uint64(e)
+                p1 = p0 + us
+                p2 = p1 + us
+                p3 = p2 + us
+                c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dit4(
+                    re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
+                    w1r[e], w1i[e], w2r[e], w2i[e])
+                re[p0] = c0r
+                im[p0] = c0i
+                re[p1] = c1r
+                im[p1] = c1i
+                re[p2] = c2r
+                im[p2] = c2i
+                re[p3] = c3r
+                im[p3] = c3i
 
 
 @njit(cache=True, fastmath={"reassoc"})
@@ -268,31 +292,31 @@ _H = np.sqrt(0.5)
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _dif_last3(re, im, N):
+def _dif_last3(re, im, lo, hi):
     # the last three DIF stages (m = 4, 2, 1) on each block of 8 rows, in
     # registers; lanes are the vectorized loop
     h = _H
-    for base in range(0, N * LANES, 8 * LANES):
+    for base in range(lo, hi, 8 * LANES):
         br_ = re[base:base + 8 * LANES]
         bi_ = im[base:base + 8 * LANES]
         for v in range(LANES):
             p = v
             x0r = br_[p]
             x0i = bi_[p]
-            x1r = br_[p + 8]
-            x1i = bi_[p + 8]
-            x2r = br_[p + 16]
-            x2i = bi_[p + 16]
-            x3r = br_[p + 24]
-            x3i = bi_[p + 24]
-            x4r = br_[p + 32]
-            x4i = bi_[p + 32]
-            x5r = br_[p + 40]
-            x5i = bi_[p + 40]
-            x6r = br_[p + 48]
-            x6i = bi_[p + 48]
-            x7r = br_[p + 56]
-            x7i = bi_[p + 56]
+            x1r = br_[p + 1 * LANES]
+            x1i = bi_[p + 1 * LANES]
+            x2r = br_[p + 2 * LANES]
+            x2i = bi_[p + 2 * LANES]
+            x3r = br_[p + 3 * LANES]
+            x3i = bi_[p + 3 * LANES]
+            x4r = br_[p + 4 * LANES]
+            x4i = bi_[p + 4 * LANES]
+            x5r = br_[p + 5 * LANES]
+            x5i = bi_[p + 5 * LANES]
+            x6r = br_[p + 6 * LANES]
+            x6i = bi_[p + 6 * LANES]
+            x7r = br_[p + 7 * LANES]
+            x7i = bi_[p + 7 * LANES]
             # m = 4: twiddles 1, h(1 - i), -i, h(-1 - i)
             y0r = x0r + x4r
             y0i = x0i + x4i
@@ -334,48 +358,48 @@ def _dif_last3(re, im, N):
             # m = 1
             br_[p] = z0r + z1r
             bi_[p] = z0i + z1i
-            br_[p + 8] = z0r - z1r
-            bi_[p + 8] = z0i - z1i
-            br_[p + 16] = z2r + z3r
-            bi_[p + 16] = z2i + z3i
-            br_[p + 24] = z2r - z3r
-            bi_[p + 24] = z2i - z3i
-            br_[p + 32] = z4r + z5r
-            bi_[p + 32] = z4i + z5i
-            br_[p + 40] = z4r - z5r
-            bi_[p + 40] = z4i - z5i
-            br_[p + 48] = z6r + z7r
-            bi_[p + 48] = z6i + z7i
-            br_[p + 56] = z6r - z7r
-            bi_[p + 56] = z6i - z7i
+            br_[p + 1 * LANES] = z0r - z1r
+            bi_[p + 1 * LANES] = z0i - z1i
+            br_[p + 2 * LANES] = z2r + z3r
+            bi_[p + 2 * LANES] = z2i + z3i
+            br_[p + 3 * LANES] = z2r - z3r
+            bi_[p + 3 * LANES] = z2i - z3i
+            br_[p + 4 * LANES] = z4r + z5r
+            bi_[p + 4 * LANES] = z4i + z5i
+            br_[p + 5 * LANES] = z4r - z5r
+            bi_[p + 5 * LANES] = z4i - z5i
+            br_[p + 6 * LANES] = z6r + z7r
+            bi_[p + 6 * LANES] = z6i + z7i
+            br_[p + 7 * LANES] = z6r - z7r
+            bi_[p + 7 * LANES] = z6i - z7i
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _dit_first3(re, im, N):
+def _dit_first3(re, im, lo, hi):
     # the first three DIT stages (m = 1, 2, 4, conjugate twiddles) on each
     # block of 8 rows, in registers
     h = _H
-    for base in range(0, N * LANES, 8 * LANES):
+    for base in range(lo, hi, 8 * LANES):
         br_ = re[base:base + 8 * LANES]
         bi_ = im[base:base + 8 * LANES]
         for v in range(LANES):
             p = v
             x0r = br_[p]
             x0i = bi_[p]
-            x1r = br_[p + 8]
-            x1i = bi_[p + 8]
-            x2r = br_[p + 16]
-            x2i = bi_[p + 16]
-            x3r = br_[p + 24]
-            x3i = bi_[p + 24]
-            x4r = br_[p + 32]
-            x4i = bi_[p + 32]
-            x5r = br_[p + 40]
-            x5i = bi_[p + 40]
-            x6r = br_[p + 48]
-            x6i = bi_[p + 48]
-            x7r = br_[p + 56]
-            x7i = bi_[p + 56]
+            x1r = br_[p + 1 * LANES]
+            x1i = bi_[p + 1 * LANES]
+            x2r = br_[p + 2 * LANES]
+            x2i = bi_[p + 2 * LANES]
+            x3r = br_[p + 3 * LANES]
+            x3i = bi_[p + 3 * LANES]
+            x4r = br_[p + 4 * LANES]
+            x4i = bi_[p + 4 * LANES]
+            x5r = br_[p + 5 * LANES]
+            x5i = bi_[p + 5 * LANES]
+            x6r = br_[p + 6 * LANES]
+            x6i = bi_[p + 6 * LANES]
+            x7r = br_[p + 7 * LANES]
+            x7i = bi_[p + 7 * LANES]
             # m = 1
             y0r = x0r + x1r
             y0i = x0i + x1i
@@ -419,20 +443,20 @@ def _dit_first3(re, im, N):
             t7i = h * (z7r - z7i)
             br_[p] = z0r + z4r
             bi_[p] = z0i + z4i
-            br_[p + 32] = z0r - z4r
-            bi_[p + 32] = z0i - z4i
-            br_[p + 8] = z1r + t5r
-            bi_[p + 8] = z1i + t5i
-            br_[p + 40] = z1r - t5r
-            bi_[p + 40] = z1i - t5i
-            br_[p + 16] = z2r + t6r
-            bi_[p + 16] = z2i + t6i
-            br_[p + 48] = z2r - t6r
-            bi_[p + 48] = z2i - t6i
-            br_[p + 24] = z3r + t7r
-            bi_[p + 24] = z3i + t7i
-            br_[p + 56] = z3r - t7r
-            bi_[p + 56] = z3i - t7i
+            br_[p + 4 * LANES] = z0r - z4r
+            bi_[p + 4 * LANES] = z0i - z4i
+            br_[p + 1 * LANES] = z1r + t5r
+            bi_[p + 1 * LANES] = z1i + t5i
+            br_[p + 5 * LANES] = z1r - t5r
+            bi_[p + 5 * LANES] = z1i - t5i
+            br_[p + 2 * LANES] = z2r + t6r
+            bi_[p + 2 * LANES] = z2i + t6i
+            br_[p + 6 * LANES] = z2r - t6r
+            bi_[p + 6 * LANES] = z2i - t6i
+            br_[p + 3 * LANES] = z3r + t7r
+            bi_[p + 3 * LANES] = z3i + t7i
+            br_[p + 7 * LANES] = z3r - t7r
+            bi_[p + 7 * LANES] = z3i - t7i
 
 
 @njit(parallel=True, cache=True, fastmath={"contract"})
@@ -482,41 +506,64 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
             mu = mean[u]
             for t in range(n):
                 dst[t * LANES + v] = row[t] - mu
-        # 2. forward transform: radix-4 passes, a radix-2 stage if one is
-        # left over, then the last three stages in registers
+        # 2. forward transform: radix-4 passes (a radix-2 stage if one is
+        # left over), then the last three stages in registers.  Passes whose
+        # blocks are larger than a tile run over the whole buffer (from L2);
+        # the rest run tile by tile, depth first, while the tile is in L1.
+        whole = N * LANES
         m = N // 2
-        first = True
-        while m >= 16:
-            _dif_pair(re, im, N, m, tr, ti, first and upper_zero)
+        first = upper_zero
+        while m >= 16 and 2 * m > TILE:
+            _dif_pair(re, im, N, m, tr, ti, first, 0, whole)
             first = False
             m //= 4
-        if m == 8:
-            _dif_stage(re, im, N, 8, tr, ti)
-        _dif_last3(re, im, N)
+        tile = min(TILE, N) * LANES
+        for t0 in range(0, whole, tile):
+            mm = m
+            zero = first
+            while mm >= 16:
+                _dif_pair(re, im, N, mm, tr, ti, zero, t0, t0 + tile)
+                zero = False
+                mm //= 4
+            if mm == 8:
+                _dif_stage(re, im, N, 8, tr, ti, t0, t0 + tile)
+            _dif_last3(re, im, t0, t0 + tile)
         # 3. P1 + i P2 from the packed spectrum, in bit-reversed positions
+        # (rows k and N - k as slices: the lane loop vectorizes)
         for k in range(N // 2 + 1):
             pk = rev[k] * LANES
             pn = rev[(N - k) % N] * LANES
+            kr = re[pk:pk + LANES]
+            ki = im[pk:pk + LANES]
+            nr = re[pn:pn + LANES]
+            ni = im[pn:pn + LANES]
             for v in range(LANES):
-                a = re[pk + v]
-                bb = im[pk + v]
-                c = re[pn + v]
-                d = im[pn + v]
+                a = kr[v]
+                bb = ki[v]
+                c = nr[v]
+                d = ni[v]
                 p1 = 0.25 * ((a + c) * (a + c) + (bb - d) * (bb - d))
                 p2 = 0.25 * ((a - c) * (a - c) + (bb + d) * (bb + d))
-                re[pk + v] = p1
-                im[pk + v] = p2
-                re[pn + v] = p1
-                im[pn + v] = p2
-        # 4. inverse transform; the last stage only for the lags 0..L
-        _dit_first3(re, im, N)
-        m = 8
-        if nstages % 2 == 1:
-            _dit_stage(re, im, N, 8, tr, ti, L + 1 if N == 16 else 8)
-            m = 16
-        while m < N // 2:
-            _dit_pair(re, im, N, m, tr, ti, 4 * m == N)
-            m *= 4
+                kr[v] = p1
+                ki[v] = p2
+                nr[v] = p1
+                ni[v] = p2
+        # 4. inverse transform, small butterflies first: tile by tile while
+        # the blocks fit a tile, then over the whole buffer; the last pass
+        # produces only the lags (the first half of the rows)
+        q = 8
+        for t0 in range(0, whole, tile):
+            _dit_first3(re, im, t0, t0 + tile)
+            q = 8
+            if nstages % 2 == 1:
+                _dit_stage(re, im, N, 8, tr, ti, L + 1 if N == 16 else 8, t0, t0 + tile)
+                q = 16
+            while q < N // 2 and 4 * q <= TILE:
+                _dit_pair(re, im, N, q, tr, ti, 4 * q == N, t0, t0 + tile)
+                q *= 4
+        while q < N // 2:
+            _dit_pair(re, im, N, q, tr, ti, 4 * q == N, 0, whole)
+            q *= 4
         for u in range(per):
             b = b0 + u
             if b >= B:
@@ -524,17 +571,14 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
             v = u // 2
             src = re if u % 2 == 0 else im
             o = out[b]
-            for j in range(L + 1):
-                o[j] = src[j * LANES + v] * scale
+            f = scale
+            if normalize:  # divide by lag 0 (the adjustment there is 1)
+                s0 = src[v] * scale
+                f = scale / s0 if s0 != 0.0 else 0.0
             if adjusted:
                 for j in range(L + 1):
-                    o[j] = o[j] * (n / (n - j))
-            if normalize:
-                s0 = o[0]
-                if s0 == 0.0:
-                    for j in range(L + 1):
-                        o[j] = 0.0
-                else:
-                    for j in range(L + 1):
-                        o[j] = o[j] / s0
+                    o[j] = src[j * LANES + v] * f * (n / (n - j))
+            else:
+                for j in range(L + 1):
+                    o[j] = src[j * LANES + v] * f
     return out
