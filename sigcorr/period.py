@@ -26,7 +26,7 @@ from . import _validate
 from ._fft import WORKERS
 from ._kernels import acf as _kacf
 from ._kernels import acf_fft as _kacf_fft
-from ._runtime import api
+from ._runtime import api, output_array
 
 __all__ = ["autocorrelation", "detect_period", "PeriodResult"]
 
@@ -83,14 +83,14 @@ def _lag_sums(y, L, method, demean=False):
     N = sfft.next_fast_len(n + L, True)
     how = _plan(B, n, L, method)
     if how == "lanes":
-        out = np.empty((B, L + 1))
+        out = output_array((B, L + 1))
         _kacf_fft.lag_sums_fft(np.ascontiguousarray(y), L, bool(demean), False, False, out)
         return out
     if how in ("direct", "block"):
         if demean:
             y = y - y.mean(axis=1, keepdims=True)
         if how == "direct":
-            return _kacf.acf_direct(np.ascontiguousarray(y), L, np.empty((B, L + 1)))
+            return _kacf.acf_direct(np.ascontiguousarray(y), L, output_array((B, L + 1)))
         return _block_sums(y[0], L)[None, :]
     # batched, in chunks that stay in cache (and spare large temporaries)
     out = np.empty((B, L + 1))
@@ -128,13 +128,13 @@ def _block_sums(y, L):
 def _acf_core(y, L, demean, normalize, adjusted, method):
     """Autocorrelation of validated (B, n) float64 series (NaN = missing)."""
     B, n = y.shape
-    # a non-finite sample makes the sum non-finite (the full check only then)
-    missing = not np.isfinite(np.sum(y)) and not np.isfinite(y).all()
-    if not missing and _plan(B, n, L, method) == "lanes":
-        # one kernel: demean, lag sums, adjustment and normalization
-        out = np.empty((B, L + 1))
-        _kacf_fft.lag_sums_fft(y, L, bool(demean), bool(adjusted), bool(normalize), out)
-        return out
+    if _plan(B, n, L, method) == "lanes":
+        # one kernel: demean, lag sums, adjustment and normalization; it
+        # counts the series with non-finite samples (then: the general path)
+        out = output_array((B, L + 1))
+        if _kacf_fft.lag_sums_fft(y, L, bool(demean), bool(adjusted), bool(normalize), out) == 0:
+            return out
+    missing = not np.isfinite(y).all()
     if missing:
         ok = np.isfinite(y)
         cnt = ok.sum(axis=1)

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _validate
 from ._kernels import pool as _kpool
-from ._runtime import api
+from ._runtime import api, output_array
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
 
@@ -80,14 +80,14 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, return_i
     fast = (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]) == (2, 2, 2, 2, 0, 0, 1, 1) and nd == 2 \
         and _whole_2x2(planes, out)
     # outputs allocated here: numpy backs large arrays with huge pages
-    res = np.empty((planes.shape[0], out[0], out[1]), dtype=work)
+    res = output_array((planes.shape[0], out[0], out[1]), work)
     idx = None
     if fast and not return_indices:
         _kpool.max_pool_2x2(planes, res)
     elif not return_indices:
         _kpool.max_pool_separable(planes, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], res)
     else:
-        idx = np.empty(res.shape, dtype=np.int64)
+        idx = output_array(res.shape, np.int64)
         _kpool.max_pool(planes, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], True, res, idx)
     shape = lead + tuple(out[2 - nd:])
     res = res.reshape(shape)
@@ -106,7 +106,7 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad)
         raise TypeError(f"count_include_pad must be True or False, got {count_include_pad!r}")
     dtype = _validate.compute_dtype(arr.dtype)
     planes, lead = _as3d(arr, nd, dtype)
-    res = np.empty((planes.shape[0], out[0], out[1]), dtype=dtype)
+    res = output_array((planes.shape[0], out[0], out[1]), dtype)
     if (k[0], k[1], s[0], s[1], p[0], p[1]) == (2, 2, 2, 2, 0, 0) and nd == 2 and _whole_2x2(planes, out):
         _kpool.avg_pool_2x2(planes, res)
     else:

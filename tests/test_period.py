@@ -199,7 +199,7 @@ def test_lane_fft_kernel_equals_naive_sums(B, n, L):
         for adjusted in (False, True):
             for normalize in (False, True):
                 out = np.full((B, L + 1), np.nan)
-                lag_sums_fft(y, L, demean, adjusted, normalize, out)
+                assert lag_sums_fft(y, L, demean, adjusted, normalize, out) == 0
                 ref = want * (n / (n - np.arange(L + 1.0))) if adjusted else want.copy()
                 if normalize:
                     ref = ref / np.where(ref[:, :1] == 0, 1.0, ref[:, :1])

@@ -27,6 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 LANES = 16  # complex sequences per task (two real series each): loops of 16 vectorize
+_LOAD_BLOCK = 64  # samples per block of the transposing load (2 x 16 KiB of the buffers)
 TILE = 128  # rows per depth-first tile: 128 rows x 16 lanes x 16 bytes = 32 KiB (L1)
 
 
@@ -464,7 +465,8 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
     """S[b, k] = sum_t z[b, t] z[b, t + k] into ``out`` (B, L + 1) float64,
     z = y[b] minus its mean if ``demean``; y (B, n) float64, 0 <= L <= n - 1.
     ``adjusted``: S[b, k] * n / (n - k); ``normalize``: divided by lag 0 (a
-    row of zeros where lag 0 is 0).  (The caller allocates ``out``: numpy
+    row of zeros where lag 0 is 0).  Returns the number of series whose sum
+    is not finite (NaN or inf samples: their rows are then meaningless).  (The caller allocates ``out``: numpy
     backs large arrays with huge pages, which saves most of the page faults
     of a fresh kernel-side allocation.)"""
     B, n = y.shape
@@ -480,6 +482,7 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
     per = 2 * LANES
     ntask = (B + per - 1) // per
     scale = 1.0 / N
+    nbad = 0
     for task in prange(ntask):
         b0 = task * per
         re = np.empty(N * LANES)
@@ -492,20 +495,27 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
         # 1. load: series b0 + 2v -> real part of lane v, b0 + 2v + 1 -> imaginary
         for u in range(per):
             b = b0 + u
-            if b < B and demean:
-                mean[u] = _mean(y[b])
-        for u in range(per):
-            b = b0 + u
-            v = u // 2
-            dst = re if u % 2 == 0 else im
-            if b >= B:  # no series here (the last task): a zero lane
-                for t in range(n):
-                    dst[t * LANES + v] = 0.0
-                continue
-            row = y[b]
-            mu = mean[u]
-            for t in range(n):
-                dst[t * LANES + v] = row[t] - mu
+            if b < B:
+                mu = _mean(y[b])
+                if not np.isfinite(mu):
+                    nbad += 1
+                if demean:
+                    mean[u] = mu
+        # transposed in blocks of samples, so the block being filled stays in L1
+        for t0 in range(0, n, _LOAD_BLOCK):
+            t1 = min(n, t0 + _LOAD_BLOCK)
+            for u in range(per):
+                b = b0 + u
+                v = u // 2
+                dst = re if u % 2 == 0 else im
+                if b >= B:  # no series here (the last task): a zero lane
+                    for t in range(t0, t1):
+                        dst[t * LANES + v] = 0.0
+                    continue
+                row = y[b]
+                mu = mean[u]
+                for t in range(t0, t1):
+                    dst[t * LANES + v] = row[t] - mu
         # 2. forward transform: radix-4 passes (a radix-2 stage if one is
         # left over), then the last three stages in registers.  Passes whose
         # blocks are larger than a tile run over the whole buffer (from L2);
@@ -581,4 +591,4 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
             else:
                 for j in range(L + 1):
                     o[j] = src[j * LANES + v] * f
-    return out
+    return nbad
