@@ -3,9 +3,11 @@
 ``autocorrelation`` equals statsmodels' ``acf`` (both ``adjusted`` settings,
 NaN as ``missing="conservative"``), and with ``demean=False,
 normalize=False`` the lags 0..max_lag of ``scipy.signal.correlate(x, x)``.
-It runs as batched real FFTs on all cores (zero-padded so nothing wraps), as
-block FFTs for one long series and few lags, or as a parallel direct sum when
-that is cheaper.
+Large batches run through sigcorr's own FFT kernel, vectorized across
+series (``_kernels.acf_fft``: 32 series per task, demeaning, transforms and
+normalization in one pass); smaller ones as zero-padded real FFTs
+(scipy.fft, all cores), one long series with few lags as block FFTs, and
+few lags as a parallel direct sum, whichever a cost model says is cheaper.
 
 ``detect_period`` works on the autocorrelation of a cleaned series: a
 straight-line trend is removed and sparse spikes (beyond 6 residual RMS) are
@@ -184,9 +186,10 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     axis : int
         The time axis.
     method : {'auto', 'direct', 'fft'}
-        'fft': zero-padded real FFTs, batched on all cores (blocks for a
-        single long series); 'direct': the lag sums in a parallel Numba
-        kernel; 'auto': the cheaper by a cost model.
+        'fft': zero-padded FFTs (sigcorr's series-vectorized kernel for
+        large batches, scipy.fft otherwise, blocks for a single long
+        series); 'direct': the lag sums in a parallel Numba kernel; 'auto':
+        the cheaper by a cost model.
 
     Returns
     -------
