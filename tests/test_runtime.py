@@ -91,6 +91,41 @@ def test_many_threads_same_answers():
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
 
 
+def test_every_family_from_threads_gives_the_single_threaded_answers():
+    rng = np.random.default_rng(1)
+    img = rng.random((300, 280)).astype(np.float32)
+    series = rng.standard_normal((80, 400))  # enough series for the lane-vectorized FFT
+    x4 = rng.standard_normal((2, 3, 40, 40)).astype(np.float32)
+    w4 = rng.standard_normal((6, 3, 5, 5)).astype(np.float32)
+    calls = [
+        lambda: sigcorr.match_template(img, img[100:140, 50:90]),
+        lambda: sigcorr.match_template(img, img[10:18, 20:28], "sqdiff_normed"),
+        lambda: sigcorr.autocorrelation(series, 150),
+        lambda: sigcorr.detect_period(series).period,
+        lambda: sigcorr.max_pool2d(x4, 3, 2, 1),
+        lambda: sigcorr.conv2d(x4, w4, padding=2),
+    ]
+    expected = [f() for f in calls]
+    results = {}
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(5):
+                results[i] = calls[i % len(calls)]()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2 * len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=240)
+    assert not errors
+    for i, got in results.items():
+        np.testing.assert_array_equal(got, expected[i % len(calls)])
+
+
 def _child(seed):
     rng = np.random.default_rng(seed)
     a, b = rng.standard_normal(5000), rng.standard_normal(17)
