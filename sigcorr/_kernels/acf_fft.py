@@ -235,10 +235,11 @@ def _dit4(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, cr, ci, dr_, di_):
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _dit_pair(re, im, N, q, tr, ti, last, lo, hi):
+def _dit_pair(re, im, N, q, tr, ti, rows, lo, hi):
     # two DIT stages in one pass (distances q >= 8, then 2q), conjugate
-    # twiddles.  ``last``: the pass ends the transform (2q = N/2) and only
-    # the first half of the rows (the lags) is stored.
+    # twiddles.  ``rows`` < N: the pass ends the transform (2q = N/2) and
+    # only the first ``rows`` rows (the lags) are wanted: the first half of
+    # the rows is stored, and the third quarter's as far as ``rows`` reaches.
     m = 2 * q
     span = q * LANES
     w1r = tr[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]  # W_{2m}^j
@@ -246,38 +247,38 @@ def _dit_pair(re, im, N, q, tr, ti, last, lo, hi):
     w2r = tr[LANES * (N - m):LANES * (N - m) + span]  # W_{2q}^j
     w2i = ti[LANES * (N - m):LANES * (N - m) + span]
     us = np.uint64(span)
+    extra = min(span, max(0, rows - 2 * q) * LANES)
     for blk in range(lo, hi, 4 * span):
         ub = np.uint64(blk)
-        if last:
-            for e in range(span):
-                p0 = ub + np.uint64(e)
-                p1 = p0 + us
-                p2 = p1 + us
-                p3 = p2 + us
-                c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dit4(
-                    re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
-                    w1r[e], w1i[e], w2r[e], w2i[e])
-                re[p0] = c0r
-                im[p0] = c0i
-                re[p1] = c1r
-                im[p1] = c1i
-        else:
-            for e in range(span):
-                p0 = ub + np.uint64(e)
-                p1 = p0 + us
-                p2 = p1 + us
-                p3 = p2 + us
-                c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dit4(
-                    re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
-                    w1r[e], w1i[e], w2r[e], w2i[e])
-                re[p0] = c0r
-                im[p0] = c0i
-                re[p1] = c1r
-                im[p1] = c1i
-                re[p2] = c2r
-                im[p2] = c2i
-                re[p3] = c3r
-                im[p3] = c3i
+        first = span if rows >= N else extra  # e < first: all four quarters stored
+        for e in range(first):
+            p0 = ub + np.uint64(e)
+            p1 = p0 + us
+            p2 = p1 + us
+            p3 = p2 + us
+            c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dit4(
+                re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
+                w1r[e], w1i[e], w2r[e], w2i[e])
+            re[p0] = c0r
+            im[p0] = c0i
+            re[p1] = c1r
+            im[p1] = c1i
+            re[p2] = c2r
+            im[p2] = c2i
+            re[p3] = c3r
+            im[p3] = c3i
+        for e in range(first, span):
+            p0 = ub + np.uint64(e)
+            p1 = p0 + us
+            p2 = p1 + us
+            p3 = p2 + us
+            c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dit4(
+                re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
+                w1r[e], w1i[e], w2r[e], w2i[e])
+            re[p0] = c0r
+            im[p0] = c0i
+            re[p1] = c1r
+            im[p1] = c1i
 
 
 @njit(cache=True, fastmath={"reassoc"})
@@ -460,25 +461,102 @@ def _dit_first3(re, im, lo, hi):
             bi_[p + 7 * LANES] = z3i - t7i
 
 
+@njit(cache=True)
+def plan(n, L):
+    """(N, two_blocks): the transform length, and whether the series is cut
+    in two blocks.  One block: zero-padded to N >= n + L, a forward and an
+    inverse transform.  Two blocks (when cheaper): halves A, B of length M =
+    N / 2 >= L, each zero-padded to N, two forward transforms and one
+    inverse: S = IFFT(|F_A|^2 + |F_B|^2 + (-1)^f conj(F_A) F_B), since
+    sum_t x[t] x[t + k] is A against [A, B] plus B against B."""
+    N1 = fft_length(n, L)
+    M = 4
+    while M < L or 2 * M < n:
+        M *= 2
+    N2 = 2 * M
+    if M < n and 3 * N2 * np.log2(N2) < 2 * N1 * np.log2(N1):
+        return N2, True
+    return N1, False
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _load(dst, row, t0, t1, v, mu, off):
+    # rows t0..t1 of lane v of ``dst`` from row[off + t] - mu
+    for t in range(t0, t1):
+        dst[t * LANES + v] = row[off + t] - mu
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _forward(re, im, N, tr, ti, nstages, upper_zero):
+    # radix-4 passes (a radix-2 stage if one is left over), then the last
+    # three stages in registers.  Passes whose blocks are larger than a tile
+    # run over the whole buffer (from L2); the rest tile by tile, depth
+    # first, while the tile is in L1.  ``upper_zero``: rows N/2.. are zero.
+    whole = N * LANES
+    m = N // 2
+    first = upper_zero and nstages >= 2
+    while m >= 16 and 2 * m > TILE:
+        _dif_pair(re, im, N, m, tr, ti, first, 0, whole)
+        first = False
+        m //= 4
+    tile = min(TILE, N) * LANES
+    for t0 in range(0, whole, tile):
+        mm = m
+        zero = first
+        while mm >= 16:
+            _dif_pair(re, im, N, mm, tr, ti, zero, t0, t0 + tile)
+            zero = False
+            mm //= 4
+        if mm == 8:
+            _dif_stage(re, im, N, 8, tr, ti, t0, t0 + tile)
+        _dif_last3(re, im, t0, t0 + tile)
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _inverse(re, im, N, tr, ti, nstages, rows):
+    # small butterflies first: tile by tile while the blocks fit a tile,
+    # then over the whole buffer; the last pass produces the first ``rows``
+    whole = N * LANES
+    tile = min(TILE, N) * LANES
+    q = 8
+    for t0 in range(0, whole, tile):
+        _dit_first3(re, im, t0, t0 + tile)
+        q = 8
+        if nstages % 2 == 1:
+            _dit_stage(re, im, N, 8, tr, ti, rows if N == 16 else 8, t0, t0 + tile)
+            q = 16
+        while q < N // 2 and 4 * q <= TILE:
+            _dit_pair(re, im, N, q, tr, ti, rows if 4 * q == N else N, t0, t0 + tile)
+            q *= 4
+    while q < N // 2:
+        _dit_pair(re, im, N, q, tr, ti, rows if 4 * q == N else N, 0, whole)
+        q *= 4
+
+
 @njit(parallel=True, cache=True, fastmath={"contract"})
 def lag_sums_fft(y, L, demean, adjusted, normalize, out):
     """S[b, k] = sum_t z[b, t] z[b, t + k] into ``out`` (B, L + 1) float64,
     z = y[b] minus its mean if ``demean``; y (B, n) float64, 0 <= L <= n - 1.
     ``adjusted``: S[b, k] * n / (n - k); ``normalize``: divided by lag 0 (a
     row of zeros where lag 0 is 0).  Returns the number of series whose sum
-    is not finite (NaN or inf samples: their rows are then meaningless).  (The caller allocates ``out``: numpy
-    backs large arrays with huge pages, which saves most of the page faults
-    of a fresh kernel-side allocation.)"""
+    is not finite (NaN or inf samples: their rows are then meaningless).
+    (The caller allocates ``out``: numpy backs large arrays with huge pages,
+    which saves most of the page faults of a fresh kernel-side allocation.)"""
     B, n = y.shape
-    N = fft_length(n, L)
+    N, two = plan(n, L)
+    M = N // 2
     tr, ti, rev = _tables(N)
     nstages = 0  # stages with butterfly distance >= 8
     m = N // 2
     while m >= 8:
         nstages += 1
         m //= 2
-    # the first forward pass may skip the (zero) upper half of the rows
-    upper_zero = n <= N // 2 and nstages >= 2
+    # rows of data per buffer (two blocks: A = the first M samples, B the rest)
+    na = M if two else n
+    nb = n - M if two else 0
+    # the first forward pass skips a zero upper half; otherwise zero it here
+    upper_zero = na <= N // 2 and nstages >= 2
+    zlim = N // 2 if upper_zero else N
     per = 2 * LANES
     ntask = (B + per - 1) // per
     scale = 1.0 / N
@@ -487,10 +565,15 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
         b0 = task * per
         re = np.empty(N * LANES)
         im = np.empty(N * LANES)
-        zlim = N // 2 if upper_zero else N  # rows [n, zlim) are zero padding
-        for e in range(n * LANES, zlim * LANES):
+        for e in range(na * LANES, zlim * LANES):
             re[e] = 0.0
             im[e] = 0.0
+        reb = np.empty(N * LANES if two else LANES)
+        imb = np.empty(N * LANES if two else LANES)
+        if two:
+            for e in range(nb * LANES, zlim * LANES):
+                reb[e] = 0.0
+                imb[e] = 0.0
         mean = np.zeros(per)
         # 1. load: series b0 + 2v -> real part of lane v, b0 + 2v + 1 -> imaginary
         for u in range(per):
@@ -507,39 +590,34 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
             for u in range(per):
                 b = b0 + u
                 v = u // 2
-                dst = re if u % 2 == 0 else im
+                even = u % 2 == 0
                 if b >= B:  # no series here (the last task): a zero lane
-                    for t in range(t0, t1):
-                        dst[t * LANES + v] = 0.0
-                    continue
-                row = y[b]
-                mu = mean[u]
-                for t in range(t0, t1):
-                    dst[t * LANES + v] = row[t] - mu
-        # 2. forward transform: radix-4 passes (a radix-2 stage if one is
-        # left over), then the last three stages in registers.  Passes whose
-        # blocks are larger than a tile run over the whole buffer (from L2);
-        # the rest run tile by tile, depth first, while the tile is in L1.
-        whole = N * LANES
-        m = N // 2
-        first = upper_zero
-        while m >= 16 and 2 * m > TILE:
-            _dif_pair(re, im, N, m, tr, ti, first, 0, whole)
-            first = False
-            m //= 4
-        tile = min(TILE, N) * LANES
-        for t0 in range(0, whole, tile):
-            mm = m
-            zero = first
-            while mm >= 16:
-                _dif_pair(re, im, N, mm, tr, ti, zero, t0, t0 + tile)
-                zero = False
-                mm //= 4
-            if mm == 8:
-                _dif_stage(re, im, N, 8, tr, ti, t0, t0 + tile)
-            _dif_last3(re, im, t0, t0 + tile)
-        # 3. P1 + i P2 from the packed spectrum, in bit-reversed positions
-        # (rows k and N - k as slices: the lane loop vectorizes)
+                    row = y[0]
+                    mu = np.inf
+                else:
+                    row = y[b]
+                    mu = mean[u]
+                a1 = min(t1, na)
+                if t0 < a1:
+                    if b >= B:
+                        for t in range(t0, a1):
+                            (re if even else im)[t * LANES + v] = 0.0
+                    else:
+                        _load(re if even else im, row, t0, a1, v, mu, 0)
+                if two and t1 > M:
+                    s0 = max(t0, M) - M
+                    s1 = t1 - M
+                    if b >= B:
+                        for t in range(s0, s1):
+                            (reb if even else imb)[t * LANES + v] = 0.0
+                    else:
+                        _load(reb if even else imb, row, s0, s1, v, mu, M)
+        # 2. forward transforms
+        _forward(re, im, N, tr, ti, nstages, upper_zero)
+        if two:
+            _forward(reb, imb, N, tr, ti, nstages, upper_zero)
+        # 3. the spectrum whose inverse is S1 + i S2, in bit-reversed
+        # positions (rows k and N - k as slices: the lane loop vectorizes)
         for k in range(N // 2 + 1):
             pk = rev[k] * LANES
             pn = rev[(N - k) % N] * LANES
@@ -547,33 +625,58 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
             ki = im[pk:pk + LANES]
             nr = re[pn:pn + LANES]
             ni = im[pn:pn + LANES]
-            for v in range(LANES):
-                a = kr[v]
-                bb = ki[v]
-                c = nr[v]
-                d = ni[v]
-                p1 = 0.25 * ((a + c) * (a + c) + (bb - d) * (bb - d))
-                p2 = 0.25 * ((a - c) * (a - c) + (bb + d) * (bb + d))
-                kr[v] = p1
-                ki[v] = p2
-                nr[v] = p1
-                ni[v] = p2
-        # 4. inverse transform, small butterflies first: tile by tile while
-        # the blocks fit a tile, then over the whole buffer; the last pass
-        # produces only the lags (the first half of the rows)
-        q = 8
-        for t0 in range(0, whole, tile):
-            _dit_first3(re, im, t0, t0 + tile)
-            q = 8
-            if nstages % 2 == 1:
-                _dit_stage(re, im, N, 8, tr, ti, L + 1 if N == 16 else 8, t0, t0 + tile)
-                q = 16
-            while q < N // 2 and 4 * q <= TILE:
-                _dit_pair(re, im, N, q, tr, ti, 4 * q == N, t0, t0 + tile)
-                q *= 4
-        while q < N // 2:
-            _dit_pair(re, im, N, q, tr, ti, 4 * q == N, 0, whole)
-            q *= 4
+            if not two:
+                # one block: P1 + i P2, the two series' power spectra
+                for v in range(LANES):
+                    a = kr[v]
+                    bb = ki[v]
+                    c = nr[v]
+                    d = ni[v]
+                    p1 = 0.25 * ((a + c) * (a + c) + (bb - d) * (bb - d))
+                    p2 = 0.25 * ((a - c) * (a - c) + (bb + d) * (bb + d))
+                    kr[v] = p1
+                    ki[v] = p2
+                    nr[v] = p1
+                    ni[v] = p2
+            else:
+                # two blocks: G = |F_A|^2 + |F_B|^2 + s conj(F_A) F_B per
+                # series (Hermitian), packed as G1 + i G2.  Unsigned indices
+                # into the four base arrays (two written): the loop vectorizes.
+                sg = 1.0 if k % 2 == 0 else -1.0
+                uk = np.uint64(pk)
+                un = np.uint64(pn)
+                for v in range(LANES):
+                    ik = uk + np.uint64(v)
+                    jn = un + np.uint64(v)
+                    a = re[ik]
+                    bb = im[ik]
+                    c = re[jn]
+                    d = im[jn]
+                    e_ = reb[ik]
+                    f_ = imb[ik]
+                    g_ = reb[jn]
+                    h_ = imb[jn]
+                    # the two series' spectra, doubled (the 1/4 comes last)
+                    x1r = a + c
+                    x1i = bb - d
+                    x2r = bb + d
+                    x2i = c - a
+                    y1r = e_ + g_
+                    y1i = f_ - h_
+                    y2r = f_ + h_
+                    y2i = g_ - e_
+                    g1r = 0.25 * (x1r * x1r + x1i * x1i + y1r * y1r + y1i * y1i
+                                  + sg * (x1r * y1r + x1i * y1i))
+                    g1i = 0.25 * sg * (x1r * y1i - x1i * y1r)
+                    g2r = 0.25 * (x2r * x2r + x2i * x2i + y2r * y2r + y2i * y2i
+                                  + sg * (x2r * y2r + x2i * y2i))
+                    g2i = 0.25 * sg * (x2r * y2i - x2i * y2r)
+                    re[ik] = g1r - g2i
+                    im[ik] = g1i + g2r
+                    re[jn] = g1r + g2i
+                    im[jn] = g2r - g1i
+        # 4. inverse transform, only the lags 0..L wanted
+        _inverse(re, im, N, tr, ti, nstages, L + 1)
         for u in range(per):
             b = b0 + u
             if b >= B:
