@@ -158,6 +158,15 @@ def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qep
             elif method == 0:
                 for j in range(ow):
                     orow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
+            elif method == 5 and lowp:
+                # ccoeff_normed into float32, in one pass
+                tn32 = np.float32(tnorm)
+                zero32 = np.float32(0.0)
+                for j in range(ow):
+                    q = qrow[j]
+                    e = q - mrow[j]
+                    e = e if e > 1e-12 * q else 0.0
+                    orow[j] = _normed32(np.float32(crow[j]), np.sqrt(np.float32(e)) * tn32, zero32)
             else:
                 # numerator into xrow, window energy (0 at rounding level) into qrow
                 for j in range(ow):
