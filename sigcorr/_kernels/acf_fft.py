@@ -8,19 +8,24 @@ interleaved (sample-major, lane-minor), so every butterfly is a loop over 16
 contiguous doubles (LLVM does not vectorize loops shorter than that).  Per
 task:
 
-1. load (and demean) the 16 series, zero-padded to N >= n + L (a power of 2,
-   so no lag <= L wraps around);
-2. forward transform, decimation in frequency (natural order in, bit-reversed
-   order out);
+1. load (and demean) the 32 series, zero-padded to N >= n + L (a power of
+   2, so no lag <= L wraps around); or, where cheaper (``plan``), as two
+   halves A and B of M = N / 2 >= L samples, each zero-padded to N;
+2. forward transform(s), decimation in frequency (natural order in,
+   bit-reversed order out): radix-4 passes, the last three stages in
+   registers, the passes on blocks smaller than a tile done depth first;
 3. split the two real series' spectra, X1[k] = (Z[k] + conj Z[N-k]) / 2 and
-   X2[k] = (Z[k] - conj Z[N-k]) / 2i, and form P1 + i P2 from their power
-   spectra (both real and even, so the inverse of P1 + i P2 is the
-   autocorrelation of x1 in its real part and of x2 in its imaginary part);
+   X2[k] = (Z[k] - conj Z[N-k]) / 2i, and form G1 + i G2 with G the power
+   spectrum |X|^2 (one block) or |X_A|^2 + |X_B|^2 + (-1)^k conj(X_A) X_B
+   (two blocks: A against [A, B] plus B against B); G1 and G2 are the
+   spectra of real sequences, so the inverse of G1 + i G2 is the lag sums
+   of x1 in its real part and of x2 in its imaginary part;
 4. inverse transform, decimation in time (bit-reversed in, natural order
-   out), whose last stage produces only the lags 0..L.
+   out), whose last pass stores only the rows of the lags 0..L; then the
+   scaling (adjusted, normalized) into ``out``.
 
-Everything stays in one 2 * N * 8 doubles work buffer (L2-resident for the
-lengths this is used for), and tasks run in parallel with ``prange``.
+The work buffers (2 x N x 16 doubles per block) stay L2-resident for the
+lengths this is used for, and tasks run in parallel with ``prange``.
 """
 
 import numpy as np
