@@ -491,6 +491,13 @@ def _load(dst, row, t0, t1, v, mu, off):
         dst[t * LANES + v] = row[off + t] - mu
 
 
+@njit(cache=True, inline="always")
+def _fill(dst, t0, t1, v):
+    # rows t0..t1 of lane v of ``dst``: zero
+    for t in range(t0, t1):
+        dst[t * LANES + v] = 0.0
+
+
 @njit(cache=True, inline="always", fastmath={"contract"})
 def _forward(re, im, N, tr, ti, nstages, upper_zero):
     # radix-4 passes (a radix-2 stage if one is left over), then the last
@@ -570,15 +577,13 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
         b0 = task * per
         re = np.empty(N * LANES)
         im = np.empty(N * LANES)
-        for e in range(na * LANES, zlim * LANES):
-            re[e] = 0.0
-            im[e] = 0.0
+        re[na * LANES:zlim * LANES] = 0.0
+        im[na * LANES:zlim * LANES] = 0.0
         reb = np.empty(N * LANES if two else LANES)
         imb = np.empty(N * LANES if two else LANES)
         if two:
-            for e in range(nb * LANES, zlim * LANES):
-                reb[e] = 0.0
-                imb[e] = 0.0
+            reb[nb * LANES:zlim * LANES] = 0.0
+            imb[nb * LANES:zlim * LANES] = 0.0
         mean = np.zeros(per)
         # 1. load: series b0 + 2v -> real part of lane v, b0 + 2v + 1 -> imaginary
         for u in range(per):
@@ -592,31 +597,20 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
         # transposed in blocks of samples, so the block being filled stays in L1
         for t0 in range(0, n, _LOAD_BLOCK):
             t1 = min(n, t0 + _LOAD_BLOCK)
+            a1 = min(t1, na)  # rows of block A (or the only block) here
+            s0 = max(t0, M) - M  # rows of block B here: s0 .. s1
+            s1 = t1 - M if two else s0
             for u in range(per):
                 b = b0 + u
                 v = u // 2
-                even = u % 2 == 0
+                da = re if u % 2 == 0 else im
+                db = reb if u % 2 == 0 else imb
                 if b >= B:  # no series here (the last task): a zero lane
-                    row = y[0]
-                    mu = np.inf
+                    _fill(da, t0, a1, v)
+                    _fill(db, s0, s1, v)
                 else:
-                    row = y[b]
-                    mu = mean[u]
-                a1 = min(t1, na)
-                if t0 < a1:
-                    if b >= B:
-                        for t in range(t0, a1):
-                            (re if even else im)[t * LANES + v] = 0.0
-                    else:
-                        _load(re if even else im, row, t0, a1, v, mu, 0)
-                if two and t1 > M:
-                    s0 = max(t0, M) - M
-                    s1 = t1 - M
-                    if b >= B:
-                        for t in range(s0, s1):
-                            (reb if even else imb)[t * LANES + v] = 0.0
-                    else:
-                        _load(reb if even else imb, row, s0, s1, v, mu, M)
+                    _load(da, y[b], t0, a1, v, mean[u], 0)
+                    _load(db, y[b], s0, s1, v, mean[u], M)
         # 2. forward transforms
         _forward(re, im, N, tr, ti, nstages, upper_zero)
         if two:
