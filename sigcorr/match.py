@@ -231,14 +231,13 @@ def _match_plain(img, tpl, method, dtype):
     if finite:
         g = sums / (H * W)
         bad = np.zeros((1, 1))
-        src = _kwin.centre_padded(img, g.astype(dtype), np.empty((C,) + shape, dtype=dtype))
     else:
         ok = np.isfinite(img)
         img = np.where(ok, img, 0).astype(dtype)
         g = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
         bad = _kwin.window_sums(np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64)), h, w)
-        src = np.zeros((C,) + shape, dtype=dtype)
-        np.subtract(img, g.astype(dtype)[:, None, None], out=src[:, :H, :W])
+    src = _kwin.centre_padded(img, g.astype(dtype), np.empty((C,) + shape, dtype=dtype))
+    if not finite:
         src[:, :H, :W][~ok] = 0
     t64 = tpl.astype(np.float64)
     tmean = t64.reshape(C, -1).mean(axis=1)
