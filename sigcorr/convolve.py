@@ -31,9 +31,9 @@ __all__ = [
     "correlation_lags",
 ]
 
-# Cost model (nanoseconds, one core), measured on a 2-core AVX-512 machine with
-# benchmarks/calibrate_conv.py: direct multiply-adds per output tap, FFT work
-# per point and log2(point).
+# Cost model (nanoseconds, one core), measured on a 2-core AVX-512 machine by
+# timing both paths over a range of sizes: direct multiply-adds per output
+# tap, FFT work per point and log2(point).
 _DIRECT_NS = {4: 0.08, 8: 0.15}  # by real itemsize
 _FFT_NS = 0.9  # per point * log2(points), one real transform, float64
 _FFT_FIXED_NS = 30_000.0  # per call overhead of the FFT path
