@@ -169,3 +169,10 @@ def test_window_entirely_in_padding_gets_torchs_index():
     got, idx = sigcorr.max_pool2d(x, return_indices=True, **kw)
     _same(got, ref)
     np.testing.assert_array_equal(idx, ref_idx.numpy())
+
+
+def test_window_rows_entirely_in_padding_give_minus_inf():
+    # regression: the values-only kernel read an unset column buffer here
+    x = np.random.default_rng(1).standard_normal((2, 3, 1, 1)).astype(np.float32)
+    kw = dict(kernel_size=(2, 1), stride=1, padding=(1, 0), dilation=(2, 1))
+    _same(sigcorr.max_pool2d(x, **kw), F.max_pool2d(_t(x), **kw))

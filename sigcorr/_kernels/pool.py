@@ -160,6 +160,9 @@ def max_pool_separable(x, kh, kw, sh, sw, ph, pw, dh, dw, out):
             else:
                 for q in range(W):
                     col[q] = _nanmax(col[q], row[q])
+        if first:  # every row of the window is padding
+            for q in range(W):
+                col[q] = -np.inf
         o = out[p, i]
         for j in range(ow):
             w0 = j * sw - pw
