@@ -208,6 +208,25 @@ def test_lane_fft_kernel_equals_naive_sums(B, n, L):
                     np.testing.assert_allclose(out, ref, atol=1e-12 * scale.max() * (n if adjusted else 1))
 
 
+@pytest.mark.parametrize("B", [32, 45])
+def test_lane_fft_kernel_counts_bad_series(B):
+    # a series with NaN or inf is counted (its row is then meaningless); the
+    # others, in the same task or not, are unaffected
+    from sigcorr._kernels.acf_fft import lag_sums_fft
+
+    rng = np.random.default_rng(B)
+    y = rng.standard_normal((B, 77))
+    good = np.full((B, 21), np.nan)
+    assert lag_sums_fft(y, 20, True, False, True, good) == 0
+    y[[0, 5, B - 1], [3, 76, 0]] = [np.nan, np.inf, -np.inf]
+    out = np.full((B, 21), np.nan)
+    assert lag_sums_fft(y, 20, True, False, True, out) == 3
+    ok = np.ones(B, bool)
+    ok[[0, 5, B - 1]] = False
+    ok[[1, 4, B - 2]] = False  # the lane partners of the bad series share their transform
+    np.testing.assert_allclose(out[ok], good[ok], atol=1e-12)
+
+
 def test_large_batches_equal_statsmodels():
     # batches big enough for the lane-vectorized FFT kernel
     rng = np.random.default_rng(9)

@@ -32,7 +32,6 @@ import numpy as np
 from numba import njit, prange
 
 LANES = 16  # complex sequences per task (two real series each): loops of 16 vectorize
-_LOAD_BLOCK = 64  # samples per block of the transposing load (2 x 16 KiB of the buffers)
 TILE = 128  # rows per depth-first tile: 128 rows x 16 lanes x 16 bytes = 32 KiB (L1)
 
 
@@ -286,15 +285,6 @@ def _dit_pair(re, im, N, q, tr, ti, rows, lo, hi):
             im[p1] = c1i
 
 
-@njit(cache=True, fastmath={"reassoc"})
-def _mean(row):
-    # reassociated (vectorized) sum: a dependent chain of adds costs 4x more
-    s = 0.0
-    for t in range(row.shape[0]):
-        s += row[t]
-    return s / row.shape[0]
-
-
 _H = np.sqrt(0.5)
 
 
@@ -484,18 +474,44 @@ def plan(n, L):
     return N1, False
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
-def _load(dst, row, t0, t1, v, mu, off):
-    # rows t0..t1 of lane v of ``dst`` from row[off + t] - mu
-    for t in range(t0, t1):
-        dst[t * LANES + v] = row[off + t] - mu
+@njit(cache=True, inline="always")
+def _tile8(dst, src, s0, stride, t, d0, mu):
+    # an 8 x 8 transpose: dst[(t + i) * LANES + d0 + j] = src[s0 + j * stride + t + i]
+    # - mu[j]; fully unrolled, it becomes eight row loads, shuffles and eight
+    # lane stores
+    for i in range(8):
+        for j in range(8):
+            dst[(t + i) * LANES + d0 + j] = src[s0 + j * stride + t + i] - mu[j]
 
 
 @njit(cache=True, inline="always")
-def _fill(dst, t0, t1, v):
-    # rows t0..t1 of lane v of ``dst``: zero
-    for t in range(t0, t1):
-        dst[t * LANES + v] = 0.0
+def _load(dre, dim, src, base, n, rows, off, mean):
+    # rows 0..rows of the lanes, minus the series' means: lane v of ``dre``
+    # from series 2v (its samples off.. in ``src`` from base + 2 v n), of
+    # ``dim`` from series 2v + 1
+    for g in range(LANES // 8):
+        for p in range(2):
+            d = dre if p == 0 else dim
+            k = 16 * g + p
+            mu = (mean[k], mean[k + 2], mean[k + 4], mean[k + 6],
+                  mean[k + 8], mean[k + 10], mean[k + 12], mean[k + 14])
+            s0 = base + k * n + off
+            t = 0
+            while t + 8 <= rows:
+                _tile8(d, src, s0, 2 * n, t, 8 * g, mu)
+                t += 8
+            for r in range(t, rows):
+                for j in range(8):
+                    d[r * LANES + 8 * g + j] = src[s0 + 2 * j * n + r] - mu[j]
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _sum(src, a, b):
+    # reassociated (vectorized) sum of src[a:b]: a dependent chain of adds costs 4x more
+    s = 0.0
+    for t in range(a, b):
+        s += src[t]
+    return s
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
@@ -569,6 +585,7 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
     # the first forward pass skips a zero upper half; otherwise zero it here
     upper_zero = na <= N // 2 and nstages >= 2
     zlim = N // 2 if upper_zero else N
+    yf = y.ravel()  # C-contiguous (the caller's contract): a view
     per = 2 * LANES
     ntask = (B + per - 1) // per
     scale = 1.0 / N
@@ -584,33 +601,26 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
         if two:
             reb[nb * LANES:zlim * LANES] = 0.0
             imb[nb * LANES:zlim * LANES] = 0.0
+        # 1. load, transposed: series b0 + 2v -> real part of lane v, b0 + 2v + 1
+        # -> imaginary.  The last task's missing series are zero lanes (from a
+        # zero-padded copy of its series).
+        if b0 + per <= B:
+            src = yf
+            base = b0 * n
+        else:
+            src = np.zeros(per * n)
+            src[:(B - b0) * n] = yf[b0 * n:]
+            base = 0
         mean = np.zeros(per)
-        # 1. load: series b0 + 2v -> real part of lane v, b0 + 2v + 1 -> imaginary
         for u in range(per):
-            b = b0 + u
-            if b < B:
-                mu = _mean(y[b])
-                if not np.isfinite(mu):
-                    nbad += 1
-                if demean:
-                    mean[u] = mu
-        # transposed in blocks of samples, so the block being filled stays in L1
-        for t0 in range(0, n, _LOAD_BLOCK):
-            t1 = min(n, t0 + _LOAD_BLOCK)
-            a1 = min(t1, na)  # rows of block A (or the only block) here
-            s0 = max(t0, M) - M  # rows of block B here: s0 .. s1
-            s1 = t1 - M if two else s0
-            for u in range(per):
-                b = b0 + u
-                v = u // 2
-                da = re if u % 2 == 0 else im
-                db = reb if u % 2 == 0 else imb
-                if b >= B:  # no series here (the last task): a zero lane
-                    _fill(da, t0, a1, v)
-                    _fill(db, s0, s1, v)
-                else:
-                    _load(da, y[b], t0, a1, v, mean[u], 0)
-                    _load(db, y[b], s0, s1, v, mean[u], M)
+            total = _sum(src, base + u * n, base + (u + 1) * n)
+            if not np.isfinite(total):  # NaN or inf: a bad series
+                nbad += 1
+            if demean:
+                mean[u] = total / n
+        _load(re, im, src, base, n, na, 0, mean)
+        if two:
+            _load(reb, imb, src, base, n, nb, M, mean)
         # 2. forward transforms
         _forward(re, im, N, tr, ti, nstages, upper_zero)
         if two:
