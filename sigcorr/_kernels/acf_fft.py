@@ -12,8 +12,11 @@ task:
    2, so no lag <= L wraps around); or, where cheaper (``plan``), as two
    halves A and B of M = N / 2 >= L samples, each zero-padded to N;
 2. forward transform(s), decimation in frequency (natural order in,
-   bit-reversed order out): radix-4 passes, the last three stages in
-   registers, the passes on blocks smaller than a tile done depth first;
+   bit-reversed order out): radix-4 passes (three complex multiplies per
+   butterfly, one twiddle per row broadcast over the lanes: per-lane copies
+   of the twiddles doubled the cache traffic and cost a third of the time),
+   the last three stages in registers, the passes on blocks smaller than a
+   tile done depth first;
 3. split the two real series' spectra, X1[k] = (Z[k] + conj Z[N-k]) / 2 and
    X2[k] = (Z[k] - conj Z[N-k]) / 2i, and form G1 + i G2 with G the power
    spectrum |X|^2 (one block) or |X_A|^2 + |X_B|^2 + (-1)^k conj(X_A) X_B
@@ -46,23 +49,26 @@ def fft_length(n, L):
 
 @njit(cache=True)
 def _tables(N):
-    """Twiddles for the stages with butterfly distance m >= 8, one entry per
-    (row, lane) of the block's first half, so each stage is one contiguous
-    loop: stage m's entries start at 8 (N - 2m), entry e = j * 8 + v holds
-    exp(-2 pi i j / 2m).  And the bit-reversal permutation of 0..N-1."""
-    size = max(LANES * (N - 8), 1)
+    """Twiddles for the stages with butterfly distance m >= 8, one per row
+    (the butterflies broadcast it over the lanes): stage m's start at N - 2m,
+    entry j < m holds exp(-2 pi i j / 2m); from N - 8 on, the same layout
+    holds exp(-2 pi i 3j / 2m), j < m / 2 (the radix-4 passes' third
+    twiddle).  And the bit-reversal permutation of 0..N-1."""
+    size = max(2 * (N - 8), 1)
     tr = np.empty(size)
     ti = np.empty(size)
+    t3 = N - 8
     m = N // 2
     while m >= 8:
-        off = LANES * (N - 2 * m)
+        off = N - 2 * m
         for j in range(m):
             a = np.pi * j / m
-            c = np.cos(a)
-            s = -np.sin(a)
-            for v in range(LANES):
-                tr[off + j * LANES + v] = c
-                ti[off + j * LANES + v] = s
+            tr[off + j] = np.cos(a)
+            ti[off + j] = -np.sin(a)
+        for j in range(m // 2):
+            a = np.pi * 3 * j / m
+            tr[t3 + off + j] = np.cos(a)
+            ti[t3 + off + j] = -np.sin(a)
         m //= 2
     bits = 0
     while (1 << bits) < N:
@@ -81,30 +87,30 @@ def _tables(N):
 @njit(cache=True, inline="always", fastmath={"contract"})
 def _dif_stage(re, im, N, m, tr, ti, lo, hi):
     # decimation-in-frequency butterflies at distance m (>= 8) in blocks of 2m:
-    # a[j] + a[j+m], (a[j] - a[j+m]) w^j, as one contiguous loop per block
+    # a[j] + a[j+m], (a[j] - a[j+m]) w^j, the twiddle broadcast over the lanes
     span = m * LANES
-    off = LANES * (N - 2 * m)
-    wr = tr[off:off + span]
-    wi = ti[off:off + span]
+    wr = tr[N - 2 * m:N - m]
+    wi = ti[N - 2 * m:N - m]
     for blk in range(lo, hi, 2 * span):
-        # slices: indices provably >= 0, so the loop vectorizes
+        # slices: indices provably >= 0, so the lane loop vectorizes
         pr = re[blk:blk + span]
         pi = im[blk:blk + span]
         qr = re[blk + span:blk + 2 * span]
         qi = im[blk + span:blk + 2 * span]
-        for e in range(span):
-            ar = pr[e]
-            ai = pi[e]
-            br = qr[e]
-            bi = qi[e]
-            cr = wr[e]
-            ci = wi[e]
-            pr[e] = ar + br
-            pi[e] = ai + bi
-            dr = ar - br
-            di = ai - bi
-            qr[e] = dr * cr - di * ci
-            qi[e] = dr * ci + di * cr
+        for j in range(m):
+            cr = wr[j]
+            ci = wi[j]
+            for e in range(j * LANES, (j + 1) * LANES):
+                ar = pr[e]
+                ai = pi[e]
+                br = qr[e]
+                bi = qi[e]
+                pr[e] = ar + br
+                pi[e] = ai + bi
+                dr = ar - br
+                di = ai - bi
+                qr[e] = dr * cr - di * ci
+                qi[e] = dr * ci + di * cr
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
@@ -113,176 +119,169 @@ def _dit_stage(re, im, N, m, tr, ti, rows, lo, hi):
     # only the first ``rows`` rows of each half block are produced on the
     # last stage (m = N/2), where only the lags 0..L are wanted
     span = m * LANES
-    off = LANES * (N - 2 * m)
-    top = min(span, rows * LANES)
-    wr = tr[off:off + span]
-    wi = ti[off:off + span]
+    wr = tr[N - 2 * m:N - m]
+    wi = ti[N - 2 * m:N - m]
     for blk in range(lo, hi, 2 * span):
         pr = re[blk:blk + span]
         pi = im[blk:blk + span]
         qr = re[blk + span:blk + 2 * span]
         qi = im[blk + span:blk + 2 * span]
-        for e in range(top):
-            br = qr[e]
-            bi = qi[e]
-            cr = wr[e]
-            ci = -wi[e]
-            t_r = br * cr - bi * ci
-            t_i = br * ci + bi * cr
-            ar = pr[e]
-            ai = pi[e]
-            pr[e] = ar + t_r
-            pi[e] = ai + t_i
-            qr[e] = ar - t_r
-            qi[e] = ai - t_i
+        for j in range(min(m, rows)):
+            cr = wr[j]
+            ci = -wi[j]
+            for e in range(j * LANES, (j + 1) * LANES):
+                br = qr[e]
+                bi = qi[e]
+                t_r = br * cr - bi * ci
+                t_i = br * ci + bi * cr
+                ar = pr[e]
+                ai = pi[e]
+                pr[e] = ar + t_r
+                pi[e] = ai + t_i
+                qr[e] = ar - t_r
+                qi[e] = ai - t_i
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _dif4(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, cr, ci, dr_, di_):
-    # radix-4 DIF butterfly: stage m (twiddles W = (cr, ci) and -i W), then
-    # stage m/2 (twiddle (dr_, di_))
+def _dif4(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, w1r, w1i, w2r, w2i, w3r, w3i):
+    # radix-4 DIF butterfly on the quarters of a block of 2m rows, in the
+    # order of two radix-2 stages (distances m, m/2): outputs a0+a1+a2+a3,
+    # (a0-a1+a2-a3) W^2j, (a0-a2 - i(a1-a3)) W^j, (a0-a2 + i(a1-a3)) W^3j,
+    # W = exp(-2 pi i / 2m): three complex multiplies
     b0r = a0r + a2r
     b0i = a0i + a2i
-    dr = a0r - a2r
-    di = a0i - a2i
-    b2r = dr * cr - di * ci
-    b2i = dr * ci + di * cr
     b1r = a1r + a3r
     b1i = a1i + a3i
-    dr = a1r - a3r
-    di = a1i - a3i
-    b3r = dr * ci + di * cr  # (d W) * (-i)
-    b3i = di * ci - dr * cr
-    dr = b0r - b1r
-    di = b0i - b1i
-    er = b2r - b3r
-    ei = b2i - b3i
-    return (b0r + b1r, b0i + b1i, dr * dr_ - di * di_, dr * di_ + di * dr_,
-            b2r + b3r, b2i + b3i, er * dr_ - ei * di_, er * di_ + ei * dr_)
+    dr = a0r - a2r
+    di = a0i - a2i
+    er = a1r - a3r
+    ei = a1i - a3i
+    fr = b0r - b1r
+    fi = b0i - b1i
+    gr = dr + ei  # d - i e
+    gi = di - er
+    hr = dr - ei  # d + i e
+    hi = di + er
+    return (b0r + b1r, b0i + b1i, fr * w2r - fi * w2i, fr * w2i + fi * w2r,
+            gr * w1r - gi * w1i, gr * w1i + gi * w1r, hr * w3r - hi * w3i, hr * w3i + hi * w3r)
+
+
+@njit(cache=True, inline="always")
+def _twiddles3(tr, ti, N, m, j):
+    # W^j, W^2j, W^3j, W = exp(-2 pi i / 2m), j < m / 2, as (re, im) pairs
+    o1 = N - 2 * m + j
+    o2 = N - m + j  # stage m/2's W_m^j = W^2j
+    o3 = N - 8 + o1
+    return tr[o1], ti[o1], tr[o2], ti[o2], tr[o3], ti[o3]
+
+
+@njit(cache=True, inline="always")
+def _put4(re, im, p0, p1, p2, p3, c):
+    # the four outputs of a radix-4 butterfly, c = (c0r, c0i, ..., c3i)
+    re[p0] = c[0]
+    im[p0] = c[1]
+    re[p1] = c[2]
+    im[p1] = c[3]
+    re[p2] = c[4]
+    im[p2] = c[5]
+    re[p3] = c[6]
+    im[p3] = c[7]
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
 def _dif_pair(re, im, N, m, tr, ti, upper_zero, lo, hi):
     # two DIF stages in one pass (distances m, then m/2; m/2 >= 8): a radix-4
-    # butterfly on the quarters of each block of 2m rows.  ``upper_zero``:
-    # the block's second half is known to be zero (not read).  Unsigned
-    # indices into the two work arrays (no negative-index handling, and only
-    # two written arrays to check for overlap), and no branch in the loops,
-    # so they vectorize.
+    # butterfly on the quarters of each block of 2m rows, its three twiddles
+    # broadcast over the lanes.  ``upper_zero``: the block's second half is
+    # known to be zero (not read).  Unsigned indices into the two work arrays
+    # (no negative-index handling, and only two written arrays to check for
+    # overlap), and no branch in the lane loops, so they vectorize.
     q = m // 2
     span = q * LANES
-    w1r = tr[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]  # W_{2m}^j, j < q
-    w1i = ti[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]
-    w2r = tr[LANES * (N - m):LANES * (N - m) + span]  # W_m^j
-    w2i = ti[LANES * (N - m):LANES * (N - m) + span]
     us = np.uint64(span)
     for blk in range(lo, hi, 4 * span):
-        ub = np.uint64(blk)
-        if upper_zero:
-            for e in range(span):
-                p0 = ub + np.uint64(e)
-                p1 = p0 + us
-                c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dif4(
-                    re[p0], im[p0], re[p1], im[p1], 0.0, 0.0, 0.0, 0.0, w1r[e], w1i[e], w2r[e], w2i[e])
-                re[p0] = c0r
-                im[p0] = c0i
-                re[p1] = c1r
-                im[p1] = c1i
-                re[p1 + us] = c2r
-                im[p1 + us] = c2i
-                re[p1 + us + us] = c3r
-                im[p1 + us + us] = c3i
-        else:
-            for e in range(span):
-                p0 = ub + np.uint64(e)
-                p1 = p0 + us
-                p2 = p1 + us
-                p3 = p2 + us
-                c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dif4(
-                    re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
-                    w1r[e], w1i[e], w2r[e], w2i[e])
-                re[p0] = c0r
-                im[p0] = c0i
-                re[p1] = c1r
-                im[p1] = c1i
-                re[p2] = c2r
-                im[p2] = c2i
-                re[p3] = c3r
-                im[p3] = c3i
+        for j in range(q):
+            w1r, w1i, w2r, w2i, w3r, w3i = _twiddles3(tr, ti, N, m, j)
+            ub = np.uint64(blk + j * LANES)
+            if upper_zero:
+                for v in range(LANES):
+                    p0 = ub + np.uint64(v)
+                    p1 = p0 + us
+                    _put4(re, im, p0, p1, p1 + us, p1 + us + us, _dif4(
+                        re[p0], im[p0], re[p1], im[p1], 0.0, 0.0, 0.0, 0.0,
+                        w1r, w1i, w2r, w2i, w3r, w3i))
+            else:
+                for v in range(LANES):
+                    p0 = ub + np.uint64(v)
+                    p1 = p0 + us
+                    p2 = p1 + us
+                    p3 = p2 + us
+                    _put4(re, im, p0, p1, p2, p3, _dif4(
+                        re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
+                        w1r, w1i, w2r, w2i, w3r, w3i))
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _dit4(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, cr, ci, dr_, di_):
-    # radix-4 DIT butterfly, conjugate twiddles: stage q (twiddle conj of
-    # (dr_, di_)), then stage 2q (conj W and conj(-i W) = i conj W, W = (cr, ci))
-    er = dr_
-    ei = -di_
-    tr_ = a1r * er - a1i * ei
-    ti_ = a1r * ei + a1i * er
-    b0r = a0r + tr_
-    b0i = a0i + ti_
-    b1r = a0r - tr_
-    b1i = a0i - ti_
-    tr_ = a3r * er - a3i * ei
-    ti_ = a3r * ei + a3i * er
-    b2r = a2r + tr_
-    b2i = a2i + ti_
-    b3r = a2r - tr_
-    b3i = a2i - ti_
-    ei = -ci
-    tr_ = b2r * cr - b2i * ei
-    ti_ = b2r * ei + b2i * cr
-    ur = b3r * cr - b3i * ei  # b3 conj(W) * i = (-ui, ur)
-    ui = b3r * ei + b3i * cr
-    return (b0r + tr_, b0i + ti_, b1r - ui, b1i + ur,
-            b0r - tr_, b0i - ti_, b1r + ui, b1i - ur)
+def _dit4(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, w1r, w1i, w2r, w2i, w3r, w3i):
+    # radix-4 DIT butterfly, conjugate twiddles, in the order of two radix-2
+    # stages (distances q, 2q = m): with A1 = a1 conj W^2j, A2 = a2 conj W^j,
+    # A3 = a3 conj W^3j (W = exp(-2 pi i / 2m)), the outputs are
+    # a0 + A1 +- (A2 + A3) and a0 - A1 +- i (A2 - A3): three complex multiplies
+    x1r = a1r * w2r + a1i * w2i
+    x1i = a1i * w2r - a1r * w2i
+    x2r = a2r * w1r + a2i * w1i
+    x2i = a2i * w1r - a2r * w1i
+    x3r = a3r * w3r + a3i * w3i
+    x3i = a3i * w3r - a3r * w3i
+    b0r = a0r + x1r
+    b0i = a0i + x1i
+    b1r = a0r - x1r
+    b1i = a0i - x1i
+    cr = x2r + x3r
+    ci = x2i + x3i
+    dr = x2r - x3r
+    di = x2i - x3i
+    return (b0r + cr, b0i + ci, b1r - di, b1i + dr,
+            b0r - cr, b0i - ci, b1r + di, b1i - dr)
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
 def _dit_pair(re, im, N, q, tr, ti, rows, lo, hi):
     # two DIT stages in one pass (distances q >= 8, then 2q), conjugate
-    # twiddles.  ``rows`` < N: the pass ends the transform (2q = N/2) and
-    # only the first ``rows`` rows (the lags) are wanted: the first half of
-    # the rows is stored, and the third quarter's as far as ``rows`` reaches.
+    # twiddles broadcast over the lanes.  ``rows`` < N: the pass ends the
+    # transform (2q = N/2) and only the first ``rows`` rows (the lags) are
+    # wanted: the first half of the rows is stored, and the third quarter's
+    # as far as ``rows`` reaches.
     m = 2 * q
     span = q * LANES
-    w1r = tr[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]  # W_{2m}^j
-    w1i = ti[LANES * (N - 2 * m):LANES * (N - 2 * m) + span]
-    w2r = tr[LANES * (N - m):LANES * (N - m) + span]  # W_{2q}^j
-    w2i = ti[LANES * (N - m):LANES * (N - m) + span]
     us = np.uint64(span)
-    extra = min(span, max(0, rows - 2 * q) * LANES)
+    first = q if rows >= N else min(q, max(0, rows - 2 * q))  # j < first: all four stored
     for blk in range(lo, hi, 4 * span):
-        ub = np.uint64(blk)
-        first = span if rows >= N else extra  # e < first: all four quarters stored
-        for e in range(first):
-            p0 = ub + np.uint64(e)
-            p1 = p0 + us
-            p2 = p1 + us
-            p3 = p2 + us
-            c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dit4(
-                re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
-                w1r[e], w1i[e], w2r[e], w2i[e])
-            re[p0] = c0r
-            im[p0] = c0i
-            re[p1] = c1r
-            im[p1] = c1i
-            re[p2] = c2r
-            im[p2] = c2i
-            re[p3] = c3r
-            im[p3] = c3i
-        for e in range(first, span):
-            p0 = ub + np.uint64(e)
-            p1 = p0 + us
-            p2 = p1 + us
-            p3 = p2 + us
-            c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dit4(
-                re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
-                w1r[e], w1i[e], w2r[e], w2i[e])
-            re[p0] = c0r
-            im[p0] = c0i
-            re[p1] = c1r
-            im[p1] = c1i
+        for j in range(q):
+            w1r, w1i, w2r, w2i, w3r, w3i = _twiddles3(tr, ti, N, m, j)
+            ub = np.uint64(blk + j * LANES)
+            if j < first:
+                for v in range(LANES):
+                    p0 = ub + np.uint64(v)
+                    p1 = p0 + us
+                    p2 = p1 + us
+                    p3 = p2 + us
+                    _put4(re, im, p0, p1, p2, p3, _dit4(
+                        re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
+                        w1r, w1i, w2r, w2i, w3r, w3i))
+            else:
+                for v in range(LANES):
+                    p0 = ub + np.uint64(v)
+                    p1 = p0 + us
+                    p2 = p1 + us
+                    p3 = p2 + us
+                    c0r, c0i, c1r, c1i, c2r, c2i, c3r, c3i = _dit4(
+                        re[p0], im[p0], re[p1], im[p1], re[p2], im[p2], re[p3], im[p3],
+                        w1r, w1i, w2r, w2i, w3r, w3i)
+                    re[p0] = c0r
+                    im[p0] = c0i
+                    re[p1] = c1r
+                    im[p1] = c1i
 
 
 _H = np.sqrt(0.5)
