@@ -167,3 +167,18 @@ def test_allocator_tuning_is_applied_unless_declined(env, applied):
     assert res.returncode == 0, res.stderr
     assert f"APPLIED: {applied}" in res.stdout
     assert "OK: True" in res.stdout
+
+
+def test_output_array_pages_touched_once_each():
+    from sigcorr._kernels.memory import HUGE_PAGE, touch_pages
+    from sigcorr._runtime import output_array
+
+    buf = np.ones(2 * HUGE_PAGE + 12345, np.uint8)
+    touch_pages(buf, 4096)
+    zero = np.flatnonzero(buf == 0)
+    np.testing.assert_array_equal(zero, np.arange(0, buf.size, 4096))
+    for shape in [(3, 5), (1000, 1000), (0, 7)]:
+        out = output_array(shape, np.float32)
+        assert out.shape == shape and out.dtype == np.float32 and out.flags.c_contiguous
+        out[...] = 1.0  # writable, every page
+        assert out.sum() == out.size
