@@ -186,7 +186,8 @@ def _naive_lag_sums(z, L):
 
 
 @pytest.mark.parametrize("B, n, L", [(1, 1, 0), (1, 2, 1), (3, 3, 2), (16, 64, 63), (17, 100, 30),
-                                     (40, 129, 0), (33, 1024, 512), (5, 1000, 10), (2, 7, 6)])
+                                     (40, 129, 0), (33, 1024, 512), (5, 1000, 10), (2, 7, 6),
+                                     (35, 300, 260), (33, 1024, 514)])
 def test_lane_fft_kernel_equals_naive_sums(B, n, L):
     from sigcorr._kernels.acf_fft import lag_sums_fft
 

@@ -6,6 +6,15 @@ from numba import njit, prange
 _SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated once per task)
 
 
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _dot(a, b):
+    # sum_t a[t] b[t], reassociated: vectorized, several partial sums
+    s = 0.0
+    for t in range(a.shape[0]):
+        s += a[t] * b[t]
+    return s
+
+
 @njit(parallel=True, cache=True)
 def acf_direct(y, L, out):
     """S[b, k] = sum_t y[b, t] y[b, t + k] for k in [0, L] into ``out``; y (B, n) float64."""
@@ -14,39 +23,56 @@ def acf_direct(y, L, out):
         b = t // (L + 1)
         k = t - b * (L + 1)
         row = y[b]
-        s = 0.0
-        for i in range(n - k):
-            s += row[i] * row[i + k]
-        out[b, k] = s
+        out[b, k] = _dot(row[:n - k], row[k:])
     return out
 
 
-@njit(cache=True, fastmath={"reassoc"})
-def _fit_line(z, m, n):
-    # weighted least-squares line a + c t (weights m: 1 kept, 0 missing);
-    # branch-free, reassociated sums so the loop vectorizes
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    sx = 0.0
-    stx = 0.0
-    for t in range(n):
-        mt = m[t]
-        tt = np.float64(t)
-        mz = mt * z[t]
-        s0 += mt
-        s1 += mt * tt
-        s2 += mt * tt * tt
-        sx += mz
-        stx += tt * mz
+@njit(cache=True, inline="always")
+def _line(s0, s1, s2, sx, stx):
+    # the weighted least-squares line a + c t from its sums (weights m):
+    # s0 = sum m, s1 = sum m t, s2 = sum m t^2, sx = sum m z, stx = sum m t z
     if s0 == 0.0:
         return 0.0, 0.0
     den = s0 * s2 - s1 * s1
     if den <= 0.0:
         return sx / s0, 0.0
     c = (s0 * stx - s1 * sx) / den
-    a = (sx - c * s1) / s0
-    return a, c
+    return (sx - c * s1) / s0, c
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _flag_fit(row, z, m, n, a, c, lim, first):
+    # ``first``: z = the finite samples of ``row`` (0 elsewhere), m = 1 where
+    # finite (0 elsewhere); otherwise flag (m = 0) the samples whose residual
+    # from a + c t exceeds lim.  In the same pass, the line fitted to the
+    # samples kept: returns it and their number.  Branch-free (the branch on
+    # ``first`` is outside the loop after LLVM unswitches it), reassociated
+    # sums: vectorized
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    sx = 0.0
+    stx = 0.0
+    for t in range(n):
+        tt = np.float64(t)
+        if first:
+            v = row[t]
+            fin = abs(v) < np.inf  # isfinite, as a compare that vectorizes
+            mt = 1.0 if fin else 0.0
+            zt = v if fin else 0.0
+            z[t] = zt
+        else:
+            zt = z[t]
+            mt = 0.0 if abs(zt - a - c * tt) > lim else m[t]
+        m[t] = mt
+        mz = mt * zt
+        s0 += mt
+        s1 += mt * tt
+        s2 += mt * tt * tt
+        sx += mz
+        stx += tt * mz
+    a, c = _line(s0, s1, s2, sx, stx)
+    return a, c, s0
 
 
 @njit(cache=True, fastmath={"reassoc"})
@@ -61,15 +87,27 @@ def _residual_ms(z, m, n, a, c):
     return ss, cnt
 
 
+@njit(cache=True, fastmath={"reassoc"})
+def _residual(z, m, n, a, c):
+    # z = the residual from a + c t where kept (m = 1), 0 elsewhere; returns
+    # the number kept (a reassociated sum: a serial chain of adds is 4x slower)
+    cnt = 0.0
+    for t in range(n):
+        z[t] = m[t] * (z[t] - a - c * np.float64(t))
+        cnt += m[t]
+    return cnt
+
+
 @njit(parallel=True, cache=True)
 def robust_residuals(x, spike):
     """Detrended, despiked copy of each series of ``x`` (B, n).
 
     Per series: fit a straight line to the finite samples, flag samples whose
     residual exceeds ``spike`` times the residual RMS as missing, refit, flag
-    again.  Returns (y, nvalid): y the residual with missing samples set to 0,
-    nvalid the number of samples kept.  Every pass is branch-free over the
-    series (a 0/1 weight per sample), so it vectorizes.
+    again and refit (unless the first flagging flagged nothing).  Returns (y, nvalid): y the residual with missing
+    samples set to 0, nvalid the number of samples kept.  Every pass is
+    branch-free over the series (a 0/1 weight per sample), so it vectorizes;
+    each flagging pass also sums the next fit.
     """
     B, n = x.shape
     y = np.empty((B, n))
@@ -78,25 +116,15 @@ def robust_residuals(x, spike):
         row = x[b]
         z = y[b]  # the finite samples (0 elsewhere), then the residual
         m = np.empty(n)
-        for t in range(n):
-            v = row[t]
-            fin = np.isfinite(v)
-            z[t] = v if fin else 0.0
-            m[t] = 1.0 if fin else 0.0
+        a, c, _ = _flag_fit(row, z, m, n, 0.0, 0.0, 0.0, True)
         for _ in range(2):
-            a, c = _fit_line(z, m, n)
             ss, cnt = _residual_ms(z, m, n, a, c)
             if cnt == 0.0:
                 break
-            lim = spike * np.sqrt(ss / cnt)
-            for t in range(n):
-                m[t] = 0.0 if abs(z[t] - a - c * np.float64(t)) > lim else m[t]
-        a, c = _fit_line(z, m, n)
-        cnt = 0.0
-        for t in range(n):
-            z[t] = m[t] * (z[t] - a - c * np.float64(t))
-            cnt += m[t]
-        nvalid[b] = cnt
+            a, c, kept = _flag_fit(row, z, m, n, a, c, spike * np.sqrt(ss / cnt), False)
+            if kept == cnt:  # nothing flagged: the same line, a second pass would flag nothing
+                break
+        nvalid[b] = _residual(z, m, n, a, c)
     return y, nvalid
 
 

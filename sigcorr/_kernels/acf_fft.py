@@ -455,22 +455,55 @@ def _dit_first3(re, im, lo, hi):
             bi_[p + 7 * LANES] = z3i - t7i
 
 
+TAIL_MAC = 0.3  # a multiply-add of a direct lag sum, in units of an FFT point * log2(points)
+
+
 @njit(cache=True)
 def plan(n, L):
-    """(N, two_blocks): the transform length, and whether the series is cut
-    in two blocks.  One block: zero-padded to N >= n + L, a forward and an
-    inverse transform.  Two blocks (when cheaper): halves A, B of length M =
-    N / 2 >= L, each zero-padded to N, two forward transforms and one
-    inverse: S = IFFT(|F_A|^2 + |F_B|^2 + (-1)^f conj(F_A) F_B), since
-    sum_t x[t] x[t + k] is A against [A, B] plus B against B."""
+    """(N, two_blocks, Lf, work): the transform length; whether the series
+    is cut in two blocks; the last lag the transforms give (lags Lf+1..L are
+    summed directly); and the work, in FFT points * log2(points) per series
+    pair.  One block: zero-padded to N >= n + L, a forward and an inverse
+    transform.  Two blocks: halves A, B of length M = N / 2 >= Lf, each
+    zero-padded to N, two forward transforms and one inverse: S = IFFT(|F_A|^2
+    + |F_B|^2 + (-1)^f conj(F_A) F_B), since sum_t x[t] x[t + k] is A against
+    [A, B] plus B against B.  The cheapest of one block, two blocks holding
+    every lag, and two blocks of the shortest halves with the lags beyond M
+    summed directly (worth it just past a power of two: n = 1024, L = 514)."""
     N1 = fft_length(n, L)
+    best_N = N1
+    best_two = False
+    best_Lf = L
+    best_work = 2.0 * N1 * np.log2(N1)
     M = 4
-    while M < L or 2 * M < n:
+    while 2 * M < n:
         M *= 2
-    N2 = 2 * M
-    if M < n and 3 * N2 * np.log2(N2) < 2 * N1 * np.log2(N1):
-        return N2, True
-    return N1, False
+    while M < n:  # halves of M >= n / 2 samples, B not empty
+        Lf = min(L, M)
+        work = 3.0 * 2 * M * np.log2(2 * M)
+        for k in range(Lf + 1, L + 1):
+            work += TAIL_MAC * 2 * (n - k)
+        if work < best_work:
+            best_N = 2 * M
+            best_two = True
+            best_Lf = Lf
+            best_work = work
+        if Lf == L:
+            break
+        M *= 2
+    return best_N, best_two, best_Lf, best_work
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _lag_dot(row, k, mu):
+    # sum_t (row[t] - mu) (row[t + k] - mu), reassociated (vectorized)
+    n = row.shape[0]
+    a = row[:n - k]
+    b = row[k:]
+    s = 0.0
+    for t in range(n - k):
+        s += (a[t] - mu) * (b[t] - mu)
+    return s
 
 
 @njit(cache=True, inline="always")
@@ -573,7 +606,7 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
     (The caller allocates ``out``: numpy backs large arrays with huge pages,
     which saves most of the page faults of a fresh kernel-side allocation.)"""
     B, n = y.shape
-    N, two = plan(n, L)
+    N, two, Lf, _ = plan(n, L)
     M = N // 2
     tr, ti, rev = _tables(N)
     nstages = 0  # stages with butterfly distance >= 8
@@ -686,23 +719,27 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
                     im[ik] = g1i + g2r
                     re[jn] = g1r + g2i
                     im[jn] = g2r - g1i
-        # 4. inverse transform, only the lags 0..L wanted
-        _inverse(re, im, N, tr, ti, nstages, L + 1)
+        # 4. inverse transform, only the lags 0..Lf wanted
+        _inverse(re, im, N, tr, ti, nstages, Lf + 1)
         for u in range(per):
             b = b0 + u
             if b >= B:
                 continue
             v = u // 2
-            src = re if u % 2 == 0 else im
+            lag = re if u % 2 == 0 else im
             o = out[b]
             f = scale
             if normalize:  # divide by lag 0 (the adjustment there is 1)
-                s0 = src[v] * scale
+                s0 = lag[v] * scale
                 f = scale / s0 if s0 != 0.0 else 0.0
             if adjusted:
-                for j in range(L + 1):
-                    o[j] = src[j * LANES + v] * f * (n / (n - j))
+                for j in range(Lf + 1):
+                    o[j] = lag[j * LANES + v] * f * (n / (n - j))
             else:
-                for j in range(L + 1):
-                    o[j] = src[j * LANES + v] * f
+                for j in range(Lf + 1):
+                    o[j] = lag[j * LANES + v] * f
+            # 5. the lags past the transforms', summed directly
+            row = src[base + u * n:base + (u + 1) * n]
+            for k in range(Lf + 1, L + 1):
+                o[k] = _lag_dot(row, k, mean[u]) * (f / scale) * (n / (n - k) if adjusted else 1.0)
     return nbad
