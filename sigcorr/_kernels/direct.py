@@ -10,6 +10,10 @@ task, each kernel row ``a`` adds into the output row chunk; in the interior
 (where every kernel column lands inside the image) up to eight kernel taps
 are applied per pass, so the innermost loop is a contiguous, alias-free
 multiply-add over output columns that LLVM vectorizes (AVX-512 where present).
+A pass sums its taps in one or two fused multiply-add chains (``contract``:
+a third fewer floating-point instructions than a tree of products, which
+bound the loop) and adds that sum to the output once, so the output's
+running sum is rounded once per pass, as before.
 The edges, where some taps fall into the padding, take a short scalar loop.
 The output dtype is the accumulator: float32 stays float32.
 """
@@ -33,8 +37,15 @@ def _fma8(r, s, k, c, n):
     k6 = k[c + 6]
     k7 = k[c + 7]
     for j in range(n):
-        r[j] += ((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3)) + (
-            (s[j + 4] * k4 + s[j + 5] * k5) + (s[j + 6] * k6 + s[j + 7] * k7))
+        a = s[j] * k0
+        b = s[j + 1] * k1
+        a += s[j + 2] * k2
+        b += s[j + 3] * k3
+        a += s[j + 4] * k4
+        b += s[j + 5] * k5
+        a += s[j + 6] * k6
+        b += s[j + 7] * k7
+        r[j] += a + b  # the pass's sum first: one rounding at the output's scale
 
 
 @njit(cache=True, inline="always")
@@ -44,7 +55,11 @@ def _fma4(r, s, k, c, n):
     k2 = k[c + 2]
     k3 = k[c + 3]
     for j in range(n):
-        r[j] += (s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3)
+        a = s[j] * k0
+        a += s[j + 1] * k1
+        a += s[j + 2] * k2
+        a += s[j + 3] * k3
+        r[j] += a
 
 
 @njit(cache=True, inline="always")
@@ -83,8 +98,15 @@ def _fma4x2(r, s, u, k, q, c, n):
     q2 = q[c + 2]
     q3 = q[c + 3]
     for j in range(n):
-        r[j] += ((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3)) + (
-            (u[j] * q0 + u[j + 1] * q1) + (u[j + 2] * q2 + u[j + 3] * q3))
+        a = s[j] * k0
+        b = u[j] * q0
+        a += s[j + 1] * k1
+        b += u[j + 1] * q1
+        a += s[j + 2] * k2
+        b += u[j + 2] * q2
+        a += s[j + 3] * k3
+        b += u[j + 3] * q3
+        r[j] += a + b  # the pass's sum first: one rounding at the output's scale
 
 
 @njit(cache=True, inline="always")
@@ -107,10 +129,23 @@ def _fma8x2(r, s, u, k, q, c, n):
     q6 = q[c + 6]
     q7 = q[c + 7]
     for j in range(n):
-        r[j] += (((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3))
-                 + ((s[j + 4] * k4 + s[j + 5] * k5) + (s[j + 6] * k6 + s[j + 7] * k7))) + (
-            ((u[j] * q0 + u[j + 1] * q1) + (u[j + 2] * q2 + u[j + 3] * q3))
-            + ((u[j + 4] * q4 + u[j + 5] * q5) + (u[j + 6] * q6 + u[j + 7] * q7)))
+        a = s[j] * k0
+        b = u[j] * q0
+        a += s[j + 1] * k1
+        b += u[j + 1] * q1
+        a += s[j + 2] * k2
+        b += u[j + 2] * q2
+        a += s[j + 3] * k3
+        b += u[j + 3] * q3
+        a += s[j + 4] * k4
+        b += u[j + 4] * q4
+        a += s[j + 5] * k5
+        b += u[j + 5] * q5
+        a += s[j + 6] * k6
+        b += u[j + 6] * q6
+        a += s[j + 7] * k7
+        b += u[j + 7] * q7
+        r[j] += a + b  # the pass's sum first: one rounding at the output's scale
 
 
 @njit(cache=True, inline="always")
@@ -130,10 +165,21 @@ def _fma7x2(r, s, u, k, q, n):
     q5 = q[5]
     q6 = q[6]
     for j in range(n):
-        r[j] += (((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3))
-                 + ((s[j + 4] * k4 + s[j + 5] * k5) + s[j + 6] * k6)) + (
-            ((u[j] * q0 + u[j + 1] * q1) + (u[j + 2] * q2 + u[j + 3] * q3))
-            + ((u[j + 4] * q4 + u[j + 5] * q5) + u[j + 6] * q6))
+        a = s[j] * k0
+        b = u[j] * q0
+        a += s[j + 1] * k1
+        b += u[j + 1] * q1
+        a += s[j + 2] * k2
+        b += u[j + 2] * q2
+        a += s[j + 3] * k3
+        b += u[j + 3] * q3
+        a += s[j + 4] * k4
+        b += u[j + 4] * q4
+        a += s[j + 5] * k5
+        b += u[j + 5] * q5
+        a += s[j + 6] * k6
+        b += u[j + 6] * q6
+        r[j] += a + b  # the pass's sum first: one rounding at the output's scale
 
 
 @njit(cache=True, inline="always")
@@ -146,8 +192,14 @@ def _fma7(r, s, k, n):
     k5 = k[5]
     k6 = k[6]
     for j in range(n):
-        r[j] += ((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3)) + (
-            (s[j + 4] * k4 + s[j + 5] * k5) + s[j + 6] * k6)
+        a = s[j] * k0
+        a += s[j + 1] * k1
+        a += s[j + 2] * k2
+        a += s[j + 3] * k3
+        a += s[j + 4] * k4
+        a += s[j + 5] * k5
+        a += s[j + 6] * k6
+        r[j] += a
 
 
 @njit(cache=True, inline="always")
@@ -163,8 +215,17 @@ def _fma5x2(r, s, u, k, q, n):
     q3 = q[3]
     q4 = q[4]
     for j in range(n):
-        r[j] += ((s[j] * k0 + s[j + 1] * k1) + (s[j + 2] * k2 + s[j + 3] * k3) + s[j + 4] * k4) + (
-            (u[j] * q0 + u[j + 1] * q1) + (u[j + 2] * q2 + u[j + 3] * q3) + u[j + 4] * q4)
+        a = s[j] * k0
+        b = u[j] * q0
+        a += s[j + 1] * k1
+        b += u[j + 1] * q1
+        a += s[j + 2] * k2
+        b += u[j + 2] * q2
+        a += s[j + 3] * k3
+        b += u[j + 3] * q3
+        a += s[j + 4] * k4
+        b += u[j + 4] * q4
+        r[j] += a + b  # the pass's sum first: one rounding at the output's scale
 
 
 @njit(cache=True, inline="always")
@@ -256,7 +317,7 @@ def _edge(row, src, krow, j0, j1, pl, W, w):
         row[j] += s
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath={"contract"})
 def corr_padded(img, ker, out, pt, pl):
     """out[b, i, j] = sum_{a, c} imgpad[b, i + a, j + c] * ker[kb, a, c].
 
