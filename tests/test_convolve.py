@@ -183,6 +183,30 @@ def test_choose_conv_method():
     assert sigcorr.choose_conv_method(np.ones((2048, 2048), np.float32), np.ones((7, 7), np.float32), "same") == "direct"
 
 
+def test_seven_tap_rows_two_output_rows_per_task():
+    # 7-column kernels take a path that computes two output rows per task:
+    # odd and even row counts, kernels taller than the image, every mode,
+    # float32 and a batch of planes, against scipy
+    rng = np.random.default_rng(11)
+    for H in (1, 2, 3, 8, 13):
+        for W in (7, 21):
+            for h in (1, 2, 7, 9):
+                a = rng.standard_normal((H, W))
+                k = rng.standard_normal((h, 7))
+                for mode in MODES:
+                    if mode == "valid" and H < h:
+                        continue
+                    ref = ss.correlate(a, k, mode=mode)
+                    got = sigcorr.correlate(a, k, mode=mode, method="direct")
+                    np.testing.assert_allclose(got, ref, atol=1e-10, err_msg=f"{H}x{W} {h}x7 {mode}")
+    x = rng.standard_normal((3, 11, 30)).astype(np.float32)
+    k = rng.standard_normal((7, 7)).astype(np.float32)
+    got = sigcorr.correlate(x, k[None], mode="same", method="direct", axes=(1, 2))
+    ref = ss.correlate(x.astype(np.float64), k[None].astype(np.float64), mode="same")
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, ref, atol=2e-4 * np.abs(ref).max())
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     n=st.integers(1, 40), m=st.integers(1, 40), h=st.integers(1, 6), w=st.integers(1, 6),

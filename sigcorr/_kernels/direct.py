@@ -5,8 +5,10 @@ computes a valid-mode cross-correlation of an image that is *implicitly*
 zero-padded (no padded copy is made), for a batch of planes.  Convolution is
 the same with the kernel flipped, which the caller does on the (small) kernel.
 
-Work split: ``prange`` over (plane, output row, column chunk) tasks.  For one
-task, each kernel row ``a`` adds into the output row chunk; in the interior
+Work split: ``prange`` over (plane, output row, column chunk) tasks (two
+output rows per task for 7-column kernels, so that each source row is loaded
+once for both).  For one task, each kernel row ``a`` adds into the output
+row chunk; in the interior
 (where every kernel column lands inside the image) up to eight kernel taps
 are applied per pass, so the innermost loop is a contiguous, alias-free
 multiply-add over output columns that LLVM vectorizes (AVX-512 where present).
@@ -317,6 +319,83 @@ def _edge(row, src, krow, j0, j1, pl, W, w):
         row[j] += s
 
 
+@njit(cache=True, inline="always")
+def _fma7_rows2(r, q, s, k, m, n):
+    # two output rows from one source row: r[j] += 7 taps of k over s and
+    # q[j] += 7 taps of m over s, each source value loaded once for both
+    k0 = k[0]
+    k1 = k[1]
+    k2 = k[2]
+    k3 = k[3]
+    k4 = k[4]
+    k5 = k[5]
+    k6 = k[6]
+    m0 = m[0]
+    m1 = m[1]
+    m2 = m[2]
+    m3 = m[3]
+    m4 = m[4]
+    m5 = m[5]
+    m6 = m[6]
+    for j in range(n):
+        x = s[j]
+        a = x * k0
+        b = x * m0
+        x = s[j + 1]
+        a += x * k1
+        b += x * m1
+        x = s[j + 2]
+        a += x * k2
+        b += x * m2
+        x = s[j + 3]
+        a += x * k3
+        b += x * m3
+        x = s[j + 4]
+        a += x * k4
+        b += x * m4
+        x = s[j + 5]
+        a += x * k5
+        b += x * m5
+        x = s[j + 6]
+        a += x * k6
+        b += x * m6
+        r[j] += a
+        q[j] += b
+
+
+@njit(cache=True, inline="always")
+def _interior1(r, img, ker, bi, kb, i, pt, H, h, w, off, n):
+    # output row i (its interior columns r): kernel rows two per pass
+    a = max(0, pt - i)
+    a1 = min(h, H + pt - i)
+    while a + 2 <= a1:
+        _pass2(r, img[bi, i + a - pt], img[bi, i + a + 1 - pt], ker[kb, a], ker[kb, a + 1], w, off, n)
+        a += 2
+    while a < a1:
+        _pass1(r, img[bi, i + a - pt], ker[kb, a], w, off, n)
+        a += 1
+
+
+@njit(cache=True, inline="always")
+def _interior2(r, q, img, ker, bi, kb, i, pt, H, h, off, n):
+    # output rows i and i + 1 (interior columns r, q), 7-tap kernel rows:
+    # source row p feeds row i through kernel row p - i + pt and row i + 1
+    # through the one before, so each source row is read once for both
+    lo0 = max(0, pt - i)
+    hi0 = min(h, H + pt - i)
+    lo1 = max(0, pt - i - 1)
+    hi1 = min(h, H + pt - i - 1)
+    for p in range(min(i + lo0, i + 1 + lo1) - pt, max(i + hi0, i + 1 + hi1) - pt):
+        a = p - i + pt
+        src = img[bi, p][off:]
+        if lo0 <= a < hi0 and lo1 <= a - 1 < hi1:
+            _fma7_rows2(r, q, src, ker[kb, a], ker[kb, a - 1], n)
+        elif lo0 <= a < hi0:
+            _fma7(r, src, ker[kb, a], n)
+        elif lo1 <= a - 1 < hi1:
+            _fma7(q, src, ker[kb, a - 1], n)
+
+
 @njit(parallel=True, cache=True, fastmath={"contract"})
 def corr_padded(img, ker, out, pt, pl):
     """out[b, i, j] = sum_{a, c} imgpad[b, i + a, j + c] * ker[kb, a, c].
@@ -333,43 +412,45 @@ def corr_padded(img, ker, out, pt, pl):
     # interior columns: every tap c in [0, w) lands inside [0, W)
     jlo = min(max(pl, 0), ow)
     jhi = max(min(ow, W + pl - w + 1), jlo)
-    ntasks = B * oh * nchunks
+    # output rows per task: with 7-tap rows, two rows share each source row's
+    # loads (the loop is bound by loads once the taps are FMA chains)
+    G = 2 if w == 7 else 1
+    ngroups = (oh + G - 1) // G
+    ntasks = B * ngroups * nchunks
     for t in prange(ntasks):
-        bi = t // (oh * nchunks)
-        rem = t - bi * (oh * nchunks)
-        i = rem // nchunks
-        ch = rem - i * nchunks
+        bi = t // (ngroups * nchunks)
+        rem = t - bi * (ngroups * nchunks)
+        g = rem // nchunks
+        ch = rem - g * nchunks
         js = ch * CHUNK
         je = min(js + CHUNK, ow)
         kb = bi if Bk > 1 else 0
-        row = out[bi, i]
-        for j in range(js, je):
-            row[j] = 0
-        a0 = max(0, pt - i)
-        a1 = min(h, H + pt - i)
+        i0 = g * G
+        i1 = min(oh, i0 + G)
+        for i in range(i0, i1):
+            row = out[bi, i]
+            for j in range(js, je):
+                row[j] = 0
         ilo = max(js, jlo)
         ihi = min(je, jhi)
         if ilo < ihi:
             n = ihi - ilo
-            r = row[ilo:ihi]
             off = ilo - pl
-            a = a0
-            # two kernel rows per pass over the output
-            while a + 2 <= a1:
-                _pass2(r, img[bi, i + a - pt], img[bi, i + a + 1 - pt], ker[kb, a], ker[kb, a + 1], w, off, n)
-                a += 2
-            while a < a1:
-                _pass1(r, img[bi, i + a - pt], ker[kb, a], w, off, n)
-                a += 1
-        # edge columns (some taps in the padding), scalar
-        for a in range(a0, a1):
-            src = img[bi, i + a - pt]
-            krow = ker[kb, a]
-            if ilo < ihi:
-                _edge(row, src, krow, js, ilo, pl, W, w)
-                _edge(row, src, krow, ihi, je, pl, W, w)
+            if i1 - i0 == 2:
+                _interior2(out[bi, i0, ilo:ihi], out[bi, i0 + 1, ilo:ihi], img, ker, bi, kb, i0, pt, H, h, off, n)
             else:
-                _edge(row, src, krow, js, je, pl, W, w)
+                _interior1(out[bi, i0, ilo:ihi], img, ker, bi, kb, i0, pt, H, h, w, off, n)
+        # edge columns (some taps in the padding), scalar
+        for i in range(i0, i1):
+            row = out[bi, i]
+            for a in range(max(0, pt - i), min(h, H + pt - i)):
+                src = img[bi, i + a - pt]
+                krow = ker[kb, a]
+                if ilo < ihi:
+                    _edge(row, src, krow, js, ilo, pl, W, w)
+                    _edge(row, src, krow, ihi, je, pl, W, w)
+                else:
+                    _edge(row, src, krow, js, je, pl, W, w)
     return out
 
 
