@@ -10,7 +10,8 @@ task:
 
 1. load (and demean) the 32 series, zero-padded to N >= n + L (a power of
    2, so no lag <= L wraps around); or, where cheaper (``plan``), as two
-   halves A and B of M = N / 2 >= L samples, each zero-padded to N;
+   halves A and B of M = N / 2 >= Lf samples, each zero-padded to N (Lf =
+   L, or M when the few lags past M are cheaper summed directly, step 5);
 2. forward transform(s), decimation in frequency (natural order in,
    bit-reversed order out): radix-4 passes (three complex multiplies per
    butterfly, one twiddle per row broadcast over the lanes: per-lane copies
@@ -24,8 +25,9 @@ task:
    spectra of real sequences, so the inverse of G1 + i G2 is the lag sums
    of x1 in its real part and of x2 in its imaginary part;
 4. inverse transform, decimation in time (bit-reversed in, natural order
-   out), whose last pass stores only the rows of the lags 0..L; then the
-   scaling (adjusted, normalized) into ``out``.
+   out), whose last pass stores only the rows of the lags 0..Lf; then the
+   scaling (adjusted, normalized) into ``out``;
+5. the lags Lf+1..L, if any, as direct sums over the series.
 
 The work buffers (2 x N x 16 doubles per block) stay L2-resident for the
 lengths this is used for, and tasks run in parallel with ``prange``.
