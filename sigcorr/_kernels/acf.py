@@ -104,10 +104,11 @@ def robust_residuals(x, spike):
 
     Per series: fit a straight line to the finite samples, flag samples whose
     residual exceeds ``spike`` times the residual RMS as missing, refit, flag
-    again and refit (unless the first flagging flagged nothing).  Returns (y, nvalid): y the residual with missing
-    samples set to 0, nvalid the number of samples kept.  Every pass is
-    branch-free over the series (a 0/1 weight per sample), so it vectorizes;
-    each flagging pass also sums the next fit.
+    again and refit (unless the first flagging flagged nothing).  Returns
+    (y, nvalid): y the residual with missing samples set to 0, nvalid the
+    number of samples kept.  Every pass is branch-free over the series (a 0/1
+    weight per sample), so it vectorizes; each flagging pass also sums the
+    next fit.
     """
     B, n = x.shape
     y = np.empty((B, n))
