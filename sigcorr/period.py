@@ -38,7 +38,6 @@ _NCAND = 5
 # cost model, ns on one core: direct multiply-add; FFT per point * log2(points)
 _DIRECT_NS = 0.1
 _FFT_NS = 1.5
-_DIRECT_CACHED_N = 1 << 15  # samples of a series that stay in L2 across the lags' passes
 _CHUNK_POINTS = 512 * 1536  # series x transform length per FFT chunk
 _LANES_NS = 0.25  # the lane-vectorized FFT kernel, per unit of acf_fft.plan's work
 _LANES_MAX_N = 1 << 15  # its transform length at most (a 4 MiB work buffer per task)
@@ -63,8 +62,6 @@ def _plan(B, n, L, method):
     lanes = _lanes_fft(B, n, L)
     if method == "auto":
         direct = B * n * (L + 1) * _DIRECT_NS / _threads()
-        if n > _DIRECT_CACHED_N:  # each lag's pass reads the series from memory again
-            direct *= 3
         if B == 1 and n > 8 * (L + 1):
             M = _block_len(L)
             fft = 2 * (n / M + 1) * (M + L) * math.log2(M + L) * _FFT_NS / _threads()

@@ -209,6 +209,19 @@ def test_lane_fft_kernel_equals_naive_sums(B, n, L):
                     np.testing.assert_allclose(out, ref, atol=1e-12 * scale.max() * (n if adjusted else 1))
 
 
+@pytest.mark.parametrize("B, n, L", [(2, 2048, 2047), (1, 2049, 5), (3, 5000, 300), (1, 6145, 6144)])
+def test_direct_kernel_blocks_equal_naive_sums(B, n, L):
+    # series longer than a block are summed block by block, every lag
+    from sigcorr._kernels.acf import BLOCK, acf_direct
+
+    assert n >= BLOCK
+    y = np.random.default_rng(n).standard_normal((B, n)) + 3.0
+    out = acf_direct(y, L, np.full((B, L + 1), np.nan))
+    np.testing.assert_allclose(out, _naive_lag_sums(y, L), rtol=1e-12, atol=1e-9)
+    one = sigcorr.autocorrelation(y[0], L, method="direct", demean=False, normalize=False)
+    np.testing.assert_allclose(one, ss.correlate(y[0], y[0])[n - 1:n + L], rtol=1e-9, atol=1e-6)
+
+
 @pytest.mark.parametrize("B", [32, 45])
 def test_lane_fft_kernel_counts_bad_series(B):
     # a series with NaN or inf is counted (its row is then meaningless); the

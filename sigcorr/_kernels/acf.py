@@ -15,15 +15,42 @@ def _dot(a, b):
     return s
 
 
+BLOCK = 2048  # samples per block of acf_direct (a block and its lag margin stay in L2)
+
+
 @njit(parallel=True, cache=True)
 def acf_direct(y, L, out):
-    """S[b, k] = sum_t y[b, t] y[b, t + k] for k in [0, L] into ``out``; y (B, n) float64."""
+    """S[b, k] = sum_t y[b, t] y[b, t + k] for k in [0, L] into ``out``; y (B, n) float64.
+
+    Series of up to BLOCK samples: one task per (series, lag).  Longer ones
+    are cut in blocks of BLOCK products: one task per (series, block) sums
+    every lag over its block (the block and the L samples after it stay in
+    cache for all the lags, instead of each lag's pass reading the whole
+    series from memory), then the blocks' sums are added in order."""
     B, n = y.shape
-    for t in prange(B * (L + 1)):
-        b = t // (L + 1)
-        k = t - b * (L + 1)
+    if n <= BLOCK:
+        for t in prange(B * (L + 1)):
+            b = t // (L + 1)
+            k = t - b * (L + 1)
+            row = y[b]
+            out[b, k] = _dot(row[:n - k], row[k:])
+        return out
+    nb = (n + BLOCK - 1) // BLOCK
+    part = np.empty((B, nb, L + 1))
+    for t in prange(B * nb):
+        b = t // nb
+        j = t - b * nb
         row = y[b]
-        out[b, k] = _dot(row[:n - k], row[k:])
+        t0 = j * BLOCK
+        for k in range(L + 1):
+            t1 = min(t0 + BLOCK, n - k)  # products t, t + k with t + k < n
+            part[b, j, k] = _dot(row[t0:t1], row[t0 + k:t1 + k]) if t1 > t0 else 0.0
+    for t in prange(B):
+        for k in range(L + 1):
+            s = 0.0
+            for j in range(nb):
+                s += part[t, j, k]
+            out[t, k] = s
     return out
 
 
