@@ -241,6 +241,12 @@ def test_lane_fft_kernel_counts_bad_series(B):
     np.testing.assert_allclose(out[ok], good[ok], atol=1e-12)
 
 
+def _kacf_fft_plan(n, L):
+    from sigcorr._kernels.acf_fft import plan
+
+    return plan(n, L)
+
+
 def test_large_batches_equal_statsmodels():
     # batches big enough for the lane-vectorized FFT kernel
     rng = np.random.default_rng(9)
@@ -249,6 +255,12 @@ def test_large_batches_equal_statsmodels():
         got = sigcorr.autocorrelation(X, 120, adjusted=adjusted)
         for i in (0, 33, 69):
             np.testing.assert_allclose(got[i], acf(X[i], nlags=120, adjusted=adjusted, fft=False), atol=1e-9)
+    # lags past the 256-sample halves of the two-block transforms: summed directly
+    assert _kacf_fft_plan(300, 262)[2] == 256
+    for adjusted in (False, True):
+        got = sigcorr.autocorrelation(X, 262, adjusted=adjusted)
+        for i in (1, 40):
+            np.testing.assert_allclose(got[i], acf(X[i], nlags=262, adjusted=adjusted, fft=False), atol=1e-9)
     raw = sigcorr.autocorrelation(X, 299, demean=False, normalize=False)
     np.testing.assert_allclose(raw[5], ss.correlate(X[5], X[5])[299:], rtol=1e-9)
     X[3, 10] = np.nan  # missing samples take the general path: same numbers elsewhere
