@@ -520,6 +520,15 @@ def _tile8(dst, src, s0, stride, t, d0, mu):
 
 
 @njit(cache=True, inline="always")
+def _untile8(of, o0, stride, lag, j, d0, fu, adj):
+    # an 8 x 8 block of the transpose back: of[o0 + q * stride + j + i] =
+    # lag[(j + i) * LANES + d0 + q] * fu[q] * adj[j + i]
+    for q in range(8):
+        for i in range(8):
+            of[o0 + q * stride + j + i] = lag[(j + i) * LANES + d0 + q] * fu[q] * adj[j + i]
+
+
+@njit(cache=True, inline="always")
 def _load(dre, dim, src, base, n, rows, off, mean):
     # rows 0..rows of the lanes, minus the series' means: lane v of ``dre``
     # from series 2v (its samples off.. in ``src`` from base + 2 v n), of
@@ -623,6 +632,12 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
     upper_zero = na <= N // 2 and nstages >= 2
     zlim = N // 2 if upper_zero else N
     yf = y.ravel()  # C-contiguous (the caller's contract): a view
+    W = L + 1
+    of = out.ravel()  # C-contiguous too
+    adj = np.ones(W)  # the adjustment n / (n - k)
+    if adjusted:
+        for k in range(W):
+            adj[k] = n / (n - k)
     per = 2 * LANES
     ntask = (B + per - 1) // per
     scale = 1.0 / N
@@ -723,25 +738,39 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
                     im[jn] = g2r - g1i
         # 4. inverse transform, only the lags 0..Lf wanted
         _inverse(re, im, N, tr, ti, nstages, Lf + 1)
+        # each series' factor: 1/N, over its lag 0 if normalized (0 if that is 0)
+        fac = np.empty(per)
         for u in range(per):
-            b = b0 + u
-            if b >= B:
-                continue
-            v = u // 2
             lag = re if u % 2 == 0 else im
-            o = out[b]
-            f = scale
+            fac[u] = scale
             if normalize:  # divide by lag 0 (the adjustment there is 1)
-                s0 = lag[v] * scale
-                f = scale / s0 if s0 != 0.0 else 0.0
-            if adjusted:
+                s0 = lag[u // 2] * scale
+                fac[u] = scale / s0 if s0 != 0.0 else 0.0
+        if b0 + per <= B:
+            # 8 x 8 blocks of the transpose back to series rows
+            for g in range(LANES // 8):
+                for p in range(2):
+                    lag = re if p == 0 else im
+                    k = 16 * g + p
+                    fu = (fac[k], fac[k + 2], fac[k + 4], fac[k + 6],
+                          fac[k + 8], fac[k + 10], fac[k + 12], fac[k + 14])
+                    o0 = (b0 + k) * W
+                    j = 0
+                    while j + 8 <= Lf + 1:
+                        _untile8(of, o0, 2 * W, lag, j, 8 * g, fu, adj)
+                        j += 8
+                    for r in range(j, Lf + 1):
+                        for q in range(8):
+                            of[o0 + 2 * q * W + r] = lag[r * LANES + 8 * g + q] * fu[q] * adj[r]
+        else:
+            for u in range(B - b0):
+                lag = re if u % 2 == 0 else im
+                o = out[b0 + u]
                 for j in range(Lf + 1):
-                    o[j] = lag[j * LANES + v] * f * (n / (n - j))
-            else:
-                for j in range(Lf + 1):
-                    o[j] = lag[j * LANES + v] * f
-            # 5. the lags past the transforms', summed directly
+                    o[j] = lag[j * LANES + u // 2] * fac[u] * adj[j]
+        # 5. the lags past the transforms', summed directly
+        for u in range(min(per, B - b0)):
             row = src[base + u * n:base + (u + 1) * n]
             for k in range(Lf + 1, L + 1):
-                o[k] = _lag_dot(row, k, mean[u]) * (f / scale) * (n / (n - k) if adjusted else 1.0)
+                out[b0 + u, k] = _lag_dot(row, k, mean[u]) * (fac[u] / scale) * adj[k]
     return nbad
