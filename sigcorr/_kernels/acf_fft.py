@@ -520,6 +520,13 @@ def _tile8(dst, src, s0, stride, t, d0, mu):
 
 
 @njit(cache=True, inline="always")
+def _lane_values(a, k):
+    # a[k], a[k + 2], ..., a[k + 14]: the values of the series in eight
+    # consecutive lanes of one part (k = 16 g + part), as a tuple (registers)
+    return (a[k], a[k + 2], a[k + 4], a[k + 6], a[k + 8], a[k + 10], a[k + 12], a[k + 14])
+
+
+@njit(cache=True, inline="always")
 def _untile8(of, o0, stride, lag, j, d0, fu, adj):
     # an 8 x 8 block of the transpose back: of[o0 + q * stride + j + i] =
     # lag[(j + i) * LANES + d0 + q] * fu[q] * adj[j + i]
@@ -537,8 +544,7 @@ def _load(dre, dim, src, base, n, rows, off, mean):
         for p in range(2):
             d = dre if p == 0 else dim
             k = 16 * g + p
-            mu = (mean[k], mean[k + 2], mean[k + 4], mean[k + 6],
-                  mean[k + 8], mean[k + 10], mean[k + 12], mean[k + 14])
+            mu = _lane_values(mean, k)
             s0 = base + k * n + off
             t = 0
             while t + 8 <= rows:
@@ -752,8 +758,7 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
                 for p in range(2):
                     lag = re if p == 0 else im
                     k = 16 * g + p
-                    fu = (fac[k], fac[k + 2], fac[k + 4], fac[k + 6],
-                          fac[k + 8], fac[k + 10], fac[k + 12], fac[k + 14])
+                    fu = _lane_values(fac, k)
                     o0 = (b0 + k) * W
                     j = 0
                     while j + 8 <= Lf + 1:
