@@ -40,7 +40,7 @@ _DIRECT_NS = 0.1
 _FFT_NS = 1.5
 _CHUNK_POINTS = 512 * 1536  # series x transform length per FFT chunk
 _LANES_NS = 0.25  # the lane-vectorized FFT kernel, per unit of acf_fft.plan's work
-_LANES_MAX_N = 1 << 15  # its transform length at most (a 4 MiB work buffer per task)
+_LANES_MAX_N = 1 << 15  # its transform length at most (work arrays of 4 MiB each per task)
 
 
 def _threads():

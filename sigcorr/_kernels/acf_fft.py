@@ -289,6 +289,23 @@ def _dit_pair(re, im, N, q, tr, ti, rows, lo, hi):
 _H = np.sqrt(0.5)
 
 
+@njit(cache=True, inline="always")
+def _get8(br_, bi_, v):
+    # lane v of the 8 rows of a block: (x0r, x0i, ..., x7r, x7i)
+    return (br_[v], bi_[v], br_[v + LANES], bi_[v + LANES],
+            br_[v + 2 * LANES], bi_[v + 2 * LANES], br_[v + 3 * LANES], bi_[v + 3 * LANES],
+            br_[v + 4 * LANES], bi_[v + 4 * LANES], br_[v + 5 * LANES], bi_[v + 5 * LANES],
+            br_[v + 6 * LANES], bi_[v + 6 * LANES], br_[v + 7 * LANES], bi_[v + 7 * LANES])
+
+
+@njit(cache=True, inline="always")
+def _put8(br_, bi_, v, c):
+    # lane v of the 8 rows of a block from c = (x0r, x0i, ..., x7r, x7i)
+    for r in range(8):
+        br_[v + r * LANES] = c[2 * r]
+        bi_[v + r * LANES] = c[2 * r + 1]
+
+
 @njit(cache=True, inline="always", fastmath={"contract"})
 def _dif_last3(re, im, lo, hi):
     # the last three DIF stages (m = 4, 2, 1) on each block of 8 rows, in
@@ -298,23 +315,8 @@ def _dif_last3(re, im, lo, hi):
         br_ = re[base:base + 8 * LANES]
         bi_ = im[base:base + 8 * LANES]
         for v in range(LANES):
-            p = v
-            x0r = br_[p]
-            x0i = bi_[p]
-            x1r = br_[p + 1 * LANES]
-            x1i = bi_[p + 1 * LANES]
-            x2r = br_[p + 2 * LANES]
-            x2i = bi_[p + 2 * LANES]
-            x3r = br_[p + 3 * LANES]
-            x3i = bi_[p + 3 * LANES]
-            x4r = br_[p + 4 * LANES]
-            x4i = bi_[p + 4 * LANES]
-            x5r = br_[p + 5 * LANES]
-            x5i = bi_[p + 5 * LANES]
-            x6r = br_[p + 6 * LANES]
-            x6i = bi_[p + 6 * LANES]
-            x7r = br_[p + 7 * LANES]
-            x7i = bi_[p + 7 * LANES]
+            (x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i,
+             x4r, x4i, x5r, x5i, x6r, x6i, x7r, x7i) = _get8(br_, bi_, v)
             # m = 4: twiddles 1, h(1 - i), -i, h(-1 - i)
             y0r = x0r + x4r
             y0i = x0i + x4i
@@ -354,22 +356,10 @@ def _dif_last3(re, im, lo, hi):
             z7r = y5i - y7i
             z7i = y7r - y5r
             # m = 1
-            br_[p] = z0r + z1r
-            bi_[p] = z0i + z1i
-            br_[p + 1 * LANES] = z0r - z1r
-            bi_[p + 1 * LANES] = z0i - z1i
-            br_[p + 2 * LANES] = z2r + z3r
-            bi_[p + 2 * LANES] = z2i + z3i
-            br_[p + 3 * LANES] = z2r - z3r
-            bi_[p + 3 * LANES] = z2i - z3i
-            br_[p + 4 * LANES] = z4r + z5r
-            bi_[p + 4 * LANES] = z4i + z5i
-            br_[p + 5 * LANES] = z4r - z5r
-            bi_[p + 5 * LANES] = z4i - z5i
-            br_[p + 6 * LANES] = z6r + z7r
-            bi_[p + 6 * LANES] = z6i + z7i
-            br_[p + 7 * LANES] = z6r - z7r
-            bi_[p + 7 * LANES] = z6i - z7i
+            _put8(br_, bi_, v, (z0r + z1r, z0i + z1i, z0r - z1r, z0i - z1i,
+                                z2r + z3r, z2i + z3i, z2r - z3r, z2i - z3i,
+                                z4r + z5r, z4i + z5i, z4r - z5r, z4i - z5i,
+                                z6r + z7r, z6i + z7i, z6r - z7r, z6i - z7i))
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
@@ -381,23 +371,8 @@ def _dit_first3(re, im, lo, hi):
         br_ = re[base:base + 8 * LANES]
         bi_ = im[base:base + 8 * LANES]
         for v in range(LANES):
-            p = v
-            x0r = br_[p]
-            x0i = bi_[p]
-            x1r = br_[p + 1 * LANES]
-            x1i = bi_[p + 1 * LANES]
-            x2r = br_[p + 2 * LANES]
-            x2i = bi_[p + 2 * LANES]
-            x3r = br_[p + 3 * LANES]
-            x3i = bi_[p + 3 * LANES]
-            x4r = br_[p + 4 * LANES]
-            x4i = bi_[p + 4 * LANES]
-            x5r = br_[p + 5 * LANES]
-            x5i = bi_[p + 5 * LANES]
-            x6r = br_[p + 6 * LANES]
-            x6i = bi_[p + 6 * LANES]
-            x7r = br_[p + 7 * LANES]
-            x7i = bi_[p + 7 * LANES]
+            (x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i,
+             x4r, x4i, x5r, x5i, x6r, x6i, x7r, x7i) = _get8(br_, bi_, v)
             # m = 1
             y0r = x0r + x1r
             y0i = x0i + x1i
@@ -439,22 +414,10 @@ def _dit_first3(re, im, lo, hi):
             t6i = z6r
             t7r = -h * (z7r + z7i)
             t7i = h * (z7r - z7i)
-            br_[p] = z0r + z4r
-            bi_[p] = z0i + z4i
-            br_[p + 4 * LANES] = z0r - z4r
-            bi_[p + 4 * LANES] = z0i - z4i
-            br_[p + 1 * LANES] = z1r + t5r
-            bi_[p + 1 * LANES] = z1i + t5i
-            br_[p + 5 * LANES] = z1r - t5r
-            bi_[p + 5 * LANES] = z1i - t5i
-            br_[p + 2 * LANES] = z2r + t6r
-            bi_[p + 2 * LANES] = z2i + t6i
-            br_[p + 6 * LANES] = z2r - t6r
-            bi_[p + 6 * LANES] = z2i - t6i
-            br_[p + 3 * LANES] = z3r + t7r
-            bi_[p + 3 * LANES] = z3i + t7i
-            br_[p + 7 * LANES] = z3r - t7r
-            bi_[p + 7 * LANES] = z3i - t7i
+            _put8(br_, bi_, v, (z0r + z4r, z0i + z4i, z1r + t5r, z1i + t5i,
+                                z2r + t6r, z2i + t6i, z3r + t7r, z3i + t7i,
+                                z0r - z4r, z0i - z4i, z1r - t5r, z1i - t5i,
+                                z2r - t6r, z2i - t6i, z3r - t7r, z3i - t7i))
 
 
 TAIL_MAC = 0.3  # a multiply-add of a direct lag sum, in units of an FFT point * log2(points)
@@ -620,8 +583,8 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
     ``adjusted``: S[b, k] * n / (n - k); ``normalize``: divided by lag 0 (a
     row of zeros where lag 0 is 0).  Returns the number of series whose sum
     is not finite (NaN or inf samples: their rows are then meaningless).
-    (The caller allocates ``out``: numpy backs large arrays with huge pages,
-    which saves most of the page faults of a fresh kernel-side allocation.)"""
+    (The caller allocates ``out`` with its pages already faulted in:
+    ``_runtime.output_array``.)"""
     B, n = y.shape
     N, two, Lf, _ = plan(n, L)
     M = N // 2
