@@ -8,14 +8,14 @@ the same with the kernel flipped, which the caller does on the (small) kernel.
 Work split: ``prange`` over (plane, output row, column chunk) tasks (two
 output rows per task for 7-column kernels, so that each source row is loaded
 once for both).  For one task, each kernel row ``a`` adds into the output
-row chunk; in the interior
-(where every kernel column lands inside the image) up to eight kernel taps
-are applied per pass, so the innermost loop is a contiguous, alias-free
-multiply-add over output columns that LLVM vectorizes (AVX-512 where present).
+row chunk; in the interior (where every kernel column lands inside the
+image) up to eight kernel taps are applied per pass, so the innermost loop is
+a contiguous, alias-free multiply-add over output columns that LLVM
+vectorizes (256-bit vectors: LLVM prefers them over 512-bit on these CPUs).
 A pass sums its taps in one or two fused multiply-add chains (``contract``:
 a third fewer floating-point instructions than a tree of products, which
 bound the loop) and adds that sum to the output once, so the output's
-running sum is rounded once per pass, as before.
+running sum is rounded once per pass.
 The edges, where some taps fall into the padding, take a short scalar loop.
 The output dtype is the accumulator: float32 stays float32.
 """
