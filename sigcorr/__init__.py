@@ -2,8 +2,10 @@
 and pooling on parallel Numba kernels, with the results of scipy, OpenCV,
 statsmodels and torch.
 
-Importing sigcorr compiles nothing: every kernel is compiled (or loaded from
-Numba's on-disk cache) on its first call.
+Importing sigcorr compiles nothing.  A kernel is loaded from numba's on-disk
+cache on its first call; if it is not there yet, the call is answered by
+scipy / numpy while a background process compiles the kernels into the cache
+(``sigcorr warmup`` does that ahead of time).
 """
 
 from ._runtime import configure_allocator as _configure_allocator
@@ -24,6 +26,7 @@ from .layers import conv1d, conv2d  # noqa: E402
 from .match import Matches, find_matches, locate, match_template  # noqa: E402
 from .period import PeriodResult, autocorrelation, detect_period  # noqa: E402
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: E402
+from ._warmup import warmup  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -47,4 +50,5 @@ __all__ = [
     "avg_pool2d",
     "conv1d",
     "conv2d",
+    "warmup",
 ]

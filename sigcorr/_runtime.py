@@ -25,7 +25,18 @@ top and serves blocks below 32 MiB from the heap (glibc's ``mallopt``
 more memory).  It is skipped when ``SIGCORR_MALLOC_TUNING=0`` or when the
 user tunes malloc through ``MALLOC_*_`` or ``GLIBC_TUNABLES``, and off glibc.
 
-Nothing here compiles anything; it runs once, on ``import sigcorr``.
+Compiled or not (``ready``): a kernel whose code for the call's argument
+types is neither in memory nor in the on-disk cache is not compiled in the
+caller's process (that takes seconds).  The caller answers from the kernel's
+reference twin (``sigcorr._reference``: scipy / numpy, as fast as those
+libraries) while one background process, niced, compiles every kernel into
+the cache (``sigcorr._warmup``); later calls load the compiled code from the
+cache as soon as it is there.  ``SIGCORR_BACKGROUND_COMPILE=0`` turns this off:
+then the first call compiles in the foreground, as plain numba does.  Where
+no cache folder can be written, compiling in the background would be lost
+work, so the foreground compile is used as well.
+
+Nothing here compiles anything on ``import sigcorr``.
 """
 
 from __future__ import annotations
@@ -34,10 +45,17 @@ import contextlib
 import ctypes
 import functools
 import os
+import subprocess
 import sys
 import threading
+import time
 
-__all__ = ["api", "configure_allocator", "configure_threading", "output_array", "threading_info"]
+from numba._dispatcher import compute_fingerprint as _fingerprint
+
+__all__ = [
+    "api", "background_compile_enabled", "configure_allocator", "configure_threading",
+    "output_array", "ready", "run", "stop_background_compile", "threading_info",
+]
 
 _state = {"layer": None, "serialize": False, "configured": False, "allocator": None}
 _M_TOP_PAD = -2
@@ -148,7 +166,9 @@ def output_array(shape, dtype=float):
 
     out = np.empty(shape, dtype)
     if out.nbytes >= _PREFAULT_BYTES:
-        touch_pages(out.reshape(-1).view(np.uint8), 4096)
+        from . import _reference
+
+        run(touch_pages, _reference.touch_pages, out.reshape(-1).view(np.uint8), 4096)
     return out
 
 
@@ -176,3 +196,129 @@ def api(func):
             return func(*args, **kwargs)
 
     return wrapper
+
+
+# ---------------------------------------------------------------------------
+# compiled or not: the kernel, or its reference twin and a background compile
+# ---------------------------------------------------------------------------
+
+_OFF = ("0", "false", "no", "off")
+_RETRY_S = 0.2  # how often a call re-reads the cache index of a missing kernel
+_bg = {"proc": None, "tries": {}, "failed": False}
+_known = set()  # (kernel, argument fingerprints) whose code is loaded
+
+
+def background_compile_enabled() -> bool:
+    """False when ``SIGCORR_BACKGROUND_COMPILE`` is 0/false/no/off (or when
+    this process could not start a child process)."""
+    if _bg["failed"]:
+        return False
+    return os.environ.get("SIGCORR_BACKGROUND_COMPILE", "1").strip().lower() not in _OFF
+
+
+def _signature(args):
+    from numba.core.typing.typeof import Purpose, typeof
+
+    return tuple(typeof(a, Purpose.argument) for a in args)
+
+
+def _load_cached(kernel, sig) -> bool:
+    """Load ``kernel``'s code for ``sig`` from the on-disk cache, if it is
+    there (what ``Dispatcher.compile`` does first, without compiling after)."""
+    from numba.core.compiler_lock import global_compiler_lock
+
+    with global_compiler_lock:
+        if sig in kernel.overloads:
+            return True
+        cres = kernel._cache.load_overload(sig, kernel.targetctx)
+        if cres is None:
+            return False
+        kernel._cache_hits[sig] += 1
+        if not cres.objectmode:
+            kernel.targetctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
+        kernel.add_overload(cres)
+        return True
+
+
+def ready(kernel, *args) -> bool:
+    """Whether ``kernel(*args)`` runs compiled code without compiling now.
+
+    True when the code for these argument types is loaded, or loads from the
+    cache, or when the call should compile in the foreground (background
+    compiling turned off, or no cache to compile into).  Otherwise starts the
+    background compile and returns False: the caller uses the reference twin.
+    """
+    try:  # numba's C fingerprint of the argument types: a cheap key once known
+        fast = (kernel, tuple(map(_fingerprint, args)))
+    except Exception:  # pragma: no cover - a type numba fingerprints differently
+        fast = None
+    if fast in _known:
+        return True
+    sig = _signature(args)
+    if sig in kernel.overloads:
+        _known.add(fast)
+        return True
+    from numba.core.caching import NullCache
+
+    if not background_compile_enabled() or isinstance(kernel._cache, NullCache):
+        return True
+    key = (kernel, sig)
+    now = time.monotonic()
+    if now - _bg["tries"].get(key, -1.0) >= _RETRY_S or _background_finished():
+        _bg["tries"][key] = now
+        if _load_cached(kernel, sig):
+            _known.add(fast)
+            return True
+    start_background_compile(getattr(kernel, "sigcorr_name", None))
+    return False
+
+
+def run(kernel, reference, *args):
+    """``kernel(*args)`` if :func:`ready`, else ``reference(*args)`` (its
+    scipy / numpy twin, same arguments and results)."""
+    if ready(kernel, *args):
+        return kernel(*args)
+    return reference(*args)
+
+
+def _background_finished() -> bool:
+    proc = _bg["proc"]
+    return proc is not None and proc.poll() is not None
+
+
+def start_background_compile(first=None):
+    """Start ``python -m sigcorr._warmup --background`` unless one started by
+    this process still runs.  It compiles every kernel into the cache (the
+    kernel named ``first`` first), niced, and exits at once if another
+    process already holds the compile lock."""
+    with _LOCK:
+        proc = _bg["proc"]
+        if proc is not None and proc.poll() is None:
+            return proc
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "sigcorr._warmup", "--background"] + ([first] if first else []),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True, close_fds=True,
+            )
+        except OSError:  # no child processes allowed: compile in the foreground instead
+            _bg["failed"] = True
+            return None
+        _bg["proc"] = proc
+        return proc
+
+
+def stop_background_compile(timeout=None):
+    """Wait for (``timeout`` None) or stop this process's background compile."""
+    proc = _bg["proc"]
+    if proc is None:
+        return
+    if timeout is None:
+        proc.wait()
+    else:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    _bg["proc"] = None

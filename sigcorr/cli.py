@@ -477,6 +477,23 @@ def cmd_demo(args) -> int:
 
 
 # ---------------------------------------------------------------------------
+# warmup
+# ---------------------------------------------------------------------------
+
+
+def cmd_warmup(args) -> int:
+    from ._warmup import warmup
+
+    info = warmup(args.processes, progress=True)
+    where = info["cache"] or "nowhere (no writable cache folder: set NUMBA_CACHE_DIR)"
+    if args.json:
+        print(json.dumps(info))
+    else:
+        print(f"sigcorr warmup: {info['kernels']} kernels compiled in {info['seconds']:.1f} s; cache: {where}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # argument parsing
 # ---------------------------------------------------------------------------
 
@@ -511,7 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
         "on sigcorr's parallel Numba kernels.",
         epilog="Run 'sigcorr demo' to see both on the embedded sample data.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{match,period,demo}")
+    sub = parser.add_subparsers(dest="command", metavar="{match,period,demo,warmup}")
 
     p = sub.add_parser("match", help="find a template in an image",
                        description="Find TEMPLATE in IMAGE (PNG/JPEG/TIFF read as grayscale, or .npy). "
@@ -556,6 +573,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print both results as one JSON object")
     p.add_argument("--plot", metavar="OUT.png", help="save a figure of both results")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("warmup", help="compile every kernel into the cache",
+                       description="Compile every kernel into numba's on-disk cache, in parallel "
+                       "processes, so that no later process waits for a compile: the step for Docker "
+                       "images, CI caches and cluster workers. Prints where the cache is (move it with "
+                       "NUMBA_CACHE_DIR) and how long it took.")
+    p.add_argument("--processes", type=_int_at_least(1), default=None, metavar="N",
+                   help="compiler processes (default: the CPUs this process may use)")
+    p.add_argument("--json", action="store_true", help='print {"cache": ..., "seconds": s, "kernels": k}')
+    p.set_defaults(func=cmd_warmup)
     return parser
 
 
@@ -568,7 +595,7 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         parser.print_usage(sys.stderr)
-        print("sigcorr: error: choose a command: match, period or demo", file=sys.stderr)
+        print("sigcorr: error: choose a command: match, period, demo or warmup", file=sys.stderr)
         return 2
     try:
         return args.func(args)

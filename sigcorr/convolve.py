@@ -18,9 +18,9 @@ import os
 
 import numpy as np
 
-from . import _fft, _validate
+from . import _fft, _reference, _validate
 from ._kernels import direct as _kdirect
-from ._runtime import api
+from ._runtime import api, run
 
 __all__ = [
     "convolve",
@@ -130,7 +130,7 @@ def _direct_real(a, k, nd, mode):
         ker = _validate.as_kernel_array(np.broadcast_to(kf, batch + tuple(kf.shape[kf.ndim - nd:])).copy(), a.dtype)
         ker = ker.reshape((B,) + tuple(ms))
     out = np.empty((B, outs[0], outs[1]), dtype=a.dtype)
-    _kdirect.corr_padded(img, ker, out, pads[0], pads[1])
+    run(_kdirect.corr_padded, _reference.corr_padded, img, ker, out, pads[0], pads[1])
     return out.reshape(batch + tuple(outs[2 - nd:]))
 
 

@@ -27,11 +27,11 @@ import dataclasses
 
 import numpy as np
 
-from . import _fft, _validate
+from . import _fft, _reference, _validate
 from ._kernels import direct as _kdirect
 from ._kernels import peaks as _kpeaks
 from ._kernels import windows as _kwin
-from ._runtime import api
+from ._runtime import api, run
 
 __all__ = ["match_template", "find_matches", "locate", "Matches"]
 
@@ -85,10 +85,11 @@ def _cross(src, tpl, plan):
     for ``match_scores``."""
     if plan is not None:
         return _fft.tiled_corr(src, tpl, plan)
-    out = None
-    for c in range(src.shape[0]):
-        part = _kdirect.correlate2d_valid(src[c], tpl[c])
-        out = part if out is None else out + part
+    C, H, W = src.shape
+    _, h, w = tpl.shape
+    out = np.empty((C, H - h + 1, W - w + 1), dtype=src.dtype)
+    run(_kdirect.corr_padded, _reference.corr_padded, src, tpl, out, 0, 0)
+    out = out[0] if C == 1 else out.sum(axis=0)
     return out[None, None], out.shape[0], out.shape[1]
 
 
@@ -223,7 +224,7 @@ def _match_plain(img, tpl, method, dtype):
     _, H, W = img.shape
     plan = _cross_plan((H, W), (h, w), dtype.itemsize)
     shape = (H, W) if plan is None else _fft.tile_padded_shape((H, W), (h, w), plan)
-    sums = _kwin.row_sums(img).sum(axis=1)
+    sums = run(_kwin.row_sums, _reference.row_sums, img).sum(axis=1)
     finite = bool(np.isfinite(sums).all())
     # centre image and template (per channel): the cross term is computed on
     # small numbers; the kernel adds the template mean back in float64.  The
@@ -235,8 +236,9 @@ def _match_plain(img, tpl, method, dtype):
         ok = np.isfinite(img)
         img = np.where(ok, img, 0).astype(dtype)
         g = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
-        bad = _kwin.window_sums(np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64)), h, w)
-    src = _kwin.centre_padded(img, g.astype(dtype), np.empty((C,) + shape, dtype=dtype))
+        bad = run(_kwin.window_sums, _reference.window_sums,
+                  np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64)), h, w)
+    src = run(_kwin.centre_padded, _reference.centre_padded, img, g.astype(dtype), np.empty((C,) + shape, dtype=dtype))
     if not finite:
         src[:, :H, :W][~ok] = 0
     t64 = tpl.astype(np.float64)
@@ -251,7 +253,8 @@ def _match_plain(img, tpl, method, dtype):
         stats, tnorm = np.ascontiguousarray(img), np.sqrt(tsum2)
         peak = float(np.max(np.abs(img))) if img.size else 0.0
         qeps = 1e-13 * h * w * peak * peak
-    _kwin.match_scores(stats, h, w, cross, by, bx, bad, _METHOD_CODE[method], tmean, tsum2, tnorm, qeps, out)
+    run(_kwin.match_scores, _reference.match_scores,
+        stats, h, w, cross, by, bx, bad, _METHOD_CODE[method], tmean, tsum2, float(tnorm), float(qeps), out)
     return out
 
 
@@ -324,7 +327,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     order = np.lexsort((xs, ys, -vals))  # best first, ties in raster order
     coords = np.stack([ys[order], xs[order]], axis=1).astype(np.int64)
     limit = coords.shape[0] if max_matches is None else max_matches
-    keep = _kpeaks.suppress(coords, np.array(work.shape, dtype=np.int64), min_distance, limit)
+    keep = run(_kpeaks.suppress, _reference.suppress, coords, np.array(work.shape, dtype=np.int64), min_distance, limit)
     coords = coords[keep]
     found = s2[coords[:, 0], coords[:, 1]]
     pos = coords.astype(np.float64)
@@ -446,7 +449,7 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
             C, _, W = p.shape
             Wf = W // f
             return np.ascontiguousarray(p[:, :, :Wf * f].reshape(C, 1, Wf, f).mean(axis=3).astype(p.dtype))
-        return _kwin.block_mean(p, f)
+        return run(_kwin.block_mean, _reference.block_mean, p, f)
 
     coarse = _match_plain(pool(img), pool(tpl), method, dtype)
     cand = find_matches(coarse, max_matches=max(4 * max_matches, 16),
@@ -479,7 +482,7 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
     order = np.lexsort((pos[:, 1], pos[:, 0], -key))
     pos, val = pos[order], val[order]
     grid = np.rint(pos).astype(np.int64)
-    keep = _kpeaks.suppress(grid, np.array([oh, ow], dtype=np.int64), min_distance, max_matches)
+    keep = run(_kpeaks.suppress, _reference.suppress, grid, np.array([oh, ow], dtype=np.int64), min_distance, max_matches)
     pos, val = pos[keep], val[keep]
     if squeeze:
         pos = pos[:, 1:]

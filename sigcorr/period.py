@@ -24,11 +24,11 @@ import math
 import numpy as np
 import scipy.fft as sfft
 
-from . import _validate
+from . import _reference, _validate
 from ._fft import WORKERS
 from ._kernels import acf as _kacf
 from ._kernels import acf_fft as _kacf_fft
-from ._runtime import api, output_array
+from ._runtime import api, output_array, run
 
 __all__ = ["autocorrelation", "detect_period", "PeriodResult"]
 
@@ -85,13 +85,14 @@ def _lag_sums(y, L, method, demean=False):
     how = _plan(B, n, L, method)
     if how == "lanes":
         out = output_array((B, L + 1))
-        _kacf_fft.lag_sums_fft(np.ascontiguousarray(y), L, bool(demean), False, False, out)
+        run(_kacf_fft.lag_sums_fft, _reference.lag_sums_fft, np.ascontiguousarray(y), L, bool(demean), False, False,
+            out, *_kacf_fft.plan(n, L)[:3])
         return out
     if how in ("direct", "block"):
         if demean:
             y = y - y.mean(axis=1, keepdims=True)
         if how == "direct":
-            return _kacf.acf_direct(np.ascontiguousarray(y), L, output_array((B, L + 1)))
+            return run(_kacf.acf_direct, _reference.acf_direct, np.ascontiguousarray(y), L, output_array((B, L + 1)))
         return _block_sums(y[0], L)[None, :]
     # batched, in chunks that stay in cache (and spare large temporaries)
     out = np.empty((B, L + 1))
@@ -133,7 +134,9 @@ def _acf_core(y, L, demean, normalize, adjusted, method):
         # one kernel: demean, lag sums, adjustment and normalization; it
         # counts the series with non-finite samples (then: the general path)
         out = output_array((B, L + 1))
-        if _kacf_fft.lag_sums_fft(y, L, bool(demean), bool(adjusted), bool(normalize), out) == 0:
+        nbad = run(_kacf_fft.lag_sums_fft, _reference.lag_sums_fft, y, L, bool(demean), bool(adjusted),
+                   bool(normalize), out, *_kacf_fft.plan(n, L)[:3])
+        if nbad == 0:
             return out
     missing = not np.isfinite(y).all()
     if missing:
@@ -339,9 +342,10 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     step = max(1, _CHUNK_POINTS // n)
     for i in range(0, B, step):
         j = min(B, i + step)
-        res, nvalid = _kacf.robust_residuals(y[i:j], _SPIKE)
+        res, nvalid = run(_kacf.robust_residuals, _reference.robust_residuals, y[i:j], _SPIKE)
         S = _lag_sums(res, L, "auto")
-        _kacf.detect(np.ascontiguousarray(S), pmin, pmax, nvalid, _LEVEL, period[i:j], strength[i:j], cands[i:j])
+        run(_kacf.detect, _reference.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, _LEVEL,
+            period[i:j], strength[i:j], cands[i:j])
     period = period / fs
     cands[:, :, 0] /= fs
     if not batch:

@@ -189,7 +189,7 @@ def _naive_lag_sums(z, L):
                                      (40, 129, 0), (33, 1024, 512), (5, 1000, 10), (2, 7, 6),
                                      (35, 300, 260), (33, 1024, 514)])
 def test_lane_fft_kernel_equals_naive_sums(B, n, L):
-    from sigcorr._kernels.acf_fft import lag_sums_fft
+    from sigcorr._kernels.acf_fft import lag_sums_fft, plan
 
     rng = np.random.default_rng(B * 1000 + n)
     y = rng.standard_normal((B, n)) * rng.uniform(0.1, 10, (B, 1)) + rng.uniform(-5, 5, (B, 1))
@@ -200,7 +200,7 @@ def test_lane_fft_kernel_equals_naive_sums(B, n, L):
         for adjusted in (False, True):
             for normalize in (False, True):
                 out = np.full((B, L + 1), np.nan)
-                assert lag_sums_fft(y, L, demean, adjusted, normalize, out) == 0
+                assert lag_sums_fft(y, L, demean, adjusted, normalize, out, *plan(n, L)[:3]) == 0
                 ref = want * (n / (n - np.arange(L + 1.0))) if adjusted else want.copy()
                 if normalize:
                     ref = ref / np.where(ref[:, :1] == 0, 1.0, ref[:, :1])
@@ -226,15 +226,15 @@ def test_direct_kernel_blocks_equal_naive_sums(B, n, L):
 def test_lane_fft_kernel_counts_bad_series(B):
     # a series with NaN or inf is counted (its row is then meaningless); the
     # others, in the same task or not, are unaffected
-    from sigcorr._kernels.acf_fft import lag_sums_fft
+    from sigcorr._kernels.acf_fft import lag_sums_fft, plan
 
     rng = np.random.default_rng(B)
     y = rng.standard_normal((B, 77))
     good = np.full((B, 21), np.nan)
-    assert lag_sums_fft(y, 20, True, False, True, good) == 0
+    assert lag_sums_fft(y, 20, True, False, True, good, *plan(77, 20)[:3]) == 0
     y[[0, 5, B - 1], [3, 76, 0]] = [np.nan, np.inf, -np.inf]
     out = np.full((B, 21), np.nan)
-    assert lag_sums_fft(y, 20, True, False, True, out) == 3
+    assert lag_sums_fft(y, 20, True, False, True, out, *plan(77, 20)[:3]) == 3
     ok = np.ones(B, bool)
     ok[[0, 5, B - 1]] = False
     ok[[1, 4, B - 2]] = False  # the lane partners of the bad series share their transform

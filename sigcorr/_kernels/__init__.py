@@ -1,8 +1,25 @@
 """Numba kernels, one module per family.
 
-Rules: every ``@njit`` function of the package lives here; kernels take
-native-endian C-contiguous arrays of the dtypes ``sigcorr._validate`` produces,
-do no validation, use no Python objects, and never import public modules.
-Parallel kernels use ``@njit(parallel=True, cache=True)`` with ``prange`` over
-the outermost independent work.
+Rules: every numba function of the package lives here, decorated with
+``_jit.jit`` (numba's ``njit`` with sigcorr's on-disk cache); kernels take
+native-endian C-contiguous arrays of the dtypes ``sigcorr._validate``
+produces, do no validation, use no Python objects, and never import public
+modules.  A kernel called from Python declares the argument types it is
+called with (``sigs=``): ``sigcorr warmup`` compiles exactly those, and
+``sigcorr._reference`` holds its scipy / numpy twin of the same name.
+
+Compile time is part of the design (every fresh install, container and
+cluster worker pays it):
+
+* parallel kernels are thin ``parallel=True`` loops, ``prange`` over the
+  outermost independent work, calling one plain function per task (numba's
+  parallel passes cost seconds per line of an inlined body);
+* ``inline="always"`` only for the few-line helpers of the innermost loops,
+  inlined into a plain (non-parallel) body, where LLVM needs to see them
+  whole to vectorize;
+* no literal constants as arguments of numba calls (``f(x, 0)``, or ``c = 0``
+  before a loop that calls ``f(x, c)``): numba compiles a separate copy of
+  ``f`` (and of everything it calls) for the literal; pass ``np.int64(0)``;
+* ``prange`` indices are cast with ``np.int64`` before arithmetic with
+  signed values (unsigned times signed is float64 in numba).
 """

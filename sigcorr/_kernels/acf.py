@@ -1,12 +1,14 @@
 """Autocorrelation and period-detection kernels (prange over series)."""
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ._jit import A1, A2, A3, F8, I8, jit
 
 _SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated once per task)
 
 
-@njit(cache=True, fastmath={"reassoc", "contract"})
+@jit(fastmath={"reassoc", "contract"})
 def _dot(a, b):
     # sum_t a[t] b[t], reassociated: vectorized, several partial sums
     s = 0.0
@@ -18,7 +20,7 @@ def _dot(a, b):
 BLOCK = 2048  # samples per block of acf_direct (a block and its lag margin stay in L2)
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A2(F8), I8, A2(F8))])
 def acf_direct(y, L, out):
     """S[b, k] = sum_t y[b, t] y[b, t + k] for k in [0, L] into ``out``; y (B, n) float64.
 
@@ -54,7 +56,7 @@ def acf_direct(y, L, out):
     return out
 
 
-@njit(cache=True, inline="always")
+@jit()
 def _line(s0, s1, s2, sx, stx):
     # the weighted least-squares line a + c t from its sums (weights m):
     # s0 = sum m, s1 = sum m t, s2 = sum m t^2, sx = sum m z, stx = sum m t z
@@ -67,14 +69,11 @@ def _line(s0, s1, s2, sx, stx):
     return (sx - c * s1) / s0, c
 
 
-@njit(cache=True, fastmath={"reassoc"})
-def _flag_fit(row, z, m, n, a, c, lim, first):
-    # ``first``: z = the finite samples of ``row`` (0 elsewhere), m = 1 where
-    # finite (0 elsewhere); otherwise flag (m = 0) the samples whose residual
-    # from a + c t exceeds lim.  In the same pass, the line fitted to the
-    # samples kept: returns it and their number.  Branch-free (the branch on
-    # ``first`` is outside the loop after LLVM unswitches it), reassociated
-    # sums: vectorized
+@jit(fastmath={"reassoc"})
+def _first_fit(row, z, m, n):
+    # z = the finite samples of ``row`` (0 elsewhere), m = 1 where finite (0
+    # elsewhere), and in the same pass the line fitted to them: returns it.
+    # Branch-free, reassociated sums: vectorized
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
@@ -82,15 +81,35 @@ def _flag_fit(row, z, m, n, a, c, lim, first):
     stx = 0.0
     for t in range(n):
         tt = np.float64(t)
-        if first:
-            v = row[t]
-            fin = abs(v) < np.inf  # isfinite, as a compare that vectorizes
-            mt = 1.0 if fin else 0.0
-            zt = v if fin else 0.0
-            z[t] = zt
-        else:
-            zt = z[t]
-            mt = 0.0 if abs(zt - a - c * tt) > lim else m[t]
+        v = row[t]
+        fin = abs(v) < np.inf  # isfinite, as a compare that vectorizes
+        mt = 1.0 if fin else 0.0
+        zt = v if fin else 0.0
+        z[t] = zt
+        m[t] = mt
+        mz = mt * zt
+        s0 += mt
+        s1 += mt * tt
+        s2 += mt * tt * tt
+        sx += mz
+        stx += tt * mz
+    return _line(s0, s1, s2, sx, stx)
+
+
+@jit(fastmath={"reassoc"})
+def _flag_fit(z, m, n, a, c, lim):
+    # flag (m = 0) the samples whose residual from a + c t exceeds lim and, in
+    # the same pass, fit the line to the samples kept: returns it and their
+    # number.  Branch-free, reassociated sums: vectorized
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    sx = 0.0
+    stx = 0.0
+    for t in range(n):
+        tt = np.float64(t)
+        zt = z[t]
+        mt = 0.0 if abs(zt - a - c * tt) > lim else m[t]
         m[t] = mt
         mz = mt * zt
         s0 += mt
@@ -102,7 +121,7 @@ def _flag_fit(row, z, m, n, a, c, lim, first):
     return a, c, s0
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@jit(fastmath={"reassoc"})
 def _residual_ms(z, m, n, a, c):
     # sum of the squared residuals of the kept samples, and their count
     ss = 0.0
@@ -114,7 +133,7 @@ def _residual_ms(z, m, n, a, c):
     return ss, cnt
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@jit(fastmath={"reassoc"})
 def _residual(z, m, n, a, c):
     # z = the residual from a + c t where kept (m = 1), 0 elsewhere; returns
     # the number kept (a reassociated sum: a serial chain of adds is 4x slower)
@@ -125,7 +144,7 @@ def _residual(z, m, n, a, c):
     return cnt
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A2(F8), F8)])
 def robust_residuals(x, spike):
     """Detrended, despiked copy of each series of ``x`` (B, n).
 
@@ -141,22 +160,27 @@ def robust_residuals(x, spike):
     y = np.empty((B, n))
     nvalid = np.zeros(B)
     for b in prange(B):
-        row = x[b]
-        z = y[b]  # the finite samples (0 elsewhere), then the residual
-        m = np.empty(n)
-        a, c, _ = _flag_fit(row, z, m, n, 0.0, 0.0, 0.0, True)
-        for _ in range(2):
-            ss, cnt = _residual_ms(z, m, n, a, c)
-            if cnt == 0.0:
-                break
-            a, c, kept = _flag_fit(row, z, m, n, a, c, spike * np.sqrt(ss / cnt), False)
-            if kept == cnt:  # nothing flagged: the same line, a second pass would flag nothing
-                break
-        nvalid[b] = _residual(z, m, n, a, c)
+        nvalid[b] = _clean_one(x[b], y[b], n, spike)
     return y, nvalid
 
 
-@njit(cache=True)
+@jit()
+def _clean_one(row, z, n, spike):
+    # one series of robust_residuals: z (the finite samples, 0 elsewhere, then
+    # the residual); returns the number of samples kept
+    m = np.empty(n)
+    a, c = _first_fit(row, z, m, n)
+    for _ in range(2):
+        ss, cnt = _residual_ms(z, m, n, a, c)
+        if cnt == 0.0:
+            break
+        a, c, kept = _flag_fit(z, m, n, a, c, spike * np.sqrt(ss / cnt))
+        if kept == cnt:  # nothing flagged: the same line, a second pass would flag nothing
+            break
+    return _residual(z, m, n, a, c)
+
+
+@jit()
 def _near_peak(r, x, L):
     # the largest r within +-1 of lag x (rounded), or -2 if out of range
     k = int(np.floor(x + 0.5))
@@ -167,7 +191,7 @@ def _near_peak(r, x, L):
     return best
 
 
-@njit(cache=True)
+@jit()
 def _parabola(r, k):
     # vertex offset and value of the parabola through r[k-1], r[k], r[k+1]
     a = r[k - 1]
@@ -184,7 +208,7 @@ def _parabola(r, k):
     return d, b - 0.25 * (a - c) * d
 
 
-@njit(cache=True)
+@jit()
 def _ls_vertex(r, k, hw, L):
     # vertex of the least-squares parabola through r[k - hw .. k + hw] (robust
     # to the wiggles noise adds to an autocorrelation peak); within +-hw
@@ -228,7 +252,7 @@ def _ls_vertex(r, k, hw, L):
     return min(max(v, -hw), np.float64(hw))
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A2(F8), F8, F8, A1(F8), F8, A1(F8), A1(F8), A3(F8))])
 def detect(S, pmin, pmax, nvalid, level, period, strength, cands):
     """Period of each series from its lag sums ``S`` (B, L + 1), normalized
     here by lag 0 into r (0 throughout for a series with S[0] <= 0).
@@ -245,21 +269,27 @@ def detect(S, pmin, pmax, nvalid, level, period, strength, cands):
     one's score) reaches the level, the series has no period: NaN.
     ``cands`` (B, K, 2) receives (lag, r) of the best-scoring candidates.
     """
+    nch = (S.shape[0] + _SERIES_PER_TASK - 1) // _SERIES_PER_TASK
+    for ch in prange(nch):
+        _detect_chunk(S, pmin, pmax, nvalid, level, period, strength, cands, np.int64(ch))
+
+
+@jit()
+def _detect_chunk(S, pmin, pmax, nvalid, level, period, strength, cands, ch):
+    # one task of ``detect``: its series share the work buffers
     B = S.shape[0]
     L = S.shape[1] - 1
     K = cands.shape[1]
-    nch = (B + _SERIES_PER_TASK - 1) // _SERIES_PER_TASK
-    for ch in prange(nch):
-        rb = np.empty(L + 1)
-        lags = np.empty(L + 1)
-        scores = np.empty(L + 1)
-        vals = np.empty(L + 1)
-        used = np.empty(L + 1, dtype=np.bool_)
-        for b in range(ch * _SERIES_PER_TASK, min(B, (ch + 1) * _SERIES_PER_TASK)):
-            _detect_one(S[b], rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, period, strength, cands, L, K)
+    rb = np.empty(L + 1)
+    lags = np.empty(L + 1)
+    scores = np.empty(L + 1)
+    vals = np.empty(L + 1)
+    used = np.empty(L + 1, dtype=np.bool_)
+    for b in range(ch * _SERIES_PER_TASK, min(B, (ch + 1) * _SERIES_PER_TASK)):
+        _detect_one(S[b], rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, period, strength, cands, L, K)
 
 
-@njit(cache=True)
+@jit()
 def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, period, strength, cands, L, K):
     # one series of ``detect`` (buffers rb, lags, scores, vals, used: >= L + 1 long)
     s0 = Sb[0]

@@ -33,14 +33,17 @@ The work buffers (2 x N x 16 doubles per block) stay L2-resident for the
 lengths this is used for, and tasks run in parallel with ``prange``.
 """
 
+import math
+
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ._jit import A2, B1, F8, I8, jit
 
 LANES = 16  # complex sequences per task (two real series each): loops of 16 vectorize
 TILE = 128  # rows per depth-first tile: 128 rows x 16 lanes x 16 bytes = 32 KiB (L1)
 
 
-@njit(cache=True)
 def fft_length(n, L):
     """The transform length: the smallest power of two >= n + L (at least 8)."""
     N = 8
@@ -49,7 +52,7 @@ def fft_length(n, L):
     return N
 
 
-@njit(cache=True)
+@jit()
 def _tables(N):
     """Twiddles for the stages with butterfly distance m >= 8, one per row
     (the butterflies broadcast it over the lanes): stage m's start at N - 2m,
@@ -86,7 +89,7 @@ def _tables(N):
     return tr, ti, rev
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@jit(fastmath={"contract"})
 def _dif_stage(re, im, N, m, tr, ti, lo, hi):
     # decimation-in-frequency butterflies at distance m (>= 8) in blocks of 2m:
     # a[j] + a[j+m], (a[j] - a[j+m]) w^j, the twiddle broadcast over the lanes
@@ -115,7 +118,7 @@ def _dif_stage(re, im, N, m, tr, ti, lo, hi):
                 qi[e] = dr * ci + di * cr
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@jit(fastmath={"contract"})
 def _dit_stage(re, im, N, m, tr, ti, rows, lo, hi):
     # decimation-in-time butterflies (conjugate twiddles) at distance m (>= 8);
     # only the first ``rows`` rows of each half block are produced on the
@@ -144,7 +147,7 @@ def _dit_stage(re, im, N, m, tr, ti, rows, lo, hi):
                 qi[e] = ai - t_i
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@jit(fastmath={"contract"}, inline="always")
 def _dif4(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, w1r, w1i, w2r, w2i, w3r, w3i):
     # radix-4 DIF butterfly on the quarters of a block of 2m rows, in the
     # order of two radix-2 stages (distances m, m/2): outputs a0+a1+a2+a3,
@@ -168,7 +171,7 @@ def _dif4(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, w1r, w1i, w2r, w2i, w3r, w3i):
             gr * w1r - gi * w1i, gr * w1i + gi * w1r, hr * w3r - hi * w3i, hr * w3i + hi * w3r)
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _twiddles3(tr, ti, N, m, j):
     # W^j, W^2j, W^3j, W = exp(-2 pi i / 2m), j < m / 2, as (re, im) pairs
     o1 = N - 2 * m + j
@@ -177,7 +180,7 @@ def _twiddles3(tr, ti, N, m, j):
     return tr[o1], ti[o1], tr[o2], ti[o2], tr[o3], ti[o3]
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _put4(re, im, p0, p1, p2, p3, c):
     # the four outputs of a radix-4 butterfly, c = (c0r, c0i, ..., c3i)
     re[p0] = c[0]
@@ -190,7 +193,7 @@ def _put4(re, im, p0, p1, p2, p3, c):
     im[p3] = c[7]
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@jit(fastmath={"contract"})
 def _dif_pair(re, im, N, m, tr, ti, upper_zero, lo, hi):
     # two DIF stages in one pass (distances m, then m/2; m/2 >= 8): a radix-4
     # butterfly on the quarters of each block of 2m rows, its three twiddles
@@ -223,7 +226,7 @@ def _dif_pair(re, im, N, m, tr, ti, upper_zero, lo, hi):
                         w1r, w1i, w2r, w2i, w3r, w3i))
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@jit(fastmath={"contract"}, inline="always")
 def _dit4(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, w1r, w1i, w2r, w2i, w3r, w3i):
     # radix-4 DIT butterfly, conjugate twiddles, in the order of two radix-2
     # stages (distances q, 2q = m): with A1 = a1 conj W^2j, A2 = a2 conj W^j,
@@ -247,7 +250,7 @@ def _dit4(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, w1r, w1i, w2r, w2i, w3r, w3i):
             b0r - cr, b0i - ci, b1r + di, b1i - dr)
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@jit(fastmath={"contract"})
 def _dit_pair(re, im, N, q, tr, ti, rows, lo, hi):
     # two DIT stages in one pass (distances q >= 8, then 2q), conjugate
     # twiddles broadcast over the lanes.  ``rows`` < N: the pass ends the
@@ -289,7 +292,7 @@ def _dit_pair(re, im, N, q, tr, ti, rows, lo, hi):
 _H = np.sqrt(0.5)
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _get8(br_, bi_, v):
     # lane v of the 8 rows of a block: (x0r, x0i, ..., x7r, x7i)
     return (br_[v], bi_[v], br_[v + LANES], bi_[v + LANES],
@@ -298,7 +301,7 @@ def _get8(br_, bi_, v):
             br_[v + 6 * LANES], bi_[v + 6 * LANES], br_[v + 7 * LANES], bi_[v + 7 * LANES])
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _put8(br_, bi_, v, c):
     # lane v of the 8 rows of a block from c = (x0r, x0i, ..., x7r, x7i)
     for r in range(8):
@@ -306,7 +309,7 @@ def _put8(br_, bi_, v, c):
         bi_[v + r * LANES] = c[2 * r + 1]
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@jit(fastmath={"contract"})
 def _dif_last3(re, im, lo, hi):
     # the last three DIF stages (m = 4, 2, 1) on each block of 8 rows, in
     # registers; lanes are the vectorized loop
@@ -362,7 +365,7 @@ def _dif_last3(re, im, lo, hi):
                                 z6r + z7r, z6i + z7i, z6r - z7r, z6i - z7i))
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@jit(fastmath={"contract"})
 def _dit_first3(re, im, lo, hi):
     # the first three DIT stages (m = 1, 2, 4, conjugate twiddles) on each
     # block of 8 rows, in registers
@@ -423,7 +426,6 @@ def _dit_first3(re, im, lo, hi):
 TAIL_MAC = 0.3  # a multiply-add of a direct lag sum, in units of an FFT point * log2(points)
 
 
-@njit(cache=True)
 def plan(n, L):
     """(N, two_blocks, Lf, work): the transform length; whether the series
     is cut in two blocks; the last lag the transforms give (lags Lf+1..L are
@@ -439,13 +441,13 @@ def plan(n, L):
     best_N = N1
     best_two = False
     best_Lf = L
-    best_work = 2.0 * N1 * np.log2(N1)
+    best_work = 2.0 * N1 * math.log2(N1)
     M = 4
     while 2 * M < n:
         M *= 2
     while M < n:  # halves of M >= n / 2 samples, B not empty
         Lf = min(L, M)
-        work = 3.0 * 2 * M * np.log2(2 * M)
+        work = 3.0 * 2 * M * math.log2(2 * M)
         for k in range(Lf + 1, L + 1):
             work += TAIL_MAC * 2 * (n - k)
         if work < best_work:
@@ -459,7 +461,7 @@ def plan(n, L):
     return best_N, best_two, best_Lf, best_work
 
 
-@njit(cache=True, fastmath={"reassoc", "contract"})
+@jit(fastmath={"reassoc", "contract"})
 def _lag_dot(row, k, mu):
     # sum_t (row[t] - mu) (row[t + k] - mu), reassociated (vectorized)
     n = row.shape[0]
@@ -471,7 +473,7 @@ def _lag_dot(row, k, mu):
     return s
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _tile8(dst, src, s0, stride, t, d0, mu):
     # an 8 x 8 block of the transpose: dst[(t + i) * LANES + d0 + j] =
     # src[s0 + j * stride + t + i] - mu[j].  Scalar moves, but the block's
@@ -482,14 +484,14 @@ def _tile8(dst, src, s0, stride, t, d0, mu):
             dst[(t + i) * LANES + d0 + j] = src[s0 + j * stride + t + i] - mu[j]
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _lane_values(a, k):
     # a[k], a[k + 2], ..., a[k + 14]: the values of the series in eight
     # consecutive lanes of one part (k = 16 g + part), as a tuple (registers)
     return (a[k], a[k + 2], a[k + 4], a[k + 6], a[k + 8], a[k + 10], a[k + 12], a[k + 14])
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _untile8(of, o0, stride, lag, j, d0, fu, adj):
     # an 8 x 8 block of the transpose back: of[o0 + q * stride + j + i] =
     # lag[(j + i) * LANES + d0 + q] * fu[q] * adj[j + i]
@@ -498,7 +500,7 @@ def _untile8(of, o0, stride, lag, j, d0, fu, adj):
             of[o0 + q * stride + j + i] = lag[(j + i) * LANES + d0 + q] * fu[q] * adj[j + i]
 
 
-@njit(cache=True, inline="always")
+@jit()
 def _load(dre, dim, src, base, n, rows, off, mean):
     # rows 0..rows of the lanes, minus the series' means: lane v of ``dre``
     # from series 2v (its samples off.. in ``src`` from base + 2 v n), of
@@ -518,7 +520,7 @@ def _load(dre, dim, src, base, n, rows, off, mean):
                     d[r * LANES + 8 * g + j] = src[s0 + 2 * j * n + r] - mu[j]
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@jit(fastmath={"reassoc"})
 def _sum(row):
     # reassociated (vectorized) sum: a dependent chain of adds costs 4x more.
     # (Indices from 0 over a slice: with possibly negative indices LLVM
@@ -529,7 +531,7 @@ def _sum(row):
     return s
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@jit(fastmath={"contract"})
 def _forward(re, im, N, tr, ti, nstages, upper_zero):
     # radix-4 passes (a radix-2 stage if one is left over), then the last
     # three stages in registers.  Passes whose blocks are larger than a tile
@@ -539,7 +541,7 @@ def _forward(re, im, N, tr, ti, nstages, upper_zero):
     m = N // 2
     first = upper_zero and nstages >= 2
     while m >= 16 and 2 * m > TILE:
-        _dif_pair(re, im, N, m, tr, ti, first, 0, whole)
+        _dif_pair(re, im, N, m, tr, ti, first, np.int64(0), whole)
         first = False
         m //= 4
     tile = min(TILE, N) * LANES
@@ -551,44 +553,61 @@ def _forward(re, im, N, tr, ti, nstages, upper_zero):
             zero = False
             mm //= 4
         if mm == 8:
-            _dif_stage(re, im, N, 8, tr, ti, t0, t0 + tile)
+            _dif_stage(re, im, N, np.int64(8), tr, ti, t0, t0 + tile)
         _dif_last3(re, im, t0, t0 + tile)
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@jit(fastmath={"contract"})
 def _inverse(re, im, N, tr, ti, nstages, rows):
     # small butterflies first: tile by tile while the blocks fit a tile,
     # then over the whole buffer; the last pass produces the first ``rows``
     whole = N * LANES
     tile = min(TILE, N) * LANES
-    q = 8
+    q = np.int64(8)  # (np.int64: a literal would compile the passes twice)
     for t0 in range(0, whole, tile):
         _dit_first3(re, im, t0, t0 + tile)
-        q = 8
+        q = np.int64(8)
         if nstages % 2 == 1:
-            _dit_stage(re, im, N, 8, tr, ti, rows if N == 16 else 8, t0, t0 + tile)
-            q = 16
+            _dit_stage(re, im, N, q, tr, ti, rows if N == 16 else q, t0, t0 + tile)
+            q = np.int64(16)
         while q < N // 2 and 4 * q <= TILE:
             _dit_pair(re, im, N, q, tr, ti, rows if 4 * q == N else N, t0, t0 + tile)
             q *= 4
     while q < N // 2:
-        _dit_pair(re, im, N, q, tr, ti, rows if 4 * q == N else N, 0, whole)
+        _dit_pair(re, im, N, q, tr, ti, rows if 4 * q == N else N, np.int64(0), whole)
         q *= 4
 
 
-@njit(parallel=True, cache=True, fastmath={"contract"})
-def lag_sums_fft(y, L, demean, adjusted, normalize, out):
+@jit(parallel=True, fastmath={"contract"}, sigs=[(A2(F8), I8, B1, B1, B1, A2(F8), I8, B1, I8)])
+def lag_sums_fft(y, L, demean, adjusted, normalize, out, N, two, Lf):
     """S[b, k] = sum_t z[b, t] z[b, t + k] into ``out`` (B, L + 1) float64,
     z = y[b] minus its mean if ``demean``; y (B, n) float64, 0 <= L <= n - 1.
     ``adjusted``: S[b, k] * n / (n - k); ``normalize``: divided by lag 0 (a
-    row of zeros where lag 0 is 0).  Returns the number of series whose sum
-    is not finite (NaN or inf samples: their rows are then meaningless).
-    (The caller allocates ``out`` with its pages already faulted in:
-    ``_runtime.output_array``.)"""
+    row of zeros where lag 0 is 0).  (N, two, Lf) is ``plan(n, L)``'s.
+    Returns the number of series whose sum is not finite (NaN or inf
+    samples: their rows are then meaningless).  (The caller allocates
+    ``out`` with its pages already faulted in: ``_runtime.output_array``.)
+    A thin parallel loop over tasks of 32 series; the work is in ``_task``."""
     B, n = y.shape
-    N, two, Lf, _ = plan(n, L)
-    M = N // 2
     tr, ti, rev = _tables(N)
+    W = L + 1
+    adj = np.ones(W)  # the adjustment n / (n - k)
+    if adjusted:
+        for k in range(W):
+            adj[k] = n / (n - k)
+    per = 2 * LANES
+    ntask = (B + per - 1) // per
+    bad = np.zeros(ntask, dtype=np.int64)
+    for task in prange(ntask):
+        bad[task] = _task(y, L, demean, normalize, out, N, two, Lf, tr, ti, rev, adj, np.int64(task))
+    return bad.sum()
+
+
+@jit(fastmath={"contract"})
+def _task(y, L, demean, normalize, out, N, two, Lf, tr, ti, rev, adj, task):
+    # one task of lag_sums_fft: series 32 task .. 32 task + 31
+    B, n = y.shape
+    M = N // 2
     nstages = 0  # stages with butterfly distance >= 8
     m = N // 2
     while m >= 8:
@@ -603,142 +622,137 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out):
     yf = y.ravel()  # C-contiguous (the caller's contract): a view
     W = L + 1
     of = out.ravel()  # C-contiguous too
-    adj = np.ones(W)  # the adjustment n / (n - k)
-    if adjusted:
-        for k in range(W):
-            adj[k] = n / (n - k)
     per = 2 * LANES
-    ntask = (B + per - 1) // per
     scale = 1.0 / N
     nbad = 0
-    for task in prange(ntask):
-        b0 = task * per
-        re = np.empty(N * LANES)
-        im = np.empty(N * LANES)
-        re[na * LANES:zlim * LANES] = 0.0
-        im[na * LANES:zlim * LANES] = 0.0
-        reb = np.empty(N * LANES if two else LANES)
-        imb = np.empty(N * LANES if two else LANES)
-        if two:
-            reb[nb * LANES:zlim * LANES] = 0.0
-            imb[nb * LANES:zlim * LANES] = 0.0
-        # 1. load, transposed: series b0 + 2v -> real part of lane v, b0 + 2v + 1
-        # -> imaginary.  The last task's missing series are zero lanes (from a
-        # zero-padded copy of its series).
-        if b0 + per <= B:
-            src = yf
-            base = b0 * n
+    b0 = task * per
+    re = np.empty(N * LANES)
+    im = np.empty(N * LANES)
+    re[na * LANES:zlim * LANES] = 0.0
+    im[na * LANES:zlim * LANES] = 0.0
+    reb = np.empty(N * LANES if two else LANES)
+    imb = np.empty(N * LANES if two else LANES)
+    if two:
+        reb[nb * LANES:zlim * LANES] = 0.0
+        imb[nb * LANES:zlim * LANES] = 0.0
+    # 1. load, transposed: series b0 + 2v -> real part of lane v, b0 + 2v + 1
+    # -> imaginary.  The last task's missing series are zero lanes (from a
+    # zero-padded copy of its series).
+    if b0 + per <= B:
+        src = yf
+        base = b0 * n
+    else:
+        src = np.zeros(per * n)
+        for t in range((B - b0) * n):  # (a loop: a slice copy compiles its error messages)
+            src[t] = yf[b0 * n + t]
+        base = 0
+    mean = np.zeros(per)
+    for u in range(per):
+        total = _sum(src[base + u * n:base + (u + 1) * n])
+        if not np.isfinite(total):  # NaN or inf: a bad series
+            nbad += 1
+        if demean:
+            mean[u] = total / n
+    _load(re, im, src, base, n, na, np.int64(0), mean)  # (np.int64: a literal 0 compiles a copy)
+    if two:
+        _load(reb, imb, src, base, n, nb, M, mean)
+    # 2. forward transforms
+    _forward(re, im, N, tr, ti, nstages, upper_zero)
+    if two:
+        _forward(reb, imb, N, tr, ti, nstages, upper_zero)
+    # 3. the spectrum whose inverse is S1 + i S2, in bit-reversed
+    # positions (rows k and N - k as slices: the lane loop vectorizes)
+    for k in range(N // 2 + 1):
+        pk = rev[k] * LANES
+        pn = rev[(N - k) % N] * LANES
+        kr = re[pk:pk + LANES]
+        ki = im[pk:pk + LANES]
+        nr = re[pn:pn + LANES]
+        ni = im[pn:pn + LANES]
+        if not two:
+            # one block: P1 + i P2, the two series' power spectra
+            for v in range(LANES):
+                a = kr[v]
+                bb = ki[v]
+                c = nr[v]
+                d = ni[v]
+                p1 = 0.25 * ((a + c) * (a + c) + (bb - d) * (bb - d))
+                p2 = 0.25 * ((a - c) * (a - c) + (bb + d) * (bb + d))
+                kr[v] = p1
+                ki[v] = p2
+                nr[v] = p1
+                ni[v] = p2
         else:
-            src = np.zeros(per * n)
-            src[:(B - b0) * n] = yf[b0 * n:]
-            base = 0
-        mean = np.zeros(per)
-        for u in range(per):
-            total = _sum(src[base + u * n:base + (u + 1) * n])
-            if not np.isfinite(total):  # NaN or inf: a bad series
-                nbad += 1
-            if demean:
-                mean[u] = total / n
-        _load(re, im, src, base, n, na, 0, mean)
-        if two:
-            _load(reb, imb, src, base, n, nb, M, mean)
-        # 2. forward transforms
-        _forward(re, im, N, tr, ti, nstages, upper_zero)
-        if two:
-            _forward(reb, imb, N, tr, ti, nstages, upper_zero)
-        # 3. the spectrum whose inverse is S1 + i S2, in bit-reversed
-        # positions (rows k and N - k as slices: the lane loop vectorizes)
-        for k in range(N // 2 + 1):
-            pk = rev[k] * LANES
-            pn = rev[(N - k) % N] * LANES
-            kr = re[pk:pk + LANES]
-            ki = im[pk:pk + LANES]
-            nr = re[pn:pn + LANES]
-            ni = im[pn:pn + LANES]
-            if not two:
-                # one block: P1 + i P2, the two series' power spectra
-                for v in range(LANES):
-                    a = kr[v]
-                    bb = ki[v]
-                    c = nr[v]
-                    d = ni[v]
-                    p1 = 0.25 * ((a + c) * (a + c) + (bb - d) * (bb - d))
-                    p2 = 0.25 * ((a - c) * (a - c) + (bb + d) * (bb + d))
-                    kr[v] = p1
-                    ki[v] = p2
-                    nr[v] = p1
-                    ni[v] = p2
-            else:
-                # two blocks: G = |F_A|^2 + |F_B|^2 + s conj(F_A) F_B per
-                # series (Hermitian), packed as G1 + i G2.  Unsigned indices
-                # into the four base arrays (two written): the loop vectorizes.
-                sg = 1.0 if k % 2 == 0 else -1.0
-                uk = np.uint64(pk)
-                un = np.uint64(pn)
-                for v in range(LANES):
-                    ik = uk + np.uint64(v)
-                    jn = un + np.uint64(v)
-                    a = re[ik]
-                    bb = im[ik]
-                    c = re[jn]
-                    d = im[jn]
-                    e_ = reb[ik]
-                    f_ = imb[ik]
-                    g_ = reb[jn]
-                    h_ = imb[jn]
-                    # the two series' spectra, doubled (the 1/4 comes last)
-                    x1r = a + c
-                    x1i = bb - d
-                    x2r = bb + d
-                    x2i = c - a
-                    y1r = e_ + g_
-                    y1i = f_ - h_
-                    y2r = f_ + h_
-                    y2i = g_ - e_
-                    g1r = 0.25 * (x1r * x1r + x1i * x1i + y1r * y1r + y1i * y1i
-                                  + sg * (x1r * y1r + x1i * y1i))
-                    g1i = 0.25 * sg * (x1r * y1i - x1i * y1r)
-                    g2r = 0.25 * (x2r * x2r + x2i * x2i + y2r * y2r + y2i * y2i
-                                  + sg * (x2r * y2r + x2i * y2i))
-                    g2i = 0.25 * sg * (x2r * y2i - x2i * y2r)
-                    re[ik] = g1r - g2i
-                    im[ik] = g1i + g2r
-                    re[jn] = g1r + g2i
-                    im[jn] = g2r - g1i
-        # 4. inverse transform, only the lags 0..Lf wanted
-        _inverse(re, im, N, tr, ti, nstages, Lf + 1)
-        # each series' factor: 1/N, over its lag 0 if normalized (0 if that is 0)
-        fac = np.empty(per)
-        for u in range(per):
+            # two blocks: G = |F_A|^2 + |F_B|^2 + s conj(F_A) F_B per
+            # series (Hermitian), packed as G1 + i G2.  Unsigned indices
+            # into the four base arrays (two written): the loop vectorizes.
+            sg = 1.0 if k % 2 == 0 else -1.0
+            uk = np.uint64(pk)
+            un = np.uint64(pn)
+            for v in range(LANES):
+                ik = uk + np.uint64(v)
+                jn = un + np.uint64(v)
+                a = re[ik]
+                bb = im[ik]
+                c = re[jn]
+                d = im[jn]
+                e_ = reb[ik]
+                f_ = imb[ik]
+                g_ = reb[jn]
+                h_ = imb[jn]
+                # the two series' spectra, doubled (the 1/4 comes last)
+                x1r = a + c
+                x1i = bb - d
+                x2r = bb + d
+                x2i = c - a
+                y1r = e_ + g_
+                y1i = f_ - h_
+                y2r = f_ + h_
+                y2i = g_ - e_
+                g1r = 0.25 * (x1r * x1r + x1i * x1i + y1r * y1r + y1i * y1i
+                              + sg * (x1r * y1r + x1i * y1i))
+                g1i = 0.25 * sg * (x1r * y1i - x1i * y1r)
+                g2r = 0.25 * (x2r * x2r + x2i * x2i + y2r * y2r + y2i * y2i
+                              + sg * (x2r * y2r + x2i * y2i))
+                g2i = 0.25 * sg * (x2r * y2i - x2i * y2r)
+                re[ik] = g1r - g2i
+                im[ik] = g1i + g2r
+                re[jn] = g1r + g2i
+                im[jn] = g2r - g1i
+    # 4. inverse transform, only the lags 0..Lf wanted
+    _inverse(re, im, N, tr, ti, nstages, Lf + 1)
+    # each series' factor: 1/N, over its lag 0 if normalized (0 if that is 0)
+    fac = np.empty(per)
+    for u in range(per):
+        lag = re if u % 2 == 0 else im
+        fac[u] = scale
+        if normalize:  # divide by lag 0 (the adjustment there is 1)
+            s0 = lag[u // 2] * scale
+            fac[u] = scale / s0 if s0 != 0.0 else 0.0
+    if b0 + per <= B:
+        # 8 x 8 blocks of the transpose back to series rows
+        for g in range(LANES // 8):
+            for p in range(2):
+                lag = re if p == 0 else im
+                k = 16 * g + p
+                fu = _lane_values(fac, k)
+                o0 = (b0 + k) * W
+                j = 0
+                while j + 8 <= Lf + 1:
+                    _untile8(of, o0, 2 * W, lag, j, 8 * g, fu, adj)
+                    j += 8
+                for r in range(j, Lf + 1):
+                    for q in range(8):
+                        of[o0 + 2 * q * W + r] = lag[r * LANES + 8 * g + q] * fu[q] * adj[r]
+    else:
+        for u in range(B - b0):
             lag = re if u % 2 == 0 else im
-            fac[u] = scale
-            if normalize:  # divide by lag 0 (the adjustment there is 1)
-                s0 = lag[u // 2] * scale
-                fac[u] = scale / s0 if s0 != 0.0 else 0.0
-        if b0 + per <= B:
-            # 8 x 8 blocks of the transpose back to series rows
-            for g in range(LANES // 8):
-                for p in range(2):
-                    lag = re if p == 0 else im
-                    k = 16 * g + p
-                    fu = _lane_values(fac, k)
-                    o0 = (b0 + k) * W
-                    j = 0
-                    while j + 8 <= Lf + 1:
-                        _untile8(of, o0, 2 * W, lag, j, 8 * g, fu, adj)
-                        j += 8
-                    for r in range(j, Lf + 1):
-                        for q in range(8):
-                            of[o0 + 2 * q * W + r] = lag[r * LANES + 8 * g + q] * fu[q] * adj[r]
-        else:
-            for u in range(B - b0):
-                lag = re if u % 2 == 0 else im
-                o = out[b0 + u]
-                for j in range(Lf + 1):
-                    o[j] = lag[j * LANES + u // 2] * fac[u] * adj[j]
-        # 5. the lags past the transforms', summed directly
-        for u in range(min(per, B - b0)):
-            row = src[base + u * n:base + (u + 1) * n]
-            for k in range(Lf + 1, L + 1):
-                out[b0 + u, k] = _lag_dot(row, k, mean[u]) * (fac[u] / scale) * adj[k]
+            o = out[b0 + u]
+            for j in range(Lf + 1):
+                o[j] = lag[j * LANES + u // 2] * fac[u] * adj[j]
+    # 5. the lags past the transforms', summed directly
+    for u in range(min(per, B - b0)):
+        row = src[base + u * n:base + (u + 1) * n]
+        for k in range(Lf + 1, L + 1):
+            out[b0 + u, k] = _lag_dot(row, k, mean[u]) * (fac[u] / scale) * adj[k]
     return nbad

@@ -21,13 +21,15 @@ The output dtype is the accumulator: float32 stays float32.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ._jit import A3, FLOATS, I8, jit
 
 # Output columns per task: a float64 chunk of 4096 values is 32 KiB (L1-sized).
 CHUNK = 4096
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma8(r, s, k, c, n):
     # r[j] += sum_{t<8} s[j + t] k[c + t], j in [0, n)
     k0 = k[c]
@@ -50,7 +52,7 @@ def _fma8(r, s, k, c, n):
         r[j] += a + b  # the pass's sum first: one rounding at the output's scale
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma4(r, s, k, c, n):
     k0 = k[c]
     k1 = k[c + 1]
@@ -64,7 +66,7 @@ def _fma4(r, s, k, c, n):
         r[j] += a
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma3(r, s, k, c, n):
     k0 = k[c]
     k1 = k[c + 1]
@@ -73,7 +75,7 @@ def _fma3(r, s, k, c, n):
         r[j] += s[j] * k0 + s[j + 1] * k1 + s[j + 2] * k2
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma2(r, s, k, c, n):
     k0 = k[c]
     k1 = k[c + 1]
@@ -81,14 +83,14 @@ def _fma2(r, s, k, c, n):
         r[j] += s[j] * k0 + s[j + 1] * k1
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma1(r, s, k, c, n):
     k0 = k[c]
     for j in range(n):
         r[j] += s[j] * k0
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma4x2(r, s, u, k, q, c, n):
     # two kernel rows at once: 4 taps of k over s and 4 taps of q over u
     k0 = k[c]
@@ -111,7 +113,7 @@ def _fma4x2(r, s, u, k, q, c, n):
         r[j] += a + b  # the pass's sum first: one rounding at the output's scale
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma8x2(r, s, u, k, q, c, n):
     # 8 taps of k over s and 8 taps of q over u
     k0 = k[c]
@@ -150,7 +152,7 @@ def _fma8x2(r, s, u, k, q, c, n):
         r[j] += a + b  # the pass's sum first: one rounding at the output's scale
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma7x2(r, s, u, k, q, n):
     k0 = k[0]
     k1 = k[1]
@@ -184,7 +186,7 @@ def _fma7x2(r, s, u, k, q, n):
         r[j] += a + b  # the pass's sum first: one rounding at the output's scale
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma7(r, s, k, n):
     k0 = k[0]
     k1 = k[1]
@@ -204,7 +206,7 @@ def _fma7(r, s, k, n):
         r[j] += a
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma5x2(r, s, u, k, q, n):
     k0 = k[0]
     k1 = k[1]
@@ -230,7 +232,7 @@ def _fma5x2(r, s, u, k, q, n):
         r[j] += a + b  # the pass's sum first: one rounding at the output's scale
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma3x2(r, s, u, k, q, c, n):
     k0 = k[c]
     k1 = k[c + 1]
@@ -242,7 +244,7 @@ def _fma3x2(r, s, u, k, q, c, n):
         r[j] += (s[j] * k0 + s[j + 1] * k1 + s[j + 2] * k2) + (u[j] * q0 + u[j + 1] * q1 + u[j + 2] * q2)
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma2x2(r, s, u, k, q, c, n):
     k0 = k[c]
     k1 = k[c + 1]
@@ -252,7 +254,7 @@ def _fma2x2(r, s, u, k, q, c, n):
         r[j] += (s[j] * k0 + s[j + 1] * k1) + (u[j] * q0 + u[j + 1] * q1)
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma1x2(r, s, u, k, q, c, n):
     k0 = k[c]
     q0 = q[c]
@@ -260,13 +262,13 @@ def _fma1x2(r, s, u, k, q, c, n):
         r[j] += s[j] * k0 + u[j] * q0
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"})
 def _pass1(r, src, krow, w, off, n):
     """r[j] += sum_c src[off + j + c] krow[c] for j in [0, n), one kernel row."""
     if w == 7:
         _fma7(r, src[off:], krow, n)
         return
-    c = 0
+    c = np.int64(0)  # (a literal 0 would compile the first pass a second time)
     while c + 8 <= w:
         _fma8(r, src[off + c:], krow, c, n)
         c += 8
@@ -283,7 +285,7 @@ def _pass1(r, src, krow, w, off, n):
         _fma1(r, src[off + c:], krow, c, n)
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"})
 def _pass2(r, src, srd, krow, qrow, w, off, n):
     """Two kernel rows (``krow`` over ``src``, ``qrow`` over ``srd``) per pass."""
     if w == 5:
@@ -292,7 +294,7 @@ def _pass2(r, src, srd, krow, qrow, w, off, n):
     if w == 7:
         _fma7x2(r, src[off:], srd[off:], krow, qrow, n)
         return
-    c = 0
+    c = np.int64(0)  # (a literal 0 would compile the first pass a second time)
     while c + 8 <= w:
         _fma8x2(r, src[off + c:], srd[off + c:], krow, qrow, c, n)
         c += 8
@@ -308,7 +310,7 @@ def _pass2(r, src, srd, krow, qrow, w, off, n):
         _fma1x2(r, src[off + c:], srd[off + c:], krow, qrow, c, n)
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"})
 def _edge(row, src, krow, j0, j1, pl, W, w):
     for j in range(j0, j1):
         c0 = max(0, pl - j)
@@ -319,7 +321,7 @@ def _edge(row, src, krow, j0, j1, pl, W, w):
         row[j] += s
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"}, inline="always")
 def _fma7_rows2(r, q, s, k, m, n):
     # two output rows from one source row: r[j] += 7 taps of k over s and
     # q[j] += 7 taps of m over s, each source value loaded once for both
@@ -363,7 +365,7 @@ def _fma7_rows2(r, q, s, k, m, n):
         q[j] += b
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"})
 def _interior1(r, img, ker, bi, kb, i, pt, H, h, w, off, n):
     # output row i (its interior columns r): kernel rows two per pass
     a = max(0, pt - i)
@@ -376,7 +378,7 @@ def _interior1(r, img, ker, bi, kb, i, pt, H, h, w, off, n):
         a += 1
 
 
-@njit(cache=True, inline="always")
+@jit(fastmath={"contract"})
 def _interior2(r, q, img, ker, bi, kb, i, pt, H, h, off, n):
     # output rows i and i + 1 (interior columns r, q), 7-tap kernel rows:
     # source row p feeds row i through kernel row p - i + pt and row i + 1
@@ -396,74 +398,70 @@ def _interior2(r, q, img, ker, bi, kb, i, pt, H, h, off, n):
             _fma7(q, src, ker[kb, a - 1], n)
 
 
-@njit(parallel=True, cache=True, fastmath={"contract"})
-def corr_padded(img, ker, out, pt, pl):
+@jit(parallel=True, fastmath={"contract"},
+     sigs=[(A3(f), A3(f), A3(f), I8, I8) for f in FLOATS])
+def corr_padded(img, ker, out, pad_top, pad_left):
     """out[b, i, j] = sum_{a, c} imgpad[b, i + a, j + c] * ker[kb, a, c].
 
     ``img`` (B, H, W), ``ker`` (Bk, h, w) with Bk in {1, B}, ``out`` (B, oh, ow);
-    ``imgpad`` is ``img`` with ``pt`` zero rows above and ``pl`` zero columns to
-    the left (and as many below/right as the output needs).
+    ``imgpad`` is ``img`` with ``pad_top`` zero rows above and ``pad_left``
+    zero columns to the left (and as many below/right as the output needs).
+    A thin parallel loop over the tasks; the work is in ``_task`` (compiled
+    once, outside numba's parallel passes, which cost seconds per inlined line).
     """
-    B, H, W = img.shape
-    Bk, h, w = ker.shape
+    B = img.shape[0]
     oh = out.shape[1]
     ow = out.shape[2]
     nchunks = (ow + CHUNK - 1) // CHUNK
-    # interior columns: every tap c in [0, w) lands inside [0, W)
-    jlo = min(max(pl, 0), ow)
-    jhi = max(min(ow, W + pl - w + 1), jlo)
     # output rows per task: with 7-tap rows, two rows share each source row's
     # loads (the loop is bound by loads once the taps are FMA chains)
-    G = 2 if w == 7 else 1
-    ngroups = (oh + G - 1) // G
-    ntasks = B * ngroups * nchunks
-    for t in prange(ntasks):
-        bi = t // (ngroups * nchunks)
-        rem = t - bi * (ngroups * nchunks)
-        g = rem // nchunks
-        ch = rem - g * nchunks
-        js = ch * CHUNK
-        je = min(js + CHUNK, ow)
-        kb = bi if Bk > 1 else 0
-        i0 = g * G
-        i1 = min(oh, i0 + G)
-        for i in range(i0, i1):
-            row = out[bi, i]
-            for j in range(js, je):
-                row[j] = 0
-        ilo = max(js, jlo)
-        ihi = min(je, jhi)
-        if ilo < ihi:
-            n = ihi - ilo
-            off = ilo - pl
-            if i1 - i0 == 2:
-                _interior2(out[bi, i0, ilo:ihi], out[bi, i0 + 1, ilo:ihi], img, ker, bi, kb, i0, pt, H, h, off, n)
-            else:
-                _interior1(out[bi, i0, ilo:ihi], img, ker, bi, kb, i0, pt, H, h, w, off, n)
-        # edge columns (some taps in the padding), scalar
-        for i in range(i0, i1):
-            row = out[bi, i]
-            for a in range(max(0, pt - i), min(h, H + pt - i)):
-                src = img[bi, i + a - pt]
-                krow = ker[kb, a]
-                if ilo < ihi:
-                    _edge(row, src, krow, js, ilo, pl, W, w)
-                    _edge(row, src, krow, ihi, je, pl, W, w)
-                else:
-                    _edge(row, src, krow, js, je, pl, W, w)
+    rows = 2 if ker.shape[2] == 7 else 1
+    ngroups = (oh + rows - 1) // rows
+    for t in prange(B * ngroups * nchunks):
+        _task(img, ker, out, pad_top, pad_left, np.int64(t), rows, ngroups, nchunks)
     return out
 
 
-@njit(cache=True)
-def correlate2d_valid(image, kernel):
-    """Valid-mode 2-D cross-correlation (no kernel flip).
-
-    ``image`` (H, W) and ``kernel`` (h, w) are C-contiguous arrays of one float
-    dtype with h <= H and w <= W; returns (H-h+1, W-w+1) in that dtype:
-    out[i, j] = sum_{a, b} image[i + a, j + b] * kernel[a, b].
-    """
-    H, W = image.shape
-    h, w = kernel.shape
-    out = np.empty((1, H - h + 1, W - w + 1), dtype=image.dtype)
-    corr_padded(image.reshape((1, H, W)), kernel.reshape((1, h, w)), out, 0, 0)
-    return out[0]
+@jit(fastmath={"contract"})
+def _task(img, ker, out, pt, pl, t, G, ngroups, nchunks):
+    # task t of corr_padded: G output rows of one plane, one chunk of columns
+    _, H, W = img.shape
+    Bk, h, w = ker.shape
+    oh = out.shape[1]
+    ow = out.shape[2]
+    # interior columns: every tap c in [0, w) lands inside [0, W)
+    jlo = min(max(pl, 0), ow)
+    jhi = max(min(ow, W + pl - w + 1), jlo)
+    bi = t // (ngroups * nchunks)
+    rem = t - bi * (ngroups * nchunks)
+    g = rem // nchunks
+    ch = rem - g * nchunks
+    js = ch * CHUNK
+    je = min(js + CHUNK, ow)
+    kb = bi if Bk > 1 else 0
+    i0 = g * G
+    i1 = min(oh, i0 + G)
+    for i in range(i0, i1):
+        row = out[bi, i]
+        for j in range(js, je):
+            row[j] = 0
+    ilo = max(js, jlo)
+    ihi = min(je, jhi)
+    if ilo < ihi:
+        n = ihi - ilo
+        off = ilo - pl
+        if i1 - i0 == 2:
+            _interior2(out[bi, i0, ilo:ihi], out[bi, i0 + 1, ilo:ihi], img, ker, bi, kb, i0, pt, H, h, off, n)
+        else:
+            _interior1(out[bi, i0, ilo:ihi], img, ker, bi, kb, i0, pt, H, h, w, off, n)
+    # edge columns (some taps in the padding), scalar
+    for i in range(i0, i1):
+        row = out[bi, i]
+        for a in range(max(0, pt - i), min(h, H + pt - i)):
+            src = img[bi, i + a - pt]
+            krow = ker[kb, a]
+            if ilo < ihi:
+                _edge(row, src, krow, js, ilo, pl, W, w)
+                _edge(row, src, krow, ihi, je, pl, W, w)
+            else:
+                _edge(row, src, krow, js, je, pl, W, w)

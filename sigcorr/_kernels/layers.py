@@ -11,12 +11,13 @@ a multiple of four take the direct kernel's one-channel passes.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from ._jit import A1, A4, FLOATS, I8, jit
 from .direct import _pass1
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _t5x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
     # r_q[j] += sum_{t<5} s[j + t] k_q[c + t], four output channels q
     a0 = k0[c]
@@ -51,7 +52,7 @@ def _t5x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
         r3[j] += ((v0 * e0 + v1 * e1) + (v2 * e2 + v3 * e3)) + v4 * e4
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _t3x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
     a0 = k0[c]
     a1 = k0[c + 1]
@@ -75,7 +76,7 @@ def _t3x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
         r3[j] += (v0 * e0 + v1 * e1) + v2 * e2
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _t1x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
     a0 = k0[c]
     b0 = k1[c]
@@ -89,10 +90,10 @@ def _t1x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
         r3[j] += v0 * e0
 
 
-@njit(cache=True, inline="always")
+@jit()
 def _row_x4(r0, r1, r2, r3, s, k0, k1, k2, k3, kw, n):
     """One kernel row of four output channels: taps in passes of 5, 3 and 1."""
-    c = 0
+    c = np.int64(0)  # (a literal 0 would compile the first pass a second time)
     while c + 5 <= kw:
         _t5x4(r0, r1, r2, r3, s[c:], k0, k1, k2, k3, c, n)
         c += 5
@@ -104,49 +105,59 @@ def _row_x4(r0, r1, r2, r3, s, k0, k1, k2, k3, kw, n):
         c += 1
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A4(f), A4(f), A1(f), A4(f)) for f in FLOATS])
 def conv2d_unit(xp, w, bias, out):
     """xp (N, Ci, Hp, Wp) padded, w (Co, Ci, kh, kw), bias (Co,) -> ``out``
     (N, Co, Hp - kh + 1, Wp - kw + 1): valid correlation, stride 1.  (Output
     arrays come from the caller: numpy backs large ones with huge pages.)"""
-    N, Ci, Hp, Wp = xp.shape
-    Co, _, kh, kw = w.shape
-    oh = Hp - kh + 1
-    ow = Wp - kw + 1
+    N = xp.shape[0]
+    Co = w.shape[0]
+    oh = out.shape[2]
     nq = Co // 4
     ng = nq + (Co - 4 * nq)  # blocks of four channels, then single channels
     for t in prange(N * ng * oh):
-        n = t // (ng * oh)
-        rem = t - n * (ng * oh)
-        g = rem // oh
-        i = rem - g * oh
-        if g < nq:
-            co = 4 * g
-            r0 = out[n, co, i]
-            r1 = out[n, co + 1, i]
-            r2 = out[n, co + 2, i]
-            r3 = out[n, co + 3, i]
-            for j in range(ow):
-                r0[j] = bias[co]
-                r1[j] = bias[co + 1]
-                r2[j] = bias[co + 2]
-                r3[j] = bias[co + 3]
-            for ci in range(Ci):
-                for a in range(kh):
-                    _row_x4(r0, r1, r2, r3, xp[n, ci, i + a], w[co, ci, a], w[co + 1, ci, a],
-                            w[co + 2, ci, a], w[co + 3, ci, a], kw, ow)
-        else:
-            co = 4 * nq + (g - nq)
-            r0 = out[n, co, i]
-            for j in range(ow):
-                r0[j] = bias[co]
-            for ci in range(Ci):
-                for a in range(kh):
-                    _pass1(r0, xp[n, ci, i + a], w[co, ci, a], kw, 0, ow)
+        _unit_row(xp, w, bias, out, np.int64(t), ng)
     return out
 
 
-@njit(parallel=True, cache=True)
+@jit()
+def _unit_row(xp, w, bias, out, t, ng):
+    # task t of conv2d_unit: one output row of four channels (or of one)
+    N, Ci, Hp, Wp = xp.shape
+    Co, _, kh, kw = w.shape
+    oh = out.shape[2]
+    ow = out.shape[3]
+    nq = Co // 4
+    n = t // (ng * oh)
+    rem = t - n * (ng * oh)
+    g = rem // oh
+    i = rem - g * oh
+    if g < nq:
+        co = 4 * g
+        r0 = out[n, co, i]
+        r1 = out[n, co + 1, i]
+        r2 = out[n, co + 2, i]
+        r3 = out[n, co + 3, i]
+        for j in range(ow):
+            r0[j] = bias[co]
+            r1[j] = bias[co + 1]
+            r2[j] = bias[co + 2]
+            r3[j] = bias[co + 3]
+        for ci in range(Ci):
+            for a in range(kh):
+                _row_x4(r0, r1, r2, r3, xp[n, ci, i + a], w[co, ci, a], w[co + 1, ci, a],
+                        w[co + 2, ci, a], w[co + 3, ci, a], kw, ow)
+    else:
+        co = 4 * nq + (g - nq)
+        r0 = out[n, co, i]
+        for j in range(ow):
+            r0[j] = bias[co]
+        for ci in range(Ci):
+            for a in range(kh):
+                _pass1(r0, xp[n, ci, i + a], w[co, ci, a], kw, np.int64(0), ow)
+
+
+@jit(parallel=True, sigs=[(A4(f), A4(f), A1(f), I8, I8, I8, I8, I8, I8, A4(f)) for f in FLOATS])
 def conv2d_general(x, w, bias, sh, sw, pt, pl, dh, dw, out):
     N, Ci, H, W = x.shape
     Co, _, kh, kw = w.shape

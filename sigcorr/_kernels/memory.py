@@ -1,11 +1,13 @@
 """Memory helpers for kernels' outputs."""
 
-from numba import njit, prange
+from numba import prange, types
+
+from ._jit import A1, I8, jit
 
 HUGE_PAGE = 1 << 21  # bytes: the unit of a transparent huge page fault
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A1(types.uint8), I8)])
 def touch_pages(buf, page):
     """Write 0 to the first byte of every ``page`` bytes of ``buf`` (uint8),
     huge page by huge page, the huge pages shared out over the threads: the

@@ -1,10 +1,11 @@
 """Greedy non-maximum suppression for peak lists."""
 
 import numpy as np
-from numba import njit
+
+from ._jit import A1, A2, I8, jit
 
 
-@njit(cache=True)
+@jit(sigs=[(A2(I8), A1(I8), I8, I8)])
 def suppress(coords, shape, radius, max_out):
     """Keep candidates (already sorted best first) not within ``radius`` of a kept one.
 

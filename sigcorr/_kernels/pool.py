@@ -12,10 +12,12 @@ maximum.  Indices are flat positions within the input plane (h * W + w).
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ._jit import A3, B1, FLOATS, I8, jit
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A3(f), I8, I8, I8, I8, I8, I8, I8, I8, B1, A3(f), A3(I8)) for f in FLOATS])
 def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, want_idx, out, idx):
     P, H, W = x.shape
     oh, ow = out.shape[1], out.shape[2]
@@ -54,7 +56,7 @@ def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, want_idx, out, idx):
     return out, idx
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A3(f), A3(f)) for f in FLOATS])
 def max_pool_2x2(x, out):
     """2 x 2 windows, stride 2, no padding (values only)."""
     P, H, W = x.shape
@@ -79,7 +81,7 @@ def max_pool_2x2(x, out):
     return out
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A3(f), I8, I8, I8, I8, I8, I8, B1, A3(f)) for f in FLOATS])
 def avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, out):
     P, H, W = x.shape
     oh, ow = out.shape[1], out.shape[2]
@@ -109,7 +111,7 @@ def avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, out):
     return out
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A3(f), A3(f)) for f in FLOATS])
 def avg_pool_2x2(x, out):
     """2 x 2 windows, stride 2, no padding."""
     P, H, W = x.shape
@@ -125,7 +127,7 @@ def avg_pool_2x2(x, out):
     return out
 
 
-@njit(cache=True, inline="always")
+@jit()
 def _nanmax(a, b):
     # max that propagates NaN (either operand)
     if a != a:
@@ -135,7 +137,7 @@ def _nanmax(a, b):
     return a
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A3(f), I8, I8, I8, I8, I8, I8, I8, I8, A3(f)) for f in FLOATS])
 def max_pool_separable(x, kh, kw, sh, sw, ph, pw, dh, dw, out):
     """Values-only max pooling as a max over rows (contiguous, vectorized)
     followed by a max over columns; the same values as ``max_pool``."""

@@ -13,12 +13,14 @@ Callers zero non-finite samples first and count them per window with
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ._jit import A1, A2, A3, A4, F8, FLOATS, I8, jit
 
 ROWS = 64  # output rows per task (at least 2 h, so the first sums amortize)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@jit(error_model="numpy")
 def _normed(num, t, fallback):
     # num / t where |num| < t; just past +-1 by rounding (OpenCV's rule) -> +-1;
     # beyond that (t == 0: nothing to normalize by) -> fallback.  Selects, no
@@ -29,7 +31,7 @@ def _normed(num, t, fallback):
     return r if a < t else (sign if a < t * 1.125 else fallback)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@jit(error_model="numpy")
 def _normed32(num, t, fallback):
     a = abs(num)
     sign = np.float32(1.0) if num > 0 else np.float32(-1.0)
@@ -37,7 +39,8 @@ def _normed32(num, t, fallback):
     return r if a < t else (sign if a < t * np.float32(1.125) else fallback)
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
+@jit(parallel=True, error_model="numpy",
+     sigs=[(A3(f), I8, I8, A4(f), I8, I8, A2(F8), I8, A1(F8), F8, F8, F8, A2(f)) for f in FLOATS])
 def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out):
     # method: 0 sqdiff, 1 sqdiff_normed, 2 ccorr, 3 ccorr_normed, 4 ccoeff, 5 ccoeff_normed
     """OpenCV's score for every window of ``img`` (C, H, W), into ``out`` (oh, ow).
@@ -61,6 +64,18 @@ def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qep
     out), or is (1, 1) when there are none.  The sums are float64; for a
     float32 ``out`` the final square root and division run in float32.
     """
+    oh = out.shape[0]
+    rb = max(ROWS, 2 * h)
+    nb = (oh + rb - 1) // rb
+    for b in prange(nb):
+        i0 = np.int64(b) * rb  # (prange's index is unsigned)
+        _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out, i0, min(i0 + rb, oh))
+    return out
+
+
+@jit(error_model="numpy")
+def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out, i0, i1):
+    # output rows i0..i1 of match_scores (one task)
     C = img.shape[0]
     oh, ow = out.shape
     W = ow + w - 1
@@ -70,135 +85,130 @@ def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qep
     check_bad = bad.shape[0] == oh and bad.shape[1] == ow
     lowp = out.itemsize == 4
     fallback = 1.0 if method == 1 else 0.0
-    rb = max(ROWS, 2 * h)
-    nb = (oh + rb - 1) // rb
-    for b in prange(nb):
-        i0 = b * rb
-        i1 = min(i0 + rb, oh)
-        acc = np.zeros((C, W))
-        acc2 = np.zeros(W)
-        qrow = np.empty(ow)
-        mrow = np.empty(ow)
-        xrow = np.empty(ow)
-        srow = np.empty(ow)
-        crow = np.empty(ow)
-        for c in range(C):
-            for r in range(h):
-                src = img[c, i0 + r]
+    acc = np.zeros((C, W))
+    acc2 = np.zeros(W)
+    qrow = np.empty(ow)
+    mrow = np.empty(ow)
+    xrow = np.empty(ow)
+    srow = np.empty(ow)
+    crow = np.empty(ow)
+    for c in range(C):
+        for r in range(h):
+            src = img[c, i0 + r]
+            a = acc[c]
+            for j in range(W):
+                v = np.float64(src[j])
+                a[j] += v
+                acc2[j] += v * v
+    for i in range(i0, i1):
+        if i > i0:
+            for c in range(C):
+                add = img[c, i + h - 1]
+                sub = img[c, i - 1]
                 a = acc[c]
                 for j in range(W):
-                    v = np.float64(src[j])
-                    a[j] += v
-                    acc2[j] += v * v
-        for i in range(i0, i1):
-            if i > i0:
-                for c in range(C):
-                    add = img[c, i + h - 1]
-                    sub = img[c, i - 1]
-                    a = acc[c]
-                    for j in range(W):
-                        x = np.float64(add[j])
-                        y = np.float64(sub[j])
-                        a[j] += x - y
-                        acc2[j] += x * x - y * y
-            bi = i // by
-            r = i - bi * by
-            for bj in range(nxb):
-                j0 = bj * bx
-                part = cross[bi, bj, r]
-                for j in range(j0, min(j0 + bx, ow)):
-                    crow[j] = part[j - j0]
-            orow = out[i]
-            if method == 4:
-                for j in range(ow):
-                    orow[j] = crow[j]
-                continue
-            # horizontal running sums (sequential chains: the sum of squares
-            # with channel 0, then each further channel), then vectorizable passes
-            for c in range(C):
-                a = acc[c]
-                s = 0.0
-                q = 0.0
-                if c == 0:
-                    for k in range(w):
-                        s += a[k]
-                        q += acc2[k]
-                    srow[0] = s
-                    qrow[0] = q
-                    for j in range(1, ow):
-                        s += a[j + w - 1] - a[j - 1]
-                        q += acc2[j + w - 1] - acc2[j - 1]
-                        srow[j] = s
-                        qrow[j] = q
-                else:
-                    for k in range(w):
-                        s += a[k]
-                    srow[0] = s
-                    for j in range(1, ow):
-                        s += a[j + w - 1] - a[j - 1]
-                        srow[j] = s
-                if method == 5:
-                    if c == 0:
-                        for j in range(ow):
-                            mrow[j] = srow[j] * srow[j] * inv_area
-                    else:
-                        for j in range(ow):
-                            mrow[j] += srow[j] * srow[j] * inv_area
-                else:
-                    tc = tmean[c]
-                    if c == 0:
-                        for j in range(ow):
-                            xrow[j] = crow[j] + tc * srow[j]  # sum I T
-                    else:
-                        for j in range(ow):
-                            xrow[j] += tc * srow[j]
-            if method == 2:
-                for j in range(ow):
-                    orow[j] = xrow[j]
-            elif method == 0:
-                for j in range(ow):
-                    orow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
-            elif method == 5 and lowp:
-                # ccoeff_normed into float32, in one pass
-                tn32 = np.float32(tnorm)
-                zero32 = np.float32(0.0)
-                for j in range(ow):
-                    q = qrow[j]
-                    e = q - mrow[j]
-                    e = e if e > 1e-12 * q else 0.0
-                    orow[j] = _normed32(np.float32(crow[j]), np.sqrt(np.float32(e)) * tn32, zero32)
+                    x = np.float64(add[j])
+                    y = np.float64(sub[j])
+                    a[j] += x - y
+                    acc2[j] += x * x - y * y
+        bi = i // by
+        r = i - bi * by
+        for bj in range(nxb):
+            j0 = bj * bx
+            part = cross[bi, bj, r]
+            for j in range(j0, min(j0 + bx, ow)):
+                crow[j] = part[j - j0]
+        orow = out[i]
+        if method == 4:
+            for j in range(ow):
+                orow[j] = crow[j]
+            continue
+        # horizontal running sums (sequential chains: the sum of squares
+        # with channel 0, then each further channel), then vectorizable passes
+        for c in range(C):
+            a = acc[c]
+            s = 0.0
+            q = 0.0
+            if c == 0:
+                for k in range(w):
+                    s += a[k]
+                    q += acc2[k]
+                srow[0] = s
+                qrow[0] = q
+                for j in range(1, ow):
+                    s += a[j + w - 1] - a[j - 1]
+                    q += acc2[j + w - 1] - acc2[j - 1]
+                    srow[j] = s
+                    qrow[j] = q
             else:
-                # numerator into xrow, window energy (0 at rounding level) into qrow
-                for j in range(ow):
-                    if method == 5:
-                        xrow[j] = crow[j]
-                        e = qrow[j] - mrow[j]
-                        eps = 1e-12 * qrow[j]
-                    else:
-                        e = qrow[j]
-                        eps = qeps
-                        if method == 1:
-                            xrow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
-                    qrow[j] = e if e > eps else 0.0
-                if lowp:
-                    tn32 = np.float32(tnorm)
-                    fb32 = np.float32(fallback)
+                for k in range(w):
+                    s += a[k]
+                srow[0] = s
+                for j in range(1, ow):
+                    s += a[j + w - 1] - a[j - 1]
+                    srow[j] = s
+            if method == 5:
+                if c == 0:
                     for j in range(ow):
-                        orow[j] = _normed32(np.float32(xrow[j]), np.sqrt(np.float32(qrow[j])) * tn32, fb32)
+                        mrow[j] = srow[j] * srow[j] * inv_area
                 else:
                     for j in range(ow):
-                        orow[j] = _normed(xrow[j], np.sqrt(qrow[j]) * tnorm, fallback)
-        if check_bad:
-            for i in range(i0, i1):
-                brow = bad[i]
-                orow = out[i]
+                        mrow[j] += srow[j] * srow[j] * inv_area
+            else:
+                tc = tmean[c]
+                if c == 0:
+                    for j in range(ow):
+                        xrow[j] = crow[j] + tc * srow[j]  # sum I T
+                else:
+                    for j in range(ow):
+                        xrow[j] += tc * srow[j]
+        if method == 2:
+            for j in range(ow):
+                orow[j] = xrow[j]
+        elif method == 0:
+            for j in range(ow):
+                orow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
+        elif method == 5 and lowp:
+            # ccoeff_normed into float32, in one pass
+            tn32 = np.float32(tnorm)
+            zero32 = np.float32(0.0)
+            for j in range(ow):
+                q = qrow[j]
+                e = q - mrow[j]
+                e = e if e > 1e-12 * q else 0.0
+                orow[j] = _normed32(np.float32(crow[j]), np.sqrt(np.float32(e)) * tn32, zero32)
+        else:
+            # numerator into xrow, window energy (0 at rounding level) into qrow
+            for j in range(ow):
+                if method == 5:
+                    xrow[j] = crow[j]
+                    e = qrow[j] - mrow[j]
+                    eps = 1e-12 * qrow[j]
+                else:
+                    e = qrow[j]
+                    eps = qeps
+                    if method == 1:
+                        xrow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
+                qrow[j] = e if e > eps else 0.0
+            if lowp:
+                tn32 = np.float32(tnorm)
+                fb32 = np.float32(fallback)
                 for j in range(ow):
-                    if brow[j] > 0.5:
-                        orow[j] = np.nan
+                    orow[j] = _normed32(np.float32(xrow[j]), np.sqrt(np.float32(qrow[j])) * tn32, fb32)
+            else:
+                for j in range(ow):
+                    orow[j] = _normed(xrow[j], np.sqrt(qrow[j]) * tnorm, fallback)
+    if check_bad:
+        for i in range(i0, i1):
+            brow = bad[i]
+            orow = out[i]
+            for j in range(ow):
+                if brow[j] > 0.5:
+                    orow[j] = np.nan
     return out
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A2(F8), I8, I8)])
 def window_sums(x, h, w):
     """Sum of every h x w window of the 2-D float64 array ``x``."""
     H, W = x.shape
@@ -228,7 +238,7 @@ def window_sums(x, h, w):
     return out
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A3(f), I8) for f in FLOATS])
 def block_mean(img, f):
     """Means of the f x f blocks of ``img`` (C, H, W) -> (C, H // f, W // f), float64 sums."""
     C, H, W = img.shape
@@ -253,7 +263,7 @@ def block_mean(img, f):
     return out
 
 
-@njit(parallel=True, cache=True, fastmath={"reassoc"})
+@jit(parallel=True, fastmath={"reassoc"}, sigs=[(A3(f),) for f in FLOATS])
 def row_sums(img):
     """float64 sum of every row of ``img`` (C, H, W) -> (C, H); a non-finite
     sample makes its row's sum non-finite (the sums are reassociated so they
@@ -271,7 +281,7 @@ def row_sums(img):
     return out
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True, sigs=[(A3(f), A1(f), A3(f)) for f in FLOATS])
 def centre_padded(img, g, out):
     """out[c, :H, :W] = img[c] - g[c], zeros in the rest of ``out`` (C, Hp, Wp)."""
     C, H, W = img.shape

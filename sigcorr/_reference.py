@@ -1,0 +1,380 @@
+"""Reference twins of the kernels: scipy / numpy, no compiling.
+
+Each function here takes the arguments of the ``_kernels`` function of the
+same name and gives its results (same outputs, written into the same ``out``
+arrays), within the tolerances the tests hold the kernels to.  They answer a
+call while its kernel is not compiled yet (``_runtime.run``): the first call
+in a fresh install then costs what scipy or numpy would, not a compile.
+They are vectorized where the kernel's work is array work; where the kernel
+is a per-item decision procedure (the period detector, peak suppression) the
+twin runs the kernel's own Python source (``python_twin``), so the two can
+never drift apart.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import scipy.fft as sfft
+import scipy.signal as ss
+
+from . import _fft
+
+_CHUNK_BYTES = 1 << 24  # working set of the chunked numpy twins
+
+
+def python_twin(kernel, _memo={}):
+    """The kernel's own source run as plain Python (numba kernels it calls
+    replaced by their Python twins, ``prange`` by ``range``)."""
+    from numba.core.registry import CPUDispatcher
+
+    if kernel in _memo:
+        return _memo[kernel]
+    func = kernel.py_func
+    glb = dict(func.__globals__)
+    glb["prange"] = range
+    twin = types.FunctionType(func.__code__, glb, func.__name__, func.__defaults__, func.__closure__)
+    _memo[kernel] = twin  # before the callees: they may refer back
+    for name, value in func.__globals__.items():
+        if isinstance(value, CPUDispatcher):
+            glb[name] = python_twin(value)
+    return twin
+
+
+def _chunks(total, per_item_bytes):
+    step = max(1, _CHUNK_BYTES // max(per_item_bytes, 1))
+    for i in range(0, total, step):
+        yield slice(i, min(total, i + step))
+
+
+# ---------------------------------------------------------------------------
+# direct correlation
+# ---------------------------------------------------------------------------
+
+
+def corr_padded(img, ker, out, pt, pl):
+    """``_kernels.direct.corr_padded``: valid correlation of the implicitly
+    zero-padded planes (scipy.signal, which picks direct or FFT per plane;
+    direct where a plane holds NaN or inf, so they reach only their windows)."""
+    B, H, W = img.shape
+    Bk, h, w = ker.shape
+    _, oh, ow = out.shape
+    rows, cols = oh + h - 1, ow + w - 1
+    src = np.zeros((B, rows, cols), dtype=img.dtype)
+    r0, r1 = max(0, pt), min(rows, pt + H)
+    c0, c1 = max(0, pl), min(cols, pl + W)
+    if r0 < r1 and c0 < c1:
+        src[:, r0:r1, c0:c1] = img[:, r0 - pt:r1 - pt, c0 - pl:c1 - pl]
+    finite = np.isfinite(src).all() and np.isfinite(ker).all()
+    if finite and B > 4:  # a batch of planes: one batched transform
+        flipped = ker[:, ::-1, ::-1]
+        out[...] = _fft.fftconv(src, flipped, 2, "valid")
+        return out
+    for b in range(B):
+        k = ker[b if Bk > 1 else 0]
+        s = src[b]
+        if h == 1 and H == 1:
+            s, k = s[0], k[0]
+        method = ss.choose_conv_method(s, k, "valid") if finite else "direct"
+        out[b] = np.reshape(ss.correlate(s, k, "valid", method=method), (oh, ow))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# window statistics and template-matching scores
+# ---------------------------------------------------------------------------
+
+
+def _box(a, h, w):
+    """Sums of every h x w window over the last two axes, in float64
+    (cumulative sums one axis at a time, which keeps their range small)."""
+    a = np.asarray(a, dtype=np.float64)
+    c = np.cumsum(a, axis=-2)
+    r = np.concatenate([c[..., h - 1:h, :], c[..., h:, :] - c[..., :-h, :]], axis=-2)
+    c = np.cumsum(r, axis=-1)
+    return np.concatenate([c[..., :, w - 1:w], c[..., :, w:] - c[..., :, :-w]], axis=-1)
+
+
+def window_sums(x, h, w):
+    return _box(x, h, w)
+
+
+def row_sums(img):
+    return img.sum(axis=2, dtype=np.float64)
+
+
+def centre_padded(img, g, out):
+    C, H, W = img.shape
+    out[...] = 0
+    out[:, :H, :W] = img - g[:, None, None]
+    return out
+
+
+def block_mean(img, f):
+    C, H, W = img.shape
+    Hf, Wf = H // f, W // f
+    blocks = img[:, :Hf * f, :Wf * f].reshape(C, Hf, f, Wf, f)
+    return (blocks.sum(axis=(2, 4), dtype=np.float64) * (1.0 / (f * f))).astype(img.dtype)
+
+
+def _normed(num, t, fallback, dtype):
+    # the kernel's rule: num / t where |num| < t, +-1 just past it, else fallback
+    num = num.astype(dtype)
+    t = t.astype(dtype)
+    a = np.abs(num)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = num / t
+    sign = np.where(num > 0, 1.0, -1.0).astype(dtype)
+    return np.where(a < t, r, np.where(a < t * dtype.type(1.125), sign, dtype.type(fallback)))
+
+
+def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out):
+    """``_kernels.windows.match_scores`` (see there for the arguments)."""
+    C = img.shape[0]
+    oh, ow = out.shape
+    ny, nx = cross.shape[:2]
+    full = cross[:, :, :by, :bx].transpose(0, 2, 1, 3).reshape(ny * by, nx * bx)[:oh, :ow]
+    full = full.astype(np.float64)
+    dtype = out.dtype
+    if method == 4:
+        out[...] = full
+    else:
+        region = img[:, :oh + h - 1, :ow + w - 1].astype(np.float64)
+        S = _box(region, h, w)
+        Q = _box((region * region).sum(axis=0), h, w)
+        if method == 5:
+            e = Q - (S * S).sum(axis=0) / (h * w)
+            e = np.where(e > 1e-12 * Q, e, 0.0)
+            out[...] = _normed(full, np.sqrt(e.astype(dtype)) * dtype.type(tnorm), 0.0, dtype)
+        else:
+            x = full + np.tensordot(tmean, S, axes=1)
+            if method == 2:
+                out[...] = x
+            elif method == 0:
+                out[...] = np.maximum(Q - 2.0 * x + tsum2, 0.0)
+            else:
+                num = np.maximum(Q - 2.0 * x + tsum2, 0.0) if method == 1 else x
+                e = np.where(Q > qeps, Q, 0.0)
+                out[...] = _normed(num, np.sqrt(e.astype(dtype)) * dtype.type(tnorm),
+                                   1.0 if method == 1 else 0.0, dtype)
+    if bad.shape == (oh, ow):
+        out[bad > 0.5] = np.nan
+    return out
+
+
+def suppress(coords, shape, radius, max_out):
+    """``_kernels.peaks.suppress``."""
+    blocked = np.zeros((int(shape[0]), int(shape[1])), dtype=bool)
+    keep = []
+    for idx, (y, x) in enumerate(coords.tolist()):
+        if len(keep) >= max_out:
+            break
+        if blocked[y, x]:
+            continue
+        keep.append(idx)
+        blocked[max(0, y - radius):y + radius + 1, max(0, x - radius):x + radius + 1] = True
+    return np.array(keep, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------
+# autocorrelation and periods
+# ---------------------------------------------------------------------------
+
+
+def _fft_lag_sums(z, L):
+    n = z.shape[1]
+    N = sfft.next_fast_len(n + L, True)
+    spec = sfft.rfft(z, N, axis=-1, workers=_fft.WORKERS)
+    np.multiply(spec, spec.conj(), out=spec)
+    return sfft.irfft(spec, N, axis=-1, workers=_fft.WORKERS)[:, :L + 1]
+
+
+def acf_direct(y, L, out):
+    for sl in _chunks(y.shape[0], 16 * y.shape[1] + 16 * L):
+        out[sl] = _fft_lag_sums(y[sl], L)
+    return out
+
+
+def lag_sums_fft(y, L, demean, adjusted, normalize, out, *plan):
+    """``_kernels.acf_fft.lag_sums_fft`` (the plan arguments are not needed)."""
+    B, n = y.shape
+    nbad = 0
+    adj = n / (n - np.arange(L + 1.0)) if adjusted else None
+    for sl in _chunks(B, 16 * (n + L)):
+        z = y[sl]
+        total = z.sum(axis=1)
+        nbad += int((~np.isfinite(total)).sum())
+        if demean:
+            z = z - (total / n)[:, None]
+        S = _fft_lag_sums(z, L)
+        if normalize:
+            s0 = S[:, :1].copy()
+            zero = s0 == 0.0
+            s0[zero] = 1.0
+            S = np.where(zero, 0.0, S / s0)
+        if adjusted:
+            S = S * adj
+        out[sl] = S
+    return nbad
+
+
+def _line(s0, s1, s2, sx, stx):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        den = s0 * s2 - s1 * s1
+        c = np.where(den > 0, (s0 * stx - s1 * sx) / np.where(den > 0, den, 1.0), 0.0)
+        a = np.where(s0 > 0, (sx - c * s1) / np.where(s0 > 0, s0, 1.0), 0.0)
+    return a, np.where(s0 > 0, c, 0.0)
+
+
+def _fit(z, m, t):
+    s0 = m.sum(axis=1)
+    a, c = _line(s0, m @ t, m @ (t * t), (m * z).sum(axis=1), (m * z) @ t)
+    return a, c, s0
+
+
+def robust_residuals(x, spike):
+    """``_kernels.acf.robust_residuals``, vectorized over the series."""
+    B, n = x.shape
+    t = np.arange(n, dtype=np.float64)
+    fin = np.isfinite(x)
+    z = np.where(fin, x, 0.0)
+    m = fin.astype(np.float64)
+    a, c, _ = _fit(z, m, t)
+    active = np.ones(B, dtype=bool)
+    for _ in range(2):
+        r = z - a[:, None] - c[:, None] * t
+        ss_ = (m * r * r).sum(axis=1)
+        cnt = m.sum(axis=1)
+        active &= cnt > 0
+        if not active.any():
+            break
+        lim = spike * np.sqrt(ss_ / np.where(cnt > 0, cnt, 1.0))
+        m_new = np.where(active[:, None] & (np.abs(r) > lim[:, None]), 0.0, m)
+        a_new, c_new, kept = _fit(z, m_new, t)
+        m = m_new
+        a = np.where(active, a_new, a)
+        c = np.where(active, c_new, c)
+        active &= kept != cnt
+    y = m * (z - a[:, None] - c[:, None] * t)
+    return y, m.sum(axis=1)
+
+
+def detect(S, pmin, pmax, nvalid, level, period, strength, cands):
+    """``_kernels.acf.detect``: the kernel's own code, as Python."""
+    from ._kernels import acf
+
+    return python_twin(acf.detect)(S, pmin, pmax, nvalid, level, period, strength, cands)
+
+
+# ---------------------------------------------------------------------------
+# pooling and convolution layers
+# ---------------------------------------------------------------------------
+
+
+def _window_index(n_out, stride, pad, k, dil):
+    """(n_out, k) input positions of every window's taps (may be outside)."""
+    return (np.arange(n_out) * stride - pad)[:, None] + (np.arange(k) * dil)[None, :]
+
+
+def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, want_idx, out, idx):
+    """``_kernels.pool.max_pool``: torch's values and indices (the last NaN
+    of a window; else its first maximum; the first tap inside the input
+    where nothing beats -inf)."""
+    P, H, W = x.shape
+    _, oh, ow = out.shape
+    R = _window_index(oh, sh, ph, kh, dh)
+    Cc = _window_index(ow, sw, pw, kw, dw)
+    rin = (R >= 0) & (R < H)
+    cin = (Cc >= 0) & (Cc < W)
+    Rc = np.clip(R, 0, H - 1)
+    Cq = np.clip(Cc, 0, W - 1)
+    inside = rin[:, None, :, None] & cin[None, :, None, :]  # (oh, ow, kh, kw)
+    flat_pos = Rc[:, None, :, None] * W + Cq[None, :, None, :]
+    first_r = np.where(rin, R, np.iinfo(np.int64).max).min(axis=1)
+    first_c = np.where(cin, Cc, np.iinfo(np.int64).max).min(axis=1)
+    fallback = first_r[:, None] * W + first_c[None, :]
+    for sl in _chunks(P, oh * ow * kh * kw * 8):
+        win = x[sl][:, Rc[:, None, :, None], Cq[None, :, None, :]]  # (p, oh, ow, kh, kw)
+        win = np.where(inside, win, -np.inf).reshape(win.shape[:3] + (kh * kw,))
+        isnan = np.isnan(win)
+        anynan = isnan.any(axis=-1)
+        val = np.where(anynan, np.nan, np.where(isnan, -np.inf, win).max(axis=-1))
+        out[sl] = val
+        if want_idx:
+            last_nan = kh * kw - 1 - np.argmax(isnan[..., ::-1], axis=-1)
+            first_max = np.argmax(np.where(isnan, -np.inf, win), axis=-1)
+            k = np.where(anynan, last_nan, first_max)
+            pos = np.take_along_axis(flat_pos.reshape(oh, ow, kh * kw)[None], k[..., None], axis=-1)[..., 0]
+            idx[sl] = np.where(~anynan & (val == -np.inf), fallback, pos)
+    return out, idx
+
+
+def max_pool_2x2(x, out):
+    return max_pool(x, 2, 2, 2, 2, 0, 0, 1, 1, False, out, None)[0]
+
+
+def max_pool_separable(x, kh, kw, sh, sw, ph, pw, dh, dw, out):
+    return max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, False, out, None)[0]
+
+
+def avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, out):
+    """``_kernels.pool.avg_pool``: sums in float64, torch's divisors."""
+    P, H, W = x.shape
+    _, oh, ow = out.shape
+
+    def spans(n_out, s, p, k, n):
+        lo = np.arange(n_out) * s - p
+        hi = np.minimum(lo + k, n + p)
+        return lo, hi, np.maximum(lo, 0), np.minimum(hi, n)
+
+    h0, h1, rs, re_ = spans(oh, sh, ph, kh, H)
+    w0, w1, cs, ce = spans(ow, sw, pw, kw, W)
+    if include_pad:
+        cnt = np.outer(h1 - h0, w1 - w0)
+    else:
+        cnt = np.outer(np.maximum(re_ - rs, 0), np.maximum(ce - cs, 0))
+    # zero padding wide enough for every window, then window sums at the strides
+    rows = max(int(h0.max()) + kh, H + ph) + ph
+    cols = max(int(w0.max()) + kw, W + pw) + pw
+    for sl in _chunks(P, rows * cols * 8):
+        xp = np.zeros((x[sl].shape[0], rows, cols))
+        xp[:, ph:ph + H, pw:pw + W] = x[sl]
+        box = _box(xp, kh, kw)[:, (h0 + ph)[:, None], (w0 + pw)[None, :]]
+        # windows clipped at H + ph: their rows past it are zeros anyway
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[sl] = np.where(cnt > 0, box / np.where(cnt > 0, cnt, 1), np.nan)
+    return out
+
+
+def avg_pool_2x2(x, out):
+    return avg_pool(x, 2, 2, 2, 2, 0, 0, True, out)
+
+
+def conv2d_general(x, w, bias, sh, sw, pt, pl, dh, dw, out):
+    """``_kernels.layers.conv2d_general``: one tensor product per tap."""
+    N, Ci, H, W = x.shape
+    Co, _, kh, kw = w.shape
+    _, _, oh, ow = out.shape
+    rows = max(H + pt, (oh - 1) * sh + (kh - 1) * dh + 1)
+    cols = max(W + pl, (ow - 1) * sw + (kw - 1) * dw + 1)
+    xp = np.zeros((N, Ci, rows, cols), dtype=x.dtype)
+    xp[:, :, pt:pt + H, pl:pl + W] = x
+    acc = np.zeros((N, Co, oh, ow), dtype=x.dtype)
+    for a in range(kh):
+        for c in range(kw):
+            r0, c0 = a * dh, c * dw
+            patch = xp[:, :, r0:r0 + (oh - 1) * sh + 1:sh, c0:c0 + (ow - 1) * sw + 1:sw]
+            acc += np.einsum("oc,nchw->nohw", w[:, :, a, c], patch)
+    out[...] = acc + bias[None, :, None, None]
+    return out
+
+
+def conv2d_unit(xp, w, bias, out):
+    return conv2d_general(xp, w, bias, 1, 1, 0, 0, 1, 1, out)
+
+
+def touch_pages(buf, page):
+    """``_kernels.memory.touch_pages`` only spreads page faults over the
+    threads ahead of a kernel's writes; without it the writer faults them."""
+    return None
