@@ -285,7 +285,7 @@ def _pass1(r, src, krow, w, off, n):
         _fma1(r, src[off + c:], krow, c, n)
 
 
-@jit(fastmath={"contract"})
+@jit(fastmath={"contract"}, inline="always")
 def _pass2(r, src, srd, krow, qrow, w, off, n):
     """Two kernel rows (``krow`` over ``src``, ``qrow`` over ``srd``) per pass."""
     if w == 5:
