@@ -81,6 +81,32 @@ def corr_padded(img, ker, out, pt, pl):
     return out
 
 
+def lag_window(x, y, part, lo):
+    """``_kernels.direct.lag_window``: each block's lag sums as a valid
+    correlation of its stretch of (zero-extended) ``x`` with the block of ``y``
+    (``corr_padded``'s twin, all blocks as one batch of planes)."""
+    B, N1 = x.shape
+    Bk, N2 = y.shape
+    _, P, nl = part.shape
+    bl = -(-N2 // P)
+    yb = np.zeros((Bk, P * bl), dtype=y.dtype)
+    yb[:, :N2] = y
+    # xp[i] = x[i + lo] for i in [0, P * bl + nl - 1)
+    span = P * bl + nl - 1
+    xp = np.zeros((B, span), dtype=x.dtype)
+    i0, i1 = max(0, -lo), min(span, N1 - lo)
+    if i0 < i1:
+        xp[:, i0:i1] = x[:, i0 + lo:i1 + lo]
+    segs = np.lib.stride_tricks.sliding_window_view(xp, bl + nl - 1, axis=-1)[:, ::bl][:, :P]
+    img = np.ascontiguousarray(segs).reshape(B * P, 1, bl + nl - 1)
+    ker = np.ascontiguousarray(yb.reshape(Bk * P, 1, bl))
+    if Bk == 1 and B > 1:
+        ker = np.ascontiguousarray(np.broadcast_to(ker[None], (B, P, 1, bl)).reshape(B * P, 1, bl))
+    out = part.reshape(B * P, 1, nl)
+    corr_padded(img, ker, out, 0, 0)
+    return part
+
+
 # ---------------------------------------------------------------------------
 # window statistics and template-matching scores
 # ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ The output dtype is the accumulator: float32 stays float32.
 import numpy as np
 from numba import prange
 
-from ._jit import A3, FLOATS, I8, jit
+from ._jit import A2, A3, FLOATS, I8, jit
 
 # Output columns per task: a float64 chunk of 4096 values is 32 KiB (L1-sized).
 CHUNK = 4096
@@ -465,3 +465,63 @@ def _task(img, ker, out, pt, pl, t, G, ngroups, nchunks):
                 _edge(row, src, krow, ihi, je, pl, W, w)
             else:
                 _edge(row, src, krow, js, je, pl, W, w)
+
+
+# ---------------------------------------------------------------------------
+# a window of lags of one long 1-D correlation
+# ---------------------------------------------------------------------------
+
+
+@jit(parallel=True, fastmath={"contract"},
+     sigs=[(A2(f), A2(f), A3(f), I8) for f in FLOATS])
+def lag_window(x, y, part, lo):
+    """part[b, p, l] = sum_{n in block p} x[b, n + lo + l] * y[kb, n].
+
+    ``x`` (B, N1), ``y`` (Bk, N2) with Bk in {1, B}, ``part`` (B, P, nl):
+    the samples n of ``y`` are split into P blocks of ceil(N2 / P), each
+    block's partial sums for the lags lo..lo + nl - 1 in its own row, which
+    the caller adds up.  ``x`` is zero outside [0, N1).  The blocks split
+    one long sum over the cores: with one series and a few hundred lags
+    ``corr_padded`` would have a single task (one output row).
+    """
+    B = x.shape[0]
+    P = part.shape[1]
+    for t in prange(B * P):
+        _lag_block(x, y, part, lo, np.int64(t))
+    return part
+
+
+@jit(fastmath={"contract"})
+def _lag_block(x, y, part, lo, t):
+    N1 = x.shape[1]
+    Bk, N2 = y.shape
+    P = part.shape[1]
+    nl = part.shape[2]
+    b = t // P
+    p = t - b * P
+    kb = b if Bk > 1 else 0
+    bl = (N2 + P - 1) // P
+    n0 = min(p * bl, N2)
+    n1 = min(N2, n0 + bl)
+    r = part[b, p]
+    for j in range(nl):
+        r[j] = 0
+    xs = x[b]
+    ys = y[kb]
+    # interior samples: every lag's x index n + lo + l lies inside [0, N1),
+    # so the taps are one vectorized multiply-add over the lags per pass
+    i0 = min(max(n0, -lo), n1)
+    i1 = max(min(n1, N1 - lo - nl + 1), i0)
+    if i0 < i1:
+        _pass1(r, xs, ys[i0:i1], i1 - i0, i0 + lo, nl)
+    for n in range(n0, i0):
+        _lag_edge(r, xs, ys[n], n + lo, N1, nl)
+    for n in range(i1, n1):
+        _lag_edge(r, xs, ys[n], n + lo, N1, nl)
+
+
+@jit(fastmath={"contract"})
+def _lag_edge(r, xs, v, off, N1, nl):
+    # r[l] += xs[off + l] * v for the lags whose x index is inside [0, N1)
+    for j in range(max(0, -off), min(nl, N1 - off)):
+        r[j] += xs[off + j] * v
