@@ -218,6 +218,47 @@ def conv_inputs(in1, in2, mode, method, axes):
     return a.astype(dtype, copy=False), k.astype(dtype, copy=False), axes, mode, method, dtype
 
 
+def _lag_pair(value):
+    """An int L (lags -L..L) or a (lo, hi) pair -> (lo, hi)."""
+    if isinstance(value, (tuple, list, np.ndarray)):
+        if len(value) != 2:
+            raise ValueError(f"lags must be an int L (lags -L..L) or a (lo, hi) pair, got {value!r}")
+        lo, hi = (check_int(v, "lags") for v in value)
+        if lo > hi:
+            raise ValueError(f"lags (lo, hi) must have lo <= hi, got ({lo}, {hi})")
+        return lo, hi
+    L = check_int(value, "lags", minimum=0)
+    return -L, L
+
+
+def check_lags(lags, n1s, n2s, mode):
+    """``lags=`` of correlate/convolve and the 2-D functions.
+
+    ``n1s``, ``n2s``: the lengths of in1 and in2 along the convolved axes.
+    Returns one (lo, hi) per axis, each inside the 'full' range
+    [-(n2 - 1), n1 - 1].  For 2-D, an int or one (lo, hi) pair applies to
+    both axes; a pair whose items are themselves ints-or-pairs given as
+    sequences, ``((lo0, hi0), (lo1, hi1))``, gives one window per axis.
+    """
+    if mode != "full":
+        raise ValueError(f"lags= selects lags of the 'full' output; use mode='full' with lags, got mode={mode!r}")
+    nd = len(n1s)
+    per_axis = (nd == 2 and isinstance(lags, (tuple, list)) and len(lags) == 2
+                and any(isinstance(v, (tuple, list, np.ndarray)) for v in lags))
+    if per_axis:
+        wins = [_lag_pair(v) for v in lags]
+    else:
+        wins = [_lag_pair(lags)] * nd
+    for ax, ((lo, hi), n1, n2) in enumerate(zip(wins, n1s, n2s)):
+        if lo < -(n2 - 1) or hi > n1 - 1:
+            where = f" on axis {ax}" if nd > 1 else ""
+            raise ValueError(
+                f"lags{where}: the window [{lo}, {hi}] must lie inside the full range "
+                f"[{-(n2 - 1)}, {n1 - 1}] of inputs of lengths {n1} and {n2}"
+            )
+    return wins
+
+
 # ---------------------------------------------------------------------------
 # match
 # ---------------------------------------------------------------------------
