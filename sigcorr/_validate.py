@@ -364,6 +364,60 @@ def series_batch(x, axis, name="x"):
 
 
 # ---------------------------------------------------------------------------
+# delay (crosscorrelation, estimate_delay)
+# ---------------------------------------------------------------------------
+
+
+def pair_batch(x, y, axis):
+    """Two real series batches with time along ``axis`` -> ``(X, Y, batch)``.
+
+    ``X`` and ``Y`` are (B, n) float64 C-contiguous, their batch axes
+    broadcast together; both must have the same length n along ``axis``.
+    """
+    a = as_numeric_array(x, "x", allow_complex=False)
+    b = as_numeric_array(y, "y", allow_complex=False)
+    check_nonempty(a, "x")
+    check_nonempty(b, "y")
+    nd = max(a.ndim, b.ndim)  # numpy broadcasting: missing leading axes are 1
+    a = a.reshape((1,) * (nd - a.ndim) + a.shape)
+    b = b.reshape((1,) * (nd - b.ndim) + b.shape)
+    axis = check_int(axis, "axis")
+    if not -a.ndim <= axis < a.ndim:
+        raise ValueError(f"axis {axis} is out of bounds for {a.ndim}-D x and y")
+    axis %= a.ndim
+    a = np.moveaxis(a, axis, -1)
+    b = np.moveaxis(b, axis, -1)
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"x and y must have the same length along axis {axis}, got {a.shape[-1]} and {b.shape[-1]}")
+    try:
+        batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"x and y batch shapes {a.shape[:-1]} and {b.shape[:-1]} do not broadcast (axis {axis} is the time axis)"
+        ) from None
+    n = a.shape[-1]
+    X = as_kernel_array(np.broadcast_to(a, batch + (n,)).reshape(-1, n), np.float64)
+    Y = as_kernel_array(np.broadcast_to(b, batch + (n,)).reshape(-1, n), np.float64)
+    return X, Y, batch, axis
+
+
+def check_max_lag(max_lag, n):
+    """max_lag in [0, n - 1]; None means n - 1."""
+    if max_lag is None:
+        return n - 1
+    max_lag = check_int(max_lag, "max_lag", minimum=0)
+    if max_lag > n - 1:
+        raise ValueError(f"max_lag must be < the series length {n}, got {max_lag}")
+    return max_lag
+
+
+def check_flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+# ---------------------------------------------------------------------------
 # pool and layers
 # ---------------------------------------------------------------------------
 

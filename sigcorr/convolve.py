@@ -157,10 +157,23 @@ _LAG_BLOCK = 8192  # fewest samples per block of lag_window's split sums
 
 
 def _use_lag_kernel(B, m, nl):
-    """lag_window (the sum split over the cores) when corr_padded would have
-    too few tasks for the cores (one per output row and 4096 lags) and the
-    sum is long enough to split."""
-    return B * -(-nl // _kdirect.CHUNK) < 4 * _nthreads() and m >= 2 * _LAG_BLOCK
+    """lag_window when the lag window is at most half the summed length: its
+    lags are then vectorized over nearly every sample (corr_padded, made for
+    short kernels, would take most outputs of two long inputs on its scalar
+    edge path); otherwise corr_padded, whose tasks also split wide windows."""
+    return 2 * nl <= m
+
+
+def lag_window_sums(x, y, lo, nl):
+    """S[b, l] = sum_n x[b, n + lo + l] * y[b or 0, n], l in [0, nl), by
+    ``lag_window``: x (B, N1), y (1 or B, N2), kernel-ready (C-contiguous,
+    writable, float32/float64); the sum is split into blocks over the cores
+    when there are fewer series than tasks worth having."""
+    B, m = x.shape[0], y.shape[1]
+    P = max(1, min(-(-4 * _nthreads() // B), m // _LAG_BLOCK))
+    part = np.empty((B, P, nl), dtype=x.dtype)
+    run(_kdirect.lag_window, _reference.lag_window, x, y, part, int(lo))
+    return part[:, 0] if P == 1 else part.sum(axis=1)
 
 
 def _lags1_real(a, k, lo, nl):
@@ -177,11 +190,19 @@ def _lags1_real(a, k, lo, nl):
         y = _validate.as_kernel_array(kf, a.dtype).reshape(1, m)
     else:
         y = _validate.as_kernel_array(np.broadcast_to(kf, batch + (m,)), a.dtype).reshape(B, m)
-    P = max(1, min(-(-4 * _nthreads() // B), m // _LAG_BLOCK))
-    part = np.empty((B, P, nl), dtype=a.dtype)
-    run(_kdirect.lag_window, _reference.lag_window, x, y, part, int(lo))
-    out = part[:, 0] if P == 1 else part.sum(axis=1)
-    return out.reshape(batch + (nl,))
+    return lag_window_sums(x, y, lo, nl).reshape(batch + (nl,))
+
+
+def correlate_lags(x, y, lo, hi):
+    """Lags lo..hi of the correlation of the rows of x (B, n) with those of
+    y (B, n), both float64 C-contiguous: direct or FFT by the cost model."""
+    nl = hi - lo + 1
+    if _choose_window(x, y, 1, [(lo, hi)]) == "direct":
+        if _use_lag_kernel(x.shape[0], y.shape[1], nl):
+            return lag_window_sums(x, y, lo, nl)
+        return _direct_real(x, y[:, ::-1], 1, "full", [(lo + y.shape[1] - 1, nl)])
+    out = _fft_path(x, y[:, ::-1], 1, "full")
+    return out[:, lo + y.shape[1] - 1:hi + y.shape[1]]
 
 
 def _direct(a, k, nd, mode, sel=None):
