@@ -218,7 +218,8 @@ def _peaks(r):
     d = np.clip(d, -0.5, 0.5)
     off = np.clip(_TAU[g] + d / _STEPS, -1.0, 1.0)
     off = np.where(K == 1, 0.0, off)
-    top = np.maximum(f0 - 0.25 * (fm - fp) * d, r[rows, p])
+    with np.errstate(invalid="ignore"):
+        top = np.maximum(np.where(d != 0, f0 - 0.25 * (fm - fp) * d, f0), r[rows, p])
     # next peak: the highest other local maximum (ends included)
     left = np.concatenate([np.full((B, 1), -np.inf), r[:, :-1]], axis=1)
     right = np.concatenate([r[:, 1:], np.full((B, 1), -np.inf)], axis=1)
