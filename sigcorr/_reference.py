@@ -84,7 +84,22 @@ def corr_padded(img, ker, out, pt, pl):
 def lag_window(x, y, part, lo):
     """``_kernels.direct.lag_window``: each block's lag sums as a valid
     correlation of its stretch of (zero-extended) ``x`` with the block of ``y``
-    (``corr_padded``'s twin, all blocks as one batch of planes)."""
+    (``corr_padded``'s twin, all blocks as one batch of planes).  As in the
+    kernel (and scipy's 1-D correlate), a NaN or inf reaches only the lags at
+    which it meets a sample of the other input, never the zero extension."""
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        badx, bady = ~np.isfinite(x), ~np.isfinite(y)
+        _lag_blocks(np.where(badx, 0, x), np.where(bady, 0, y), part, lo)
+        hit = np.empty(part.shape)
+        _lag_blocks(badx.astype(np.float64), np.ones(y.shape), hit, lo)
+        hit2 = np.empty(part.shape)
+        _lag_blocks(np.ones(x.shape), bady.astype(np.float64), hit2, lo)
+        part[(hit + hit2) > 0.5] = np.nan
+        return part
+    return _lag_blocks(x, y, part, lo)
+
+
+def _lag_blocks(x, y, part, lo):
     B, N1 = x.shape
     Bk, N2 = y.shape
     _, P, nl = part.shape

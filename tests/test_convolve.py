@@ -403,3 +403,17 @@ def test_lags_auto_picks_direct_for_a_narrow_window():
     x = np.ones((1, 1_000_000))
     assert conv._choose_window(x, x, 1, [(-100, 100)]) == "direct"
     assert conv._choose_window(x, x, 1, [(-500_000, 500_000)]) == "fft"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_lags_nan_in_in2_reaches_only_overlapping_lags(method):
+    # as scipy's 1-D correlate: a NaN meets the zero extension of in1 nowhere
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal(30_000), rng.standard_normal(20_000)
+    y[5] = np.nan
+    ref = ss.correlate(x, y, method="direct")
+    for lags in [(-19_999, -19_980), (-100, 100), (29_980, 29_999)]:
+        got = sigcorr.correlate(x, y, lags=lags, method=method)
+        want = ref[lags[0] + 19_999:lags[1] + 20_000]
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9 * np.nanmax(np.abs(want)))
