@@ -514,10 +514,33 @@ def _lag_block(x, y, part, lo, t):
     i1 = max(min(n1, N1 - lo - nl + 1), i0)
     if i0 < i1:
         _pass1(r, xs, ys[i0:i1], i1 - i0, i0 + lo, nl)
-    for n in range(n0, i0):
-        _lag_edge(r, xs, ys[n], n + lo, N1, nl)
-    for n in range(i1, n1):
-        _lag_edge(r, xs, ys[n], n + lo, N1, nl)
+    if n0 < i0:
+        _lag_edges(r, xs, ys, n0, i0, lo, nl)
+    if i1 < n1:
+        _lag_edges(r, xs, ys, i1, n1, lo, nl)
+
+
+@jit(fastmath={"contract"})
+def _lag_edges(r, xs, ys, e0, e1, lo, nl):
+    # samples e0..e1 of y, where some lags fall outside x: the same
+    # vectorized passes over a zero-extended copy of the stretch of x they
+    # need; where y is not finite there, sample by sample (a NaN must not meet
+    # the zero extension, as in scipy's 1-D correlate)
+    N1 = xs.shape[0]
+    finite = True
+    for n in range(e0, e1):
+        if not np.isfinite(ys[n]):
+            finite = False
+    if not finite:
+        for n in range(e0, e1):
+            _lag_edge(r, xs, ys[n], n + lo, N1, nl)
+        return
+    m = e1 - e0
+    buf = np.zeros(m + nl - 1, dtype=r.dtype)
+    off = e0 + lo  # buf[q] = xs[off + q]
+    for q in range(max(0, -off), min(m + nl - 1, N1 - off)):
+        buf[q] = xs[off + q]
+    _pass1(r, buf, ys[e0:e1], m, np.int64(0), nl)
 
 
 @jit(fastmath={"contract"})
