@@ -396,9 +396,13 @@ def pair_batch(x, y, axis):
             f"x and y batch shapes {a.shape[:-1]} and {b.shape[:-1]} do not broadcast (axis {axis} is the time axis)"
         ) from None
     n = a.shape[-1]
-    X = as_kernel_array(np.broadcast_to(a, batch + (n,)).reshape(-1, n), np.float64)
-    Y = as_kernel_array(np.broadcast_to(b, batch + (n,)).reshape(-1, n), np.float64)
-    return X, Y, batch, axis
+
+    def rows(arr):  # broadcast only where needed (a broadcast view is read-only: a copy)
+        if arr.shape[:-1] != batch:
+            arr = np.broadcast_to(arr, batch + (n,))
+        return as_kernel_array(arr.reshape(-1, n), np.float64)
+
+    return rows(a), rows(b), batch, axis
 
 
 def check_max_lag(max_lag, n):

@@ -24,7 +24,7 @@ import scipy.fft as sfft
 
 from . import _validate
 from ._fft import WORKERS
-from ._runtime import api
+from ._runtime import api, output_array
 from .convolve import correlate_lags
 
 __all__ = ["crosscorrelation", "estimate_delay", "DelayResult"]
@@ -50,7 +50,7 @@ def _xcorr(X, Y, lo, hi, demean, normalize, adjusted):
     step = max(1, _CHUNK_POINTS // n)
     if B <= step:
         return _xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted)
-    out = np.empty((B, hi - lo + 1))
+    out = output_array((B, hi - lo + 1))
     for i in range(0, B, step):
         out[i:i + step] = _xcorr_chunk(X[i:i + step], Y[i:i + step], lo, hi, demean, normalize, adjusted)
     return out
@@ -221,11 +221,19 @@ def _peaks(r):
     with np.errstate(invalid="ignore"):
         top = np.maximum(np.where(d != 0, f0 - 0.25 * (fm - fp) * d, f0), r[rows, p])
     # next peak: the highest other local maximum (ends included)
-    left = np.concatenate([np.full((B, 1), -np.inf), r[:, :-1]], axis=1)
-    right = np.concatenate([r[:, 1:], np.full((B, 1), -np.inf)], axis=1)
-    local = (r >= left) & (r > right)
-    local[rows, p] = False
-    second = np.where(local, r, -np.inf).max(axis=1) if K > 1 else np.full(B, -np.inf)
+    if K < 3:
+        second = np.where(K == 2, r[:, -1 - p], -np.inf) if K == 2 else np.full(B, -np.inf)
+        return p, off, top, second
+    mid = r[:, 1:-1]
+    local = mid >= r[:, :-2]
+    local &= mid > r[:, 2:]
+    cand = np.where(local, mid, -np.inf)
+    inner = (p >= 1) & (p <= K - 2)
+    cand[rows[inner], p[inner] - 1] = -np.inf
+    second = cand.max(axis=1)
+    first = np.where((r[:, 0] > r[:, 1]) & (p != 0), r[:, 0], -np.inf)
+    last = np.where((r[:, -1] >= r[:, -2]) & (p != K - 1), r[:, -1], -np.inf)
+    second = np.maximum(second, np.maximum(first, last))
     return p, off, top, second
 
 
@@ -314,10 +322,17 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
         if not (okx.all() and oky.all()):
             X = np.where(okx, X - np.where(okx, X, 0).sum(1, keepdims=True) / np.maximum(okx.sum(1, keepdims=True), 1), 0)
             Y = np.where(oky, Y - np.where(oky, Y, 0).sum(1, keepdims=True) / np.maximum(oky.sum(1, keepdims=True), 1), 0)
-        r = _phat(X, Y, L)
-    else:
-        r = _xcorr(X, Y, -L, L, True, True, False)
-    p, off, top, second = _peaks(r)
+    B = X.shape[0]
+    p, off, top, second = (np.empty(B, np.int64), np.empty(B), np.empty(B), np.empty(B))
+    # in chunks of pairs: each chunk's correlation is searched while in cache
+    step = max(1, _CHUNK_POINTS // (n + 2 * L))
+    for i in range(0, B, step):
+        j = min(B, i + step)
+        if weighting == "phat":
+            r = _phat(X[i:j], Y[i:j], L)
+        else:
+            r = _xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False)
+        p[i:j], off[i:j], top[i:j], second[i:j] = _peaks(r)
     delay = (p - L + off) / fs
     if weighting is None:
         top = np.clip(top, -1.0, 1.0)
