@@ -281,7 +281,8 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     DelayResult
         ``delay`` (x(t) ~ y(t - delay), positive when x comes later),
         ``peak``, ``confidence``; floats for one pair, arrays of the batch
-        shape for many.
+        shape for many.  A pair whose correlation is flat over the lags
+        searched (a constant series) gets a NaN delay and confidence.
 
     Notes
     -----
@@ -324,6 +325,7 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
             Y = np.where(oky, Y - np.where(oky, Y, 0).sum(1, keepdims=True) / np.maximum(oky.sum(1, keepdims=True), 1), 0)
     B = X.shape[0]
     p, off, top, second = (np.empty(B, np.int64), np.empty(B), np.empty(B), np.empty(B))
+    flat = np.empty(B, bool)
     # in chunks of pairs: each chunk's correlation is searched while in cache
     step = max(1, _CHUNK_POINTS // (n + 2 * L))
     for i in range(0, B, step):
@@ -333,11 +335,15 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
         else:
             r = _xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False)
         p[i:j], off[i:j], top[i:j], second[i:j] = _peaks(r)
+        flat[i:j] = r.max(axis=1) == r.min(axis=1)
     delay = (p - L + off) / fs
     if weighting is None:
         top = np.clip(top, -1.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         conf = np.where(second > 0, top / np.where(second > 0, second, 1.0), np.inf)
+    # a flat correlation (a constant series) has no delay
+    delay[flat] = np.nan
+    conf[flat] = np.nan
     if not batch:
         return DelayResult(float(delay[0]), float(top[0]), float(conf[0]))
     return DelayResult(delay.reshape(batch), top.reshape(batch), conf.reshape(batch))

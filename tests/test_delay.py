@@ -252,3 +252,9 @@ def test_missing_samples_in_delay():
     for w in (None, "phat"):
         res = sigcorr.estimate_delay(x[0], y[0], max_lag=20, weighting=w)
         assert np.isfinite(res.delay) and abs(res.delay - 6.4) < (0.1 if w is None else 0.5)
+
+
+def test_constant_series_has_no_delay():
+    res = sigcorr.estimate_delay(np.ones((2, 100)), np.random.default_rng(29).standard_normal((2, 100)), max_lag=10)
+    assert np.isnan(res.delay).all() and np.isnan(res.confidence).all()
+    np.testing.assert_array_equal(res.peak, 0.0)
