@@ -58,10 +58,14 @@ def _xcorr(X, Y, lo, hi, demean, normalize, adjusted):
 
 def _xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
     B, n = X.shape
-    okx = np.isfinite(X)
-    oky = np.isfinite(Y)
-    missing = not (okx.all() and oky.all())
+    # the row means are needed anyway, and a NaN or inf sample makes its row's
+    # mean non-finite: one pass instead of a finiteness check and a mean
+    mx = X.mean(axis=1, keepdims=True)
+    my = Y.mean(axis=1, keepdims=True)
+    missing = not (np.isfinite(mx).all() and np.isfinite(my).all())
     if missing:
+        okx = np.isfinite(X)
+        oky = np.isfinite(Y)
         cx = okx.sum(axis=1)
         cy = oky.sum(axis=1)
         if demean:
@@ -70,8 +74,8 @@ def _xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
         X = np.where(okx, X, 0.0)
         Y = np.where(oky, Y, 0.0)
     elif demean:
-        X = X - X.mean(axis=1, keepdims=True)
-        Y = Y - Y.mean(axis=1, keepdims=True)
+        X = X - mx
+        Y = Y - my
     S = _lag_sums(np.ascontiguousarray(X), np.ascontiguousarray(Y), lo, hi)
     lags = np.arange(lo, hi + 1)
     if adjusted:
