@@ -157,11 +157,12 @@ _LAG_BLOCK = 8192  # fewest samples per block of lag_window's split sums
 
 
 def _use_lag_kernel(B, m, nl):
-    """lag_window when the lag window is at most half the summed length: its
-    lags are then vectorized over nearly every sample (corr_padded, made for
-    short kernels, would take most outputs of two long inputs on its scalar
-    edge path); otherwise corr_padded, whose tasks also split wide windows."""
-    return 2 * nl <= m
+    """lag_window for 1-D windows of up to CHUNK lags (its running sums stay
+    in L1; every sample's taps are vectorized over the lags, the edges over a
+    zero-extended copy): corr_padded, made for short kernels, takes most
+    outputs of two long inputs on its scalar edge path.  Wider windows go to
+    corr_padded, whose tasks also split the lags."""
+    return nl <= _kdirect.CHUNK
 
 
 def lag_window_sums(x, y, lo, nl):
