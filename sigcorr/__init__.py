@@ -22,6 +22,7 @@ from .convolve import (  # noqa: E402
     correlate2d,
     correlation_lags,
 )
+from .delay import DelayResult, crosscorrelation, estimate_delay  # noqa: E402
 from .layers import conv1d, conv2d  # noqa: E402
 from .match import Matches, find_matches, locate, match_template  # noqa: E402
 from .period import PeriodResult, autocorrelation, detect_period  # noqa: E402
@@ -37,6 +38,9 @@ __all__ = [
     "correlate2d",
     "choose_conv_method",
     "correlation_lags",
+    "crosscorrelation",
+    "estimate_delay",
+    "DelayResult",
     "match_template",
     "find_matches",
     "locate",

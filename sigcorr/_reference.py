@@ -81,6 +81,47 @@ def corr_padded(img, ker, out, pt, pl):
     return out
 
 
+def lag_window(x, y, part, lo):
+    """``_kernels.direct.lag_window``: each block's lag sums as a valid
+    correlation of its stretch of (zero-extended) ``x`` with the block of ``y``
+    (``corr_padded``'s twin, all blocks as one batch of planes).  As in the
+    kernel (and scipy's 1-D correlate), a NaN or inf reaches only the lags at
+    which it meets a sample of the other input, never the zero extension."""
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        badx, bady = ~np.isfinite(x), ~np.isfinite(y)
+        _lag_blocks(np.where(badx, 0, x), np.where(bady, 0, y), part, lo)
+        hit = np.empty(part.shape)
+        _lag_blocks(badx.astype(np.float64), np.ones(y.shape), hit, lo)
+        hit2 = np.empty(part.shape)
+        _lag_blocks(np.ones(x.shape), bady.astype(np.float64), hit2, lo)
+        part[(hit + hit2) > 0.5] = np.nan
+        return part
+    return _lag_blocks(x, y, part, lo)
+
+
+def _lag_blocks(x, y, part, lo):
+    B, N1 = x.shape
+    Bk, N2 = y.shape
+    _, P, nl = part.shape
+    bl = -(-N2 // P)
+    yb = np.zeros((Bk, P * bl), dtype=y.dtype)
+    yb[:, :N2] = y
+    # xp[i] = x[i + lo] for i in [0, P * bl + nl - 1)
+    span = P * bl + nl - 1
+    xp = np.zeros((B, span), dtype=x.dtype)
+    i0, i1 = max(0, -lo), min(span, N1 - lo)
+    if i0 < i1:
+        xp[:, i0:i1] = x[:, i0 + lo:i1 + lo]
+    segs = np.lib.stride_tricks.sliding_window_view(xp, bl + nl - 1, axis=-1)[:, ::bl][:, :P]
+    img = np.ascontiguousarray(segs).reshape(B * P, 1, bl + nl - 1)
+    ker = np.ascontiguousarray(yb.reshape(Bk * P, 1, bl))
+    if Bk == 1 and B > 1:
+        ker = np.ascontiguousarray(np.broadcast_to(ker[None], (B, P, 1, bl)).reshape(B * P, 1, bl))
+    out = part.reshape(B * P, 1, nl)
+    corr_padded(img, ker, out, 0, 0)
+    return part
+
+
 # ---------------------------------------------------------------------------
 # window statistics and template-matching scores
 # ---------------------------------------------------------------------------

@@ -218,6 +218,47 @@ def conv_inputs(in1, in2, mode, method, axes):
     return a.astype(dtype, copy=False), k.astype(dtype, copy=False), axes, mode, method, dtype
 
 
+def _lag_pair(value):
+    """An int L (lags -L..L) or a (lo, hi) pair -> (lo, hi)."""
+    if isinstance(value, (tuple, list, np.ndarray)):
+        if len(value) != 2:
+            raise ValueError(f"lags must be an int L (lags -L..L) or a (lo, hi) pair, got {value!r}")
+        lo, hi = (check_int(v, "lags") for v in value)
+        if lo > hi:
+            raise ValueError(f"lags (lo, hi) must have lo <= hi, got ({lo}, {hi})")
+        return lo, hi
+    L = check_int(value, "lags", minimum=0)
+    return -L, L
+
+
+def check_lags(lags, n1s, n2s, mode):
+    """``lags=`` of correlate/convolve and the 2-D functions.
+
+    ``n1s``, ``n2s``: the lengths of in1 and in2 along the convolved axes.
+    Returns one (lo, hi) per axis, each inside the 'full' range
+    [-(n2 - 1), n1 - 1].  For 2-D, an int or one (lo, hi) pair applies to
+    both axes; a pair whose items are themselves ints-or-pairs given as
+    sequences, ``((lo0, hi0), (lo1, hi1))``, gives one window per axis.
+    """
+    if mode != "full":
+        raise ValueError(f"lags= selects lags of the 'full' output; use mode='full' with lags, got mode={mode!r}")
+    nd = len(n1s)
+    per_axis = (nd == 2 and isinstance(lags, (tuple, list)) and len(lags) == 2
+                and any(isinstance(v, (tuple, list, np.ndarray)) for v in lags))
+    if per_axis:
+        wins = [_lag_pair(v) for v in lags]
+    else:
+        wins = [_lag_pair(lags)] * nd
+    for ax, ((lo, hi), n1, n2) in enumerate(zip(wins, n1s, n2s)):
+        if lo < -(n2 - 1) or hi > n1 - 1:
+            where = f" on axis {ax}" if nd > 1 else ""
+            raise ValueError(
+                f"lags{where}: the window [{lo}, {hi}] must lie inside the full range "
+                f"[{-(n2 - 1)}, {n1 - 1}] of inputs of lengths {n1} and {n2}"
+            )
+    return wins
+
+
 # ---------------------------------------------------------------------------
 # match
 # ---------------------------------------------------------------------------
@@ -320,6 +361,64 @@ def series_batch(x, axis, name="x"):
     batch = moved.shape[:-1]
     y = as_kernel_array(moved.reshape(-1, moved.shape[-1]) if moved.ndim > 1 else moved[None, :], np.float64)
     return y, batch, axis
+
+
+# ---------------------------------------------------------------------------
+# delay (crosscorrelation, estimate_delay)
+# ---------------------------------------------------------------------------
+
+
+def pair_batch(x, y, axis):
+    """Two real series batches with time along ``axis`` -> ``(X, Y, batch)``.
+
+    ``X`` and ``Y`` are (B, n) float64 C-contiguous, their batch axes
+    broadcast together; both must have the same length n along ``axis``.
+    """
+    a = as_numeric_array(x, "x", allow_complex=False)
+    b = as_numeric_array(y, "y", allow_complex=False)
+    check_nonempty(a, "x")
+    check_nonempty(b, "y")
+    nd = max(a.ndim, b.ndim)  # numpy broadcasting: missing leading axes are 1
+    a = a.reshape((1,) * (nd - a.ndim) + a.shape)
+    b = b.reshape((1,) * (nd - b.ndim) + b.shape)
+    axis = check_int(axis, "axis")
+    if not -a.ndim <= axis < a.ndim:
+        raise ValueError(f"axis {axis} is out of bounds for {a.ndim}-D x and y")
+    axis %= a.ndim
+    a = np.moveaxis(a, axis, -1)
+    b = np.moveaxis(b, axis, -1)
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"x and y must have the same length along axis {axis}, got {a.shape[-1]} and {b.shape[-1]}")
+    try:
+        batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"x and y batch shapes {a.shape[:-1]} and {b.shape[:-1]} do not broadcast (axis {axis} is the time axis)"
+        ) from None
+    n = a.shape[-1]
+
+    def rows(arr):  # broadcast only where needed (a broadcast view is read-only: a copy)
+        if arr.shape[:-1] != batch:
+            arr = np.broadcast_to(arr, batch + (n,))
+        return as_kernel_array(arr.reshape(-1, n), np.float64)
+
+    return rows(a), rows(b), batch, axis
+
+
+def check_max_lag(max_lag, n):
+    """max_lag in [0, n - 1]; None means n - 1."""
+    if max_lag is None:
+        return n - 1
+    max_lag = check_int(max_lag, "max_lag", minimum=0)
+    if max_lag > n - 1:
+        raise ValueError(f"max_lag must be < the series length {n}, got {max_lag}")
+    return max_lag
+
+
+def check_flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 # ---------------------------------------------------------------------------

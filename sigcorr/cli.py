@@ -3,7 +3,9 @@
 ``sigcorr match IMAGE TEMPLATE`` finds a template in an image (PNG, JPEG or
 TIFF read as grayscale, or ``.npy``); ``sigcorr period FILE`` finds the
 dominant cycle of a series (CSV with or without a header, or ``.npy``);
-``sigcorr demo`` runs both on the sample data shipped in ``sigcorr/data``.
+``sigcorr delay A B`` estimates the delay between two series (files or CSV
+columns); ``sigcorr demo`` runs match and period on the sample data shipped in
+``sigcorr/data``.
 Left-out inputs default to that sample data.  ``--json`` prints strict JSON,
 ``--plot OUT.png`` draws what was found (matplotlib, Agg backend).
 
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .delay import crosscorrelation, estimate_delay
 from .match import locate, match_template
 from .period import autocorrelation, detect_period
 
@@ -441,6 +444,83 @@ def cmd_period(args) -> int:
 
 
 # ---------------------------------------------------------------------------
+# delay
+# ---------------------------------------------------------------------------
+
+
+def _series_arg(text, column):
+    """``PATH`` or ``PATH:COLUMN`` (when PATH:COLUMN is not itself a file)."""
+    path = Path(text)
+    if not path.exists() and ":" in text:
+        head, col = text.rsplit(":", 1)
+        if Path(head).exists() and col:
+            return read_series(head, col)
+    return read_series(path, column)
+
+
+def read_pair(a, b, column=None):
+    """The two series of ``sigcorr delay``: two files, or two columns
+    (``FILE:COL``); cut to the shorter length."""
+    x, sx = _series_arg(a, column)
+    y, sy = _series_arg(b, column)
+    n = min(x.size, y.size)
+    if n < 2:
+        raise CliError(f"the series need at least 2 samples each, got {x.size} and {y.size}")
+    note = "" if x.size == y.size else f" (both cut to their first {n} samples)"
+    return x[:n], y[:n], sx, sy, note
+
+
+def delay_record(result, fs) -> dict:
+    return {"delay": _num(result.delay), "delay_samples": _num(result.delay * fs),
+            "peak": _num(result.peak), "confidence": _num(result.confidence)}
+
+
+def plot_delay(ax, x, y, fs, result, phat, source):
+    from .delay import _phat
+
+    n = x.size
+    k = result.delay * fs
+    half = int(min(n - 1, max(20, 8 * abs(k) if abs(k) < 5 else 50)))
+    c = int(np.clip(round(k), -(n - 1), n - 1))
+    lo, hi = max(-(n - 1), c - half), min(n - 1, c + half)
+    if phat:
+        L = max(abs(lo), abs(hi))
+        r = _phat(np.where(np.isfinite(x), x, 0)[None], np.where(np.isfinite(y), y, 0)[None], L)[0]
+        r = r[lo + L:hi + L + 1]
+    else:
+        L = max(abs(lo), abs(hi))
+        r = crosscorrelation(x, y, L)[lo + L:hi + L + 1]
+    lags = np.arange(lo, hi + 1) / fs
+    ax.plot(lags, r, ".-", lw=1, ms=3, label="GCC-PHAT" if phat else "cross-correlation")
+    ax.axvline(result.delay, color="C3", lw=1, ls="--", label=f"delay {_fmt(result.delay, 4)}")
+    ax.set_xlabel("lag [1/fs]" if fs != 1 else "lag [samples]")
+    ax.set_title(f"{source}: correlation around its peak (positive: the first series comes later)")
+    ax.legend(loc="upper right", fontsize=8)
+
+
+def cmd_delay(args) -> int:
+    x, y, sx, sy, note = read_pair(args.a, args.b, args.column)
+    plt = _pyplot() if args.plot else None
+    result = estimate_delay(x, y, fs=args.fs, max_lag=args.max_lag, weighting="phat" if args.phat else None)
+    if args.json:
+        print(json.dumps(delay_record(result, args.fs)))
+    else:
+        unit = "" if args.fs == 1 else f" = {_fmt(result.delay, 6)} (1/fs units, fs = {_fmt(args.fs, 6)})"
+        print(f"{sx} vs {sy}{note}, {'GCC-PHAT' if args.phat else 'cross-correlation'}:")
+        print(f"  delay       {_fmt(result.delay * args.fs, 3)} samples{unit}"
+              f"  (positive: the first series comes later)")
+        print(f"  peak        {_fmt(result.peak, 4)}")
+        print(f"  confidence  {_fmt(result.confidence, 2) if math.isfinite(result.confidence) else 'inf'}"
+              "  (peak / next peak)")
+    if plt is not None:
+        fig, ax = plt.subplots(1, 1, figsize=(9, 4))
+        plot_delay(ax, x, y, args.fs, result, args.phat, f"{sx} vs {sy}")
+        fig.tight_layout()
+        _save(fig, args.plot)
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # demo
 # ---------------------------------------------------------------------------
 
@@ -528,7 +608,7 @@ def build_parser() -> argparse.ArgumentParser:
         "on sigcorr's parallel Numba kernels.",
         epilog="Run 'sigcorr demo' to see both on the embedded sample data.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{match,period,demo,warmup}")
+    sub = parser.add_subparsers(dest="command", metavar="{match,period,delay,demo,warmup}")
 
     p = sub.add_parser("match", help="find a template in an image",
                        description="Find TEMPLATE in IMAGE (PNG/JPEG/TIFF read as grayscale, or .npy). "
@@ -567,6 +647,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="OUT.png", help="save the series and its autocorrelation")
     p.set_defaults(func=cmd_period)
 
+    p = sub.add_parser("delay", help="estimate the delay between two series",
+                       description="Estimate by how much series A lags behind series B (positive: A comes "
+                       "later), to a fraction of a sample, from the peak of their cross-correlation. A and B "
+                       "are CSV or .npy files, or FILE:COLUMN for a column of a CSV (two columns of one "
+                       "file: data.csv:left data.csv:right); series of different lengths are cut to the "
+                       "shorter.")
+    p.add_argument("a", metavar="A", help="the first series (FILE or FILE:COLUMN)")
+    p.add_argument("b", metavar="B", help="the second series (FILE or FILE:COLUMN)")
+    p.add_argument("--column", metavar="NAME", help="CSV column of both files (default: the last numeric one)")
+    p.add_argument("--fs", type=_positive_float, default=1.0, metavar="HZ",
+                   help="sampling frequency; the delay is also reported in 1/fs units (default: 1)")
+    p.add_argument("--max-lag", type=_int_at_least(0), default=None, metavar="L",
+                   help="search lags -L..L samples (default: every lag)")
+    p.add_argument("--phat", action="store_true", help="GCC-PHAT weighting (broadband signals, coloured noise)")
+    p.add_argument("--json", action="store_true",
+                   help='print {"delay": d, "delay_samples": k, "peak": r, "confidence": c}')
+    p.add_argument("--plot", metavar="OUT.png", help="save the correlation around its peak")
+    p.set_defaults(func=cmd_delay)
+
     p = sub.add_parser("demo", help="run match and period on the embedded sample data",
                        description="Find a face cut from a NASA photograph of Eileen Collins in that "
                        "photograph, and the solar cycle in yearly sunspot numbers.")
@@ -595,7 +694,7 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         parser.print_usage(sys.stderr)
-        print("sigcorr: error: choose a command: match, period, demo or warmup", file=sys.stderr)
+        print("sigcorr: error: choose a command: match, period, delay, demo or warmup", file=sys.stderr)
         return 2
     try:
         return args.func(args)

@@ -357,3 +357,78 @@ def test_period_default_min_period_is_two_samples_at_any_fs(tmp_path, capsys):
     code, out, err = call(capsys, "period", str(tmp_path / "fast.npy"), "--fs", "10", "--json")
     assert code == 0, err
     assert json.loads(out)["period"] == pytest.approx(0.5, abs=0.02)  # 5 samples at 10 Hz
+
+
+# ---------------------------------------------------------------------------
+# delay
+# ---------------------------------------------------------------------------
+
+
+def _delay_pair(d=7.25, n=3000):
+    rng = np.random.default_rng(40)
+    f = np.fft.rfftfreq(2 * n)
+    spec = np.fft.rfft(rng.standard_normal(2 * n))
+    spec[f > 0.3] = 0
+    y = np.fft.irfft(spec)[:n]
+    x = np.fft.irfft(spec * np.exp(-2j * np.pi * f * d))[:n]
+    return x, y
+
+
+def test_delay_two_files_json(tmp_path, capsys):
+    x, y = _delay_pair()
+    np.save(tmp_path / "a.npy", x)
+    np.savetxt(tmp_path / "b.csv", y, delimiter=",", header="mic", comments="")
+    code, out, err = call(capsys, "delay", str(tmp_path / "a.npy"), str(tmp_path / "b.csv"), "--max-lag", "40",
+                          "--json")
+    assert code == 0, err
+    rec = json.loads(out)
+    assert set(rec) == {"delay", "delay_samples", "peak", "confidence"}
+    assert rec["delay_samples"] == pytest.approx(7.25, abs=0.02)
+    assert rec["delay"] == pytest.approx(7.25, abs=0.02)
+    assert rec["peak"] > 0.99
+
+
+def test_delay_two_columns_of_one_csv_fs_and_plot(tmp_path, capsys):
+    x, y = _delay_pair(-3.5)
+    path = tmp_path / "pair.csv"
+    np.savetxt(path, np.column_stack([y, x]), delimiter=",", header="left,right", comments="")
+    code, out, err = call(capsys, "delay", f"{path}:right", f"{path}:left", "--fs", "100", "--max-lag", "20",
+                          "--json")
+    assert code == 0, err
+    rec = json.loads(out)
+    assert rec["delay_samples"] == pytest.approx(-3.5, abs=0.02)
+    assert rec["delay"] == pytest.approx(-0.035, abs=2e-4)
+    code, out, err = call(capsys, "delay", f"{path}:right", f"{path}:left", "--fs", "100", "--phat",
+                          "--plot", str(tmp_path / "d.png"))
+    assert code == 0, err
+    assert "samples" in out and "GCC-PHAT" in out and "1/fs units" in out
+    assert (tmp_path / "d.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nope.csv", "nope2.csv"], "no such file"),
+    (["{a}", "{a}:missing"], "no column 'missing'"),
+    (["{a}", "{a}", "--max-lag", "100000"], "max_lag must be <"),
+])
+def test_delay_errors_are_one_line(tmp_path, capsys, args, message):
+    a = tmp_path / "a.csv"
+    np.savetxt(a, np.arange(50.0), delimiter=",", header="v", comments="")
+    code, out, err = call(capsys, "delay", *[s.format(a=a) for s in args])
+    assert code == 1
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_delay_usage_errors_exit_2(capsys):
+    assert call(capsys, "delay", "only-one.csv")[0] == 2
+    assert call(capsys, "delay", "a", "b", "--max-lag", "-3")[0] == 2
+
+
+def test_delay_subprocess_no_traceback(tmp_path):
+    x, y = _delay_pair(2.0, 500)
+    np.save(tmp_path / "a.npy", x)
+    np.save(tmp_path / "b.npy", y)
+    code, out, err = run("delay", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["delay_samples"] == pytest.approx(2.0, abs=0.05)
+    code, out, err = run("delay", str(tmp_path / "a.npy"), str(tmp_path / "zzz.npy"))
+    assert code == 1 and "Traceback" not in err

@@ -40,6 +40,8 @@ def _families(rng):
     w4 = rng.standard_normal((6, 3, 5, 5)).astype(np.float32)
     xnan = rng.standard_normal((2, 3, 9, 9))
     xnan[0, 1, 4, 4] = np.nan
+    long1 = rng.standard_normal(60_000)
+    long2 = rng.standard_normal(50_000)
     return {
         "correlate 1-D direct": lambda: sigcorr.correlate(x, x[:40], "same", method="direct"),
         "convolve 2-D float32 direct": lambda: sigcorr.convolve(img, img[:7, :7], "full", method="direct"),
@@ -68,6 +70,11 @@ def _families(rng):
         "conv2d": lambda: sigcorr.conv2d(x4, w4, bias=np.arange(6, dtype=np.float32), padding=2),
         "conv2d strided": lambda: sigcorr.conv2d(x4, w4, stride=2, dilation=(1, 2), padding=1),
         "conv1d": lambda: sigcorr.conv1d(x4[:, :, 0], w4[:, :, 0], padding="same"),
+        "correlate lags one long pair": lambda: sigcorr.correlate(long1, long2, lags=(-70, 90), method="direct"),
+        "correlate lags batch": lambda: sigcorr.correlate(batch, batch[::-1], axes=1, lags=30, method="direct"),
+        "correlate lags float32 2-D": lambda: sigcorr.correlate(img, img[:60, :50], lags=((-5, 3), 4), method="direct"),
+        "crosscorrelation NaN": lambda: sigcorr.crosscorrelation(batch, batch[::-1], 40, adjusted=True),
+        "estimate_delay": lambda: sigcorr.estimate_delay(long1, np.roll(long1, 5), max_lag=20).delay,
     }
 
 

@@ -283,3 +283,137 @@ def test_bad_lags():
         sigcorr.correlation_lags(3, 2.5)
     with pytest.raises(ValueError, match="Acceptable mode"):
         sigcorr.correlation_lags(3, 2, "x")
+
+
+# ---------------------------------------------------------------------------
+# lags=: a window of the 'full' output
+# ---------------------------------------------------------------------------
+
+LAG_CASES_1D = [(50, 7, 3), (7, 50, (-49, -40)), (13, 13, 12), (300, 200, (-5, 17)), (40_000, 30_000, 25),
+                (30_000, 40_000, (-39_999, -39_990)), (20_000, 20_000, (19_990, 19_999)), (1, 1, 0)]
+
+
+def _full_slice(ref, lags, n2):
+    lo, hi = (-lags, lags) if isinstance(lags, int) else lags
+    return ref[..., lo + n2 - 1:hi + n2], np.arange(lo, hi + 1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("func", ["convolve", "correlate"])
+def test_lags_1d_equal_full_sliced(func, method, dtype):
+    rng = np.random.default_rng(hash(("lags", func, method, str(dtype))) % 2**32)
+    for n, m, lags in LAG_CASES_1D:
+        a, b = _rand(rng, n, dtype), _rand(rng, m, dtype)
+        ref = getattr(ss, func)(a.astype(_wide(dtype)), b.astype(_wide(dtype)))
+        want, lagvals = _full_slice(ref, lags, m)
+        got = getattr(sigcorr, func)(a, b, method=method, lags=lags)
+        _check(got, want, dtype)
+        np.testing.assert_array_equal(sigcorr.correlation_lags(n, m, lags=lags), lagvals)
+        np.testing.assert_array_equal(ss.correlation_lags(n, m)[lagvals + m - 1], lagvals)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_lags_batch_axes(method, dtype):
+    rng = np.random.default_rng(7)
+    a = _rand(rng, (3, 1, 20_000), dtype)
+    b = _rand(rng, (1, 4, 17_000), dtype)
+    got = sigcorr.correlate(a, b, axes=-1, method=method, lags=(-30, 12))
+    ref = ss.fftconvolve(a.astype(_wide(dtype)), np.conj(b[..., ::-1]).astype(_wide(dtype)), axes=-1)
+    _check(got, ref[..., -30 + 17_000 - 1:12 + 17_000], dtype)
+    # a batch axis first, the time axis in the middle
+    a2 = _rand(rng, (5, 3000, 2), dtype)
+    b2 = _rand(rng, (5, 100, 2), dtype)
+    got = sigcorr.correlate(a2, b2, axes=1, method=method, lags=40)
+    ref = np.stack([np.stack([ss.correlate(a2[i, :, j].astype(_wide(dtype)), b2[i, :, j].astype(_wide(dtype)))
+                              for j in range(2)], -1) for i in range(5)])
+    _check(got, ref[:, 99 - 40:99 + 41], dtype)
+
+
+@pytest.mark.parametrize("func", ["convolve2d", "correlate2d", "convolve", "correlate"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_lags_2d(func, dtype):
+    rng = np.random.default_rng(11)
+    ref_f = getattr(ss, func)
+    for s1, s2, lags in [((30, 40), (5, 7), 2), ((30, 40), (5, 7), (-4, 3)), ((8, 9), (12, 5), ((-11, 7), (0, 8))),
+                         ((64, 64), (64, 64), (-63, 63))]:
+        a, b = _rand(rng, s1, dtype), _rand(rng, s2, dtype)
+        got = getattr(sigcorr, func)(a, b, lags=lags)
+        ref = ref_f(a.astype(_wide(dtype)), b.astype(_wide(dtype)))
+        wins = sigcorr._validate.check_lags(lags, s1, s2, "full")
+        want = ref[tuple(slice(lo + m - 1, hi + m) for (lo, hi), m in zip(wins, s2))]
+        _check(got, want, dtype)
+
+
+@pytest.mark.parametrize("boundary", ["wrap", "symm", "fill"])
+def test_lags_2d_boundaries(boundary):
+    rng = np.random.default_rng(12)
+    a, b = rng.standard_normal((15, 20)), rng.standard_normal((4, 5))
+    for func in ("convolve2d", "correlate2d"):
+        got = getattr(sigcorr, func)(a, b, boundary=boundary, fillvalue=1.5, lags=((-2, 3), 4))
+        ref = getattr(ss, func)(a, b, boundary=boundary, fillvalue=1.5)
+        np.testing.assert_allclose(got, ref[-2 + 3:3 + 4, -4 + 4:4 + 5], rtol=1e-10, atol=1e-10)
+
+
+def test_lags_nan_reaches_only_its_lags():
+    x = np.random.default_rng(3).standard_normal(50_000)
+    y = np.random.default_rng(4).standard_normal(40_000)
+    x[:100] = np.nan  # only lags whose window reaches x[:100]: lag + n < 100 for some n >= 0, i.e. lag < 100
+    for method in METHODS:
+        got = sigcorr.correlate(x, y, lags=(-40_000 + 1, -39_990), method=method)
+        assert np.isnan(got).all()
+        got = sigcorr.correlate(x, y, lags=(100, 120), method=method)
+        ref = ss.correlate(np.nan_to_num(x), y)[100 + 39_999:121 + 39_999]
+        np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
+
+
+def test_lags_long_pair_split_over_blocks():
+    # the lag_window path (one long pair, a few hundred lags), against naive sums
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal(100_003), rng.standard_normal(99_991)
+    got = sigcorr.correlate(x, y, lags=100, method="direct")
+    want = np.array([np.dot(x[max(0, k):min(x.size, y.size + k)], y[max(0, -k):min(y.size, x.size - k)])
+                     for k in range(-100, 101)])
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("lags, message", [
+    (5, "must lie inside the full range"), ((-10, 0), "must lie inside the full range"),
+    ((3, 1), "lo <= hi"), ((1, 2, 3), "(lo, hi) pair"), (-1, ">= 0"), (1.5, "integer"),
+])
+def test_lags_errors(lags, message):
+    with pytest.raises((ValueError, TypeError), match=message.replace("(", r"\(").replace(")", r"\)")):
+        sigcorr.correlate(np.ones(5), np.ones(3), lags=lags)
+
+
+def test_lags_need_full_mode():
+    with pytest.raises(ValueError, match="mode='full'"):
+        sigcorr.correlate(np.ones(5), np.ones(3), mode="same", lags=1)
+    with pytest.raises(ValueError, match="mode='full'"):
+        sigcorr.correlation_lags(5, 3, mode="valid", lags=1)
+    with pytest.raises(ValueError, match="axis 1"):
+        sigcorr.correlate2d(np.ones((5, 5)), np.ones((3, 3)), lags=((0, 1), (0, 9)))
+
+
+def test_lags_auto_picks_direct_for_a_narrow_window():
+    import importlib
+
+    conv = importlib.import_module("sigcorr.convolve")
+    x = np.ones((1, 1_000_000))
+    assert conv._choose_window(x, x, 1, [(-100, 100)]) == "direct"
+    assert conv._choose_window(x, x, 1, [(-500_000, 500_000)]) == "fft"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_lags_nan_in_in2_reaches_only_overlapping_lags(method):
+    # as scipy's 1-D correlate: a NaN meets the zero extension of in1 nowhere
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal(30_000), rng.standard_normal(20_000)
+    y[5] = np.nan
+    ref = ss.correlate(x, y, method="direct")
+    for lags in [(-19_999, -19_980), (-100, 100), (29_980, 29_999)]:
+        got = sigcorr.correlate(x, y, lags=lags, method=method)
+        want = ref[lags[0] + 19_999:lags[1] + 20_000]
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9 * np.nanmax(np.abs(want)))

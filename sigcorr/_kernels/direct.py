@@ -23,7 +23,7 @@ The output dtype is the accumulator: float32 stays float32.
 import numpy as np
 from numba import prange
 
-from ._jit import A3, FLOATS, I8, jit
+from ._jit import A2, A3, FLOATS, I8, jit
 
 # Output columns per task: a float64 chunk of 4096 values is 32 KiB (L1-sized).
 CHUNK = 4096
@@ -465,3 +465,86 @@ def _task(img, ker, out, pt, pl, t, G, ngroups, nchunks):
                 _edge(row, src, krow, ihi, je, pl, W, w)
             else:
                 _edge(row, src, krow, js, je, pl, W, w)
+
+
+# ---------------------------------------------------------------------------
+# a window of lags of one long 1-D correlation
+# ---------------------------------------------------------------------------
+
+
+@jit(parallel=True, fastmath={"contract"},
+     sigs=[(A2(f), A2(f), A3(f), I8) for f in FLOATS])
+def lag_window(x, y, part, lo):
+    """part[b, p, l] = sum_{n in block p} x[b, n + lo + l] * y[kb, n].
+
+    ``x`` (B, N1), ``y`` (Bk, N2) with Bk in {1, B}, ``part`` (B, P, nl):
+    the samples n of ``y`` are split into P blocks of ceil(N2 / P), each
+    block's partial sums for the lags lo..lo + nl - 1 in its own row, which
+    the caller adds up.  ``x`` is zero outside [0, N1).  The blocks split
+    one long sum over the cores: with one series and a few hundred lags
+    ``corr_padded`` would have a single task (one output row).
+    """
+    B = x.shape[0]
+    P = part.shape[1]
+    for t in prange(B * P):
+        _lag_block(x, y, part, lo, np.int64(t))
+    return part
+
+
+@jit(fastmath={"contract"})
+def _lag_block(x, y, part, lo, t):
+    N1 = x.shape[1]
+    Bk, N2 = y.shape
+    P = part.shape[1]
+    nl = part.shape[2]
+    b = t // P
+    p = t - b * P
+    kb = b if Bk > 1 else 0
+    bl = (N2 + P - 1) // P
+    n0 = min(p * bl, N2)
+    n1 = min(N2, n0 + bl)
+    r = part[b, p]
+    for j in range(nl):
+        r[j] = 0
+    xs = x[b]
+    ys = y[kb]
+    # interior samples: every lag's x index n + lo + l lies inside [0, N1),
+    # so the taps are one vectorized multiply-add over the lags per pass
+    i0 = min(max(n0, -lo), n1)
+    i1 = max(min(n1, N1 - lo - nl + 1), i0)
+    if i0 < i1:
+        _pass1(r, xs, ys[i0:i1], i1 - i0, i0 + lo, nl)
+    if n0 < i0:
+        _lag_edges(r, xs, ys, n0, i0, lo, nl)
+    if i1 < n1:
+        _lag_edges(r, xs, ys, i1, n1, lo, nl)
+
+
+@jit(fastmath={"contract"})
+def _lag_edges(r, xs, ys, e0, e1, lo, nl):
+    # samples e0..e1 of y, where some lags fall outside x: the same
+    # vectorized passes over a zero-extended copy of the stretch of x they
+    # need; where y is not finite there, sample by sample (a NaN must not meet
+    # the zero extension, as in scipy's 1-D correlate)
+    N1 = xs.shape[0]
+    finite = True
+    for n in range(e0, e1):
+        if not np.isfinite(ys[n]):
+            finite = False
+    if not finite:
+        for n in range(e0, e1):
+            _lag_edge(r, xs, ys[n], n + lo, N1, nl)
+        return
+    m = e1 - e0
+    buf = np.zeros(m + nl - 1, dtype=r.dtype)
+    off = e0 + lo  # buf[q] = xs[off + q]
+    for q in range(max(0, -off), min(m + nl - 1, N1 - off)):
+        buf[q] = xs[off + q]
+    _pass1(r, buf, ys[e0:e1], m, np.int64(0), nl)
+
+
+@jit(fastmath={"contract"})
+def _lag_edge(r, xs, v, off, N1, nl):
+    # r[l] += xs[off + l] * v for the lags whose x index is inside [0, N1)
+    for j in range(max(0, -off), min(nl, N1 - off)):
+        r[j] += xs[off + j] * v
