@@ -42,6 +42,7 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
     raise ImportError('sigcorr.dask needs Dask: pip install "sigcorr[dask]"') from exc
 
 from . import _fft, _validate
+from . import delay as _delay
 from .convolve import convolve as _convolve, correlate as _correlate
 from . import layers as _layers
 from . import match as _match
@@ -50,7 +51,7 @@ from . import pool as _poolmod
 
 __all__ = [
     "convolve", "correlate", "convolve2d", "correlate2d", "match_template", "find_matches",
-    "autocorrelation", "detect_period", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "autocorrelation", "crosscorrelation", "detect_period", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "conv1d", "conv2d",
 ]
 
@@ -480,6 +481,35 @@ def _partial_lag_sums(z, L):
                            chunks=z.chunks[:-1] + ((1,) * nb, (L + 1,)), dtype=np.float64,
                            meta=np.empty((0,) * (lead + 2)))
     return parts.sum(axis=lead)
+
+
+def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjusted=False, two_sided=True, axis=-1,
+                     chunks=None):
+    """:func:`sigcorr.crosscorrelation` of chunked pairs of series (the pairs
+    as blocks, the time axis in one chunk).
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> rng = np.random.default_rng(14)
+    >>> x, y = rng.standard_normal((2, 30, 400))
+    >>> r = sigcorr.dask.crosscorrelation(x, y, 20, chunks=(8, 400))
+    >>> bool(np.allclose(r.compute(), sigcorr.crosscorrelation(x, y, 20)))
+    True
+    """
+    xd = _as_dask(x, chunks, "x")
+    yd = _as_dask(y, chunks if chunks is not None else xd.chunks, "y")
+    if xd.shape != yd.shape:
+        raise ValueError(f"x and y must have the same shape, got {xd.shape} and {yd.shape}")
+    axis = _validate.check_int(axis, "axis") % max(xd.ndim, 1)
+    xd = xd.rechunk({axis: -1})
+    yd = yd.rechunk(xd.chunks)
+    kw = dict(demean=demean, normalize=normalize, adjusted=adjusted, two_sided=two_sided, axis=axis)
+    probe = _delay.crosscorrelation(np.zeros(xd.shape[axis]), np.arange(xd.shape[axis], dtype=float),
+                                    max_lag, **{**kw, "axis": -1})
+    out_chunks = tuple((probe.shape[0],) if ax == axis else c for ax, c in enumerate(xd.chunks))
+    return da.map_blocks(lambda a, b: _delay.crosscorrelation(a, b, max_lag, **kw), xd, yd,
+                         chunks=out_chunks, dtype=np.float64)
 
 
 def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=None):

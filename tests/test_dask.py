@@ -123,6 +123,16 @@ def test_autocorrelation_batches():
     _close(sd.autocorrelation(X.T, 40, axis=0, chunks=(300, 16)), sigcorr.autocorrelation(X.T, 40, axis=0))
 
 
+def test_crosscorrelation_pairs_as_blocks():
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((25, 300))
+    y = np.roll(x, 3, axis=1) + 0.5 * rng.standard_normal((25, 300))
+    y[2, 7] = np.nan
+    for kw in (dict(), dict(two_sided=False, adjusted=True), dict(demean=False, normalize=False)):
+        _close(sd.crosscorrelation(x, y, 40, chunks=(6, 100), **kw), sigcorr.crosscorrelation(x, y, 40, **kw))
+    _close(sd.crosscorrelation(x.T, y.T, 10, axis=0, chunks=(300, 5)), sigcorr.crosscorrelation(x.T, y.T, 10, axis=0))
+
+
 def test_detect_period_series_as_blocks():
     rng = np.random.default_rng(8)
     t = np.arange(600)
