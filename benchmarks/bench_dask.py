@@ -59,7 +59,7 @@ def _cluster_time(n_workers):
 
     import sigcorr.dask as sd
 
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cl, \
             Client(cl) as client:
         client.run(sigcorr.warmup, processes=1)
         X = da.random.RandomState(1).standard_normal((100_000, 1024), chunks=(5_000, 1024))
@@ -83,7 +83,7 @@ def _zarr_stream():
 
     limit = 500 << 20
     with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as tmp, \
-            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                          memory_limit=limit) as cl, Client(cl) as client:
         shape, chunk = (23_000, 23_000), (2_048, 2_048)  # 2.1 GB of float32: over 4x the limit
         z = zarr.create_array(f"{tmp}/in.zarr", shape=shape, chunks=chunk, dtype="f4", compressors=None)

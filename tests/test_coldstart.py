@@ -247,7 +247,8 @@ def test_no_writable_folder_at_all_still_answers(tmp_path):
 
 def test_warmup_command_reports_the_cache(tmp_path):
     env = {k: v for k, v in os.environ.items()}
-    res = subprocess.run([sys.executable, "-m", "sigcorr", "warmup", "--json"], capture_output=True, text=True,
+    res = subprocess.run([sys.executable, "-m", "sigcorr", "warmup", "--json", "--processes", "1"],
+                         capture_output=True, text=True,
                          timeout=300, env=env)
     assert res.returncode == 0, res.stderr
     info = json.loads(res.stdout.strip().splitlines()[-1])

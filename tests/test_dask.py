@@ -187,7 +187,7 @@ def test_bad_input_is_explained():
 def client():
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                            memory_limit="400MB")
     cl = Client(cluster)
     try:
