@@ -3,7 +3,7 @@
 import numpy as np
 from numba import prange
 
-from ._jit import A1, A2, A3, F8, I8, jit
+from ._jit import A1, A2, F8, I8, jit
 
 _SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated once per task)
 
@@ -252,55 +252,149 @@ def _ls_vertex(r, k, hw, L):
     return min(max(v, -hw), np.float64(hw))
 
 
-@jit(parallel=True, sigs=[(A2(F8), F8, F8, A1(F8), F8, A1(F8), A1(F8), A3(F8))])
-def detect(S, pmin, pmax, nvalid, level, period, strength, cands):
-    """Period of each series from its lag sums ``S`` (B, L + 1), normalized
-    here by lag 0 into r (0 throughout for a series with S[0] <= 0).
+@jit(parallel=True, sigs=[(A2(F8), F8, F8, A1(F8), F8, A2(F8), A2(F8))])
+def detect(S, pmin, pmax, nvalid, level, periods, strengths):
+    """The cycles of each series from its lag sums ``S`` (B, L + 1),
+    normalized here by lag 0 into r (0 throughout for a series with S[0] <= 0).
 
     Candidates are the local maxima of r with lags in [pmin, pmax] that reach
     the significance level (``level`` / sqrt(nvalid), at least 0.1) and that r
-    dips well below between half their lag and them.
-    Each is scored by the mean of r at its first (up to 4) multiples, so a
-    half period (for a fundamental weaker than its 2nd harmonic) scores low on
-    its odd multiples, and a double period low through the fewer, later
-    peaks; the shortest candidate scoring within 10% of the best wins.  Its
-    lag is refined by parabolas through the peaks at its multiples and a
-    least-squares fit through the origin.  Where no candidate (or the chosen
-    one's score) reaches the level, the series has no period: NaN.
-    ``cands`` (B, K, 2) receives (lag, r) of the best-scoring candidates.
+    dips well below between half their lag and them.  Each is scored by the
+    mean of r at its first (up to 4) multiples, so a half period (for a
+    fundamental weaker than its 2nd harmonic) scores low on its odd
+    multiples, and a double period low through the fewer, later peaks; the
+    shortest candidate scoring within 10% of the best, with a peak within
+    15% of the best one's (a sub-cycle of the season, 3 months in 12, peaks
+    lower), is the period.  Where
+    it (or its score) does not reach the level, the series has no period: NaN.
+
+    The other candidates follow by score, each kept only if it is a cycle of
+    its own: near a multiple m P of a cycle P already kept, its peak must rise
+    above the peaks at (m - 1) P and (m + 1) P by the significance level (a
+    weekly peak among the daily ones; a pure daily cycle's 96 or 144 do not);
+    a divisor P / m of a kept cycle counts only for m >= 3 with every peak
+    j P / m, j < m, significant (a daily cycle under a weekly one; a half
+    period is a harmonic).  Each kept lag is refined over the peaks at its
+    multiples: an exact integer lag where those peaks sit exactly at the
+    multiples of the first one (a clean integer period is never moved),
+    else by least-squares parabolas and a fit through the origin.
+    ``periods``, ``strengths`` (B, K) receive the first K cycles (NaN after).
     """
     nch = (S.shape[0] + _SERIES_PER_TASK - 1) // _SERIES_PER_TASK
     for ch in prange(nch):
-        _detect_chunk(S, pmin, pmax, nvalid, level, period, strength, cands, np.int64(ch))
+        _detect_chunk(S, pmin, pmax, nvalid, level, periods, strengths, np.int64(ch))
 
 
 @jit()
-def _detect_chunk(S, pmin, pmax, nvalid, level, period, strength, cands, ch):
+def _detect_chunk(S, pmin, pmax, nvalid, level, periods, strengths, ch):
     # one task of ``detect``: its series share the work buffers
     B = S.shape[0]
     L = S.shape[1] - 1
-    K = cands.shape[1]
+    K = periods.shape[1]
     rb = np.empty(L + 1)
     lags = np.empty(L + 1)
     scores = np.empty(L + 1)
     vals = np.empty(L + 1)
     used = np.empty(L + 1, dtype=np.bool_)
     for b in range(ch * _SERIES_PER_TASK, min(B, (ch + 1) * _SERIES_PER_TASK)):
-        _detect_one(S[b], rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, period, strength, cands, L, K)
+        _detect_one(S[b], rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, periods, strengths, L, K)
 
 
 @jit()
-def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, period, strength, cands, L, K):
+def _integer_lag(rb, p0, v0, L):
+    # integer-sampled seasonality (4, 7, 12, 52 samples): k1 when the
+    # autocorrelation peaks exactly at k1, 2 k1, 3 k1, ... (while they stay
+    # above v0 / 2), else -1.  A parabola would be pulled off such a lag by
+    # the slope a trend or the peak's asymmetry gives r.  A non-integer period
+    # p passes only while m |p - k1| < 1/2 for every multiple m seen, so with
+    # fewer than 4 multiples only short lags (a drift of < 1/4 sample) snap
+    c = int(np.floor(p0 + 0.5))
+    k1 = c
+    for k in range(max(1, c - 1), min(L - 1, c + 1) + 1):
+        if rb[k] > rb[k1]:
+            k1 = k
+    if k1 < 2:
+        return -1
+    m = 1
+    while (m + 1) * k1 <= L - 1 and m < 8:
+        k = (m + 1) * k1
+        if rb[k] < 0.5 * v0:
+            break
+        if rb[k] < rb[k - 1] or rb[k] < rb[k + 1]:
+            return -1
+        m += 1
+    if m >= 4 or (m >= 2 and k1 <= 16):
+        return k1
+    return -1
+
+
+@jit()
+def _refine(rb, p0, v0, L):
+    # the lag of the cycle whose candidate peak is at p0 (value v0): an exact
+    # integer lag (see _integer_lag), else least-squares parabolas through the
+    # peaks at its multiples (up to 8, while they stay above v0 / 2) and a
+    # least-squares line through the origin
+    k1 = _integer_lag(rb, p0, v0, L)
+    if k1 > 0:
+        return np.float64(k1)
+    num = 0.0
+    den = 0.0
+    m = 1
+    while m * p0 <= L - 1 and m <= 8:
+        c = int(np.floor(m * p0 + 0.5))
+        w = max(1, m // 2)
+        kbest = -1
+        for k in range(max(1, c - w), min(L - 1, c + w) + 1):
+            if kbest < 0 or rb[k] > rb[kbest]:
+                kbest = k
+        if kbest < 1 or rb[kbest] < 0.5 * v0:
+            break
+        d = _ls_vertex(rb, kbest, max(1, int(p0 / 10)), L)
+        num += m * (kbest + d)
+        den += m * m
+        m += 1
+    return num / den if den > 0 else p0
+
+
+@jit()
+def _stands_out(rb, p, v, q, m, margin, L):
+    # whether the peak v at lag p (near m q) rises above those at (m -+ 1) q
+    lo = _near_peak(rb, (m - 1) * q, L)
+    hi = _near_peak(rb, (m + 1) * q, L) if (m + 1) * q <= L else -2.0
+    return v > max(lo, hi) + margin
+
+
+@jit()
+def _own_cycle(rb, p, v, periods, b, nk, thr, L):
+    # whether the candidate at lag p (peak value v) is a cycle of its own
+    # beside the nk cycles already in periods[b]
+    for j in range(nk):
+        q = periods[b, j]
+        tol = max(1.0, 0.02 * p)
+        m = np.floor(p / q + 0.5)
+        if m >= 1.0 and abs(p - m * q) <= tol:
+            if m == 1.0 or not _stands_out(rb, p, v, q, m, thr, L):
+                return False
+        m = np.floor(q / p + 0.5)
+        if m >= 2.0 and abs(q - m * p) <= max(1.0, 0.02 * q):
+            if m == 2.0:
+                return False
+            for i in range(1, int(m)):
+                if _near_peak(rb, i * p, L) < thr:
+                    return False
+    return True
+
+
+@jit()
+def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, periods, strengths, L, K):
     # one series of ``detect`` (buffers rb, lags, scores, vals, used: >= L + 1 long)
     s0 = Sb[0]
     inv = 1.0 / s0 if s0 > 0.0 else 0.0
     for k in range(L + 1):
         rb[k] = Sb[k] * inv
-    period[b] = np.nan
-    strength[b] = np.nan
     for q in range(K):
-        cands[b, q, 0] = np.nan
-        cands[b, q, 1] = np.nan
+        periods[b, q] = np.nan
+        strengths[b, q] = np.nan
     lo = max(2, int(np.ceil(pmin)))
     hi = min(int(np.floor(pmax)), L - 1)
     if hi < lo:
@@ -337,41 +431,28 @@ def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, 
         if scores[i] > scores[best]:
             best = i
     chosen = best
-    for i in range(npk):  # shortest lag within 10% of the best score
-        if scores[i] >= 0.9 * scores[best] and lags[i] < lags[chosen]:
+    for i in range(npk):  # shortest lag within 10% of the best score (and peak)
+        if scores[i] >= 0.9 * scores[best] and vals[i] >= 0.85 * vals[best] and lags[i] < lags[chosen]:
             chosen = i
-    # candidates, best score first
-    used[:npk] = False
-    for q in range(min(K, npk)):
+    if vals[chosen] < thr or scores[chosen] < thr:
+        return
+    periods[b, 0] = _refine(rb, lags[chosen], vals[chosen], L)
+    strengths[b, 0] = min(1.0, max(-1.0, vals[chosen]))
+    # the other cycles, best score first
+    for i in range(npk):
+        used[i] = False
+    used[chosen] = True
+    nk = 1
+    while nk < K:
         top = -1
         for i in range(npk):
             if not used[i] and (top < 0 or scores[i] > scores[top]):
                 top = i
-        used[top] = True
-        cands[b, q, 0] = lags[top]
-        cands[b, q, 1] = min(1.0, vals[top])
-    if vals[chosen] < thr or scores[chosen] < thr:
-        return
-    # refine over the peaks at the multiples of the chosen lag
-    p0 = lags[chosen]
-    num = 0.0
-    den = 0.0
-    m = 1
-    while m * p0 <= L - 1 and m <= 8:
-        c = int(np.floor(m * p0 + 0.5))
-        w = max(1, m // 2)
-        kbest = -1
-        for k in range(max(1, c - w), min(L - 1, c + w) + 1):
-            if kbest < 0 or rb[k] > rb[kbest]:
-                kbest = k
-        if kbest < 1 or rb[kbest] < 0.5 * vals[chosen]:
+        if top < 0:
             break
-        d = _ls_vertex(rb, kbest, max(1, int(p0 / 10)), L)
-        num += m * (kbest + d)
-        den += m * m
-        m += 1
-    period[b] = num / den if den > 0 else p0
-    strength[b] = min(1.0, max(-1.0, vals[chosen]))
-    for q in range(K):  # the chosen candidate carries the refined period
-        if cands[b, q, 0] == p0:
-            cands[b, q, 0] = period[b]
+        used[top] = True
+        if scores[top] < thr or not _own_cycle(rb, lags[top], vals[top], periods, b, nk, thr, L):
+            continue
+        periods[b, nk] = _refine(rb, lags[top], vals[top], L)
+        strengths[b, nk] = min(1.0, max(-1.0, vals[top]))
+        nk += 1
