@@ -269,12 +269,13 @@ def detect(S, pmin, pmax, nvalid, level, periods, strengths):
     it (or its score) does not reach the level, the series has no period: NaN.
 
     The other candidates follow by score, each kept only if it is a cycle of
-    its own: near a multiple m P of a cycle P already kept, its peak must rise
-    above the peaks at (m - 1) P and (m + 1) P by the significance level (a
-    weekly peak among the daily ones; a pure daily cycle's 96 or 144 do not);
+    its own: near a multiple m P of a cycle P already kept (or of a shorter
+    candidate), its peak must rise above the mean of the peaks at (m - 1) P
+    and (m + 1) P by the significance level (a weekly peak among the daily
+    ones; a pure daily cycle's 96 or 144 do not);
     a divisor P / m of a kept cycle counts only for m >= 3 with every peak
-    j P / m, j < m, significant (a daily cycle under a weekly one; a half
-    period is a harmonic).  Each kept lag is refined over the peaks at its
+    j P / m, j < m, rising by the level above r half a cycle either side
+    (a daily cycle under a weekly one; a half period is a harmonic).  Each kept lag is refined over the peaks at its
     multiples: an exact integer lag where those peaks sit exactly at the
     multiples of the first one (a clean integer period is never moved),
     else by least-squares parabolas and a fit through the origin.
@@ -358,29 +359,60 @@ def _refine(rb, p0, v0, L):
 
 @jit()
 def _stands_out(rb, p, v, q, m, margin, L):
-    # whether the peak v at lag p (near m q) rises above those at (m -+ 1) q
+    # whether the peak v at lag p (near m q) rises above the mean of those at
+    # (m -+ 1) q (what a decaying sequence of multiples would give there)
     lo = _near_peak(rb, (m - 1) * q, L)
-    hi = _near_peak(rb, (m + 1) * q, L) if (m + 1) * q <= L else -2.0
-    return v > max(lo, hi) + margin
+    if (m + 1) * q > L - 1:
+        return v > lo + margin
+    return v > 0.5 * (lo + _near_peak(rb, (m + 1) * q, L)) + margin
 
 
 @jit()
-def _own_cycle(rb, p, v, periods, b, nk, thr, L):
+def _half_way(rb, x, L):
+    # r at lag x rounded (lags past L: +2, so nothing stands out of them)
+    k = int(np.floor(x + 0.5))
+    return rb[k] if 0 <= k <= L else 2.0
+
+
+@jit()
+def _multiple_of(rb, p, v, lags, scores, npk, thr, L):
+    # whether the candidate at lag p (peak value v) sits near a multiple of a
+    # shorter significant candidate without standing out of its multiples
+    for i in range(npk):
+        d = lags[i]
+        if d >= p or scores[i] < thr:
+            continue
+        m = np.floor(p / d + 0.5)
+        if m >= 2.0 and abs(p - m * d) <= max(0.5, 0.02 * p):
+            if not _stands_out(rb, p, v, d, m, thr, L):
+                return True
+    return False
+
+
+@jit()
+def _own_cycle(rb, p, v, periods, b, nk, lags, scores, npk, thr, L):
     # whether the candidate at lag p (peak value v) is a cycle of its own
-    # beside the nk cycles already in periods[b]
+    # beside the nk cycles already in periods[b] and the other candidates.
+    # "Near" a multiple allows a tenth of the shorter lag: the peaks of a
+    # broad cycle drift by that much
+    if _multiple_of(rb, p, v, lags, scores, npk, thr, L):
+        return False
     for j in range(nk):
         q = periods[b, j]
-        tol = max(1.0, 0.02 * p)
         m = np.floor(p / q + 0.5)
-        if m >= 1.0 and abs(p - m * q) <= tol:
+        if m >= 1.0 and abs(p - m * q) <= max(0.5, 0.02 * p, 0.1 * q):
             if m == 1.0 or not _stands_out(rb, p, v, q, m, thr, L):
                 return False
         m = np.floor(q / p + 0.5)
-        if m >= 2.0 and abs(q - m * p) <= max(1.0, 0.02 * q):
+        if m >= 2.0 and abs(q - m * p) <= max(0.5, 0.02 * q, 0.1 * p):
             if m == 2.0:
                 return False
+            # a daily cycle under a weekly one: every peak j p, j < m, rises
+            # above r half a cycle either side (whatever the long cycle adds)
+            sub = q / m  # the kept cycle's lag is the more precise
             for i in range(1, int(m)):
-                if _near_peak(rb, i * p, L) < thr:
+                pk = _near_peak(rb, i * sub, L)
+                if pk < max(_half_way(rb, (i - 0.5) * sub, L), _half_way(rb, (i + 0.5) * sub, L)) + thr:
                     return False
     return True
 
@@ -451,7 +483,7 @@ def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, 
         if top < 0:
             break
         used[top] = True
-        if scores[top] < thr or not _own_cycle(rb, lags[top], vals[top], periods, b, nk, thr, L):
+        if scores[top] < thr or not _own_cycle(rb, lags[top], vals[top], periods, b, nk, lags, scores, npk, thr, L):
             continue
         periods[b, nk] = _refine(rb, lags[top], vals[top], L)
         strengths[b, nk] = min(1.0, max(-1.0, vals[top]))
