@@ -413,9 +413,9 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
     multiples (it must rise above the mean of the peaks at (m - 1) P and
     (m + 1) P by the significance level,
     3 / sqrt(n) and at least 0.1), or a divisor P / m of a kept cycle with
-    m = 2 (a harmonic of the waveform) or with a peak j P / m (j < m) that
-    does not rise by that level above the autocorrelation half a cycle either
-    side of it.  So daily plus weekly load sampled half-hourly gives 48 and
+    m = 2 (a harmonic of the waveform) or with more than one in five of the
+    peaks j P / m (j < m) not rising by that level above the autocorrelation
+    half a cycle either side of them.  So daily plus weekly load sampled half-hourly gives 48 and
     336; a pure daily cycle gives 48 alone, never 96 or 144.
 
     Examples

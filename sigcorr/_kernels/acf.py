@@ -270,11 +270,12 @@ def detect(S, pmin, pmax, nvalid, level, periods, strengths):
 
     The other candidates follow by score, each kept only if it is a cycle of
     its own: near a multiple m P of a cycle P already kept (or of a shorter
-    candidate), its peak must rise above the mean of the peaks at (m - 1) P
+    candidate scoring at least 0.6 of it), its peak must rise above the mean of the peaks at (m - 1) P
     and (m + 1) P by the significance level (a weekly peak among the daily
     ones; a pure daily cycle's 96 or 144 do not);
-    a divisor P / m of a kept cycle counts only for m >= 3 with every peak
+    a divisor P / m of a kept cycle counts only for m >= 3 with the peaks
     j P / m, j < m, rising by the level above r half a cycle either side
+    (all but one in five of them)
     (a daily cycle under a weekly one; a half period is a harmonic).  Each kept lag is refined over the peaks at its
     multiples: an exact integer lag where those peaks sit exactly at the
     multiples of the first one (a clean integer period is never moved),
@@ -350,7 +351,16 @@ def _refine(rb, p0, v0, L):
                 kbest = k
         if kbest < 1 or rb[kbest] < 0.5 * v0:
             break
-        d = _ls_vertex(rb, kbest, max(1, int(p0 / 10)), L)
+        hw = max(1, int(p0 / 10))
+        lo = max(0, kbest - hw)
+        hi = min(L, kbest + hw)
+        if rb[kbest] - 0.5 * (rb[kbest - 1] + rb[kbest + 1]) > 0.5 * (rb[kbest] - 0.5 * (rb[lo] + rb[hi])):
+            # a sharp peak (most of its fall within one sample: a season of
+            # random shape): over a wide window a parabola is nearly flat and
+            # its vertex anywhere, so the three samples at the top decide
+            d = _parabola(rb, kbest)[0]
+        else:
+            d = _ls_vertex(rb, kbest, hw, L)
         num += m * (kbest + d)
         den += m * m
         m += 1
@@ -375,12 +385,15 @@ def _half_way(rb, x, L):
 
 
 @jit()
-def _multiple_of(rb, p, v, lags, scores, npk, thr, L):
-    # whether the candidate at lag p (peak value v) sits near a multiple of a
-    # shorter significant candidate without standing out of its multiples
+def _multiple_of(rb, p, v, score, lags, scores, npk, thr, L):
+    # whether the candidate at lag p (peak value v, score ``score``) sits near
+    # a multiple of a shorter candidate without standing out of its multiples.
+    # Only a shorter one scoring at least 0.6 of it counts: a cycle's
+    # multiples score below it, while a weak wiggle at a short lag is no
+    # cycle whose multiples a strong peak could be
     for i in range(npk):
         d = lags[i]
-        if d >= p or scores[i] < thr:
+        if d >= p or scores[i] < thr or scores[i] < 0.6 * score:
             continue
         m = np.floor(p / d + 0.5)
         if m >= 2.0 and abs(p - m * d) <= max(0.5, 0.02 * p):
@@ -390,12 +403,12 @@ def _multiple_of(rb, p, v, lags, scores, npk, thr, L):
 
 
 @jit()
-def _own_cycle(rb, p, v, periods, b, nk, lags, scores, npk, thr, L):
+def _own_cycle(rb, p, v, score, periods, b, nk, lags, scores, npk, thr, L):
     # whether the candidate at lag p (peak value v) is a cycle of its own
     # beside the nk cycles already in periods[b] and the other candidates.
     # "Near" a multiple allows a tenth of the shorter lag: the peaks of a
     # broad cycle drift by that much
-    if _multiple_of(rb, p, v, lags, scores, npk, thr, L):
+    if _multiple_of(rb, p, v, score, lags, scores, npk, thr, L):
         return False
     for j in range(nk):
         q = periods[b, j]
@@ -407,13 +420,17 @@ def _own_cycle(rb, p, v, periods, b, nk, lags, scores, npk, thr, L):
         if m >= 2.0 and abs(q - m * p) <= max(0.5, 0.02 * q, 0.1 * p):
             if m == 2.0:
                 return False
-            # a daily cycle under a weekly one: every peak j p, j < m, rises
-            # above r half a cycle either side (whatever the long cycle adds)
+            # a daily cycle under a weekly one: the peaks j p, j < m, rise
+            # above r half a cycle either side (whatever the long cycle adds
+            # there), all but one in five of them
             sub = q / m  # the kept cycle's lag is the more precise
+            miss = 0
             for i in range(1, int(m)):
                 pk = _near_peak(rb, i * sub, L)
                 if pk < max(_half_way(rb, (i - 0.5) * sub, L), _half_way(rb, (i + 0.5) * sub, L)) + thr:
-                    return False
+                    miss += 1
+            if miss > (int(m) - 1) // 5:
+                return False
     return True
 
 
@@ -483,8 +500,11 @@ def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, 
         if top < 0:
             break
         used[top] = True
-        if scores[top] < thr or not _own_cycle(rb, lags[top], vals[top], periods, b, nk, lags, scores, npk, thr, L):
+        if scores[top] < thr:
             continue
-        periods[b, nk] = _refine(rb, lags[top], vals[top], L)
+        p = _refine(rb, lags[top], vals[top], L)
+        if not _own_cycle(rb, p, vals[top], scores[top], periods, b, nk, lags, scores, npk, thr, L):
+            continue
+        periods[b, nk] = p
         strengths[b, nk] = min(1.0, max(-1.0, vals[top]))
         nk += 1
