@@ -263,9 +263,7 @@ def detect(S, pmin, pmax, nvalid, level, periods, strengths):
     mean of r at its first (up to 4) multiples, so a half period (for a
     fundamental weaker than its 2nd harmonic) scores low on its odd
     multiples, and a double period low through the fewer, later peaks; the
-    shortest candidate scoring within 10% of the best, with a peak within
-    15% of the best one's (a sub-cycle of the season, 3 months in 12, peaks
-    lower), is the period.  Where
+    shortest candidate scoring within 10% of the best is the period.  Where
     it (or its score) does not reach the level, the series has no period: NaN.
 
     The other candidates follow by score, each kept only if it is a cycle of
@@ -305,8 +303,8 @@ def _detect_chunk(S, pmin, pmax, nvalid, level, periods, strengths, ch):
 @jit()
 def _integer_lag(rb, p0, v0, L):
     # integer-sampled seasonality (4, 7, 12, 52 samples): k1 when the
-    # autocorrelation peaks exactly at k1, 2 k1, 3 k1, ... (while they stay
-    # above v0 / 2), else -1.  A parabola would be pulled off such a lag by
+    # autocorrelation peaks exactly at k1, 2 k1, 3 k1, ... (up to 8 of them,
+    # while they stay above v0 / 4), else -1.  A parabola would be pulled off such a lag by
     # the slope a trend or the peak's asymmetry gives r.  A non-integer period
     # p passes only while m |p - k1| < 1/2 for every multiple m seen, so with
     # fewer than 4 multiples only short lags (a drift of < 1/4 sample) snap
@@ -320,7 +318,7 @@ def _integer_lag(rb, p0, v0, L):
     m = 1
     while (m + 1) * k1 <= L - 1 and m < 8:
         k = (m + 1) * k1
-        if rb[k] < 0.5 * v0:
+        if rb[k] < 0.25 * v0:  # too weak to tell where the peak is
             break
         if rb[k] < rb[k - 1] or rb[k] < rb[k + 1]:
             return -1
@@ -480,8 +478,8 @@ def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, 
         if scores[i] > scores[best]:
             best = i
     chosen = best
-    for i in range(npk):  # shortest lag within 10% of the best score (and peak)
-        if scores[i] >= 0.9 * scores[best] and vals[i] >= 0.85 * vals[best] and lags[i] < lags[chosen]:
+    for i in range(npk):  # shortest lag within 10% of the best score
+        if scores[i] >= 0.9 * scores[best] and lags[i] < lags[chosen]:
             chosen = i
     if vals[chosen] < thr or scores[chosen] < thr:
         return
