@@ -340,3 +340,30 @@ def test_subcycle_does_not_win_over_season():
     season = 1.0 * np.cos(2 * np.pi * t / 3) + 0.6 * np.cos(2 * np.pi * t / 12) + 0.4 * np.sin(2 * np.pi * t / 6)
     res = sigcorr.detect_period(season + 0.2 * rng.standard_normal(t.size))
     assert res.period == 12.0
+
+
+def test_random_walks_and_ar1_have_no_period():
+    # their detrended autocorrelation has humps at long lags, but the series
+    # does not return to itself there (its mean square difference grows)
+    rng = np.random.default_rng(16)
+    called = 0
+    for i in range(60):
+        n = int(rng.integers(200, 3000))
+        if i % 2:
+            x = np.cumsum(rng.standard_normal(n))
+        else:
+            phi = rng.uniform(0.5, 0.95)
+            x = ss.lfilter([1.0], [1.0, -phi], rng.standard_normal(n))
+        called += bool(np.isfinite(sigcorr.detect_period(x).period))
+    assert called <= 3
+
+
+def test_season_on_curved_and_multiplicative_trends():
+    rng = np.random.default_rng(17)
+    t = np.arange(240)
+    u = t / t.size
+    season = np.sin(2 * np.pi * t / 12) + 0.5 * np.cos(4 * np.pi * t / 12)
+    for level in (1 + 4 * u ** 2, np.exp(2 * u), 1 + 4 / (1 + np.exp(-10 * (u - 0.5)))):
+        for x in (level + 0.3 * season, level * (1 + 0.1 * season)):
+            x = x + 0.02 * rng.standard_normal(t.size)
+            assert sigcorr.detect_period(x).period == 12.0

@@ -6,6 +6,8 @@ from numba import prange
 from ._jit import A1, A2, F8, I8, jit
 
 _SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated once per task)
+_REPEAT = 0.5  # detect: the most a period's mean square difference may be of the largest before it
+_REPEAT_FEW = 0.3  # the same, for a period seen fewer than 6 times
 
 
 @jit(fastmath={"reassoc", "contract"})
@@ -376,6 +378,25 @@ def _stands_out(rb, p, v, q, m, margin, L):
 
 
 @jit()
+def _repeats(rb, p, n):
+    # whether the series returns to itself after p much better than after
+    # the lags in between: mean (x[t + k] - x[t])^2 is about 1 - r(k) / (1 -
+    # k / n) in units of the variance, and at the period it must be at most
+    # half its largest value over [p / 2, p).  A real cycle (even at 0 dB
+    # SNR) gets about 1/3 or less; the humps in the autocorrelation of a
+    # detrended random walk or a strongly correlated AR(1) do not repeat:
+    # their mean square difference keeps growing with the lag (or stays
+    # flat), 0.4 to 0.9, and show fewer than 6 cycles: there the bound is
+    # 0.3 (a real cycle seen 4 to 6 times stays below 0.25)
+    k = int(np.floor(p + 0.5))
+    worst = 0.0
+    for j in range(k // 2, k):
+        worst = max(worst, 1.0 - rb[j] / max(1.0 - j / n, 1e-3))
+    bound = _REPEAT if n >= 6.0 * p else _REPEAT_FEW
+    return 1.0 - rb[k] / max(1.0 - k / n, 1e-3) <= bound * worst
+
+
+@jit()
 def _half_way(rb, x, L):
     # r at lag x rounded (lags past L: +2, so nothing stands out of them)
     k = int(np.floor(x + 0.5))
@@ -481,7 +502,7 @@ def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, 
     for i in range(npk):  # shortest lag within 10% of the best score
         if scores[i] >= 0.9 * scores[best] and lags[i] < lags[chosen]:
             chosen = i
-    if vals[chosen] < thr or scores[chosen] < thr:
+    if vals[chosen] < thr or scores[chosen] < thr or not _repeats(rb, lags[chosen], nvalid[b]):
         return
     periods[b, 0] = _refine(rb, lags[chosen], vals[chosen], L)
     strengths[b, 0] = min(1.0, max(-1.0, vals[chosen]))
