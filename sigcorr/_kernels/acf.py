@@ -404,7 +404,7 @@ def _half_way(rb, x, L):
 
 
 @jit()
-def _multiple_of(rb, p, v, score, lags, scores, npk, thr, L):
+def _multiple_of(rb, p, v, score, lags, scores, vals, npk, thr, L):
     # whether the candidate at lag p (peak value v, score ``score``) sits near
     # a multiple of a shorter candidate without standing out of its multiples.
     # Only a shorter one scoring at least 0.6 of it counts: a cycle's
@@ -415,6 +415,12 @@ def _multiple_of(rb, p, v, score, lags, scores, npk, thr, L):
         if d >= p or scores[i] < thr or scores[i] < 0.6 * score:
             continue
         m = np.floor(p / d + 0.5)
+        # the candidate's lag is within half a sample; its multiples drift by
+        # m / 2: those near p are refined first (a slope pulls short peaks)
+        if m < 2.0 or abs(p - m * d) > max(0.5, 0.02 * p) + 0.5 * m:
+            continue
+        d = _refine(rb, d, vals[i], L)
+        m = np.floor(p / d + 0.5)
         if m >= 2.0 and abs(p - m * d) <= max(0.5, 0.02 * p):
             if not _stands_out(rb, p, v, d, m, thr, L):
                 return True
@@ -422,12 +428,12 @@ def _multiple_of(rb, p, v, score, lags, scores, npk, thr, L):
 
 
 @jit()
-def _own_cycle(rb, p, v, score, periods, b, nk, lags, scores, npk, thr, L):
+def _own_cycle(rb, p, v, score, periods, b, nk, lags, scores, vals, npk, thr, L):
     # whether the candidate at lag p (peak value v) is a cycle of its own
     # beside the nk cycles already in periods[b] and the other candidates.
     # "Near" a multiple allows a tenth of the shorter lag: the peaks of a
     # broad cycle drift by that much
-    if _multiple_of(rb, p, v, score, lags, scores, npk, thr, L):
+    if _multiple_of(rb, p, v, score, lags, scores, vals, npk, thr, L):
         return False
     for j in range(nk):
         q = periods[b, j]
@@ -522,7 +528,7 @@ def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, 
         if scores[top] < thr:
             continue
         p = _refine(rb, lags[top], vals[top], L)
-        if not _own_cycle(rb, p, vals[top], scores[top], periods, b, nk, lags, scores, npk, thr, L):
+        if not _own_cycle(rb, p, vals[top], scores[top], periods, b, nk, lags, scores, vals, npk, thr, L):
             continue
         periods[b, nk] = p
         strengths[b, nk] = min(1.0, max(-1.0, vals[top]))
