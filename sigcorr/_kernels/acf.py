@@ -273,6 +273,8 @@ def detect(S, pmin, pmax, nvalid, level, periods, strengths):
     candidate scoring at least 0.6 of it), its peak must rise above the mean of the peaks at (m - 1) P
     and (m + 1) P by the significance level (a weekly peak among the daily
     ones; a pure daily cycle's 96 or 144 do not);
+    a lag p that is no multiple of a kept P must rise above r at its
+    remainder p mod P (else it is that lag's echo, r repeating with P);
     a divisor P / m of a kept cycle counts only for m >= 3 with the peaks
     j P / m, j < m, rising by the level above r half a cycle either side
     (all but one in five of them)
@@ -360,7 +362,22 @@ def _refine(rb, p0, v0, L):
             # its vertex anywhere, so the three samples at the top decide
             d = _parabola(rb, kbest)[0]
         else:
-            d = _ls_vertex(rb, kbest, hw, L)
+            # the vertex stays on the peak: within the lags where r stays
+            # above half-way down to the window's lowest value (a window
+            # wider than the peak, at a multiple of a shorter cycle, holds
+            # several humps, and a parabola through them can put its vertex
+            # on none of them)
+            low = rb[kbest]
+            for k in range(lo, hi + 1):
+                low = min(low, rb[k])
+            half = 0.5 * (rb[kbest] + low)
+            left = 0
+            while kbest - left - 1 >= lo and rb[kbest - left - 1] >= half:
+                left += 1
+            right = 0
+            while kbest + right + 1 <= hi and rb[kbest + right + 1] >= half:
+                right += 1
+            d = min(np.float64(right), max(-np.float64(left), _ls_vertex(rb, kbest, hw, L)))
         num += m * (kbest + d)
         den += m * m
         m += 1
@@ -440,6 +457,13 @@ def _own_cycle(rb, p, v, score, periods, b, nk, lags, scores, vals, npk, thr, L)
         m = np.floor(p / q + 0.5)
         if m >= 1.0 and abs(p - m * q) <= max(0.5, 0.02 * p, 0.1 * q):
             if m == 1.0 or not _stands_out(rb, p, v, q, m, thr, L):
+                return False
+        elif p > q:
+            # an echo: r repeats with the kept cycle, so a peak at e < q
+            # comes back at e + q, e + 2 q, ...; p is one unless it rises
+            # above the autocorrelation at its remainder e
+            e = p - np.floor(p / q) * q
+            if v < _near_peak(rb, e, L) + thr:
                 return False
         m = np.floor(q / p + 0.5)
         if m >= 2.0 and abs(q - m * p) <= max(0.5, 0.02 * q, 0.1 * p):
