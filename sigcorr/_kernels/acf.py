@@ -524,15 +524,28 @@ def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, 
             npk += 1
     if npk == 0:
         return
-    best = 0
+    # only lags the series repeats at compete (used = fails _repeats); the
+    # candidates are in order of lag
     for i in range(npk):
-        if scores[i] > scores[best]:
-            best = i
+        used[i] = False
+    while True:
+        best = -1
+        for i in range(npk):
+            if not used[i] and (best < 0 or scores[i] > scores[best]):
+                best = i
+        if best < 0:
+            return
+        if _repeats(rb, lags[best], nvalid[b]):
+            break
+        used[best] = True
     chosen = best
-    for i in range(npk):  # shortest lag within 10% of the best score
-        if scores[i] >= 0.9 * scores[best] and lags[i] < lags[chosen]:
-            chosen = i
-    if vals[chosen] < thr or scores[chosen] < thr or not _repeats(rb, lags[chosen], nvalid[b]):
+    for i in range(best):  # the shortest lag within 10% of the best score
+        if not used[i] and scores[i] >= 0.9 * scores[best]:
+            if _repeats(rb, lags[i], nvalid[b]):
+                chosen = i
+                break
+            used[i] = True
+    if vals[chosen] < thr or scores[chosen] < thr:
         return
     periods[b, 0] = _refine(rb, lags[chosen], vals[chosen], L)
     strengths[b, 0] = min(1.0, max(-1.0, vals[chosen]))
