@@ -265,7 +265,12 @@ def detect(S, pmin, pmax, nvalid, level, periods, strengths):
     mean of r at its first (up to 4) multiples, so a half period (for a
     fundamental weaker than its 2nd harmonic) scores low on its odd
     multiples, and a double period low through the fewer, later peaks; the
-    shortest candidate scoring within 10% of the best is the period.  Where
+    shortest candidate scoring within 10% of the best is the period, unless
+    the best is an exact integer period whose exact divisor that shorter
+    one is, and r at the shorter one's other multiples is lower on average
+    than at the best one's by a third of the level (at least 0.05): a
+    sub-cycle of the season.
+    Only lags the series repeats at (``_repeats``) compete.  Where
     it (or its score) does not reach the level, the series has no period: NaN.
 
     The other candidates follow by score, each kept only if it is a cycle of
@@ -545,6 +550,27 @@ def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, 
                 chosen = i
                 break
             used[i] = True
+    if chosen != best:
+        # integer-sampled seasonality whose season holds a strong sub-cycle
+        # (3 or 6 months in 12): the best lag is an exact integer period and
+        # the shorter one an exact divisor of it that the series repeats at
+        # clearly less well: the season, not the sub-cycle
+        kb = _integer_lag(rb, lags[best], vals[best], L)
+        kc = int(np.floor(lags[chosen] + 0.5))
+        if kb > 0 and kb % kc == 0 and _integer_lag(rb, lags[chosen], vals[chosen], L) == kc:
+            sb = 0.0
+            nb = 0
+            sc = 0.0
+            nc = 0
+            for k in range(kc, L, kc):  # the multiples of kc: of kb, and the others
+                if k % kb == 0:
+                    sb += rb[k]
+                    nb += 1
+                else:
+                    sc += rb[k]
+                    nc += 1
+            if nb > 0 and nc > 0 and sc / nc < sb / nb - max(0.05, thr / 3.0):
+                chosen = best
     if vals[chosen] < thr or scores[chosen] < thr:
         return
     periods[b, 0] = _refine(rb, lags[chosen], vals[chosen], L)
