@@ -11,8 +11,9 @@ few lags as a parallel direct sum, whichever a cost model says is cheaper.
 
 ``detect_period`` works on the autocorrelation of a cleaned series: a
 straight-line trend is removed and sparse spikes (beyond 6 residual RMS) are
-treated as missing samples; the period is the shortest autocorrelation peak
-whose multiples support it about as well as the best one's do, refined to a
+treated as missing samples; the period is the shortest autocorrelation peak,
+among the lags the series repeats at, whose multiples support it about as
+well as the best one's do, refined to a
 fraction of a sample by parabolas through the peaks at its multiples (an
 integer lag whose multiples peak exactly at integer multiples stays exact).
 ``detect_periods`` goes on down the same ranking and keeps the peaks that
@@ -36,7 +37,7 @@ from ._runtime import api, output_array, run
 __all__ = ["autocorrelation", "detect_period", "detect_periods", "PeriodResult", "Periods"]
 
 _SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
-_LEVEL = 3.0  # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period
+_LEVEL = 2.5  # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period (3.0 until the repeat test)
 _NCAND = 5
 # cost model, ns on one core: direct multiply-add; FFT per point * log2(points)
 _DIRECT_NS = 0.1
@@ -360,7 +361,16 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     treated as missing; a fundamental weaker than its 2nd harmonic still wins
     over the half period, because a half period is not supported by the
     autocorrelation at its odd multiples; the period is refined to a
-    fraction of a sample from the peaks at its multiples.
+    fraction of a sample from the peaks at its multiples, except an integer
+    lag whose multiples peak exactly at integer multiples (quarterly 4,
+    monthly 12), which stays exact.  A period must repeat: the mean square
+    difference x[t + p] - x[t] (from the autocorrelation) must be at most
+    half its largest value over the lags p/2..p (a quarter below 6 cycles),
+    which the long-lag humps of a detrended random walk or AR(1) do not
+    meet; a curved trend's hump cannot hide the season behind it.  An exact
+    integer season beats an exact divisor of it (3 or 6 months in 12) that
+    the series repeats at less well.  ``candidates`` are the distinct cycles
+    of :func:`detect_periods`.
 
     Examples
     --------
@@ -412,7 +422,7 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
     already kept (or of a shorter peak) that does not stand out of P's
     multiples (it must rise above the mean of the peaks at (m - 1) P and
     (m + 1) P by the significance level,
-    3 / sqrt(n) and at least 0.1), or a divisor P / m of a kept cycle with
+    2.5 / sqrt(n) and at least 0.1), or a divisor P / m of a kept cycle with
     m = 2 (a harmonic of the waveform) or with more than one in five of the
     peaks j P / m (j < m) not rising by that level above the autocorrelation
     half a cycle either side of them.  So daily plus weekly load sampled half-hourly gives 48 and

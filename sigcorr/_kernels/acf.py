@@ -7,7 +7,7 @@ from ._jit import A1, A2, F8, I8, jit
 
 _SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated once per task)
 _REPEAT = 0.5  # detect: the most a period's mean square difference may be of the largest before it
-_REPEAT_FEW = 0.3  # the same, for a period seen fewer than 6 times
+_REPEAT_FEW = 0.25  # the same, for a period seen fewer than 6 times
 
 
 @jit(fastmath={"reassoc", "contract"})
@@ -409,7 +409,7 @@ def _repeats(rb, p, n):
     # detrended random walk or a strongly correlated AR(1) do not repeat:
     # their mean square difference keeps growing with the lag (or stays
     # flat), 0.4 to 0.9, and show fewer than 6 cycles: there the bound is
-    # 0.3 (a real cycle seen 4 to 6 times stays below 0.25)
+    # 0.25 (a real cycle seen 4 to 6 times stays near 0.2 or below)
     k = int(np.floor(p + 0.5))
     worst = 0.0
     for j in range(k // 2, k):
