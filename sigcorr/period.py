@@ -384,7 +384,10 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     >>> float(sigcorr.detect_period(np.random.default_rng(0).standard_normal(1000)).period)
     nan
     """
-    periods, strengths, batch = _detect(x, _NCAND, min_period, max_period, fs, axis)
+    # candidates only for a single series: a batch asks for the period alone
+    # (the search for further cycles stops at once)
+    y_ndim = np.ndim(x)
+    periods, strengths, batch = _detect(x, _NCAND if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
     if not batch:
         ok = np.isfinite(periods[0])
         cand = np.stack([periods[0][ok], strengths[0][ok]], axis=1)

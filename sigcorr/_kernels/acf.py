@@ -282,11 +282,12 @@ def detect(S, pmin, pmax, nvalid, level, periods, strengths):
     remainder p mod P (else it is that lag's echo, r repeating with P);
     a divisor P / m of a kept cycle counts only for m >= 3 with the peaks
     j P / m, j < m, rising by the level above r half a cycle either side
-    (all but one in five of them)
-    (a daily cycle under a weekly one; a half period is a harmonic).  Each kept lag is refined over the peaks at its
+    (all but one in five of them: a daily cycle under a weekly one; a half
+    period is a harmonic).  Each kept lag is refined over the peaks at its
     multiples: an exact integer lag where those peaks sit exactly at the
     multiples of the first one (a clean integer period is never moved),
-    else by least-squares parabolas and a fit through the origin.
+    else by least-squares parabolas (the three top samples of a sharp peak)
+    and a fit through the origin.
     ``periods``, ``strengths`` (B, K) receive the first K cycles (NaN after).
     """
     nch = (S.shape[0] + _SERIES_PER_TASK - 1) // _SERIES_PER_TASK
@@ -304,9 +305,10 @@ def _detect_chunk(S, pmin, pmax, nvalid, level, periods, strengths, ch):
     lags = np.empty(L + 1)
     scores = np.empty(L + 1)
     vals = np.empty(L + 1)
+    refd = np.empty(L + 1)
     used = np.empty(L + 1, dtype=np.bool_)
     for b in range(ch * _SERIES_PER_TASK, min(B, (ch + 1) * _SERIES_PER_TASK)):
-        _detect_one(S[b], rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, periods, strengths, L, K)
+        _detect_one(S[b], rb, lags, scores, vals, refd, used, b, pmin, pmax, nvalid, level, periods, strengths, L, K)
 
 
 @jit()
@@ -390,6 +392,14 @@ def _refine(rb, p0, v0, L):
 
 
 @jit()
+def _refined(rb, lags, vals, refd, i, L):
+    # candidate i's refined lag, computed once (refd: NaN until then)
+    if np.isnan(refd[i]):
+        refd[i] = _refine(rb, lags[i], vals[i], L)
+    return refd[i]
+
+
+@jit()
 def _stands_out(rb, p, v, q, m, margin, L):
     # whether the peak v at lag p (near m q) rises above the mean of those at
     # (m -+ 1) q (what a decaying sequence of multiples would give there)
@@ -426,7 +436,7 @@ def _half_way(rb, x, L):
 
 
 @jit()
-def _multiple_of(rb, p, v, score, lags, scores, vals, npk, thr, L):
+def _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L):
     # whether the candidate at lag p (peak value v, score ``score``) sits near
     # a multiple of a shorter candidate without standing out of its multiples.
     # Only a shorter one scoring at least 0.6 of it counts: a cycle's
@@ -441,7 +451,7 @@ def _multiple_of(rb, p, v, score, lags, scores, vals, npk, thr, L):
         # m / 2: those near p are refined first (a slope pulls short peaks)
         if m < 2.0 or abs(p - m * d) > max(0.5, 0.02 * p) + 0.5 * m:
             continue
-        d = _refine(rb, d, vals[i], L)
+        d = _refined(rb, lags, vals, refd, i, L)
         m = np.floor(p / d + 0.5)
         if m >= 2.0 and abs(p - m * d) <= max(0.5, 0.02 * p):
             if not _stands_out(rb, p, v, d, m, thr, L):
@@ -450,26 +460,39 @@ def _multiple_of(rb, p, v, score, lags, scores, vals, npk, thr, L):
 
 
 @jit()
-def _own_cycle(rb, p, v, score, periods, b, nk, lags, scores, vals, npk, thr, L):
-    # whether the candidate at lag p (peak value v) is a cycle of its own
-    # beside the nk cycles already in periods[b] and the other candidates.
+def _is_multiple(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk, thr, L):
+    # whether the candidate at lag p (peak value v) is a multiple or an echo
+    # of a shorter candidate or of the nk cycles already in periods[b]: a
+    # test that p's own sub-sample refinement does not change, made first.
     # "Near" a multiple allows a tenth of the shorter lag: the peaks of a
     # broad cycle drift by that much
-    if _multiple_of(rb, p, v, score, lags, scores, vals, npk, thr, L):
-        return False
+    if _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L):
+        return True
     for j in range(nk):
         q = periods[b, j]
         m = np.floor(p / q + 0.5)
         if m >= 1.0 and abs(p - m * q) <= max(0.5, 0.02 * p, 0.1 * q):
             if m == 1.0 or not _stands_out(rb, p, v, q, m, thr, L):
-                return False
+                return True
         elif p > q:
             # an echo: r repeats with the kept cycle, so a peak at e < q
             # comes back at e + q, e + 2 q, ...; p is one unless it rises
             # above the autocorrelation at its remainder e
             e = p - np.floor(p / q) * q
             if v < _near_peak(rb, e, L) + thr:
-                return False
+                return True
+    return False
+
+
+@jit()
+def _own_cycle(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk, thr, L):
+    # whether the candidate at (refined) lag p is a cycle of its own: no
+    # multiple or echo, and no divisor of a kept cycle unless it shows as
+    # one under it
+    if _is_multiple(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk, thr, L):
+        return False
+    for j in range(nk):
+        q = periods[b, j]
         m = np.floor(q / p + 0.5)
         if m >= 2.0 and abs(q - m * p) <= max(0.5, 0.02 * q, 0.1 * p):
             if m == 2.0:
@@ -489,8 +512,8 @@ def _own_cycle(rb, p, v, score, periods, b, nk, lags, scores, vals, npk, thr, L)
 
 
 @jit()
-def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, periods, strengths, L, K):
-    # one series of ``detect`` (buffers rb, lags, scores, vals, used: >= L + 1 long)
+def _detect_one(Sb, rb, lags, scores, vals, refd, used, b, pmin, pmax, nvalid, level, periods, strengths, L, K):
+    # one series of ``detect`` (buffers rb, lags, scores, vals, refd, used: >= L + 1 long)
     s0 = Sb[0]
     inv = 1.0 / s0 if s0 > 0.0 else 0.0
     for k in range(L + 1):
@@ -573,7 +596,9 @@ def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, 
                 chosen = best
     if vals[chosen] < thr or scores[chosen] < thr:
         return
-    periods[b, 0] = _refine(rb, lags[chosen], vals[chosen], L)
+    for i in range(npk):
+        refd[i] = np.nan
+    periods[b, 0] = _refined(rb, lags, vals, refd, chosen, L)
     strengths[b, 0] = min(1.0, max(-1.0, vals[chosen]))
     # the other cycles, best score first
     for i in range(npk):
@@ -590,8 +615,10 @@ def _detect_one(Sb, rb, lags, scores, vals, used, b, pmin, pmax, nvalid, level, 
         used[top] = True
         if scores[top] < thr:
             continue
-        p = _refine(rb, lags[top], vals[top], L)
-        if not _own_cycle(rb, p, vals[top], scores[top], periods, b, nk, lags, scores, vals, npk, thr, L):
+        if _is_multiple(rb, lags[top], vals[top], scores[top], periods, b, nk, lags, scores, vals, refd, npk, thr, L):
+            continue  # before refining: most candidates are multiples
+        p = _refined(rb, lags, vals, refd, top, L)
+        if not _own_cycle(rb, p, vals[top], scores[top], periods, b, nk, lags, scores, vals, refd, npk, thr, L):
             continue
         periods[b, nk] = p
         strengths[b, nk] = min(1.0, max(-1.0, vals[top]))
