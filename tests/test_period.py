@@ -367,3 +367,23 @@ def test_season_on_curved_and_multiplicative_trends():
         for x in (level + 0.3 * season, level * (1 + 0.1 * season)):
             x = x + 0.02 * rng.standard_normal(t.size)
             assert sigcorr.detect_period(x).period == 12.0
+
+
+def test_real_monthly_series_season_not_its_sub_cycle():
+    # statsmodels' electrical equipment orders (monthly, 1996-2012): a strong
+    # quarterly sub-cycle and a business-cycle hump; the season is 12 months
+    from statsmodels.datasets import elec_equip
+
+    x = elec_equip.load_pandas().data.iloc[:, 0].to_numpy()
+    assert sigcorr.detect_period(x).period == 12.0
+
+
+def test_real_series_still_right():
+    import statsmodels.api as sm
+
+    co2 = sm.datasets.co2.load_pandas().data["co2"].to_numpy()  # weekly, NaN gaps
+    assert abs(sigcorr.detect_period(co2).period - 365.25 / 7) < 0.02 * 365.25 / 7
+    sun = sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy()
+    assert abs(sigcorr.detect_period(sun).period - 11.0) < 0.5
+    nino = sm.datasets.elnino.load_pandas().data.iloc[:, 1:13].to_numpy().ravel()
+    assert sigcorr.detect_period(nino).period == 12.0

@@ -266,10 +266,10 @@ def detect(S, pmin, pmax, nvalid, level, periods, strengths):
     fundamental weaker than its 2nd harmonic) scores low on its odd
     multiples, and a double period low through the fewer, later peaks; the
     shortest candidate scoring within 10% of the best is the period, unless
-    the best is an exact integer period whose exact divisor that shorter
-    one is, and r at the shorter one's other multiples is lower on average
-    than at the best one's by a third of the level (at least 0.05): a
-    sub-cycle of the season.
+    it is an exact integer period kc and the best, or a candidate at 2 to 4
+    times kc, an exact integer period kb whose multiples r is higher at, on
+    average, than at kc's other multiples, by a third of the level (at
+    least 0.05): kc is then a sub-cycle of the season kb.
     Only lags the series repeats at (``_repeats``) compete.  Where
     it (or its score) does not reach the level, the series has no period: NaN.
 
@@ -389,6 +389,33 @@ def _refine(rb, p0, v0, L):
         den += m * m
         m += 1
     return num / den if den > 0 else p0
+
+
+@jit()
+def _sub_cycle(rb, kc, kb, L, margin):
+    # whether r at the multiples of kb (a multiple of kc) is higher on
+    # average, by margin, than at kc's other multiples
+    sb = 0.0
+    nb = 0
+    sc = 0.0
+    nc = 0
+    for k in range(kc, L, kc):
+        if k % kb == 0:
+            sb += rb[k]
+            nb += 1
+        else:
+            sc += rb[k]
+            nc += 1
+    return nb > 0 and nc > 0 and sc / nc < sb / nb - margin
+
+
+@jit()
+def _candidate_at(lags, npk, k):
+    # the candidate whose lag is within a sample of k (-1: none)
+    for i in range(npk):
+        if abs(lags[i] - k) <= 1.0:
+            return i
+    return -1
 
 
 @jit()
@@ -573,27 +600,33 @@ def _detect_one(Sb, rb, lags, scores, vals, refd, used, b, pmin, pmax, nvalid, l
                 chosen = i
                 break
             used[i] = True
-    if chosen != best:
-        # integer-sampled seasonality whose season holds a strong sub-cycle
-        # (3 or 6 months in 12): the best lag is an exact integer period and
-        # the shorter one an exact divisor of it that the series repeats at
-        # clearly less well: the season, not the sub-cycle
+    # integer-sampled seasonality whose season holds a strong sub-cycle (3
+    # or 6 months in 12): where the chosen lag kc is an exact integer period
+    # and an exact multiple kb of it (2 to 4 times, the best-scoring lag
+    # first) is one too, which the series repeats at clearly better than at
+    # kc's other multiples, the season is kb, not its sub-cycle
+    margin = max(0.05, thr / 3.0)
+    kc = _integer_lag(rb, lags[chosen], vals[chosen], L)
+    if kc > 0 and chosen != best:
         kb = _integer_lag(rb, lags[best], vals[best], L)
-        kc = int(np.floor(lags[chosen] + 0.5))
-        if kb > 0 and kb % kc == 0 and _integer_lag(rb, lags[chosen], vals[chosen], L) == kc:
-            sb = 0.0
-            nb = 0
-            sc = 0.0
-            nc = 0
-            for k in range(kc, L, kc):  # the multiples of kc: of kb, and the others
-                if k % kb == 0:
-                    sb += rb[k]
-                    nb += 1
-                else:
-                    sc += rb[k]
-                    nc += 1
-            if nb > 0 and nc > 0 and sc / nc < sb / nb - max(0.05, thr / 3.0):
-                chosen = best
+        if kb > 0 and kb % kc == 0 and _sub_cycle(rb, kc, kb, L, margin):
+            chosen = best
+            kc = kb
+    while kc > 0:
+        nxt = -1
+        for j in range(2, 5):
+            kb = j * kc
+            if 2 * kb > L - 1:
+                break
+            i = _candidate_at(lags, npk, kb)
+            if i >= 0 and _integer_lag(rb, lags[i], vals[i], L) == kb and _sub_cycle(rb, kc, kb, L, margin) \
+                    and _repeats(rb, lags[i], nvalid[b]):
+                nxt = i
+                break
+        if nxt < 0:
+            break
+        chosen = nxt
+        kc = kc * j
     if vals[chosen] < thr or scores[chosen] < thr:
         return
     for i in range(npk):
