@@ -39,6 +39,7 @@ __all__ = ["autocorrelation", "detect_period", "detect_periods", "PeriodResult",
 _SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
 _LEVEL = 2.5  # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period (3.0 until the repeat test)
 _NCAND = 5
+_SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series without period is tried differenced
 # cost model, ns on one core: direct multiply-add; FFT per point * log2(points)
 _DIRECT_NS = 0.1
 _FFT_NS = 1.5
@@ -325,6 +326,20 @@ def _detect(x, K, min_period, max_period, fs, axis):
         S = _lag_sums(res, L, "auto")
         run(_kacf.detect, _reference.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, _LEVEL,
             periods[i:j], strengths[i:j])
+        # no period, and a residual that is smooth from sample to sample: a
+        # trend that bends (quadratic, exponential) hides the season; its
+        # first differences keep a season, and a random walk's are white noise
+        smooth = np.flatnonzero(np.isnan(periods[i:j, 0]) & (S[:, 1] > _SMOOTH * S[:, 0]))
+        if smooth.size and n - 1 >= 2 * pmin:
+            d = np.ascontiguousarray(np.diff(y[i:j][smooth], axis=1))
+            res, nvalid = run(_kacf.robust_residuals, _reference.robust_residuals, d, _SPIKE)
+            S = _lag_sums(res, min(L, n - 3), "auto")
+            p2 = np.empty((smooth.size, K))
+            s2 = np.empty((smooth.size, K))
+            run(_kacf.detect, _reference.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
+                nvalid, _LEVEL, p2, s2)
+            periods[i + smooth] = p2
+            strengths[i + smooth] = s2
     periods /= fs
     return periods, strengths, batch
 

@@ -387,3 +387,20 @@ def test_real_series_still_right():
     assert abs(sigcorr.detect_period(sun).period - 11.0) < 0.5
     nino = sm.datasets.elnino.load_pandas().data.iloc[:, 1:13].to_numpy().ravel()
     assert sigcorr.detect_period(nino).period == 12.0
+
+
+def test_short_quarterly_series_with_steep_curved_trend():
+    # 64 quarters: the bending trend dwarfs the season; the detector retries
+    # on the first differences (a random walk's are white noise: no period)
+    k = np.arange(64)
+    season = np.array([1.0, 0.3, -0.4, -0.9])[k % 4]
+    rng = np.random.default_rng(19)
+    X = np.stack([10 + trend + season + 0.3 * rng.standard_normal(64)
+                  for trend in (0.5 * k, 0.02 * k ** 2, np.exp(k / 20), 0.3 * k * (1 + 0.1 * season))]
+                 + [np.cumsum(rng.standard_normal(64)) for _ in range(4)])
+    batch = sigcorr.detect_period(X)
+    np.testing.assert_array_equal(batch.period[:4], 4.0)
+    assert np.isnan(batch.period[4:]).sum() >= 3
+    np.testing.assert_array_equal([sigcorr.detect_period(x).period for x in X], batch.period)
+    many = sigcorr.detect_periods(X)
+    np.testing.assert_array_equal(many.periods[:, 0], batch.period)

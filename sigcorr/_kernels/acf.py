@@ -282,8 +282,8 @@ def detect(S, pmin, pmax, nvalid, level, periods, strengths):
     remainder p mod P (else it is that lag's echo, r repeating with P);
     a divisor P / m of a kept cycle counts only for m >= 3 with the peaks
     j P / m, j < m, rising by the level above r half a cycle either side
-    (all but one in five of them: a daily cycle under a weekly one; a half
-    period is a harmonic).  Each kept lag is refined over the peaks at its
+    (all but one in five of them: a daily cycle under a weekly one, reported
+    as P / m; a half period is a harmonic).  Each kept lag is refined over the peaks at its
     multiples: an exact integer lag where those peaks sit exactly at the
     multiples of the first one (a clean integer period is never moved),
     else by least-squares parabolas (the three top samples of a sharp peak)
@@ -513,17 +513,18 @@ def _is_multiple(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk,
 
 @jit()
 def _own_cycle(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk, thr, L):
-    # whether the candidate at (refined) lag p is a cycle of its own: no
-    # multiple or echo, and no divisor of a kept cycle unless it shows as
-    # one under it
+    # the lag to report if the candidate at (refined) lag p is a cycle of its
+    # own (no multiple or echo, and no divisor of a kept cycle unless it
+    # shows as one under it: then the kept lag / m, the more precise), else -1
     if _is_multiple(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk, thr, L):
-        return False
+        return -1.0
+    out = p
     for j in range(nk):
         q = periods[b, j]
         m = np.floor(q / p + 0.5)
         if m >= 2.0 and abs(q - m * p) <= max(0.5, 0.02 * q, 0.1 * p):
             if m == 2.0:
-                return False
+                return -1.0
             # a daily cycle under a weekly one: the peaks j p, j < m, rise
             # above r half a cycle either side (whatever the long cycle adds
             # there), all but one in five of them
@@ -534,8 +535,9 @@ def _own_cycle(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk, t
                 if pk < max(_half_way(rb, (i - 0.5) * sub, L), _half_way(rb, (i + 0.5) * sub, L)) + thr:
                     miss += 1
             if miss > (int(m) - 1) // 5:
-                return False
-    return True
+                return -1.0
+            out = sub
+    return out
 
 
 @jit()
@@ -650,8 +652,9 @@ def _detect_one(Sb, rb, lags, scores, vals, refd, used, b, pmin, pmax, nvalid, l
             continue
         if _is_multiple(rb, lags[top], vals[top], scores[top], periods, b, nk, lags, scores, vals, refd, npk, thr, L):
             continue  # before refining: most candidates are multiples
-        p = _refined(rb, lags, vals, refd, top, L)
-        if not _own_cycle(rb, p, vals[top], scores[top], periods, b, nk, lags, scores, vals, refd, npk, thr, L):
+        p = _own_cycle(rb, _refined(rb, lags, vals, refd, top, L), vals[top], scores[top], periods, b, nk, lags,
+                       scores, vals, refd, npk, thr, L)
+        if p < 0.0:
             continue
         periods[b, nk] = p
         strengths[b, nk] = min(1.0, max(-1.0, vals[top]))
