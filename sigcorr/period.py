@@ -16,8 +16,10 @@ among the lags the series repeats at, whose multiples support it about as
 well as the best one's do, refined to a
 fraction of a sample by parabolas through the peaks at its multiples (an
 integer lag whose multiples peak exactly at integer multiples stays exact).
-``detect_periods`` goes on down the same ranking and keeps the peaks that
-are cycles of their own, not multiples or harmonics of the cycles kept.
+A series left without a period whose residual is smooth (a bending trend)
+is searched again on its first differences.  ``detect_periods`` goes on
+down the same ranking and keeps the peaks that are cycles of their own,
+not multiples or harmonics of the cycles kept.
 """
 
 from __future__ import annotations
@@ -384,8 +386,13 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     which the long-lag humps of a detrended random walk or AR(1) do not
     meet; a curved trend's hump cannot hide the season behind it.  An exact
     integer season beats an exact divisor of it (3 or 6 months in 12) that
-    the series repeats at less well.  ``candidates`` are the distinct cycles
-    of :func:`detect_periods`.
+    the series repeats at less well.  Where no period is found and the
+    residual is smooth from sample to sample (lag-1 autocorrelation above
+    0.5: a trend that bends, quadratic or exponential), the series' first
+    differences are searched instead, and ``strength`` is then their
+    autocorrelation at the period (a random walk's differences are white
+    noise: still no period).  ``candidates`` are the distinct cycles of
+    :func:`detect_periods`.
 
     Examples
     --------
