@@ -471,7 +471,9 @@ def _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L):
     # cycle whose multiples a strong peak could be
     for i in range(npk):
         d = lags[i]
-        if d >= p or scores[i] < thr or scores[i] < 0.6 * score:
+        if d >= p:
+            break  # the candidates are in order of lag
+        if scores[i] < thr or scores[i] < 0.6 * score:
             continue
         m = np.floor(p / d + 0.5)
         # the candidate's lag is within half a sample; its multiples drift by
@@ -493,9 +495,7 @@ def _is_multiple(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk,
     # test that p's own sub-sample refinement does not change, made first.
     # "Near" a multiple allows a tenth of the shorter lag: the peaks of a
     # broad cycle drift by that much
-    if _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L):
-        return True
-    for j in range(nk):
+    for j in range(nk):  # the kept cycles first: the cheaper test
         q = periods[b, j]
         m = np.floor(p / q + 0.5)
         if m >= 1.0 and abs(p - m * q) <= max(0.5, 0.02 * p, 0.1 * q):
@@ -508,7 +508,7 @@ def _is_multiple(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk,
             e = p - np.floor(p / q) * q
             if v < _near_peak(rb, e, L) + thr:
                 return True
-    return False
+    return _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L)
 
 
 @jit()
@@ -649,7 +649,7 @@ def _detect_one(Sb, rb, lags, scores, vals, refd, used, b, pmin, pmax, nvalid, l
             break
         used[top] = True
         if scores[top] < thr:
-            continue
+            break  # best score first: the rest score lower still
         if _is_multiple(rb, lags[top], vals[top], scores[top], periods, b, nk, lags, scores, vals, refd, npk, thr, L):
             continue  # before refining: most candidates are multiples
         p = _own_cycle(rb, _refined(rb, lags, vals, refd, top, L), vals[top], scores[top], periods, b, nk, lags,
