@@ -25,7 +25,7 @@ from .convolve import (  # noqa: E402
 from .delay import DelayResult, crosscorrelation, estimate_delay  # noqa: E402
 from .layers import conv1d, conv2d  # noqa: E402
 from .match import Matches, find_matches, locate, match_template  # noqa: E402
-from .period import PeriodResult, autocorrelation, detect_period  # noqa: E402
+from .period import PeriodResult, Periods, autocorrelation, detect_period, detect_periods  # noqa: E402
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: E402
 from ._warmup import warmup  # noqa: E402
 
@@ -47,6 +47,8 @@ __all__ = [
     "Matches",
     "autocorrelation",
     "detect_period",
+    "detect_periods",
+    "Periods",
     "PeriodResult",
     "max_pool1d",
     "max_pool2d",

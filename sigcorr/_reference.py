@@ -301,11 +301,11 @@ def robust_residuals(x, spike):
     return y, m.sum(axis=1)
 
 
-def detect(S, pmin, pmax, nvalid, level, period, strength, cands):
+def detect(S, pmin, pmax, nvalid, level, periods, strengths):
     """``_kernels.acf.detect``: the kernel's own code, as Python."""
     from ._kernels import acf
 
-    return python_twin(acf.detect)(S, pmin, pmax, nvalid, level, period, strength, cands)
+    return python_twin(acf.detect)(S, pmin, pmax, nvalid, level, periods, strengths)
 
 
 # ---------------------------------------------------------------------------

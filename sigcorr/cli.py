@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -28,7 +29,7 @@ import numpy as np
 
 from .delay import crosscorrelation, estimate_delay
 from .match import locate, match_template
-from .period import autocorrelation, detect_period
+from .period import autocorrelation, detect_period, detect_periods
 
 __all__ = ["main"]
 
@@ -153,11 +154,51 @@ def _csv_rows(path: Path) -> list[list[str]]:
 def read_series(path, column=None) -> tuple[np.ndarray, str]:
     """A 1-D float64 series and a description of where it came from.
 
-    CSV: the first row is a header when any of its cells is not a number;
-    ``column`` picks a column by header name (or by 0-based index), else the
-    last column whose cells are all numbers is used.  Empty or "nan" cells are
-    missing samples (NaN).  ``.npy``: a 1-D array (or one row/column).
+    CSV: the first row is a header when any of its cells is neither a number
+    nor a date; ``column`` picks a column by header name (or by 0-based
+    index), else the last column whose cells are all numbers is used.  Empty
+    or "nan" cells are missing samples (NaN).  ``.npy``: a 1-D array (or one
+    row/column).  (:func:`read_timed_series` also reads a date/time column.)
     """
+    x, label, _ = read_timed_series(path, column)
+    return x, label
+
+
+def _is_date(cell: str) -> bool:
+    text = cell.strip()
+    if not text or _float_or_none(text) is not None or not any(ch.isdigit() for ch in text):
+        return False
+    return _parse_times([text]) is not None
+
+
+def _parse_times(cells):
+    """``cells`` as datetime64[ns] (pandas' parser, which knows ISO 8601 and the
+    common day/month layouts), or None when any of them is not a date."""
+    import warnings
+
+    try:
+        import pandas as pd
+    except ImportError:  # numpy's parser: ISO 8601 only
+        try:
+            return np.array([np.datetime64(c.strip().replace(" ", "T"), "ns") for c in cells])
+        except ValueError:
+            return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = pd.to_datetime(pd.Series([c.strip() for c in cells]), errors="raise")
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out.to_numpy(dtype="datetime64[ns]")
+
+
+def read_timed_series(path, column=None):
+    """:func:`read_series` plus the CSV's date/time column, if it has one:
+    (x, label, times) with ``times`` a datetime64[ns] array beside ``x`` (or
+    None).  The time column is the first one whose cells are all dates (not
+    numbers: a column of years stays a number)."""
     path = Path(path)
     _check_file(path)
     if path.suffix.lower() == ".npy":
@@ -168,11 +209,11 @@ def read_series(path, column=None) -> tuple[np.ndarray, str]:
             arr = arr.ravel()
         if arr.ndim != 1:
             raise CliError(f"{path}: a series must be a 1-D array, got shape {arr.shape}")
-        return arr.astype(np.float64), f"{path.name}"
+        return arr.astype(np.float64), f"{path.name}", None
 
     rows = _csv_rows(path)
     header = None
-    if any(_float_or_none(cell) is None for cell in rows[0]):
+    if any(_float_or_none(cell) is None and not _is_date(cell) for cell in rows[0]):
         header, rows = [cell.strip() for cell in rows[0]], rows[1:]
     if not rows:
         raise CliError(f"{path}: no data rows")
@@ -209,7 +250,144 @@ def read_series(path, column=None) -> tuple[np.ndarray, str]:
         else:
             raise CliError(f"{path}: no numeric column (every column holds non-numeric values)")
     label = f"{path.name}, column {names[j]!r}" if header else f"{path.name}, column {j}"
-    return x, label
+    times = None
+    for i in range(width):
+        cells = [row[i] if i < len(row) else "" for row in rows]
+        if i != j and all(_is_date(c) for c in cells[:3]) and not any(_float_or_none(c) is not None for c in cells):
+            times = _parse_times(cells)
+            if times is not None:
+                label += f", times from column {names[i]!r}"
+                break
+    return x, label, times
+
+
+# ---------------------------------------------------------------------------
+# sampling interval from timestamps
+# ---------------------------------------------------------------------------
+
+MONTH_SECONDS = 365.2425 * 86400 / 12  # the mean Gregorian month
+_UNITS = (("weeks", 7 * 86400.0), ("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0), ("seconds", 1.0))
+_MAX_FILL = 10  # a regularized series may be at most this many times the rows given
+
+
+@dataclasses.dataclass(frozen=True)
+class Sampling:
+    """The regular sampling interval found in a time column: ``months`` steps
+    of calendar months (monthly, quarterly, yearly data), else ``seconds``."""
+
+    seconds: float
+    months: int = 0
+    start: str = ""
+    missing: int = 0  # samples inserted for gaps
+
+    def describe(self) -> str:
+        if self.months:
+            step = {1: "1 month", 3: "1 quarter", 12: "1 year"}.get(self.months, f"{self.months} months")
+        else:
+            step = _step_text(self.seconds)
+        gaps = f", {self.missing} missing in gaps" if self.missing else ""
+        return f"one sample every {step} from {self.start}{gaps}"
+
+
+def _months(times):
+    """Month index (year * 12 + month) and whether every timestamp sits at the
+    same day and time of its month (or at each month's last day)."""
+    ym = times.astype("datetime64[M]")
+    idx = ym.astype(np.int64)
+    offset = times - ym.astype(times.dtype)  # time since the month's start
+    same = bool(np.all(offset == offset[0]))
+    last = (ym + 1).astype(times.dtype) - times  # time to the next month's start
+    return idx, same or bool(np.all(last == last[0]))
+
+
+def regularize(x, times, path_name="the file"):
+    """(x on a regular grid with NaN in the gaps, Sampling) from the values and
+    their timestamps; CliError (one line, a hint to resample) when the
+    timestamps are not regular."""
+    order = np.argsort(times, kind="stable")
+    times, x = times[order], x[order]
+    if np.isnat(times).any():
+        raise CliError(f"{path_name}: an empty or invalid timestamp")
+    ns = times.astype(np.int64)
+    d = np.diff(ns)
+    if d.size == 0:
+        raise CliError(f"{path_name}: a single timestamp; at least two are needed")
+    if np.any(d == 0):
+        k = int(np.argmax(d == 0))
+        raise CliError(f"{path_name}: the timestamp {_when(times[k])} appears twice; aggregate or resample the series "
+                       "to one value per interval first (e.g. pandas' resample)")
+    hint = "resample it to a regular interval first (e.g. pandas' DataFrame.resample(...).mean())"
+    day = 86400 * 10 ** 9
+    if d.min() >= 28 * day:
+        idx, aligned = _months(times)
+        steps = np.diff(idx)
+        if aligned and steps.min() > 0:
+            step = int(np.gcd.reduce(steps))
+            k = (idx - idx[0]) // step
+            return _fill(x, k, path_name, hint), Sampling(step * MONTH_SECONDS, step, _when(times[0]),
+                                                         int(k[-1] + 1 - len(x)))
+    step = int(np.min(d))
+    if np.any(d % step):
+        bad = int(np.argmax(d % step != 0))
+        raise CliError(f"{path_name}: irregular sampling (steps of {natural_units(step / 1e9)} and "
+                       f"{natural_units(d[bad] / 1e9)}, at {_when(times[bad])}); {hint}")
+    k = (ns - ns[0]) // step
+    return _fill(x, k, path_name, hint), Sampling(step / 1e9, 0, _when(times[0]),
+                                                  int(k[-1] + 1 - len(x)))
+
+
+def _fill(x, k, path_name, hint):
+    n = int(k[-1]) + 1
+    if n > _MAX_FILL * len(x):
+        raise CliError(f"{path_name}: the timestamps leave more gaps than samples ({len(x)} samples "
+                       f"over {n} intervals); {hint}")
+    out = np.full(n, np.nan)
+    out[k] = x
+    return out
+
+
+def natural_units(seconds, months=0) -> str:
+    """A duration in the largest unit that shows it as 2 or more ("7.00 days",
+    "52.2 weeks", "24.0 hours"); calendar months and years where the data
+    are sampled by months ("12.0 months", "11.0 years")."""
+    if not math.isfinite(seconds):
+        return "-"
+    if months:
+        n = seconds / MONTH_SECONDS
+        value, unit = (n / 12, "years") if n >= 24 else (n, "months")
+    else:
+        value, unit = seconds, "seconds"
+        for name, size in _UNITS:
+            if seconds >= 2 * size:
+                value, unit = seconds / size, name
+                break
+    return f"{_sig3(value)} {unit}"
+
+
+def _when(t) -> str:
+    # a timestamp without the zeros it does not need: 2020-01-01, 2024-01-01 13:30
+    text = np.datetime_as_string(t, unit="s").replace("T", " ")
+    if text.endswith(" 00:00:00"):
+        return text[:-9]
+    return text[:-3] if text.endswith(":00") else text
+
+
+def _step_text(seconds):
+    # a sampling step in the largest unit that divides it: "1 day", "30 minutes"
+    for name, size in _UNITS:
+        n = seconds / size
+        if n >= 1 and abs(n - round(n)) < 1e-9:
+            n = int(round(n))
+            return f"{n} {name if n != 1 else name[:-1]}"
+    return f"{seconds:g} seconds"
+
+
+def _sig3(v):
+    # three significant digits, trailing zeros kept: 7.00, 12.0, 52.2, 168
+    if v == 0:
+        return "0"
+    decimals = max(0, 2 - int(math.floor(math.log10(abs(v)))))
+    return f"{v:.{decimals}f}"
 
 
 # ---------------------------------------------------------------------------
@@ -362,36 +540,79 @@ def _detrended(x):
     return x - (slope * t + intercept)
 
 
-def run_period(x, *, fs=1.0, min_period=None, max_period=None):
-    """detect_period, plus the autocorrelation of the detrended series (which
-    detect_period works on) for the table and the plot."""
+def _period_kwargs(x, fs, min_period, max_period):
     if len(x) < 4:
         raise CliError(f"the series has {len(x)} samples; at least 4 are needed")
     # the shortest period defaults to 2 samples whatever fs is
-    min_period = 2.0 / fs if min_period is None else min_period
-    kwargs = {"fs": fs, "min_period": min_period}
+    kwargs = {"fs": fs, "min_period": 2.0 / fs if min_period is None else min_period}
     if max_period is not None:
         kwargs["max_period"] = max_period
-    result = detect_period(x, **kwargs)
+    return kwargs
+
+
+def run_period(x, *, fs=1.0, min_period=None, max_period=None):
+    """detect_period, plus the autocorrelation of the detrended series (which
+    detect_period works on) for the table and the plot."""
+    result = detect_period(x, **_period_kwargs(x, fs, min_period, max_period))
     acf = np.asarray(autocorrelation(_detrended(x), len(x) - 1), dtype=float)
     return result, acf
 
 
-def period_record(result) -> dict:
-    return {"period": _num(result.period), "strength": _num(result.strength)}
+ALL_PERIODS = 10  # --all: at most this many cycles
 
 
-def period_table(result, acf, x, fs, source, n_candidates=5) -> str:
-    lines = [f"series: {source}, {len(x)} samples ({int(np.isnan(x).sum())} missing), fs = {_fmt(fs)}"]
-    period = float(result.period)
-    if not math.isfinite(period):
-        lines.append("no periodicity found")
-    rows = [] if not math.isfinite(period) else [("chosen", period, float(result.strength))]
-    rows += [("", p, s) for p, s in _candidates(result, acf, fs)[:n_candidates]]
+def run_periods(x, *, fs=1.0, min_period=None, max_period=None):
+    """Every cycle (up to ALL_PERIODS): [(period, strength), ...], strongest first."""
+    res = detect_periods(x, max_periods=ALL_PERIODS, **_period_kwargs(x, fs, min_period, max_period))
+    return [(float(p), float(s)) for p, s in zip(res.periods, res.strengths) if math.isfinite(p)]
+
+
+def _seconds(period, sampling):
+    # a period in samples, in seconds (None: no timestamps, or no period)
+    if sampling is None or not math.isfinite(period):
+        return None
+    return period * sampling.seconds
+
+
+def period_record(result, sampling=None) -> dict:
+    record = {"period": _num(result.period), "strength": _num(result.strength)}
+    if sampling is not None:
+        record["period_seconds"] = _seconds(float(result.period), sampling)
+    return record
+
+
+def periods_record(cycles, sampling=None) -> dict:
+    out = []
+    for p, s in cycles:
+        item = {"period": _num(p), "strength": _num(s)}
+        if sampling is not None:
+            item["period_seconds"] = _seconds(p, sampling)
+        out.append(item)
+    return {"periods": out}
+
+
+def period_table(result, acf, x, fs, source, n_candidates=5, sampling=None, cycles=None) -> str:
+    """The period table: the chosen period and the next candidates (or, with
+    ``cycles``, every cycle), in samples and in 1/fs units, or with
+    ``sampling`` (timestamps) in natural units ("7.00 days")."""
+    head = f"series: {source}, {len(x)} samples ({int(np.isnan(x).sum())} missing), "
+    lines = [head + (sampling.describe() if sampling is not None else f"fs = {_fmt(fs)}")]
+    if cycles is not None:
+        rows = [(str(i + 1), p, s) for i, (p, s) in enumerate(cycles)]
+        if not rows:
+            lines.append("no periodicity found")
+    else:
+        period = float(result.period)
+        if not math.isfinite(period):
+            lines.append("no periodicity found")
+        rows = [] if not math.isfinite(period) else [("chosen", period, float(result.strength))]
+        rows += [("", p, s) for p, s in _candidates(result, acf, fs)[:n_candidates]]
     if rows:
-        lines.append(f"{'':>6}  {'samples':>9}  {'period [1/fs]':>13}  {'strength':>8}")
+        unit = "period" if sampling is not None else "period [1/fs]"
+        lines.append(f"{'':>6}  {'samples':>9}  {unit:>13}  {'strength':>8}")
         for tag, p, s in rows:
-            lines.append(f"{tag:>6}  {_fmt(p * fs, 2):>9}  {_fmt(p, 4):>13}  {_fmt(s, 3):>8}")
+            when = natural_units(_seconds(p, sampling), sampling.months) if sampling is not None else _fmt(p, 4)
+            lines.append(f"{tag:>6}  {_fmt(p * fs, 2):>9}  {when:>13}  {_fmt(s, 3):>8}")
     return "\n".join(lines)
 
 
@@ -428,16 +649,25 @@ def plot_period(axes, x, fs, result, acf, source):
 
 def cmd_period(args) -> int:
     path = Path(args.file) if args.file else SAMPLE_SERIES
-    x, source = read_series(path, args.column)
+    x, source, times = read_timed_series(path, args.column)
+    sampling = None
+    if times is not None:
+        x, sampling = regularize(x, times, path.name)
+        if args.fs is not None:  # --fs overrides the timestamps' interval
+            sampling = None
+    fs = 1.0 if args.fs is None else args.fs
     plt = _pyplot() if args.plot else None
-    result, acf = run_period(x, fs=args.fs, min_period=args.min_period, max_period=args.max_period)
+    kwargs = {"fs": fs, "min_period": args.min_period, "max_period": args.max_period}
+    result, acf = run_period(x, **kwargs)
+    cycles = run_periods(x, **kwargs) if args.all else None
     if args.json:
-        print(json.dumps(period_record(result)))
+        print(json.dumps(periods_record(cycles, sampling) if args.all else period_record(result, sampling)))
     else:
-        print(period_table(result, acf, x, args.fs, source + ("" if args.file else " (sample data)")))
+        print(period_table(result, acf, x, fs, source + ("" if args.file else " (sample data)"),
+                           sampling=sampling, cycles=cycles))
     if plt is not None:
         fig, axes = plt.subplots(2, 1, figsize=(10, 6.5))
-        plot_period(axes, x, args.fs, result, acf, source)
+        plot_period(axes, x, fs, result, acf, source)
         fig.tight_layout()
         _save(fig, args.plot)
     return 0
@@ -634,16 +864,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("period", help="find the dominant cycle of a series",
                        description="Find the period of a series from its autocorrelation. FILE is a CSV "
                        "(header optional; --column picks a column, else the last numeric one; empty cells "
-                       "are missing samples) or a 1-D .npy. Without FILE, runs on yearly sunspot numbers.")
+                       "are missing samples; a date/time column sets the sampling interval, its gaps become "
+                       "missing samples and periods are printed in days, weeks, months...) or a 1-D .npy. "
+                       "Without FILE, runs on yearly sunspot numbers.")
     p.add_argument("file", nargs="?", metavar="FILE", help="CSV or .npy file (default: embedded sample)")
     p.add_argument("--column", metavar="NAME", help="CSV column by header name (or 0-based index)")
-    p.add_argument("--fs", type=_positive_float, default=1.0, metavar="HZ",
-                   help="sampling frequency; periods are reported in 1/fs units (default: 1)")
+    p.add_argument("--fs", type=_positive_float, default=None, metavar="HZ",
+                   help="sampling frequency; periods are reported in 1/fs units (default: 1, or the "
+                   "interval of a date/time column, which --fs overrides)")
     p.add_argument("--min-period", type=_positive_float, default=None, metavar="P",
-                   help="shortest period considered, in 1/fs units (default: 2 samples)")
+                   help="shortest period considered, in 1/fs units (samples with timestamps; default: 2 samples)")
     p.add_argument("--max-period", type=_positive_float, default=None, metavar="P",
-                   help="longest period considered, in 1/fs units")
-    p.add_argument("--json", action="store_true", help='print {"period": p, "strength": s} (null: no period)')
+                   help="longest period considered, in 1/fs units (samples with timestamps)")
+    p.add_argument("--all", action="store_true", help="list every cycle of the series, strongest first")
+    p.add_argument("--json", action="store_true",
+                   help='print {"period": p, "strength": s} (null: no period), plus "period_seconds" with '
+                   'timestamps; with --all {"periods": [{"period": p, "strength": s, "period_seconds": t}, ...]}')
     p.add_argument("--plot", metavar="OUT.png", help="save the series and its autocorrelation")
     p.set_defaults(func=cmd_period)
 

@@ -19,7 +19,7 @@ How each is chunked:
 * ``autocorrelation``: every block adds its lag sums over its own samples
   against the next ``max_lag`` ones; the blocks' partial sums are added, so
   one long series may be chunked in time.  NaN is missing, as in memory.
-* ``detect_period``, ``conv1d``, ``conv2d``: the series / batch axis as
+* ``detect_period``, ``detect_periods``, ``conv1d``, ``conv2d``: the series / batch axis as
   blocks (the time axis, and the channels, in one chunk).
 * pooling: the padding at the true edges, chunks aligned to the stride, a
   halo where windows overlap.
@@ -51,8 +51,8 @@ from . import pool as _poolmod
 
 __all__ = [
     "convolve", "correlate", "convolve2d", "correlate2d", "match_template", "find_matches",
-    "autocorrelation", "crosscorrelation", "detect_period", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-    "conv1d", "conv2d",
+    "autocorrelation", "crosscorrelation", "detect_period", "detect_periods", "max_pool1d", "max_pool2d",
+    "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
 ]
 
 
@@ -540,6 +540,38 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=N
 
     both = y.map_blocks(block, chunks=y.chunks[:-1] + ((2,),), dtype=np.float64)
     return _period.PeriodResult(both[..., 0], both[..., 1], None)
+
+
+def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=None):
+    """:func:`sigcorr.detect_periods` of chunked series (the series axes as
+    blocks, the time axis in one chunk).  Returns a :class:`sigcorr.Periods`
+    of lazy Dask arrays of shape ``batch + (max_periods,)``; a single series
+    is computed right away.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> t = np.arange(1000)
+    >>> X = np.sin(2 * np.pi * t / 25.0) + 0.2 * np.random.default_rng(5).standard_normal((40, 1000))
+    >>> res = sigcorr.dask.detect_periods(X, chunks=(10, 1000))
+    >>> bool(np.array_equal(res.periods.compute(), sigcorr.detect_periods(X).periods, equal_nan=True))
+    True
+    """
+    xd = _as_dask(x, chunks, "x")
+    K = _validate.check_int(max_periods, "max_periods", minimum=1)
+    if xd.ndim == 1:
+        return _period.detect_periods(xd.compute(), max_periods=K, min_period=min_period, max_period=max_period,
+                                      fs=fs)
+    axis = _validate.check_int(axis, "axis") % xd.ndim
+    y = da.moveaxis(xd, axis, -1).rechunk({xd.ndim - 1: -1})
+    _period._period_lags(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
+
+    def block(b):
+        r = _period.detect_periods(b, max_periods=K, min_period=min_period, max_period=max_period, fs=fs)
+        return np.stack([r.periods, r.strengths], axis=-1)
+
+    both = y.map_blocks(block, chunks=y.chunks[:-1] + ((K,), (2,)), new_axis=y.ndim, dtype=np.float64)
+    return _period.Periods(both[..., 0], both[..., 1])
 
 
 # ---------------------------------------------------------------------------

@@ -11,9 +11,15 @@ few lags as a parallel direct sum, whichever a cost model says is cheaper.
 
 ``detect_period`` works on the autocorrelation of a cleaned series: a
 straight-line trend is removed and sparse spikes (beyond 6 residual RMS) are
-treated as missing samples; the period is the shortest autocorrelation peak
-whose multiples support it about as well as the best one's do, refined to a
-fraction of a sample by parabolas through the peaks at its multiples.
+treated as missing samples; the period is the shortest autocorrelation peak,
+among the lags the series repeats at, whose multiples support it about as
+well as the best one's do, refined to a
+fraction of a sample by parabolas through the peaks at its multiples (an
+integer lag whose multiples peak exactly at integer multiples stays exact).
+A series left without a period whose residual is smooth (a bending trend)
+is searched again on its first differences.  ``detect_periods`` goes on
+down the same ranking and keeps the peaks that are cycles of their own,
+not multiples or harmonics of the cycles kept.
 """
 
 from __future__ import annotations
@@ -30,11 +36,12 @@ from ._kernels import acf as _kacf
 from ._kernels import acf_fft as _kacf_fft
 from ._runtime import api, output_array, run
 
-__all__ = ["autocorrelation", "detect_period", "PeriodResult"]
+__all__ = ["autocorrelation", "detect_period", "detect_periods", "PeriodResult", "Periods"]
 
 _SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
-_LEVEL = 3.0  # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period
+_LEVEL = 2.5  # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period (3.0 until the repeat test)
 _NCAND = 5
+_SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series without period is tried differenced
 # cost model, ns on one core: direct multiply-add; FFT per point * log2(points)
 _DIRECT_NS = 0.1
 _FFT_NS = 1.5
@@ -248,13 +255,33 @@ class PeriodResult:
         The normalized autocorrelation at that period, in [-1, 1] (NaN where
         there is no period).
     candidates : ndarray (k, 2) or None
-        For a single series: (period, strength) of the best-supported
-        autocorrelation peaks, best first (the chosen period among them).
+        For a single series: (period, strength) of the distinct cycles found
+        (up to 5), the chosen period first, then the others by their score:
+        the mean autocorrelation at a peak's first (up to 4) multiples, the
+        score that chose the period.  Multiples and harmonics of a listed
+        cycle are not listed (see :func:`detect_periods`).
     """
 
     period: float | np.ndarray
     strength: float | np.ndarray
     candidates: np.ndarray | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Periods:
+    """Result of :func:`detect_periods`.
+
+    Attributes
+    ----------
+    periods : ndarray (..., max_periods)
+        The cycles of each series in units of 1/fs, strongest first (the
+        first is :func:`detect_period`'s period), NaN-padded.
+    strengths : ndarray (..., max_periods)
+        The normalized autocorrelation at each of them (NaN where padded).
+    """
+
+    periods: np.ndarray
+    strengths: np.ndarray
 
 
 def _period_lags(n, min_period, max_period, fs):
@@ -282,6 +309,41 @@ def _period_lags(n, min_period, max_period, fs):
                 f"max_period must allow two cycles in the series: at most {n / 2.0 / fs:g}, got {max_period}"
             )
     return pmin, pmax, fs
+
+
+def _detect(x, K, min_period, max_period, fs, axis):
+    """(periods, strengths) (B, K) in 1/fs units, the batch shape, and whether x was one series."""
+    y, batch, axis = _validate.series_batch(x, axis)
+    B, n = y.shape
+    pmin, pmax, fs = _period_lags(n, min_period, max_period, fs)
+    L = int(min(n - 2, math.ceil(pmax) + 2))
+    periods = np.empty((B, K))
+    strengths = np.empty((B, K))
+    # in chunks of series, so the residuals and lag sums stay cache- and
+    # heap-sized (large fresh arrays are page-faulted in on every call)
+    step = max(1, _CHUNK_POINTS // n)
+    for i in range(0, B, step):
+        j = min(B, i + step)
+        res, nvalid = run(_kacf.robust_residuals, _reference.robust_residuals, y[i:j], _SPIKE)
+        S = _lag_sums(res, L, "auto")
+        run(_kacf.detect, _reference.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, _LEVEL,
+            periods[i:j], strengths[i:j])
+        # no period, and a residual that is smooth from sample to sample: a
+        # trend that bends (quadratic, exponential) hides the season; its
+        # first differences keep a season, and a random walk's are white noise
+        smooth = np.flatnonzero(np.isnan(periods[i:j, 0]) & (S[:, 1] > _SMOOTH * S[:, 0]))
+        if smooth.size and n - 1 >= 2 * pmin:
+            d = np.ascontiguousarray(np.diff(y[i:j][smooth], axis=1))
+            res, nvalid = run(_kacf.robust_residuals, _reference.robust_residuals, d, _SPIKE)
+            S = _lag_sums(res, min(L, n - 3), "auto")
+            p2 = np.empty((smooth.size, K))
+            s2 = np.empty((smooth.size, K))
+            run(_kacf.detect, _reference.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
+                nvalid, _LEVEL, p2, s2)
+            periods[i + smooth] = p2
+            strengths[i + smooth] = s2
+    periods /= fs
+    return periods, strengths, batch
 
 
 @api
@@ -316,7 +378,21 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     treated as missing; a fundamental weaker than its 2nd harmonic still wins
     over the half period, because a half period is not supported by the
     autocorrelation at its odd multiples; the period is refined to a
-    fraction of a sample from the peaks at its multiples.
+    fraction of a sample from the peaks at its multiples, except an integer
+    lag whose multiples peak exactly at integer multiples (quarterly 4,
+    monthly 12), which stays exact.  A period must repeat: the mean square
+    difference x[t + p] - x[t] (from the autocorrelation) must be at most
+    half its largest value over the lags p/2..p (a quarter below 6 cycles),
+    which the long-lag humps of a detrended random walk or AR(1) do not
+    meet; a curved trend's hump cannot hide the season behind it.  An exact
+    integer season beats an exact divisor of it (3 or 6 months in 12) that
+    the series repeats at less well.  Where no period is found and the
+    residual is smooth from sample to sample (lag-1 autocorrelation above
+    0.5: a trend that bends, quadratic or exponential), the series' first
+    differences are searched instead, and ``strength`` is then their
+    autocorrelation at the period (a random walk's differences are white
+    noise: still no period).  ``candidates`` are the distinct cycles of
+    :func:`detect_periods`.
 
     Examples
     --------
@@ -330,25 +406,66 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     >>> float(sigcorr.detect_period(np.random.default_rng(0).standard_normal(1000)).period)
     nan
     """
-    y, batch, axis = _validate.series_batch(x, axis)
-    B, n = y.shape
-    pmin, pmax, fs = _period_lags(n, min_period, max_period, fs)
-    L = int(min(n - 2, math.ceil(pmax) + 2))
-    period = np.empty(B)
-    strength = np.empty(B)
-    cands = np.empty((B, _NCAND, 2))
-    # in chunks of series, so the residuals and lag sums stay cache- and
-    # heap-sized (large fresh arrays are page-faulted in on every call)
-    step = max(1, _CHUNK_POINTS // n)
-    for i in range(0, B, step):
-        j = min(B, i + step)
-        res, nvalid = run(_kacf.robust_residuals, _reference.robust_residuals, y[i:j], _SPIKE)
-        S = _lag_sums(res, L, "auto")
-        run(_kacf.detect, _reference.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, _LEVEL,
-            period[i:j], strength[i:j], cands[i:j])
-    period = period / fs
-    cands[:, :, 0] /= fs
+    # candidates only for a single series: a batch asks for the period alone
+    # (the search for further cycles stops at once)
+    y_ndim = np.ndim(x)
+    periods, strengths, batch = _detect(x, _NCAND if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
     if not batch:
-        c = cands[0]
-        return PeriodResult(float(period[0]), float(strength[0]), c[np.isfinite(c[:, 0])])
-    return PeriodResult(period.reshape(batch), strength.reshape(batch), None)
+        ok = np.isfinite(periods[0])
+        cand = np.stack([periods[0][ok], strengths[0][ok]], axis=1)
+        return PeriodResult(float(periods[0, 0]), float(strengths[0, 0]), cand)
+    return PeriodResult(periods[:, 0].reshape(batch), strengths[:, 0].reshape(batch), None)
+
+
+@api
+def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, axis=-1):
+    """Every cycle of each series: a daily and a weekly one, say.
+
+    Parameters
+    ----------
+    x : array_like
+        Series along ``axis``; every other axis is a batch (all series in
+        parallel; a batched call gives exactly what one-at-a-time calls give).
+    max_periods : int
+        How many cycles to report at most (>= 1).
+    min_period, max_period, fs, axis
+        As for :func:`detect_period`.
+
+    Returns
+    -------
+    Periods
+        ``periods`` and ``strengths`` of shape ``batch + (max_periods,)``,
+        strongest first, NaN-padded.  The first is ``detect_period(x)``'s
+        period and strength.
+
+    Notes
+    -----
+    The autocorrelation peaks are ranked by the score that chooses
+    :func:`detect_period`'s period (the mean autocorrelation at a peak's
+    first, up to 4, multiples), the chosen period first.  Down that ranking a
+    peak is a cycle of its own unless it is a multiple m P of a cycle P
+    already kept (or of a shorter peak) that does not stand out of P's
+    multiples (it must rise above the mean of the peaks at (m - 1) P and
+    (m + 1) P by the significance level,
+    2.5 / sqrt(n) and at least 0.1), or a divisor P / m of a kept cycle with
+    m = 2 (a harmonic of the waveform) or with more than one in five of the
+    peaks j P / m (j < m) not rising by that level above the autocorrelation
+    half a cycle either side of them.  So daily plus weekly load sampled half-hourly gives 48 and
+    336; a pure daily cycle gives 48 alone, never 96 or 144.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> t = np.arange(48 * 7 * 6)                      # six weeks, half-hourly
+    >>> day = np.sin(2 * np.pi * t / 48)
+    >>> week = (t % 336 < 96).astype(float)            # two busier days a week
+    >>> res = sigcorr.detect_periods(day + week)
+    >>> sorted(np.round(res.periods[:2]).tolist())
+    [48.0, 336.0]
+    >>> sigcorr.detect_periods(day).periods            # one cycle: the rest is NaN
+    array([48., nan, nan])
+    """
+    K = _validate.check_int(max_periods, "max_periods", minimum=1)
+    periods, strengths, batch = _detect(x, K, min_period, max_period, fs, axis)
+    return Periods(periods.reshape(batch + (K,)), strengths.reshape(batch + (K,)))

@@ -211,7 +211,9 @@ def test_period_table_lists_samples_fs_units_and_candidates(tmp_path, capsys):
     chosen = next(ln for ln in out.splitlines() if ln.strip().startswith("chosen")).split()
     assert float(chosen[1]) == pytest.approx(25, abs=1)  # samples
     assert float(chosen[2]) == pytest.approx(2.5, abs=0.1)  # 1/fs units
-    assert len([ln for ln in out.splitlines() if ln.strip()]) >= 4  # the next candidates too
+    # candidates are distinct cycles: a single sine's multiples (50, 75, ...) are not listed
+    rows = [ln.split() for ln in out.splitlines()[2:] if ln.strip()]
+    assert all(abs(float(r[0]) / 25 - round(float(r[0]) / 25)) > 0.05 for r in rows[1:]), out
 
 
 def test_period_json_fs_npy_and_no_header(tmp_path, capsys):
@@ -315,7 +317,7 @@ def test_help(capsys, command):
     assert code == 0
     assert "usage: sigcorr" in out
     for flag in {"match": ["--method", "--threshold", "--max-matches", "--pyramid", "--json", "--plot"],
-                 "period": ["--column", "--fs", "--min-period", "--max-period", "--json", "--plot"],
+                 "period": ["--column", "--fs", "--min-period", "--max-period", "--all", "--json", "--plot"],
                  "demo": ["--plot"]}.get(command[0] if command else "", ["match", "period", "demo"]):
         assert flag in out
 
@@ -432,3 +434,120 @@ def test_delay_subprocess_no_traceback(tmp_path):
     assert json.loads(out)["delay_samples"] == pytest.approx(2.0, abs=0.05)
     code, out, err = run("delay", str(tmp_path / "a.npy"), str(tmp_path / "zzz.npy"))
     assert code == 1 and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------
+# period: timestamps, natural units, --all
+# ---------------------------------------------------------------------------
+
+
+def timed_csv(path, stamps, values, header=("time", "value")):
+    with open(path, "w") as f:
+        if header:
+            f.write(",".join(header) + "\n")
+        for s, v in zip(stamps, values):
+            f.write(f"{s},{'' if np.isnan(v) else f'{v:.5f}'}\n")
+    return str(path)
+
+
+def _hourly(tmp_path, header=True):
+    t = np.arange("2024-01-01T00", "2024-02-26T00", dtype="datetime64[h]")  # 8 weeks
+    h = np.arange(t.size)
+    y = np.sin(2 * np.pi * h / 24) + 0.8 * ((h % 168) < 48) + 0.3 * np.random.default_rng(0).standard_normal(h.size)
+    stamps = [np.datetime_as_string(v, unit="m").replace("T", " ") for v in t]
+    return timed_csv(tmp_path / "hourly.csv", stamps, y, header=("time", "load") if header else None)
+
+
+def test_period_hourly_timestamps_natural_units_and_seconds(tmp_path, capsys):
+    path = _hourly(tmp_path)
+    code, out, err = call(capsys, "period", path)
+    assert code == 0, err
+    assert "one sample every 1 hour from 2024-01-01" in out
+    assert "24.0 hours" in out and "7.00 days" in out
+    code, out, err = call(capsys, "period", path, "--json")
+    record = json.loads(out)
+    assert set(record) == {"period", "strength", "period_seconds"}
+    assert record["period_seconds"] == pytest.approx(record["period"] * 3600)
+    assert record["period_seconds"] in (pytest.approx(86400), pytest.approx(604800))
+    # --all: both cycles, in samples and in seconds
+    code, out, err = call(capsys, "period", path, "--all", "--json")
+    assert code == 0, err
+    cycles = json.loads(out)["periods"]
+    assert sorted(round(c["period"]) for c in cycles[:3]) == [24, 168]
+    assert sorted(round(c["period_seconds"]) for c in cycles[:3]) == [86400, 604800]
+    assert all(set(c) == {"period", "strength", "period_seconds"} for c in cycles)
+    # no header: the date column is still recognised (and not taken for a header)
+    code, out, err = call(capsys, "period", _hourly(tmp_path, header=False), "--json")
+    assert code == 0, err
+    assert json.loads(out)["period_seconds"] in (pytest.approx(86400), pytest.approx(604800))
+
+
+def test_period_fs_overrides_timestamps(tmp_path, capsys):
+    path = _hourly(tmp_path)
+    code, out, err = call(capsys, "period", path, "--fs", "24", "--json")  # periods in days
+    assert code == 0, err
+    record = json.loads(out)
+    assert "period_seconds" not in record
+    assert record["period"] in (pytest.approx(1.0), pytest.approx(7.0))
+
+
+def test_period_daily_with_gaps(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    days = np.arange("2020-01-01", "2021-12-01", dtype="datetime64[D]")
+    k = np.arange(days.size)
+    y = np.array([0, 1, 2, 3, 4, 8, 9.0])[k % 7] + 0.5 * rng.standard_normal(k.size) + 0.01 * k
+    keep = np.ones(k.size, bool)
+    keep[[10, 11, 12, 300]] = False  # gaps: days left out of the file
+    path = timed_csv(tmp_path / "daily.csv", [str(d) for d in days[keep]], y[keep], ("date", "sales"))
+    code, out, err = call(capsys, "period", path)
+    assert code == 0, err
+    assert f"{days.size} samples (4 missing)" in out
+    assert "7.00 days" in out
+    code, out, err = call(capsys, "period", path, "--json")
+    record = json.loads(out)
+    assert record["period"] == 7.0 and record["period_seconds"] == 7 * 86400.0
+
+
+def test_period_monthly_and_weekly_units(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    months = np.arange("2000-01", "2020-01", dtype="datetime64[M]")
+    k = np.arange(months.size)
+    y = 10 + 0.05 * k + np.sin(2 * np.pi * k / 12) + 0.2 * rng.standard_normal(k.size)
+    path = timed_csv(tmp_path / "monthly.csv", [f"{m}-01" for m in months], y, ("month", "v"))
+    code, out, err = call(capsys, "period", path)
+    assert code == 0, err
+    assert "one sample every 1 month" in out and "12.0 months" in out
+    record = json.loads(call(capsys, "period", path, "--json")[1])
+    assert record["period"] == 12.0
+    assert record["period_seconds"] == pytest.approx(365.2425 * 86400)  # 12 mean months
+    weeks = np.datetime64("1990-01-07") + 7 * np.arange(1040)
+    w = np.arange(1040)
+    y = np.sin(2 * np.pi * w * 7 / 365.25) + 0.2 * rng.standard_normal(w.size)
+    path = timed_csv(tmp_path / "weekly.csv", [str(d) for d in weeks], y, ("week", "v"))
+    code, out, err = call(capsys, "period", path)
+    assert code == 0, err
+    assert "52.2 weeks" in out
+
+
+def test_period_irregular_timestamps_one_line_error(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    t = np.datetime64("2024-01-01T00:00:00") + np.cumsum(rng.integers(1800, 5400, 200)).astype("timedelta64[s]")
+    path = timed_csv(tmp_path / "irregular.csv", [str(v) for v in t], rng.standard_normal(200), ("t", "v"))
+    code, out, err = call(capsys, "period", path)
+    assert_clean_error(code, err, "irregular sampling")
+    assert "resample" in err and len(err.strip().splitlines()) == 1
+    dup = timed_csv(tmp_path / "dup.csv", ["2024-01-01", "2024-01-02", "2024-01-02", "2024-01-03"] * 1,
+                    [1.0, 2.0, 3.0, 4.0], ("t", "v"))
+    code, out, err = call(capsys, "period", dup)
+    assert_clean_error(code, err, "appears twice")
+
+
+def test_period_all_without_timestamps(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.sin(2 * np.pi * np.arange(2000) / 40.0))
+    code, out, err = call(capsys, "period", str(tmp_path / "x.npy"), "--all", "--json")
+    assert code == 0, err
+    cycles = json.loads(out)["periods"]
+    assert cycles[0]["period"] == 40.0 and set(cycles[0]) == {"period", "strength"}
+    assert len(cycles) == 1  # 80, 120, ... are its multiples, not cycles
+    code, out, err = call(capsys, "period", str(tmp_path / "x.npy"), "--all")
+    assert code == 0 and "40" in out

@@ -144,6 +144,21 @@ def test_detect_period_series_as_blocks():
     assert sd.detect_period(X[0]).period == want.period[0]
 
 
+def test_detect_periods_series_as_blocks():
+    rng = np.random.default_rng(18)
+    t = np.arange(1200)
+    X = (np.sin(2 * np.pi * t / 24) + (t % 168 < 48) + 0.3 * rng.standard_normal((30, 1200)))
+    X[3] = rng.standard_normal(1200)
+    got = sd.detect_periods(X, max_periods=4, chunks=(7, 200))
+    want = sigcorr.detect_periods(X, max_periods=4)
+    assert got.periods.shape == (30, 4)
+    np.testing.assert_array_equal(got.periods.compute(), want.periods)
+    np.testing.assert_array_equal(got.strengths.compute(), want.strengths)
+    np.testing.assert_array_equal(sd.detect_periods(X[0], max_periods=4).periods, want.periods[0])
+    along0 = sd.detect_periods(X.T, axis=0, chunks=(1200, 10))
+    np.testing.assert_array_equal(along0.periods.compute(), sigcorr.detect_periods(X).periods)
+
+
 @pytest.mark.parametrize("args", [(2,), (3, 2, 1), (3, 1, 1), (4, 3, 2), (5, 2, 2)])
 @pytest.mark.parametrize("ceil_mode", [False, True])
 def test_pooling(args, ceil_mode):

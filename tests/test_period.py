@@ -265,3 +265,142 @@ def test_large_batches_equal_statsmodels():
     np.testing.assert_allclose(raw[5], ss.correlate(X[5], X[5])[299:], rtol=1e-9)
     X[3, 10] = np.nan  # missing samples take the general path: same numbers elsewhere
     np.testing.assert_allclose(sigcorr.autocorrelation(X, 120)[4], sigcorr.autocorrelation(X[4], 120), atol=1e-12)
+
+
+# --- issue 12: exact short periods, every cycle, meaningful candidates ------
+
+
+@pytest.mark.parametrize("period", range(2, 14))
+def test_short_integer_periods_exact(period):
+    rng = np.random.default_rng(period)
+    n = period * 20
+    shape = rng.standard_normal(period)
+    t = np.arange(n)
+    x = shape[t % period] + 0.2 * rng.standard_normal(n) + 3.0 * (t / n) ** 2  # curved trend
+    res = sigcorr.detect_period(x)
+    assert abs(res.period - period) <= 0.01 * period
+    assert res.period >= 2.0  # never below the search range
+
+
+def test_detect_periods_daily_and_weekly():
+    rng = np.random.default_rng(12)
+    t = np.arange(48 * 7 * 8)
+    day = np.sin(2 * np.pi * t / 48)
+    week = (t % 336 < 96).astype(float)
+    got = sigcorr.detect_periods(day + week + 0.3 * rng.standard_normal(t.size))
+    assert got.periods.shape == (3,)
+    found = got.periods[np.isfinite(got.periods)]
+    for p in (48, 336):
+        assert np.any(np.abs(found - p) <= 0.01 * p), found
+    # a pure daily cycle: 48 alone, none of its multiples
+    only = sigcorr.detect_periods(day + 0.3 * rng.standard_normal(t.size), max_periods=5)
+    assert abs(only.periods[0] - 48) < 0.5
+    assert np.all(np.isnan(only.periods[1:])), only.periods
+
+
+def test_detect_periods_first_is_detect_period_and_batches():
+    rng = np.random.default_rng(13)
+    X = np.stack([_sine(p, 900, rng, noise=0.5) for p in rng.uniform(5, 60, 8)])
+    X[2] = rng.standard_normal(900)
+    many = sigcorr.detect_periods(X.reshape(2, 4, 900), max_periods=4)
+    assert many.periods.shape == many.strengths.shape == (2, 4, 4)
+    one = sigcorr.detect_period(X)
+    np.testing.assert_array_equal(many.periods[..., 0].ravel(), one.period)
+    np.testing.assert_array_equal(many.strengths[..., 0].ravel(), one.strength)
+    for i, x in enumerate(X):
+        single = sigcorr.detect_periods(x, max_periods=4)
+        np.testing.assert_array_equal(single.periods, many.periods.reshape(8, 4)[i])
+        np.testing.assert_array_equal(single.strengths, many.strengths.reshape(8, 4)[i])
+    assert np.all(np.isnan(many.periods.reshape(8, 4)[2]))
+    along0 = sigcorr.detect_periods(X.T, axis=0, max_periods=4)
+    np.testing.assert_array_equal(along0.periods, many.periods.reshape(8, 4))
+    with pytest.raises(ValueError, match="max_periods"):
+        sigcorr.detect_periods(X, max_periods=0)
+    with pytest.raises(TypeError, match="max_periods"):
+        sigcorr.detect_periods(X, max_periods=2.5)
+
+
+def test_candidates_are_distinct_cycles():
+    # a pure cycle of 40: no multiple (80, 120) and no half period among the candidates
+    x = _sine(40.0, 2000, np.random.default_rng(14), noise=0.3)
+    res = sigcorr.detect_period(x)
+    assert abs(res.candidates[0, 0] - res.period) < 1e-12
+    assert res.candidates[0, 1] == res.strength
+    others = res.candidates[1:, 0]
+    ratio = others / res.period
+    assert not np.any(np.abs(ratio - np.round(ratio)) < 0.05), res.candidates
+    np.testing.assert_array_equal(sigcorr.detect_periods(x, max_periods=5).periods[:len(res.candidates)],
+                                  res.candidates[:, 0])
+
+
+def test_subcycle_does_not_win_over_season():
+    # a monthly season whose quarter-year sub-cycle is strong (equipment orders)
+    rng = np.random.default_rng(15)
+    t = np.arange(240)
+    season = 1.0 * np.cos(2 * np.pi * t / 3) + 0.6 * np.cos(2 * np.pi * t / 12) + 0.4 * np.sin(2 * np.pi * t / 6)
+    res = sigcorr.detect_period(season + 0.2 * rng.standard_normal(t.size))
+    assert res.period == 12.0
+
+
+def test_random_walks_and_ar1_have_no_period():
+    # their detrended autocorrelation has humps at long lags, but the series
+    # does not return to itself there (its mean square difference grows)
+    rng = np.random.default_rng(16)
+    called = 0
+    for i in range(60):
+        n = int(rng.integers(200, 3000))
+        if i % 2:
+            x = np.cumsum(rng.standard_normal(n))
+        else:
+            phi = rng.uniform(0.5, 0.95)
+            x = ss.lfilter([1.0], [1.0, -phi], rng.standard_normal(n))
+        called += bool(np.isfinite(sigcorr.detect_period(x).period))
+    assert called <= 3
+
+
+def test_season_on_curved_and_multiplicative_trends():
+    rng = np.random.default_rng(17)
+    t = np.arange(240)
+    u = t / t.size
+    season = np.sin(2 * np.pi * t / 12) + 0.5 * np.cos(4 * np.pi * t / 12)
+    for level in (1 + 4 * u ** 2, np.exp(2 * u), 1 + 4 / (1 + np.exp(-10 * (u - 0.5)))):
+        for x in (level + 0.3 * season, level * (1 + 0.1 * season)):
+            x = x + 0.02 * rng.standard_normal(t.size)
+            assert sigcorr.detect_period(x).period == 12.0
+
+
+def test_real_monthly_series_season_not_its_sub_cycle():
+    # statsmodels' electrical equipment orders (monthly, 1996-2012): a strong
+    # quarterly sub-cycle and a business-cycle hump; the season is 12 months
+    from statsmodels.datasets import elec_equip
+
+    x = elec_equip.load_pandas().data.iloc[:, 0].to_numpy()
+    assert sigcorr.detect_period(x).period == 12.0
+
+
+def test_real_series_still_right():
+    import statsmodels.api as sm
+
+    co2 = sm.datasets.co2.load_pandas().data["co2"].to_numpy()  # weekly, NaN gaps
+    assert abs(sigcorr.detect_period(co2).period - 365.25 / 7) < 0.02 * 365.25 / 7
+    sun = sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy()
+    assert abs(sigcorr.detect_period(sun).period - 11.0) < 0.5
+    nino = sm.datasets.elnino.load_pandas().data.iloc[:, 1:13].to_numpy().ravel()
+    assert sigcorr.detect_period(nino).period == 12.0
+
+
+def test_short_quarterly_series_with_steep_curved_trend():
+    # 64 quarters: the bending trend dwarfs the season; the detector retries
+    # on the first differences (a random walk's are white noise: no period)
+    k = np.arange(64)
+    season = np.array([1.0, 0.3, -0.4, -0.9])[k % 4]
+    rng = np.random.default_rng(19)
+    X = np.stack([10 + trend + season + 0.3 * rng.standard_normal(64)
+                  for trend in (0.5 * k, 0.02 * k ** 2, np.exp(k / 20), 0.3 * k * (1 + 0.1 * season))]
+                 + [np.cumsum(rng.standard_normal(64)) for _ in range(4)])
+    batch = sigcorr.detect_period(X)
+    np.testing.assert_array_equal(batch.period[:4], 4.0)
+    assert np.isnan(batch.period[4:]).sum() >= 3
+    np.testing.assert_array_equal([sigcorr.detect_period(x).period for x in X], batch.period)
+    many = sigcorr.detect_periods(X)
+    np.testing.assert_array_equal(many.periods[:, 0], batch.period)
