@@ -34,6 +34,21 @@ def out_slices(n, m, mode):
     return (full - length) // 2, length
 
 
+def boundary_pads(shape, kshape, mode, correlation):
+    """Per-axis (before, after) extension of ``in1`` for ``convolve2d`` /
+    ``correlate2d`` with a boundary: the 'valid' result of the extended input
+    is the mode's output.  scipy's correlate2d centres 'same' at m // 2 of
+    the full correlation, one sample later than the convolution's
+    (m - 1) // 2 for even m."""
+    pads = []
+    for n, m in zip(shape, kshape):
+        s0, length = out_slices(n, m, mode)
+        if correlation and mode == "same":
+            s0 = m // 2
+        pads.append((m - 1 - s0, length - n + s0))
+    return pads
+
+
 def _forward(x, n, real, axis=-1):
     """Transform along ``axis`` at length n: real (half spectrum) or complex."""
     return (sfft.rfft if real else sfft.fft)(x, n, axis=axis, workers=WORKERS)

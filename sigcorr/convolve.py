@@ -420,12 +420,7 @@ def _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip, lags=None):
     if mode == "valid" or (boundary == "fill" and fv == 0 and not shifted):
         out = _convolve_core(a, k, (0, 1), mode, "auto")
     else:
-        pads = []
-        for n, m in zip(a.shape, k.shape):
-            s0, length = _fft.out_slices(n, m, mode)
-            if flip and mode == "same":
-                s0 = m // 2
-            pads.append((m - 1 - s0, length - n + s0))
+        pads = _fft.boundary_pads(a.shape, k.shape, mode, flip)
         if boundary == "fill":
             ap = np.pad(a, pads, mode="constant", constant_values=fv)
         else:

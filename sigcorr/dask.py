@@ -208,12 +208,7 @@ def _boundary2d(in1, in2, mode, boundary, fillvalue, chunks, flip):
         raise ValueError(f"in1 and in2 must both be 2-D arrays, got {x.ndim}-D and {k.ndim}-D")
     if mode == "valid":
         return _conv_dask(x, k, mode, "auto", None, None, flip)
-    pads = []
-    for n, m in zip(x.shape, k.shape):
-        s0, length = _fft.out_slices(n, m, mode)
-        if flip and mode == "same":
-            s0 = m // 2
-        pads.append((m - 1 - s0, length - n + s0))
+    pads = _fft.boundary_pads(x.shape, k.shape, mode, flip)
     dtype = _validate.compute_dtype(x.dtype, k.dtype)
     if boundary == "fill":
         fv = np.asarray(fillvalue).astype(dtype).item() if np.ndim(fillvalue) == 0 else fillvalue
