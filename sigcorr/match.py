@@ -220,7 +220,14 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
 
 def _match_plain(img, tpl, method, dtype):
     """Scores of (C, H, W) ``img`` against (C, h, w) ``tpl`` (no mask)."""
-    C, h, w = tpl.shape
+    return _match_stack(img, tpl[None], method, dtype)[0]
+
+
+def _match_stack(img, tpls, method, dtype):
+    """Scores (T, oh, ow) of (C, H, W) ``img`` against each (C, h, w) template
+    of ``tpls`` (T, C, h, w): the image's centring, its non-finite counts and
+    (on the FFT path) its tiles' spectra are computed once for the stack."""
+    T, C, h, w = tpls.shape
     _, H, W = img.shape
     plan = _cross_plan((H, W), (h, w), dtype.itemsize)
     shape = (H, W) if plan is None else _fft.tile_padded_shape((H, W), (h, w), plan)
@@ -241,21 +248,28 @@ def _match_plain(img, tpl, method, dtype):
     src = run(_kwin.centre_padded, _reference.centre_padded, img, g.astype(dtype), np.empty((C,) + shape, dtype=dtype))
     if not finite:
         src[:, :H, :W][~ok] = 0
-    t64 = tpl.astype(np.float64)
-    tmean = t64.reshape(C, -1).mean(axis=1)
-    tc = t64 - tmean[:, None, None]
-    cross, by, bx = _cross(src, np.ascontiguousarray(tc.astype(dtype)), plan)
-    tsum2 = float(np.sum(t64 * t64))
-    out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
     if method.startswith("ccoeff"):
-        stats, tnorm, qeps = src, np.sqrt(float(np.sum(tc * tc))), 0.0
+        stats, qeps = src, 0.0
     else:
-        stats, tnorm = np.ascontiguousarray(img), np.sqrt(tsum2)
+        stats = np.ascontiguousarray(img)
         peak = float(np.max(np.abs(img))) if img.size else 0.0
         qeps = 1e-13 * h * w * peak * peak
-    run(_kwin.match_scores, _reference.match_scores,
-        stats, h, w, cross, by, bx, bad, _METHOD_CODE[method], tmean, tsum2, float(tnorm), float(qeps), out)
-    return out
+    spec = None if plan is None else _fft.tile_spectra(src, (h, w), plan)
+    res = np.empty((T, H - h + 1, W - w + 1), dtype=dtype)
+    for k in range(T):
+        t64 = tpls[k].astype(np.float64)
+        tmean = t64.reshape(C, -1).mean(axis=1)
+        tc = t64 - tmean[:, None, None]
+        tcd = np.ascontiguousarray(tc.astype(dtype))
+        if spec is None:
+            cross, by, bx = _cross(src, tcd, None)
+        else:
+            cross, by, bx = _fft.tiled_corr_spec(spec, tcd, plan)
+        tsum2 = float(np.sum(t64 * t64))
+        tnorm = np.sqrt(float(np.sum(tc * tc))) if method.startswith("ccoeff") else np.sqrt(tsum2)
+        run(_kwin.match_scores, _reference.match_scores,
+            stats, h, w, cross, by, bx, bad, _METHOD_CODE[method], tmean, tsum2, float(tnorm), float(qeps), res[k])
+    return res
 
 
 @api
