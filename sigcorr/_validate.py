@@ -294,6 +294,34 @@ def match_inputs(image, template, mask):
             msk, squeeze, dtype)
 
 
+def match_stack_inputs(image, templates, mask):
+    """Validate match_template's inputs where ``templates`` may be a stack.
+
+    A stack has one more axis than ``image``, in front: (T, w) for a 1-D
+    image, (T, h, w) for a 2-D one, (T, h, w, C) for a colour one.  Returns
+    ``(img, tpls, msk, squeeze_1d, dtype, stack)`` with ``tpls`` (T, C, h, w)
+    (T = 1 without a stack) and ``img``, ``msk`` as :func:`match_inputs`.
+    """
+    img = as_numeric_array(image, "image", allow_complex=False)
+    tpl = as_numeric_array(templates, "template", allow_complex=False)
+    stack = tpl.ndim == img.ndim + 1 and img.ndim >= 1
+    if not stack:
+        i, t, m, squeeze, dtype = match_inputs(img, tpl, mask)
+        return i, t[None], m, squeeze, dtype, False
+    if tpl.shape[0] == 0:
+        raise ValueError("template stack must hold at least one template, got shape "
+                         f"{tpl.shape}")
+    i, t0, m, squeeze, dtype = match_inputs(img, tpl[0], mask)
+    if tpl.ndim == 2:
+        planes = tpl[:, None, None, :]
+    elif tpl.ndim == 3:
+        planes = tpl[:, None]
+    else:
+        planes = np.moveaxis(tpl, 3, 1)
+    tpls = as_kernel_array(planes, dtype)
+    return i, tpls, m, squeeze, dtype, True
+
+
 def check_threshold(threshold):
     if threshold is None:
         return None

@@ -53,10 +53,38 @@ class Matches:
         precision when asked for.
     scores : ndarray, shape (k,)
         The score at each match.
+    centers : ndarray, shape (k, ndim), float
+        The matched object's centre, (row, col): ``positions + (t - 1) / 2``
+        (t the template's size per axis) from :func:`locate`; from
+        :func:`find_matches`, which does not know the template, the score's
+        index itself (the centre for ``pad_input=True`` maps).
+    template : ndarray, shape (k,), int
+        Index of the matching template in a template stack (0 without one).
+    scales, angles : ndarray, shape (k,), float
+        Scale and rotation (degrees) of the template at each match
+        (1.0 and 0.0 without a scale/angle search).
+
+    ``Matches(positions, scores)`` fills the other fields with those defaults.
     """
 
     positions: np.ndarray
     scores: np.ndarray
+    centers: np.ndarray = None
+    template: np.ndarray = None
+    scales: np.ndarray = None
+    angles: np.ndarray = None
+
+    def __post_init__(self):
+        k = len(self.scores)
+        defaults = {
+            "centers": lambda: np.array(self.positions, dtype=np.float64, copy=True),
+            "template": lambda: np.zeros(k, dtype=np.int64),
+            "scales": lambda: np.ones(k),
+            "angles": lambda: np.zeros(k),
+        }
+        for name, make in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, make())
 
     def __len__(self):
         return len(self.scores)
@@ -162,7 +190,11 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         in float32 (with float64 window sums), everything else in float64.
     template : array_like
         Same number of dimensions (and channels) as ``image``, not larger in
-        any axis.
+        any axis; or a stack of equal-sized templates with one more axis in
+        front: (T, w), (T, h, w) or (T, h, w, C).  A stack is scored in one
+        call, sharing the image's centring and its FFT tiles' spectra, and
+        gives (T, ...) scores, ``scores[k]`` equal to the call with
+        ``template[k]``.
     method : {'ccoeff_normed', 'ccorr_normed', 'sqdiff_normed', 'ccoeff', 'ccorr', 'sqdiff'}
         OpenCV's ``TM_*`` scores (see the module docstring for the formulas).
         Colour images are combined as OpenCV does: sums run over the channels.
@@ -207,15 +239,17 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     1.0
     """
     method = _validate.check_match_method(method)
-    img, tpl, msk, squeeze, dtype = _validate.match_inputs(image, template, mask)
+    img, tpls, msk, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, mask)
     if pad_input:
-        _, h, w = tpl.shape
+        h, w = tpls.shape[2:]
         img = np.pad(img, ((0, 0), (h // 2, h - 1 - h // 2), (w // 2, w - 1 - w // 2)))
     if msk is not None:
-        out = _masked(img, tpl, msk, method).astype(dtype)
+        out = np.stack([_masked(img, t, msk, method).astype(dtype) for t in tpls])
     else:
-        out = _match_plain(img, tpl, method, dtype)
-    return out[0] if squeeze else out
+        out = _match_stack(img, tpls, method, dtype)
+    if squeeze:
+        out = out[:, 0]
+    return out if stack else out[0]
 
 
 def _match_plain(img, tpl, method, dtype):
@@ -313,43 +347,58 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     ([[5.0, 5.0], [15.0, 12.0]], [1.0, 0.8])
     """
     arr = _validate.as_numeric_array(scores, "scores", allow_complex=False)
-    if arr.ndim not in (1, 2):
-        raise ValueError(f"scores must be 1-D or 2-D, got {arr.ndim}-D")
+    if arr.ndim not in (1, 2, 3):
+        raise ValueError(f"scores must be 1-D or 2-D (or a 3-D stack of 2-D maps), got {arr.ndim}-D")
     threshold = _validate.check_threshold(threshold)
     if max_matches is not None:
         max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
     min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
     ndim = arr.ndim
-    if arr.size == 0:
-        return Matches(np.empty((0, ndim)), np.empty(0, dtype=arr.dtype if arr.dtype.kind == "f" else np.float64))
-    s2 = arr.reshape(1, -1) if ndim == 1 else arr
-    work = s2.astype(np.float64)
+    s3 = arr.reshape(1, 1, -1) if ndim == 1 else (arr[None] if ndim == 2 else arr)
+    tix, pos, found = _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel)
+    if ndim == 1:
+        pos = pos[:, 1:]
+    return Matches(pos, found, template=tix)
+
+
+def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
+    """find_matches on a stack (T, H, W) of score maps: each map's peaks, then
+    all of them best first with one suppression across the maps (one object,
+    one match).  Returns (map index, (k, 2) positions, scores)."""
+    if s3.size == 0:
+        return (np.empty(0, dtype=np.int64), np.empty((0, 2)),
+                np.empty(0, dtype=s3.dtype if s3.dtype.kind == "f" else np.float64))
+    work = s3.astype(np.float64)
     if not maximize:
         work = -work
     work = np.where(np.isfinite(work), work, -np.inf)
     from scipy.ndimage import maximum_filter
 
-    size = (1, 2 * min_distance + 1) if ndim == 1 else 2 * min_distance + 1
-    peak = (work == maximum_filter(work, size=size, mode="constant", cval=-np.inf)) & np.isfinite(work)
+    size = (1, 1 if s3.shape[1] == 1 else 2 * min_distance + 1, 2 * min_distance + 1)
+    fin = np.isfinite(work)
+    peak = (work == maximum_filter(work, size=size, mode="constant", cval=-np.inf)) & fin
     if threshold is not None:
         peak &= (work >= threshold) if maximize else (work >= -threshold)
     elif peak.any():
-        # as peak_local_max: the floor (e.g. a flat background) is no peak
-        peak &= work > work[np.isfinite(work)].min()
-    ys, xs = np.nonzero(peak)
-    vals = work[ys, xs]
-    order = np.lexsort((xs, ys, -vals))  # best first, ties in raster order
+        # as peak_local_max: each map's floor (e.g. a flat background) is no peak
+        floor = np.where(fin, work, np.inf).min(axis=(1, 2))
+        peak &= work > floor[:, None, None]
+    ts, ys, xs = np.nonzero(peak)
+    vals = work[ts, ys, xs]
+    order = np.lexsort((ts, xs, ys, -vals))  # best first, ties in raster order, then by map
+    ts = ts[order].astype(np.int64)
     coords = np.stack([ys[order], xs[order]], axis=1).astype(np.int64)
     limit = coords.shape[0] if max_matches is None else max_matches
-    keep = run(_kpeaks.suppress, _reference.suppress, coords, np.array(work.shape, dtype=np.int64), min_distance, limit)
-    coords = coords[keep]
-    found = s2[coords[:, 0], coords[:, 1]]
+    keep = run(_kpeaks.suppress, _reference.suppress, coords, np.array(work.shape[1:], dtype=np.int64),
+               min_distance, limit)
+    coords, ts = coords[keep], ts[keep]
+    found = s3[ts, coords[:, 0], coords[:, 1]]
     pos = coords.astype(np.float64)
-    if subpixel and len(coords):
-        pos = _refine(work, coords, pos)
-    if ndim == 1:
-        pos = pos[:, 1:]
-    return Matches(pos, np.asarray(found))
+    if subpixel:
+        for t in np.unique(ts):
+            sel = ts == t
+            pos[sel] = _refine(work[t], coords[sel], pos[sel])
+    return ts, pos, np.asarray(found)
 
 
 def _refine(work, coords, pos):
@@ -378,7 +427,10 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     ----------
     image, template, method
         As :func:`match_template` (minimizing methods, ``sqdiff*``, are
-        handled: their best match is their lowest score).
+        handled: their best match is their lowest score).  ``template`` may
+        be a stack (T, h, w[, C]): every template is searched, the matches
+        of all of them are suppressed together (one object, one match) and
+        ``.template`` tells which template matched.
     threshold, max_matches, subpixel
         As :func:`find_matches`.
     min_distance : int, optional
@@ -394,7 +446,9 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     -------
     Matches
         Positions of the windows' top-left corners (index into the "valid"
-        score map), best first.
+        score map), best first; ``.centers`` the matched windows' centres
+        (``positions + (template size - 1) / 2``); ``.template`` the index
+        into a template stack.
 
     Examples
     --------
@@ -406,13 +460,17 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     [[100.0, 40.0]]
     >>> sigcorr.locate(image, image[100:132, 40:72], pyramid_levels=2).positions.tolist()
     [[100.0, 40.0]]
+    >>> stack = np.stack([image[10:42, 200:232], image[100:132, 40:72]])
+    >>> m = sigcorr.locate(image, stack, max_matches=2)
+    >>> m.positions.tolist(), m.template.tolist(), m.centers.tolist()
+    ([[100.0, 40.0], [10.0, 200.0]], [1, 0], [[115.5, 55.5], [25.5, 215.5]])
     """
     method = _validate.check_match_method(method)
     threshold = _validate.check_threshold(threshold)
     max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
     levels = _validate.check_int(pyramid_levels, "pyramid_levels", minimum=0)
-    img, tpl, _, squeeze, dtype = _validate.match_inputs(image, template, None)
-    axes_t = tpl.shape[2:] if squeeze else tpl.shape[1:]  # the template's searched axes
+    img, tpls, _, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, None)
+    axes_t = tpls.shape[3:] if squeeze else tpls.shape[2:]  # the template's searched axes
     if min_distance is None:
         min_distance = max(1, min(axes_t) // 2)
     min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
@@ -421,13 +479,43 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     while levels > 0 and min(axes_t) // 2 ** levels < 8:
         levels -= 1
     if levels > 0:
-        return _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_matches,
-                                min_distance, maximize, subpixel)
-    scores = _match_plain(img, tpl, method, dtype)
+        found = [_pyramid_matches(img, t, method, dtype, levels, squeeze, threshold, max_matches,
+                                  min_distance, maximize, subpixel) for t in tpls]
+        if len(found) == 1:
+            m = found[0]
+        else:  # merged across the stack, then one suppression: one object, one match
+            _, H, W = img.shape
+            shape = (H - tpls.shape[2] + 1, W - tpls.shape[3] + 1)
+            m = _merge([f.positions for f in found], [f.scores for f in found],
+                       [np.full(len(f), k, dtype=np.int64) for k, f in enumerate(found)],
+                       shape, squeeze, maximize, min_distance, max_matches, dtype)
+    else:
+        scores = _match_stack(img, tpls, method, dtype)
+        tix, pos, val = _peaks(scores, threshold, max_matches, min_distance, maximize, subpixel)
+        if squeeze:
+            pos = pos[:, 1:]
+        m = Matches(pos, val, template=tix)
+    half = (np.array(axes_t, dtype=np.float64) - 1) / 2
+    return Matches(m.positions, m.scores, centers=m.positions + half, template=m.template)
+
+
+def _merge(pos, val, tix, shape, squeeze, maximize, min_distance, max_matches, dtype):
+    """Matches from several searches, best first, suppressed together on the
+    grid of ``shape`` (the valid score map's)."""
+    pos = [p if not squeeze else np.concatenate([np.zeros((len(p), 1)), p], axis=1) for p in pos]
+    if not pos or sum(len(v) for v in val) == 0:
+        return Matches(np.empty((0, 1 if squeeze else 2)), np.empty(0, dtype=dtype))
+    pos, val, tix = np.concatenate(pos), np.concatenate(val), np.concatenate(tix)
+    key = val if maximize else -val
+    order = np.lexsort((tix, pos[:, 1], pos[:, 0], -key))
+    pos, val, tix = pos[order], val[order], tix[order]
+    grid = np.clip(np.rint(pos).astype(np.int64), 0, np.array(shape) - 1)
+    keep = run(_kpeaks.suppress, _reference.suppress, grid, np.array(shape, dtype=np.int64),
+               min_distance, max_matches)
+    pos, val, tix = pos[keep], val[keep], tix[keep]
     if squeeze:
-        scores = scores[0]
-    return find_matches(scores, threshold=threshold, max_matches=max_matches,
-                        min_distance=min_distance, maximize=maximize, subpixel=subpixel)
+        pos = pos[:, 1:]
+    return Matches(pos, val, template=tix)
 
 
 def _best_of(scores, threshold, maximize, subpixel):

@@ -1,0 +1,143 @@
+"""Template stacks: match_template / find_matches / locate on (T, h, w[, C])."""
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+import sigcorr
+
+METHODS = ["sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed"]
+CAMERA = data.camera().astype(np.float32)
+
+
+def _crops(img, rng, n, h, w):
+    ys = rng.integers(0, img.shape[0] - h, n)
+    xs = rng.integers(0, img.shape[1] - w, n)
+    return np.stack([img[y:y + h, x:x + w] for y, x in zip(ys, xs)]), ys, xs
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("size", [(7, 9), (48, 40)])  # direct and FFT tile paths
+def test_stack_equals_per_template_calls(method, size):
+    rng = np.random.default_rng(0)
+    img = CAMERA[:300, :280]
+    stack, ys, xs = _crops(img, rng, 5, *size)
+    stack[2] = 7.0  # a flat template in the stack
+    got = sigcorr.match_template(img, stack, method)
+    assert got.shape == (5,) + tuple(np.subtract(img.shape, size) + 1)
+    assert got.dtype == np.float32
+    for k in range(5):
+        one = sigcorr.match_template(img, stack[k], method)
+        np.testing.assert_array_equal(got[k], one)
+    # single calls are checked against OpenCV in test_match.py; here the best
+    # windows of the (textured) large crops are the crops themselves
+    if size[0] > 20 and method in ("sqdiff", "ccoeff_normed", "ccorr_normed"):
+        for k in (0, 1, 3, 4):
+            best = np.argmin(got[k]) if method == "sqdiff" else np.argmax(got[k])
+            assert np.unravel_index(best, got[k].shape) == (ys[k], xs[k])
+
+
+@pytest.mark.parametrize("kind", ["float64", "colour", "1-D", "nan", "mask", "pad_input", "uint8"])
+def test_stack_variants_equal_per_template_calls(kind):
+    rng = np.random.default_rng(1)
+    img = CAMERA[100:260, 50:250].astype(np.float64)
+    kw = {}
+    if kind == "colour":
+        img = np.dstack([img, img[::-1], img ** 0.5])
+    elif kind == "1-D":
+        img = img[80]
+    elif kind == "nan":
+        img = img.copy()
+        img[40:43, 60] = np.nan
+    elif kind == "uint8":
+        img = img.astype(np.uint8)
+    if kind == "1-D":
+        stack = np.stack([img[i:i + 17] for i in (3, 50, 120)])
+    else:
+        stack = np.stack([img[y:y + 12, x:x + 15] for y, x in ((0, 0), (30, 50), (100, 160))])
+    if kind == "mask":
+        kw["mask"] = rng.random((12, 15))
+    if kind == "pad_input":
+        kw["pad_input"] = True
+    got = sigcorr.match_template(img, stack, **kw)
+    want = np.stack([sigcorr.match_template(img, t, **kw) for t in stack])
+    np.testing.assert_array_equal(got, want)
+
+
+def test_stack_input_errors():
+    img = np.ones((20, 20))
+    with pytest.raises(ValueError, match="at least one template"):
+        sigcorr.match_template(img, np.ones((0, 3, 3)))
+    with pytest.raises(ValueError, match="template must not be larger than image"):
+        sigcorr.match_template(img, np.ones((2, 21, 3)))
+    with pytest.raises(ValueError, match="channels"):
+        sigcorr.match_template(np.ones((10, 10, 3)), np.ones((2, 3, 3, 2)))
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        sigcorr.find_matches(np.ones((2, 2, 2, 2)))
+
+
+def test_find_matches_on_a_stack_suppresses_across_maps():
+    s = np.zeros((3, 30, 30))
+    s[0, 10, 10] = 0.9
+    s[1, 11, 12] = 0.95  # the same object seen by another template: one match
+    s[2, 25, 4] = 0.5
+    s[0, 3, 27] = 0.6
+    m = sigcorr.find_matches(s, min_distance=4)
+    assert m.positions.tolist() == [[11, 12], [3, 27], [25, 4]]
+    assert m.template.tolist() == [1, 0, 2]
+    np.testing.assert_array_equal(m.scores, [0.95, 0.6, 0.5])
+    # each map alone gives its own peaks
+    for k in range(3):
+        one = sigcorr.find_matches(s[k], min_distance=4)
+        assert set(map(tuple, one.positions.tolist())) <= set(
+            map(tuple, sigcorr.find_matches(s, min_distance=1).positions[
+                sigcorr.find_matches(s, min_distance=1).template == k].tolist()))
+
+
+def test_find_matches_stack_of_one_equals_the_map():
+    rng = np.random.default_rng(2)
+    for trial in range(50):
+        s = rng.integers(0, 5, (rng.integers(1, 12), rng.integers(1, 12))).astype(np.float64)
+        if trial % 3 == 0:
+            s[rng.random(s.shape) < 0.2] = np.nan
+        kw = dict(threshold=None if trial % 2 else 2.0, min_distance=1 + trial % 3,
+                  maximize=bool(trial % 4), subpixel=trial % 5 == 0)
+        a = sigcorr.find_matches(s, **kw)
+        b = sigcorr.find_matches(s[None], **kw)
+        assert a.positions.tolist() == b.positions.tolist()
+        assert a.scores.tolist() == b.scores.tolist()
+        assert (b.template == 0).all()
+
+
+def test_locate_stack_finds_every_template():
+    rng = np.random.default_rng(3)
+    img = cv2.resize(CAMERA, (600, 600)) + rng.normal(0, 2, (600, 600)).astype(np.float32)
+    ys, xs = np.array([40, 300, 520, 150]), np.array([500, 60, 300, 200])
+    stack = np.stack([img[y:y + 40, x:x + 40] for y, x in zip(ys, xs)])
+    for levels in (0, 2):
+        m = sigcorr.locate(img, stack, max_matches=4, pyramid_levels=levels)
+        got = sorted(zip(m.template.tolist(), m.positions.astype(int).tolist()))
+        assert got == [(k, [int(ys[k]), int(xs[k])]) for k in range(4)], levels
+        np.testing.assert_allclose(m.centers, m.positions + 19.5)
+        np.testing.assert_allclose(m.scores, 1.0, atol=1e-5)
+        assert (m.scales == 1).all() and (m.angles == 0).all()
+
+
+def test_locate_stack_one_object_one_match():
+    # two near-identical templates of the same object: one match, the better one
+    img = CAMERA[:256, :256]
+    a = img[100:132, 60:92]
+    b = a + np.float32(3.0) * (np.arange(32, dtype=np.float32) % 2)  # a noisier copy
+    m = sigcorr.locate(img, np.stack([b, a]), max_matches=2, min_distance=16)
+    assert m.positions[0].tolist() == [100, 60] and m.template[0] == 1
+    assert not (np.abs(m.positions[1:] - [100, 60]).max(axis=1) <= 16).any()
+
+
+def test_matches_defaults_keep_old_constructor():
+    m = sigcorr.Matches(np.array([[1.0, 2.0]]), np.array([0.5]))
+    assert m.centers.tolist() == [[1.0, 2.0]]
+    assert m.template.tolist() == [0] and m.scales.tolist() == [1.0] and m.angles.tolist() == [0.0]
+    assert list(m) == [((1.0, 2.0), 0.5)]
+    single = sigcorr.locate(CAMERA[:100, :100], CAMERA[20:30, 40:56])
+    assert single.centers.tolist() == [[24.5, 47.5]] and single.template.tolist() == [0]
