@@ -322,6 +322,39 @@ def match_stack_inputs(image, templates, mask):
     return i, tpls, m, squeeze, dtype, True
 
 
+NAN_POLICIES = ("propagate", "omit")
+
+
+def missing_inputs(nan_policy, image_mask, min_overlap, image, msk):
+    """Validate match_template's missing-pixel arguments.
+
+    ``image`` is the user's image (as given), ``msk`` the validated template
+    mask (C, h, w) or None.  Returns ``(policy, present, min_overlap)`` with
+    ``present`` a (H, W) bool plane (1, n) for a 1-D image) of the pixels
+    ``image_mask`` keeps, or None.
+    """
+    policy = check_choice(nan_policy, "nan_policy", NAN_POLICIES)
+    min_overlap = check_real(min_overlap, "min_overlap")
+    if not 0.0 <= min_overlap <= 1.0:
+        raise ValueError(f"min_overlap must be a fraction in [0, 1], got {min_overlap}")
+    present = None
+    if image_mask is not None:
+        m = np.asarray(image_mask)
+        if m.dtype.kind not in "biuf":
+            raise TypeError(f"image_mask must be a boolean or numeric array, got dtype {m.dtype}")
+        shape = np.shape(image)
+        spatial = shape[:2] if len(shape) == 3 else shape
+        if m.shape != tuple(spatial):
+            raise ValueError(f"image_mask must have the image's shape {tuple(spatial)}, got {m.shape}")
+        present = m != 0
+        if present.ndim == 1:
+            present = present[None, :]
+    if policy == "omit" and msk is not None and not np.isin(msk, (0.0, 1.0)).all():
+        raise ValueError("mask must be binary (0 or 1) with nan_policy='omit': it marks the "
+                         "template pixels that are present")
+    return policy, present, min_overlap
+
+
 def check_threshold(threshold):
     if threshold is None:
         return None

@@ -170,6 +170,116 @@ def _masked(img, tpl, msk, method):
     return res
 
 
+class _Corr:
+    """Valid cross-correlations (summed over channels, as float64 maps) of
+    image planes of one size with kernels of one size, on the path the cost
+    model picks for them; each plane set's FFT tiles are transformed once and
+    shared by every kernel it meets."""
+
+    def __init__(self, shape, tshape, dtype):
+        self.shape, self.tshape, self.dtype = shape, tshape, dtype
+        self.plan = _cross_plan(shape, tshape, dtype.itemsize)
+        self.padded = shape if self.plan is None else _fft.tile_padded_shape(shape, tshape, self.plan)
+
+    def prep(self, planes):
+        C, H, W = planes.shape
+        src = np.zeros((C,) + self.padded, dtype=self.dtype)
+        src[:, :H, :W] = planes
+        spec = None if self.plan is None else _fft.tile_spectra(src, self.tshape, self.plan)
+        return src, spec
+
+    def blocks(self, prepped, ker):
+        """The correlation as ``(blocks, by, bx)`` (``match_scores``'s layout)."""
+        src, spec = prepped
+        ker = np.ascontiguousarray(ker, dtype=self.dtype)
+        if spec is None:
+            return _cross(src, ker, None)
+        return _fft.tiled_corr_spec(spec, ker, self.plan)
+
+    def corr(self, prepped, ker):
+        """The correlation as one float64 (oh, ow) map."""
+        cross, by, bx = self.blocks(prepped, ker)
+        oh, ow = self.shape[0] - self.tshape[0] + 1, self.shape[1] - self.tshape[1] + 1
+        ny, nx = cross.shape[:2]
+        full = cross[:, :, :by, :bx].transpose(0, 2, 1, 3).reshape(ny * by, nx * bx)
+        return full[:oh, :ow].astype(np.float64)
+
+
+def _omit(img, tpl, msk, present, method, dtype, min_overlap):
+    """Scores over the pixels present in both window and template
+    (``nan_policy="omit"``): Padfield's masked correlation, every window sum
+    restricted to the overlap of the image's and the template's present pixels.
+
+    With P the image's presence, f the image (0 where missing), M the
+    template's presence and t the template (0 where missing), per channel:
+    overlap N = P*M, image sums S_I = f*M, Q_I = f^2*M, template sums
+    S_T = P*t, Q_T = P*t^2 and the cross term X = f*t (* a valid
+    cross-correlation).  Without a template mask the M-correlations are box
+    sums (float64 running sums); the others are FFT (or direct) correlations
+    sharing each plane set's transform.  For the ccoeff methods image and
+    template are first centred by their present means, which changes no score
+    and keeps the differences of sums small.
+    """
+    C, H, W = img.shape
+    _, h, w = tpl.shape
+    ok = np.isfinite(img).all(axis=0)
+    P = ok if present is None else ok & present
+    mt = np.isfinite(tpl)
+    if msk is not None:
+        mt &= msk > 0
+    f = np.where(P, img, 0).astype(np.float64)
+    t = np.where(mt, tpl, 0).astype(np.float64)
+    ccoeff = method.startswith("ccoeff")
+    if ccoeff:
+        g = f.reshape(C, -1).sum(axis=1) / max(int(P.sum()), 1)
+        f = np.where(P, f - g[:, None, None], 0.0)
+        tm = t.reshape(C, -1).sum(axis=1) / np.maximum(mt.reshape(C, -1).sum(axis=1), 1)
+        t = np.where(mt, t - tm[:, None, None], 0.0)
+    cor = _Corr((H, W), (h, w), dtype)
+    pf = cor.prep(f.astype(dtype))
+    pp = cor.prep(P[None].astype(dtype))
+    # FFT sums carry rounding of the order of the whole template's energy
+    tol = (1e-5 if dtype.itemsize == 4 else 1e-11) * float(np.sum(t * t))
+    if mt.all():
+        X, by, bx = cor.blocks(pf, t)
+        QT = cor.blocks(pp, (t * t).sum(axis=0)[None])[0]
+        ST = (np.concatenate([cor.blocks(pp, t[c:c + 1])[0] for c in range(C)]) if ccoeff
+              else np.zeros((1, 1, 1, 1), dtype=dtype))
+        out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
+        return run(_kwin.omit_scores, _reference.omit_scores, pf[0], pp[0][0], X, ST, QT, by, bx, h, w,
+                   _METHOD_CODE[method], 1e-12, tol, min_overlap * h * w, out)
+    X = cor.corr(pf, t)
+    QT = cor.corr(pp, (t * t).sum(axis=0)[None])
+    ST = [cor.corr(pp, t[c:c + 1]) for c in range(C)] if ccoeff else None
+    # a template mask: every sum is a correlation with it
+    mf = mt.astype(np.float64)
+    Nc = [cor.corr(pp, mf[c:c + 1]) for c in range(C)]
+    one = np.eye(C)[:, :, None, None] * mf[None]  # channel c's mask alone
+    SI = [cor.corr(pf, one[c]) for c in range(C)] if ccoeff else None
+    QI = cor.corr(cor.prep((f * f).astype(dtype)), mf)
+    qtol = 1e-5 if dtype.itemsize == 4 else 1e-11
+    N = np.rint(sum(Nc))
+    NcS = [np.maximum(np.rint(n), 1.0) for n in Nc]
+    QT = np.where(QT > tol, QT, 0.0)
+    if method == "ccorr":
+        res = X
+    elif method.startswith("sqdiff") or method == "ccorr_normed":
+        num = X if method == "ccorr_normed" else np.maximum(QI - 2 * X + QT, 0.0)
+        res = num if method == "sqdiff" else _normalize(num, np.sqrt(np.maximum(QI, 0.0) * QT), method)
+    else:
+        num = X - sum(si * st / n for si, st, n in zip(SI, ST, NcS))
+        if method == "ccoeff":
+            res = num
+        else:
+            EI = QI - sum(si * si / n for si, n in zip(SI, NcS))
+            EI = np.where(EI > qtol * QI, EI, 0.0)
+            ET = QT - sum(st * st / n for st, n in zip(ST, NcS))
+            ET = np.where(ET > tol, ET, 0.0)
+            res = _normalize(num, np.sqrt(EI * ET), method)
+    need = min_overlap * float(mt.sum())
+    return np.where((N > 0) & (N >= need - 0.5), res, np.nan).astype(dtype)
+
+
 def _normalize(num, den, method):
     with np.errstate(divide="ignore", invalid="ignore"):
         q = num / den
@@ -180,7 +290,8 @@ def _normalize(num, den, method):
 
 
 @api
-def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False):
+def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False,
+                   nan_policy="propagate", image_mask=None, min_overlap=0.5):
     """Score every placement of ``template`` over ``image``, as ``cv2.matchTemplate``.
 
     Parameters
@@ -208,6 +319,21 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         True: ``image.shape``, as ``skimage.feature.match_template``: index i
         holds the window starting at ``i - template.shape // 2`` on the
         zero-padded image.
+    nan_policy : {'propagate', 'omit'}
+        Missing pixels are the image's non-finite ones and those outside
+        ``image_mask``.  'propagate' (the default): a window holding one
+        scores NaN.  'omit': each window is scored over the pixels present in
+        both the window and the template (the template's own NaN pixels and,
+        with ``mask``, its pixels of weight 0 are missing too), Padfield's
+        masked normalized cross-correlation (IEEE TIP 2012): every sum of the
+        formulas above, the means included, runs over that overlap only.
+        With 'omit' a ``mask`` must be binary.
+    image_mask : array_like of bool, optional
+        The image's shape ((H, W) for a colour image): False marks missing
+        pixels (a cloud mask, dead pixels).
+    min_overlap : float
+        With 'omit', a window whose overlap holds fewer than this fraction
+        of the template's present pixels (or none) scores NaN.
 
     Returns
     -------
@@ -237,13 +363,32 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     (np.int64(20), np.int64(30))
     >>> round(float(scores.max()), 4)
     1.0
+
+    A stack of templates, and an image with missing pixels:
+
+    >>> sigcorr.match_template(image, np.stack([image[:8, :8], image[5:13, 9:17]])).shape
+    (2, 57, 57)
+    >>> holes = image.copy()
+    >>> holes[22:25, 33:35] = np.nan
+    >>> omit = sigcorr.match_template(holes, image[20:28, 30:40], nan_policy="omit")
+    >>> round(float(omit[20, 30]), 4), bool(np.isnan(omit).any())
+    (1.0, False)
     """
     method = _validate.check_match_method(method)
     img, tpls, msk, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, mask)
+    policy, present, min_overlap = _validate.missing_inputs(nan_policy, image_mask, min_overlap, image, msk)
     if pad_input:
         h, w = tpls.shape[2:]
-        img = np.pad(img, ((0, 0), (h // 2, h - 1 - h // 2), (w // 2, w - 1 - w // 2)))
-    if msk is not None:
+        pads = ((h // 2, h - 1 - h // 2), (w // 2, w - 1 - w // 2))
+        img = np.pad(img, ((0, 0),) + pads)
+        if present is not None:
+            present = np.pad(present, pads, constant_values=True)
+    if policy == "propagate" and present is not None:
+        # pixels outside image_mask are missing: NaN, which reaches their windows
+        img = np.ascontiguousarray(np.where(present, img, np.nan), dtype=dtype)
+    if policy == "omit":
+        out = np.stack([_omit(img, t, msk, present, method, dtype, min_overlap) for t in tpls])
+    elif msk is not None:
         out = np.stack([_masked(img, t, msk, method).astype(dtype) for t in tpls])
     else:
         out = _match_stack(img, tpls, method, dtype)
