@@ -55,6 +55,8 @@ def _families(rng):
                                                      max_matches=5, min_distance=3).positions,
         "locate pyramid": lambda: sigcorr.locate(img, img[30:62, 40:72], pyramid_levels=2, max_matches=3).positions,
         "match stack": lambda: sigcorr.match_template(img, np.stack([img[30:46, 40:60], img[5:21, 90:110]])),
+        "match omit": lambda: sigcorr.match_template(nan_img, img[30:46, 40:60], nan_policy="omit"),
+        "match omit direct": lambda: sigcorr.match_template(nan_img, img[30:35, 40:44], "sqdiff", nan_policy="omit"),
         "locate stack": lambda: sigcorr.locate(img, np.stack([img[30:46, 40:60], img[5:21, 90:110]]),
                                                max_matches=3).template,
         "autocorrelation lanes": lambda: sigcorr.autocorrelation(series, 300, adjusted=True),
