@@ -145,7 +145,7 @@ def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qep
         Q = _box((region * region).sum(axis=0), h, w)
         if method == 5:
             e = Q - (S * S).sum(axis=0) / (h * w)
-            e = np.where(e > 1e-12 * Q, e, 0.0)
+            e = np.where(e > np.maximum(1e-12 * Q, qeps), e, 0.0)
             out[...] = _normed(full, np.sqrt(e.astype(dtype)) * dtype.type(tnorm), 0.0, dtype)
         else:
             x = full + np.tensordot(tmean, S, axes=1)
@@ -414,7 +414,7 @@ def omit_scores(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need
                 v = num
             else:
                 ei = q - (s * s).sum(axis=0) * inv
-                ei = np.where(ei > qtol * q, ei, 0.0)
+                ei = np.where(ei > qtol, ei, 0.0)
                 et = tq - (t * t).sum(axis=0) * inv
                 et = np.where(et > ttol, et, 0.0)
                 v = _normed(num, np.sqrt(ei * et), fallback, np.dtype(np.float64))

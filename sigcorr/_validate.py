@@ -355,6 +355,28 @@ def missing_inputs(nan_policy, image_mask, min_overlap, image, msk):
     return policy, present, min_overlap
 
 
+def scales_angles(scales, angles, one_d):
+    """locate's ``scales`` and ``angles`` as 1-D float arrays (defaults [1.0]
+    and [0.0]); scales > 0, angles in degrees, both finite and non-empty."""
+    if one_d:
+        raise ValueError("scales and angles need a 2-D (or colour) image and template")
+    out = []
+    for value, name, default in ((scales, "scales", 1.0), (angles, "angles", 0.0)):
+        if value is None:
+            out.append(np.array([default]))
+            continue
+        arr = np.atleast_1d(np.asarray(value))
+        if arr.dtype.kind not in "iuf" or arr.ndim != 1 or arr.size == 0:
+            raise ValueError(f"{name} must be a non-empty 1-D sequence of numbers, got {value!r}")
+        arr = arr.astype(np.float64)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} must be finite")
+        if name == "scales" and (arr <= 0).any():
+            raise ValueError(f"scales must be > 0, got {value!r}")
+        out.append(arr)
+    return out[0], out[1]
+
+
 def check_threshold(threshold):
     if threshold is None:
         return None

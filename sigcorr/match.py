@@ -241,13 +241,16 @@ def _omit(img, tpl, msk, present, method, dtype, min_overlap):
     # FFT sums carry rounding of the order of the whole template's energy
     tol = (1e-5 if dtype.itemsize == 4 else 1e-11) * float(np.sum(t * t))
     if mt.all():
+        # flat windows: the running sums' rounding floor, as in match_scores
+        peak = float(np.max(np.abs(f))) if f.size else 0.0
+        qtol = 1e-13 * h * w * peak * peak
         X, by, bx = cor.blocks(pf, t)
         QT = cor.blocks(pp, (t * t).sum(axis=0)[None])[0]
         ST = (np.concatenate([cor.blocks(pp, t[c:c + 1])[0] for c in range(C)]) if ccoeff
               else np.zeros((1, 1, 1, 1), dtype=dtype))
         out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
         return run(_kwin.omit_scores, _reference.omit_scores, pf[0], pp[0][0], X, ST, QT, by, bx, h, w,
-                   _METHOD_CODE[method], 1e-12, tol, min_overlap * h * w, out)
+                   _METHOD_CODE[method], qtol, tol, min_overlap * h * w, out)
     X = cor.corr(pf, t)
     QT = cor.corr(pp, (t * t).sum(axis=0)[None])
     ST = [cor.corr(pp, t[c:c + 1]) for c in range(C)] if ccoeff else None
@@ -428,7 +431,9 @@ def _match_stack(img, tpls, method, dtype):
     if not finite:
         src[:, :H, :W][~ok] = 0
     if method.startswith("ccoeff"):
-        stats, qeps = src, 0.0
+        # the running sums' rounding floor (see _kernels.windows.match_scores)
+        peak = float(np.max(np.abs(src))) if src.size else 0.0
+        stats, qeps = src, 1e-13 * h * w * peak * peak
     else:
         stats = np.ascontiguousarray(img)
         peak = float(np.max(np.abs(img))) if img.size else 0.0
@@ -565,7 +570,7 @@ def _refine(work, coords, pos):
 
 @api
 def locate(image, template, *, method="ccoeff_normed", threshold=None, max_matches=1,
-           min_distance=None, pyramid_levels=0, subpixel=False):
+           min_distance=None, pyramid_levels=0, subpixel=False, scales=None, angles=None):
     """Find ``template`` in ``image``: :func:`match_template` then :func:`find_matches`.
 
     Parameters
@@ -620,6 +625,10 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         min_distance = max(1, min(axes_t) // 2)
     min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
     maximize = not method.startswith("sqdiff")
+    if scales is not None or angles is not None:
+        scales, angles = _validate.scales_angles(scales, angles, squeeze)
+        return _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches,
+                                   min_distance, maximize, subpixel, scales, angles)
     # keep the pooled template at least 8 samples wide in every searched axis
     while levels > 0 and min(axes_t) // 2 ** levels < 8:
         levels -= 1
@@ -684,10 +693,12 @@ def _best_of(scores, threshold, maximize, subpixel):
 
 
 def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_matches,
-                     min_distance, maximize, subpixel):
+                     min_distance, maximize, subpixel, score=None):
     """Coarse search on 2**levels-pooled inputs, then full-resolution re-scoring
     of a neighbourhood of each coarse candidate; the matches of all
-    neighbourhoods are merged and suppressed together."""
+    neighbourhoods are merged and suppressed together.  ``score(img, tpl,
+    method, dtype)`` gives the score maps (default: :func:`_match_plain`)."""
+    score = score or _match_plain
     f = 2 ** levels
     fy = 1 if squeeze else f
 
@@ -698,7 +709,7 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
             return np.ascontiguousarray(p[:, :, :Wf * f].reshape(C, 1, Wf, f).mean(axis=3).astype(p.dtype))
         return run(_kwin.block_mean, _reference.block_mean, p, f)
 
-    coarse = _match_plain(pool(img), pool(tpl), method, dtype)
+    coarse = score(pool(img), pool(tpl), method, dtype)
     cand = find_matches(coarse, max_matches=max(4 * max_matches, 16),
                         min_distance=max(1, min_distance // f), maximize=maximize)
     _, H, W = img.shape
@@ -712,7 +723,7 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
         if y0 >= y1 or x0 >= x1:
             continue
         sub = np.ascontiguousarray(img[:, y0:y1 + h - 1, x0:x1 + w - 1])
-        local = _match_plain(sub, tpl, method, dtype)
+        local = score(sub, tpl, method, dtype)
         if min_distance >= max(local.shape) - 1:
             m = _best_of(local, threshold, maximize, subpixel)
         else:
@@ -734,3 +745,146 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
     if squeeze:
         pos = pos[:, 1:]
     return Matches(pos, val)
+
+
+def _score_any(img, tpl, method, dtype):
+    """Score maps for a template whose NaN pixels (a rotated template's
+    corners) are left out of every window's sums; no NaN: the plain scores."""
+    if np.isnan(tpl).any():
+        return _omit(img, tpl, None, None, method, dtype, 0.0)
+    return _match_plain(img, tpl, method, dtype)
+
+
+def _variant(tpl, scale, angle):
+    """``tpl`` (C, h, w) zoomed by ``scale`` then rotated by ``angle`` degrees
+    (``scipy.ndimage``, linear interpolation, the rotated box kept whole); the
+    corners outside the rotated template are NaN.  Quarter turns are exact."""
+    from scipy import ndimage
+
+    t = tpl.astype(np.float64)
+    if scale != 1.0:
+        h, w = t.shape[1:]
+        nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
+        t = ndimage.zoom(t, (1, nh / h, nw / w), order=1, mode="nearest", grid_mode=True)
+    turns = angle / 90.0
+    if abs(turns - round(turns)) < 1e-9:
+        t = np.rot90(t, int(round(turns)) % 4, axes=(1, 2))
+    else:
+        inside = ndimage.rotate(np.ones(t.shape[1:]), angle, reshape=True, order=1) > 1 - 1e-6
+        t = ndimage.rotate(t, angle, axes=(2, 1), reshape=True, order=1)
+        t[:, ~inside] = np.nan
+    return np.ascontiguousarray(t.astype(tpl.dtype))
+
+
+def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches, min_distance,
+                        maximize, subpixel, scales, angles):
+    """locate over every scale x angle (x template) variant: each variant's
+    matches, merged by their centres and suppressed together (one object, one
+    match), then each kept match's scale and angle refined by a parabola
+    through its neighbours on the grid."""
+    _, H, W = img.shape
+    cands = []  # (score, centre y, centre x, template, scale index, angle index, top-left y, x)
+    variants = {}
+    for k, tpl in enumerate(tpls):
+        for si, sc in enumerate(scales):
+            for ai, an in enumerate(angles):
+                v = _variant(tpl, sc, an)
+                _, h, w = v.shape
+                if h > H or w > W or min(h, w) < 2:
+                    continue
+                variants[k, si, ai] = v
+                lv = levels
+                while lv > 0 and min(h, w) // 2 ** lv < 8:
+                    lv -= 1
+                md = max(1, min(min_distance, min(h, w) // 2))
+                if lv > 0:
+                    m = _pyramid_matches(img, v, method, dtype, lv, False, threshold, max_matches, md,
+                                         maximize, subpixel, score=_score_any)
+                else:
+                    scores = _score_any(img, v, method, dtype)
+                    _, pos, val = _peaks(scores[None], threshold, max_matches, md, maximize, subpixel)
+                    m = Matches(pos, val)
+                for (y, x), sv in zip(m.positions, m.scores):
+                    cands.append((float(sv), y + (h - 1) / 2, x + (w - 1) / 2, k, si, ai, y, x))
+    if not cands:
+        return Matches(np.empty((0, 2)), np.empty(0, dtype=dtype), centers=np.empty((0, 2)),
+                       template=np.empty(0, dtype=np.int64), scales=np.empty(0), angles=np.empty(0))
+    c = np.array(cands)
+    key = c[:, 0] if maximize else -c[:, 0]
+    order = np.lexsort((c[:, 3], c[:, 2], c[:, 1], -key))
+    c = c[order]
+    grid = np.clip(np.rint(c[:, 1:3]).astype(np.int64), 0, np.array([H - 1, W - 1]))
+    keep = run(_kpeaks.suppress, _reference.suppress, grid, np.array([H, W], dtype=np.int64),
+               min_distance, max_matches)
+    c = c[keep]
+    sc_out, an_out = [], []
+    for r, row in enumerate(c):
+        k, si, ai = int(row[3]), int(row[4]), int(row[5])
+        sstep = _grid_step(np.log(scales), si)
+        astep = _grid_step(angles, ai)
+        best = (float(row[0]) if maximize else -float(row[0]), float(row[1]), float(row[2]))
+        ls, an = float(np.log(scales[si])), float(angles[ai])
+        # between the grid steps: parabolas through the neighbours at half,
+        # then a quarter of the step, scale and angle in turn, each evaluated
+        # by matching the resampled template around the match's centre
+        for _ in range(3):
+            for axis in (0, 1):
+                step = sstep if axis == 0 else astep
+                if step == 0:
+                    continue
+                vals = []
+                for d in (-step, step):
+                    p = (ls + d, an) if axis == 0 else (ls, an + d)
+                    v = _variant(tpls[k], float(np.exp(p[0])), p[1])
+                    vals.append(_local_best(img, v, best[1], best[2], method, dtype, maximize))
+                (a_, ya, xa), (c_, yc, xc) = vals
+                b_ = best[0]
+                den = a_ - 2 * b_ + c_
+                if np.isfinite(a_) and np.isfinite(c_) and den < 0:
+                    off = float(np.clip(0.5 * (a_ - c_) / den, -1.0, 1.0)) * step
+                    p = (ls + off, an) if axis == 0 else (ls, an + off)
+                    v = _variant(tpls[k], float(np.exp(p[0])), p[1])
+                    got = _local_best(img, v, best[1], best[2], method, dtype, maximize)
+                    if got[0] >= b_:
+                        best = got
+                        ls, an = p
+                elif max(a_, c_) > b_:  # no parabola: step to the better neighbour
+                    better = 0 if a_ >= c_ else 1
+                    best = vals[better]
+                    d = -step if better == 0 else step
+                    ls, an = (ls + d, an) if axis == 0 else (ls, an + d)
+            sstep, astep = sstep / 2, astep / 2
+        c[r, 0] = best[0] if maximize else -best[0]
+        c[r, 1], c[r, 2] = best[1], best[2]
+        v = _variant(tpls[k], float(np.exp(ls)), an)
+        c[r, 6], c[r, 7] = best[1] - (v.shape[1] - 1) / 2, best[2] - (v.shape[2] - 1) / 2
+        sc_out.append(float(np.exp(ls)))
+        an_out.append(an % 360.0)
+    return Matches(c[:, 6:8].copy(), c[:, 0].astype(dtype), centers=c[:, 1:3].copy(),
+                   template=c[:, 3].astype(np.int64), scales=np.array(sc_out), angles=np.array(an_out))
+
+
+def _grid_step(grid, i):
+    """The spacing of a sorted search grid around index i (0 for one value)."""
+    if len(grid) < 2:
+        return 0.0
+    j = i + 1 if i + 1 < len(grid) else i - 1
+    return float(abs(grid[j] - grid[i]))
+
+
+def _local_best(img, v, cy, cx, method, dtype, maximize, r=2):
+    """The best score (negated for minimizing methods) of variant ``v``
+    centred within ``r`` pixels of (cy, cx), with the centre it is at."""
+    _, H, W = img.shape
+    _, h, w = v.shape
+    y0 = max(0, int(round(cy - (h - 1) / 2)) - r)
+    x0 = max(0, int(round(cx - (w - 1) / 2)) - r)
+    y1, x1 = min(H, y0 + h + 2 * r), min(W, x0 + w + 2 * r)
+    if y1 - y0 < h or x1 - x0 < w:
+        return -np.inf, cy, cx
+    local = _score_any(np.ascontiguousarray(img[:, y0:y1, x0:x1]), v, method, dtype).astype(np.float64)
+    if not maximize:
+        local = -local
+    local = np.where(np.isfinite(local), local, -np.inf)
+    iy, ix = np.unravel_index(int(np.argmax(local)), local.shape)
+    return float(local[iy, ix]), y0 + iy + (h - 1) / 2, x0 + ix + (w - 1) / 2

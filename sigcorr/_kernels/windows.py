@@ -58,7 +58,10 @@ def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qep
     window energy Q - sum_c S_c^2 / area does not depend on the shift.
     ``tsum2`` = sum T^2; ``tnorm`` = sqrt(sum T^2), or sqrt(sum (T - mean T)^2)
     for ccoeff_normed.  A window energy at or below rounding level (``qeps`` for
-    the raw sums, 1e-12 of the window's sum of squares for ccoeff_normed)
+    the raw sums; for ccoeff_normed the larger of ``qeps`` and 1e-12 of the
+    window's sum of squares: the running sums' rounding grows with the values
+    that went through them, so a flat window near the image mean needs the
+    absolute floor)
     counts as 0: then ccorr_normed and ccoeff_normed give 0 and sqdiff_normed
     1.  ``bad`` (oh, ow) counts the non-finite samples of each window (NaN
     out), or is (1, 1) when there are none.  The sums are float64; for a
@@ -175,7 +178,7 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
             for j in range(ow):
                 q = qrow[j]
                 e = q - mrow[j]
-                e = e if e > 1e-12 * q else 0.0
+                e = e if e > max(1e-12 * q, qeps) else 0.0
                 orow[j] = _normed32(np.float32(crow[j]), np.sqrt(np.float32(e)) * tn32, zero32)
         else:
             # numerator into xrow, window energy (0 at rounding level) into qrow
@@ -183,7 +186,7 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
                 if method == 5:
                     xrow[j] = crow[j]
                     e = qrow[j] - mrow[j]
-                    eps = 1e-12 * qrow[j]
+                    eps = max(1e-12 * qrow[j], qeps)
                 else:
                     e = qrow[j]
                     eps = qeps
@@ -443,7 +446,7 @@ def _omit_rows(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need,
                     orow[j] = xrow[j]
             else:
                 for j in range(ow):
-                    ei = eirow[j] if eirow[j] > qtol * qrow[j] else 0.0
+                    ei = eirow[j] if eirow[j] > qtol else 0.0
                     et = etrow[j] if etrow[j] > ttol else 0.0
                     orow[j] = _normed(xrow[j], np.sqrt(ei * et), fallback)
         # too little overlap: NaN (N is an integer count, summed exactly)
