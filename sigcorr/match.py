@@ -824,36 +824,42 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
         astep = _grid_step(angles, ai)
         best = (float(row[0]) if maximize else -float(row[0]), float(row[1]), float(row[2]))
         ls, an = float(np.log(scales[si])), float(angles[ai])
-        # between the grid steps: parabolas through the neighbours at half,
-        # then a quarter of the step, scale and angle in turn, each evaluated
-        # by matching the resampled template around the match's centre
+        # between the grid steps, three rounds: the angle by a parabola
+        # through its neighbours a full, half, quarter step away, then the
+        # scale scanned over the whole template sizes within a step; every
+        # value evaluated by matching the resampled template around the
+        # match's centre
+        side = max(tpls.shape[2:])
         for _ in range(3):
-            for axis in (0, 1):
-                step = sstep if axis == 0 else astep
-                if step == 0:
-                    continue
-                vals = []
-                for d in (-step, step):
-                    p = (ls + d, an) if axis == 0 else (ls, an + d)
-                    v = _variant(tpls[k], float(np.exp(p[0])), p[1])
-                    vals.append(_local_best(img, v, best[1], best[2], method, dtype, maximize))
-                (a_, ya, xa), (c_, yc, xc) = vals
-                b_ = best[0]
+            if astep > 0:
+                vals = [_local_best(img, _variant(tpls[k], float(np.exp(ls)), an + d), best[1], best[2],
+                                    method, dtype, maximize) for d in (-astep, astep)]
+                a_, b_, c_ = vals[0][0], best[0], vals[1][0]
                 den = a_ - 2 * b_ + c_
                 if np.isfinite(a_) and np.isfinite(c_) and den < 0:
-                    off = float(np.clip(0.5 * (a_ - c_) / den, -1.0, 1.0)) * step
-                    p = (ls + off, an) if axis == 0 else (ls, an + off)
-                    v = _variant(tpls[k], float(np.exp(p[0])), p[1])
-                    got = _local_best(img, v, best[1], best[2], method, dtype, maximize)
+                    off = float(np.clip(0.5 * (a_ - c_) / den, -1.0, 1.0)) * astep
+                    got = _local_best(img, _variant(tpls[k], float(np.exp(ls)), an + off), best[1], best[2],
+                                      method, dtype, maximize)
                     if got[0] >= b_:
-                        best = got
-                        ls, an = p
+                        best, an = got, an + off
                 elif max(a_, c_) > b_:  # no parabola: step to the better neighbour
                     better = 0 if a_ >= c_ else 1
-                    best = vals[better]
-                    d = -step if better == 0 else step
-                    ls, an = (ls + d, an) if axis == 0 else (ls, an + d)
-            sstep, astep = sstep / 2, astep / 2
+                    best, an = vals[better], an + (astep if better else -astep)
+            if sstep > 0:
+                # scale: every whole template size within a step (the score is
+                # jagged between sizes, no parabola fits it)
+                lo, hi = int(np.floor(side * np.exp(ls - sstep))), int(np.ceil(side * np.exp(ls + sstep)))
+                for n in range(max(lo, 2), hi + 1):
+                    cand = float(np.log(n / side))
+                    if abs(cand - ls) < 1e-12:
+                        continue
+                    v = _variant(tpls[k], n / side, an)
+                    if v.shape[1] > H or v.shape[2] > W:
+                        continue
+                    got = _local_best(img, v, best[1], best[2], method, dtype, maximize)
+                    if got[0] > best[0]:
+                        best, ls = got, cand
+            astep /= 2
         c[r, 0] = best[0] if maximize else -best[0]
         c[r, 1], c[r, 2] = best[1], best[2]
         v = _variant(tpls[k], float(np.exp(ls)), an)
