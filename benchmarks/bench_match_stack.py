@@ -36,4 +36,38 @@ def rows(quick: bool = False) -> list[Row]:
     }, repeat=rep)
     out.append(Row("match_template 1024x1024 float32, 5% missing pixels, 32x32, nan_policy='omit'", times["s"],
                    "sigcorr plain call (no missing pixels)", times["p"], "<= 3x", 3.0))
-    return out
+    return out + scale_rows(quick)
+
+
+def _cv_scale_loop(img, tpl, scales):
+    import cv2
+
+    best = None
+    for s in scales:
+        t = cv2.resize(tpl, None, fx=s, fy=s, interpolation=cv2.INTER_LINEAR)
+        _, v, _, loc = cv2.minMaxLoc(cv2.matchTemplate(img, t, cv2.TM_CCOEFF_NORMED))
+        if best is None or v > best[0]:
+            best = (v, loc[::-1], s, t.shape)
+    return best
+
+
+def scale_rows(quick: bool = False) -> list[Row]:
+    import cv2
+
+    rep = 2 if quick else 4
+    img = _photo()
+    tpl = cv2.resize(img[500:580, 300:380], (64, 64))  # the object at 0.8x in the image
+    scales = np.linspace(0.5, 2.0, 16)
+    m = sigcorr.locate(img, tpl, scales=scales)
+    best = _cv_scale_loop(img, tpl, scales)
+    cv_centre = np.array(best[1]) + (np.array(best[3]) - 1) / 2
+    same = "same best position" if np.abs(m.centers[0] - cv_centre).max() <= 2 else "DIFFERENT best position"
+    times = best_times({"s": lambda: sigcorr.locate(img, tpl, scales=scales, pyramid_levels=2),
+                        "full": lambda: sigcorr.locate(img, tpl, scales=scales),
+                        "cv": lambda: _cv_scale_loop(img, tpl, scales)}, repeat=rep, burst=1)
+    pyr = sigcorr.locate(img, tpl, scales=scales, pyramid_levels=2)
+    same_p = "same best position" if np.abs(pyr.centers[0] - cv_centre).max() <= 2 else "DIFFERENT best position"
+    return [Row(f"locate 1024x1024, 64x64 template, 16 scales 0.5-2x, pyramid_levels=2 ({same_p})", times["s"],
+                "cv2 resize + matchTemplate + minMaxLoc loop", times["cv"], "<= 0.3x", 0.3),
+            Row(f"locate 1024x1024, 64x64 template, 16 scales 0.5-2x, full search ({same})", times["full"],
+                "cv2 resize + matchTemplate + minMaxLoc loop", times["cv"], "<= 0.3x", 0.3)]

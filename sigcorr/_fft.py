@@ -166,12 +166,16 @@ def tile_spectra(img, tshape, plan):
     return sfft.rfft2(tiles, workers=WORKERS)
 
 
-def tiled_corr_spec(spec_img, tpl, plan):
-    """:func:`tiled_corr` from the image tiles' spectra (:func:`tile_spectra`)."""
+def tiled_corr_spec(spec_img, tpl, plan, stride=None):
+    """:func:`tiled_corr` from the image tiles' spectra (:func:`tile_spectra`).
+
+    ``stride`` (by, bx): the tiles' spacing when they were cut for a larger
+    template than ``tpl`` (each tile then holds at least that many valid
+    outputs); default the plan's own for ``tpl``."""
     C = spec_img.shape[0]
     _, h, w = tpl.shape
     _, (Ly, Lx), (ny, nx) = plan
-    by, bx = Ly - h + 1, Lx - w + 1
+    by, bx = (Ly - h + 1, Lx - w + 1) if stride is None else stride
     # template spectrum: the row pass over its h data rows only, then the
     # column pass zero-extends to Ly; conjugated for correlation
     ft = sfft.fft(sfft.rfft(tpl, Lx, axis=-1, workers=WORKERS), Ly, axis=-2, workers=WORKERS, overwrite_x=True)

@@ -409,50 +409,78 @@ def _match_stack(img, tpls, method, dtype):
     """Scores (T, oh, ow) of (C, H, W) ``img`` against each (C, h, w) template
     of ``tpls`` (T, C, h, w): the image's centring, its non-finite counts and
     (on the FFT path) its tiles' spectra are computed once for the stack."""
-    T, C, h, w = tpls.shape
-    _, H, W = img.shape
-    plan = _cross_plan((H, W), (h, w), dtype.itemsize)
-    shape = (H, W) if plan is None else _fft.tile_padded_shape((H, W), (h, w), plan)
+    return np.stack(_match_sizes(img, list(tpls), method, dtype))
+
+
+def _shared_plan(shape, sizes, item):
+    """One FFT tiling for templates of several sizes, or None (direct path):
+    the tiles of the largest template's plan, their stride set by the
+    largest template and their count by the smallest (the most outputs)."""
+    hmax, wmax = max(s[0] for s in sizes), max(s[1] for s in sizes)
+    hmin, wmin = min(s[0] for s in sizes), min(s[1] for s in sizes)
+    plan = _cross_plan(shape, (hmax, wmax), item)
+    if plan is None or len(sizes) == 1:
+        return plan
+    _, (Ly, Lx), _ = plan
+    by, bx = Ly - hmax + 1, Lx - wmax + 1
+    ny, nx = -(-(shape[0] - hmin + 1) // by), -(-(shape[1] - wmin + 1) // bx)
+    return plan[0], (Ly, Lx), (ny, nx)
+
+
+def _match_sizes(img, tpls, method, dtype):
+    """Score maps of (C, H, W) ``img`` against each (C, h, w) template of the
+    list ``tpls`` (sizes may differ: a scale search), sharing the image's
+    centring and one FFT tiling whose tile spectra every template multiplies."""
+    C, H, W = img.shape
+    sizes = sorted({t.shape[1:] for t in tpls})
+    hmax, wmax = max(s[0] for s in sizes), max(s[1] for s in sizes)
+    plan = _shared_plan((H, W), sizes, dtype.itemsize)
+    if plan is None:
+        shape = (H, W)
+    else:
+        (Ly, Lx), (ny, nx) = plan[1], plan[2]
+        stride = (Ly - hmax + 1, Lx - wmax + 1)
+        shape = (max(ny * stride[0] + hmax - 1, H), max(nx * stride[1] + wmax - 1, W))
     sums = run(_kwin.row_sums, _reference.row_sums, img).sum(axis=1)
     finite = bool(np.isfinite(sums).all())
     # centre image and template (per channel): the cross term is computed on
     # small numbers; the kernel adds the template mean back in float64.  The
     # centred image is allocated at the FFT tiles' padded size right away.
+    bads = {}
     if finite:
         g = sums / (H * W)
-        bad = np.zeros((1, 1))
     else:
         ok = np.isfinite(img)
         img = np.where(ok, img, 0).astype(dtype)
         g = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
-        bad = run(_kwin.window_sums, _reference.window_sums,
-                  np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64)), h, w)
+        nbad = np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64))
+        bads = {(h, w): run(_kwin.window_sums, _reference.window_sums, nbad, h, w) for h, w in sizes}
     src = run(_kwin.centre_padded, _reference.centre_padded, img, g.astype(dtype), np.empty((C,) + shape, dtype=dtype))
     if not finite:
         src[:, :H, :W][~ok] = 0
-    if method.startswith("ccoeff"):
-        # the running sums' rounding floor (see _kernels.windows.match_scores)
-        peak = float(np.max(np.abs(src))) if src.size else 0.0
-        stats, qeps = src, 1e-13 * h * w * peak * peak
-    else:
-        stats = np.ascontiguousarray(img)
-        peak = float(np.max(np.abs(img))) if img.size else 0.0
+    ccoeff = method.startswith("ccoeff")
+    stats = src if ccoeff else np.ascontiguousarray(img)
+    # rounding floor of the window energies (see _kernels.windows.match_scores)
+    peak = float(np.max(np.abs(stats))) if stats.size else 0.0
+    spec = None if plan is None else _fft.tile_spectra(src, (hmax, wmax), plan)
+    res = []
+    for tpl in tpls:
+        _, h, w = tpl.shape
+        out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
         qeps = 1e-13 * h * w * peak * peak
-    spec = None if plan is None else _fft.tile_spectra(src, (h, w), plan)
-    res = np.empty((T, H - h + 1, W - w + 1), dtype=dtype)
-    for k in range(T):
-        t64 = tpls[k].astype(np.float64)
+        t64 = tpl.astype(np.float64)
         tmean = t64.reshape(C, -1).mean(axis=1)
         tc = t64 - tmean[:, None, None]
         tcd = np.ascontiguousarray(tc.astype(dtype))
         if spec is None:
             cross, by, bx = _cross(src, tcd, None)
         else:
-            cross, by, bx = _fft.tiled_corr_spec(spec, tcd, plan)
+            cross, by, bx = _fft.tiled_corr_spec(spec, tcd, plan, stride)
         tsum2 = float(np.sum(t64 * t64))
-        tnorm = np.sqrt(float(np.sum(tc * tc))) if method.startswith("ccoeff") else np.sqrt(tsum2)
-        run(_kwin.match_scores, _reference.match_scores,
-            stats, h, w, cross, by, bx, bad, _METHOD_CODE[method], tmean, tsum2, float(tnorm), float(qeps), res[k])
+        tnorm = np.sqrt(float(np.sum(tc * tc))) if ccoeff else np.sqrt(tsum2)
+        run(_kwin.match_scores, _reference.match_scores, stats, h, w, cross, by, bx, bads.get((h, w), np.zeros((1, 1))),
+            _METHOD_CODE[method], tmean, tsum2, float(tnorm), float(qeps), out)
+        res.append(out)
     return res
 
 
@@ -789,26 +817,41 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
         for si, sc in enumerate(scales):
             for ai, an in enumerate(angles):
                 v = _variant(tpl, sc, an)
-                _, h, w = v.shape
-                if h > H or w > W or min(h, w) < 2:
+                if v.shape[1] <= H and v.shape[2] <= W and min(v.shape[1:]) >= 2:
+                    variants[k, si, ai] = v
+    if not variants:
+        return _empty_transformed(dtype)
+    lv = levels
+    while lv > 0 and min(min(v.shape[1:]) for v in variants.values()) // 2 ** lv < 8:
+        lv -= 1
+    f = 2 ** lv
+    # coarse search (on 2**lv-pooled image and copies when lv > 0); the plain
+    # (unrotated or quarter-turned) copies share one FFT tiling
+    simg = img if lv == 0 else run(_kwin.block_mean, _reference.block_mean, img, f)
+    small = {key: (v if lv == 0 else run(_kwin.block_mean, _reference.block_mean, v, f))
+             for key, v in variants.items()}
+    plain = [key for key, v in small.items() if not np.isnan(v).any()]
+    maps = dict(zip(plain, _match_sizes(simg, [small[key] for key in plain], method, dtype))) if plain else {}
+    per_map = max_matches if lv == 0 else max(2 * max_matches, 4)
+    for key, v in variants.items():
+        _, h, w = v.shape
+        sv_ = small[key]
+        scores = maps.pop(key) if key in maps else _score_any(simg, sv_, method, dtype)
+        md = max(1, min(min_distance, min(h, w) // 2) // f)
+        m = _top_peaks(scores, threshold if lv == 0 else None, per_map, md, maximize, subpixel and lv == 0)
+        for (y, x), sc in zip(m.positions, m.scores):
+            cy, cx = y * f + (h - 1) / 2, x * f + (w - 1) / 2
+            if lv > 0:  # full-resolution score near the coarse position
+                sc, cy, cx = _local_best(img, v, cy, cx, method, dtype, maximize, r=2 * f)
+                if not np.isfinite(sc):
                     continue
-                variants[k, si, ai] = v
-                lv = levels
-                while lv > 0 and min(h, w) // 2 ** lv < 8:
-                    lv -= 1
-                md = max(1, min(min_distance, min(h, w) // 2))
-                if lv > 0:
-                    m = _pyramid_matches(img, v, method, dtype, lv, False, threshold, max_matches, md,
-                                         maximize, subpixel, score=_score_any)
-                else:
-                    scores = _score_any(img, v, method, dtype)
-                    _, pos, val = _peaks(scores[None], threshold, max_matches, md, maximize, subpixel)
-                    m = Matches(pos, val)
-                for (y, x), sv in zip(m.positions, m.scores):
-                    cands.append((float(sv), y + (h - 1) / 2, x + (w - 1) / 2, k, si, ai, y, x))
+                sc = sc if maximize else -sc
+                if threshold is not None and (sc < threshold if maximize else sc > threshold):
+                    continue
+                y, x = cy - (h - 1) / 2, cx - (w - 1) / 2
+            cands.append((float(sc), cy, cx, key[0], key[1], key[2], y, x))
     if not cands:
-        return Matches(np.empty((0, 2)), np.empty(0, dtype=dtype), centers=np.empty((0, 2)),
-                       template=np.empty(0, dtype=np.int64), scales=np.empty(0), angles=np.empty(0))
+        return _empty_transformed(dtype)
     c = np.array(cands)
     key = c[:, 0] if maximize else -c[:, 0]
     order = np.lexsort((c[:, 3], c[:, 2], c[:, 1], -key))
@@ -868,6 +911,35 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
         an_out.append(an % 360.0)
     return Matches(c[:, 6:8].copy(), c[:, 0].astype(dtype), centers=c[:, 1:3].copy(),
                    template=c[:, 3].astype(np.int64), scales=np.array(sc_out), angles=np.array(an_out))
+
+
+def _empty_transformed(dtype):
+    return Matches(np.empty((0, 2)), np.empty(0, dtype=dtype), centers=np.empty((0, 2)),
+                   template=np.empty(0, dtype=np.int64), scales=np.empty(0), angles=np.empty(0))
+
+
+def _top_peaks(scores, threshold, k, md, maximize, subpixel):
+    """The ``k`` best scores of a map, each blocking the square of half-width
+    ``md`` around it (greedy; candidates of a scale/angle search, cheaper than
+    :func:`find_matches`' peak test on every map)."""
+    work = scores.astype(np.float64)
+    if not maximize:
+        work = -work
+    work = np.where(np.isfinite(work), work, -np.inf)
+    pos, val = [], []
+    for _ in range(k):
+        i = int(np.argmax(work))
+        y, x = divmod(i, work.shape[1])
+        best = work[y, x]
+        if not np.isfinite(best) or (threshold is not None and best < (threshold if maximize else -threshold)):
+            break
+        p = np.array([[y, x]], dtype=np.float64)
+        if subpixel:
+            p = _refine(work, np.array([[y, x]]), p)
+        pos.append(p[0])
+        val.append(scores[y, x])
+        work[max(0, y - md):y + md + 1, max(0, x - md):x + md + 1] = -np.inf
+    return Matches(np.array(pos).reshape(-1, 2), np.array(val, dtype=scores.dtype))
 
 
 def _grid_step(grid, i):

@@ -374,3 +374,18 @@ def test_scale_angle_stack_and_errors():
         sigcorr.locate(img, stack[0], angles=[])
     with pytest.raises(ValueError, match="2-D"):
         sigcorr.locate(img[0], img[0, :10], scales=[1.0])
+
+
+@pytest.mark.parametrize("method", ["ccoeff_normed", "sqdiff", "ccorr_normed"])
+def test_templates_of_several_sizes_share_one_tiling(method):
+    from sigcorr.match import _match_sizes
+
+    img = CAMERA[:400, :380].copy()
+    img[100, 50] = np.nan  # non-finite counts per template size
+    tpls = [np.ascontiguousarray(img[200:200 + h, 100:100 + w][None]) for h, w in ((40, 40), (64, 50), (90, 110))]
+    got = _match_sizes(img[None], tpls, method, np.dtype(np.float32))
+    for g, t in zip(got, tpls):
+        want = sigcorr.match_template(img, t[0], method)
+        assert np.array_equal(np.isnan(g), np.isnan(want))
+        scale = 1.0 if method.endswith("normed") else float(np.nanmax(np.abs(want)))
+        np.testing.assert_allclose(g, want, atol=2e-5 * scale)
