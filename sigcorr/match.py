@@ -619,6 +619,20 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         neighbourhood of the best coarse candidates (much faster for large
         templates; needs the pooled template to stay at least 8 samples wide,
         fewer levels are used otherwise).
+    scales, angles : sequence of float, optional
+        Search every copy of the template zoomed by each scale and then
+        rotated by each angle (degrees, counter-clockwise as displayed with
+        row 0 at the top: ``scipy.ndimage.rotate``'s sense), resampled with
+        ``scipy.ndimage`` (linear); the corners of a rotated copy's box are
+        left out of every window's sums (quarter turns are exact and need no
+        mask).  The copies' matches are merged by their centres and
+        suppressed together (one object, one match), and each match's scale
+        and angle are refined between the grid steps (the angle by parabolas
+        at halving steps, the scale over every whole template size within a
+        step), so ``.scales`` and ``.angles`` are finer than the grids and
+        ``.positions`` is the top-left corner of the refined copy's box.  With
+        ``pyramid_levels`` every copy is searched on the pooled image first.
+        2-D and colour images only.
 
     Returns
     -------
@@ -626,7 +640,8 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         Positions of the windows' top-left corners (index into the "valid"
         score map), best first; ``.centers`` the matched windows' centres
         (``positions + (template size - 1) / 2``); ``.template`` the index
-        into a template stack.
+        into a template stack; ``.scales``, ``.angles`` the template's scale
+        and rotation at each match (1.0 and 0.0 without that search).
 
     Examples
     --------
@@ -642,6 +657,14 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     >>> m = sigcorr.locate(image, stack, max_matches=2)
     >>> m.positions.tolist(), m.template.tolist(), m.centers.tolist()
     ([[100.0, 40.0], [10.0, 200.0]], [1, 0], [[115.5, 55.5], [25.5, 215.5]])
+
+    The object at 1.25x its template's size:
+
+    >>> from scipy import ndimage
+    >>> big = ndimage.zoom(image, 1.25, order=1)
+    >>> m = sigcorr.locate(big, image[100:132, 40:72], scales=np.linspace(0.8, 1.6, 5))
+    >>> m.centers.round().tolist(), round(float(m.scales[0]), 2)
+    ([[144.0, 70.0]], 1.25)
     """
     method = _validate.check_match_method(method)
     threshold = _validate.check_threshold(threshold)
