@@ -1,7 +1,9 @@
 """The ``sigcorr`` command: template matching and period detection on files.
 
 ``sigcorr match IMAGE TEMPLATE`` finds a template in an image (PNG, JPEG or
-TIFF read as grayscale, or ``.npy``); ``sigcorr period FILE`` finds the
+TIFF read as grayscale, or ``.npy``), ``sigcorr match IMAGES... --template T
+[--template T2 ...]`` many images (globs, worker processes, one line per
+image, a bad file reported on its own line); ``sigcorr period FILE`` finds the
 dominant cycle of a series (CSV with or without a header, or ``.npy``);
 ``sigcorr demo`` runs both on the sample data shipped in ``sigcorr/data``.
 Left-out inputs default to that sample data.  ``--json`` prints strict JSON,
