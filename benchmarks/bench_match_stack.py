@@ -36,7 +36,7 @@ def rows(quick: bool = False) -> list[Row]:
     }, repeat=rep)
     out.append(Row("match_template 1024x1024 float32, 5% missing pixels, 32x32, nan_policy='omit'", times["s"],
                    "sigcorr plain call (no missing pixels)", times["p"], "<= 3x", 3.0))
-    return out + scale_rows(quick)
+    return out + scale_rows(quick) + cli_rows(quick)
 
 
 def _cv_scale_loop(img, tpl, scales):
@@ -71,3 +71,46 @@ def scale_rows(quick: bool = False) -> list[Row]:
                 "cv2 resize + matchTemplate + minMaxLoc loop", times["cv"], "<= 0.3x", 0.3),
             Row(f"locate 1024x1024, 64x64 template, 16 scales 0.5-2x, full search ({same})", times["full"],
                 "cv2 resize + matchTemplate + minMaxLoc loop", times["cv"], "<= 0.3x", 0.3)]
+
+
+def cli_rows(quick: bool = False) -> list[Row]:
+    """``sigcorr match 'frames/*.png' --template T --jsonl`` on 640x480 PNG
+    frames (a subprocess, start-up and image reading included) beside a
+    Python loop of cv2.imread + matchTemplate + minMaxLoc."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import cv2
+
+    n = 200 if quick else 1000
+    photo = cv2.resize(_photo(), (800, 600)).astype(np.uint8)
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        for i in range(n):
+            y, x = rng.integers(0, 120, 2)
+            cv2.imwrite(str(d / f"f{i:04d}.png"), photo[y:y + 480, x:x + 640])
+        cv2.imwrite(str(d / "t.png"), photo[300:364, 400:464])
+        root = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        cmd = [sys.executable, "-m", "sigcorr.cli", "match", str(d / "f*.png"), "--template", str(d / "t.png"),
+               "--jsonl"]
+
+        def cli():
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+            assert out.count("\n") == n
+
+        tpl = cv2.imread(str(d / "t.png"), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+
+        def loop():
+            for p in sorted(d.glob("f*.png")):
+                im = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+                cv2.minMaxLoc(cv2.matchTemplate(im, tpl, cv2.TM_CCOEFF_NORMED))
+
+        times = best_times({"s": cli, "cv": loop}, repeat=1, warmup=0, burst=1)
+    fps = n / times["s"]
+    return [Row(f"CLI match on {n} PNG frames 640x480, 64x64 template: {fps:.0f} frames/s", times["s"],
+                "Python loop of cv2.imread + matchTemplate + minMaxLoc", times["cv"], "report", None)]

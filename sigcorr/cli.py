@@ -2,8 +2,8 @@
 
 ``sigcorr match IMAGE TEMPLATE`` finds a template in an image (PNG, JPEG or
 TIFF read as grayscale, or ``.npy``), ``sigcorr match IMAGES... --template T
-[--template T2 ...]`` many images (globs, worker processes, one line per
-image, a bad file reported on its own line); ``sigcorr period FILE`` finds the
+[--template T2 ...]`` many images (globs, optional worker processes, one
+line per image, a bad file reported on its own line); ``sigcorr period FILE`` finds the
 dominant cycle of a series (CSV with or without a header, or ``.npy``);
 ``sigcorr demo`` runs both on the sample data shipped in ``sigcorr/data``.
 Left-out inputs default to that sample data.  ``--json`` prints strict JSON,
@@ -376,6 +376,13 @@ def many_record(matches, subpixel, search) -> dict:
 _WORKER = {}
 
 
+def _read_for_search(path):
+    """``read_image``, in float32 for image files (8/16-bit and float32 pixels
+    are exact in it; the search then runs in float32, as OpenCV's)."""
+    arr = read_image(path)
+    return arr if Path(path).suffix.lower() == ".npy" else arr.astype(np.float32)
+
+
 def _worker_init(templates, options):
     # one compute thread per worker process: the processes share the cores
     import numba
@@ -387,13 +394,23 @@ def _worker_init(templates, options):
     _WORKER.update(templates=templates, options=options)
 
 
-def _match_one(path, templates=None, options=None):
+def _try_read(path):
+    try:
+        return _read_for_search(path)
+    except (CliError, ValueError, TypeError, OSError, MemoryError) as exc:
+        return exc
+
+
+def _match_one(path, templates=None, options=None, image=None):
     """One image's JSON record, or its error: never raises (a bad file must
-    not stop the others)."""
+    not stop the others).  ``image``: the image already read (or the error
+    reading it raised)."""
     templates = templates if templates is not None else _WORKER["templates"]
     options = options if options is not None else _WORKER["options"]
     try:
-        image = read_image(path)
+        image = _read_for_search(path) if image is None else image
+        if isinstance(image, Exception):
+            raise image
         for k, t in enumerate(templates):
             if t.shape[0] > image.shape[0] or t.shape[1] > image.shape[1]:
                 raise CliError(f"template {k} ({t.shape[0]}x{t.shape[1]}) is larger than the image "
@@ -438,15 +455,14 @@ def cmd_match_many(args) -> int:
         raise CliError("--plot draws one image: use it with IMAGE TEMPLATE")
     if not args.inputs:
         raise CliError("give the images to search (files or globs) with --template")
-    templates = [read_image(Path(t)) for t in args.template]
+    templates = [_read_for_search(Path(t)) for t in args.template]
     paths = expand_inputs(args.inputs)
     options = dict(method=args.method, threshold=args.threshold, max_matches=args.max_matches,
                    min_distance=args.min_distance, pyramid=args.pyramid, subpixel=args.subpixel,
                    scales=args.scales, angles=args.angles)
     import os
 
-    workers = args.workers or ((os.cpu_count() or 1) if len(paths) > 8 else 1)
-    workers = min(workers, len(paths))
+    workers = min(args.workers or 1, len(paths))
     bar = _progress(len(paths))
     failed = 0
 
@@ -470,8 +486,18 @@ def cmd_match_many(args) -> int:
 
     try:
         if workers <= 1:
-            for p in paths:
-                emit(_match_one(p, templates, options))
+            # the search runs on every core already; a thread reads and
+            # decodes the next images meanwhile (Pillow releases the GIL)
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(1) as reader:
+                ahead = [reader.submit(_try_read, p) for p in paths[:4]]
+                for i, p in enumerate(paths):
+                    image = ahead[i].result()
+                    if i + 4 < len(paths):
+                        ahead.append(reader.submit(_try_read, paths[i + 4]))
+                    ahead[i] = None
+                    emit(_match_one(p, templates, options, image))
         else:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
@@ -718,7 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "Positions are the [row, col] of the match's top-left corner, best first. "
                        "Without IMAGE and TEMPLATE, runs on the embedded sample photograph. "
                        "'sigcorr match IMAGES... --template T [--template T2 ...]' searches many images "
-                       "(globs allowed) in parallel processes, one line per image (--jsonl: JSON lines), "
+                       "(globs allowed; --workers N for worker processes), one line per image (--jsonl: JSON lines), "
                        "a progress bar on a terminal's stderr; an unreadable image gets its own error "
                        "line and the others are still searched.")
     p.add_argument("inputs", nargs="*", metavar="IMAGE",
@@ -735,7 +761,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--angles", type=_range_arg("angles"), default=None, metavar="A:B:STEP",
                    help="also search template rotations from A to B degrees by STEP (e.g. 0:360:15)")
     p.add_argument("--workers", type=_int_at_least(1), default=None, metavar="N",
-                   help="processes for many images (default: the CPUs, for more than 8 images)")
+                   help="worker processes for many images, one compute thread each (default: 1, this "
+                   "process, whose search already uses every core; worth it on many cores and small images)")
     p.add_argument("--method", choices=METHODS, default="ccoeff_normed",
                    help="score, as cv2.matchTemplate (default: %(default)s)")
     p.add_argument("--threshold", type=float, default=None,

@@ -550,10 +550,27 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
     if not maximize:
         work = -work
     work = np.where(np.isfinite(work), work, -np.inf)
+    fin = np.isfinite(work)
+    if max_matches == 1:
+        # the best peak is the best score (ties: raster order, then map): no
+        # peak filter needed
+        peak = (work >= threshold) if (threshold is not None and maximize) else (
+            (work >= -threshold) if threshold is not None else
+            work > np.where(fin, work, np.inf).min(axis=(1, 2))[:, None, None])
+        cand = np.where(peak & fin, work, -np.inf)
+        best = cand.max()
+        if not np.isfinite(best):
+            return (np.empty(0, dtype=np.int64), np.empty((0, 2)), s3[:0, 0, 0])
+        ts, ys, xs = np.nonzero(cand == best)
+        k = np.lexsort((ts, xs, ys))[0]
+        ts, coords = ts[k:k + 1].astype(np.int64), np.array([[ys[k], xs[k]]], dtype=np.int64)
+        pos = coords.astype(np.float64)
+        if subpixel:
+            pos = _refine(work[ts[0]], coords, pos)
+        return ts, pos, s3[ts, coords[:, 0], coords[:, 1]]
     from scipy.ndimage import maximum_filter
 
     size = (1, 1 if s3.shape[1] == 1 else 2 * min_distance + 1, 2 * min_distance + 1)
-    fin = np.isfinite(work)
     peak = (work == maximum_filter(work, size=size, mode="constant", cval=-np.inf)) & fin
     if threshold is not None:
         peak &= (work >= threshold) if maximize else (work >= -threshold)

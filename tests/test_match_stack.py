@@ -389,3 +389,22 @@ def test_templates_of_several_sizes_share_one_tiling(method):
         assert np.array_equal(np.isnan(g), np.isnan(want))
         scale = 1.0 if method.endswith("normed") else float(np.nanmax(np.abs(want)))
         np.testing.assert_allclose(g, want, atol=2e-5 * scale)
+
+
+def test_find_matches_single_best_equals_the_first_of_all():
+    rng = np.random.default_rng(11)
+    for trial in range(150):
+        shape = (1 + trial % 3, rng.integers(1, 10), rng.integers(1, 10))
+        s = rng.integers(0, 4, shape).astype(np.float64)  # many ties
+        if trial % 4 == 0:
+            s[rng.random(shape) < 0.3] = np.nan
+        if trial % 7 == 0:
+            s[0] = 2.0  # a flat map
+        kw = dict(threshold=None if trial % 3 else 2.0, min_distance=1 + trial % 4,
+                  maximize=bool(trial % 2), subpixel=trial % 5 == 0)
+        arr = s if shape[0] > 1 else s[0]
+        one = sigcorr.find_matches(arr, max_matches=1, **kw)
+        every = sigcorr.find_matches(arr, **kw)
+        assert one.positions.tolist() == every.positions[:1].tolist(), (s, kw)
+        assert one.scores.tolist() == every.scores[:1].tolist()
+        assert one.template.tolist() == every.template[:1].tolist()
