@@ -13,6 +13,13 @@ and over the channels of a colour image):
 ``ccoeff_normed``   ccoeff / sqrt(sum (I - mean I)^2 * sum (T - mean T)^2)  in [-1, 1]
 ==================  ===========================================================
 
+Beyond OpenCV: a stack of templates (T, h, w[, C]) is scored in one call
+sharing the image's centring and FFT tiles; ``nan_policy="omit"`` scores each
+window over its present pixels (Padfield's masked normalized cross-correlation,
+``_kernels.windows.omit_scores``); ``locate(scales=, angles=)`` searches zoomed
+and rotated copies of the template (copies of every size share one FFT
+tiling) and refines scale and angle between the grid steps.
+
 How it is computed: the cross term ``sum I T`` by the direct parallel kernel
 for small templates or by tiled real FFTs for large ones (whichever a cost
 model says is cheaper); the window sums and sums of squares by running sums in
@@ -227,22 +234,24 @@ def _omit(img, tpl, msk, present, method, dtype, min_overlap):
     mt = np.isfinite(tpl)
     if msk is not None:
         mt &= msk > 0
-    f = np.where(P, img, 0).astype(np.float64)
     t = np.where(mt, tpl, 0).astype(np.float64)
     ccoeff = method.startswith("ccoeff")
+    g = np.zeros(C)
     if ccoeff:
-        g = f.reshape(C, -1).sum(axis=1) / max(int(P.sum()), 1)
-        f = np.where(P, f - g[:, None, None], 0.0)
+        g = np.array([np.sum(p, where=P, dtype=np.float64) for p in img]) / max(int(P.sum()), 1)
         tm = t.reshape(C, -1).sum(axis=1) / np.maximum(mt.reshape(C, -1).sum(axis=1), 1)
         t = np.where(mt, t - tm[:, None, None], 0.0)
     cor = _Corr((H, W), (h, w), dtype)
-    pf = cor.prep(f.astype(dtype))
-    pp = cor.prep(P[None].astype(dtype))
+    # the image (centred for ccoeff) with its missing pixels zeroed, in the
+    # compute dtype, written straight into the padded FFT planes
+    pf = cor.prep(np.where(P, img - g.astype(dtype)[:, None, None], dtype.type(0)))
+    pp = cor.prep(P[None])
+    f = pf[0]
     # FFT sums carry rounding of the order of the whole template's energy
     tol = (1e-5 if dtype.itemsize == 4 else 1e-11) * float(np.sum(t * t))
     if mt.all():
         # flat windows: the running sums' rounding floor, as in match_scores
-        peak = float(np.max(np.abs(f))) if f.size else 0.0
+        peak = float(np.max(np.abs(f)))
         qtol = 1e-13 * h * w * peak * peak
         X, by, bx = cor.blocks(pf, t)
         QT = cor.blocks(pp, (t * t).sum(axis=0)[None])[0]
@@ -255,6 +264,7 @@ def _omit(img, tpl, msk, present, method, dtype, min_overlap):
     QT = cor.corr(pp, (t * t).sum(axis=0)[None])
     ST = [cor.corr(pp, t[c:c + 1]) for c in range(C)] if ccoeff else None
     # a template mask: every sum is a correlation with it
+    f = f[:, :H, :W].astype(np.float64)
     mf = mt.astype(np.float64)
     Nc = [cor.corr(pp, mf[c:c + 1]) for c in range(C)]
     one = np.eye(C)[:, :, None, None] * mf[None]  # channel c's mask alone
@@ -846,10 +856,11 @@ def _variant(tpl, scale, angle):
 
 def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches, min_distance,
                         maximize, subpixel, scales, angles):
-    """locate over every scale x angle (x template) variant: each variant's
-    matches, merged by their centres and suppressed together (one object, one
-    match), then each kept match's scale and angle refined by a parabola
-    through its neighbours on the grid."""
+    """locate over every scale x angle (x template) copy: each copy's best
+    windows (on the pooled image first with ``levels``, then re-scored at full
+    resolution), merged by their centres and suppressed together (one object,
+    one match), then each kept match's angle and scale refined between the
+    grid steps; best first by the refined scores."""
     _, H, W = img.shape
     cands = []  # (score, centre y, centre x, template, scale index, angle index, top-left y, x)
     variants = {}
@@ -949,8 +960,12 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
         c[r, 6], c[r, 7] = best[1] - (v.shape[1] - 1) / 2, best[2] - (v.shape[2] - 1) / 2
         sc_out.append(float(np.exp(ls)))
         an_out.append(an % 360.0)
+    sc_out, an_out = np.array(sc_out), np.array(an_out)
+    key = c[:, 0] if maximize else -c[:, 0]
+    order = np.argsort(-key, kind="stable")
+    c, sc_out, an_out = c[order], sc_out[order], an_out[order]
     return Matches(c[:, 6:8].copy(), c[:, 0].astype(dtype), centers=c[:, 1:3].copy(),
-                   template=c[:, 3].astype(np.int64), scales=np.array(sc_out), angles=np.array(an_out))
+                   template=c[:, 3].astype(np.int64), scales=sc_out, angles=an_out)
 
 
 def _empty_transformed(dtype):
