@@ -1,0 +1,686 @@
+"""sigcorr on Dask arrays: the same functions, chunked, with the in-memory answers.
+
+Needs the ``dask`` extra (``pip install "sigcorr[dask]"``).  Every function
+takes a Dask array (or a NumPy array plus ``chunks=``) and returns a lazy Dask
+array (or a small result), computed block by block by sigcorr's own in-memory
+functions, so it runs unchanged on a ``dask.distributed`` cluster.
+
+How each is chunked:
+
+* ``convolve``, ``correlate``, ``convolve2d``, ``correlate2d``,
+  ``match_template``: the zero padding (or the boundary: ``fill`` with any
+  value, ``wrap``, ``symm``) is added once at the true edges of the array;
+  then every block computes the "valid" result of itself plus a halo, on its
+  right/bottom, of the kernel's extent minus one (``map_overlap`` with
+  ``boundary="none"``, as dask-image does), so the edge blocks see the real
+  boundary and no block sees made-up ghost cells.  Batch axes are plain blocks.
+* ``find_matches``: the peaks of each block (with a halo of ``min_distance``),
+  then one greedy suppression over all of them: the same matches as in memory.
+* ``autocorrelation``: every block adds its lag sums over its own samples
+  against the next ``max_lag`` ones; the blocks' partial sums are added, so
+  one long series may be chunked in time.  NaN is missing, as in memory.
+* ``detect_period``, ``conv1d``, ``conv2d``: the series / batch axis as
+  blocks (the time axis, and the channels, in one chunk).
+* pooling: the padding at the true edges, chunks aligned to the stride, a
+  halo where windows overlap.
+
+Chunks smaller than a halo are merged with their neighbours automatically.
+
+Workers compile nothing on their first task when their kernels are in the
+cache: ``client.run(sigcorr.warmup)`` compiles them once per machine.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+try:
+    import dask.array as da
+except ImportError as exc:  # pragma: no cover - the extra is missing
+    raise ImportError('sigcorr.dask needs Dask: pip install "sigcorr[dask]"') from exc
+
+from . import _fft, _validate
+from .convolve import convolve as _convolve, correlate as _correlate
+from . import layers as _layers
+from . import match as _match
+from . import period as _period
+from . import pool as _poolmod
+
+__all__ = [
+    "convolve", "correlate", "convolve2d", "correlate2d", "match_template", "find_matches",
+    "autocorrelation", "detect_period", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "conv1d", "conv2d",
+]
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+
+def _as_dask(x, chunks, name="x"):
+    if isinstance(x, da.Array):
+        if chunks is not None:
+            x = x.rechunk(chunks)
+        if any(math.isnan(c) for cs in x.chunks for c in cs):
+            raise ValueError(f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() first")
+        return x
+    arr = _validate.as_numeric_array(x, name)
+    return da.from_array(arr, chunks="auto" if chunks is None else chunks)
+
+
+def _in_memory(k, name):
+    if isinstance(k, da.Array):
+        k = k.compute()
+    return _validate.as_numeric_array(k, name)
+
+
+def _merge_small(sizes, least):
+    """Chunk sizes along one axis with every chunk >= least (merging neighbours)."""
+    out = []
+    for c in sizes:
+        if out and out[-1] < least:
+            out[-1] += c
+        else:
+            out.append(c)
+    if len(out) > 1 and out[-1] < least:
+        last = out.pop()
+        out[-1] += last
+    return tuple(out)
+
+
+def _fit(x, halos):
+    """Rechunk so that every chunk along each axis is at least its halo + 1."""
+    new = {}
+    for ax, halo in halos.items():
+        sizes = _merge_small(x.chunks[ax], halo + 1)
+        if sizes != x.chunks[ax]:
+            new[ax] = sizes
+    return x.rechunk(new) if new else x
+
+
+def _valid(x, halos, func, dtype, last_axis_chunks=None):
+    """Blocks of func(block + right/bottom halo): the 'valid' result of an
+    operation whose window spans halo + 1 samples along each axis of ``halos``
+    (``last_axis_chunks``: the output's chunks along the last axis, if func
+    changes its length)."""
+    x = _fit(x, halos)
+    depth = {ax: (0, halos.get(ax, 0)) for ax in range(x.ndim)}
+    chunks = tuple(cs[:-1] + (cs[-1] - halos.get(ax, 0),) for ax, cs in enumerate(x.chunks))
+    if last_axis_chunks is not None:
+        chunks = chunks[:-1] + (last_axis_chunks,)
+    return da.map_overlap(func, x, depth=depth, boundary="none", trim=False, chunks=chunks,
+                          dtype=dtype, meta=np.empty((0,) * x.ndim, dtype=dtype))
+
+
+def _pad(x, pads, mode="constant", value=0):
+    if not any(a or b for a, b in pads):
+        return x
+    if mode == "constant":
+        return da.pad(x, pads, mode="constant", constant_values=value)
+    return da.pad(x, pads, mode=mode)
+
+
+# ---------------------------------------------------------------------------
+# convolution and correlation
+# ---------------------------------------------------------------------------
+
+
+def _conv_dask(in1, in2, mode, method, axes, chunks, flip):
+    x = _as_dask(in1, chunks, "in1")
+    k = _in_memory(in2, "in2")
+    mode = _validate.check_mode(mode)
+    method = _validate.check_method(method)
+    if k.ndim != x.ndim:
+        raise ValueError("in1 and in2 should have the same dimensionality")
+    if axes is None:
+        if x.ndim not in (1, 2):
+            raise ValueError(f"without axes, in1 and in2 must be 1-D or 2-D, got {x.ndim}-D")
+        axes = tuple(range(x.ndim))
+    else:
+        axes = tuple(sorted(_validate.check_int(a, "axes") % x.ndim for a in np.atleast_1d(axes)))
+    batch = [ax for ax in range(x.ndim) if ax not in axes]
+    if any(k.shape[ax] != 1 for ax in batch):
+        raise ValueError("sigcorr.dask: in2 must have length 1 along the batch axes (it is applied to every "
+                         f"block), got shape {k.shape} with axes={axes}")
+    if mode == "valid" and any(k.shape[ax] > x.shape[ax] for ax in axes):
+        raise ValueError("For 'valid' mode, one must be at least as large as the other in every dimension "
+                         "(sigcorr.dask: in1, the chunked array, must be the larger)")
+    dtype = _validate.compute_dtype(x.dtype, k.dtype)
+    pads = [(0, 0)] * x.ndim
+    for ax in axes:
+        n, m = x.shape[ax], k.shape[ax]
+        s0, length = _fft.out_slices(n, m, mode)
+        pads[ax] = (m - 1 - s0, length - n + s0)
+    # correlation: reverse (and conjugate) in2, then everything is a convolution
+    kk = k[tuple(slice(None, None, -1) if ax in axes else slice(None) for ax in range(k.ndim))] if flip else k
+    if flip and kk.dtype.kind == "c":
+        kk = kk.conj()
+    xp = _pad(x.astype(dtype), pads)
+    halos = {ax: k.shape[ax] - 1 for ax in axes}
+
+    def block(b):
+        return _convolve(b, kk, "valid", method, axes=axes if batch else None).astype(dtype, copy=False)
+
+    return _valid(xp, halos, block, dtype)
+
+
+def convolve(in1, in2, mode="full", method="auto", axes=None, *, chunks=None):
+    """:func:`sigcorr.convolve` of a chunked ``in1`` with an in-memory ``in2``.
+
+    ``in2`` (the kernel) must fit in memory and have length 1 along the batch
+    axes (those not in ``axes``).  Returns a lazy Dask array.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(0).standard_normal(10_000)
+    >>> y = sigcorr.dask.convolve(x, np.hanning(31), mode="same", chunks=1000)
+    >>> bool(np.allclose(y.compute(), sigcorr.convolve(x, np.hanning(31), mode="same")))
+    True
+    """
+    return _conv_dask(in1, in2, mode, method, axes, chunks, flip=False)
+
+
+def correlate(in1, in2, mode="full", method="auto", axes=None, *, chunks=None):
+    """:func:`sigcorr.correlate` of a chunked ``in1`` with an in-memory ``in2``.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> img = np.random.default_rng(0).random((300, 200))
+    >>> y = sigcorr.dask.correlate(img, img[:5, :7], mode="same", chunks=64)
+    >>> bool(np.allclose(y.compute(), sigcorr.correlate(img, img[:5, :7], mode="same")))
+    True
+    """
+    return _conv_dask(in1, in2, mode, method, axes, chunks, flip=True)
+
+
+def _boundary2d(in1, in2, mode, boundary, fillvalue, chunks, flip):
+    x = _as_dask(in1, chunks, "in1")
+    k = _in_memory(in2, "in2")
+    mode = _validate.check_mode(mode)
+    boundary = _validate.check_boundary(boundary)
+    if x.ndim != 2 or k.ndim != 2:
+        raise ValueError(f"in1 and in2 must both be 2-D arrays, got {x.ndim}-D and {k.ndim}-D")
+    if mode == "valid":
+        return _conv_dask(x, k, mode, "auto", None, None, flip)
+    pads = []
+    for n, m in zip(x.shape, k.shape):
+        s0, length = _fft.out_slices(n, m, mode)
+        if flip and mode == "same":
+            s0 = m // 2
+        pads.append((m - 1 - s0, length - n + s0))
+    dtype = _validate.compute_dtype(x.dtype, k.dtype)
+    if boundary == "fill":
+        fv = np.asarray(fillvalue).astype(dtype).item() if np.ndim(fillvalue) == 0 else fillvalue
+        xp = _pad(x.astype(dtype), pads, "constant", fv)
+    else:
+        xp = _pad(x.astype(dtype), pads, "wrap" if boundary == "wrap" else "symmetric")
+    out = _conv_dask(xp, k, "valid", "auto", None, None, flip)
+    return out
+
+
+def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, chunks=None):
+    """:func:`sigcorr.convolve2d` of a chunked 2-D ``in1``, every boundary
+    applied at the true edges.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> img = np.random.default_rng(1).random((120, 90))
+    >>> y = sigcorr.dask.convolve2d(img, np.ones((3, 4)), "same", "wrap", chunks=40)
+    >>> bool(np.allclose(y.compute(), sigcorr.convolve2d(img, np.ones((3, 4)), "same", "wrap")))
+    True
+    """
+    return _boundary2d(in1, in2, mode, boundary, fillvalue, chunks, flip=False)
+
+
+def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, chunks=None):
+    """:func:`sigcorr.correlate2d` of a chunked 2-D ``in1``.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> img = np.random.default_rng(2).random((100, 100))
+    >>> y = sigcorr.dask.correlate2d(img, img[:4, :4], "same", "symm", chunks=30)
+    >>> bool(np.allclose(y.compute(), sigcorr.correlate2d(img, img[:4, :4], "same", "symm")))
+    True
+    """
+    return _boundary2d(in1, in2, mode, boundary, fillvalue, chunks, flip=True)
+
+
+# ---------------------------------------------------------------------------
+# template matching
+# ---------------------------------------------------------------------------
+
+
+def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False, chunks=None):
+    """:func:`sigcorr.match_template` on a chunked image (1-D, 2-D or colour
+    (H, W, C), the channels in one chunk); the template and mask in memory.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> img = np.random.default_rng(3).random((256, 256))
+    >>> s = sigcorr.dask.match_template(img, img[100:116, 50:70], chunks=64)
+    >>> bool(np.allclose(s.compute(), sigcorr.match_template(img, img[100:116, 50:70])))
+    True
+    """
+    x = _as_dask(image, chunks, "image")
+    t = _in_memory(template, "template")
+    method = _validate.check_match_method(method)
+    m = None if mask is None else _in_memory(mask, "mask")
+    if t.ndim != x.ndim:
+        raise ValueError(f"image and template must have the same number of dimensions, got {x.ndim} and {t.ndim}")
+    spatial = x.ndim if x.ndim < 3 else 2
+    if any(t.shape[ax] > x.shape[ax] for ax in range(x.ndim)):
+        raise ValueError(f"template {t.shape} must not be larger than the image {x.shape} in any axis")
+    if x.ndim == 3:
+        if t.shape[2] != x.shape[2]:
+            raise ValueError(f"image and template must have the same channels, got {x.shape[2]} and {t.shape[2]}")
+        x = x.rechunk({2: -1})
+    small = _validate.match_inputs(np.zeros((1,) * x.ndim, x.dtype), np.zeros((1,) * t.ndim, t.dtype), None)[4]
+    if pad_input:
+        pads = [(t.shape[ax] // 2, t.shape[ax] - 1 - t.shape[ax] // 2) for ax in range(spatial)] + [(0, 0)] * (x.ndim - spatial)
+        x = _pad(x, pads)
+    halos = {ax: t.shape[ax] - 1 for ax in range(spatial)}
+
+    def block(b):
+        s = _match.match_template(b, t, method, mask=m)
+        return s[..., None] if x.ndim == 3 else s
+
+    if x.ndim == 3:
+        return _valid(x, halos, block, small, last_axis_chunks=(1,))[..., 0]
+    return _valid(x, halos, block, small)
+
+
+def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False,
+                 chunks=None):
+    """:func:`sigcorr.find_matches` on a chunked score map: the peaks of every
+    block (with a ``min_distance`` halo), then one suppression over them all.
+    Returns :class:`sigcorr.Matches` (computed).
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> s = np.zeros((200, 200)); s[5, 5] = 1.0; s[120, 77] = 0.9; s[121, 79] = 0.8
+    >>> sigcorr.dask.find_matches(s, min_distance=3, chunks=50).positions.tolist()
+    [[5.0, 5.0], [120.0, 77.0]]
+    """
+    x = _as_dask(scores, chunks, "scores")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"scores must be 1-D or 2-D, got {x.ndim}-D")
+    threshold = _validate.check_threshold(threshold)
+    if max_matches is not None:
+        max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
+    d = _validate.check_int(min_distance, "min_distance", minimum=1)
+    ndim = x.ndim
+    x2 = x[None, :] if ndim == 1 else x
+    if x2.size == 0:
+        return _match.find_matches(np.zeros((0,) * ndim))
+    sign = 1.0 if maximize else -1.0
+    floor = None
+    if threshold is None:  # as peak_local_max: the map's minimum is no peak
+        work = da.where(da.isfinite(x2), x2.astype(np.float64) * sign, np.inf)
+        floor = float(work.min().compute())
+    import dask
+    from scipy.ndimage import maximum_filter
+
+    dy = 0 if ndim == 1 else d
+
+    def peaks(b, y0, x0, oy, ox, hy, wx):
+        # block b starts at (y0, x0) of the map; its own samples are
+        # b[oy:oy + hy, ox:ox + wx] (the rest is the halo)
+        work = b.astype(np.float64) * sign
+        work = np.where(np.isfinite(work), work, -np.inf)
+        size = (1, 2 * d + 1) if ndim == 1 else 2 * d + 1
+        pk = (work == maximum_filter(work, size=size, mode="constant", cval=-np.inf)) & np.isfinite(work)
+        pk &= (work >= sign * threshold) if threshold is not None else (work > floor)
+        own = np.zeros_like(pk)
+        own[oy:oy + hy, ox:ox + wx] = True
+        ys, xs = np.nonzero(pk & own)
+        pos = np.stack([ys + y0, xs + x0], axis=1).astype(np.float64)
+        if subpixel and len(ys):  # refined as in memory: the global position plus the offset
+            pos = _match._refine(work, np.stack([ys, xs], axis=1), pos)
+        return np.column_stack([ys + y0, xs + x0, work[ys, xs], b[ys, xs].astype(np.float64), pos])
+
+    tasks = []
+    H, W = x2.shape
+    ys0 = np.cumsum((0,) + x2.chunks[0])
+    xs0 = np.cumsum((0,) + x2.chunks[1])
+    for i in range(len(x2.chunks[0])):
+        for j in range(len(x2.chunks[1])):
+            a0, a1 = max(0, ys0[i] - dy), min(H, ys0[i + 1] + dy)
+            b0, b1 = max(0, xs0[j] - d), min(W, xs0[j + 1] + d)
+            blk = x2[a0:a1, b0:b1]
+            tasks.append(dask.delayed(peaks)(blk, a0, b0, ys0[i] - a0, xs0[j] - b0,
+                                             ys0[i + 1] - ys0[i], xs0[j + 1] - xs0[j]))
+    parts = dask.compute(*tasks)
+    cand = np.concatenate(parts, axis=0) if parts else np.zeros((0, 6))
+    order = np.lexsort((cand[:, 1], cand[:, 0], -cand[:, 2]))
+    cand = cand[order]
+    keep = _suppress_sparse(cand[:, :2].astype(np.int64), d, len(cand) if max_matches is None else max_matches)
+    cand = cand[keep]
+    pos = cand[:, 4:6]
+    dtype = x.dtype if x.dtype.kind == "f" else np.float64
+    scores_out = cand[:, 3].astype(dtype)
+    if ndim == 1:
+        pos = pos[:, 1:]
+    return _match.Matches(pos, scores_out)
+
+
+def _suppress_sparse(coords, radius, max_out):
+    """``_kernels.peaks.suppress`` without the dense grid: a kept peak blocks
+    the candidates within Chebyshev distance ``radius`` (a hash of cells)."""
+    cells = {}
+    keep = []
+    for idx, (y, x) in enumerate(coords.tolist()):
+        if len(keep) >= max_out:
+            break
+        cy, cx = y // radius, x // radius
+        blocked = False
+        for yy in (cy - 1, cy, cy + 1):
+            for xx in (cx - 1, cx, cx + 1):
+                for ky, kx in cells.get((yy, xx), ()):
+                    if abs(ky - y) <= radius and abs(kx - x) <= radius:
+                        blocked = True
+                        break
+                if blocked:
+                    break
+            if blocked:
+                break
+        if blocked:
+            continue
+        keep.append(idx)
+        cells.setdefault((cy, cx), []).append((y, x))
+    return np.array(keep, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------
+# autocorrelation and periods
+# ---------------------------------------------------------------------------
+
+
+def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=False, axis=-1, method="auto",
+                    chunks=None):
+    """:func:`sigcorr.autocorrelation` of chunked series; the time axis may
+    be chunked too (each block's lag sums against the next ``max_lag``
+    samples, added over the blocks).  NaN samples are missing.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(4).standard_normal(100_000)
+    >>> r = sigcorr.dask.autocorrelation(x, 50, chunks=10_000)
+    >>> bool(np.allclose(r.compute(), sigcorr.autocorrelation(x, 50)))
+    True
+    """
+    xd = _as_dask(x, chunks, "x")
+    if xd.ndim == 0:
+        raise ValueError("x must have at least one dimension (the series)")
+    axis = _validate.check_int(axis, "axis")
+    if not -xd.ndim <= axis < xd.ndim:
+        raise ValueError(f"axis {axis} is out of bounds for {xd.ndim}-D x")
+    y = da.moveaxis(xd.astype(np.float64), axis, -1)
+    n = y.shape[-1]
+    if n == 0:
+        raise ValueError("x must not be empty along axis")
+    L = n - 1 if max_lag is None else _validate.check_int(max_lag, "max_lag", minimum=0)
+    if L > n - 1:
+        raise ValueError(f"max_lag must be < the series length {n}, got {L}")
+    _validate.check_method(method)
+    for flag, name in ((demean, "demean"), (normalize, "normalize"), (adjusted, "adjusted")):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    if len(y.chunks[-1]) == 1:  # whole series per block: the in-memory function, exactly
+        out = y.map_blocks(lambda b: _period.autocorrelation(b, L, demean=demean, normalize=normalize,
+                                                             adjusted=adjusted, method=method),
+                           chunks=y.chunks[:-1] + ((L + 1,),), dtype=np.float64)
+        return da.moveaxis(out, -1, axis)
+    ok = da.isfinite(y)
+    if demean:
+        cnt = ok.sum(axis=-1, keepdims=True)
+        mean = da.where(ok, y, 0.0).sum(axis=-1, keepdims=True) / da.maximum(cnt, 1)
+        y = y - mean
+    z = da.where(ok, y, 0.0)
+    S = _partial_lag_sums(z, L)
+    missing = ~ok.all()
+    if adjusted:
+        pairs = da.maximum(da.round(_partial_lag_sums(ok.astype(np.float64), L)), 1.0)
+        plain = n / (n - np.arange(L + 1.0))
+        S = da.where(missing, S * (pairs[..., :1] / pairs), S * plain)
+    if normalize:
+        s0 = S[..., :1]
+        S = da.where(s0 == 0, 0.0, S / da.where(s0 == 0, 1.0, s0))
+    return da.moveaxis(S, -1, axis)
+
+
+def _partial_lag_sums(z, L):
+    """sum_t z[..., t] z[..., t + k], k = 0..L, block by block along time:
+    every block sums its own samples against themselves and the next L (its
+    halo; L zeros past the end), and the blocks' sums are added."""
+    lead = z.ndim - 1
+    z = _fit(_pad(z, [(0, 0)] * lead + [(0, L)]), {lead: L})
+
+    def block(b):
+        own = b.shape[-1] - L  # every block carries exactly L samples after its own
+        flat = b.reshape(-1, b.shape[-1])
+        if own <= 0 or flat.shape[0] == 0:
+            return np.zeros(b.shape[:-1] + (1, L + 1))
+        sums = _correlate(flat, np.ascontiguousarray(flat[:, :own]), "valid", axes=-1)
+        return sums.reshape(b.shape[:-1] + (1, L + 1))
+
+    depth = {ax: 0 for ax in range(lead)}
+    depth[lead] = (0, L)
+    nb = len(z.chunks[-1])
+    parts = da.map_overlap(block, z, depth=depth, boundary="none", trim=False, new_axis=lead + 1,
+                           chunks=z.chunks[:-1] + ((1,) * nb, (L + 1,)), dtype=np.float64,
+                           meta=np.empty((0,) * (lead + 2)))
+    return parts.sum(axis=lead)
+
+
+def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=None):
+    """:func:`sigcorr.detect_period` of chunked series (the series axes as
+    blocks, the time axis in one chunk).  Returns a :class:`sigcorr.PeriodResult`
+    of lazy Dask arrays (``candidates`` None); a single series is computed
+    right away.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> t = np.arange(500)
+    >>> X = np.sin(2 * np.pi * t / 25.0) + 0.2 * np.random.default_rng(5).standard_normal((40, 500))
+    >>> res = sigcorr.dask.detect_period(X, chunks=(10, 500))
+    >>> bool(np.allclose(res.period.compute(), sigcorr.detect_period(X).period))
+    True
+    """
+    xd = _as_dask(x, chunks, "x")
+    if xd.ndim == 1:
+        return _period.detect_period(xd.compute(), min_period=min_period, max_period=max_period, fs=fs)
+    axis = _validate.check_int(axis, "axis") % xd.ndim
+    y = da.moveaxis(xd, axis, -1).rechunk({xd.ndim - 1: -1})
+    _period._period_lags(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
+
+    def block(b):
+        r = _period.detect_period(b, min_period=min_period, max_period=max_period, fs=fs)
+        return np.stack([np.asarray(r.period, dtype=np.float64), np.asarray(r.strength, dtype=np.float64)], axis=-1)
+
+    both = y.map_blocks(block, chunks=y.chunks[:-1] + ((2,),), dtype=np.float64)
+    return _period.PeriodResult(both[..., 0], both[..., 1], None)
+
+
+# ---------------------------------------------------------------------------
+# pooling and convolution layers
+# ---------------------------------------------------------------------------
+
+
+def _pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg, count_include_pad=True):
+    xd = _as_dask(x, chunks, "x")
+    if xd.ndim < nd:
+        raise ValueError(f"x must have at least {nd} dimension(s) to pool over, got {xd.ndim}-D")
+    probe = np.zeros(xd.shape[xd.ndim - nd:], dtype=xd.dtype)
+    k, s, p, d, outs = _poolmod._params(probe, nd, kernel_size, stride, padding, dilation, ceil_mode, avg=avg)
+    k, s, p, d, outs = k[2 - nd:], s[2 - nd:], p[2 - nd:], d[2 - nd:], outs[2 - nd:]
+    axes = list(range(xd.ndim - nd, xd.ndim))
+    dtype = _validate.compute_dtype(xd.dtype) if avg else xd.dtype
+    fill = 0.0 if avg else (-np.inf if xd.dtype.kind == "f" else np.iinfo(xd.dtype).min)
+    pads = [(0, 0)] * xd.ndim
+    halos = {}
+    for i, ax in enumerate(axes):
+        span = (k[i] - 1) * d[i] + 1
+        need = (outs[i] - 1) * s[i] + span  # padded input the windows reach
+        pads[ax] = (p[i], max(0, need - xd.shape[ax] - p[i]))
+        halos[ax] = max(0, span - s[i])
+    xp = _pad(xd.astype(dtype) if avg else xd, pads, "constant", fill)
+    xp = xp[tuple(slice(None, (outs[axes.index(ax)] - 1) * s[axes.index(ax)] + (k[axes.index(ax)] - 1)
+                        * d[axes.index(ax)] + 1) if ax in axes else slice(None) for ax in range(xd.ndim))]
+    # chunks aligned to the stride: every block starts at a window's start
+    new = {}
+    for i, ax in enumerate(axes):
+        step = s[i]
+        per = max(1, -(-max(xp.chunks[ax]) // step))
+        sizes, left, total_out = [], xp.shape[ax], outs[i]
+        done = 0
+        while done < total_out:
+            o = min(per, total_out - done)
+            sizes.append(o * step)
+            done += o
+        sizes[-1] = xp.shape[ax] - sum(sizes[:-1])
+        new[ax] = _merge_small(tuple(sizes), halos[ax] + 1) if halos[ax] else tuple(sizes)
+    xp = xp.rechunk(new)
+    out_chunks = list(xp.chunks)
+    for i, ax in enumerate(axes):
+        c = list(xp.chunks[ax])
+        c[:-1] = [v // s[i] for v in c[:-1]]
+        c[-1] = outs[i] - sum(c[:-1])
+        out_chunks[ax] = tuple(c)
+    kw = dict(kernel_size=k, stride=s, padding=0)
+
+    def block(b):
+        if avg:
+            r = _poolmod.avg_pool1d(b, **kw) if nd == 1 else _poolmod.avg_pool2d(b, **kw)
+            return r.astype(dtype, copy=False)
+        return _poolmod.max_pool1d(b, dilation=d, **kw) if nd == 1 else _poolmod.max_pool2d(b, dilation=d, **kw)
+
+    depth = {ax: (0, halos.get(ax, 0)) for ax in range(xp.ndim)}
+    out = da.map_overlap(block, xp, depth=depth, boundary="none", trim=False, chunks=tuple(out_chunks),
+                         dtype=dtype, meta=np.empty((0,) * xp.ndim, dtype=dtype))
+    if avg and not (count_include_pad and not ceil_mode):
+        # torch's divisors at the edges: the whole-window average above times
+        # the window size, over the samples (and padding) torch counts
+        cnt = None
+        for i in range(nd):
+            lo = np.arange(outs[i]) * s[i] - p[i]
+            hi = np.minimum(lo + k[i], probe.shape[i] + p[i])
+            if count_include_pad:
+                c = (hi - lo).astype(np.float64)
+            else:
+                c = (np.minimum(hi, probe.shape[i]) - np.maximum(lo, 0)).clip(0).astype(np.float64)
+            c = c / k[i]
+            cnt = c if cnt is None else np.multiply.outer(cnt, c)
+        scale = np.where(cnt > 0, 1.0 / np.where(cnt > 0, cnt, 1.0), np.nan).astype(dtype)
+        out = out * scale
+    return out
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0, *, dilation=1, ceil_mode=False, chunks=None):
+    """:func:`sigcorr.max_pool1d` (values) of a chunked array.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(6).standard_normal((4, 1000))
+    >>> y = sigcorr.dask.max_pool1d(x, 5, 3, 2, chunks=(2, 128))
+    >>> bool(np.array_equal(y.compute(), sigcorr.max_pool1d(x, 5, 3, 2)))
+    True
+    """
+    return _pool(x, 1, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg=False)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, *, dilation=1, ceil_mode=False, chunks=None):
+    """:func:`sigcorr.max_pool2d` (values) of a chunked array.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(7).standard_normal((2, 3, 64, 64)).astype(np.float32)
+    >>> y = sigcorr.dask.max_pool2d(x, 3, 2, 1, chunks=(1, 3, 20, 20))
+    >>> bool(np.array_equal(y.compute(), sigcorr.max_pool2d(x, 3, 2, 1)))
+    True
+    """
+    return _pool(x, 2, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg=False)
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0, *, ceil_mode=False, count_include_pad=True, chunks=None):
+    """:func:`sigcorr.avg_pool1d` of a chunked array.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(8).standard_normal((3, 500))
+    >>> y = sigcorr.dask.avg_pool1d(x, 4, 2, 1, count_include_pad=False, chunks=(3, 64))
+    >>> bool(np.allclose(y.compute(), sigcorr.avg_pool1d(x, 4, 2, 1, count_include_pad=False)))
+    True
+    """
+    return _pool(x, 1, kernel_size, stride, padding, 1, ceil_mode, chunks, avg=True,
+                 count_include_pad=count_include_pad)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, *, ceil_mode=False, count_include_pad=True, chunks=None):
+    """:func:`sigcorr.avg_pool2d` of a chunked array.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(9).standard_normal((2, 50, 70))
+    >>> y = sigcorr.dask.avg_pool2d(x, 2, chunks=(1, 16, 16))
+    >>> bool(np.allclose(y.compute(), sigcorr.avg_pool2d(x, 2)))
+    True
+    """
+    return _pool(x, 2, kernel_size, stride, padding, 1, ceil_mode, chunks, avg=True,
+                 count_include_pad=count_include_pad)
+
+
+def _layer(x, weight, bias, stride, padding, dilation, nd, chunks):
+    xd = _as_dask(x, chunks, "x")
+    w = _in_memory(weight, "weight")
+    b = None if bias is None else _in_memory(bias, "bias")
+    if xd.ndim != nd + 2:
+        raise ValueError(f"x must be {nd + 2}-D (N, C_in, ...), got shape {xd.shape}")
+    xd = xd.rechunk({ax: -1 for ax in range(1, xd.ndim)})  # the batch axis as blocks
+    f = _layers.conv1d if nd == 1 else _layers.conv2d
+    probe = f(np.zeros((1,) + xd.shape[1:], dtype=xd.dtype), w, b, stride, padding, dilation)
+    return xd.map_blocks(lambda blk: f(blk, w, b, stride, padding, dilation),
+                         chunks=(xd.chunks[0],) + tuple((c,) for c in probe.shape[1:]), dtype=probe.dtype)
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, *, chunks=None):
+    """:func:`sigcorr.conv1d` of a chunked batch (N as blocks).
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(10).standard_normal((8, 2, 100))
+    >>> w = np.random.default_rng(11).standard_normal((3, 2, 5))
+    >>> bool(np.allclose(sigcorr.dask.conv1d(x, w, chunks=(3, 2, 100)).compute(), sigcorr.conv1d(x, w)))
+    True
+    """
+    return _layer(x, weight, bias, stride, padding, dilation, 1, chunks)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, *, chunks=None):
+    """:func:`sigcorr.conv2d` of a chunked batch (N as blocks).
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(12).standard_normal((6, 3, 32, 32)).astype(np.float32)
+    >>> w = np.random.default_rng(13).standard_normal((4, 3, 3, 3)).astype(np.float32)
+    >>> y = sigcorr.dask.conv2d(x, w, padding=1, chunks=(2, 3, 32, 32))
+    >>> bool(np.allclose(y.compute(), sigcorr.conv2d(x, w, padding=1), atol=1e-5))
+    True
+    """
+    return _layer(x, weight, bias, stride, padding, dilation, 2, chunks)

@@ -1,0 +1,217 @@
+"""sigcorr.dask equals in-memory sigcorr, on odd chunkings and on a real cluster."""
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+import sigcorr  # noqa: E402
+import sigcorr.dask as sd  # noqa: E402
+
+RTOL = 1e-12
+
+
+def _close(got, want, rtol=RTOL):
+    got = got.compute() if hasattr(got, "compute") else got
+    scale = max(1.0, float(np.nanmax(np.abs(want)))) if np.size(want) else 1.0
+    assert got.shape == np.shape(want)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, equal_nan=True)
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("method", ["direct", "fft"])
+def test_convolve_correlate_1d_every_mode(mode, method):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(1000)
+    for m in (1, 4, 31, 130):  # kernels wider than the 37-sample chunks too
+        k = rng.standard_normal(m)
+        _close(sd.convolve(x, k, mode, method, chunks=37), sigcorr.convolve(x, k, mode, method))
+        _close(sd.correlate(x, k, mode, method, chunks=37), sigcorr.correlate(x, k, mode, method))
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_convolve_correlate_2d_and_batches(mode):
+    rng = np.random.default_rng(1)
+    img = rng.standard_normal((130, 101))
+    for shape in [(3, 3), (4, 7), (20, 2)]:
+        k = rng.standard_normal(shape)
+        _close(sd.convolve(img, k, mode, chunks=(23, 17)), sigcorr.convolve(img, k, mode))
+        _close(sd.correlate(img, k, mode, chunks=(23, 17)), sigcorr.correlate(img, k, mode))
+    batch = rng.standard_normal((9, 300))
+    k = rng.standard_normal((1, 12))
+    _close(sd.correlate(batch, k, mode, axes=1, chunks=(4, 50)), sigcorr.correlate(batch, k, mode, axes=1))
+    c = rng.standard_normal(200) + 1j * rng.standard_normal(200)
+    kc = rng.standard_normal(6) + 1j * rng.standard_normal(6)
+    _close(sd.correlate(c, kc, mode, chunks=33), sigcorr.correlate(c, kc, mode))
+
+
+@pytest.mark.parametrize("boundary, fillvalue", [("fill", 0), ("fill", 2.5), ("wrap", 0), ("symm", 0)])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_2d_boundaries_at_the_true_edges(boundary, fillvalue, mode):
+    rng = np.random.default_rng(2)
+    img = rng.standard_normal((64, 77))
+    for shape in [(3, 3), (4, 6), (9, 2)]:
+        k = rng.standard_normal(shape)
+        _close(sd.convolve2d(img, k, mode, boundary, fillvalue, chunks=(10, 13)),
+               sigcorr.convolve2d(img, k, mode, boundary, fillvalue))
+        _close(sd.correlate2d(img, k, mode, boundary, fillvalue, chunks=(10, 13)),
+               sigcorr.correlate2d(img, k, mode, boundary, fillvalue))
+
+
+@pytest.mark.parametrize("method", ["ccoeff_normed", "ccorr_normed", "sqdiff_normed", "ccoeff", "ccorr", "sqdiff"])
+def test_match_template_every_method(method):
+    rng = np.random.default_rng(3)
+    img = rng.random((150, 140))
+    tpl = img[40:61, 70:86].copy()
+    _close(sd.match_template(img, tpl, method, chunks=(19, 33)), sigcorr.match_template(img, tpl, method),
+           rtol=1e-9)
+    _close(sd.match_template(img, tpl, method, pad_input=True, chunks=40),
+           sigcorr.match_template(img, tpl, method, pad_input=True), rtol=1e-9)
+    mask = (rng.random(tpl.shape) > 0.3).astype(float)
+    _close(sd.match_template(img, tpl, method, mask=mask, chunks=50),
+           sigcorr.match_template(img, tpl, method, mask=mask), rtol=1e-9)
+
+
+def test_match_template_colour_1d_and_float32():
+    rng = np.random.default_rng(4)
+    img = rng.random((90, 80, 3))
+    tpl = img[10:25, 30:41]
+    _close(sd.match_template(img, tpl, chunks=(30, 30, 1)), sigcorr.match_template(img, tpl), rtol=1e-9)
+    sig = rng.standard_normal(500)
+    _close(sd.match_template(sig, sig[100:140], chunks=60), sigcorr.match_template(sig, sig[100:140]), rtol=1e-9)
+    img32 = img[..., 0].astype(np.float32)
+    got = sd.match_template(img32, img32[5:21, 5:21], chunks=32).compute()
+    assert got.dtype == np.float32
+    _close(got, sigcorr.match_template(img32, img32[5:21, 5:21]), rtol=2e-4)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(threshold=0.5), dict(max_matches=7, min_distance=4),
+                                dict(min_distance=9, subpixel=True), dict(maximize=False, min_distance=2)])
+def test_find_matches_equals_in_memory(kw):
+    rng = np.random.default_rng(5)
+    s = rng.random((120, 97))
+    s[3, 4] = np.nan
+    want = sigcorr.find_matches(s, **kw)
+    got = sd.find_matches(s, chunks=(17, 23), **kw)
+    np.testing.assert_array_equal(got.positions, want.positions)
+    np.testing.assert_array_equal(got.scores, want.scores)
+    one = rng.random(400)
+    w1 = sigcorr.find_matches(one, min_distance=3, **{k: v for k, v in kw.items() if k != "min_distance"})
+    g1 = sd.find_matches(one, min_distance=3, chunks=31, **{k: v for k, v in kw.items() if k != "min_distance"})
+    np.testing.assert_array_equal(g1.positions, w1.positions)
+
+
+@pytest.mark.parametrize("adjusted", [False, True])
+@pytest.mark.parametrize("demean, normalize", [(True, True), (False, False), (True, False)])
+def test_autocorrelation_long_series_chunked_in_time(adjusted, demean, normalize):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(5000).cumsum() + 10
+    for L in (0, 7, 300):
+        kw = dict(demean=demean, normalize=normalize, adjusted=adjusted)
+        _close(sd.autocorrelation(x, L, chunks=211, **kw), sigcorr.autocorrelation(x, L, **kw), rtol=1e-10)
+    x[[5, 900, 4999]] = np.nan
+    _close(sd.autocorrelation(x, 50, chunks=400, adjusted=adjusted), sigcorr.autocorrelation(x, 50, adjusted=adjusted),
+           rtol=1e-10)
+
+
+def test_autocorrelation_batches():
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((70, 300))
+    _close(sd.autocorrelation(X, 40, chunks=(16, 300)), sigcorr.autocorrelation(X, 40))
+    _close(sd.autocorrelation(X, 40, chunks=(16, 77)), sigcorr.autocorrelation(X, 40), rtol=1e-10)
+    _close(sd.autocorrelation(X.T, 40, axis=0, chunks=(300, 16)), sigcorr.autocorrelation(X.T, 40, axis=0))
+
+
+def test_detect_period_series_as_blocks():
+    rng = np.random.default_rng(8)
+    t = np.arange(600)
+    X = np.sin(2 * np.pi * t / rng.uniform(10, 60, (50, 1))) + 0.3 * rng.standard_normal((50, 600))
+    got = sd.detect_period(X, chunks=(7, 100))
+    want = sigcorr.detect_period(X)
+    np.testing.assert_array_equal(got.period.compute(), want.period)
+    np.testing.assert_array_equal(got.strength.compute(), want.strength)
+    assert sd.detect_period(X[0]).period == want.period[0]
+
+
+@pytest.mark.parametrize("args", [(2,), (3, 2, 1), (3, 1, 1), (4, 3, 2), (5, 2, 2)])
+@pytest.mark.parametrize("ceil_mode", [False, True])
+def test_pooling(args, ceil_mode):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 3, 45, 38))
+    _close(sd.max_pool2d(x, *args, ceil_mode=ceil_mode, chunks=(1, 2, 10, 7)),
+           sigcorr.max_pool2d(x, *args, ceil_mode=ceil_mode))
+    for inc in (True, False):
+        _close(sd.avg_pool2d(x, *args, ceil_mode=ceil_mode, count_include_pad=inc, chunks=(1, 2, 10, 7)),
+               sigcorr.avg_pool2d(x, *args, ceil_mode=ceil_mode, count_include_pad=inc))
+    s = x[0, 0]
+    _close(sd.max_pool1d(s, *args, ceil_mode=ceil_mode, chunks=(5, 9)), sigcorr.max_pool1d(s, *args, ceil_mode=ceil_mode))
+    _close(sd.max_pool1d(s, 3, 2, 1, dilation=2, chunks=(5, 9)), sigcorr.max_pool1d(s, 3, 2, 1, dilation=2))
+    _close(sd.avg_pool1d(s, *args, ceil_mode=ceil_mode, chunks=(5, 9)), sigcorr.avg_pool1d(s, *args, ceil_mode=ceil_mode))
+
+
+def test_conv_layers_batch_as_blocks():
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((7, 3, 20, 21))
+    w = rng.standard_normal((4, 3, 3, 5))
+    b = rng.standard_normal(4)
+    _close(sd.conv2d(x, w, b, stride=2, padding=1, chunks=(3, 1, 5, 5)), sigcorr.conv2d(x, w, b, stride=2, padding=1))
+    _close(sd.conv1d(x[:, :, 0], w[:, :, 0], b, padding="same", chunks=(2, 3, 21)),
+           sigcorr.conv1d(x[:, :, 0], w[:, :, 0], b, padding="same"))
+
+
+def test_bad_input_is_explained():
+    x = da.from_array(np.arange(100.0), chunks=10)
+    unknown = x[x > 50]
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        sd.correlate(unknown, np.ones(3))
+    with pytest.raises(ValueError, match="batch axes"):
+        sd.correlate(np.ones((4, 50)), np.ones((4, 3)), axes=1, chunks=(2, 10))
+    with pytest.raises(ValueError, match="valid"):
+        sd.correlate(np.ones(5), np.ones(9), "valid")
+    with pytest.raises(ValueError, match="mode"):
+        sd.convolve(np.ones(50), np.ones(3), "bogus", chunks=10)
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                           memory_limit="400MB")
+    cl = Client(cluster)
+    try:
+        yield cl
+    finally:
+        cl.close()
+        cluster.close()
+
+
+def test_on_a_two_process_cluster(client):
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((40, 400)) + np.sin(np.arange(400) / 4.0)
+    img = rng.random((200, 180))
+    assert client.run(lambda: __import__("sigcorr").__name__)  # workers import sigcorr
+    r = sd.detect_period(X, chunks=(10, 400))
+    np.testing.assert_array_equal(r.period.compute(), sigcorr.detect_period(X).period)
+    _close(sd.correlate2d(img, img[:5, :5], "same", "wrap", chunks=50),
+           sigcorr.correlate2d(img, img[:5, :5], "same", "wrap"))
+    _close(sd.match_template(img, img[50:70, 60:80], chunks=64), sigcorr.match_template(img, img[50:70, 60:80]),
+           rtol=1e-9)
+
+
+def test_zarr_input_larger_than_worker_memory(client, tmp_path):
+    zarr = pytest.importorskip("zarr")
+    # 480 MB of float32 on disk, more than the 400 MB limit of each worker:
+    # read, correlated and written back block by block (uncompressed, for speed)
+    shape, chunk = (10_000, 12_000), (2_000, 2_000)
+    z = zarr.create_array(str(tmp_path / "big.zarr"), shape=shape, chunks=chunk, dtype="f4", compressors=None)
+    da.store(da.random.RandomState(0).random(shape, chunks=chunk).astype(np.float32), z, lock=False)
+    res = zarr.create_array(str(tmp_path / "out.zarr"), shape=shape, chunks=chunk, dtype="f4", compressors=None)
+    k = np.ones((3, 3), np.float32) / 9
+    x = da.from_zarr(str(tmp_path / "big.zarr"))
+    da.store(sd.correlate2d(x, k, "same").rechunk(chunk), res, lock=False)
+    corner = np.asarray(z[:50, :50])
+    np.testing.assert_allclose(res[:49, :49], sigcorr.correlate2d(corner, k, "same")[:49, :49], rtol=1e-5)
+    # no worker was killed for exceeding its memory limit
+    assert len(client.scheduler_info()["workers"]) == 2
