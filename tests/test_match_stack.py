@@ -312,7 +312,8 @@ def _scene(photo, rng, scale, angle, side=40):
     while True:
         y, x = rng.integers(side + 30, min(photo.shape) - 2 * side - 30, 2)
         crop = photo[y:y + side, x:x + side]
-        if crop.std() > 30:
+        # textured: contrast and fine detail (smooth gradients have look-alikes)
+        if crop.std() > 30 and np.abs(np.diff(crop, axis=1)).mean() + np.abs(np.diff(crop, axis=0)).mean() > 16:
             break
     big = photo[y - side - 20:y + 2 * side + 20, x - side - 20:x + 2 * side + 20]
     z = ndimage.zoom(big, scale, order=1)
