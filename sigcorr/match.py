@@ -908,8 +908,10 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
     order = np.lexsort((c[:, 3], c[:, 2], c[:, 1], -key))
     c = c[order]
     grid = np.clip(np.rint(c[:, 1:3]).astype(np.int64), 0, np.array([H - 1, W - 1]))
+    # a few more candidates than asked for are refined: a look-alike can lead
+    # on the grid and fall behind the true match once both are refined
     keep = run(_kpeaks.suppress, _reference.suppress, grid, np.array([H, W], dtype=np.int64),
-               min_distance, max_matches)
+               min_distance, max(3 * max_matches, 3))
     c = c[keep]
     sc_out, an_out = [], []
     for r, row in enumerate(c):
@@ -964,6 +966,10 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
     key = c[:, 0] if maximize else -c[:, 0]
     order = np.argsort(-key, kind="stable")
     c, sc_out, an_out = c[order], sc_out[order], an_out[order]
+    grid = np.clip(np.rint(c[:, 1:3]).astype(np.int64), 0, np.array([H - 1, W - 1]))
+    keep = run(_kpeaks.suppress, _reference.suppress, grid, np.array([H, W], dtype=np.int64),
+               min_distance, max_matches)
+    c, sc_out, an_out = c[keep], sc_out[keep], an_out[keep]
     return Matches(c[:, 6:8].copy(), c[:, 0].astype(dtype), centers=c[:, 1:3].copy(),
                    template=c[:, 3].astype(np.int64), scales=sc_out, angles=an_out)
 
