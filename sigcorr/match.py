@@ -913,6 +913,10 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
     keep = run(_kpeaks.suppress, _reference.suppress, grid, np.array([H, W], dtype=np.int64),
                min_distance, max(3 * max_matches, 3))
     c = c[keep]
+    # (only those close behind: within 5% of the last asked-for score)
+    ck = c[:, 0] if maximize else -c[:, 0]
+    last = ck[min(max_matches, len(ck)) - 1]
+    c = c[(np.arange(len(c)) < max_matches) | (ck >= last - 0.05 * abs(last))]
     sc_out, an_out = [], []
     for r, row in enumerate(c):
         k, si, ai = int(row[3]), int(row[4]), int(row[5])
