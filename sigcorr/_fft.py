@@ -168,18 +168,38 @@ def tiled_corr(img, tpl, plan):
     bx)``: ``blocks[i, j, :by, :bx]`` is the output block at (i * by, j * bx)
     (the array is wider than bx; the caller reads only what it needs).
     """
-    C = img.shape[0]
-    _, h, w = tpl.shape
+    return tiled_corr_spec(tile_spectra(img, tpl.shape[1:], plan), tpl, plan)
+
+
+def tile_spectra(img, tshape, plan):
+    """The spectra of ``img``'s tiles for ``plan`` and a template of ``tshape``
+    (h, w): (C, ny, nx, Ly, Lx // 2 + 1).  A template stack shares them."""
+    h, w = tshape
     _, (Ly, Lx), (ny, nx) = plan
     by, bx = Ly - h + 1, Lx - w + 1
     tiles = np.lib.stride_tricks.sliding_window_view(img, (Ly, Lx), axis=(1, 2))[:, ::by, ::bx][:, :ny, :nx]
+    return sfft.rfft2(tiles, workers=WORKERS)
+
+
+def tiled_corr_spec(spec_img, tpl, plan, stride=None):
+    """:func:`tiled_corr` from the image tiles' spectra (:func:`tile_spectra`).
+
+    ``stride`` (by, bx): the tiles' spacing when they were cut for a larger
+    template than ``tpl`` (each tile then holds at least that many valid
+    outputs); default the plan's own for ``tpl``."""
+    C = spec_img.shape[0]
+    _, h, w = tpl.shape
+    _, (Ly, Lx), (ny, nx) = plan
+    by, bx = (Ly - h + 1, Lx - w + 1) if stride is None else stride
     # template spectrum: the row pass over its h data rows only, then the
     # column pass zero-extends to Ly; conjugated for correlation
     ft = sfft.fft(sfft.rfft(tpl, Lx, axis=-1, workers=WORKERS), Ly, axis=-2, workers=WORKERS, overwrite_x=True)
     np.conjugate(ft, out=ft)
-    spec = sfft.rfft2(tiles, workers=WORKERS)
-    spec *= ft[:, None, None]
-    spec = spec[0] if C == 1 else spec.sum(axis=0)
+    if C == 1:
+        spec = spec_img[0] * ft[0]
+    else:
+        spec = spec_img * ft[:, None, None]
+        spec = spec.sum(axis=0)
     # inverse in two passes, the second only over the rows that are kept
     spec = sfft.ifft(spec, axis=-2, workers=WORKERS, overwrite_x=True)[:, :, :by, :]
     return sfft.irfft(spec, Lx, axis=-1, workers=WORKERS), by, bx

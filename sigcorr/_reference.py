@@ -186,7 +186,7 @@ def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qep
         Q = _box((region * region).sum(axis=0), h, w)
         if method == 5:
             e = Q - (S * S).sum(axis=0) / (h * w)
-            e = np.where(e > 1e-12 * Q, e, 0.0)
+            e = np.where(e > np.maximum(1e-12 * Q, qeps), e, 0.0)
             out[...] = _normed(full, np.sqrt(e.astype(dtype)) * dtype.type(tnorm), 0.0, dtype)
         else:
             x = full + np.tensordot(tmean, S, axes=1)
@@ -419,3 +419,45 @@ def touch_pages(buf, page):
     """``_kernels.memory.touch_pages`` only spreads page faults over the
     threads ahead of a kernel's writes; without it the writer faults them."""
     return None
+
+
+def _unblock(blocks, by, bx, oh, ow):
+    ny, nx = blocks.shape[:2]
+    return blocks[:, :, :by, :bx].transpose(0, 2, 1, 3).reshape(ny * by, nx * bx)[:oh, :ow]
+
+
+def omit_scores(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need, out):
+    """``_kernels.windows.omit_scores`` (see there for the arguments)."""
+    C = img.shape[0]
+    oh, ow = out.shape
+    ny = cross.shape[0]
+    region = img[:, :oh + h - 1, :ow + w - 1].astype(np.float64)
+    n = np.floor(_box(pres[:oh + h - 1, :ow + w - 1], h, w) + 0.5)
+    q = np.maximum(_box((region * region).sum(axis=0), h, w), 0.0)
+    x = _unblock(cross, by, bx, oh, ow).astype(np.float64)
+    tq = _unblock(qt, by, bx, oh, ow).astype(np.float64)
+    tq = np.where(tq > ttol, tq, 0.0)
+    fallback = 1.0 if method == 1 else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == 2:
+            v = x
+        elif method == 0:
+            v = np.maximum(q - 2.0 * x + tq, 0.0)
+        elif method in (1, 3):
+            num = np.maximum(q - 2.0 * x + tq, 0.0) if method == 1 else x
+            v = _normed(num, np.sqrt(q * tq), fallback, np.dtype(np.float64))
+        else:
+            s = _box(region, h, w)
+            t = np.stack([_unblock(st[c * ny:(c + 1) * ny], by, bx, oh, ow) for c in range(C)]).astype(np.float64)
+            inv = 1.0 / np.maximum(n, 1.0)
+            num = x - (s * t).sum(axis=0) * inv
+            if method == 4:
+                v = num
+            else:
+                ei = q - (s * s).sum(axis=0) * inv
+                ei = np.where(ei > qtol, ei, 0.0)
+                et = tq - (t * t).sum(axis=0) * inv
+                et = np.where(et > ttol, et, 0.0)
+                v = _normed(num, np.sqrt(ei * et), fallback, np.dtype(np.float64))
+        out[...] = np.where((n < 0.5) | (n < need - 0.5), np.nan, v)
+    return out

@@ -335,6 +335,89 @@ def match_inputs(image, template, mask):
             msk, squeeze, dtype)
 
 
+def match_stack_inputs(image, templates, mask):
+    """Validate match_template's inputs where ``templates`` may be a stack.
+
+    A stack has one more axis than ``image``, in front: (T, w) for a 1-D
+    image, (T, h, w) for a 2-D one, (T, h, w, C) for a colour one.  Returns
+    ``(img, tpls, msk, squeeze_1d, dtype, stack)`` with ``tpls`` (T, C, h, w)
+    (T = 1 without a stack) and ``img``, ``msk`` as :func:`match_inputs`.
+    """
+    img = as_numeric_array(image, "image", allow_complex=False)
+    tpl = as_numeric_array(templates, "template", allow_complex=False)
+    stack = tpl.ndim == img.ndim + 1 and img.ndim >= 1
+    if not stack:
+        i, t, m, squeeze, dtype = match_inputs(img, tpl, mask)
+        return i, t[None], m, squeeze, dtype, False
+    if tpl.shape[0] == 0:
+        raise ValueError("template stack must hold at least one template, got shape "
+                         f"{tpl.shape}")
+    i, t0, m, squeeze, dtype = match_inputs(img, tpl[0], mask)
+    if tpl.ndim == 2:
+        planes = tpl[:, None, None, :]
+    elif tpl.ndim == 3:
+        planes = tpl[:, None]
+    else:
+        planes = np.moveaxis(tpl, 3, 1)
+    tpls = as_kernel_array(planes, dtype)
+    return i, tpls, m, squeeze, dtype, True
+
+
+NAN_POLICIES = ("propagate", "omit")
+
+
+def missing_inputs(nan_policy, image_mask, min_overlap, image, msk):
+    """Validate match_template's missing-pixel arguments.
+
+    ``image`` is the user's image (as given), ``msk`` the validated template
+    mask (C, h, w) or None.  Returns ``(policy, present, min_overlap)`` with
+    ``present`` a (H, W) bool plane (1, n) for a 1-D image) of the pixels
+    ``image_mask`` keeps, or None.
+    """
+    policy = check_choice(nan_policy, "nan_policy", NAN_POLICIES)
+    min_overlap = check_real(min_overlap, "min_overlap")
+    if not 0.0 <= min_overlap <= 1.0:
+        raise ValueError(f"min_overlap must be a fraction in [0, 1], got {min_overlap}")
+    present = None
+    if image_mask is not None:
+        m = np.asarray(image_mask)
+        if m.dtype.kind not in "biuf":
+            raise TypeError(f"image_mask must be a boolean or numeric array, got dtype {m.dtype}")
+        shape = np.shape(image)
+        spatial = shape[:2] if len(shape) == 3 else shape
+        if m.shape != tuple(spatial):
+            raise ValueError(f"image_mask must have the image's shape {tuple(spatial)}, got {m.shape}")
+        present = m != 0
+        if present.ndim == 1:
+            present = present[None, :]
+    if policy == "omit" and msk is not None and not np.isin(msk, (0.0, 1.0)).all():
+        raise ValueError("mask must be binary (0 or 1) with nan_policy='omit': it marks the "
+                         "template pixels that are present")
+    return policy, present, min_overlap
+
+
+def scales_angles(scales, angles, one_d):
+    """locate's ``scales`` and ``angles`` as 1-D float arrays (defaults [1.0]
+    and [0.0]); scales > 0, angles in degrees, both finite and non-empty."""
+    if one_d:
+        raise ValueError("scales and angles need a 2-D (or colour) image and template")
+    out = []
+    for value, name, default in ((scales, "scales", 1.0), (angles, "angles", 0.0)):
+        if value is None:
+            out.append(np.array([default]))
+            continue
+        arr = np.atleast_1d(np.asarray(value))
+        if arr.dtype.kind not in "iuf" or arr.ndim != 1 or arr.size == 0:
+            raise ValueError(f"{name} must be a non-empty 1-D sequence of numbers, got {value!r}")
+        arr = arr.astype(np.float64)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} must be finite")
+        if name == "scales" and (arr <= 0).any():
+            raise ValueError(f"scales must be > 0, got {value!r}")
+        out.append(arr)
+    return out[0], out[1]
+
+
 def check_threshold(threshold):
     if threshold is None:
         return None

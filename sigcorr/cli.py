@@ -1,7 +1,9 @@
 """The ``sigcorr`` command: template matching and period detection on files.
 
 ``sigcorr match IMAGE TEMPLATE`` finds a template in an image (PNG, JPEG or
-TIFF read as grayscale, or ``.npy``); ``sigcorr period FILE`` finds the
+TIFF read as grayscale, or ``.npy``), ``sigcorr match IMAGES... --template T
+[--template T2 ...]`` many images (globs, optional worker processes, one
+line per image, a bad file reported on its own line); ``sigcorr period FILE`` finds the
 dominant cycle of a series (CSV with or without a header, or ``.npy``);
 ``sigcorr delay A B`` estimates the delay between two series (files or CSV
 columns); ``sigcorr demo`` runs match and period on the sample data shipped in
@@ -484,15 +486,32 @@ def _save(fig, out):
 
 
 def cmd_match(args) -> int:
-    if (args.image is None) != (args.template is None):
-        raise CliError("give both IMAGE and TEMPLATE, or neither (to use the sample data)")
+    if args.template:
+        return cmd_match_many(args)
+    if args.jsonl:
+        raise CliError("--jsonl goes with --template (many images); use --json for IMAGE TEMPLATE")
+    if len(args.inputs) not in (0, 2):
+        raise CliError("give both IMAGE and TEMPLATE, or neither (to use the sample data), "
+                       "or images with --template T")
+    args.image, args.template = args.inputs if args.inputs else (None, None)
     image_path = Path(args.image) if args.image else SAMPLE_IMAGE
     template_path = Path(args.template) if args.template else SAMPLE_TEMPLATE
     image, template = read_image(image_path), read_image(template_path)
     plt = _pyplot() if args.plot else None
-    matches = run_match(image, template, method=args.method, threshold=args.threshold,
-                        max_matches=args.max_matches, min_distance=args.min_distance,
-                        pyramid=args.pyramid, subpixel=args.subpixel)
+    if args.scales is not None or args.angles is not None:
+        if template.shape[0] > image.shape[0] or template.shape[1] > image.shape[1]:
+            raise CliError("template is larger than the image in at least one dimension")
+        matches = locate(image, template, method=args.method, threshold=args.threshold,
+                         max_matches=args.max_matches, min_distance=args.min_distance,
+                         pyramid_levels=args.pyramid, subpixel=args.subpixel,
+                         scales=args.scales, angles=args.angles)
+        if args.json:
+            print(json.dumps(many_record(matches, args.subpixel, True)))
+            return 0
+    else:
+        matches = run_match(image, template, method=args.method, threshold=args.threshold,
+                            max_matches=args.max_matches, min_distance=args.min_distance,
+                            pyramid=args.pyramid, subpixel=args.subpixel)
     record = match_record(matches, args.subpixel)
     if args.json:
         print(json.dumps(record))
@@ -505,6 +524,174 @@ def cmd_match(args) -> int:
         plot_match(axes, image, template, matches, scores, args.method)
         _save(fig, args.plot)
     return 0
+
+
+def expand_inputs(patterns) -> list[str]:
+    """Paths in order: a pattern with glob characters (quoted past the shell,
+    or on a shell that does not expand) becomes its sorted matches, or stays
+    as given when nothing matches (it then gets its own error line)."""
+    import glob
+
+    out = []
+    for p in patterns:
+        found = sorted(glob.glob(p, recursive=True)) if any(ch in p for ch in "*?[") else []
+        out.extend(found or [p])
+    return out
+
+
+def many_record(matches, subpixel, search) -> dict:
+    """JSON record of one image's matches: position (top-left), center, score,
+    template index, and scale/angle when they were searched."""
+    out = []
+    for i in range(len(matches)):
+        pos = [float(p) if (subpixel or search) else int(round(float(p))) for p in matches.positions[i]]
+        m = {"position": pos, "center": [float(c) for c in matches.centers[i]],
+             "score": _num(matches.scores[i]), "template": int(matches.template[i])}
+        if search:
+            m["scale"] = float(matches.scales[i])
+            m["angle"] = float(matches.angles[i])
+        out.append(m)
+    return {"matches": out}
+
+
+_WORKER = {}
+
+
+def _read_for_search(path):
+    """``read_image``, in float32 for image files (8/16-bit and float32 pixels
+    are exact in it; the search then runs in float32, as OpenCV's)."""
+    arr = read_image(path)
+    return arr if Path(path).suffix.lower() == ".npy" else arr.astype(np.float32)
+
+
+def _worker_init(templates, options):
+    # one compute thread per worker process: the processes share the cores
+    import numba
+
+    from . import _fft
+
+    numba.set_num_threads(1)
+    _fft.WORKERS = 1
+    _WORKER.update(templates=templates, options=options)
+
+
+def _try_read(path):
+    try:
+        return _read_for_search(path)
+    except (CliError, ValueError, TypeError, OSError, MemoryError) as exc:
+        return exc
+
+
+def _match_one(path, templates=None, options=None, image=None):
+    """One image's JSON record, or its error: never raises (a bad file must
+    not stop the others).  ``image``: the image already read (or the error
+    reading it raised)."""
+    templates = templates if templates is not None else _WORKER["templates"]
+    options = options if options is not None else _WORKER["options"]
+    try:
+        image = _read_for_search(path) if image is None else image
+        if isinstance(image, Exception):
+            raise image
+        for k, t in enumerate(templates):
+            if t.shape[0] > image.shape[0] or t.shape[1] > image.shape[1]:
+                raise CliError(f"template {k} ({t.shape[0]}x{t.shape[1]}) is larger than the image "
+                               f"({image.shape[0]}x{image.shape[1]})")
+        search = options["scales"] is not None or options["angles"] is not None
+        kw = dict(method=options["method"], threshold=options["threshold"], max_matches=options["max_matches"],
+                  min_distance=options["min_distance"], pyramid_levels=options["pyramid"],
+                  subpixel=options["subpixel"], scales=options["scales"], angles=options["angles"])
+        if len({t.shape for t in templates}) == 1:
+            matches = locate(image, np.stack(templates), **kw)
+            record = many_record(matches, options["subpixel"], search)
+        else:  # templates of several sizes: searched one by one, merged best first
+            found = []
+            for k, t in enumerate(templates):
+                rec = many_record(locate(image, t, **kw), options["subpixel"], search)
+                for m in rec["matches"]:
+                    m["template"] = k
+                found.extend(rec["matches"])
+            maximize = not options["method"].startswith("sqdiff")
+            found.sort(key=lambda m: -np.inf if m["score"] is None else (-m["score"] if maximize else m["score"]))
+            record = {"matches": found[:options["max_matches"]]}
+        return {"file": str(path), **record}
+    except CliError as exc:
+        return {"file": str(path), "error": str(exc)}
+    except (ValueError, TypeError, OSError, MemoryError) as exc:
+        return {"file": str(path), "error": str(exc) or type(exc).__name__}
+
+
+def _progress(total):
+    if not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="image", desc="sigcorr match", file=sys.stderr)
+
+
+def cmd_match_many(args) -> int:
+    """``sigcorr match IMAGES... --template T [...]``: one line per image."""
+    if args.plot:
+        raise CliError("--plot draws one image: use it with IMAGE TEMPLATE")
+    if not args.inputs:
+        raise CliError("give the images to search (files or globs) with --template")
+    templates = [_read_for_search(Path(t)) for t in args.template]
+    paths = expand_inputs(args.inputs)
+    options = dict(method=args.method, threshold=args.threshold, max_matches=args.max_matches,
+                   min_distance=args.min_distance, pyramid=args.pyramid, subpixel=args.subpixel,
+                   scales=args.scales, angles=args.angles)
+    import os
+
+    workers = min(args.workers or 1, len(paths))
+    bar = _progress(len(paths))
+    failed = 0
+
+    def emit(rec):
+        nonlocal failed
+        if "error" in rec:
+            failed += 1
+        if args.jsonl or args.json:
+            print(json.dumps(rec), flush=True)
+        elif "error" in rec:
+            print(f"sigcorr match: error: {rec['file']}: {rec['error']}", file=sys.stderr, flush=True)
+        else:
+            best = ", ".join(
+                f"({_fmt(m['position'][0], 2)}, {_fmt(m['position'][1], 2)}) "
+                f"{'n/a' if m['score'] is None else format(m['score'], '.4f')} t{m['template']}"
+                + (f" x{m['scale']:.3f} {m['angle']:.1f}deg" if "scale" in m else "")
+                for m in rec["matches"]) or "no match"
+            print(f"{rec['file']}: {best}", flush=True)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if workers <= 1:
+            # the search runs on every core already; a thread reads and
+            # decodes the next images meanwhile (Pillow releases the GIL)
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(1) as reader:
+                ahead = [reader.submit(_try_read, p) for p in paths[:4]]
+                for i, p in enumerate(paths):
+                    image = ahead[i].result()
+                    if i + 4 < len(paths):
+                        ahead.append(reader.submit(_try_read, paths[i + 4]))
+                    ahead[i] = None
+                    emit(_match_one(p, templates, options, image))
+        else:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn: numba's and the FFTs' thread pools do not survive a fork
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                                     initargs=(templates, options)) as ex:
+                for rec in ex.map(_match_one, paths, chunksize=max(1, min(16, len(paths) // (4 * workers)))):
+                    emit(rec)
+    finally:
+        if bar is not None:
+            bar.close()
+    return 1 if failed else 0
 
 
 # ---------------------------------------------------------------------------
@@ -818,6 +1005,28 @@ def _positive_float(text):
     return v
 
 
+def _range_arg(kind):
+    """``A:B:N`` (scales: N values from A to B) or ``A:B:STEP`` (angles: A, A + STEP, ... < B)."""
+    def parse(text):
+        parts = text.split(":")
+        try:
+            a, b, c = (float(x) for x in parts)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {'A:B:N' if kind == 'scales' else 'A:B:STEP'}, got {text!r}") from None
+        if not all(math.isfinite(v) for v in (a, b, c)):
+            raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+        if kind == "scales":
+            if a <= 0 or b <= 0 or c < 1 or c != int(c):
+                raise argparse.ArgumentTypeError(f"expected scales A, B > 0 and a count N >= 1, got {text!r}")
+            return np.linspace(a, b, int(c))
+        if c <= 0 or b <= a:
+            raise argparse.ArgumentTypeError(f"expected A < B and a step > 0, got {text!r}")
+        return np.arange(a, b, c)
+
+    return parse
+
+
 def _int_at_least(lo):
     def parse(text):
         try:
@@ -843,9 +1052,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("match", help="find a template in an image",
                        description="Find TEMPLATE in IMAGE (PNG/JPEG/TIFF read as grayscale, or .npy). "
                        "Positions are the [row, col] of the match's top-left corner, best first. "
-                       "Without IMAGE and TEMPLATE, runs on the embedded sample photograph.")
-    p.add_argument("image", nargs="?", metavar="IMAGE", help="image file (default: embedded sample)")
-    p.add_argument("template", nargs="?", metavar="TEMPLATE", help="template file (default: embedded sample)")
+                       "Without IMAGE and TEMPLATE, runs on the embedded sample photograph. "
+                       "'sigcorr match IMAGES... --template T [--template T2 ...]' searches many images "
+                       "(globs allowed; --workers N for worker processes), one line per image (--jsonl: JSON lines), "
+                       "a progress bar on a terminal's stderr; an unreadable image gets its own error "
+                       "line and the others are still searched.")
+    p.add_argument("inputs", nargs="*", metavar="IMAGE",
+                   help="IMAGE TEMPLATE (default: embedded sample), or with --template any number of "
+                   "images and globs ('frames/*.png')")
+    p.add_argument("--template", action="append", metavar="T",
+                   help="template file; repeat for several templates (then every IMAGE is searched "
+                   "for all of them, one line per image)")
+    p.add_argument("--jsonl", action="store_true",
+                   help='with --template: print one JSON line per image, {"file": ..., "matches": [...]} '
+                   'or {"file": ..., "error": ...}')
+    p.add_argument("--scales", type=_range_arg("scales"), default=None, metavar="A:B:N",
+                   help="also search N template scales from A to B (e.g. 0.5:2:16)")
+    p.add_argument("--angles", type=_range_arg("angles"), default=None, metavar="A:B:STEP",
+                   help="also search template rotations from A to B degrees by STEP (e.g. 0:360:15)")
+    p.add_argument("--workers", type=_int_at_least(1), default=None, metavar="N",
+                   help="worker processes for many images, one compute thread each (default: 1, this "
+                   "process, whose search already uses every core; worth it on many cores and small images)")
     p.add_argument("--method", choices=METHODS, default="ccoeff_normed",
                    help="score, as cv2.matchTemplate (default: %(default)s)")
     p.add_argument("--threshold", type=float, default=None,

@@ -13,6 +13,13 @@ and over the channels of a colour image):
 ``ccoeff_normed``   ccoeff / sqrt(sum (I - mean I)^2 * sum (T - mean T)^2)  in [-1, 1]
 ==================  ===========================================================
 
+Beyond OpenCV: a stack of templates (T, h, w[, C]) is scored in one call
+sharing the image's centring and FFT tiles; ``nan_policy="omit"`` scores each
+window over its present pixels (Padfield's masked normalized cross-correlation,
+``_kernels.windows.omit_scores``); ``locate(scales=, angles=)`` searches zoomed
+and rotated copies of the template (copies of every size share one FFT
+tiling) and refines scale and angle between the grid steps.
+
 How it is computed: the cross term ``sum I T`` by the direct parallel kernel
 for small templates or by tiled real FFTs for large ones (whichever a cost
 model says is cheaper); the window sums and sums of squares by running sums in
@@ -53,10 +60,38 @@ class Matches:
         precision when asked for.
     scores : ndarray, shape (k,)
         The score at each match.
+    centers : ndarray, shape (k, ndim), float
+        The matched object's centre, (row, col): ``positions + (t - 1) / 2``
+        (t the template's size per axis) from :func:`locate`; from
+        :func:`find_matches`, which does not know the template, the score's
+        index itself (the centre for ``pad_input=True`` maps).
+    template : ndarray, shape (k,), int
+        Index of the matching template in a template stack (0 without one).
+    scales, angles : ndarray, shape (k,), float
+        Scale and rotation (degrees) of the template at each match
+        (1.0 and 0.0 without a scale/angle search).
+
+    ``Matches(positions, scores)`` fills the other fields with those defaults.
     """
 
     positions: np.ndarray
     scores: np.ndarray
+    centers: np.ndarray = None
+    template: np.ndarray = None
+    scales: np.ndarray = None
+    angles: np.ndarray = None
+
+    def __post_init__(self):
+        k = len(self.scores)
+        defaults = {
+            "centers": lambda: np.array(self.positions, dtype=np.float64, copy=True),
+            "template": lambda: np.zeros(k, dtype=np.int64),
+            "scales": lambda: np.ones(k),
+            "angles": lambda: np.zeros(k),
+        }
+        for name, make in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, make())
 
     def __len__(self):
         return len(self.scores)
@@ -142,6 +177,122 @@ def _masked(img, tpl, msk, method):
     return res
 
 
+class _Corr:
+    """Valid cross-correlations (summed over channels, as float64 maps) of
+    image planes of one size with kernels of one size, on the path the cost
+    model picks for them; each plane set's FFT tiles are transformed once and
+    shared by every kernel it meets."""
+
+    def __init__(self, shape, tshape, dtype):
+        self.shape, self.tshape, self.dtype = shape, tshape, dtype
+        self.plan = _cross_plan(shape, tshape, dtype.itemsize)
+        self.padded = shape if self.plan is None else _fft.tile_padded_shape(shape, tshape, self.plan)
+
+    def prep(self, planes):
+        C, H, W = planes.shape
+        src = np.zeros((C,) + self.padded, dtype=self.dtype)
+        src[:, :H, :W] = planes
+        spec = None if self.plan is None else _fft.tile_spectra(src, self.tshape, self.plan)
+        return src, spec
+
+    def blocks(self, prepped, ker):
+        """The correlation as ``(blocks, by, bx)`` (``match_scores``'s layout)."""
+        src, spec = prepped
+        ker = np.ascontiguousarray(ker, dtype=self.dtype)
+        if spec is None:
+            return _cross(src, ker, None)
+        return _fft.tiled_corr_spec(spec, ker, self.plan)
+
+    def corr(self, prepped, ker):
+        """The correlation as one float64 (oh, ow) map."""
+        cross, by, bx = self.blocks(prepped, ker)
+        oh, ow = self.shape[0] - self.tshape[0] + 1, self.shape[1] - self.tshape[1] + 1
+        ny, nx = cross.shape[:2]
+        full = cross[:, :, :by, :bx].transpose(0, 2, 1, 3).reshape(ny * by, nx * bx)
+        return full[:oh, :ow].astype(np.float64)
+
+
+def _omit(img, tpl, msk, present, method, dtype, min_overlap):
+    """Scores over the pixels present in both window and template
+    (``nan_policy="omit"``): Padfield's masked correlation, every window sum
+    restricted to the overlap of the image's and the template's present pixels.
+
+    With P the image's presence, f the image (0 where missing), M the
+    template's presence and t the template (0 where missing), per channel:
+    overlap N = P*M, image sums S_I = f*M, Q_I = f^2*M, template sums
+    S_T = P*t, Q_T = P*t^2 and the cross term X = f*t (* a valid
+    cross-correlation).  Without a template mask the M-correlations are box
+    sums (float64 running sums); the others are FFT (or direct) correlations
+    sharing each plane set's transform.  For the ccoeff methods image and
+    template are first centred by their present means, which changes no score
+    and keeps the differences of sums small.
+    """
+    C, H, W = img.shape
+    _, h, w = tpl.shape
+    ok = np.isfinite(img).all(axis=0)
+    P = ok if present is None else ok & present
+    mt = np.isfinite(tpl)
+    if msk is not None:
+        mt &= msk > 0
+    t = np.where(mt, tpl, 0).astype(np.float64)
+    ccoeff = method.startswith("ccoeff")
+    g = np.zeros(C)
+    if ccoeff:
+        g = np.array([np.sum(p, where=P, dtype=np.float64) for p in img]) / max(int(P.sum()), 1)
+        tm = t.reshape(C, -1).sum(axis=1) / np.maximum(mt.reshape(C, -1).sum(axis=1), 1)
+        t = np.where(mt, t - tm[:, None, None], 0.0)
+    cor = _Corr((H, W), (h, w), dtype)
+    # the image (centred for ccoeff) with its missing pixels zeroed, in the
+    # compute dtype, written straight into the padded FFT planes
+    pf = cor.prep(np.where(P, img - g.astype(dtype)[:, None, None], dtype.type(0)))
+    pp = cor.prep(P[None])
+    f = pf[0]
+    # FFT sums carry rounding of the order of the whole template's energy
+    tol = (1e-5 if dtype.itemsize == 4 else 1e-11) * float(np.sum(t * t))
+    if mt.all():
+        # flat windows: the running sums' rounding floor, as in match_scores
+        peak = float(np.max(np.abs(f)))
+        qtol = 1e-13 * h * w * peak * peak
+        X, by, bx = cor.blocks(pf, t)
+        QT = cor.blocks(pp, (t * t).sum(axis=0)[None])[0]
+        ST = (np.concatenate([cor.blocks(pp, t[c:c + 1])[0] for c in range(C)]) if ccoeff
+              else np.zeros((1, 1, 1, 1), dtype=dtype))
+        out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
+        return run(_kwin.omit_scores, _reference.omit_scores, pf[0], pp[0][0], X, ST, QT, by, bx, h, w,
+                   _METHOD_CODE[method], qtol, tol, min_overlap * h * w, out)
+    X = cor.corr(pf, t)
+    QT = cor.corr(pp, (t * t).sum(axis=0)[None])
+    ST = [cor.corr(pp, t[c:c + 1]) for c in range(C)] if ccoeff else None
+    # a template mask: every sum is a correlation with it
+    f = f[:, :H, :W].astype(np.float64)
+    mf = mt.astype(np.float64)
+    Nc = [cor.corr(pp, mf[c:c + 1]) for c in range(C)]
+    one = np.eye(C)[:, :, None, None] * mf[None]  # channel c's mask alone
+    SI = [cor.corr(pf, one[c]) for c in range(C)] if ccoeff else None
+    QI = cor.corr(cor.prep((f * f).astype(dtype)), mf)
+    qtol = 1e-5 if dtype.itemsize == 4 else 1e-11
+    N = np.rint(sum(Nc))
+    NcS = [np.maximum(np.rint(n), 1.0) for n in Nc]
+    QT = np.where(QT > tol, QT, 0.0)
+    if method == "ccorr":
+        res = X
+    elif method.startswith("sqdiff") or method == "ccorr_normed":
+        num = X if method == "ccorr_normed" else np.maximum(QI - 2 * X + QT, 0.0)
+        res = num if method == "sqdiff" else _normalize(num, np.sqrt(np.maximum(QI, 0.0) * QT), method)
+    else:
+        num = X - sum(si * st / n for si, st, n in zip(SI, ST, NcS))
+        if method == "ccoeff":
+            res = num
+        else:
+            EI = QI - sum(si * si / n for si, n in zip(SI, NcS))
+            EI = np.where(EI > qtol * QI, EI, 0.0)
+            ET = QT - sum(st * st / n for st, n in zip(ST, NcS))
+            ET = np.where(ET > tol, ET, 0.0)
+            res = _normalize(num, np.sqrt(EI * ET), method)
+    need = min_overlap * float(mt.sum())
+    return np.where((N > 0) & (N >= need - 0.5), res, np.nan).astype(dtype)
+
+
 def _normalize(num, den, method):
     with np.errstate(divide="ignore", invalid="ignore"):
         q = num / den
@@ -152,7 +303,8 @@ def _normalize(num, den, method):
 
 
 @api
-def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False):
+def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False,
+                   nan_policy="propagate", image_mask=None, min_overlap=0.5):
     """Score every placement of ``template`` over ``image``, as ``cv2.matchTemplate``.
 
     Parameters
@@ -162,7 +314,11 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         in float32 (with float64 window sums), everything else in float64.
     template : array_like
         Same number of dimensions (and channels) as ``image``, not larger in
-        any axis.
+        any axis; or a stack of equal-sized templates with one more axis in
+        front: (T, w), (T, h, w) or (T, h, w, C).  A stack is scored in one
+        call, sharing the image's centring and its FFT tiles' spectra, and
+        gives (T, ...) scores, ``scores[k]`` equal to the call with
+        ``template[k]``.
     method : {'ccoeff_normed', 'ccorr_normed', 'sqdiff_normed', 'ccoeff', 'ccorr', 'sqdiff'}
         OpenCV's ``TM_*`` scores (see the module docstring for the formulas).
         Colour images are combined as OpenCV does: sums run over the channels.
@@ -176,6 +332,21 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         True: ``image.shape``, as ``skimage.feature.match_template``: index i
         holds the window starting at ``i - template.shape // 2`` on the
         zero-padded image.
+    nan_policy : {'propagate', 'omit'}
+        Missing pixels are the image's non-finite ones and those outside
+        ``image_mask``.  'propagate' (the default): a window holding one
+        scores NaN.  'omit': each window is scored over the pixels present in
+        both the window and the template (the template's own NaN pixels and,
+        with ``mask``, its pixels of weight 0 are missing too), Padfield's
+        masked normalized cross-correlation (IEEE TIP 2012): every sum of the
+        formulas above, the means included, runs over that overlap only.
+        With 'omit' a ``mask`` must be binary.
+    image_mask : array_like of bool, optional
+        The image's shape ((H, W) for a colour image): False marks missing
+        pixels (a cloud mask, dead pixels).
+    min_overlap : float
+        With 'omit', a window whose overlap holds fewer than this fraction
+        of the template's present pixels (or none) scores NaN.
 
     Returns
     -------
@@ -205,57 +376,122 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     (np.int64(20), np.int64(30))
     >>> round(float(scores.max()), 4)
     1.0
+
+    A stack of templates, and an image with missing pixels:
+
+    >>> sigcorr.match_template(image, np.stack([image[:8, :8], image[5:13, 9:17]])).shape
+    (2, 57, 57)
+    >>> holes = image.copy()
+    >>> holes[22:25, 33:35] = np.nan
+    >>> omit = sigcorr.match_template(holes, image[20:28, 30:40], nan_policy="omit")
+    >>> round(float(omit[20, 30]), 4), bool(np.isnan(omit).any())
+    (1.0, False)
     """
     method = _validate.check_match_method(method)
-    img, tpl, msk, squeeze, dtype = _validate.match_inputs(image, template, mask)
+    img, tpls, msk, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, mask)
+    policy, present, min_overlap = _validate.missing_inputs(nan_policy, image_mask, min_overlap, image, msk)
     if pad_input:
-        _, h, w = tpl.shape
-        img = np.pad(img, ((0, 0), (h // 2, h - 1 - h // 2), (w // 2, w - 1 - w // 2)))
-    if msk is not None:
-        out = _masked(img, tpl, msk, method).astype(dtype)
+        h, w = tpls.shape[2:]
+        pads = ((h // 2, h - 1 - h // 2), (w // 2, w - 1 - w // 2))
+        img = np.pad(img, ((0, 0),) + pads)
+        if present is not None:
+            present = np.pad(present, pads, constant_values=True)
+    if policy == "propagate" and present is not None:
+        # pixels outside image_mask are missing: NaN, which reaches their windows
+        img = np.ascontiguousarray(np.where(present, img, np.nan), dtype=dtype)
+    if policy == "omit":
+        out = np.stack([_omit(img, t, msk, present, method, dtype, min_overlap) for t in tpls])
+    elif msk is not None:
+        out = np.stack([_masked(img, t, msk, method).astype(dtype) for t in tpls])
     else:
-        out = _match_plain(img, tpl, method, dtype)
-    return out[0] if squeeze else out
+        out = _match_stack(img, tpls, method, dtype)
+    if squeeze:
+        out = out[:, 0]
+    return out if stack else out[0]
 
 
 def _match_plain(img, tpl, method, dtype):
     """Scores of (C, H, W) ``img`` against (C, h, w) ``tpl`` (no mask)."""
-    C, h, w = tpl.shape
-    _, H, W = img.shape
-    plan = _cross_plan((H, W), (h, w), dtype.itemsize)
-    shape = (H, W) if plan is None else _fft.tile_padded_shape((H, W), (h, w), plan)
+    return _match_stack(img, tpl[None], method, dtype)[0]
+
+
+def _match_stack(img, tpls, method, dtype):
+    """Scores (T, oh, ow) of (C, H, W) ``img`` against each (C, h, w) template
+    of ``tpls`` (T, C, h, w): the image's centring, its non-finite counts and
+    (on the FFT path) its tiles' spectra are computed once for the stack."""
+    return np.stack(_match_sizes(img, list(tpls), method, dtype))
+
+
+def _shared_plan(shape, sizes, item):
+    """One FFT tiling for templates of several sizes, or None (direct path):
+    the tiles of the largest template's plan, their stride set by the
+    largest template and their count by the smallest (the most outputs)."""
+    hmax, wmax = max(s[0] for s in sizes), max(s[1] for s in sizes)
+    hmin, wmin = min(s[0] for s in sizes), min(s[1] for s in sizes)
+    plan = _cross_plan(shape, (hmax, wmax), item)
+    if plan is None or len(sizes) == 1:
+        return plan
+    _, (Ly, Lx), _ = plan
+    by, bx = Ly - hmax + 1, Lx - wmax + 1
+    ny, nx = -(-(shape[0] - hmin + 1) // by), -(-(shape[1] - wmin + 1) // bx)
+    return plan[0], (Ly, Lx), (ny, nx)
+
+
+def _match_sizes(img, tpls, method, dtype):
+    """Score maps of (C, H, W) ``img`` against each (C, h, w) template of the
+    list ``tpls`` (sizes may differ: a scale search), sharing the image's
+    centring and one FFT tiling whose tile spectra every template multiplies."""
+    C, H, W = img.shape
+    sizes = sorted({t.shape[1:] for t in tpls})
+    hmax, wmax = max(s[0] for s in sizes), max(s[1] for s in sizes)
+    plan = _shared_plan((H, W), sizes, dtype.itemsize)
+    if plan is None:
+        shape = (H, W)
+    else:
+        (Ly, Lx), (ny, nx) = plan[1], plan[2]
+        stride = (Ly - hmax + 1, Lx - wmax + 1)
+        shape = (max(ny * stride[0] + hmax - 1, H), max(nx * stride[1] + wmax - 1, W))
     sums = run(_kwin.row_sums, _reference.row_sums, img).sum(axis=1)
     finite = bool(np.isfinite(sums).all())
     # centre image and template (per channel): the cross term is computed on
     # small numbers; the kernel adds the template mean back in float64.  The
     # centred image is allocated at the FFT tiles' padded size right away.
+    bads = {}
     if finite:
         g = sums / (H * W)
-        bad = np.zeros((1, 1))
     else:
         ok = np.isfinite(img)
         img = np.where(ok, img, 0).astype(dtype)
         g = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
-        bad = run(_kwin.window_sums, _reference.window_sums,
-                  np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64)), h, w)
+        nbad = np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64))
+        bads = {(h, w): run(_kwin.window_sums, _reference.window_sums, nbad, h, w) for h, w in sizes}
     src = run(_kwin.centre_padded, _reference.centre_padded, img, g.astype(dtype), np.empty((C,) + shape, dtype=dtype))
     if not finite:
         src[:, :H, :W][~ok] = 0
-    t64 = tpl.astype(np.float64)
-    tmean = t64.reshape(C, -1).mean(axis=1)
-    tc = t64 - tmean[:, None, None]
-    cross, by, bx = _cross(src, np.ascontiguousarray(tc.astype(dtype)), plan)
-    tsum2 = float(np.sum(t64 * t64))
-    out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
-    if method.startswith("ccoeff"):
-        stats, tnorm, qeps = src, np.sqrt(float(np.sum(tc * tc))), 0.0
-    else:
-        stats, tnorm = np.ascontiguousarray(img), np.sqrt(tsum2)
-        peak = float(np.max(np.abs(img))) if img.size else 0.0
+    ccoeff = method.startswith("ccoeff")
+    stats = src if ccoeff else np.ascontiguousarray(img)
+    # rounding floor of the window energies (see _kernels.windows.match_scores)
+    peak = float(np.max(np.abs(stats))) if stats.size else 0.0
+    spec = None if plan is None else _fft.tile_spectra(src, (hmax, wmax), plan)
+    res = []
+    for tpl in tpls:
+        _, h, w = tpl.shape
+        out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
         qeps = 1e-13 * h * w * peak * peak
-    run(_kwin.match_scores, _reference.match_scores,
-        stats, h, w, cross, by, bx, bad, _METHOD_CODE[method], tmean, tsum2, float(tnorm), float(qeps), out)
-    return out
+        t64 = tpl.astype(np.float64)
+        tmean = t64.reshape(C, -1).mean(axis=1)
+        tc = t64 - tmean[:, None, None]
+        tcd = np.ascontiguousarray(tc.astype(dtype))
+        if spec is None:
+            cross, by, bx = _cross(src, tcd, None)
+        else:
+            cross, by, bx = _fft.tiled_corr_spec(spec, tcd, plan, stride)
+        tsum2 = float(np.sum(t64 * t64))
+        tnorm = np.sqrt(float(np.sum(tc * tc))) if ccoeff else np.sqrt(tsum2)
+        run(_kwin.match_scores, _reference.match_scores, stats, h, w, cross, by, bx, bads.get((h, w), np.zeros((1, 1))),
+            _METHOD_CODE[method], tmean, tsum2, float(tnorm), float(qeps), out)
+        res.append(out)
+    return res
 
 
 @api
@@ -299,43 +535,75 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     ([[5.0, 5.0], [15.0, 12.0]], [1.0, 0.8])
     """
     arr = _validate.as_numeric_array(scores, "scores", allow_complex=False)
-    if arr.ndim not in (1, 2):
-        raise ValueError(f"scores must be 1-D or 2-D, got {arr.ndim}-D")
+    if arr.ndim not in (1, 2, 3):
+        raise ValueError(f"scores must be 1-D or 2-D (or a 3-D stack of 2-D maps), got {arr.ndim}-D")
     threshold = _validate.check_threshold(threshold)
     if max_matches is not None:
         max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
     min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
     ndim = arr.ndim
-    if arr.size == 0:
-        return Matches(np.empty((0, ndim)), np.empty(0, dtype=arr.dtype if arr.dtype.kind == "f" else np.float64))
-    s2 = arr.reshape(1, -1) if ndim == 1 else arr
-    work = s2.astype(np.float64)
+    s3 = arr.reshape(1, 1, -1) if ndim == 1 else (arr[None] if ndim == 2 else arr)
+    tix, pos, found = _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel)
+    if ndim == 1:
+        pos = pos[:, 1:]
+    return Matches(pos, found, template=tix)
+
+
+def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
+    """find_matches on a stack (T, H, W) of score maps: each map's peaks, then
+    all of them best first with one suppression across the maps (one object,
+    one match).  Returns (map index, (k, 2) positions, scores)."""
+    if s3.size == 0:
+        return (np.empty(0, dtype=np.int64), np.empty((0, 2)),
+                np.empty(0, dtype=s3.dtype if s3.dtype.kind == "f" else np.float64))
+    work = s3.astype(np.float64)
     if not maximize:
         work = -work
     work = np.where(np.isfinite(work), work, -np.inf)
+    fin = np.isfinite(work)
+    if max_matches == 1:
+        # the best peak is the best score (ties: raster order, then map): no
+        # peak filter needed
+        peak = (work >= threshold) if (threshold is not None and maximize) else (
+            (work >= -threshold) if threshold is not None else
+            work > np.where(fin, work, np.inf).min(axis=(1, 2))[:, None, None])
+        cand = np.where(peak & fin, work, -np.inf)
+        best = cand.max()
+        if not np.isfinite(best):
+            return (np.empty(0, dtype=np.int64), np.empty((0, 2)), s3[:0, 0, 0])
+        ts, ys, xs = np.nonzero(cand == best)
+        k = np.lexsort((ts, xs, ys))[0]
+        ts, coords = ts[k:k + 1].astype(np.int64), np.array([[ys[k], xs[k]]], dtype=np.int64)
+        pos = coords.astype(np.float64)
+        if subpixel:
+            pos = _refine(work[ts[0]], coords, pos)
+        return ts, pos, s3[ts, coords[:, 0], coords[:, 1]]
     from scipy.ndimage import maximum_filter
 
-    size = (1, 2 * min_distance + 1) if ndim == 1 else 2 * min_distance + 1
-    peak = (work == maximum_filter(work, size=size, mode="constant", cval=-np.inf)) & np.isfinite(work)
+    size = (1, 1 if s3.shape[1] == 1 else 2 * min_distance + 1, 2 * min_distance + 1)
+    peak = (work == maximum_filter(work, size=size, mode="constant", cval=-np.inf)) & fin
     if threshold is not None:
         peak &= (work >= threshold) if maximize else (work >= -threshold)
     elif peak.any():
-        # as peak_local_max: the floor (e.g. a flat background) is no peak
-        peak &= work > work[np.isfinite(work)].min()
-    ys, xs = np.nonzero(peak)
-    vals = work[ys, xs]
-    order = np.lexsort((xs, ys, -vals))  # best first, ties in raster order
+        # as peak_local_max: each map's floor (e.g. a flat background) is no peak
+        floor = np.where(fin, work, np.inf).min(axis=(1, 2))
+        peak &= work > floor[:, None, None]
+    ts, ys, xs = np.nonzero(peak)
+    vals = work[ts, ys, xs]
+    order = np.lexsort((ts, xs, ys, -vals))  # best first, ties in raster order, then by map
+    ts = ts[order].astype(np.int64)
     coords = np.stack([ys[order], xs[order]], axis=1).astype(np.int64)
     limit = coords.shape[0] if max_matches is None else max_matches
-    keep = run(_kpeaks.suppress, _reference.suppress, coords, np.array(work.shape, dtype=np.int64), min_distance, limit)
-    coords = coords[keep]
-    found = s2[coords[:, 0], coords[:, 1]]
+    keep = run(_kpeaks.suppress, _reference.suppress, coords, np.array(work.shape[1:], dtype=np.int64),
+               min_distance, limit)
+    coords, ts = coords[keep], ts[keep]
+    found = s3[ts, coords[:, 0], coords[:, 1]]
     pos = coords.astype(np.float64)
-    if subpixel and len(coords):
-        pos = _refine(work, coords, pos)
-    if ndim == 1:
-        pos = pos[:, 1:]
-    return Matches(pos, np.asarray(found))
+    if subpixel:
+        for t in np.unique(ts):
+            sel = ts == t
+            pos[sel] = _refine(work[t], coords[sel], pos[sel])
+    return ts, pos, np.asarray(found)
 
 
 def _refine(work, coords, pos):
@@ -357,14 +625,17 @@ def _refine(work, coords, pos):
 
 @api
 def locate(image, template, *, method="ccoeff_normed", threshold=None, max_matches=1,
-           min_distance=None, pyramid_levels=0, subpixel=False):
+           min_distance=None, pyramid_levels=0, subpixel=False, scales=None, angles=None):
     """Find ``template`` in ``image``: :func:`match_template` then :func:`find_matches`.
 
     Parameters
     ----------
     image, template, method
         As :func:`match_template` (minimizing methods, ``sqdiff*``, are
-        handled: their best match is their lowest score).
+        handled: their best match is their lowest score).  ``template`` may
+        be a stack (T, h, w[, C]): every template is searched, the matches
+        of all of them are suppressed together (one object, one match) and
+        ``.template`` tells which template matched.
     threshold, max_matches, subpixel
         As :func:`find_matches`.
     min_distance : int, optional
@@ -375,12 +646,29 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         neighbourhood of the best coarse candidates (much faster for large
         templates; needs the pooled template to stay at least 8 samples wide,
         fewer levels are used otherwise).
+    scales, angles : sequence of float, optional
+        Search every copy of the template zoomed by each scale and then
+        rotated by each angle (degrees, counter-clockwise as displayed with
+        row 0 at the top: ``scipy.ndimage.rotate``'s sense), resampled with
+        ``scipy.ndimage`` (linear); the corners of a rotated copy's box are
+        left out of every window's sums (quarter turns are exact and need no
+        mask).  The copies' matches are merged by their centres and
+        suppressed together (one object, one match), and each match's scale
+        and angle are refined between the grid steps (the angle by parabolas
+        at halving steps, the scale over every whole template size within a
+        step), so ``.scales`` and ``.angles`` are finer than the grids and
+        ``.positions`` is the top-left corner of the refined copy's box.  With
+        ``pyramid_levels`` every copy is searched on the pooled image first.
+        2-D and colour images only.
 
     Returns
     -------
     Matches
         Positions of the windows' top-left corners (index into the "valid"
-        score map), best first.
+        score map), best first; ``.centers`` the matched windows' centres
+        (``positions + (template size - 1) / 2``); ``.template`` the index
+        into a template stack; ``.scales``, ``.angles`` the template's scale
+        and rotation at each match (1.0 and 0.0 without that search).
 
     Examples
     --------
@@ -392,28 +680,74 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     [[100.0, 40.0]]
     >>> sigcorr.locate(image, image[100:132, 40:72], pyramid_levels=2).positions.tolist()
     [[100.0, 40.0]]
+    >>> stack = np.stack([image[10:42, 200:232], image[100:132, 40:72]])
+    >>> m = sigcorr.locate(image, stack, max_matches=2)
+    >>> m.positions.tolist(), m.template.tolist(), m.centers.tolist()
+    ([[100.0, 40.0], [10.0, 200.0]], [1, 0], [[115.5, 55.5], [25.5, 215.5]])
+
+    The object at 1.25x its template's size:
+
+    >>> from scipy import ndimage
+    >>> big = ndimage.zoom(image, 1.25, order=1)
+    >>> m = sigcorr.locate(big, image[100:132, 40:72], scales=np.linspace(0.8, 1.6, 5))
+    >>> m.centers.round().tolist(), round(float(m.scales[0]), 2)
+    ([[144.0, 70.0]], 1.25)
     """
     method = _validate.check_match_method(method)
     threshold = _validate.check_threshold(threshold)
     max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
     levels = _validate.check_int(pyramid_levels, "pyramid_levels", minimum=0)
-    img, tpl, _, squeeze, dtype = _validate.match_inputs(image, template, None)
-    axes_t = tpl.shape[2:] if squeeze else tpl.shape[1:]  # the template's searched axes
+    img, tpls, _, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, None)
+    axes_t = tpls.shape[3:] if squeeze else tpls.shape[2:]  # the template's searched axes
     if min_distance is None:
         min_distance = max(1, min(axes_t) // 2)
     min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
     maximize = not method.startswith("sqdiff")
+    if scales is not None or angles is not None:
+        scales, angles = _validate.scales_angles(scales, angles, squeeze)
+        return _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches,
+                                   min_distance, maximize, subpixel, scales, angles)
     # keep the pooled template at least 8 samples wide in every searched axis
     while levels > 0 and min(axes_t) // 2 ** levels < 8:
         levels -= 1
     if levels > 0:
-        return _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_matches,
-                                min_distance, maximize, subpixel)
-    scores = _match_plain(img, tpl, method, dtype)
+        found = [_pyramid_matches(img, t, method, dtype, levels, squeeze, threshold, max_matches,
+                                  min_distance, maximize, subpixel) for t in tpls]
+        if len(found) == 1:
+            m = found[0]
+        else:  # merged across the stack, then one suppression: one object, one match
+            _, H, W = img.shape
+            shape = (H - tpls.shape[2] + 1, W - tpls.shape[3] + 1)
+            m = _merge([f.positions for f in found], [f.scores for f in found],
+                       [np.full(len(f), k, dtype=np.int64) for k, f in enumerate(found)],
+                       shape, squeeze, maximize, min_distance, max_matches, dtype)
+    else:
+        scores = _match_stack(img, tpls, method, dtype)
+        tix, pos, val = _peaks(scores, threshold, max_matches, min_distance, maximize, subpixel)
+        if squeeze:
+            pos = pos[:, 1:]
+        m = Matches(pos, val, template=tix)
+    half = (np.array(axes_t, dtype=np.float64) - 1) / 2
+    return Matches(m.positions, m.scores, centers=m.positions + half, template=m.template)
+
+
+def _merge(pos, val, tix, shape, squeeze, maximize, min_distance, max_matches, dtype):
+    """Matches from several searches, best first, suppressed together on the
+    grid of ``shape`` (the valid score map's)."""
+    pos = [p if not squeeze else np.concatenate([np.zeros((len(p), 1)), p], axis=1) for p in pos]
+    if not pos or sum(len(v) for v in val) == 0:
+        return Matches(np.empty((0, 1 if squeeze else 2)), np.empty(0, dtype=dtype))
+    pos, val, tix = np.concatenate(pos), np.concatenate(val), np.concatenate(tix)
+    key = val if maximize else -val
+    order = np.lexsort((tix, pos[:, 1], pos[:, 0], -key))
+    pos, val, tix = pos[order], val[order], tix[order]
+    grid = np.clip(np.rint(pos).astype(np.int64), 0, np.array(shape) - 1)
+    keep = run(_kpeaks.suppress, _reference.suppress, grid, np.array(shape, dtype=np.int64),
+               min_distance, max_matches)
+    pos, val, tix = pos[keep], val[keep], tix[keep]
     if squeeze:
-        scores = scores[0]
-    return find_matches(scores, threshold=threshold, max_matches=max_matches,
-                        min_distance=min_distance, maximize=maximize, subpixel=subpixel)
+        pos = pos[:, 1:]
+    return Matches(pos, val, template=tix)
 
 
 def _best_of(scores, threshold, maximize, subpixel):
@@ -437,10 +771,12 @@ def _best_of(scores, threshold, maximize, subpixel):
 
 
 def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_matches,
-                     min_distance, maximize, subpixel):
+                     min_distance, maximize, subpixel, score=None):
     """Coarse search on 2**levels-pooled inputs, then full-resolution re-scoring
     of a neighbourhood of each coarse candidate; the matches of all
-    neighbourhoods are merged and suppressed together."""
+    neighbourhoods are merged and suppressed together.  ``score(img, tpl,
+    method, dtype)`` gives the score maps (default: :func:`_match_plain`)."""
+    score = score or _match_plain
     f = 2 ** levels
     fy = 1 if squeeze else f
 
@@ -451,7 +787,7 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
             return np.ascontiguousarray(p[:, :, :Wf * f].reshape(C, 1, Wf, f).mean(axis=3).astype(p.dtype))
         return run(_kwin.block_mean, _reference.block_mean, p, f)
 
-    coarse = _match_plain(pool(img), pool(tpl), method, dtype)
+    coarse = score(pool(img), pool(tpl), method, dtype)
     cand = find_matches(coarse, max_matches=max(4 * max_matches, 16),
                         min_distance=max(1, min_distance // f), maximize=maximize)
     _, H, W = img.shape
@@ -465,7 +801,7 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
         if y0 >= y1 or x0 >= x1:
             continue
         sub = np.ascontiguousarray(img[:, y0:y1 + h - 1, x0:x1 + w - 1])
-        local = _match_plain(sub, tpl, method, dtype)
+        local = score(sub, tpl, method, dtype)
         if min_distance >= max(local.shape) - 1:
             m = _best_of(local, threshold, maximize, subpixel)
         else:
@@ -487,3 +823,211 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
     if squeeze:
         pos = pos[:, 1:]
     return Matches(pos, val)
+
+
+def _score_any(img, tpl, method, dtype):
+    """Score maps for a template whose NaN pixels (a rotated template's
+    corners) are left out of every window's sums; no NaN: the plain scores."""
+    if np.isnan(tpl).any():
+        return _omit(img, tpl, None, None, method, dtype, 0.0)
+    return _match_plain(img, tpl, method, dtype)
+
+
+def _variant(tpl, scale, angle):
+    """``tpl`` (C, h, w) zoomed by ``scale`` then rotated by ``angle`` degrees
+    (``scipy.ndimage``, linear interpolation, the rotated box kept whole); the
+    corners outside the rotated template are NaN.  Quarter turns are exact."""
+    from scipy import ndimage
+
+    t = tpl.astype(np.float64)
+    if scale != 1.0:
+        h, w = t.shape[1:]
+        nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
+        t = ndimage.zoom(t, (1, nh / h, nw / w), order=1, mode="nearest", grid_mode=True)
+    turns = angle / 90.0
+    if abs(turns - round(turns)) < 1e-9:
+        t = np.rot90(t, int(round(turns)) % 4, axes=(1, 2))
+    else:
+        inside = ndimage.rotate(np.ones(t.shape[1:]), angle, reshape=True, order=1) > 1 - 1e-6
+        t = ndimage.rotate(t, angle, axes=(2, 1), reshape=True, order=1)
+        t[:, ~inside] = np.nan
+    return np.ascontiguousarray(t.astype(tpl.dtype))
+
+
+def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches, min_distance,
+                        maximize, subpixel, scales, angles):
+    """locate over every scale x angle (x template) copy: each copy's best
+    windows (on the pooled image first with ``levels``, then re-scored at full
+    resolution), merged by their centres and suppressed together (one object,
+    one match), then each kept match's angle and scale refined between the
+    grid steps; best first by the refined scores."""
+    _, H, W = img.shape
+    cands = []  # (score, centre y, centre x, template, scale index, angle index, top-left y, x)
+    variants = {}
+    for k, tpl in enumerate(tpls):
+        for si, sc in enumerate(scales):
+            for ai, an in enumerate(angles):
+                v = _variant(tpl, sc, an)
+                if v.shape[1] <= H and v.shape[2] <= W and min(v.shape[1:]) >= 2:
+                    variants[k, si, ai] = v
+    if not variants:
+        return _empty_transformed(dtype)
+    lv = levels
+    while lv > 0 and min(min(v.shape[1:]) for v in variants.values()) // 2 ** lv < 8:
+        lv -= 1
+    f = 2 ** lv
+    # coarse search (on 2**lv-pooled image and copies when lv > 0); the plain
+    # (unrotated or quarter-turned) copies share one FFT tiling
+    simg = img if lv == 0 else run(_kwin.block_mean, _reference.block_mean, img, f)
+    small = {key: (v if lv == 0 else run(_kwin.block_mean, _reference.block_mean, v, f))
+             for key, v in variants.items()}
+    plain = [key for key, v in small.items() if not np.isnan(v).any()]
+    maps = dict(zip(plain, _match_sizes(simg, [small[key] for key in plain], method, dtype))) if plain else {}
+    per_map = max_matches if lv == 0 else max(2 * max_matches, 4)
+    for key, v in variants.items():
+        _, h, w = v.shape
+        sv_ = small[key]
+        scores = maps.pop(key) if key in maps else _score_any(simg, sv_, method, dtype)
+        md = max(1, min(min_distance, min(h, w) // 2) // f)
+        m = _top_peaks(scores, threshold if lv == 0 else None, per_map, md, maximize, subpixel and lv == 0)
+        for (y, x), sc in zip(m.positions, m.scores):
+            cy, cx = y * f + (h - 1) / 2, x * f + (w - 1) / 2
+            if lv > 0:  # full-resolution score near the coarse position
+                sc, cy, cx = _local_best(img, v, cy, cx, method, dtype, maximize, r=2 * f)
+                if not np.isfinite(sc):
+                    continue
+                sc = sc if maximize else -sc
+                if threshold is not None and (sc < threshold if maximize else sc > threshold):
+                    continue
+                y, x = cy - (h - 1) / 2, cx - (w - 1) / 2
+            cands.append((float(sc), cy, cx, key[0], key[1], key[2], y, x))
+    if not cands:
+        return _empty_transformed(dtype)
+    c = np.array(cands)
+    key = c[:, 0] if maximize else -c[:, 0]
+    order = np.lexsort((c[:, 3], c[:, 2], c[:, 1], -key))
+    c = c[order]
+    grid = np.clip(np.rint(c[:, 1:3]).astype(np.int64), 0, np.array([H - 1, W - 1]))
+    # a few more candidates than asked for are refined: a look-alike can lead
+    # on the grid and fall behind the true match once both are refined
+    keep = run(_kpeaks.suppress, _reference.suppress, grid, np.array([H, W], dtype=np.int64),
+               min_distance, max(3 * max_matches, 3))
+    c = c[keep]
+    # (only those close behind: within 5% of the last asked-for score)
+    ck = c[:, 0] if maximize else -c[:, 0]
+    last = ck[min(max_matches, len(ck)) - 1]
+    c = c[(np.arange(len(c)) < max_matches) | (ck >= last - 0.05 * abs(last))]
+    sc_out, an_out = [], []
+    for r, row in enumerate(c):
+        k, si, ai = int(row[3]), int(row[4]), int(row[5])
+        sstep = _grid_step(np.log(scales), si)
+        astep = _grid_step(angles, ai)
+        best = (float(row[0]) if maximize else -float(row[0]), float(row[1]), float(row[2]))
+        ls, an = float(np.log(scales[si])), float(angles[ai])
+        # between the grid steps, three rounds: the angle by a parabola
+        # through its neighbours a full, half, quarter step away, then the
+        # scale scanned over the whole template sizes within a step; every
+        # value evaluated by matching the resampled template around the
+        # match's centre
+        side = max(tpls.shape[2:])
+        for _ in range(3):
+            if astep > 0:
+                vals = [_local_best(img, _variant(tpls[k], float(np.exp(ls)), an + d), best[1], best[2],
+                                    method, dtype, maximize) for d in (-astep, astep)]
+                a_, b_, c_ = vals[0][0], best[0], vals[1][0]
+                den = a_ - 2 * b_ + c_
+                if np.isfinite(a_) and np.isfinite(c_) and den < 0:
+                    off = float(np.clip(0.5 * (a_ - c_) / den, -1.0, 1.0)) * astep
+                    got = _local_best(img, _variant(tpls[k], float(np.exp(ls)), an + off), best[1], best[2],
+                                      method, dtype, maximize)
+                    if got[0] >= b_:
+                        best, an = got, an + off
+                elif max(a_, c_) > b_:  # no parabola: step to the better neighbour
+                    better = 0 if a_ >= c_ else 1
+                    best, an = vals[better], an + (astep if better else -astep)
+            if sstep > 0:
+                # scale: every whole template size within a step (the score is
+                # jagged between sizes, no parabola fits it)
+                lo, hi = int(np.floor(side * np.exp(ls - sstep))), int(np.ceil(side * np.exp(ls + sstep)))
+                for n in range(max(lo, 2), hi + 1):
+                    cand = float(np.log(n / side))
+                    if abs(cand - ls) < 1e-12:
+                        continue
+                    v = _variant(tpls[k], n / side, an)
+                    if v.shape[1] > H or v.shape[2] > W:
+                        continue
+                    got = _local_best(img, v, best[1], best[2], method, dtype, maximize)
+                    if got[0] > best[0]:
+                        best, ls = got, cand
+            astep /= 2
+        c[r, 0] = best[0] if maximize else -best[0]
+        c[r, 1], c[r, 2] = best[1], best[2]
+        v = _variant(tpls[k], float(np.exp(ls)), an)
+        c[r, 6], c[r, 7] = best[1] - (v.shape[1] - 1) / 2, best[2] - (v.shape[2] - 1) / 2
+        sc_out.append(float(np.exp(ls)))
+        an_out.append(an % 360.0)
+    sc_out, an_out = np.array(sc_out), np.array(an_out)
+    key = c[:, 0] if maximize else -c[:, 0]
+    order = np.argsort(-key, kind="stable")
+    c, sc_out, an_out = c[order], sc_out[order], an_out[order]
+    grid = np.clip(np.rint(c[:, 1:3]).astype(np.int64), 0, np.array([H - 1, W - 1]))
+    keep = run(_kpeaks.suppress, _reference.suppress, grid, np.array([H, W], dtype=np.int64),
+               min_distance, max_matches)
+    c, sc_out, an_out = c[keep], sc_out[keep], an_out[keep]
+    return Matches(c[:, 6:8].copy(), c[:, 0].astype(dtype), centers=c[:, 1:3].copy(),
+                   template=c[:, 3].astype(np.int64), scales=sc_out, angles=an_out)
+
+
+def _empty_transformed(dtype):
+    return Matches(np.empty((0, 2)), np.empty(0, dtype=dtype), centers=np.empty((0, 2)),
+                   template=np.empty(0, dtype=np.int64), scales=np.empty(0), angles=np.empty(0))
+
+
+def _top_peaks(scores, threshold, k, md, maximize, subpixel):
+    """The ``k`` best scores of a map, each blocking the square of half-width
+    ``md`` around it (greedy; candidates of a scale/angle search, cheaper than
+    :func:`find_matches`' peak test on every map)."""
+    work = scores.astype(np.float64)
+    if not maximize:
+        work = -work
+    work = np.where(np.isfinite(work), work, -np.inf)
+    pos, val = [], []
+    for _ in range(k):
+        i = int(np.argmax(work))
+        y, x = divmod(i, work.shape[1])
+        best = work[y, x]
+        if not np.isfinite(best) or (threshold is not None and best < (threshold if maximize else -threshold)):
+            break
+        p = np.array([[y, x]], dtype=np.float64)
+        if subpixel:
+            p = _refine(work, np.array([[y, x]]), p)
+        pos.append(p[0])
+        val.append(scores[y, x])
+        work[max(0, y - md):y + md + 1, max(0, x - md):x + md + 1] = -np.inf
+    return Matches(np.array(pos).reshape(-1, 2), np.array(val, dtype=scores.dtype))
+
+
+def _grid_step(grid, i):
+    """The spacing of a sorted search grid around index i (0 for one value)."""
+    if len(grid) < 2:
+        return 0.0
+    j = i + 1 if i + 1 < len(grid) else i - 1
+    return float(abs(grid[j] - grid[i]))
+
+
+def _local_best(img, v, cy, cx, method, dtype, maximize, r=2):
+    """The best score (negated for minimizing methods) of variant ``v``
+    centred within ``r`` pixels of (cy, cx), with the centre it is at."""
+    _, H, W = img.shape
+    _, h, w = v.shape
+    y0 = max(0, int(round(cy - (h - 1) / 2)) - r)
+    x0 = max(0, int(round(cx - (w - 1) / 2)) - r)
+    y1, x1 = min(H, y0 + h + 2 * r), min(W, x0 + w + 2 * r)
+    if y1 - y0 < h or x1 - x0 < w:
+        return -np.inf, cy, cx
+    local = _score_any(np.ascontiguousarray(img[:, y0:y1, x0:x1]), v, method, dtype).astype(np.float64)
+    if not maximize:
+        local = -local
+    local = np.where(np.isfinite(local), local, -np.inf)
+    iy, ix = np.unravel_index(int(np.argmax(local)), local.shape)
+    return float(local[iy, ix]), y0 + iy + (h - 1) / 2, x0 + ix + (w - 1) / 2

@@ -551,3 +551,81 @@ def test_period_all_without_timestamps(tmp_path, capsys):
     assert len(cycles) == 1  # 80, 120, ... are its multiples, not cycles
     code, out, err = call(capsys, "period", str(tmp_path / "x.npy"), "--all")
     assert code == 0 and "40" in out
+
+
+# many images: sigcorr match IMAGES... --template T
+# ---------------------------------------------------------------------------
+
+
+def _frames(tmp_path, n=5):
+    image = photo()
+    paths = []
+    for i in range(n):
+        paths.append(save_png(tmp_path / f"frame{i:02d}.png", np.roll(image, (6 * i, 4 * i), axis=(0, 1))))
+    t1 = save_png(tmp_path / "t1.png", image[150:186, 60:100])
+    t2 = save_png(tmp_path / "t2.png", image[40:76, 200:240])
+    return paths, t1, t2
+
+
+def test_many_images_jsonl_globs_and_bad_files(tmp_path, capsys):
+    paths, t1, t2 = _frames(tmp_path)
+    (tmp_path / "broken.png").write_text("not an image")
+    code, out, err = call(capsys, "match", str(tmp_path / "frame*.png"), str(tmp_path / "broken.png"),
+                          str(tmp_path / "absent.png"), "--template", t1, "--template", t2, "--jsonl",
+                          "--max-matches", "2")
+    assert code == 1  # some files failed; the others were searched
+    lines = [json.loads(line) for line in out.strip().splitlines()]
+    assert [rec["file"] for rec in lines] == paths + [str(tmp_path / "broken.png"), str(tmp_path / "absent.png")]
+    for i, rec in enumerate(lines[:5]):
+        got = sorted((m["template"], m["position"]) for m in rec["matches"])
+        assert got == [(0, [150 + 6 * i, 60 + 4 * i]), (1, [40 + 6 * i, 200 + 4 * i])]
+        for m in rec["matches"]:
+            assert m["score"] == pytest.approx(1.0, abs=1e-3)
+            assert m["center"] == [m["position"][0] + 17.5, m["position"][1] + 19.5]
+    assert "cannot read as an image" in lines[5]["error"]
+    assert "no such file" in lines[6]["error"]
+    assert err == ""  # no progress bar off a terminal
+
+
+def test_many_images_text_scales_and_templates_of_two_sizes(tmp_path, capsys):
+    paths, t1, _ = _frames(tmp_path, 2)
+    small = save_png(tmp_path / "small.png", photo()[100:120, 120:150])
+    code, out, err = call(capsys, "match", *paths, "--template", t1, "--template", small)
+    assert code == 0, err
+    assert [line.split(":")[0] for line in out.strip().splitlines()] == paths
+    assert "(150, 60) 1.0000 t0" in out.splitlines()[0]
+    code, out, err = call(capsys, "match", paths[0], "--template", t1, "--jsonl", "--scales", "0.8:1.2:5",
+                          "--angles", "0:360:90")
+    assert code == 0, err
+    m = json.loads(out)["matches"][0]
+    assert m["scale"] == pytest.approx(1.0) and m["angle"] == 0.0 and m["position"] == [150.0, 60.0]
+    # the two-argument form with a scale search
+    code, out, err = call(capsys, "match", paths[0], t1, "--json", "--scales", "0.9:1.1:3")
+    assert code == 0 and json.loads(out)["matches"][0]["position"] == [150.0, 60.0]
+
+
+def test_many_images_in_worker_processes(tmp_path):
+    paths, t1, _ = _frames(tmp_path, 4)
+    code, out, err = run("match", str(tmp_path / "frame*.png"), "--template", t1, "--jsonl", "--workers", "2",
+                         cwd=tmp_path)
+    assert code == 0, err
+    recs = [json.loads(line) for line in out.strip().splitlines()]
+    assert [r["file"] for r in recs] == paths
+    assert [r["matches"][0]["position"] for r in recs] == [[150 + 6 * i, 60 + 4 * i] for i in range(4)]
+
+
+def test_many_images_usage_errors(tmp_path, capsys):
+    paths, t1, _ = _frames(tmp_path, 1)
+    for argv, fragment in (
+        (["match", "--template", t1], "give the images"),
+        (["match", paths[0], "--template", t1, "--plot", str(tmp_path / "p.png")], "--plot"),
+        (["match", paths[0], paths[0], paths[0]], "both IMAGE and TEMPLATE"),
+        (["match", paths[0], t1, "--jsonl"], "--jsonl goes with --template"),
+        (["match", paths[0], "--template", str(tmp_path / "nope.png")], "no such file"),
+    ):
+        code, out, err = call(capsys, *argv)
+        assert code == 1, argv
+        assert_clean_error(code, err, fragment)
+    for bad in (["--scales", "0:2:5"], ["--scales", "1:2"], ["--angles", "0:360:0"], ["--angles", "a:b:c"]):
+        code, out, err = call(capsys, "match", paths[0], "--template", t1, *bad)
+        assert code == 2, bad

@@ -296,7 +296,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="pyramid_levels"):
         sigcorr.locate(img, np.eye(3), pyramid_levels=-1)
     with pytest.raises(ValueError, match="1-D or 2-D"):
-        sigcorr.find_matches(np.ones((2, 2, 2)))
+        sigcorr.find_matches(np.ones((2, 2, 2, 2)))
 
 
 @pytest.mark.parametrize("tiles", [(64, 64), (96, 160), (128, 1024), (1024, 1024)])

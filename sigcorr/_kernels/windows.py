@@ -58,7 +58,10 @@ def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qep
     window energy Q - sum_c S_c^2 / area does not depend on the shift.
     ``tsum2`` = sum T^2; ``tnorm`` = sqrt(sum T^2), or sqrt(sum (T - mean T)^2)
     for ccoeff_normed.  A window energy at or below rounding level (``qeps`` for
-    the raw sums, 1e-12 of the window's sum of squares for ccoeff_normed)
+    the raw sums; for ccoeff_normed the larger of ``qeps`` and 1e-12 of the
+    window's sum of squares: the running sums' rounding grows with the values
+    that went through them, so a flat window near the image mean needs the
+    absolute floor)
     counts as 0: then ccorr_normed and ccoeff_normed give 0 and sqdiff_normed
     1.  ``bad`` (oh, ow) counts the non-finite samples of each window (NaN
     out), or is (1, 1) when there are none.  The sums are float64; for a
@@ -175,7 +178,7 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
             for j in range(ow):
                 q = qrow[j]
                 e = q - mrow[j]
-                e = e if e > 1e-12 * q else 0.0
+                e = e if e > max(1e-12 * q, qeps) else 0.0
                 orow[j] = _normed32(np.float32(crow[j]), np.sqrt(np.float32(e)) * tn32, zero32)
         else:
             # numerator into xrow, window energy (0 at rounding level) into qrow
@@ -183,7 +186,7 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
                 if method == 5:
                     xrow[j] = crow[j]
                     e = qrow[j] - mrow[j]
-                    eps = 1e-12 * qrow[j]
+                    eps = max(1e-12 * qrow[j], qeps)
                 else:
                     e = qrow[j]
                     eps = qeps
@@ -300,4 +303,155 @@ def centre_padded(img, g, out):
         else:
             for j in range(Wp):
                 orow[j] = 0
+    return out
+
+
+@jit(parallel=True, error_model="numpy",
+     sigs=[(A3(f), A2(f), A4(f), A4(f), A4(f), I8, I8, I8, I8, I8, F8, F8, F8, A2(f)) for f in FLOATS])
+def omit_scores(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need, out):
+    # method: 0 sqdiff, 1 sqdiff_normed, 2 ccorr, 3 ccorr_normed, 4 ccoeff, 5 ccoeff_normed
+    """Scores over the present pixels of each window (match_template's
+    ``nan_policy="omit"`` without a template mask), into ``out`` (oh, ow).
+
+    ``img`` (C, H, W) is the image with missing samples zeroed (centred first
+    for the ccoeff methods), ``pres`` (H, W) 1 where a pixel is present, 0
+    where it is missing; both may extend past the rows and columns read.  The
+    overlap count N, the window sums S_c of each channel and the sum of
+    squares Q are running sums in float64, as in ``match_scores``.  The
+    template side comes in as valid cross-correlations in ``match_scores``'s
+    block layout ((ny, nx, rows, cols), block (i, j) at output (i * by, j *
+    bx)): ``cross`` = img * T, ``qt`` = pres * sum_c T_c^2 and ``st`` (C * ny,
+    nx, rows, cols), channel c's blocks first, = pres * T_c (T zero where the
+    template is missing; ``st`` is read only by the ccoeff methods).  Energies
+    at or below ``qtol`` * Q (image) or ``ttol`` (template) count as 0; a
+    window with N < 0.5 or N < ``need`` - 0.5 scores NaN.
+    """
+    oh = out.shape[0]
+    rb = max(ROWS, 2 * h)
+    nb = (oh + rb - 1) // rb
+    for b in prange(nb):
+        i0 = np.int64(b) * rb
+        _omit_rows(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need, out, i0, min(i0 + rb, oh))
+    return out
+
+
+@jit(error_model="numpy")
+def _hsum(a, w, out):
+    # running sums of every w consecutive values of a, into out
+    s = 0.0
+    for k in range(w):
+        s += a[k]
+    out[0] = s
+    for j in range(1, out.shape[0]):
+        s += a[j + w - 1] - a[j - 1]
+        out[j] = s
+
+
+@jit(error_model="numpy")
+def _unblock(blocks, b0, by, bx, i, row):
+    # output row i of a block-layout map (blocks b0.. of its first axis) into row
+    bi = i // by
+    r = i - bi * by
+    ow = row.shape[0]
+    for bj in range(blocks.shape[1]):
+        j0 = bj * bx
+        part = blocks[b0 + bi, bj, r]
+        for j in range(j0, min(j0 + bx, ow)):
+            row[j] = part[j - j0]
+
+
+@jit(error_model="numpy")
+def _omit_rows(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need, out, i0, i1):
+    # output rows i0..i1 of omit_scores (one task)
+    C = img.shape[0]
+    oh, ow = out.shape
+    W = ow + w - 1
+    ny = cross.shape[0]
+    zero = np.int64(0)
+    fallback = 1.0 if method == 1 else 0.0
+    accn = np.zeros(W)
+    acc = np.zeros((C, W))
+    acc2 = np.zeros(W)
+    nrow = np.empty(ow)
+    qrow = np.empty(ow)
+    srow = np.empty(ow)
+    xrow = np.empty(ow)
+    trow = np.empty(ow)
+    crow = np.empty(ow)
+    eirow = np.empty(ow)
+    etrow = np.empty(ow)
+    invn = np.empty(ow)
+    for r in range(h):
+        prow = pres[i0 + r]
+        for j in range(W):
+            accn[j] += np.float64(prow[j])
+        for c in range(C):
+            src = img[c, i0 + r]
+            a = acc[c]
+            for j in range(W):
+                v = np.float64(src[j])
+                a[j] += v
+                acc2[j] += v * v
+    for i in range(i0, i1):
+        if i > i0:
+            padd = pres[i + h - 1]
+            psub = pres[i - 1]
+            for j in range(W):
+                accn[j] += np.float64(padd[j]) - np.float64(psub[j])
+            for c in range(C):
+                add = img[c, i + h - 1]
+                sub = img[c, i - 1]
+                a = acc[c]
+                for j in range(W):
+                    x = np.float64(add[j])
+                    y = np.float64(sub[j])
+                    a[j] += x - y
+                    acc2[j] += x * x - y * y
+        _hsum(accn, w, nrow)
+        _hsum(acc2, w, qrow)
+        _unblock(cross, zero, by, bx, i, xrow)
+        _unblock(qt, zero, by, bx, i, trow)
+        for j in range(ow):
+            trow[j] = trow[j] if trow[j] > ttol else 0.0
+            qrow[j] = max(qrow[j], 0.0)
+        orow = out[i]
+        if method == 2:
+            for j in range(ow):
+                orow[j] = xrow[j]
+        elif method == 0:
+            for j in range(ow):
+                orow[j] = max(qrow[j] - 2.0 * xrow[j] + trow[j], 0.0)
+        elif method == 1 or method == 3:
+            for j in range(ow):
+                num = max(qrow[j] - 2.0 * xrow[j] + trow[j], 0.0) if method == 1 else xrow[j]
+                orow[j] = _normed(num, np.sqrt(qrow[j] * trow[j]), fallback)
+        else:
+            # numerator and energies minus each channel's mean terms
+            for j in range(ow):
+                eirow[j] = qrow[j]
+                etrow[j] = trow[j]
+                invn[j] = 1.0 / max(nrow[j], 0.5)  # (N is an integer count)
+            for c in range(C):
+                _hsum(acc[c], w, srow)
+                _unblock(st, c * ny, by, bx, i, crow)
+                for j in range(ow):
+                    s = srow[j]
+                    t = crow[j]
+                    inv = invn[j]
+                    xrow[j] -= s * t * inv
+                    eirow[j] -= s * s * inv
+                    etrow[j] -= t * t * inv
+            if method == 4:
+                for j in range(ow):
+                    orow[j] = xrow[j]
+            else:
+                for j in range(ow):
+                    ei = eirow[j] if eirow[j] > qtol else 0.0
+                    et = etrow[j] if etrow[j] > ttol else 0.0
+                    orow[j] = _normed(xrow[j], np.sqrt(ei * et), fallback)
+        # too little overlap: NaN (N is an integer count, summed exactly)
+        lim = max(need - 0.5, 0.5)
+        for j in range(ow):
+            if nrow[j] < lim:
+                orow[j] = np.nan
     return out
