@@ -1,5 +1,7 @@
 """Session set-up: every kernel compiled once, up front; no stray signatures.
 
+* The tests run in two pytest-xdist processes (``-n 2`` in pyproject.toml):
+  most of their time is Python, subprocesses and Dask, not the kernels.
 * The suite exercises the compiled kernels, so a call compiles in the
   foreground when its kernel is missing (``SIGCORR_BACKGROUND_COMPILE=0``),
   and every kernel is compiled before the first test by ``sigcorr.warmup``
@@ -20,6 +22,10 @@ import pytest  # noqa: E402
 
 
 def pytest_sessionstart(session):
+    # once, before any test; under pytest-xdist in the controller only, before
+    # the workers start (they then load the kernels from the cache)
+    if hasattr(session.config, "workerinput"):
+        return
     import sigcorr
 
     sigcorr.warmup()
