@@ -26,7 +26,10 @@ def rows(quick: bool = False) -> list[Row]:
         t = np.arange(1024)
         X = np.sin(2 * np.pi * t / rng.uniform(8, 200, (100_000, 1))) + rng.standard_normal((100_000, 1024))
         Xd = da.from_array(X, chunks=(10_000, 1024))
-        np.testing.assert_array_equal(sd.detect_period(Xd).period.compute(), sigcorr.detect_period(X).period)
+        # (equal to 1e-12: the lane FFT packs a chunk's series in pairs, so a series at a chunk edge
+        # may share its lane with another partner, which changes the last bit)
+        np.testing.assert_allclose(sd.detect_period(Xd).period.compute(), sigcorr.detect_period(X).period,
+                                   rtol=1e-12)
         tm = best_times({"s": lambda: sd.detect_period(Xd).period.compute(),
                          "p": lambda: sigcorr.detect_period(X).period}, repeat=rep, burst=1)
         out.append(Row("sigcorr.dask.detect_period, 100,000 x 1,024 in 10 chunks (threads)", tm["s"],
