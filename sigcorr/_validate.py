@@ -424,6 +424,13 @@ def check_threshold(threshold):
     return check_real(threshold, "threshold", finite=False)
 
 
+def peak_options(threshold, max_matches, min_distance):
+    """``find_matches``' options, checked: (threshold, max_matches, min_distance)."""
+    if max_matches is not None:
+        max_matches = check_int(max_matches, "max_matches", minimum=1)
+    return check_threshold(threshold), max_matches, check_int(min_distance, "min_distance", minimum=1)
+
+
 # ---------------------------------------------------------------------------
 # period
 # ---------------------------------------------------------------------------

@@ -309,10 +309,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     x = _as_dask(scores, chunks, "scores")
     if x.ndim not in (1, 2):
         raise ValueError(f"scores must be 1-D or 2-D, got {x.ndim}-D")
-    threshold = _validate.check_threshold(threshold)
-    if max_matches is not None:
-        max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
-    d = _validate.check_int(min_distance, "min_distance", minimum=1)
+    threshold, max_matches, d = _validate.peak_options(threshold, max_matches, min_distance)
     ndim = x.ndim
     x2 = x[None, :] if ndim == 1 else x
     if x2.size == 0:

@@ -537,10 +537,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     arr = _validate.as_numeric_array(scores, "scores", allow_complex=False)
     if arr.ndim not in (1, 2, 3):
         raise ValueError(f"scores must be 1-D or 2-D (or a 3-D stack of 2-D maps), got {arr.ndim}-D")
-    threshold = _validate.check_threshold(threshold)
-    if max_matches is not None:
-        max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
-    min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
+    threshold, max_matches, min_distance = _validate.peak_options(threshold, max_matches, min_distance)
     ndim = arr.ndim
     s3 = arr.reshape(1, 1, -1) if ndim == 1 else (arr[None] if ndim == 2 else arr)
     tix, pos, found = _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel)
