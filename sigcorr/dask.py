@@ -215,8 +215,7 @@ def _boundary2d(in1, in2, mode, boundary, fillvalue, chunks, flip):
         xp = _pad(x.astype(dtype), pads, "constant", fv)
     else:
         xp = _pad(x.astype(dtype), pads, "wrap" if boundary == "wrap" else "symmetric")
-    out = _conv_dask(xp, k, "valid", "auto", None, None, flip)
-    return out
+    return _conv_dask(xp, k, "valid", "auto", None, None, flip)
 
 
 def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, chunks=None):
@@ -583,23 +582,22 @@ def _pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg,
     fill = 0.0 if avg else (-np.inf if xd.dtype.kind == "f" else np.iinfo(xd.dtype).min)
     pads = [(0, 0)] * xd.ndim
     halos = {}
+    reach = [slice(None)] * xd.ndim
     for i, ax in enumerate(axes):
         span = (k[i] - 1) * d[i] + 1
-        need = (outs[i] - 1) * s[i] + span  # padded input the windows reach
+        need = (outs[i] - 1) * s[i] + span  # the padded input the windows reach
         pads[ax] = (p[i], max(0, need - xd.shape[ax] - p[i]))
         halos[ax] = max(0, span - s[i])
-    xp = _pad(xd.astype(dtype) if avg else xd, pads, "constant", fill)
-    xp = xp[tuple(slice(None, (outs[axes.index(ax)] - 1) * s[axes.index(ax)] + (k[axes.index(ax)] - 1)
-                        * d[axes.index(ax)] + 1) if ax in axes else slice(None) for ax in range(xd.ndim))]
+        reach[ax] = slice(None, need)
+    xp = _pad(xd.astype(dtype) if avg else xd, pads, "constant", fill)[tuple(reach)]
     # chunks aligned to the stride: every block starts at a window's start
     new = {}
     for i, ax in enumerate(axes):
         step = s[i]
         per = max(1, -(-max(xp.chunks[ax]) // step))
-        sizes, left, total_out = [], xp.shape[ax], outs[i]
-        done = 0
-        while done < total_out:
-            o = min(per, total_out - done)
+        sizes, done = [], 0
+        while done < outs[i]:
+            o = min(per, outs[i] - done)
             sizes.append(o * step)
             done += o
         sizes[-1] = xp.shape[ax] - sum(sizes[:-1])
