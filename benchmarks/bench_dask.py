@@ -34,7 +34,7 @@ def rows(quick: bool = False) -> list[Row]:
                          "p": lambda: sigcorr.detect_period(X).period}, repeat=rep, burst=1)
         out.append(Row("sigcorr.dask.detect_period, 100,000 x 1,024 in 10 chunks (threads)", tm["s"],
                        "sigcorr.detect_period in memory", tm["p"], "<= 1.3x", 1.3))
-        del X, Xd
+        X = Xd = None  # free the memory before the next rows
 
         img = rng.random((8192, 8192), dtype=np.float32)
         imd = da.from_array(img, chunks=1024)

@@ -27,9 +27,9 @@ def rows(quick: bool = False) -> list[Row]:
         ref = cv2.matchTemplate(img, tpl, cv2.TM_CCOEFF_NORMED)
         assert np.abs(sigcorr.match_template(img, tpl) - ref).max() < 5e-3
         times = best_times({
-            "s": lambda: sigcorr.match_template(img, tpl, "ccoeff_normed"),
-            "cv": lambda: cv2.matchTemplate(img, tpl, cv2.TM_CCOEFF_NORMED),
-            "sk": lambda: sk_match(img, tpl),
+            "s": lambda tpl=tpl: sigcorr.match_template(img, tpl, "ccoeff_normed"),
+            "cv": lambda tpl=tpl: cv2.matchTemplate(img, tpl, cv2.TM_CCOEFF_NORMED),
+            "sk": lambda tpl=tpl: sk_match(img, tpl),
         }, repeat=rep)
         name = f"match_template 1024x1024 float32, {t}x{t}, ccoeff_normed"
         out.append(Row(name, times["s"], "cv2.matchTemplate", times["cv"], "<= 1.0x", 1.0))

@@ -24,18 +24,21 @@ from . import _fft
 _CHUNK_BYTES = 1 << 24  # working set of the chunked numpy twins
 
 
-def python_twin(kernel, _memo={}):
+_TWINS = {}
+
+
+def python_twin(kernel):
     """The kernel's own source run as plain Python (numba kernels it calls
     replaced by their Python twins, ``prange`` by ``range``)."""
     from numba.core.registry import CPUDispatcher
 
-    if kernel in _memo:
-        return _memo[kernel]
+    if kernel in _TWINS:
+        return _TWINS[kernel]
     func = kernel.py_func
     glb = dict(func.__globals__)
     glb["prange"] = range
     twin = types.FunctionType(func.__code__, glb, func.__name__, func.__defaults__, func.__closure__)
-    _memo[kernel] = twin  # before the callees: they may refer back
+    _TWINS[kernel] = twin  # before the callees: they may refer back
     for name, value in func.__globals__.items():
         if isinstance(value, CPUDispatcher):
             glb[name] = python_twin(value)
@@ -172,7 +175,6 @@ def _normed(num, t, fallback, dtype):
 
 def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out):
     """``_kernels.windows.match_scores`` (see there for the arguments)."""
-    C = img.shape[0]
     oh, ow = out.shape
     ny, nx = cross.shape[:2]
     full = cross[:, :, :by, :bx].transpose(0, 2, 1, 3).reshape(ny * by, nx * bx)[:oh, :ow]

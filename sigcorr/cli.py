@@ -641,7 +641,6 @@ def cmd_match_many(args) -> int:
     options = dict(method=args.method, threshold=args.threshold, max_matches=args.max_matches,
                    min_distance=args.min_distance, pyramid=args.pyramid, subpixel=args.subpixel,
                    scales=args.scales, angles=args.angles)
-    import os
 
     workers = min(args.workers or 1, len(paths))
     bar = _progress(len(paths))

@@ -9,7 +9,6 @@ import textwrap
 
 import numpy as np
 import pytest
-import scipy.signal as ss
 
 import sigcorr
 from sigcorr import _reference, _runtime

@@ -291,7 +291,9 @@ def test_omit_kernel_equals_its_reference_twin():
             oh, ow = H - h + 1, W - w + 1
             by, bx = 13, 11
             ny, nx = -(-oh // by), -(-ow // bx)
-            blocks = lambda: rng.standard_normal((ny, nx, by + 2, bx + 3)).astype(dtype)
+            def blocks(ny=ny, nx=nx, by=by, bx=bx, dtype=dtype):
+                return rng.standard_normal((ny, nx, by + 2, bx + 3)).astype(dtype)
+
             cross, qt = blocks(), np.abs(blocks()) * 30
             st = np.concatenate([blocks(), blocks()])
             args = (img, pres, cross, st, qt, by, bx, h, w, method, 1e-12, 1e-6, 0.5 * h * w)
