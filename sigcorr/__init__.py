@@ -8,13 +8,8 @@ scipy / numpy while a background process compiles the kernels into the cache
 (``sigcorr warmup`` does that ahead of time).
 """
 
-from ._runtime import configure_allocator as _configure_allocator
-from ._runtime import configure_threading as _configure_threading
-
-_configure_threading()
-_configure_allocator()
-
-from .convolve import (  # noqa: E402
+from ._runtime import tune_allocator
+from .convolve import (
     choose_conv_method,
     convolve,
     convolve2d,
@@ -22,12 +17,12 @@ from .convolve import (  # noqa: E402
     correlate2d,
     correlation_lags,
 )
-from .delay import DelayResult, crosscorrelation, estimate_delay  # noqa: E402
-from .layers import conv1d, conv2d  # noqa: E402
-from .match import Matches, find_matches, locate, match_template  # noqa: E402
-from .period import PeriodResult, Periods, autocorrelation, detect_period, detect_periods  # noqa: E402
-from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: E402
-from ._warmup import warmup  # noqa: E402
+from .delay import DelayResult, crosscorrelation, estimate_delay
+from .layers import conv1d, conv2d
+from .match import Matches, find_matches, locate, match_template
+from .period import PeriodResult, Periods, autocorrelation, detect_period, detect_periods
+from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from ._warmup import warmup
 
 __version__ = "0.1.0"
 
@@ -57,4 +52,5 @@ __all__ = [
     "conv1d",
     "conv2d",
     "warmup",
+    "tune_allocator",
 ]

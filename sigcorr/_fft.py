@@ -20,7 +20,38 @@ import os
 import numpy as np
 import scipy.fft as sfft
 
+from . import _workspace
+
 WORKERS = os.cpu_count() or 1
+
+try:  # scipy.fft's transforms with an output argument (not in its public API)
+    from scipy.fft._pocketfft import pypocketfft as _pocket
+except ImportError:  # pragma: no cover - another scipy layout
+    _pocket = None
+
+
+def _rfft2_into(x, out):
+    """``scipy.fft.rfft2(x)`` written into ``out`` (a buffer sigcorr keeps:
+    no fresh pages to fault in on every call).  Falls back to the public
+    function if scipy's transform module changes."""
+    if _pocket is not None:
+        try:
+            return _pocket.r2c(x, (-2, -1), True, 0, out, WORKERS)
+        except (TypeError, ValueError, AttributeError):
+            pass
+    out[...] = sfft.rfft2(x, workers=WORKERS)
+    return out
+
+
+def _irfft_into(x, n, out):
+    """``scipy.fft.irfft(x, n)`` (last axis) written into ``out``."""
+    if _pocket is not None:
+        try:
+            return _pocket.c2r(x, (x.ndim - 1,), n, False, 2, out, WORKERS)
+        except (TypeError, ValueError, AttributeError):
+            pass
+    out[...] = sfft.irfft(x, n, workers=WORKERS)
+    return out
 
 
 def out_slices(n, m, mode):
@@ -171,22 +202,30 @@ def tiled_corr(img, tpl, plan):
     return tiled_corr_spec(tile_spectra(img, tpl.shape[1:], plan), tpl, plan)
 
 
-def tile_spectra(img, tshape, plan):
+def tile_spectra(img, tshape, plan, scratch=None):
     """The spectra of ``img``'s tiles for ``plan`` and a template of ``tshape``
-    (h, w): (C, ny, nx, Ly, Lx // 2 + 1).  A template stack shares them."""
+    (h, w): (C, ny, nx, Ly, Lx // 2 + 1).  A template stack shares them.
+
+    ``scratch``: a :mod:`sigcorr._workspace` tag to write them into (the
+    caller uses them within its call and holds one set per tag)."""
     h, w = tshape
     _, (Ly, Lx), (ny, nx) = plan
     by, bx = Ly - h + 1, Lx - w + 1
     tiles = np.lib.stride_tricks.sliding_window_view(img, (Ly, Lx), axis=(1, 2))[:, ::by, ::bx][:, :ny, :nx]
-    return sfft.rfft2(tiles, workers=WORKERS)
+    if scratch is None:
+        return sfft.rfft2(tiles, workers=WORKERS)
+    cplx = np.result_type(img.dtype, np.complex64)
+    return _rfft2_into(tiles, _workspace.empty(scratch, tiles.shape[:-1] + (Lx // 2 + 1,), cplx))
 
 
-def tiled_corr_spec(spec_img, tpl, plan, stride=None):
+def tiled_corr_spec(spec_img, tpl, plan, stride=None, scratch=None):
     """:func:`tiled_corr` from the image tiles' spectra (:func:`tile_spectra`).
 
     ``stride`` (by, bx): the tiles' spacing when they were cut for a larger
     template than ``tpl`` (each tile then holds at least that many valid
-    outputs); default the plan's own for ``tpl``."""
+    outputs); default the plan's own for ``tpl``.  ``scratch``: a
+    :mod:`sigcorr._workspace` tag for the product spectrum and the result
+    (valid until the next call with the same tag)."""
     C = spec_img.shape[0]
     _, h, w = tpl.shape
     _, (Ly, Lx), (ny, nx) = plan
@@ -195,11 +234,16 @@ def tiled_corr_spec(spec_img, tpl, plan, stride=None):
     # column pass zero-extends to Ly; conjugated for correlation
     ft = sfft.fft(sfft.rfft(tpl, Lx, axis=-1, workers=WORKERS), Ly, axis=-2, workers=WORKERS, overwrite_x=True)
     np.conjugate(ft, out=ft)
-    if C == 1:
+    if scratch is None:
         spec = spec_img[0] * ft[0]
     else:
-        spec = spec_img * ft[:, None, None]
-        spec = spec.sum(axis=0)
-    # inverse in two passes, the second only over the rows that are kept
+        spec = np.multiply(spec_img[0], ft[0], out=_workspace.empty(scratch + ":spec", spec_img.shape[1:], ft.dtype))
+    for c in range(1, C):
+        spec += spec_img[c] * ft[c]
+    # inverse in two passes (the column pass in place), the second only over
+    # the rows that are kept
     spec = sfft.ifft(spec, axis=-2, workers=WORKERS, overwrite_x=True)[:, :, :by, :]
-    return sfft.irfft(spec, Lx, axis=-1, workers=WORKERS), by, bx
+    if scratch is None:
+        return sfft.irfft(spec, Lx, axis=-1, workers=WORKERS), by, bx
+    real = _workspace.empty(scratch + ":corr", spec.shape[:-1] + (Lx,), spec.real.dtype)
+    return _irfft_into(spec, Lx, real), by, bx

@@ -1,29 +1,31 @@
-"""Process-wide runtime settings for the Numba kernels.
+"""How sigcorr's kernels meet the process: threads, memory, compiling.
 
-Numba's parallel kernels run on a *threading layer*.  On Linux the default
-choice is GNU OpenMP, which kills forked children ("fork() called from a
-process already using GNU OpenMP"), and the fallback ``workqueue`` layer aborts
-when two Python threads launch parallel kernels at once.  TBB is safe in both
-situations, so sigcorr selects it when it can:
+``import sigcorr`` changes nothing outside sigcorr: no Numba setting, no
+library loaded, no ``malloc`` tuning, no compile.
 
-* an explicit ``NUMBA_THREADING_LAYER`` (environment) or a value already set in
-  ``numba.config.THREADING_LAYER`` by the user is never overridden;
-* the ``tbb`` wheel from PyPI installs ``libtbb.so.12`` under ``<prefix>/lib``,
-  which is not on the loader path, so Numba reports TBB unavailable until the
-  library is loaded; we load it with ``ctypes`` (``RTLD_GLOBAL``) first;
-* if TBB cannot be loaded, we choose ``workqueue`` (fork-safe) and serialize
-  the calls of sigcorr's public functions with a process-wide lock, so that
-  concurrent use from threads stays correct, only not concurrent.
+Threads.  Numba runs parallel kernels on one *threading layer* per process,
+chosen when its thread pool starts (the first parallel kernel, of sigcorr or
+of anyone else).  sigcorr never sets ``numba.config.THREADING_LAYER``: the
+user's choice (``NUMBA_THREADING_LAYER`` or the config) is kept, and so is a
+pool that already runs.  What it does, on its first kernel call and only if
+the pool has not started: the ``tbb`` wheel from PyPI puts ``libtbb.so.12``
+under ``<prefix>/lib``, off the loader's path, so Numba would not find it;
+sigcorr loads that library (``RTLD_LOCAL``: its symbols are not exported to
+anyone) and lets Numba's own priority order (tbb, omp, workqueue) choose.
+TBB is safe from many Python threads and across ``fork()``; GNU OpenMP, the
+next choice, kills forked children; ``workqueue`` aborts when two threads
+launch kernels at once.  So sigcorr serializes its public calls with a
+process-wide lock exactly when the layer in use is ``workqueue``, and
+:func:`threading_info` reports the layer Numba actually runs.
 
-Large temporaries (FFT spectra, score maps: megabytes each) are allocated and
-freed on every call.  With glibc's default settings the heap top is returned
-to the system after each call and faulted back in, page by page, on the next
-one: on these machines that costs about a third of a 1024 x 1024 template
-match.  ``configure_allocator`` therefore keeps 32 MiB of slack at the heap
-top and serves blocks below 32 MiB from the heap (glibc's ``mallopt``
-``M_TOP_PAD`` and ``M_MMAP_THRESHOLD``; the process keeps at most that much
-more memory).  It is skipped when ``SIGCORR_MALLOC_TUNING=0`` or when the
-user tunes malloc through ``MALLOC_*_`` or ``GLIBC_TUNABLES``, and off glibc.
+One thread count (:func:`threads`): Numba's, which follows the CPU affinity
+mask, ``NUMBA_NUM_THREADS`` and ``numba.set_num_threads`` (per calling
+thread, as Dask workers set it).  scipy.fft's ``workers`` use the same count.
+
+Memory.  Large temporaries live in sigcorr's own reusable buffers
+(``sigcorr._workspace``).  :func:`tune_allocator` is an explicit opt-in that
+retunes glibc's ``malloc`` for the whole process, for workloads that allocate
+large arrays of their own around sigcorr's calls.
 
 Compiled or not (``ready``): a kernel whose code for the call's argument
 types is neither in memory nor in the on-disk cache is not compiled in the
@@ -35,8 +37,6 @@ cache as soon as it is there.  ``SIGCORR_BACKGROUND_COMPILE=0`` turns this off:
 then the first call compiles in the foreground, as plain numba does.  Where
 no cache folder can be written, compiling in the background would be lost
 work, so the foreground compile is used as well.
-
-Nothing here compiles anything on ``import sigcorr``.
 """
 
 from __future__ import annotations
@@ -53,15 +53,16 @@ import time
 from numba._dispatcher import compute_fingerprint as _fingerprint
 
 __all__ = [
-    "api", "background_compile_enabled", "configure_allocator", "configure_threading",
-    "output_array", "ready", "run", "stop_background_compile", "threading_info",
+    "api", "background_compile_enabled", "output_array", "ready", "run", "stop_background_compile",
+    "threading_info", "threads", "tune_allocator",
 ]
 
-_state = {"layer": None, "serialize": False, "configured": False, "allocator": None}
+_state = {"prepared": False, "layer": None, "serialize": False, "allocator": None}
 _M_TOP_PAD = -2
 _M_MMAP_THRESHOLD = -3
 _HEAP_SLACK = 32 << 20
 _LOCK = threading.RLock()
+_PREPARE_LOCK = threading.Lock()
 
 
 def _tbb_candidates():
@@ -73,80 +74,159 @@ def _tbb_candidates():
     for prefix in prefixes:
         for name in names:
             yield os.path.join(prefix, "lib", name)
-    # last resort: the dynamic loader's own search path
-    yield from names
 
 
 def _load_tbb() -> bool:
+    """Load the tbb wheel's library (found by path, ``RTLD_LOCAL``) so that
+    Numba's ``tbbpool`` extension, which needs ``libtbb.so.12``, can load."""
     for path in _tbb_candidates():
-        if os.path.sep in path and not os.path.exists(path):
+        if not os.path.exists(path):
             continue
         try:
-            ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+            ctypes.CDLL(path)
         except OSError:
             continue
         return True
     return False
 
 
-def _numba_tbb_usable() -> bool:
-    try:
-        from numba.np.ufunc import tbbpool  # noqa: F401
-    except Exception:
-        return False
-    return True
+def _pool_started() -> bool:
+    from numba.np.ufunc import parallel
+
+    return bool(parallel._is_initialized)
 
 
-def configure_threading() -> str | None:
-    """Choose Numba's threading layer (once); return the layer requested.
-
-    Returns ``None`` when the user's own choice is kept.
-    """
-    if _state["configured"]:
-        return _state["layer"]
-    _state["configured"] = True
+def _user_layer():
+    """The layer the user asked for, or None for Numba's default."""
     import numba
 
-    user_choice = os.environ.get("NUMBA_THREADING_LAYER")
-    current = getattr(numba.config, "THREADING_LAYER", "default")
-    if user_choice or current not in ("default", None, ""):
-        _state["layer"] = None
-        # The user chose: only 'workqueue' is unsafe for concurrent calls.
-        chosen = (user_choice or current).lower()
-        _state["serialize"] = chosen == "workqueue"
-        return None
-    if _load_tbb() and _numba_tbb_usable():
-        numba.config.THREADING_LAYER = "tbb"
-        _state["layer"] = "tbb"
-    else:
-        numba.config.THREADING_LAYER = "workqueue"
-        _state["layer"] = "workqueue"
-        _state["serialize"] = True
-    return _state["layer"]
+    chosen = os.environ.get("NUMBA_THREADING_LAYER") or str(getattr(numba.config, "THREADING_LAYER", "default"))
+    chosen = chosen.strip().lower()
+    return None if chosen in ("", "default", "none") else chosen
 
 
-def configure_allocator() -> bool:
-    """Keep heap slack for large temporaries (glibc only, once); True if applied."""
-    if _state["allocator"] is not None:
-        return _state["allocator"]
-    _state["allocator"] = False
-    if os.environ.get("SIGCORR_MALLOC_TUNING", "1").strip().lower() in ("0", "false", "no", "off"):
-        return False
-    if any(k.startswith("MALLOC_") for k in os.environ) or "malloc" in os.environ.get("GLIBC_TUNABLES", ""):
-        return False  # the user tunes malloc: keep their settings
-    if not sys.platform.startswith("linux"):
-        return False
-    import platform
+def _prepare_threading():
+    """Before sigcorr's first kernel: let Numba find the tbb wheel (if the
+    pool has not started and the user did not choose), and decide whether
+    calls must be serialized.  Changes no Numba setting."""
+    if _state["prepared"]:
+        return
+    with _PREPARE_LOCK:
+        if _state["prepared"]:
+            return
+        if _pool_started():
+            _observe_layer()
+        else:
+            chosen = _user_layer()
+            tbb = False
+            if chosen is None or chosen.startswith("tbb") or chosen in ("safe", "threadsafe", "forksafe"):
+                tbb = _load_tbb()
+            # until the pool runs (and is observed), assume the unsafe layer
+            # wherever it may be the one Numba picks
+            _state["serialize"] = chosen == "workqueue" or (chosen is None and not tbb)
+        _state["prepared"] = True
 
-    if platform.libc_ver()[0] != "glibc":
-        return False
+
+def _observe_layer():
+    """Read the layer Numba runs (once its pool has started)."""
+    import numba
+
     try:
-        libc = ctypes.CDLL(None)
-        ok = libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_SLACK) == 1 and libc.mallopt(_M_TOP_PAD, _HEAP_SLACK) == 1
-    except (OSError, AttributeError):
-        ok = False
-    _state["allocator"] = ok
-    return ok
+        layer = numba.threading_layer()
+    except ValueError:  # pragma: no cover - the pool has not started after all
+        return None
+    _state["layer"] = layer
+    _state["serialize"] = layer == "workqueue"
+    return layer
+
+
+def threads() -> int:
+    """The number of threads sigcorr's work uses: Numba's thread count for
+    the calling thread (CPU affinity, ``NUMBA_NUM_THREADS``,
+    ``numba.set_num_threads``), also passed to scipy.fft as ``workers``."""
+    _prepare_threading()
+    import numba
+
+    return max(1, numba.get_num_threads())
+
+
+def threading_info() -> dict:
+    """The threading layer Numba runs (None before its pool starts) and
+    whether sigcorr serializes its calls: ``{'layer': ..., 'serialized': ...}``."""
+    if _state["layer"] is None and _pool_started():
+        _observe_layer()
+    return {"layer": _state["layer"], "serialized": _state["serialize"]}
+
+
+def _guard():
+    if not _state["prepared"]:
+        _prepare_threading()
+    elif _state["layer"] is None and _pool_started():
+        _observe_layer()
+    if _state["serialize"]:
+        return _LOCK
+    return contextlib.nullcontext()
+
+
+def api(func):
+    """Decorator for every public function that may launch a parallel kernel.
+
+    It holds a re-entrant process-wide lock for the call when Numba's layer is
+    ``workqueue`` (which aborts on concurrent launches); otherwise it adds
+    only a function call."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with _guard():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def tune_allocator() -> bool:
+    """Retune glibc's ``malloc`` for large temporaries, process-wide (opt-in).
+
+    Keeps 32 MiB of slack at the heap top and serves blocks below 32 MiB from
+    the heap (``mallopt(M_TOP_PAD)``, ``mallopt(M_MMAP_THRESHOLD)``), so that
+    arrays of a few megabytes, freed and allocated again call after call, reuse
+    pages instead of being mapped and faulted in anew.  sigcorr's own
+    temporaries do not need it (they live in reusable buffers); it helps
+    pipelines that allocate such arrays themselves (the returned score maps,
+    your own intermediates).  Cost: the process may keep up to 32 MiB more
+    memory, and the setting applies to every library in the process and
+    cannot be undone.  It is skipped (returns False) off glibc and when the
+    user tunes malloc through ``MALLOC_*`` or ``GLIBC_TUNABLES``.
+
+    Returns
+    -------
+    bool
+        Whether the setting was applied (now or by an earlier call).
+
+    Examples
+    --------
+    >>> import sigcorr
+    >>> sigcorr.tune_allocator() in (True, False)
+    True
+    """
+    with _LOCK:
+        if _state["allocator"] is not None:
+            return _state["allocator"]
+        _state["allocator"] = False
+        if any(k.startswith("MALLOC_") for k in os.environ) or "malloc" in os.environ.get("GLIBC_TUNABLES", ""):
+            return False  # the user tunes malloc: keep their settings
+        if not sys.platform.startswith("linux"):
+            return False
+        import platform
+
+        if platform.libc_ver()[0] != "glibc":
+            return False
+        try:
+            libc = ctypes.CDLL(None)
+            ok = libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_SLACK) == 1 and libc.mallopt(_M_TOP_PAD, _HEAP_SLACK) == 1
+        except (OSError, AttributeError):
+            ok = False
+        _state["allocator"] = ok
+        return ok
 
 
 _PREFAULT_BYTES = 1 << 22
@@ -170,32 +250,6 @@ def output_array(shape, dtype=float):
 
         run(touch_pages, _reference.touch_pages, out.reshape(-1).view(np.uint8), 4096)
     return out
-
-
-def threading_info() -> dict:
-    """What sigcorr chose: ``{'requested': ..., 'serialized': ...}``."""
-    return {"requested": _state["layer"], "serialized": _state["serialize"]}
-
-
-def _guard():
-    if _state["serialize"]:
-        return _LOCK
-    return contextlib.nullcontext()
-
-
-def api(func):
-    """Decorator for every public function that may launch a parallel kernel.
-
-    With a thread-safe layer it adds nothing but a function call; with the
-    serialized fallback it holds a re-entrant process-wide lock for the call.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with _guard():
-            return func(*args, **kwargs)
-
-    return wrapper
 
 
 # ---------------------------------------------------------------------------
@@ -276,6 +330,8 @@ def ready(kernel, *args) -> bool:
 def run(kernel, reference, *args):
     """``kernel(*args)`` if :func:`ready`, else ``reference(*args)`` (its
     scipy / numpy twin, same arguments and results)."""
+    if not _state["prepared"]:
+        _prepare_threading()
     if ready(kernel, *args):
         return kernel(*args)
     return reference(*args)

@@ -14,13 +14,12 @@ measured on these kernels (see :func:`choose_conv_method`).
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
 from . import _fft, _reference, _validate
 from ._kernels import direct as _kdirect
-from ._runtime import api, run
+from ._runtime import api, run, threads
 
 __all__ = [
     "convolve",
@@ -40,12 +39,7 @@ _FFT_FIXED_NS = 30_000.0  # per call overhead of the FFT path
 
 
 def _nthreads():
-    try:
-        import numba
-
-        return max(1, numba.get_num_threads())
-    except Exception:  # pragma: no cover
-        return os.cpu_count() or 1
+    return threads()
 
 
 def _to_end(x, axes):

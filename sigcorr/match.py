@@ -34,7 +34,7 @@ import dataclasses
 
 import numpy as np
 
-from . import _fft, _reference, _validate
+from . import _fft, _reference, _validate, _workspace
 from ._kernels import direct as _kdirect
 from ._kernels import peaks as _kpeaks
 from ._kernels import windows as _kwin
@@ -412,14 +412,17 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
 
 def _match_plain(img, tpl, method, dtype):
     """Scores of (C, H, W) ``img`` against (C, h, w) ``tpl`` (no mask)."""
-    return _match_stack(img, tpl[None], method, dtype)[0]
+    return _match_sizes(img, [tpl], method, dtype)[0]
 
 
 def _match_stack(img, tpls, method, dtype):
     """Scores (T, oh, ow) of (C, H, W) ``img`` against each (C, h, w) template
     of ``tpls`` (T, C, h, w): the image's centring, its non-finite counts and
     (on the FFT path) its tiles' spectra are computed once for the stack."""
-    return np.stack(_match_sizes(img, list(tpls), method, dtype))
+    (T, _, h, w), (_, H, W) = tpls.shape, img.shape
+    out = np.empty((T, H - h + 1, W - w + 1), dtype=dtype)
+    _match_sizes(img, list(tpls), method, dtype, outs=list(out))
+    return out
 
 
 def _shared_plan(shape, sizes, item):
@@ -437,10 +440,12 @@ def _shared_plan(shape, sizes, item):
     return plan[0], (Ly, Lx), (ny, nx)
 
 
-def _match_sizes(img, tpls, method, dtype):
+def _match_sizes(img, tpls, method, dtype, outs=None):
     """Score maps of (C, H, W) ``img`` against each (C, h, w) template of the
     list ``tpls`` (sizes may differ: a scale search), sharing the image's
-    centring and one FFT tiling whose tile spectra every template multiplies."""
+    centring and one FFT tiling whose tile spectra every template multiplies.
+    ``outs``: the arrays to write the maps into (default new ones).  The
+    temporaries live in sigcorr's work buffers (``_workspace``)."""
     C, H, W = img.shape
     sizes = sorted({t.shape[1:] for t in tpls})
     hmax, wmax = max(s[0] for s in sizes), max(s[1] for s in sizes)
@@ -465,18 +470,19 @@ def _match_sizes(img, tpls, method, dtype):
         g = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
         nbad = np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64))
         bads = {(h, w): run(_kwin.window_sums, _reference.window_sums, nbad, h, w) for h, w in sizes}
-    src = run(_kwin.centre_padded, _reference.centre_padded, img, g.astype(dtype), np.empty((C,) + shape, dtype=dtype))
+    src = run(_kwin.centre_padded, _reference.centre_padded, img, g.astype(dtype),
+              _workspace.empty("match:src", (C,) + shape, dtype))
     if not finite:
         src[:, :H, :W][~ok] = 0
     ccoeff = method.startswith("ccoeff")
     stats = src if ccoeff else np.ascontiguousarray(img)
     # rounding floor of the window energies (see _kernels.windows.match_scores)
     peak = float(np.max(np.abs(stats))) if stats.size else 0.0
-    spec = None if plan is None else _fft.tile_spectra(src, (hmax, wmax), plan)
+    spec = None if plan is None else _fft.tile_spectra(src, (hmax, wmax), plan, scratch="match:tiles")
     res = []
-    for tpl in tpls:
+    for i, tpl in enumerate(tpls):
         _, h, w = tpl.shape
-        out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
+        out = np.empty((H - h + 1, W - w + 1), dtype=dtype) if outs is None else outs[i]
         qeps = 1e-13 * h * w * peak * peak
         t64 = tpl.astype(np.float64)
         tmean = t64.reshape(C, -1).mean(axis=1)
@@ -485,7 +491,7 @@ def _match_sizes(img, tpls, method, dtype):
         if spec is None:
             cross, by, bx = _cross(src, tcd, None)
         else:
-            cross, by, bx = _fft.tiled_corr_spec(spec, tcd, plan, stride)
+            cross, by, bx = _fft.tiled_corr_spec(spec, tcd, plan, stride, scratch="match:cross")
         tsum2 = float(np.sum(t64 * t64))
         tnorm = np.sqrt(float(np.sum(tc * tc))) if ccoeff else np.sqrt(tsum2)
         run(_kwin.match_scores, _reference.match_scores, stats, h, w, cross, by, bx, bads.get((h, w), np.zeros((1, 1))),

@@ -34,7 +34,7 @@ from . import _reference, _validate
 from ._fft import WORKERS
 from ._kernels import acf as _kacf
 from ._kernels import acf_fft as _kacf_fft
-from ._runtime import api, output_array, run
+from ._runtime import api, output_array, run, threads
 
 __all__ = ["autocorrelation", "detect_period", "detect_periods", "PeriodResult", "Periods"]
 
@@ -51,9 +51,7 @@ _LANES_MAX_N = 1 << 15  # its transform length at most (work arrays of 4 MiB eac
 
 
 def _threads():
-    import numba
-
-    return max(1, numba.get_num_threads())
+    return threads()
 
 
 def _lanes_fft(B, n, L):

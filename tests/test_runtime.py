@@ -142,33 +142,6 @@ def test_fork_pool_after_use():
     assert max(errs) < 1e-9
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc tuning is Linux-only")
-@pytest.mark.parametrize("env, applied", [
-    ({}, True),
-    ({"SIGCORR_MALLOC_TUNING": "0"}, False),
-    ({"MALLOC_TOP_PAD_": "1048576"}, False),
-])
-def test_allocator_tuning_is_applied_unless_declined(env, applied):
-    import platform
-
-    if platform.libc_ver()[0] != "glibc":
-        pytest.skip("not glibc")
-    clean = {k: "" for k in os.environ if k.startswith("MALLOC_") or k in ("SIGCORR_MALLOC_TUNING", "GLIBC_TUNABLES")}
-    res = _run("""
-        import os
-        for k in [k for k in os.environ if k.startswith("MALLOC_") and not os.environ[k]]:
-            del os.environ[k]
-        import numpy as np, sigcorr
-        print("APPLIED:", sigcorr._runtime._state["allocator"])
-        a = np.random.default_rng(0).random((300, 300))
-        print("OK:", np.allclose(sigcorr.correlate2d(a, a[:5, :5], "valid"),
-                                 __import__("scipy.signal").signal.correlate2d(a, a[:5, :5], "valid")))
-    """, env={**clean, **env})
-    assert res.returncode == 0, res.stderr
-    assert f"APPLIED: {applied}" in res.stdout
-    assert "OK: True" in res.stdout
-
-
 def test_output_array_pages_touched_once_each():
     from sigcorr._kernels.memory import HUGE_PAGE, touch_pages
     from sigcorr._runtime import output_array
