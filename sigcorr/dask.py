@@ -282,10 +282,11 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         pads = [(t.shape[ax] // 2, t.shape[ax] - 1 - t.shape[ax] // 2) for ax in range(spatial)] + [(0, 0)] * (x.ndim - spatial)
         x = _pad(x, pads)
     halos = {ax: t.shape[ax] - 1 for ax in range(spatial)}
+    colour = x.ndim == 3  # (not x itself: dask tokenizes the function by pickling what it closes over)
 
     def block(b):
         s = _match.match_template(b, t, method, mask=m)
-        return s[..., None] if x.ndim == 3 else s
+        return s[..., None] if colour else s
 
     if x.ndim == 3:
         return _valid(x, halos, block, small, last_axis_chunks=(1,))[..., 0]
