@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from . import _fft, _reference, _validate
+from . import _costs, _fft, _reference, _validate
 from ._kernels import direct as _kdirect
 from ._runtime import api, run
 
@@ -30,14 +30,6 @@ __all__ = [
     "choose_conv_method",
     "correlation_lags",
 ]
-
-# Cost model (nanoseconds, one core), measured on a 2-core AVX-512 machine by
-# timing both paths over a range of sizes: direct multiply-adds per output
-# tap, FFT work per point and log2(point).
-_DIRECT_NS = {4: 0.08, 8: 0.15}  # by real itemsize
-_FFT_NS = 0.9  # per point * log2(points), one real transform, float64
-_FFT_FIXED_NS = 30_000.0  # per call overhead of the FFT path
-
 
 def _nthreads():
     try:
@@ -67,8 +59,10 @@ def _flip(x, nd):
 # ---------------------------------------------------------------------------
 
 
-def _costs(a_shape, k_shape, nd, mode, dtype):
-    """Estimated seconds of (direct, fft) for a convolution of these shapes."""
+def _estimated_times(a_shape, k_shape, nd, mode, dtype):
+    """Estimated seconds of (direct, fft) for a convolution of these shapes
+    (prices: :mod:`sigcorr._costs`)."""
+    c = _costs.get()
     ns = a_shape[len(a_shape) - nd:]
     ms = k_shape[len(k_shape) - nd:]
     batch = math.prod(np.broadcast_shapes(a_shape[:len(a_shape) - nd], k_shape[:len(k_shape) - nd]))
@@ -78,30 +72,31 @@ def _costs(a_shape, k_shape, nd, mode, dtype):
     cplx = dtype.kind == "c"
     item = dtype.itemsize // 2 if cplx else dtype.itemsize
     threads = _nthreads()
-    direct = batch * out * taps * _DIRECT_NS[item] * (4 if cplx else 1) / threads
-    size_f = 0.6 if item == 4 else 1.0
-    size_f *= 2.0 if cplx else 1.0
-    if nd == 1 and _use_oa(ns[0], ms[0]):
-        L = _fft.oa_block(min(ns[0], ms[0]))
+    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / threads
+    size_f = c.fft_f32 if item == 4 else 1.0
+    size_f *= c.complex_fft if cplx else 1.0
+    if nd == 1 and _use_overlap_save(ns[0], ms[0]):
+        L = _fft.overlap_save_block(min(ns[0], ms[0]))
         step = L - min(ns[0], ms[0]) + 1
         nb = -(-_fft.out_slices(ns[0], ms[0], mode)[1] // step)
         pts = batch * nb * L
-        fft = 2 * pts * math.log2(L) * _FFT_NS * size_f / threads
+        fft = 2 * pts * math.log2(L) * c.fft_ns * size_f / threads
     else:
         fshape = [n + m - 1 for n, m in zip(ns, ms)]
         pts = math.prod(fshape)
         par = threads if (nd == 2 or batch > 1) else 1
-        fft = 3 * batch * pts * math.log2(max(pts, 2)) * _FFT_NS * size_f / par
-    return direct * 1e-9, (fft + _FFT_FIXED_NS) * 1e-9
+        fft = 3 * batch * pts * math.log2(max(pts, 2)) * c.fft_ns * size_f / par
+    return direct * 1e-9, (fft + c.fft_call_ns) * 1e-9
 
 
-def _use_oa(n, m):
+def _use_overlap_save(n, m):
+    """Overlap-save when the longer input spans several of the shorter one's blocks."""
     lo, hi = min(n, m), max(n, m)
-    return hi >= 4 * _fft.oa_block(lo)
+    return hi >= _costs.get().overlap_save_min_blocks * _fft.overlap_save_block(lo)
 
 
 def _choose(a, k, nd, mode):
-    direct, fft = _costs(a.shape, k.shape, nd, mode, a.dtype)
+    direct, fft = _estimated_times(a.shape, k.shape, nd, mode, a.dtype)
     return "direct" if direct <= fft else "fft"
 
 
@@ -116,8 +111,9 @@ def _choose_window(a, k, nd, win):
     item = dtype.itemsize // 2 if cplx else dtype.itemsize
     out = math.prod(hi - lo + 1 for lo, hi in win)
     taps = math.prod(min(n, m) for n, m in zip(ns, ms))
-    direct = batch * out * taps * _DIRECT_NS[item] * (4 if cplx else 1) / _nthreads() * 1e-9
-    fft = _costs(a.shape, k.shape, nd, "full", a.dtype)[1]
+    c = _costs.get()
+    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / _nthreads() * 1e-9
+    fft = _estimated_times(a.shape, k.shape, nd, "full", a.dtype)[1]
     return "direct" if direct <= fft else "fft"
 
 
@@ -221,11 +217,11 @@ def _direct(a, k, nd, mode, sel=None):
 def _fft_finite(a, k, nd, mode):
     ns = a.shape[a.ndim - nd:]
     ms = k.shape[k.ndim - nd:]
-    if nd == 1 and _use_oa(ns[0], ms[0]):
+    if nd == 1 and _use_overlap_save(ns[0], ms[0]):
         s0, length = _fft.out_slices(ns[0], ms[0], mode)
         if ns[0] >= ms[0]:
-            return _fft.oaconv(a, k, s0, length)
-        return _fft.oaconv(k, a, s0, length)
+            return _fft.overlap_save(a, k, s0, length)
+        return _fft.overlap_save(k, a, s0, length)
     return _fft.fftconv(a, k, nd, mode)
 
 
