@@ -41,7 +41,7 @@ import platform
 import threading
 import warnings
 
-__all__ = ["Costs", "DEFAULTS", "CALIBRATED", "get", "reload", "cache_path", "machine", "machine_key"]
+__all__ = ["Costs", "DEFAULTS", "CALIBRATED", "get", "reload", "load", "cache_path", "machine", "machine_key"]
 
 FORMAT = 1  # version of the file layout
 
@@ -218,8 +218,9 @@ def to_json(costs: Costs) -> dict:
     return out
 
 
-def _load() -> Costs:
-    path = cache_path()
+def load(path) -> Costs:
+    """The model of this machine's entry in the file at ``path``, else the
+    defaults (one warning if the file is corrupt)."""
     try:
         data = read_file(path)
         entry = data.get("entries", {}).get(machine_key()) if data else None
@@ -242,7 +243,7 @@ def get() -> Costs:
         return _current[0]
     with _lock:
         if not _current:
-            _current.append(_load())
+            _current.append(load(cache_path()))
     return _current[0]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import timeit
 
 import numpy as np
 
@@ -478,12 +479,34 @@ def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, lags=Non
     return _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip=True, lags=lags)
 
 
-def choose_conv_method(in1, in2, mode="full"):
+def choose_conv_method(in1, in2, mode="full", measure=False):
     """Return ``'direct'`` or ``'fft'``: the faster way to convolve these inputs.
 
-    The choice comes from a cost model of sigcorr's own kernels (multiply-adds
-    of the direct kernel against the transform work of the FFT path, both
-    spread over the cores), not from scipy's.
+    As ``scipy.signal.choose_conv_method``, with sigcorr's own paths.
+
+    Parameters
+    ----------
+    in1, in2 : array_like
+        The inputs of :func:`convolve` (1-D or 2-D, same dimensionality).
+    mode : {'full', 'valid', 'same'}
+    measure : bool
+        False (default): predict from the cost model of sigcorr's kernels
+        (multiply-adds of the direct kernel against the transform work of the
+        FFT path, both spread over the cores), not from scipy's; its prices
+        are this machine's after ``sigcorr calibrate``, else built-in
+        defaults (:mod:`sigcorr._costs`).  True: time ``convolve(in1, in2,
+        mode, method=m)`` for both methods, as scipy does, and return the
+        faster with the times.
+
+    Returns
+    -------
+    method : str
+        ``'direct'`` or ``'fft'``.
+    times : dict
+        Only with ``measure=True``: seconds per call, ``{'fft': t, 'direct':
+        t}``, each the best of a few repetitions after a first call (a
+        kernel not compiled yet is compiled, or answered by its reference
+        twin, during that first call, as in any other call).
 
     Examples
     --------
@@ -493,11 +516,34 @@ def choose_conv_method(in1, in2, mode="full"):
     'direct'
     >>> sigcorr.choose_conv_method(np.ones((512, 512)), np.ones((64, 64)))
     'fft'
+    >>> method, times = sigcorr.choose_conv_method(np.ones(1000), np.ones(5), measure=True)
+    >>> sorted(times)
+    ['direct', 'fft']
     """
     a, k, axes, mode, _, _ = _validate.conv_inputs(in1, in2, mode, "auto", None)
+    if measure:
+        times = {m: _timeit_fast(lambda m=m: convolve(in1, in2, mode=mode, method=m)) for m in ("fft", "direct")}
+        return ("fft" if times["fft"] < times["direct"] else "direct"), times
     if _validate.swap_needed(mode, a.shape, k.shape, axes):
         a, k = k, a
     return _choose(a, k, len(axes), mode)
+
+
+def _timeit_fast(func, repeat=3):
+    """Seconds per call of ``func()``: scipy's ``_timeit_fast`` (enough calls
+    per repetition to take 5 ms, the best of ``repeat`` repetitions; a call
+    of over a second is timed once)."""
+    timer = timeit.Timer(func)
+    number, x = 1, 0.0
+    for p in range(10):
+        number = 10 ** p
+        x = timer.timeit(number)
+        if x >= 5e-4:
+            break
+    if x > 1.0:
+        return x / number
+    number *= 10
+    return min(timer.repeat(repeat, number)) / number
 
 
 def correlation_lags(in1_len, in2_len, mode="full", *, lags=None):
