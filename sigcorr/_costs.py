@@ -33,6 +33,7 @@ silently; a corrupt one too, after one warning.  Nothing is read at import.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -41,7 +42,7 @@ import platform
 import threading
 import warnings
 
-__all__ = ["Costs", "DEFAULTS", "CALIBRATED", "get", "reload", "load", "cache_path", "machine", "machine_key"]
+__all__ = ["Costs", "DEFAULTS", "CALIBRATED", "get", "reload", "load", "pinned", "cache_path", "machine", "machine_key"]
 
 FORMAT = 1  # version of the file layout
 
@@ -98,15 +99,18 @@ class Costs:
     # transforms' reach, in units of one FFT point x log2(points) of the
     # lane kernel (so it only shapes the lane kernel's plan)
     tail_mac: float = 0.3
-    # overlap-save: blocks of max(taps x block, min) samples (fast length),
-    # so that at most 1/8 of each block's outputs are discarded ...
+    # overlap-save (_fft.overlap_save_block): blocks of a fast length of at
+    # least this many kernel lengths, so that the m - 1 samples each block
+    # discards are at most 1/8 of it ...
     overlap_save_taps: int = 8
+    # ... and at least this long (short blocks cost more in per-transform set-up)
     overlap_save_min_block: int = 1024
-    # ... and used when the long input spans at least this many blocks
+    # ... used when the longer input spans at least this many blocks
     overlap_save_min_blocks: int = 4
-    # autocorrelation of one long series by blocks of max(taps x (L+1),
-    # min) samples, when n > taps x (L + 1)
+    # autocorrelation of one long series up to lag L by blocks (period._block_sums)
+    # when n > acf_block_taps x (L + 1), in blocks of that many samples ...
     acf_block_taps: int = 8
+    # ... and at least this many
     acf_min_block: int = 4096
     # the lane FFT kernel: transforms of at most this length (its work
     # arrays, 4 MiB each per task, stay in cache)
@@ -253,3 +257,18 @@ def reload() -> Costs:
     with _lock:
         _current.clear()
     return get()
+
+
+@contextlib.contextmanager
+def pinned(costs=DEFAULTS):
+    """Use ``costs`` (default: the built-in defaults) inside the ``with``
+    block, process-wide, whatever the cache holds: for tests and for
+    comparing models.  The previous model is restored on exit."""
+    with _lock:
+        saved = list(_current)
+        _current[:] = [costs]
+    try:
+        yield costs
+    finally:
+        with _lock:
+            _current[:] = saved
