@@ -59,23 +59,26 @@ def _rng():
 
 
 def fft_ns(size, rounds):
-    """convolve's FFT path (``_fft.fftconv``): the fixed cost of a call, ns
-    (``fft_call_ns``: inputs of 64 and 8 samples), the price of one point x
-    log2(points) of a float64 transform (``fft_ns``: one 1-D convolution of
-    2**size points, three transforms, on one core as a single 1-D transform
-    runs), and float32's relative to it (``fft_f32``)."""
-    from . import _fft
+    """convolve's FFT path (``convolve._fft_path``: the finiteness checks and
+    ``_fft.fftconv``): the fixed cost of a call, ns (``fft_call_ns``: inputs
+    of 64 and 8 samples), the price of one point x log2(points) of a float64
+    transform (``fft_ns``: one 1-D convolution of 2**size points, three
+    transforms, on one core as a single 1-D transform runs; the kernel long
+    enough that overlap-save is not used), and float32's relative to it
+    (``fft_f32``)."""
+    from .convolve import _fft_path
 
     rng = _rng()
-    small = _best(4 * rounds, _fft.fftconv, rng.standard_normal(64), rng.standard_normal(8), 1, "full")
-    N, m = 1 << size, 64
+    small = _best(4 * rounds, _fft_path, rng.standard_normal(64), rng.standard_normal(8), 1, "full")
+    N = 1 << size
+    m = min(4096, N // 2)
     a = rng.standard_normal(N - m + 1)
     k = rng.standard_normal(m)
     work = 3 * N * math.log2(N)
     fixed = small * 1e9
-    t64 = _best(rounds, _fft.fftconv, a, k, 1, "full") * 1e9
+    t64 = _best(rounds, _fft_path, a, k, 1, "full") * 1e9
     a32, k32 = a.astype(np.float32), k.astype(np.float32)
-    t32 = _best(rounds, _fft.fftconv, a32, k32, 1, "full") * 1e9
+    t32 = _best(rounds, _fft_path, a32, k32, 1, "full") * 1e9
     # the transforms' share; the fixed cost is most of a tiny call, a small
     # part of a large one (kept above a tenth in case it was overestimated)
     w64, w32 = max(t64 - fixed, 0.1 * t64), max(t32 - fixed, 0.1 * t32)
@@ -246,6 +249,7 @@ def calibrate(quick=False, path=None, out=sys.stdout) -> dict:
         say(f"  {name:32s} {a:10.4g} {b:10.4g}  {b / a:5.2f}")
     if path == _costs.cache_path():
         _costs.reload()
+        say("sigcorr uses these prices from its next start (delete the file for the built-in defaults)")
     return {"path": path, "seconds": seconds, "costs": _costs.to_json(new), "previous": _costs.to_json(old)}
 
 
@@ -269,8 +273,14 @@ def run(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = add_arguments(argparse.ArgumentParser(prog="python -m sigcorr.calibrate", description=__doc__.split("\n\n")[0]))
-    return run(parser.parse_args(argv))
+    parser = add_arguments(argparse.ArgumentParser(prog="python -m sigcorr.calibrate",
+                                                   description=__doc__.split("\n\n")[0]))
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except OSError as exc:  # the cache folder cannot be written
+        print(f"sigcorr calibrate: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ Two computation paths share one front end:
 * ``fft``: real (or complex) transforms from ``scipy.fft`` on all cores, with
   overlap-save for long 1-D signals and short kernels (``sigcorr._fft``).
 
-``method="auto"`` picks the cheaper one from a cost model whose constants were
-measured on these kernels (see :func:`choose_conv_method`).
+``method="auto"`` picks the cheaper one from a cost model of these paths
+(:func:`choose_conv_method`), priced in :mod:`sigcorr._costs` and re-measured
+on the user's machine by ``sigcorr calibrate``.
 """
 
 from __future__ import annotations
