@@ -65,7 +65,9 @@ def fft_ns(size, rounds):
     transform (``fft_ns``: one 1-D convolution of 2**size points, three
     transforms, on one core as a single 1-D transform runs; the kernel long
     enough that overlap-save is not used), and float32's relative to it
-    (``fft_f32``)."""
+    (``fft_f32``); and the price of the overlap-save path's block
+    transforms (``overlap_save_ns``, 2**size samples, 100 taps)."""
+    from . import _fft
     from .convolve import _fft_path
 
     rng = _rng()
@@ -82,7 +84,16 @@ def fft_ns(size, rounds):
     # the transforms' share; the fixed cost is most of a tiny call, a small
     # part of a large one (kept above a tenth in case it was overestimated)
     w64, w32 = max(t64 - fixed, 0.1 * t64), max(t32 - fixed, 0.1 * t32)
-    return {"fft_call_ns": fixed, "fft_ns": w64 / work, "fft_f32": w32 / w64}
+    # overlap-save: a long signal, a short kernel; the blocks' work as
+    # convolve._estimated_times counts it, spread over the threads
+    m = 100
+    a = rng.standard_normal(N)
+    k = rng.standard_normal(m)
+    L = _fft.overlap_save_block(m)
+    blocks = -(-(N + m - 1) // (L - m + 1))
+    t = _best(rounds, _fft.overlap_save, a, k, 0, N + m - 1) * 1e9
+    ola = max(t - fixed, 0.1 * t) * _threads() / (2 * blocks * L * math.log2(L))
+    return {"fft_call_ns": fixed, "fft_ns": w64 / work, "overlap_save_ns": ola, "fft_f32": w32 / w64}
 
 
 def direct_ns(size, rounds):

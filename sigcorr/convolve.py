@@ -82,7 +82,7 @@ def _estimated_times(a_shape, k_shape, nd, mode, dtype):
         step = L - min(ns[0], ms[0]) + 1
         nb = -(-_fft.out_slices(ns[0], ms[0], mode)[1] // step)
         pts = batch * nb * L
-        fft = 2 * pts * math.log2(L) * c.fft_ns * size_f / threads
+        fft = 2 * pts * math.log2(L) * c.overlap_save_ns * size_f / threads
     else:
         fshape = [n + m - 1 for n, m in zip(ns, ms)]
         pts = math.prod(fshape)
