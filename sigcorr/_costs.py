@@ -12,16 +12,18 @@ sigcorr.calibrate``) re-measures them here, the way FFTW stores its wisdom.
 Two kinds of constants:
 
 * **Prices** (:data:`CALIBRATED`): timings.  The defaults below were
-  measured on a 2-core AVX-512 x86-64 machine; ``sigcorr calibrate`` times the
-  same operations (see :mod:`sigcorr.calibrate`, one function per price) and
-  writes them to a JSON file in the user cache, which :func:`get` loads on
-  first use.
+  fitted to the break-even sizes of both paths on a 2-core AVX-512 x86-64
+  machine; ``sigcorr calibrate`` times each operation on its own (see
+  :mod:`sigcorr.calibrate`, one function per group of prices) and writes
+  the prices to a JSON file in the user cache, which :func:`get` loads on
+  first use.  ``python benchmarks/bench_costs.py`` shows the time
+  ``method="auto"`` loses against the faster method with the defaults and
+  with the calibrated prices.
 * **Shapes** of the plans (block lengths, the ratios at which a plan is
   worth considering, the tile sides): design choices that only bound where
   the prices are compared; they are not timings and are not calibrated.  To
   change one, time the paths on both sides of it with the benchmarks
-  (``python benchmarks/bench_convolve.py``, ``bench_match.py``,
-  ``bench_period.py``).
+  (``python benchmarks/run_all.py convolve``, ``match``, ``period``).
 
 The cache file is ``$SIGCORR_COSTS`` if set, else
 ``$XDG_CACHE_HOME/sigcorr/costs.json`` (``~/.cache/sigcorr/costs.json``).
@@ -59,12 +61,17 @@ class Costs:
     # direct.corr_padded (convolve's and match's direct path): one
     # multiply-add of a real output tap.  Re-measured by
     # calibrate.direct_ns: wall time x threads / (outputs x taps), 1-D and
-    # 2-D shapes near the direct/FFT break-even.
+    # 2-D shapes near the direct/FFT break-even.  (match.py used to price the
+    # same kernel {4: 0.04, 8: 0.07}: the same quantity on the whole 2-core
+    # machine, as its comparison did not divide by the threads; tile_ns
+    # below is per core too, twice match's old 0.18 and, for float64, 0.6 to
+    # keep its old ratio 0.07 / 0.28, so match chooses as before.)
     direct_ns: dict = dataclasses.field(default_factory=lambda: {4: 0.08, 8: 0.15})
-    # convolve's FFT path (_fft.fftconv): one point x log2(points) of one
-    # float64 real transform (three per convolution), one core.
-    # calibrate.fft_ns: one 1-D unbatched fftconv (a single transform runs on
-    # one core), minus fft_call_ns, / (3 x points x log2(points)).
+    # convolve's FFT path (convolve._fft_path, _fft.fftconv): one point x
+    # log2(points) of one float64 real transform (three per convolution),
+    # one core.  calibrate.fft_ns: one 1-D unbatched convolution of 2**17
+    # points (a single transform runs on one core; a kernel long enough for
+    # no overlap-save), minus fft_call_ns, / (3 x points x log2(points)).
     fft_ns: float = 0.9
     # convolve's overlap-save path (_fft.overlap_save, blocks transformed as
     # one batch on every core): one point x log2(block) of a float64 block
@@ -74,7 +81,7 @@ class Costs:
     # the same for float32, relative to float64.  calibrate.fft_ns.
     fft_f32: float = 0.6
     # fixed cost of one call of the FFT path (planning, allocation, the
-    # spectra's product), ns.  calibrate.fft_ns: fftconv of 64 and 8 samples.
+    # spectra's product), ns.  calibrate.fft_ns: the path on 64 and 8 samples.
     fft_call_ns: float = 30_000.0
     # _fft.tiled_corr (match_template's FFT cross term): one unit of
     # _fft.tile_plan's cost, one core.  calibrate.tile_ns: tiled_corr of a
@@ -98,8 +105,11 @@ class Costs:
     # _fft.tile_plan: fixed cost of one tile transform, in points x log2(points)
     # (planning and per-transform set-up; favours fewer, larger tiles)
     tile_overhead: float = 40_000.0
-    # _fft.tile_plan: the candidate tile sides (fast FFT lengths)
+    # _fft.tile_plan: the candidate tile sides (fast FFT lengths) ...
     tile_sides: tuple = (64, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1536, 2048)
+    # ... of which those at least this much longer than the template (fewer
+    # outputs per tile than that are not worth a transform)
+    tile_min_margin: int = 8
     # acf_fft.plan: a direct multiply-add of the lags past the two-block
     # transforms' reach, in units of one FFT point x log2(points) of the
     # lane kernel (so it only shapes the lane kernel's plan)
@@ -118,14 +128,16 @@ class Costs:
     # ... and at least this many
     acf_min_block: int = 4096
     # the lane FFT kernel: transforms of at most this length (its work
-    # arrays, 4 MiB each per task, stay in cache)
+    # arrays, 4 MiB each per task, stay in cache) ...
     acf_lanes_max_n: int = 1 << 15
+    # ... and at least this many tasks of acf_fft.LANES pairs per thread
+    acf_lanes_tasks_per_thread: int = 2
 
 
 DEFAULTS = Costs()
 # the fields sigcorr calibrate measures and the cache file may set
-CALIBRATED = ("direct_ns", "fft_ns", "overlap_save_ns", "fft_f32", "fft_call_ns", "tile_ns", "acf_direct_ns", "acf_fft_ns",
-              "acf_lanes_ns")
+CALIBRATED = ("direct_ns", "fft_ns", "overlap_save_ns", "fft_f32", "fft_call_ns", "tile_ns",
+              "acf_direct_ns", "acf_fft_ns", "acf_lanes_ns")
 
 _lock = threading.Lock()
 _current: list = []  # [Costs] once loaded

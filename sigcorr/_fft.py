@@ -122,7 +122,8 @@ def _sides(n, m):
     """Candidate tile sides along an axis of length n for a template side m:
     the listed fast sizes with room for the template, and the whole axis."""
     whole = sfft.next_fast_len(n, True)
-    return [L for L in _costs.get().tile_sides if m + 8 <= L < whole] + [whole]
+    c = _costs.get()
+    return [L for L in c.tile_sides if m + c.tile_min_margin <= L < whole] + [whole]
 
 
 def tile_plan(shape, tshape):

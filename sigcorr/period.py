@@ -54,7 +54,8 @@ def _threads():
 def _lanes_fft(B, n, L):
     """Whether the batch suits the lane-vectorized FFT kernel: enough series
     to give every thread full tasks, and a work buffer that stays cache-sized."""
-    return B >= 2 * _kacf_fft.LANES * _threads() and n + L <= _costs.get().acf_lanes_max_n
+    c = _costs.get()
+    return B >= c.acf_lanes_tasks_per_thread * _kacf_fft.LANES * _threads() and n + L <= c.acf_lanes_max_n
 
 
 def _lanes_plan(n, L):
