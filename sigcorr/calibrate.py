@@ -6,9 +6,10 @@ inputs near the sizes where the choice it feeds is close (a price matters
 only there), best of several rounds, and converted to nanoseconds per unit
 of work on one core (wall time x the threads the model divides by).  The
 prices are written to the user cache (:func:`sigcorr._costs.cache_path`) as
-this machine's entry; sigcorr reads them on its next first use.  About 10-30
-s with the kernels compiled (a kernel not in the cache yet is compiled
-first); ``--quick`` measures small inputs once or twice, for tests.
+this machine's entry; sigcorr reads them on its next first use.  A few
+seconds with the kernels compiled (a kernel not in the cache yet is
+compiled first, which takes longer); ``--quick`` measures small inputs
+twice, for tests.
 
 The measurement is only as good as the machine is quiet: close other heavy
 work first, and run it again after a CPU, core-count or sigcorr upgrade
@@ -187,7 +188,7 @@ def measure(quick=False, progress=None) -> _costs.Costs:
     """Time every price on this machine; returns the model with them (the
     shapes of the plans are the defaults').  ``quick``: small inputs, few
     rounds (seconds; for tests, not for use)."""
-    size, rounds = (12, 2) if quick else (17, 15)
+    size, rounds = (12, 2) if quick else (17, 25)
     values = {}
     for step in MEASUREMENTS:
         if progress:
