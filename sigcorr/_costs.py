@@ -73,12 +73,13 @@ class Costs:
     # points (a single transform runs on one core; a kernel long enough for
     # no overlap-save), minus fft_call_ns, / (3 x points x log2(points)).
     fft_ns: float = 0.9
-    # convolve's overlap-save path (_fft.overlap_save, blocks transformed as
-    # one batch on every core): one point x log2(block) of a float64 block
-    # transform (two per block), one core.  calibrate.fft_ns: overlap-save
-    # of 2**17 samples and 100 taps, (wall - fft_call_ns) x threads / work.
-    overlap_save_ns: float = 0.9
-    # the same for float32, relative to float64.  calibrate.fft_ns.
+    # the same for transforms batched over every core (overlap-save blocks,
+    # 2-D, batched 1-D), per core: they scale with the cores only as far as
+    # memory bandwidth allows.  calibrate.fft_ns: overlap-save of 2**17
+    # samples and 100 taps, 2-D 512 x 512 and 11 x 11, (wall - fft_call_ns)
+    # x threads / work.
+    fft_parallel_ns: float = 0.9
+    # float32 transforms' time relative to float64's.  calibrate.fft_ns.
     fft_f32: float = 0.6
     # fixed cost of one call of the FFT path (planning, allocation, the
     # spectra's product), ns.  calibrate.fft_ns: the path on 64 and 8 samples.
@@ -136,7 +137,7 @@ class Costs:
 
 DEFAULTS = Costs()
 # the fields sigcorr calibrate measures and the cache file may set
-CALIBRATED = ("direct_ns", "fft_ns", "overlap_save_ns", "fft_f32", "fft_call_ns", "tile_ns",
+CALIBRATED = ("direct_ns", "fft_ns", "fft_parallel_ns", "fft_f32", "fft_call_ns", "tile_ns",
               "acf_direct_ns", "acf_fft_ns", "acf_lanes_ns")
 
 _lock = threading.Lock()

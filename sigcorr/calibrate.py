@@ -60,41 +60,58 @@ def _rng():
 
 
 def fft_ns(size, rounds):
-    """convolve's FFT path (``convolve._fft_path``: the finiteness checks and
-    ``_fft.fftconv``): the fixed cost of a call, ns (``fft_call_ns``: inputs
-    of 64 and 8 samples), the price of one point x log2(points) of a float64
-    transform (``fft_ns``: one 1-D convolution of 2**size points, three
-    transforms, on one core as a single 1-D transform runs; the kernel long
-    enough that overlap-save is not used), and float32's relative to it
-    (``fft_f32``); and the price of the overlap-save path's block
-    transforms (``overlap_save_ns``, 2**size samples, 100 taps)."""
+    """convolve's FFT path (``convolve._fft_path``: the finiteness checks,
+    then ``_fft.fftconv`` or ``_fft.overlap_save``), float64 unless said:
+
+    * ``fft_call_ns``: the fixed cost of a call, ns (inputs of 64 and 8
+      samples);
+    * ``fft_ns``: one point x log2(points) of a single transform (one 1-D
+      convolution of 2**size points, three transforms, on one core as a
+      single 1-D transform runs; a kernel long enough for no overlap-save);
+    * ``fft_parallel_ns``: the same, per core, for transforms batched over
+      every core: the geometric mean of overlap-save (2**size samples, 100
+      taps) and a 2-D convolution (2**(size // 2 + 1) pixels a side, 11 x 11);
+    * ``fft_f32``: float32's time relative to float64's, the geometric mean
+      over the three shapes.
+
+    Each time less the fixed cost is divided by the work
+    ``convolve._estimated_times`` counts for it."""
     from . import _fft
     from .convolve import _fft_path
 
     rng = _rng()
-    small = _best(4 * rounds, _fft_path, rng.standard_normal(64), rng.standard_normal(8), 1, "full")
+    threads = _threads()
+    fixed = _best(4 * rounds, _fft_path, rng.standard_normal(64), rng.standard_normal(8), 1, "full") * 1e9
+    ratios = []
+
+    def transforms(a, k, nd):
+        # the float64 time less the fixed cost (kept above a tenth of the
+        # call, in case the fixed cost was overestimated); float32's ratio
+        out = []
+        for dt in (np.float64, np.float32):
+            t = _best(rounds, _fft_path, a.astype(dt), k.astype(dt), nd, "full") * 1e9
+            out.append(max(t - fixed, 0.1 * t))
+        ratios.append(out[1] / out[0])
+        return out[0]
+
     N = 1 << size
     m = min(4096, N // 2)
-    a = rng.standard_normal(N - m + 1)
-    k = rng.standard_normal(m)
-    work = 3 * N * math.log2(N)
-    fixed = small * 1e9
-    t64 = _best(rounds, _fft_path, a, k, 1, "full") * 1e9
-    a32, k32 = a.astype(np.float32), k.astype(np.float32)
-    t32 = _best(rounds, _fft_path, a32, k32, 1, "full") * 1e9
-    # the transforms' share; the fixed cost is most of a tiny call, a small
-    # part of a large one (kept above a tenth in case it was overestimated)
-    w64, w32 = max(t64 - fixed, 0.1 * t64), max(t32 - fixed, 0.1 * t32)
-    # overlap-save: a long signal, a short kernel; the blocks' work as
-    # convolve._estimated_times counts it, spread over the threads
+    single = transforms(rng.standard_normal(N - m + 1), rng.standard_normal(m), 1) / (3 * N * math.log2(N))
     m = 100
-    a = rng.standard_normal(N)
-    k = rng.standard_normal(m)
     L = _fft.overlap_save_block(m)
     blocks = -(-(N + m - 1) // (L - m + 1))
-    t = _best(rounds, _fft.overlap_save, a, k, 0, N + m - 1) * 1e9
-    ola = max(t - fixed, 0.1 * t) * _threads() / (2 * blocks * L * math.log2(L))
-    return {"fft_call_ns": fixed, "fft_ns": w64 / work, "overlap_save_ns": ola, "fft_f32": w32 / w64}
+    parallel = [transforms(rng.standard_normal(N), rng.standard_normal(m), 1) * threads
+                / (2 * blocks * L * math.log2(L))]
+    side, m = 1 << (size // 2 + 1), 11
+    P = (side + m - 1) ** 2
+    parallel.append(transforms(rng.standard_normal((side, side)), rng.standard_normal((m, m)), 2) * threads
+                    / (3 * P * math.log2(P)))
+    return {"fft_call_ns": fixed, "fft_ns": single, "fft_parallel_ns": _geomean(parallel),
+            "fft_f32": _geomean(ratios)}
+
+
+def _geomean(values):
+    return float(np.exp(np.mean(np.log(values))))
 
 
 def direct_ns(size, rounds):

@@ -82,12 +82,14 @@ def _estimated_times(a_shape, k_shape, nd, mode, dtype):
         step = L - min(ns[0], ms[0]) + 1
         nb = -(-_fft.out_slices(ns[0], ms[0], mode)[1] // step)
         pts = batch * nb * L
-        fft = 2 * pts * math.log2(L) * c.overlap_save_ns * size_f / threads
+        fft = 2 * pts * math.log2(L) * c.fft_parallel_ns * size_f / threads
     else:
         fshape = [n + m - 1 for n, m in zip(ns, ms)]
         pts = math.prod(fshape)
-        par = threads if (nd == 2 or batch > 1) else 1
-        fft = 3 * batch * pts * math.log2(max(pts, 2)) * c.fft_ns * size_f / par
+        if nd == 2 or batch > 1:  # transforms batched over every core
+            fft = 3 * batch * pts * math.log2(max(pts, 2)) * c.fft_parallel_ns * size_f / threads
+        else:  # a single 1-D transform runs on one core
+            fft = 3 * pts * math.log2(max(pts, 2)) * c.fft_ns * size_f
     return direct * 1e-9, (fft + c.fft_call_ns) * 1e-9
 
 
