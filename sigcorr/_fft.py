@@ -4,7 +4,7 @@
   real input.  The zero padding is skipped where it is free to skip: the first
   pass of a 2-D transform runs only over the rows that hold data, and the last
   pass of the inverse only over the rows that are kept.
-* ``oaconv``: overlap-save along the last axis for long signals with much
+* ``overlap_save``: overlap-save along the last axis for long signals with much
   shorter kernels: fixed-size blocks transformed as one batch (so ``workers``
   spreads them over the cores, which a single 1-D transform cannot do).
 
@@ -20,7 +20,7 @@ import os
 import numpy as np
 import scipy.fft as sfft
 
-from . import _workspace
+from . import _costs, _workspace
 
 WORKERS = os.cpu_count() or 1
 
@@ -112,12 +112,15 @@ def fftconv(a, k, nd, mode):
     return out[..., s1:s1 + l1]
 
 
-def oa_block(m):
-    """Block length for overlap-save with an m-tap kernel."""
-    return sfft.next_fast_len(max(8 * m, 1024), True)
+def overlap_save_block(m):
+    """Block length for overlap-save with an m-tap kernel: a fast length of at
+    least ``overlap_save_taps`` kernels (the m - 1 samples each block
+    discards stay a small part of it)."""
+    c = _costs.get()
+    return sfft.next_fast_len(max(c.overlap_save_taps * m, c.overlap_save_min_block), True)
 
 
-def oaconv(a, k, s0, length):
+def overlap_save(a, k, s0, length):
     """1-D convolution over the last axis by overlap-save.
 
     ``a`` (..., n) and ``k`` (..., m) broadcast over the leading axes; returns
@@ -127,7 +130,7 @@ def oaconv(a, k, s0, length):
     real = a.dtype.kind == "f"
     n = a.shape[-1]
     m = k.shape[-1]
-    L = oa_block(m)
+    L = overlap_save_block(m)
     step = L - m + 1
     nblocks = -(-length // step)
     batch = np.broadcast_shapes(a.shape[:-1], k.shape[:-1])
@@ -144,15 +147,12 @@ def oaconv(a, k, s0, length):
     return y[..., :length]
 
 
-_TILE_SIDES = (64, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1536, 2048)
-_TILE_OVERHEAD = 40_000.0  # per transform, in units of one point * log2(points)
-
-
 def _sides(n, m):
     """Candidate tile sides along an axis of length n for a template side m:
     the listed fast sizes with room for the template, and the whole axis."""
     whole = sfft.next_fast_len(n, True)
-    return [L for L in _TILE_SIDES if m + 8 <= L < whole] + [whole]
+    c = _costs.get()
+    return [L for L in c.tile_sides if m + c.tile_min_margin <= L < whole] + [whole]
 
 
 def tile_plan(shape, tshape):
@@ -162,8 +162,10 @@ def tile_plan(shape, tshape):
     (Lx - w + 1) outputs each; a single tile of the whole (fast-padded) image
     is one candidate, since valid outputs never see the circular wrap.  The
     cost counts every transform (tiles forward and back, template once) as
-    points * log2(points) plus a fixed overhead.
+    points * log2(points) plus a fixed overhead (``tile_overhead`` in
+    :mod:`sigcorr._costs`).
     """
+    overhead = _costs.get().tile_overhead
     H, W = shape
     h, w = tshape
     oh, ow = H - h + 1, W - w + 1
@@ -173,7 +175,7 @@ def tile_plan(shape, tshape):
         for Lx in _sides(W, w):
             nx = -(-ow // (Lx - w + 1))
             pts = Ly * Lx
-            cost = (2 * ny * nx + 1) * (pts * np.log2(max(pts, 2)) + _TILE_OVERHEAD)
+            cost = (2 * ny * nx + 1) * (pts * np.log2(max(pts, 2)) + overhead)
             if best is None or cost < best[0]:
                 best = (cost, (Ly, Lx), (ny, nx))
     return best

@@ -989,6 +989,12 @@ def cmd_warmup(args) -> int:
     return 0
 
 
+def cmd_calibrate(args) -> int:
+    from . import calibrate
+
+    return calibrate.run(args)
+
+
 # ---------------------------------------------------------------------------
 # argument parsing
 # ---------------------------------------------------------------------------
@@ -1046,7 +1052,7 @@ def build_parser() -> argparse.ArgumentParser:
         "on sigcorr's parallel Numba kernels.",
         epilog="Run 'sigcorr demo' to see both on the embedded sample data.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{match,period,delay,demo,warmup}")
+    sub = parser.add_subparsers(dest="command", metavar="{match,period,delay,demo,warmup,calibrate}")
 
     p = sub.add_parser("match", help="find a template in an image",
                        description="Find TEMPLATE in IMAGE (PNG/JPEG/TIFF read as grayscale, or .npy). "
@@ -1144,6 +1150,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compiler processes (default: the CPUs this process may use)")
     p.add_argument("--json", action="store_true", help='print {"cache": ..., "seconds": s, "kernels": k}')
     p.set_defaults(func=cmd_warmup)
+
+    from .calibrate import add_arguments
+
+    p = sub.add_parser("calibrate", help="re-measure the cost model on this machine",
+                       description="Time the operations whose prices choose between the direct and FFT "
+                       "paths, store them in the user cache (costs.json) and print what changed.")
+    add_arguments(p)
+    p.set_defaults(func=cmd_calibrate)
     return parser
 
 
@@ -1156,7 +1170,7 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         parser.print_usage(sys.stderr)
-        print("sigcorr: error: choose a command: match, period, delay, demo or warmup", file=sys.stderr)
+        print("sigcorr: error: choose a command: match, period, delay, demo, warmup or calibrate", file=sys.stderr)
         return 2
     try:
         return args.func(args)

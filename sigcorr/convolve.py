@@ -7,17 +7,19 @@ Two computation paths share one front end:
 * ``fft``: real (or complex) transforms from ``scipy.fft`` on all cores, with
   overlap-save for long 1-D signals and short kernels (``sigcorr._fft``).
 
-``method="auto"`` picks the cheaper one from a cost model whose constants were
-measured on these kernels (see :func:`choose_conv_method`).
+``method="auto"`` picks the cheaper one from a cost model of these paths
+(:func:`choose_conv_method`), priced in :mod:`sigcorr._costs` and re-measured
+on the user's machine by ``sigcorr calibrate``.
 """
 
 from __future__ import annotations
 
 import math
+import timeit
 
 import numpy as np
 
-from . import _fft, _reference, _validate
+from . import _costs, _fft, _reference, _validate
 from ._kernels import direct as _kdirect
 from ._runtime import api, run, threads
 
@@ -29,14 +31,6 @@ __all__ = [
     "choose_conv_method",
     "correlation_lags",
 ]
-
-# Cost model (nanoseconds, one core), measured on a 2-core AVX-512 machine by
-# timing both paths over a range of sizes: direct multiply-adds per output
-# tap, FFT work per point and log2(point).
-_DIRECT_NS = {4: 0.08, 8: 0.15}  # by real itemsize
-_FFT_NS = 0.9  # per point * log2(points), one real transform, float64
-_FFT_FIXED_NS = 30_000.0  # per call overhead of the FFT path
-
 
 def _nthreads():
     return threads()
@@ -61,8 +55,10 @@ def _flip(x, nd):
 # ---------------------------------------------------------------------------
 
 
-def _costs(a_shape, k_shape, nd, mode, dtype):
-    """Estimated seconds of (direct, fft) for a convolution of these shapes."""
+def _estimated_times(a_shape, k_shape, nd, mode, dtype):
+    """Estimated seconds of (direct, fft) for a convolution of these shapes
+    (prices: :mod:`sigcorr._costs`)."""
+    c = _costs.get()
     ns = a_shape[len(a_shape) - nd:]
     ms = k_shape[len(k_shape) - nd:]
     batch = math.prod(np.broadcast_shapes(a_shape[:len(a_shape) - nd], k_shape[:len(k_shape) - nd]))
@@ -72,30 +68,33 @@ def _costs(a_shape, k_shape, nd, mode, dtype):
     cplx = dtype.kind == "c"
     item = dtype.itemsize // 2 if cplx else dtype.itemsize
     threads = _nthreads()
-    direct = batch * out * taps * _DIRECT_NS[item] * (4 if cplx else 1) / threads
-    size_f = 0.6 if item == 4 else 1.0
-    size_f *= 2.0 if cplx else 1.0
-    if nd == 1 and _use_oa(ns[0], ms[0]):
-        L = _fft.oa_block(min(ns[0], ms[0]))
+    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / threads
+    size_f = c.fft_f32 if item == 4 else 1.0
+    size_f *= c.complex_fft if cplx else 1.0
+    if nd == 1 and _use_overlap_save(ns[0], ms[0]):
+        L = _fft.overlap_save_block(min(ns[0], ms[0]))
         step = L - min(ns[0], ms[0]) + 1
         nb = -(-_fft.out_slices(ns[0], ms[0], mode)[1] // step)
         pts = batch * nb * L
-        fft = 2 * pts * math.log2(L) * _FFT_NS * size_f / threads
+        fft = 2 * pts * math.log2(L) * c.fft_parallel_ns * size_f / threads
     else:
         fshape = [n + m - 1 for n, m in zip(ns, ms)]
         pts = math.prod(fshape)
-        par = threads if (nd == 2 or batch > 1) else 1
-        fft = 3 * batch * pts * math.log2(max(pts, 2)) * _FFT_NS * size_f / par
-    return direct * 1e-9, (fft + _FFT_FIXED_NS) * 1e-9
+        if nd == 2 or batch > 1:  # transforms batched over every core
+            fft = 3 * batch * pts * math.log2(max(pts, 2)) * c.fft_parallel_ns * size_f / threads
+        else:  # a single 1-D transform runs on one core
+            fft = 3 * pts * math.log2(max(pts, 2)) * c.fft_ns * size_f
+    return direct * 1e-9, (fft + c.fft_call_ns) * 1e-9
 
 
-def _use_oa(n, m):
+def _use_overlap_save(n, m):
+    """Overlap-save when the longer input spans several of the shorter one's blocks."""
     lo, hi = min(n, m), max(n, m)
-    return hi >= 4 * _fft.oa_block(lo)
+    return hi >= _costs.get().overlap_save_min_blocks * _fft.overlap_save_block(lo)
 
 
 def _choose(a, k, nd, mode):
-    direct, fft = _costs(a.shape, k.shape, nd, mode, a.dtype)
+    direct, fft = _estimated_times(a.shape, k.shape, nd, mode, a.dtype)
     return "direct" if direct <= fft else "fft"
 
 
@@ -110,8 +109,9 @@ def _choose_window(a, k, nd, win):
     item = dtype.itemsize // 2 if cplx else dtype.itemsize
     out = math.prod(hi - lo + 1 for lo, hi in win)
     taps = math.prod(min(n, m) for n, m in zip(ns, ms))
-    direct = batch * out * taps * _DIRECT_NS[item] * (4 if cplx else 1) / _nthreads() * 1e-9
-    fft = _costs(a.shape, k.shape, nd, "full", a.dtype)[1]
+    c = _costs.get()
+    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / _nthreads() * 1e-9
+    fft = _estimated_times(a.shape, k.shape, nd, "full", a.dtype)[1]
     return "direct" if direct <= fft else "fft"
 
 
@@ -215,11 +215,11 @@ def _direct(a, k, nd, mode, sel=None):
 def _fft_finite(a, k, nd, mode):
     ns = a.shape[a.ndim - nd:]
     ms = k.shape[k.ndim - nd:]
-    if nd == 1 and _use_oa(ns[0], ms[0]):
+    if nd == 1 and _use_overlap_save(ns[0], ms[0]):
         s0, length = _fft.out_slices(ns[0], ms[0], mode)
         if ns[0] >= ms[0]:
-            return _fft.oaconv(a, k, s0, length)
-        return _fft.oaconv(k, a, s0, length)
+            return _fft.overlap_save(a, k, s0, length)
+        return _fft.overlap_save(k, a, s0, length)
     return _fft.fftconv(a, k, nd, mode)
 
 
@@ -476,12 +476,34 @@ def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, lags=Non
     return _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip=True, lags=lags)
 
 
-def choose_conv_method(in1, in2, mode="full"):
+def choose_conv_method(in1, in2, mode="full", measure=False):
     """Return ``'direct'`` or ``'fft'``: the faster way to convolve these inputs.
 
-    The choice comes from a cost model of sigcorr's own kernels (multiply-adds
-    of the direct kernel against the transform work of the FFT path, both
-    spread over the cores), not from scipy's.
+    As ``scipy.signal.choose_conv_method``, with sigcorr's own paths.
+
+    Parameters
+    ----------
+    in1, in2 : array_like
+        The inputs of :func:`convolve` (1-D or 2-D, same dimensionality).
+    mode : {'full', 'valid', 'same'}
+    measure : bool
+        False (default): predict from the cost model of sigcorr's kernels
+        (multiply-adds of the direct kernel against the transform work of the
+        FFT path, both spread over the cores), not from scipy's; its prices
+        are this machine's after ``sigcorr calibrate``, else built-in
+        defaults (:mod:`sigcorr._costs`).  True: time ``convolve(in1, in2,
+        mode, method=m)`` for both methods, as scipy does, and return the
+        faster with the times.
+
+    Returns
+    -------
+    method : str
+        ``'direct'`` or ``'fft'``.
+    times : dict
+        Only with ``measure=True``: seconds per call, ``{'fft': t, 'direct':
+        t}``, each the best of a few repetitions after a first call (a
+        kernel not compiled yet is compiled, or answered by its reference
+        twin, during that first call, as in any other call).
 
     Examples
     --------
@@ -491,11 +513,34 @@ def choose_conv_method(in1, in2, mode="full"):
     'direct'
     >>> sigcorr.choose_conv_method(np.ones((512, 512)), np.ones((64, 64)))
     'fft'
+    >>> method, times = sigcorr.choose_conv_method(np.ones(1000), np.ones(5), measure=True)
+    >>> sorted(times)
+    ['direct', 'fft']
     """
     a, k, axes, mode, _, _ = _validate.conv_inputs(in1, in2, mode, "auto", None)
+    if measure:
+        times = {m: _timeit_fast(lambda m=m: convolve(in1, in2, mode=mode, method=m)) for m in ("fft", "direct")}
+        return ("fft" if times["fft"] < times["direct"] else "direct"), times
     if _validate.swap_needed(mode, a.shape, k.shape, axes):
         a, k = k, a
     return _choose(a, k, len(axes), mode)
+
+
+def _timeit_fast(func, repeat=3):
+    """Seconds per call of ``func()``: scipy's ``_timeit_fast`` (enough calls
+    per repetition to take 5 ms, the best of ``repeat`` repetitions; a call
+    of over a second is timed once)."""
+    timer = timeit.Timer(func)
+    number, x = 1, 0.0
+    for p in range(10):
+        number = 10 ** p
+        x = timer.timeit(number)
+        if x >= 5e-4:
+            break
+    if x > 1.0:
+        return x / number
+    number *= 10
+    return min(timer.repeat(repeat, number)) / number
 
 
 def correlation_lags(in1_len, in2_len, mode="full", *, lags=None):

@@ -34,7 +34,7 @@ import dataclasses
 
 import numpy as np
 
-from . import _fft, _reference, _validate, _workspace
+from . import _costs, _fft, _reference, _validate, _workspace
 from ._kernels import direct as _kdirect
 from ._kernels import peaks as _kpeaks
 from ._kernels import windows as _kwin
@@ -43,9 +43,6 @@ from ._runtime import api, run
 __all__ = ["match_template", "find_matches", "locate", "Matches"]
 
 _METHOD_CODE = {m: i for i, m in enumerate(_validate.MATCH_METHODS)}
-# direct multiply-add vs tiled FFT work, ns on one core (measured, see benchmarks)
-_DIRECT_NS = {4: 0.04, 8: 0.07}
-_TILE_NS = {4: 0.18, 8: 0.28}  # per unit of _fft.tile_plan's cost
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,12 +103,15 @@ class Matches:
 
 
 def _cross_plan(shape, tshape, item):
-    """The tiled-FFT plan for the cross term, or None when the direct kernel is cheaper."""
+    """The tiled-FFT plan for the cross term, or None when the direct kernel
+    (``corr_padded``, priced as in convolve) is cheaper.  Both paths use
+    every core, so the thread count cancels out of the comparison."""
+    c = _costs.get()
     H, W = shape
     h, w = tshape
-    direct = (H - h + 1) * (W - w + 1) * h * w * _DIRECT_NS[item]
+    direct = (H - h + 1) * (W - w + 1) * h * w * c.direct_ns[item]
     plan = _fft.tile_plan(shape, tshape)
-    return plan if plan[0] * _TILE_NS[item] < direct else None
+    return plan if plan[0] * c.tile_ns[item] < direct else None
 
 
 def _cross(src, tpl, plan):

@@ -30,7 +30,7 @@ import math
 import numpy as np
 import scipy.fft as sfft
 
-from . import _reference, _validate
+from . import _costs, _reference, _validate
 from ._fft import WORKERS
 from ._kernels import acf as _kacf
 from ._kernels import acf_fft as _kacf_fft
@@ -42,12 +42,7 @@ _SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
 _LEVEL = 2.5  # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period (3.0 until the repeat test)
 _NCAND = 5
 _SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series without period is tried differenced
-# cost model, ns on one core: direct multiply-add; FFT per point * log2(points)
-_DIRECT_NS = 0.1
-_FFT_NS = 1.5
 _CHUNK_POINTS = 512 * 1536  # series x transform length per FFT chunk
-_LANES_NS = 0.25  # the lane-vectorized FFT kernel, per unit of acf_fft.plan's work
-_LANES_MAX_N = 1 << 15  # its transform length at most (work arrays of 4 MiB each per task)
 
 
 def _threads():
@@ -57,7 +52,18 @@ def _threads():
 def _lanes_fft(B, n, L):
     """Whether the batch suits the lane-vectorized FFT kernel: enough series
     to give every thread full tasks, and a work buffer that stays cache-sized."""
-    return B >= 2 * _kacf_fft.LANES * _threads() and n + L <= _LANES_MAX_N
+    c = _costs.get()
+    return B >= c.acf_lanes_tasks_per_thread * _kacf_fft.LANES * _threads() and n + L <= c.acf_lanes_max_n
+
+
+def _lanes_plan(n, L):
+    """acf_fft.plan with this machine's price of a tail multiply-add."""
+    return _kacf_fft.plan(n, L, _costs.get().tail_mac)
+
+
+def _use_blocks(B, n, L):
+    """One long series and few lags: by blocks (:func:`_block_sums`)."""
+    return B == 1 and n > _costs.get().acf_block_taps * (L + 1)
 
 
 def _plan(B, n, L, method):
@@ -66,18 +72,19 @@ def _plan(B, n, L, method):
     N = sfft.next_fast_len(n + L, True)
     lanes = _lanes_fft(B, n, L)
     if method == "auto":
-        direct = B * n * (L + 1) * _DIRECT_NS / _threads()
-        if B == 1 and n > 8 * (L + 1):
+        c = _costs.get()
+        direct = B * n * (L + 1) * c.acf_direct_ns / _threads()
+        if _use_blocks(B, n, L):
             M = _block_len(L)
-            fft = 2 * (n / M + 1) * (M + L) * math.log2(M + L) * _FFT_NS / _threads()
+            fft = 2 * (n / M + 1) * (M + L) * math.log2(M + L) * c.acf_fft_ns / _threads()
         elif lanes:
-            fft = (B / 2) * _kacf_fft.plan(n, L)[3] * _LANES_NS / _threads()
+            fft = (B / 2) * _lanes_plan(n, L)[3] * c.acf_lanes_ns / _threads()
         else:
-            fft = 2 * B * N * math.log2(N) * _FFT_NS / (_threads() if B > 1 else 1)
+            fft = 2 * B * N * math.log2(N) * c.acf_fft_ns / (_threads() if B > 1 else 1)
         method = "direct" if direct <= fft else "fft"
     if method == "direct":
         return "direct"
-    if B == 1 and n > 8 * (L + 1):
+    if _use_blocks(B, n, L):
         return "block"
     return "lanes" if lanes else "fft"
 
@@ -91,7 +98,7 @@ def _lag_sums(y, L, method, demean=False):
     if how == "lanes":
         out = output_array((B, L + 1))
         run(_kacf_fft.lag_sums_fft, _reference.lag_sums_fft, np.ascontiguousarray(y), L, bool(demean), False, False,
-            out, *_kacf_fft.plan(n, L)[:3])
+            out, *_lanes_plan(n, L)[:3])
         return out
     if how in ("direct", "block"):
         if demean:
@@ -113,7 +120,8 @@ def _lag_sums(y, L, method, demean=False):
 
 
 def _block_len(L):
-    return sfft.next_fast_len(max(8 * (L + 1), 4096), True) - L
+    c = _costs.get()
+    return sfft.next_fast_len(max(c.acf_block_taps * (L + 1), c.acf_min_block), True) - L
 
 
 def _block_sums(y, L):
@@ -140,7 +148,7 @@ def _acf_core(y, L, demean, normalize, adjusted, method):
         # counts the series with non-finite samples (then: the general path)
         out = output_array((B, L + 1))
         nbad = run(_kacf_fft.lag_sums_fft, _reference.lag_sums_fft, y, L, bool(demean), bool(adjusted),
-                   bool(normalize), out, *_kacf_fft.plan(n, L)[:3])
+                   bool(normalize), out, *_lanes_plan(n, L)[:3])
         if nbad == 0:
             return out
     missing = not np.isfinite(y).all()

@@ -1,5 +1,6 @@
 """convolve / correlate / convolve2d / correlate2d against scipy.signal."""
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -177,10 +178,36 @@ def test_correlation_lags_match_scipy():
 
 
 def test_choose_conv_method():
-    assert sigcorr.choose_conv_method(np.ones(100_000), np.ones(8)) == "direct"
-    assert sigcorr.choose_conv_method(np.ones((512, 512)), np.ones((64, 64))) == "fft"
-    assert sigcorr.choose_conv_method(np.ones(1_000_000), np.ones(4096), mode="same") == "fft"
-    assert sigcorr.choose_conv_method(np.ones((2048, 2048), np.float32), np.ones((7, 7), np.float32), "same") == "direct"
+    # only what holds on any machine: the prices are this machine's (after
+    # sigcorr calibrate) or the defaults, and the cores vary
+    from sigcorr import _costs
+
+    choose = sigcorr.choose_conv_method
+    for n in (10, 1000, 100_000):  # one or two taps: direct, by far
+        assert choose(np.ones(n), np.ones(2)) == "direct"
+        assert choose(np.ones(2), np.ones(n)) == "direct"
+    assert choose(np.ones((300, 300)), np.ones((2, 2))) == "direct"
+    assert choose(np.ones(20_000), np.ones(20_000)) == "fft"  # both long: fft, by far
+    assert choose(np.ones((300, 300)), np.ones((300, 300)), "same") == "fft"
+    with _costs.pinned():
+        # the defaults' answers where the two estimates differ tenfold or more
+        # (both scale as 1 / cores)
+        assert choose(np.ones(100_000), np.ones(8)) == "direct"
+        assert choose(np.ones((512, 512)), np.ones((64, 64))) == "fft"
+        # monotonic: once the FFT wins, a longer kernel keeps it
+        order = ["direct", "fft"].index
+        for dtype in (np.float32, np.float64, np.complex128):
+            picks = [choose(np.ones((256, 256), dtype), np.ones((k, k), dtype), "same") for k in range(1, 64, 2)]
+            assert picks == sorted(picks, key=order) and picks[0] == "direct" and picks[-1] == "fft", picks
+            picks = [choose(np.ones(100_000, dtype), np.ones(m, dtype)) for m in 2 ** np.arange(13)]
+            assert picks == sorted(picks, key=order) and picks[0] == "direct" and picks[-1] == "fft", picks
+    # the choice follows the prices
+    cheap_direct = dataclasses.replace(_costs.DEFAULTS, direct_ns={4: 1e-6, 8: 1e-6})
+    with _costs.pinned(cheap_direct):
+        assert choose(np.ones((300, 300)), np.ones((300, 300)), "same") == "direct"
+    costly_direct = dataclasses.replace(_costs.DEFAULTS, direct_ns={4: 1e3, 8: 1e3})
+    with _costs.pinned(costly_direct):
+        assert choose(np.ones(100_000), np.ones(8)) == "fft"
 
 
 def test_seven_tap_rows_two_output_rows_per_task():

@@ -423,10 +423,7 @@ def _dit_first3(re, im, lo, hi):
                                 z2r - t6r, z2i - t6i, z3r - t7r, z3i - t7i))
 
 
-TAIL_MAC = 0.3  # a multiply-add of a direct lag sum, in units of an FFT point * log2(points)
-
-
-def plan(n, L):
+def plan(n, L, tail_mac):
     """(N, two_blocks, Lf, work): the transform length; whether the series
     is cut in two blocks; the last lag the transforms give (lags Lf+1..L are
     summed directly); and the work, in FFT points * log2(points) per series
@@ -436,7 +433,10 @@ def plan(n, L):
     + |F_B|^2 + (-1)^f conj(F_A) F_B), since sum_t x[t] x[t + k] is A against
     [A, B] plus B against B.  The cheapest of one block, two blocks holding
     every lag, and two blocks of the shortest halves with the lags beyond M
-    summed directly (worth it just past a power of two: n = 1024, L = 514)."""
+    summed directly (worth it just past a power of two: n = 1024, L = 514).
+    ``tail_mac``: the work of one such direct multiply-add, in FFT points *
+    log2(points) (a cost-model price, ``sigcorr._costs``; plain Python, the
+    caller passes it)."""
     N1 = fft_length(n, L)
     best_N = N1
     best_two = False
@@ -449,7 +449,7 @@ def plan(n, L):
         Lf = min(L, M)
         work = 3.0 * 2 * M * math.log2(2 * M)
         for k in range(Lf + 1, L + 1):
-            work += TAIL_MAC * 2 * (n - k)
+            work += tail_mac * 2 * (n - k)
         if work < best_work:
             best_N = 2 * M
             best_two = True
