@@ -572,10 +572,9 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
 
 def _pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg, count_include_pad=True):
     xd = _as_dask(x, chunks, "x")
-    if xd.ndim < nd:
-        raise ValueError(f"x must have at least {nd} dimension(s) to pool over, got {xd.ndim}-D")
-    probe = np.zeros(xd.shape[xd.ndim - nd:], dtype=xd.dtype)
-    k, s, p, d, outs = _poolmod._params(probe, nd, kernel_size, stride, padding, dilation, ceil_mode, avg=avg)
+    _validate.check_pool_ndim(xd.ndim, nd)
+    count_include_pad = _validate.check_flag(count_include_pad, "count_include_pad")
+    k, s, p, d, outs = _validate.pool_params(xd.shape, nd, kernel_size, stride, padding, dilation, ceil_mode)
     k, s, p, d, outs = k[2 - nd:], s[2 - nd:], p[2 - nd:], d[2 - nd:], outs[2 - nd:]
     axes = list(range(xd.ndim - nd, xd.ndim))
     dtype = _validate.compute_dtype(xd.dtype) if avg else xd.dtype
@@ -626,11 +625,11 @@ def _pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg,
         cnt = None
         for i in range(nd):
             lo = np.arange(outs[i]) * s[i] - p[i]
-            hi = np.minimum(lo + k[i], probe.shape[i] + p[i])
+            hi = np.minimum(lo + k[i], xd.shape[axes[i]] + p[i])
             if count_include_pad:
                 c = (hi - lo).astype(np.float64)
             else:
-                c = (np.minimum(hi, probe.shape[i]) - np.maximum(lo, 0)).clip(0).astype(np.float64)
+                c = (np.minimum(hi, xd.shape[axes[i]]) - np.maximum(lo, 0)).clip(0).astype(np.float64)
             c = c / k[i]
             cnt = c if cnt is None else np.multiply.outer(cnt, c)
         scale = np.where(cnt > 0, 1.0 / np.where(cnt > 0, cnt, 1.0), np.nan).astype(dtype)
@@ -700,8 +699,7 @@ def _layer(x, weight, bias, stride, padding, dilation, nd, chunks):
     xd = _as_dask(x, chunks, "x")
     w = _in_memory(weight, "weight")
     b = None if bias is None else _in_memory(bias, "bias")
-    if xd.ndim != nd + 2:
-        raise ValueError(f"x must be {nd + 2}-D (N, C_in, ...), got shape {xd.shape}")
+    _validate.check_layer_x_ndim(xd.shape, nd)
     xd = xd.rechunk({ax: -1 for ax in range(1, xd.ndim)})  # the batch axis as blocks
     f = _layers.conv1d if nd == 1 else _layers.conv2d
     probe = f(np.zeros((1,) + xd.shape[1:], dtype=xd.dtype), w, b, stride, padding, dilation)
