@@ -373,6 +373,33 @@ def check_match_method(method) -> str:
     raise ValueError(f"method must be one of {opts}, got {method!r}")
 
 
+def match_shapes(ishape, tshape) -> None:
+    """An image and a template of these shapes can be matched: the same
+    number of axes, 1-D, 2-D or colour (H, W, C) with the same channels,
+    the template not larger than the image in any axis."""
+    ishape, tshape = tuple(ishape), tuple(tshape)
+    if len(ishape) != len(tshape):
+        raise ValueError(
+            f"image and template must have the same number of dimensions, "
+            f"got image.ndim={len(ishape)} and template.ndim={len(tshape)}"
+        )
+    if len(ishape) > 3:
+        raise ValueError(
+            f"image must be 1-D, 2-D or a colour image (H, W, C), got {len(ishape)}-D"
+        )
+    if len(ishape) == 3 and ishape[2] != tshape[2]:
+        raise ValueError(
+            f"image and template must have the same number of channels, "
+            f"got {ishape[2]} and {tshape[2]}"
+        )
+    spatial = 2 if len(ishape) == 3 else len(ishape)
+    if any(t > n for t, n in zip(tshape[:spatial], ishape[:spatial])):
+        raise ValueError(
+            f"template must not be larger than image in any axis, got template "
+            f"shape {tshape} and image shape {ishape}"
+        )
+
+
 def match_inputs(image, template, mask):
     """Validate match_template's inputs.
 
@@ -384,26 +411,7 @@ def match_inputs(image, template, mask):
     tpl = as_numeric_array(template, "template", allow_complex=False)
     check_nonempty(img, "image")
     check_nonempty(tpl, "template")
-    if img.ndim != tpl.ndim:
-        raise ValueError(
-            f"image and template must have the same number of dimensions, "
-            f"got image.ndim={img.ndim} and template.ndim={tpl.ndim}"
-        )
-    if img.ndim > 3:
-        raise ValueError(
-            f"image must be 1-D, 2-D or a colour image (H, W, C), got {img.ndim}-D"
-        )
-    if img.ndim == 3 and img.shape[2] != tpl.shape[2]:
-        raise ValueError(
-            f"image and template must have the same number of channels, "
-            f"got {img.shape[2]} and {tpl.shape[2]}"
-        )
-    spatial = 2 if img.ndim == 3 else img.ndim
-    if any(t > n for t, n in zip(tpl.shape[:spatial], img.shape[:spatial])):
-        raise ValueError(
-            f"template must not be larger than image in any axis, got template "
-            f"shape {tpl.shape} and image shape {img.shape}"
-        )
+    match_shapes(img.shape, tpl.shape)
     dtype = compute_dtype(img.dtype, tpl.dtype, family="image")
     squeeze = img.ndim == 1
 
@@ -516,6 +524,14 @@ def scales_angles(scales, angles, one_d):
     return out[0], out[1]
 
 
+def check_score_map(ndim, *, stack=True) -> None:
+    """find_matches' scores: a 1-D or 2-D map, or (``stack``) a 3-D stack of 2-D maps."""
+    if ndim in (1, 2) or (stack and ndim == 3):
+        return
+    more = " (or a 3-D stack of 2-D maps)" if stack else ""
+    raise ValueError(f"scores must be 1-D or 2-D{more}, got {ndim}-D")
+
+
 def check_threshold(threshold):
     if threshold is None:
         return None
@@ -541,15 +557,47 @@ def series_batch(x, axis, name="x"):
     """
     arr = as_numeric_array(x, name, allow_complex=False)
     check_nonempty(arr, name)
-    axis = check_int(axis, "axis")
-    if not -arr.ndim <= axis < arr.ndim:
-        raise ValueError(f"axis {axis} is out of bounds for a {arr.ndim}-D {name}")
-    axis %= arr.ndim
+    axis = check_axis(axis, arr.ndim, f"a {arr.ndim}-D {name}")
     moved = np.moveaxis(arr, axis, -1)
     batch = moved.shape[:-1]
     y = as_kernel_array(moved.reshape(-1, moved.shape[-1]) if moved.ndim > 1 else moved[None, :],
                         compute_dtype(arr.dtype, family="series"))
     return y, batch, axis
+
+
+def acf_options(max_lag, n, method, demean, normalize, adjusted):
+    """autocorrelation's options for series of length ``n``: ``(max_lag, method)``."""
+    max_lag = check_max_lag(max_lag, n)
+    method = check_method(method)
+    for flag, name in ((demean, "demean"), (normalize, "normalize"), (adjusted, "adjusted")):
+        check_flag(flag, name)
+    return max_lag, method
+
+
+def period_range(n, min_period, max_period, fs):
+    """detect_period's search range for series of ``n`` samples, in samples:
+    ``(pmin, pmax, fs)``.  Two cycles must fit in the series; the shortest
+    period searched is never below 2 samples."""
+    fs = check_positive(fs, "fs")
+    min_period = check_positive(min_period, "min_period")
+    pmin = max(min_period * fs, 2.0)
+    if n < 2 * pmin:
+        raise ValueError(
+            f"the series has {n} samples, too short to hold two cycles of min_period "
+            f"({min_period} = {pmin:g} samples)"
+        )
+    if max_period is None:
+        pmax = n / 2.0
+    else:
+        max_period = check_real(max_period, "max_period")
+        if max_period < min_period:
+            raise ValueError(f"min_period ({min_period}) must be <= max_period ({max_period})")
+        pmax = max_period * fs
+        if pmax > n / 2.0:
+            raise ValueError(
+                f"max_period must allow two cycles in the series: at most {n / 2.0 / fs:g}, got {max_period}"
+            )
+    return pmin, pmax, fs
 
 
 # ---------------------------------------------------------------------------
@@ -570,10 +618,7 @@ def pair_batch(x, y, axis):
     nd = max(a.ndim, b.ndim)  # numpy broadcasting: missing leading axes are 1
     a = a.reshape((1,) * (nd - a.ndim) + a.shape)
     b = b.reshape((1,) * (nd - b.ndim) + b.shape)
-    axis = check_int(axis, "axis")
-    if not -a.ndim <= axis < a.ndim:
-        raise ValueError(f"axis {axis} is out of bounds for {a.ndim}-D x and y")
-    axis %= a.ndim
+    axis = check_axis(axis, a.ndim, f"{a.ndim}-D x and y")
     a = np.moveaxis(a, axis, -1)
     b = np.moveaxis(b, axis, -1)
     if a.shape[-1] != b.shape[-1]:

@@ -134,21 +134,16 @@ def _conv_dask(in1, in2, mode, method, axes, chunks, flip):
     k = _in_memory(in2, "in2")
     mode = _validate.check_mode(mode)
     method = _validate.check_method(method)
-    if k.ndim != x.ndim:
-        raise ValueError("in1 and in2 should have the same dimensionality")
-    if axes is None:
-        if x.ndim not in (1, 2):
-            raise ValueError(f"without axes, in1 and in2 must be 1-D or 2-D, got {x.ndim}-D")
-        axes = tuple(range(x.ndim))
-    else:
-        axes = tuple(sorted(_validate.check_int(a, "axes") % x.ndim for a in np.atleast_1d(axes)))
+    _validate.check_same_ndim(x, k)
+    _validate.check_nonempty(x, "in1")
+    _validate.check_nonempty(k, "in2")
+    axes = _validate.conv_axes(axes, x.shape, k.shape)
     batch = [ax for ax in range(x.ndim) if ax not in axes]
     if any(k.shape[ax] != 1 for ax in batch):
         raise ValueError("sigcorr.dask: in2 must have length 1 along the batch axes (it is applied to every "
                          f"block), got shape {k.shape} with axes={axes}")
     if mode == "valid" and any(k.shape[ax] > x.shape[ax] for ax in axes):
-        raise ValueError("For 'valid' mode, one must be at least as large as the other in every dimension "
-                         "(sigcorr.dask: in1, the chunked array, must be the larger)")
+        raise ValueError(f"{_validate.VALID_MESSAGE} (sigcorr.dask: in1, the chunked array, must be the larger)")
     dtype = _validate.compute_dtype(x.dtype, k.dtype)
     pads = [(0, 0)] * x.ndim
     for ax in axes:
@@ -204,15 +199,14 @@ def _boundary2d(in1, in2, mode, boundary, fillvalue, chunks, flip):
     k = _in_memory(in2, "in2")
     mode = _validate.check_mode(mode)
     boundary = _validate.check_boundary(boundary)
-    if x.ndim != 2 or k.ndim != 2:
-        raise ValueError(f"in1 and in2 must both be 2-D arrays, got {x.ndim}-D and {k.ndim}-D")
+    _validate.check_2d_pair(x, k)
+    fv = _validate.check_fillvalue(fillvalue)
     if mode == "valid":
         return _conv_dask(x, k, mode, "auto", None, None, flip)
     pads = _fft.boundary_pads(x.shape, k.shape, mode, flip)
     dtype = _validate.compute_dtype(x.dtype, k.dtype)
     if boundary == "fill":
-        fv = np.asarray(fillvalue).astype(dtype).item() if np.ndim(fillvalue) == 0 else fillvalue
-        xp = _pad(x.astype(dtype), pads, "constant", fv)
+        xp = _pad(x.astype(dtype), pads, "constant", _validate.fill_in(fv, dtype).item())
     else:
         xp = _pad(x.astype(dtype), pads, "wrap" if boundary == "wrap" else "symmetric")
     return _conv_dask(xp, k, "valid", "auto", None, None, flip)
@@ -268,16 +262,11 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     t = _in_memory(template, "template")
     method = _validate.check_match_method(method)
     m = None if mask is None else _in_memory(mask, "mask")
-    if t.ndim != x.ndim:
-        raise ValueError(f"image and template must have the same number of dimensions, got {x.ndim} and {t.ndim}")
+    _validate.match_shapes(x.shape, t.shape)
     spatial = x.ndim if x.ndim < 3 else 2
-    if any(t.shape[ax] > x.shape[ax] for ax in range(x.ndim)):
-        raise ValueError(f"template {t.shape} must not be larger than the image {x.shape} in any axis")
     if x.ndim == 3:
-        if t.shape[2] != x.shape[2]:
-            raise ValueError(f"image and template must have the same channels, got {x.shape[2]} and {t.shape[2]}")
         x = x.rechunk({2: -1})
-    small = _validate.match_inputs(np.zeros((1,) * x.ndim, x.dtype), np.zeros((1,) * t.ndim, t.dtype), None)[4]
+    dtype = _validate.compute_dtype(x.dtype, t.dtype, family="image")
     if pad_input:
         pads = [(t.shape[ax] // 2, t.shape[ax] - 1 - t.shape[ax] // 2) for ax in range(spatial)] + [(0, 0)] * (x.ndim - spatial)
         x = _pad(x, pads)
@@ -288,8 +277,8 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         return s[..., None] if x.ndim == 3 else s
 
     if x.ndim == 3:
-        return _valid(x, halos, block, small, last_axis_chunks=(1,))[..., 0]
-    return _valid(x, halos, block, small)
+        return _valid(x, halos, block, dtype, last_axis_chunks=(1,))[..., 0]
+    return _valid(x, halos, block, dtype)
 
 
 def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False,
@@ -306,8 +295,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     [[5.0, 5.0], [120.0, 77.0]]
     """
     x = _as_dask(scores, chunks, "scores")
-    if x.ndim not in (1, 2):
-        raise ValueError(f"scores must be 1-D or 2-D, got {x.ndim}-D")
+    _validate.check_score_map(x.ndim, stack=False)
     threshold, max_matches, d = _validate.peak_options(threshold, max_matches, min_distance)
     ndim = x.ndim
     x2 = x[None, :] if ndim == 1 else x
@@ -411,22 +399,11 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     True
     """
     xd = _as_dask(x, chunks, "x")
-    if xd.ndim == 0:
-        raise ValueError("x must have at least one dimension (the series)")
-    axis = _validate.check_int(axis, "axis")
-    if not -xd.ndim <= axis < xd.ndim:
-        raise ValueError(f"axis {axis} is out of bounds for {xd.ndim}-D x")
+    _validate.check_nonempty(xd, "x")
+    axis = _validate.check_axis(axis, xd.ndim, f"a {xd.ndim}-D x")
     y = da.moveaxis(xd.astype(np.float64), axis, -1)
     n = y.shape[-1]
-    if n == 0:
-        raise ValueError("x must not be empty along axis")
-    L = n - 1 if max_lag is None else _validate.check_int(max_lag, "max_lag", minimum=0)
-    if L > n - 1:
-        raise ValueError(f"max_lag must be < the series length {n}, got {L}")
-    _validate.check_method(method)
-    for flag, name in ((demean, "demean"), (normalize, "normalize"), (adjusted, "adjusted")):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    L, method = _validate.acf_options(max_lag, n, method, demean, normalize, adjusted)
     if len(y.chunks[-1]) == 1:  # whole series per block: the in-memory function, exactly
         out = y.map_blocks(lambda b: _period.autocorrelation(b, L, demean=demean, normalize=normalize,
                                                              adjusted=adjusted, method=method),
@@ -492,7 +469,8 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
     yd = _as_dask(y, chunks if chunks is not None else xd.chunks, "y")
     if xd.shape != yd.shape:
         raise ValueError(f"x and y must have the same shape, got {xd.shape} and {yd.shape}")
-    axis = _validate.check_int(axis, "axis") % max(xd.ndim, 1)
+    _validate.check_nonempty(xd, "x")
+    axis = _validate.check_axis(axis, xd.ndim, f"{xd.ndim}-D x and y")
     xd = xd.rechunk({axis: -1})
     yd = yd.rechunk(xd.chunks)
     kw = dict(demean=demean, normalize=normalize, adjusted=adjusted, two_sided=two_sided, axis=axis)
@@ -521,9 +499,9 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=N
     xd = _as_dask(x, chunks, "x")
     if xd.ndim == 1:
         return _period.detect_period(xd.compute(), min_period=min_period, max_period=max_period, fs=fs)
-    axis = _validate.check_int(axis, "axis") % xd.ndim
+    axis = _validate.check_axis(axis, xd.ndim, f"a {xd.ndim}-D x")
     y = da.moveaxis(xd, axis, -1).rechunk({xd.ndim - 1: -1})
-    _period._period_lags(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
+    _validate.period_range(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
 
     def block(b):
         r = _period.detect_period(b, min_period=min_period, max_period=max_period, fs=fs)
@@ -553,9 +531,9 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
     if xd.ndim == 1:
         return _period.detect_periods(xd.compute(), max_periods=K, min_period=min_period, max_period=max_period,
                                       fs=fs)
-    axis = _validate.check_int(axis, "axis") % xd.ndim
+    axis = _validate.check_axis(axis, xd.ndim, f"a {xd.ndim}-D x")
     y = da.moveaxis(xd, axis, -1).rechunk({xd.ndim - 1: -1})
-    _period._period_lags(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
+    _validate.period_range(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
 
     def block(b):
         r = _period.detect_periods(b, max_periods=K, min_period=min_period, max_period=max_period, fs=fs)

@@ -316,9 +316,7 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     X, Y, batch, axis = _validate.pair_batch(x, y, axis)
     n = X.shape[1]
     L = _validate.check_max_lag(max_lag, n)
-    fs = _validate.check_real(fs, "fs")
-    if fs <= 0:
-        raise ValueError(f"fs must be > 0, got {fs}")
+    fs = _validate.check_positive(fs, "fs")
     if weighting is not None:
         weighting = _validate.check_choice(weighting, "weighting", ("phat",),
                                            f"weighting must be None or 'phat', got {weighting!r}")

@@ -535,8 +535,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     ([[5.0, 5.0], [15.0, 12.0]], [1.0, 0.8])
     """
     arr = _validate.as_numeric_array(scores, "scores", allow_complex=False)
-    if arr.ndim not in (1, 2, 3):
-        raise ValueError(f"scores must be 1-D or 2-D (or a 3-D stack of 2-D maps), got {arr.ndim}-D")
+    _validate.check_score_map(arr.ndim)
     threshold, max_matches, min_distance = _validate.peak_options(threshold, max_matches, min_distance)
     ndim = arr.ndim
     s3 = arr.reshape(1, 1, -1) if ndim == 1 else (arr[None] if ndim == 2 else arr)
@@ -747,26 +746,6 @@ def _merge(pos, val, tix, shape, squeeze, maximize, min_distance, max_matches, d
     return Matches(pos, val, template=tix)
 
 
-def _best_of(scores, threshold, maximize, subpixel):
-    """``find_matches`` for a 2-D map that one suppression window covers
-    whole: at most its best score (the first in raster order among ties)."""
-    work = scores.astype(np.float64)
-    if not maximize:
-        work = -work
-    work = np.where(np.isfinite(work), work, -np.inf)
-    k = int(np.argmax(work))
-    best = work.flat[k]
-    ok = np.isfinite(best) and (best >= (threshold if maximize else -threshold) if threshold is not None
-                                else best > work[np.isfinite(work)].min())
-    if not ok:
-        return Matches(np.empty((0, 2)), np.empty(0, dtype=scores.dtype))
-    coords = np.array([np.unravel_index(k, work.shape)], dtype=np.int64)
-    pos = coords.astype(np.float64)
-    if subpixel:
-        pos = _refine(work, coords, pos)
-    return Matches(pos, scores[coords[:, 0], coords[:, 1]])
-
-
 def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_matches,
                      min_distance, maximize, subpixel, score=None):
     """Coarse search on 2**levels-pooled inputs, then full-resolution re-scoring
@@ -799,11 +778,11 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
             continue
         sub = np.ascontiguousarray(img[:, y0:y1 + h - 1, x0:x1 + w - 1])
         local = score(sub, tpl, method, dtype)
-        if min_distance >= max(local.shape) - 1:
-            m = _best_of(local, threshold, maximize, subpixel)
-        else:
-            m = find_matches(local, threshold=threshold, min_distance=min_distance,
-                             maximize=maximize, subpixel=subpixel)
+        # a suppression window that covers the whole map keeps its best score
+        # alone: find_matches' shortcut for one match skips the peak filter
+        whole = min_distance >= max(local.shape) - 1
+        m = find_matches(local, threshold=threshold, max_matches=1 if whole else None,
+                         min_distance=min_distance, maximize=maximize, subpixel=subpixel)
         if len(m):
             pos.append(m.positions + np.array([y0, x0], dtype=np.float64))
             val.append(m.scores)

@@ -40,7 +40,7 @@ __all__ = ["autocorrelation", "detect_period", "detect_periods", "PeriodResult",
 
 _SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
 _LEVEL = 2.5  # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period (3.0 until the repeat test)
-_NCAND = 5
+_MAX_CANDIDATES = 5  # cycles PeriodResult.candidates lists for a single series
 _SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series without period is tried differenced
 # cost model, ns on one core: direct multiply-add; FFT per point * log2(points)
 _DIRECT_NS = 0.1
@@ -227,16 +227,7 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     (3, 5)
     """
     y, batch, axis = _validate.series_batch(x, axis)
-    n = y.shape[1]
-    if max_lag is None:
-        max_lag = n - 1
-    max_lag = _validate.check_int(max_lag, "max_lag", minimum=0)
-    if max_lag > n - 1:
-        raise ValueError(f"max_lag must be < the series length {n}, got {max_lag}")
-    method = _validate.check_method(method)
-    for flag, name in ((demean, "demean"), (normalize, "normalize"), (adjusted, "adjusted")):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    max_lag, method = _validate.acf_options(max_lag, y.shape[1], method, demean, normalize, adjusted)
     out = _acf_core(y, max_lag, demean, normalize, adjusted, method)
     out = out.reshape(batch + (max_lag + 1,))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
@@ -284,38 +275,11 @@ class Periods:
     strengths: np.ndarray
 
 
-def _period_lags(n, min_period, max_period, fs):
-    fs = _validate.check_real(fs, "fs")
-    if fs <= 0:
-        raise ValueError(f"fs must be > 0, got {fs}")
-    min_period = _validate.check_real(min_period, "min_period")
-    if min_period <= 0:
-        raise ValueError(f"min_period must be > 0, got {min_period}")
-    pmin = max(min_period * fs, 2.0)
-    if n < 2 * pmin:
-        raise ValueError(
-            f"the series has {n} samples, too short to hold two cycles of min_period "
-            f"({min_period} = {pmin:g} samples)"
-        )
-    if max_period is None:
-        pmax = n / 2.0
-    else:
-        max_period = _validate.check_real(max_period, "max_period")
-        if max_period < min_period:
-            raise ValueError(f"min_period ({min_period}) must be <= max_period ({max_period})")
-        pmax = max_period * fs
-        if pmax > n / 2.0:
-            raise ValueError(
-                f"max_period must allow two cycles in the series: at most {n / 2.0 / fs:g}, got {max_period}"
-            )
-    return pmin, pmax, fs
-
-
 def _detect(x, K, min_period, max_period, fs, axis):
     """(periods, strengths) (B, K) in 1/fs units, the batch shape, and whether x was one series."""
     y, batch, axis = _validate.series_batch(x, axis)
     B, n = y.shape
-    pmin, pmax, fs = _period_lags(n, min_period, max_period, fs)
+    pmin, pmax, fs = _validate.period_range(n, min_period, max_period, fs)
     L = int(min(n - 2, math.ceil(pmax) + 2))
     periods = np.empty((B, K))
     strengths = np.empty((B, K))
@@ -409,7 +373,7 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     # candidates only for a single series: a batch asks for the period alone
     # (the search for further cycles stops at once)
     y_ndim = np.ndim(x)
-    periods, strengths, batch = _detect(x, _NCAND if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
+    periods, strengths, batch = _detect(x, _MAX_CANDIDATES if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
     if not batch:
         ok = np.isfinite(periods[0])
         cand = np.stack([periods[0][ok], strengths[0][ok]], axis=1)
