@@ -373,6 +373,14 @@ def check_match_method(method) -> str:
     raise ValueError(f"method must be one of {opts}, got {method!r}")
 
 
+def template_fits(ishape, tshape) -> bool:
+    """Whether a template of shape ``tshape`` fits in an image of shape
+    ``ishape`` (same number of axes): not larger in any spatial axis (the
+    first two of a colour (H, W, C) image)."""
+    spatial = 2 if len(ishape) == 3 else len(ishape)
+    return all(t <= n for t, n in zip(tuple(tshape)[:spatial], tuple(ishape)[:spatial]))
+
+
 def match_shapes(ishape, tshape) -> None:
     """An image and a template of these shapes can be matched: the same
     number of axes, 1-D, 2-D or colour (H, W, C) with the same channels,
@@ -392,8 +400,7 @@ def match_shapes(ishape, tshape) -> None:
             f"image and template must have the same number of channels, "
             f"got {ishape[2]} and {tshape[2]}"
         )
-    spatial = 2 if len(ishape) == 3 else len(ishape)
-    if any(t > n for t, n in zip(tshape[:spatial], ishape[:spatial])):
+    if not template_fits(ishape, tshape):
         raise ValueError(
             f"template must not be larger than image in any axis, got template "
             f"shape {tshape} and image shape {ishape}"

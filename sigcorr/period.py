@@ -233,6 +233,20 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
 
 
+@api
+def _residual_acf(x, max_lag=None):
+    """The autocorrelation :func:`detect_period` reads a series' period from
+    (for plots: the command line's): that of the series' residual after its
+    straight-line trend, with spikes (beyond ``_SPIKE`` residual RMS) and NaN
+    samples missing.  ``x`` 1-D, or series along the last axis."""
+    y, batch, _ = _validate.series_batch(x, -1)
+    res, _ = run(_kacf.robust_residuals, _reference.robust_residuals, y, _SPIKE)
+    # a line fitted with an intercept leaves residuals of mean 0 over the kept
+    # samples, and the others are 0: no demeaning, as detect's lag sums
+    out = autocorrelation(res, max_lag, demean=False)
+    return out.reshape(batch + out.shape[-1:])
+
+
 @dataclasses.dataclass(frozen=True)
 class PeriodResult:
     """Result of :func:`detect_period`.
