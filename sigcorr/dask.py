@@ -296,7 +296,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     """
     x = _as_dask(scores, chunks, "scores")
     _validate.check_score_map(x.ndim, stack=False)
-    threshold, max_matches, d = _validate.peak_options(threshold, max_matches, min_distance)
+    threshold, max_matches, radius = _validate.peak_options(threshold, max_matches, min_distance)
     ndim = x.ndim
     x2 = x[None, :] if ndim == 1 else x
     if x2.size == 0:
@@ -309,14 +309,14 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     import dask
     from scipy.ndimage import maximum_filter
 
-    dy = 0 if ndim == 1 else d
+    radius_y = 0 if ndim == 1 else radius  # a 1-D map is one row: no halo across rows
 
     def peaks(b, y0, x0, oy, ox, hy, wx):
         # block b starts at (y0, x0) of the map; its own samples are
         # b[oy:oy + hy, ox:ox + wx] (the rest is the halo)
         work = b.astype(np.float64) * sign
         work = np.where(np.isfinite(work), work, -np.inf)
-        size = (1, 2 * d + 1) if ndim == 1 else 2 * d + 1
+        size = (1, 2 * radius + 1) if ndim == 1 else 2 * radius + 1
         pk = (work == maximum_filter(work, size=size, mode="constant", cval=-np.inf)) & np.isfinite(work)
         pk &= (work >= sign * threshold) if threshold is not None else (work > floor)
         own = np.zeros_like(pk)
@@ -333,8 +333,8 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     xs0 = np.cumsum((0,) + x2.chunks[1])
     for i in range(len(x2.chunks[0])):
         for j in range(len(x2.chunks[1])):
-            a0, a1 = max(0, ys0[i] - dy), min(H, ys0[i + 1] + dy)
-            b0, b1 = max(0, xs0[j] - d), min(W, xs0[j + 1] + d)
+            a0, a1 = max(0, ys0[i] - radius_y), min(H, ys0[i + 1] + radius_y)
+            b0, b1 = max(0, xs0[j] - radius), min(W, xs0[j + 1] + radius)
             blk = x2[a0:a1, b0:b1]
             tasks.append(dask.delayed(peaks)(blk, a0, b0, ys0[i] - a0, xs0[j] - b0,
                                              ys0[i + 1] - ys0[i], xs0[j + 1] - xs0[j]))
@@ -342,7 +342,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     cand = np.concatenate(parts, axis=0) if parts else np.zeros((0, 6))
     order = np.lexsort((cand[:, 1], cand[:, 0], -cand[:, 2]))
     cand = cand[order]
-    keep = _suppress_sparse(cand[:, :2].astype(np.int64), d, len(cand) if max_matches is None else max_matches)
+    keep = _suppress_sparse(cand[:, :2].astype(np.int64), radius, len(cand) if max_matches is None else max_matches)
     cand = cand[keep]
     pos = cand[:, 4:6]
     dtype = x.dtype if x.dtype.kind == "f" else np.float64

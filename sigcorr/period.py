@@ -289,14 +289,14 @@ class Periods:
     strengths: np.ndarray
 
 
-def _detect(x, K, min_period, max_period, fs, axis):
-    """(periods, strengths) (B, K) in 1/fs units, the batch shape, and whether x was one series."""
+def _detect(x, n_cycles, min_period, max_period, fs, axis):
+    """(periods, strengths) (B, n_cycles) in 1/fs units, and the batch shape."""
     y, batch, axis = _validate.series_batch(x, axis)
     B, n = y.shape
     pmin, pmax, fs = _validate.period_range(n, min_period, max_period, fs)
     L = int(min(n - 2, math.ceil(pmax) + 2))
-    periods = np.empty((B, K))
-    strengths = np.empty((B, K))
+    periods = np.empty((B, n_cycles))
+    strengths = np.empty((B, n_cycles))
     # in chunks of series, so the residuals and lag sums stay cache- and
     # heap-sized (large fresh arrays are page-faulted in on every call)
     step = max(1, _CHUNK_POINTS // n)
@@ -314,8 +314,8 @@ def _detect(x, K, min_period, max_period, fs, axis):
             d = np.ascontiguousarray(np.diff(y[i:j][smooth], axis=1))
             res, nvalid = run(_kacf.robust_residuals, _reference.robust_residuals, d, _SPIKE)
             S = _lag_sums(res, min(L, n - 3), "auto")
-            p2 = np.empty((smooth.size, K))
-            s2 = np.empty((smooth.size, K))
+            p2 = np.empty((smooth.size, n_cycles))
+            s2 = np.empty((smooth.size, n_cycles))
             run(_kacf.detect, _reference.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
                 nvalid, _LEVEL, p2, s2)
             periods[i + smooth] = p2
@@ -444,6 +444,6 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
     >>> sigcorr.detect_periods(day).periods            # one cycle: the rest is NaN
     array([48., nan, nan])
     """
-    K = _validate.check_int(max_periods, "max_periods", minimum=1)
-    periods, strengths, batch = _detect(x, K, min_period, max_period, fs, axis)
-    return Periods(periods.reshape(batch + (K,)), strengths.reshape(batch + (K,)))
+    n_cycles = _validate.check_int(max_periods, "max_periods", minimum=1)
+    periods, strengths, batch = _detect(x, n_cycles, min_period, max_period, fs, axis)
+    return Periods(periods.reshape(batch + (n_cycles,)), strengths.reshape(batch + (n_cycles,)))
