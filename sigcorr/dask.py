@@ -300,7 +300,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     ndim = x.ndim
     x2 = x[None, :] if ndim == 1 else x
     if x2.size == 0:
-        return _match.find_matches(np.zeros((0,) * ndim))
+        return _match.find_matches(np.zeros((0,) * ndim, dtype=x.dtype))
     sign = 1.0 if maximize else -1.0
     floor = None
     if threshold is None:  # as peak_local_max: the map's minimum is no peak
@@ -345,8 +345,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     keep = _suppress_sparse(cand[:, :2].astype(np.int64), radius, len(cand) if max_matches is None else max_matches)
     cand = cand[keep]
     pos = cand[:, 4:6]
-    dtype = x.dtype if x.dtype.kind == "f" else np.float64
-    scores_out = cand[:, 3].astype(dtype)
+    scores_out = cand[:, 3].astype(x.dtype)  # the map's own values and dtype, as in memory
     if ndim == 1:
         pos = pos[:, 1:]
     return _match.Matches(pos, scores_out)

@@ -551,7 +551,7 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
     one match).  Returns (map index, (k, 2) positions, scores)."""
     if s3.size == 0:
         return (np.empty(0, dtype=np.int64), np.empty((0, 2)),
-                np.empty(0, dtype=s3.dtype if s3.dtype.kind == "f" else np.float64))
+                np.empty(0, dtype=s3.dtype))
     work = s3.astype(np.float64)
     if not maximize:
         work = -work

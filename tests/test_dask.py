@@ -276,3 +276,15 @@ def test_bad_input_gives_the_in_memory_message():
         assert _message(case, sd) == want, want
     with pytest.raises(ValueError, match=r"^scores must be 1-D or 2-D, got 3-D$"):  # no stacks here
         sd.find_matches(np.ones((2, 3, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.float32, np.float64])
+def test_find_matches_keeps_the_maps_dtype(dtype):
+    s = np.zeros((30, 30), dtype=dtype)
+    s[5, 5], s[20, 12] = 9, 7
+    want = sigcorr.find_matches(s, min_distance=2)
+    got = sd.find_matches(s, min_distance=2, chunks=10)
+    assert got.scores.dtype == want.scores.dtype == dtype
+    assert got.scores.tolist() == want.scores.tolist() == [9, 7]
+    for empty in (np.zeros((0, 4), dtype=dtype), np.zeros((4, 4), dtype=dtype)):
+        assert sd.find_matches(empty, chunks=2).scores.dtype == sigcorr.find_matches(empty).scores.dtype == dtype
