@@ -884,7 +884,7 @@ def delay_record(result, fs) -> dict:
 
 
 def plot_delay(ax, x, y, fs, result, phat, source):
-    from .delay import _phat
+    from .delay import _phat, _phat_inputs
 
     n = x.size
     k = result.delay * fs
@@ -893,7 +893,7 @@ def plot_delay(ax, x, y, fs, result, phat, source):
     lo, hi = max(-(n - 1), c - half), min(n - 1, c + half)
     if phat:
         L = max(abs(lo), abs(hi))
-        r = _phat(np.where(np.isfinite(x), x, 0)[None], np.where(np.isfinite(y), y, 0)[None], L)[0]
+        r = _phat(*_phat_inputs(np.asarray(x, np.float64)[None], np.asarray(y, np.float64)[None]), L)[0]  # as estimate_delay
         r = r[lo + L:hi + L + 1]
     else:
         L = max(abs(lo), abs(hi))
