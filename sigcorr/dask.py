@@ -263,6 +263,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     method = _validate.check_match_method(method)
     m = None if mask is None else _in_memory(mask, "mask")
     _validate.match_shapes(x.shape, t.shape)
+    pad_input = _validate.check_flag(pad_input, "pad_input")
     spatial = x.ndim if x.ndim < 3 else 2
     if x.ndim == 3:
         x = x.rechunk({2: -1})
@@ -297,6 +298,8 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     x = _as_dask(scores, chunks, "scores")
     _validate.check_score_map(x.ndim, stack=False)
     threshold, max_matches, radius = _validate.peak_options(threshold, max_matches, min_distance)
+    maximize = _validate.check_flag(maximize, "maximize")
+    subpixel = _validate.check_flag(subpixel, "subpixel")
     ndim = x.ndim
     x2 = x[None, :] if ndim == 1 else x
     if x2.size == 0:

@@ -390,6 +390,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     method = _validate.check_match_method(method)
     img, tpls, msk, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, mask)
     policy, present, min_overlap = _validate.missing_inputs(nan_policy, image_mask, min_overlap, image, msk)
+    pad_input = _validate.check_flag(pad_input, "pad_input")
     if pad_input:
         h, w = tpls.shape[2:]
         pads = ((h // 2, h - 1 - h // 2), (w // 2, w - 1 - w // 2))
@@ -537,6 +538,8 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     arr = _validate.as_numeric_array(scores, "scores", allow_complex=False)
     _validate.check_score_map(arr.ndim)
     threshold, max_matches, min_distance = _validate.peak_options(threshold, max_matches, min_distance)
+    maximize = _validate.check_flag(maximize, "maximize")
+    subpixel = _validate.check_flag(subpixel, "subpixel")
     ndim = arr.ndim
     s3 = arr.reshape(1, 1, -1) if ndim == 1 else (arr[None] if ndim == 2 else arr)
     tix, pos, found = _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel)
@@ -693,6 +696,7 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     threshold = _validate.check_threshold(threshold)
     max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
     levels = _validate.check_int(pyramid_levels, "pyramid_levels", minimum=0)
+    subpixel = _validate.check_flag(subpixel, "subpixel")
     img, tpls, _, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, None)
     axes_t = tpls.shape[3:] if squeeze else tpls.shape[2:]  # the template's searched axes
     if min_distance is None:

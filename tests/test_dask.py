@@ -261,6 +261,8 @@ def test_bad_input_gives_the_in_memory_message():
         (lambda m: m.match_template(np.ones((5, 5)), np.ones((6, 2)))),  # too large
         (lambda m: m.match_template(np.ones((5, 5, 3)), np.ones((2, 2, 2)))),  # channels
         (lambda m: m.match_template(np.ones((5, 5)), np.ones(2))),  # dimensions
+        (lambda m: m.match_template(np.ones((5, 5)), np.ones((2, 2)), pad_input=1)),
+        (lambda m: m.find_matches(np.ones((5, 5)), maximize="yes")),
         (lambda m: m.autocorrelation(np.ones((3, 8)), axis=2)),
         (lambda m: m.autocorrelation(np.ones(8), 8)),
         (lambda m: m.autocorrelation(np.ones(8), demean=1)),

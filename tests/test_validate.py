@@ -65,7 +65,11 @@ def test_one_message_per_mistake():
     for call, name in ((lambda: sigcorr.avg_pool1d(np.ones(8), 2, count_include_pad=1), "count_include_pad"),
                        (lambda: sigcorr.max_pool1d(np.ones(8), 2, ceil_mode="yes"), "ceil_mode"),
                        (lambda: sigcorr.autocorrelation(np.ones(8), demean=0), "demean"),
-                       (lambda: sigcorr.crosscorrelation(np.ones(8), np.ones(8), two_sided=None), "two_sided")):
+                       (lambda: sigcorr.crosscorrelation(np.ones(8), np.ones(8), two_sided=None), "two_sided"),
+                       (lambda: sigcorr.match_template(np.ones(8), np.ones(3), pad_input="yes"), "pad_input"),
+                       (lambda: sigcorr.find_matches(np.ones(8), maximize=1), "maximize"),
+                       (lambda: sigcorr.find_matches(np.ones(8), subpixel=None), "subpixel"),
+                       (lambda: sigcorr.locate(np.ones(8), np.ones(3), subpixel="no"), "subpixel")):
         with pytest.raises(TypeError, match=f"^{name} must be True or False, got "):
             call()
     # axes
