@@ -782,14 +782,14 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
             continue
         sub = np.ascontiguousarray(img[:, y0:y1 + h - 1, x0:x1 + w - 1])
         local = score(sub, tpl, method, dtype)
-        # a suppression window that covers the whole map keeps its best score
-        # alone: find_matches' shortcut for one match skips the peak filter
+        # find_matches on the validated map; a suppression window that covers
+        # the whole map keeps its best score alone: the shortcut for one match
+        # skips the peak filter
         whole = min_distance >= max(local.shape) - 1
-        m = find_matches(local, threshold=threshold, max_matches=1 if whole else None,
-                         min_distance=min_distance, maximize=maximize, subpixel=subpixel)
-        if len(m):
-            pos.append(m.positions + np.array([y0, x0], dtype=np.float64))
-            val.append(m.scores)
+        _, found, scores = _peaks(local[None], threshold, 1 if whole else None, min_distance, maximize, subpixel)
+        if len(scores):
+            pos.append(found + np.array([y0, x0], dtype=np.float64))
+            val.append(scores)
     if not pos:
         return Matches(np.empty((0, 1 if squeeze else 2)), np.empty(0, dtype=dtype))
     pos = np.concatenate(pos)
