@@ -893,7 +893,9 @@ def plot_delay(ax, x, y, fs, result, phat, source):
     lo, hi = max(-(n - 1), c - half), min(n - 1, c + half)
     if phat:
         L = max(abs(lo), abs(hi))
-        r = _phat(*_phat_inputs(np.asarray(x, np.float64)[None], np.asarray(y, np.float64)[None]), L)[0]  # as estimate_delay
+        # the curve estimate_delay peaks on (its handling of missing samples too)
+        X, Y = _phat_inputs(np.asarray(x, np.float64)[None], np.asarray(y, np.float64)[None])
+        r = _phat(X, Y, L)[0]
         r = r[lo + L:hi + L + 1]
     else:
         L = max(abs(lo), abs(hi))
