@@ -801,5 +801,27 @@ def conv_padding(padding, nd, kernel, dilation, stride):
 
 
 # ---------------------------------------------------------------------------
+# sigcorr.dask: what its chunked front ends cannot do (besides the rules above)
+# ---------------------------------------------------------------------------
+
+
+def dask_conv_shapes(shape1, shape2, axes, mode) -> None:
+    """sigcorr.dask's convolve/correlate: ``in2`` (in memory) is applied to
+    every block of ``in1``, so it has length 1 along the batch axes, and in
+    'valid' mode ``in1``, the chunked array, is the larger one."""
+    if any(shape2[ax] != 1 for ax in range(len(shape1)) if ax not in axes):
+        raise ValueError("sigcorr.dask: in2 must have length 1 along the batch axes (it is applied to every "
+                         f"block), got shape {tuple(shape2)} with axes={axes}")
+    if mode == "valid" and any(shape2[ax] > shape1[ax] for ax in axes):
+        raise ValueError(f"{VALID_MESSAGE} (sigcorr.dask: in1, the chunked array, must be the larger)")
+
+
+def dask_pair_shapes(xshape, yshape) -> None:
+    """sigcorr.dask's crosscorrelation pairs blocks of x and y: the same shape (no broadcasting)."""
+    if tuple(xshape) != tuple(yshape):
+        raise ValueError(f"x and y must have the same shape, got {tuple(xshape)} and {tuple(yshape)}")
+
+
+# ---------------------------------------------------------------------------
 # end
 # ---------------------------------------------------------------------------

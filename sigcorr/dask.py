@@ -138,12 +138,8 @@ def _conv_dask(in1, in2, mode, method, axes, chunks, flip):
     _validate.check_nonempty(x, "in1")
     _validate.check_nonempty(k, "in2")
     axes = _validate.conv_axes(axes, x.shape, k.shape)
+    _validate.dask_conv_shapes(x.shape, k.shape, axes, mode)
     batch = [ax for ax in range(x.ndim) if ax not in axes]
-    if any(k.shape[ax] != 1 for ax in batch):
-        raise ValueError("sigcorr.dask: in2 must have length 1 along the batch axes (it is applied to every "
-                         f"block), got shape {k.shape} with axes={axes}")
-    if mode == "valid" and any(k.shape[ax] > x.shape[ax] for ax in axes):
-        raise ValueError(f"{_validate.VALID_MESSAGE} (sigcorr.dask: in1, the chunked array, must be the larger)")
     dtype = _validate.compute_dtype(x.dtype, k.dtype)
     pads = [(0, 0)] * x.ndim
     for ax in axes:
@@ -469,8 +465,7 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
     """
     xd = _as_dask(x, chunks, "x")
     yd = _as_dask(y, chunks if chunks is not None else xd.chunks, "y")
-    if xd.shape != yd.shape:
-        raise ValueError(f"x and y must have the same shape, got {xd.shape} and {yd.shape}")
+    _validate.dask_pair_shapes(xd.shape, yd.shape)
     _validate.check_nonempty(xd, "x")
     axis = _validate.check_axis(axis, xd.ndim, f"{xd.ndim}-D x and y")
     xd = xd.rechunk({axis: -1})
