@@ -2,9 +2,11 @@
 
 Everything a kernel may assume is established here: a native-endian,
 C-contiguous, writable array of one of the dtypes the kernels are compiled for
-(float32, float64; complex is split or routed to FFT paths by the callers).
-Every error a user can trigger is raised here, as a ``ValueError`` or
-``TypeError`` naming the argument and what was expected.
+(float32, float64; complex is split or routed to FFT paths by the callers),
+chosen by the one dtype policy, :func:`compute_dtype`'s table.  Every error a
+user can trigger is raised here, as a ``ValueError`` or ``TypeError`` naming
+the argument and what was expected, in one wording per mistake (scipy's where
+scipy words it); ``sigcorr.dask`` calls the same checks.
 
 Sections: shared helpers first, then one section per public module.  Add new
 helpers to your module's section.
