@@ -2,9 +2,11 @@
 
 Everything a kernel may assume is established here: a native-endian,
 C-contiguous, writable array of one of the dtypes the kernels are compiled for
-(float32, float64; complex is split or routed to FFT paths by the callers).
-Every error a user can trigger is raised here, as a ``ValueError`` or
-``TypeError`` naming the argument and what was expected.
+(float32, float64; complex is split or routed to FFT paths by the callers),
+chosen by the one dtype policy, :func:`compute_dtype`'s table.  Every error a
+user can trigger is raised here, as a ``ValueError`` or ``TypeError`` naming
+the argument and what was expected, in one wording per mistake (scipy's where
+scipy words it); ``sigcorr.dask`` calls the same checks.
 
 Sections: shared helpers first, then one section per public module.  Add new
 helpers to your module's section.
@@ -46,26 +48,51 @@ def as_numeric_array(x, name: str, *, allow_complex: bool = True) -> np.ndarray:
     return arr
 
 
-def compute_dtype(*dtypes) -> np.dtype:
-    """The dtype results are computed and returned in.
+#: The families of :func:`compute_dtype`.
+DTYPE_FAMILIES = ("signal", "image", "series")
 
-    float32 stays float32, float64 stays float64, complex64/complex128 stay
-    complex; float16 becomes float32; bool and integers compute in float64.
-    Several inputs combine with NumPy's promotion of those mapped dtypes.
+
+def compute_dtype(*dtypes, family: str = "signal") -> np.dtype:
+    """The dtype a family of functions computes (and returns) in: the one dtype policy.
+
+    ==========================  ==================  ========  ========
+    input dtype                 "signal"            "image"   "series"
+    ==========================  ==================  ========  ========
+    float16, float32            float32             float32   float64
+    float64, longdouble         float64             float64   float64
+    bool, (u)int8, (u)int16     float64             float32   float64
+    wider integers              float64             float64   float64
+    complex64, complex128       themselves          --        --
+    complex256                  complex128          --        --
+    ==========================  ==================  ========  ========
+
+    * "signal": convolve, correlate, convolve2d, correlate2d, conv1d/conv2d,
+      avg pooling; max pooling computes in it and returns the input's dtype
+      (a maximum is exact in any of them).
+    * "image": match_template and locate; 8/16-bit images are exact in
+      float32, whose window sums the kernels accumulate in float64 anyway.
+    * "series": autocorrelation, detect_period(s), crosscorrelation,
+      estimate_delay, always float64.
+    * "--": those families refuse complex input (:func:`as_numeric_array`).
+
+    Several inputs combine with NumPy's promotion of their mapped dtypes (a
+    float32 image with a float64 template computes in float64).  The result
+    is native-endian.
     """
-    mapped = []
-    for dt in dtypes:
-        dt = np.dtype(dt)
-        if dt.kind in "bui":
-            dt = np.dtype(np.float64)
-        elif dt == np.float16:
-            dt = np.dtype(np.float32)
-        elif dt.kind == "f" and dt.itemsize > 8:  # longdouble
-            dt = np.dtype(np.float64)
-        elif dt.kind == "c" and dt.itemsize > 16:
-            dt = np.dtype(np.complex128)
-        mapped.append(dt)
-    return np.result_type(*mapped).newbyteorder("=")
+    if family not in DTYPE_FAMILIES:
+        raise ValueError(f"family must be one of {DTYPE_FAMILIES}, got {family!r}")
+    return np.result_type(*(_compute_one(np.dtype(dt), family) for dt in dtypes)).newbyteorder("=")
+
+
+def _compute_one(dt: np.dtype, family: str) -> np.dtype:
+    if family == "series":
+        return np.dtype(np.float64)
+    if dt.kind == "c":
+        return dt if dt.itemsize <= 16 else np.dtype(np.complex128)
+    if dt.kind in "bui":
+        small = family == "image" and dt.itemsize <= 2
+        return np.dtype(np.float32 if small else np.float64)
+    return np.dtype(np.float32 if dt.itemsize <= 4 else np.float64)
 
 
 def as_kernel_array(x: np.ndarray, dtype) -> np.ndarray:
@@ -117,6 +144,30 @@ def check_real(value, name: str, *, finite: bool = True) -> float:
     return value
 
 
+def check_positive(value, name: str) -> float:
+    """A finite real scalar argument > 0 (a sampling rate, say)."""
+    value = check_real(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return value
+
+
+def check_flag(value, name: str) -> bool:
+    """A True/False argument (numpy bools too; 0 and 1 are refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_axis(axis, ndim: int, what: str) -> int:
+    """``axis`` as a non-negative index into ``ndim`` axes; ``what`` names the
+    array(s) in the message ("a 2-D x")."""
+    axis = check_int(axis, "axis")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of bounds for {what}")
+    return axis % ndim
+
+
 def check_nonempty(arr: np.ndarray, name: str) -> None:
     if arr.ndim == 0:
         raise ValueError(f"{name} must be at least 1-D, got a 0-d array")
@@ -131,6 +182,7 @@ def check_nonempty(arr: np.ndarray, name: str) -> None:
 MODE_MESSAGE = "Acceptable mode flags are 'valid', 'same', or 'full'."
 METHOD_MESSAGE = "Acceptable method flags are 'auto', 'direct', or 'fft'."
 BOUNDARY_MESSAGE = "Acceptable boundary flags are 'fill', 'wrap' (or 'circular'), and 'symm' (or 'symmetric')."
+SAME_NDIM_MESSAGE = "in1 and in2 should have the same dimensionality"
 VALID_MESSAGE = (
     "For 'valid' mode, one must be at least as large as the other in every dimension"
 )
@@ -179,43 +231,93 @@ def conv_inputs(in1, in2, mode, method, axes):
     method = check_method(method)
     a = as_numeric_array(in1, "in1")
     k = as_numeric_array(in2, "in2")
-    if a.ndim != k.ndim:
-        raise ValueError("in1 and in2 should have the same dimensionality")
+    check_same_ndim(a, k)
     check_nonempty(a, "in1")
     check_nonempty(k, "in2")
-    ndim = a.ndim
+    axes = conv_axes(axes, a.shape, k.shape)
+    dtype = compute_dtype(a.dtype, k.dtype)
+    return a.astype(dtype, copy=False), k.astype(dtype, copy=False), axes, mode, method, dtype
+
+
+def check_same_ndim(a, b) -> None:
+    """scipy's rule and wording: in1 and in2 have the same number of axes."""
+    if np.ndim(a) != np.ndim(b):
+        raise ValueError(SAME_NDIM_MESSAGE)
+
+
+def conv_axes(axes, shape1, shape2) -> tuple:
+    """``axes=`` of convolve/correlate for inputs of these shapes (same
+    length): a sorted tuple of the 1 or 2 convolved axes, non-negative.
+    ``None`` means every axis, allowed for 1-D and 2-D inputs only; the
+    axes not convolved must have equal lengths or a length of 1."""
+    ndim = len(shape1)
     if axes is None:
         if ndim > 2:
             raise ValueError(
                 f"in1 and in2 are {ndim}-D: without `axes` only 1-D and 2-D inputs "
                 "are convolved; pass axes=(...) to name the 1 or 2 axes to convolve over"
             )
-        axes = tuple(range(ndim))
-    else:
-        if isinstance(axes, (numbers.Integral, np.integer)) and not isinstance(axes, bool):
-            axes = (axes,)
-        try:
-            axes = tuple(check_int(ax, "axes") for ax in axes)
-        except TypeError:
-            raise TypeError(f"axes must be an int or a sequence of ints, got {axes!r}") from None
-        norm = []
-        for ax in axes:
-            if not -ndim <= ax < ndim:
-                raise ValueError(f"axes: axis {ax} is out of bounds for {ndim}-D inputs")
-            norm.append(ax % ndim)
-        if len(set(norm)) != len(norm):
-            raise ValueError(f"axes must be unique, got {axes!r}")
-        if not 1 <= len(norm) <= 2:
-            raise ValueError(f"axes must name 1 or 2 axes, got {len(norm)}")
-        axes = tuple(sorted(norm))
-        for ax in range(ndim):
-            if ax not in axes and a.shape[ax] != k.shape[ax] and 1 not in (a.shape[ax], k.shape[ax]):
-                raise ValueError(
-                    f"incompatible shapes for in1 and in2: {a.shape} and {k.shape} "
-                    f"(axis {ax} is not convolved, so its lengths must match or be 1)"
-                )
-    dtype = compute_dtype(a.dtype, k.dtype)
-    return a.astype(dtype, copy=False), k.astype(dtype, copy=False), axes, mode, method, dtype
+        return tuple(range(ndim))
+    if isinstance(axes, (numbers.Integral, np.integer)) and not isinstance(axes, bool):
+        axes = (axes,)
+    try:
+        axes = tuple(check_int(ax, "axes") for ax in axes)
+    except TypeError:
+        raise TypeError(f"axes must be an int or a sequence of ints, got {axes!r}") from None
+    norm = []
+    for ax in axes:
+        if not -ndim <= ax < ndim:
+            raise ValueError(f"axes: axis {ax} is out of bounds for {ndim}-D inputs")
+        norm.append(ax % ndim)
+    if len(set(norm)) != len(norm):
+        raise ValueError(f"axes must be unique, got {axes!r}")
+    if not 1 <= len(norm) <= 2:
+        raise ValueError(f"axes must name 1 or 2 axes, got {len(norm)}")
+    for ax in range(ndim):
+        if ax not in norm and shape1[ax] != shape2[ax] and 1 not in (shape1[ax], shape2[ax]):
+            raise ValueError(
+                f"incompatible shapes for in1 and in2: {tuple(shape1)} and {tuple(shape2)} "
+                f"(axis {ax} is not convolved, so its lengths must match or be 1)"
+            )
+    return tuple(sorted(norm))
+
+
+def check_2d_pair(a, b) -> None:
+    """convolve2d/correlate2d take two 2-D arrays."""
+    if np.ndim(a) != 2 or np.ndim(b) != 2:
+        raise ValueError(f"in1 and in2 must both be 2-D arrays, got {np.ndim(a)}-D and {np.ndim(b)}-D")
+
+
+def check_fillvalue(fillvalue) -> np.ndarray:
+    """convolve2d's ``fillvalue``: one number (scipy's wording), as a 0-d array."""
+    fv = np.asarray(fillvalue)
+    if fv.size != 1:
+        raise ValueError("fillvalue must be scalar or an array with one element.")
+    if fv.dtype.kind not in _KINDS_NUMERIC:
+        raise TypeError(f"fillvalue must be a number, got {fillvalue!r}")
+    return fv.reshape(())
+
+
+def conv2d_inputs(in1, in2, mode, boundary, fillvalue):
+    """Validate convolve2d/correlate2d's inputs: ``(a, k, mode, boundary, fv)``
+    with ``a``, ``k`` the 2-D arrays as given (not yet in the compute dtype,
+    see :func:`fill_in`) and ``fv`` the 0-d fill value."""
+    mode = check_mode(mode)
+    boundary = check_boundary(boundary)
+    a = as_numeric_array(in1, "in1")
+    k = as_numeric_array(in2, "in2")
+    check_2d_pair(a, k)
+    check_nonempty(a, "in1")
+    check_nonempty(k, "in2")
+    return a, k, mode, boundary, check_fillvalue(fillvalue)
+
+
+def fill_in(fv: np.ndarray, dtype) -> np.ndarray:
+    """The 0-d fill value in the compute ``dtype`` of real or complex inputs;
+    a complex fill value with real inputs is refused (it would be cast)."""
+    if dtype.kind != "c" and fv.dtype.kind == "c":
+        raise ValueError("fillvalue is complex but in1 and in2 are real")
+    return fv.astype(dtype)
 
 
 def _lag_pair(value):
@@ -273,40 +375,53 @@ def check_match_method(method) -> str:
     raise ValueError(f"method must be one of {opts}, got {method!r}")
 
 
+def template_fits(ishape, tshape) -> bool:
+    """Whether a template of shape ``tshape`` fits in an image of shape
+    ``ishape`` (same number of axes): not larger in any spatial axis (the
+    first two of a colour (H, W, C) image)."""
+    spatial = 2 if len(ishape) == 3 else len(ishape)
+    return all(t <= n for t, n in zip(tuple(tshape)[:spatial], tuple(ishape)[:spatial]))
+
+
+def match_shapes(ishape, tshape) -> None:
+    """An image and a template of these shapes can be matched: the same
+    number of axes, 1-D, 2-D or colour (H, W, C) with the same channels,
+    the template not larger than the image in any axis."""
+    ishape, tshape = tuple(ishape), tuple(tshape)
+    if len(ishape) != len(tshape):
+        raise ValueError(
+            f"image and template must have the same number of dimensions, "
+            f"got image.ndim={len(ishape)} and template.ndim={len(tshape)}"
+        )
+    if len(ishape) > 3:
+        raise ValueError(
+            f"image must be 1-D, 2-D or a colour image (H, W, C), got {len(ishape)}-D"
+        )
+    if len(ishape) == 3 and ishape[2] != tshape[2]:
+        raise ValueError(
+            f"image and template must have the same number of channels, "
+            f"got {ishape[2]} and {tshape[2]}"
+        )
+    if not template_fits(ishape, tshape):
+        raise ValueError(
+            f"template must not be larger than image in any axis, got template "
+            f"shape {tshape} and image shape {ishape}"
+        )
+
+
 def match_inputs(image, template, mask):
     """Validate match_template's inputs.
 
     Returns ``(img, tpl, msk, squeeze_1d, dtype)``: image (C, H, W) and
-    template (C, h, w) in the compute dtype (float32 for float32, bool and
-    8/16-bit integer input, else float64), mask (C, h, w) float64 or None.
+    template (C, h, w) in the "image" compute dtype (:func:`compute_dtype`),
+    mask (C, h, w) float64 or None.
     """
     img = as_numeric_array(image, "image", allow_complex=False)
     tpl = as_numeric_array(template, "template", allow_complex=False)
     check_nonempty(img, "image")
     check_nonempty(tpl, "template")
-    if img.ndim != tpl.ndim:
-        raise ValueError(
-            f"image and template must have the same number of dimensions, "
-            f"got image.ndim={img.ndim} and template.ndim={tpl.ndim}"
-        )
-    if img.ndim > 3:
-        raise ValueError(
-            f"image must be 1-D, 2-D or a colour image (H, W, C), got {img.ndim}-D"
-        )
-    if img.ndim == 3 and img.shape[2] != tpl.shape[2]:
-        raise ValueError(
-            f"image and template must have the same number of channels, "
-            f"got {img.shape[2]} and {tpl.shape[2]}"
-        )
-    spatial = 2 if img.ndim == 3 else img.ndim
-    if any(t > n for t, n in zip(tpl.shape[:spatial], img.shape[:spatial])):
-        raise ValueError(
-            f"template must not be larger than image in any axis, got template "
-            f"shape {tpl.shape} and image shape {img.shape}"
-        )
-    small = all(np.dtype(d).kind in "bui" and np.dtype(d).itemsize <= 2 or np.dtype(d) in (np.float16, np.float32)
-                for d in (img.dtype, tpl.dtype))
-    dtype = np.dtype(np.float32) if small else np.dtype(np.float64)
+    match_shapes(img.shape, tpl.shape)
+    dtype = compute_dtype(img.dtype, tpl.dtype, family="image")
     squeeze = img.ndim == 1
 
     def planes(a):
@@ -418,6 +533,14 @@ def scales_angles(scales, angles, one_d):
     return out[0], out[1]
 
 
+def check_score_map(ndim, *, stack=True) -> None:
+    """find_matches' scores: a 1-D or 2-D map, or (``stack``) a 3-D stack of 2-D maps."""
+    if ndim in (1, 2) or (stack and ndim == 3):
+        return
+    more = " (or a 3-D stack of 2-D maps)" if stack else ""
+    raise ValueError(f"scores must be 1-D or 2-D{more}, got {ndim}-D")
+
+
 def check_threshold(threshold):
     if threshold is None:
         return None
@@ -443,14 +566,47 @@ def series_batch(x, axis, name="x"):
     """
     arr = as_numeric_array(x, name, allow_complex=False)
     check_nonempty(arr, name)
-    axis = check_int(axis, "axis")
-    if not -arr.ndim <= axis < arr.ndim:
-        raise ValueError(f"axis {axis} is out of bounds for a {arr.ndim}-D {name}")
-    axis %= arr.ndim
+    axis = check_axis(axis, arr.ndim, f"a {arr.ndim}-D {name}")
     moved = np.moveaxis(arr, axis, -1)
     batch = moved.shape[:-1]
-    y = as_kernel_array(moved.reshape(-1, moved.shape[-1]) if moved.ndim > 1 else moved[None, :], np.float64)
+    y = as_kernel_array(moved.reshape(-1, moved.shape[-1]) if moved.ndim > 1 else moved[None, :],
+                        compute_dtype(arr.dtype, family="series"))
     return y, batch, axis
+
+
+def acf_options(max_lag, n, method, demean, normalize, adjusted):
+    """autocorrelation's options for series of length ``n``: ``(max_lag, method)``."""
+    max_lag = check_max_lag(max_lag, n)
+    method = check_method(method)
+    for flag, name in ((demean, "demean"), (normalize, "normalize"), (adjusted, "adjusted")):
+        check_flag(flag, name)
+    return max_lag, method
+
+
+def period_range(n, min_period, max_period, fs):
+    """detect_period's search range for series of ``n`` samples, in samples:
+    ``(pmin, pmax, fs)``.  Two cycles must fit in the series; the shortest
+    period searched is never below 2 samples."""
+    fs = check_positive(fs, "fs")
+    min_period = check_positive(min_period, "min_period")
+    pmin = max(min_period * fs, 2.0)
+    if n < 2 * pmin:
+        raise ValueError(
+            f"the series has {n} samples, too short to hold two cycles of min_period "
+            f"({min_period} = {pmin:g} samples)"
+        )
+    if max_period is None:
+        pmax = n / 2.0
+    else:
+        max_period = check_real(max_period, "max_period")
+        if max_period < min_period:
+            raise ValueError(f"min_period ({min_period}) must be <= max_period ({max_period})")
+        pmax = max_period * fs
+        if pmax > n / 2.0:
+            raise ValueError(
+                f"max_period must allow two cycles in the series: at most {n / 2.0 / fs:g}, got {max_period}"
+            )
+    return pmin, pmax, fs
 
 
 # ---------------------------------------------------------------------------
@@ -471,10 +627,7 @@ def pair_batch(x, y, axis):
     nd = max(a.ndim, b.ndim)  # numpy broadcasting: missing leading axes are 1
     a = a.reshape((1,) * (nd - a.ndim) + a.shape)
     b = b.reshape((1,) * (nd - b.ndim) + b.shape)
-    axis = check_int(axis, "axis")
-    if not -a.ndim <= axis < a.ndim:
-        raise ValueError(f"axis {axis} is out of bounds for {a.ndim}-D x and y")
-    axis %= a.ndim
+    axis = check_axis(axis, a.ndim, f"{a.ndim}-D x and y")
     a = np.moveaxis(a, axis, -1)
     b = np.moveaxis(b, axis, -1)
     if a.shape[-1] != b.shape[-1]:
@@ -490,7 +643,7 @@ def pair_batch(x, y, axis):
     def rows(arr):  # broadcast only where needed (a broadcast view is read-only: a copy)
         if arr.shape[:-1] != batch:
             arr = np.broadcast_to(arr, batch + (n,))
-        return as_kernel_array(arr.reshape(-1, n), np.float64)
+        return as_kernel_array(arr.reshape(-1, n), compute_dtype(arr.dtype, family="series"))
 
     return rows(a), rows(b), batch, axis
 
@@ -503,12 +656,6 @@ def check_max_lag(max_lag, n):
     if max_lag > n - 1:
         raise ValueError(f"max_lag must be < the series length {n}, got {max_lag}")
     return max_lag
-
-
-def check_flag(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 # ---------------------------------------------------------------------------
@@ -530,6 +677,52 @@ def tuple_param(value, name, n, *, minimum):
     return vals
 
 
+def pool_input(x, nd, name="x"):
+    """The array pooled over its last ``nd`` axes: real, at least ``nd``-D, not empty."""
+    arr = as_numeric_array(x, name, allow_complex=False)
+    check_pool_ndim(arr.ndim, nd, name)
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    return arr
+
+
+def check_pool_ndim(ndim, nd, name="x"):
+    if ndim < nd:
+        raise ValueError(f"{name} must have at least {nd} dimension(s) to pool over, got {ndim}-D")
+
+
+def pool_params(shape, nd, kernel_size, stride, padding, dilation, ceil_mode):
+    """torch's pooling arguments for an input of ``shape`` pooled over its
+    last ``nd`` axes: ``(k, s, p, d, out)``, each per pooled axis, padded in
+    front to two axes for ``nd == 1`` (a 1-row plane: k=1, s=1, p=0, d=1,
+    out=1).  ``stride=None`` (or ``()``) means ``kernel_size``."""
+    k = tuple_param(kernel_size, "kernel_size", nd, minimum=1)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
+        tuple_param(stride, "stride", nd, minimum=1)
+    p = tuple_param(padding, "padding", nd, minimum=0)
+    d = tuple_param(dilation, "dilation", nd, minimum=1)
+    ceil_mode = check_flag(ceil_mode, "ceil_mode")
+    ndim = len(shape)
+    sizes = shape[ndim - nd:]
+    out = []
+    for ax in range(nd):
+        if p[ax] > k[ax] // 2:  # torch's rule: half the kernel size, dilation aside
+            raise ValueError(
+                f"padding should be at most half of kernel size, but got padding={p[ax]} "
+                f"and kernel_size={k[ax]}"
+            )
+        o = pool_output_size(sizes[ax], k[ax], s[ax], p[ax], d[ax], ceil_mode)
+        if o < 1:
+            raise ValueError(
+                f"kernel_size {k[ax]} (dilation {d[ax]}) is larger than the padded input "
+                f"({sizes[ax]} + 2 * {p[ax]}) along axis {ndim - nd + ax}: output size would be {o}"
+            )
+        out.append(o)
+    if nd == 1:
+        k, s, p, d, out = (1,) + k, (1,) + s, (0,) + p, (1,) + d, [1] + out
+    return k, s, p, d, out
+
+
 def pool_output_size(size, k, s, p, d, ceil_mode):
     """torch's pooling_output_shape for one axis."""
     num = size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
@@ -539,6 +732,56 @@ def pool_output_size(size, k, s, p, d, ceil_mode):
     return out
 
 
+
+
+def layer_inputs(x, weight, bias, stride, padding, dilation, nd):
+    """Validate conv1d/conv2d's inputs (``nd`` spatial axes).
+
+    Returns ``(x, weight, bias, dtype, stride, dilation, pads, outs)``: the
+    arrays as given (bias None or (C_out,)), the compute dtype, stride and
+    dilation per axis, (lo, hi) padding per axis and the output sizes.
+    """
+    xa = as_numeric_array(x, "x", allow_complex=False)
+    wa = as_numeric_array(weight, "weight", allow_complex=False)
+    check_layer_x_ndim(xa.shape, nd)
+    if wa.ndim != nd + 2:
+        raise ValueError(
+            f"weight must be {nd + 2}-D (C_out, C_in, {'K' if nd == 1 else 'kH, kW'}), got shape {wa.shape}")
+    if xa.size == 0 or wa.size == 0:
+        raise ValueError(f"x and weight must not be empty, got shapes {xa.shape} and {wa.shape}")
+    if wa.shape[1] != xa.shape[1]:
+        raise ValueError(
+            f"weight has {wa.shape[1]} input channels but x has {xa.shape[1]} "
+            f"(weight {wa.shape}, x {xa.shape})")
+    co = wa.shape[0]
+    dtypes = [xa.dtype, wa.dtype]
+    ba = None
+    if bias is not None:
+        ba = as_numeric_array(bias, "bias", allow_complex=False)
+        if ba.shape != (co,):
+            raise ValueError(f"bias must have shape ({co},) (one value per output channel), got {ba.shape}")
+        dtypes.append(ba.dtype)
+    dtype = compute_dtype(*dtypes)
+    s = tuple_param(stride, "stride", nd, minimum=1)
+    d = tuple_param(dilation, "dilation", nd, minimum=1)
+    k = wa.shape[2:]
+    pads = conv_padding(padding, nd, k, d, s)
+    sizes = xa.shape[2:]
+    outs = []
+    for ax in range(nd):
+        span = sizes[ax] + pads[ax][0] + pads[ax][1]
+        reach = d[ax] * (k[ax] - 1) + 1  # the input span one output's taps cover
+        if reach > span:
+            raise ValueError(
+                f"kernel size {k[ax]} (dilation {d[ax]}) can't be greater than the padded "
+                f"input size {span} along spatial axis {ax}")
+        outs.append((span - reach) // s[ax] + 1)
+    return xa, wa, ba, dtype, s, d, pads, outs
+
+
+def check_layer_x_ndim(shape, nd):
+    if len(shape) != nd + 2:
+        raise ValueError(f"x must be {nd + 2}-D (N, C_in, {'L' if nd == 1 else 'H, W'}), got shape {tuple(shape)}")
 
 
 def conv_padding(padding, nd, kernel, dilation, stride):
@@ -557,6 +800,28 @@ def conv_padding(padding, nd, kernel, dilation, stride):
         raise ValueError(f"padding must be an int, a tuple of ints, 'valid' or 'same', got {padding!r}")
     vals = tuple_param(padding, "padding", nd, minimum=0)
     return [(v, v) for v in vals]
+
+
+# ---------------------------------------------------------------------------
+# sigcorr.dask: what its chunked front ends cannot do (besides the rules above)
+# ---------------------------------------------------------------------------
+
+
+def dask_conv_shapes(shape1, shape2, axes, mode) -> None:
+    """sigcorr.dask's convolve/correlate: ``in2`` (in memory) is applied to
+    every block of ``in1``, so it has length 1 along the batch axes, and in
+    'valid' mode ``in1``, the chunked array, is the larger one."""
+    if any(shape2[ax] != 1 for ax in range(len(shape1)) if ax not in axes):
+        raise ValueError("sigcorr.dask: in2 must have length 1 along the batch axes (it is applied to every "
+                         f"block), got shape {tuple(shape2)} with axes={axes}")
+    if mode == "valid" and any(shape2[ax] > shape1[ax] for ax in axes):
+        raise ValueError(f"{VALID_MESSAGE} (sigcorr.dask: in1, the chunked array, must be the larger)")
+
+
+def dask_pair_shapes(xshape, yshape) -> None:
+    """sigcorr.dask's crosscorrelation pairs blocks of x and y: the same shape (no broadcasting)."""
+    if tuple(xshape) != tuple(yshape):
+        raise ValueError(f"x and y must have the same shape, got {tuple(xshape)} and {tuple(yshape)}")
 
 
 # ---------------------------------------------------------------------------

@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validate import MATCH_METHODS, template_fits
 from .delay import crosscorrelation, estimate_delay
 from .match import locate, match_template
-from .period import autocorrelation, detect_period, detect_periods
+from .period import _residual_acf, detect_period, detect_periods
 
 __all__ = ["main"]
 
@@ -42,7 +43,6 @@ SAMPLE_TEMPLATE = DATA_DIR / "astronaut_face.png"
 SAMPLE_TEMPLATE_POSITION = (38, 92)
 SAMPLE_SERIES = DATA_DIR / "sunspots.csv"
 
-METHODS = ("sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif"}
 EXTRA_HINT = 'pip install "sigcorr[cli]"'
 
@@ -418,14 +418,19 @@ def _fmt(v, digits=4):
 # ---------------------------------------------------------------------------
 
 
+def _check_fits(image, template, name="template"):
+    """The library's rule (``template_fits``), worded for the command line."""
+    if not template_fits(image.shape, template.shape):
+        raise CliError(
+            f"{name} ({template.shape[0]}x{template.shape[1]}) is larger than the image "
+            f"({image.shape[0]}x{image.shape[1]}) in at least one dimension"
+        )
+
+
 def run_match(image, template, *, method="ccoeff_normed", threshold=None, max_matches=1,
               min_distance=None, pyramid=0, subpixel=False):
     """Locate ``template`` in ``image``; returns the Matches."""
-    if template.shape[0] > image.shape[0] or template.shape[1] > image.shape[1]:
-        raise CliError(
-            f"template ({template.shape[0]}x{template.shape[1]}) is larger than the image "
-            f"({image.shape[0]}x{image.shape[1]}) in at least one dimension"
-        )
+    _check_fits(image, template)
     return locate(image, template, method=method, threshold=threshold, max_matches=max_matches,
                   min_distance=min_distance, pyramid_levels=pyramid, subpixel=subpixel)
 
@@ -499,8 +504,7 @@ def cmd_match(args) -> int:
     image, template = read_image(image_path), read_image(template_path)
     plt = _pyplot() if args.plot else None
     if args.scales is not None or args.angles is not None:
-        if template.shape[0] > image.shape[0] or template.shape[1] > image.shape[1]:
-            raise CliError("template is larger than the image in at least one dimension")
+        _check_fits(image, template)
         matches = locate(image, template, method=args.method, threshold=args.threshold,
                          max_matches=args.max_matches, min_distance=args.min_distance,
                          pyramid_levels=args.pyramid, subpixel=args.subpixel,
@@ -593,9 +597,7 @@ def _match_one(path, templates=None, options=None, image=None):
         if isinstance(image, Exception):
             raise image
         for k, t in enumerate(templates):
-            if t.shape[0] > image.shape[0] or t.shape[1] > image.shape[1]:
-                raise CliError(f"template {k} ({t.shape[0]}x{t.shape[1]}) is larger than the image "
-                               f"({image.shape[0]}x{image.shape[1]})")
+            _check_fits(image, t, f"template {k}")
         search = options["scales"] is not None or options["angles"] is not None
         kw = dict(method=options["method"], threshold=options["threshold"], max_matches=options["max_matches"],
                   min_distance=options["min_distance"], pyramid_levels=options["pyramid"],
@@ -716,16 +718,6 @@ def _candidates(result, acf, fs):
     return [(p, s) for p, s in pairs if not (math.isfinite(period) and math.isclose(p, period))]
 
 
-def _detrended(x):
-    """``x`` minus its least-squares line over the finite samples (NaN stays NaN)."""
-    t = np.arange(len(x), dtype=np.float64)
-    ok = np.isfinite(x)
-    if ok.sum() < 2:
-        return x
-    slope, intercept = np.polyfit(t[ok], x[ok], 1)
-    return x - (slope * t + intercept)
-
-
 def _period_kwargs(x, fs, min_period, max_period):
     if len(x) < 4:
         raise CliError(f"the series has {len(x)} samples; at least 4 are needed")
@@ -737,10 +729,10 @@ def _period_kwargs(x, fs, min_period, max_period):
 
 
 def run_period(x, *, fs=1.0, min_period=None, max_period=None):
-    """detect_period, plus the autocorrelation of the detrended series (which
-    detect_period works on) for the table and the plot."""
+    """detect_period, plus the autocorrelation it reads the period from (of
+    the series without its linear trend and spikes) for the table and the plot."""
     result = detect_period(x, **_period_kwargs(x, fs, min_period, max_period))
-    acf = np.asarray(autocorrelation(_detrended(x), len(x) - 1), dtype=float)
+    acf = np.asarray(_residual_acf(x, len(x) - 1), dtype=float)
     return result, acf
 
 
@@ -830,7 +822,7 @@ def plot_period(axes, x, fs, result, acf, source):
         ax_acf.legend(loc="upper right", fontsize=8)
     ax_acf.set_xlim(0, lags[-1] / 2 if len(lags) > 8 else lags[-1])
     ax_acf.set_xlabel("lag [1/fs]" if fs != 1 else "lag [samples]")
-    ax_acf.set_title("autocorrelation (linear trend removed)")
+    ax_acf.set_title("autocorrelation (linear trend and spikes removed)")
 
 
 def cmd_period(args) -> int:
@@ -892,7 +884,7 @@ def delay_record(result, fs) -> dict:
 
 
 def plot_delay(ax, x, y, fs, result, phat, source):
-    from .delay import _phat
+    from .delay import _phat, _phat_inputs
 
     n = x.size
     k = result.delay * fs
@@ -901,7 +893,9 @@ def plot_delay(ax, x, y, fs, result, phat, source):
     lo, hi = max(-(n - 1), c - half), min(n - 1, c + half)
     if phat:
         L = max(abs(lo), abs(hi))
-        r = _phat(np.where(np.isfinite(x), x, 0)[None], np.where(np.isfinite(y), y, 0)[None], L)[0]
+        # the curve estimate_delay peaks on (its handling of missing samples too)
+        X, Y = _phat_inputs(np.asarray(x, np.float64)[None], np.asarray(y, np.float64)[None])
+        r = _phat(X, Y, L)[0]
         r = r[lo + L:hi + L + 1]
     else:
         L = max(abs(lo), abs(hi))
@@ -1078,7 +1072,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_int_at_least(1), default=None, metavar="N",
                    help="worker processes for many images, one compute thread each (default: 1, this "
                    "process, whose search already uses every core; worth it on many cores and small images)")
-    p.add_argument("--method", choices=METHODS, default="ccoeff_normed",
+    p.add_argument("--method", choices=MATCH_METHODS, default="ccoeff_normed",
                    help="score, as cv2.matchTemplate (default: %(default)s)")
     p.add_argument("--threshold", type=float, default=None,
                    help="keep matches scoring at least T (at most T for sqdiff methods)")

@@ -373,30 +373,14 @@ def correlate(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
 
 
 def _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip, lags=None):
-    mode = _validate.check_mode(mode)
-    boundary = _validate.check_boundary(boundary)
-    a = _validate.as_numeric_array(in1, "in1")
-    k = _validate.as_numeric_array(in2, "in2")
-    if a.ndim != 2 or k.ndim != 2:
-        raise ValueError(
-            f"in1 and in2 must both be 2-D arrays, got {a.ndim}-D and {k.ndim}-D"
-        )
-    _validate.check_nonempty(a, "in1")
-    _validate.check_nonempty(k, "in2")
-    fv = np.asarray(fillvalue)
-    if fv.size != 1:
-        raise ValueError("fillvalue must be scalar or an array with one element.")
-    if fv.dtype.kind not in "biufc":
-        raise TypeError(f"fillvalue must be a number, got {fillvalue!r}")
+    a, k, mode, boundary, fv = _validate.conv2d_inputs(in1, in2, mode, boundary, fillvalue)
     win = None if lags is None else _validate.check_lags(lags, a.shape, k.shape, mode)
-    if win is not None and not (boundary == "fill" and np.all(np.asarray(fillvalue) == 0)):
+    if win is not None and not (boundary == "fill" and np.all(fv == 0)):
         # another boundary: the whole output, then the window
-        full = _boundary_conv2d(a, k, mode, boundary, fillvalue, flip)
+        full = _boundary_conv2d(a, k, mode, boundary, fv, flip)
         return np.ascontiguousarray(full[tuple(slice(lo + m - 1, hi + m) for (lo, hi), m in zip(win, k.shape))])
     dtype = _validate.compute_dtype(a.dtype, k.dtype)
-    fv = fv.reshape(()).astype(dtype) if (dtype.kind == "c" or fv.dtype.kind != "c") else fv.reshape(())
-    if dtype.kind != "c" and np.iscomplexobj(fv):
-        raise ValueError("fillvalue is complex but in1 and in2 are real")
+    fv = _validate.fill_in(fv, dtype)
     a = a.astype(dtype, copy=False)
     k = k.astype(dtype, copy=False)
     swapped = _validate.swap_needed(mode, a.shape, k.shape, (0, 1))

@@ -134,21 +134,12 @@ def _conv_dask(in1, in2, mode, method, axes, chunks, flip):
     k = _in_memory(in2, "in2")
     mode = _validate.check_mode(mode)
     method = _validate.check_method(method)
-    if k.ndim != x.ndim:
-        raise ValueError("in1 and in2 should have the same dimensionality")
-    if axes is None:
-        if x.ndim not in (1, 2):
-            raise ValueError(f"without axes, in1 and in2 must be 1-D or 2-D, got {x.ndim}-D")
-        axes = tuple(range(x.ndim))
-    else:
-        axes = tuple(sorted(_validate.check_int(a, "axes") % x.ndim for a in np.atleast_1d(axes)))
+    _validate.check_same_ndim(x, k)
+    _validate.check_nonempty(x, "in1")
+    _validate.check_nonempty(k, "in2")
+    axes = _validate.conv_axes(axes, x.shape, k.shape)
+    _validate.dask_conv_shapes(x.shape, k.shape, axes, mode)
     batch = [ax for ax in range(x.ndim) if ax not in axes]
-    if any(k.shape[ax] != 1 for ax in batch):
-        raise ValueError("sigcorr.dask: in2 must have length 1 along the batch axes (it is applied to every "
-                         f"block), got shape {k.shape} with axes={axes}")
-    if mode == "valid" and any(k.shape[ax] > x.shape[ax] for ax in axes):
-        raise ValueError("For 'valid' mode, one must be at least as large as the other in every dimension "
-                         "(sigcorr.dask: in1, the chunked array, must be the larger)")
     dtype = _validate.compute_dtype(x.dtype, k.dtype)
     pads = [(0, 0)] * x.ndim
     for ax in axes:
@@ -204,15 +195,14 @@ def _boundary2d(in1, in2, mode, boundary, fillvalue, chunks, flip):
     k = _in_memory(in2, "in2")
     mode = _validate.check_mode(mode)
     boundary = _validate.check_boundary(boundary)
-    if x.ndim != 2 or k.ndim != 2:
-        raise ValueError(f"in1 and in2 must both be 2-D arrays, got {x.ndim}-D and {k.ndim}-D")
+    _validate.check_2d_pair(x, k)
+    fv = _validate.check_fillvalue(fillvalue)
     if mode == "valid":
         return _conv_dask(x, k, mode, "auto", None, None, flip)
     pads = _fft.boundary_pads(x.shape, k.shape, mode, flip)
     dtype = _validate.compute_dtype(x.dtype, k.dtype)
     if boundary == "fill":
-        fv = np.asarray(fillvalue).astype(dtype).item() if np.ndim(fillvalue) == 0 else fillvalue
-        xp = _pad(x.astype(dtype), pads, "constant", fv)
+        xp = _pad(x.astype(dtype), pads, "constant", _validate.fill_in(fv, dtype).item())
     else:
         xp = _pad(x.astype(dtype), pads, "wrap" if boundary == "wrap" else "symmetric")
     return _conv_dask(xp, k, "valid", "auto", None, None, flip)
@@ -268,16 +258,12 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     t = _in_memory(template, "template")
     method = _validate.check_match_method(method)
     m = None if mask is None else _in_memory(mask, "mask")
-    if t.ndim != x.ndim:
-        raise ValueError(f"image and template must have the same number of dimensions, got {x.ndim} and {t.ndim}")
+    _validate.match_shapes(x.shape, t.shape)
+    pad_input = _validate.check_flag(pad_input, "pad_input")
     spatial = x.ndim if x.ndim < 3 else 2
-    if any(t.shape[ax] > x.shape[ax] for ax in range(x.ndim)):
-        raise ValueError(f"template {t.shape} must not be larger than the image {x.shape} in any axis")
     if x.ndim == 3:
-        if t.shape[2] != x.shape[2]:
-            raise ValueError(f"image and template must have the same channels, got {x.shape[2]} and {t.shape[2]}")
         x = x.rechunk({2: -1})
-    small = _validate.match_inputs(np.zeros((1,) * x.ndim, x.dtype), np.zeros((1,) * t.ndim, t.dtype), None)[4]
+    dtype = _validate.compute_dtype(x.dtype, t.dtype, family="image")
     if pad_input:
         pads = [(t.shape[ax] // 2, t.shape[ax] - 1 - t.shape[ax] // 2) for ax in range(spatial)] + [(0, 0)] * (x.ndim - spatial)
         x = _pad(x, pads)
@@ -289,8 +275,8 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         return s[..., None] if colour else s
 
     if x.ndim == 3:
-        return _valid(x, halos, block, small, last_axis_chunks=(1,))[..., 0]
-    return _valid(x, halos, block, small)
+        return _valid(x, halos, block, dtype, last_axis_chunks=(1,))[..., 0]
+    return _valid(x, halos, block, dtype)
 
 
 def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False,
@@ -307,13 +293,14 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     [[5.0, 5.0], [120.0, 77.0]]
     """
     x = _as_dask(scores, chunks, "scores")
-    if x.ndim not in (1, 2):
-        raise ValueError(f"scores must be 1-D or 2-D, got {x.ndim}-D")
-    threshold, max_matches, d = _validate.peak_options(threshold, max_matches, min_distance)
+    _validate.check_score_map(x.ndim, stack=False)
+    threshold, max_matches, radius = _validate.peak_options(threshold, max_matches, min_distance)
+    maximize = _validate.check_flag(maximize, "maximize")
+    subpixel = _validate.check_flag(subpixel, "subpixel")
     ndim = x.ndim
     x2 = x[None, :] if ndim == 1 else x
     if x2.size == 0:
-        return _match.find_matches(np.zeros((0,) * ndim))
+        return _match.find_matches(np.zeros((0,) * ndim, dtype=x.dtype))
     sign = 1.0 if maximize else -1.0
     floor = None
     if threshold is None:  # as peak_local_max: the map's minimum is no peak
@@ -322,14 +309,14 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     import dask
     from scipy.ndimage import maximum_filter
 
-    dy = 0 if ndim == 1 else d
+    radius_y = 0 if ndim == 1 else radius  # a 1-D map is one row: no halo across rows
 
     def peaks(b, y0, x0, oy, ox, hy, wx):
         # block b starts at (y0, x0) of the map; its own samples are
         # b[oy:oy + hy, ox:ox + wx] (the rest is the halo)
         work = b.astype(np.float64) * sign
         work = np.where(np.isfinite(work), work, -np.inf)
-        size = (1, 2 * d + 1) if ndim == 1 else 2 * d + 1
+        size = (1, 2 * radius + 1) if ndim == 1 else 2 * radius + 1
         pk = (work == maximum_filter(work, size=size, mode="constant", cval=-np.inf)) & np.isfinite(work)
         pk &= (work >= sign * threshold) if threshold is not None else (work > floor)
         own = np.zeros_like(pk)
@@ -346,8 +333,8 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     xs0 = np.cumsum((0,) + x2.chunks[1])
     for i in range(len(x2.chunks[0])):
         for j in range(len(x2.chunks[1])):
-            a0, a1 = max(0, ys0[i] - dy), min(H, ys0[i + 1] + dy)
-            b0, b1 = max(0, xs0[j] - d), min(W, xs0[j + 1] + d)
+            a0, a1 = max(0, ys0[i] - radius_y), min(H, ys0[i + 1] + radius_y)
+            b0, b1 = max(0, xs0[j] - radius), min(W, xs0[j + 1] + radius)
             blk = x2[a0:a1, b0:b1]
             tasks.append(dask.delayed(peaks)(blk, a0, b0, ys0[i] - a0, xs0[j] - b0,
                                              ys0[i + 1] - ys0[i], xs0[j + 1] - xs0[j]))
@@ -355,11 +342,10 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     cand = np.concatenate(parts, axis=0) if parts else np.zeros((0, 6))
     order = np.lexsort((cand[:, 1], cand[:, 0], -cand[:, 2]))
     cand = cand[order]
-    keep = _suppress_sparse(cand[:, :2].astype(np.int64), d, len(cand) if max_matches is None else max_matches)
+    keep = _suppress_sparse(cand[:, :2].astype(np.int64), radius, len(cand) if max_matches is None else max_matches)
     cand = cand[keep]
     pos = cand[:, 4:6]
-    dtype = x.dtype if x.dtype.kind == "f" else np.float64
-    scores_out = cand[:, 3].astype(dtype)
+    scores_out = cand[:, 3].astype(x.dtype)  # the map's own values and dtype, as in memory
     if ndim == 1:
         pos = pos[:, 1:]
     return _match.Matches(pos, scores_out)
@@ -412,22 +398,11 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     True
     """
     xd = _as_dask(x, chunks, "x")
-    if xd.ndim == 0:
-        raise ValueError("x must have at least one dimension (the series)")
-    axis = _validate.check_int(axis, "axis")
-    if not -xd.ndim <= axis < xd.ndim:
-        raise ValueError(f"axis {axis} is out of bounds for {xd.ndim}-D x")
+    _validate.check_nonempty(xd, "x")
+    axis = _validate.check_axis(axis, xd.ndim, f"a {xd.ndim}-D x")
     y = da.moveaxis(xd.astype(np.float64), axis, -1)
     n = y.shape[-1]
-    if n == 0:
-        raise ValueError("x must not be empty along axis")
-    L = n - 1 if max_lag is None else _validate.check_int(max_lag, "max_lag", minimum=0)
-    if L > n - 1:
-        raise ValueError(f"max_lag must be < the series length {n}, got {L}")
-    _validate.check_method(method)
-    for flag, name in ((demean, "demean"), (normalize, "normalize"), (adjusted, "adjusted")):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    L, method = _validate.acf_options(max_lag, n, method, demean, normalize, adjusted)
     if len(y.chunks[-1]) == 1:  # whole series per block: the in-memory function, exactly
         out = y.map_blocks(lambda b: _period.autocorrelation(b, L, demean=demean, normalize=normalize,
                                                              adjusted=adjusted, method=method),
@@ -491,9 +466,9 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
     """
     xd = _as_dask(x, chunks, "x")
     yd = _as_dask(y, chunks if chunks is not None else xd.chunks, "y")
-    if xd.shape != yd.shape:
-        raise ValueError(f"x and y must have the same shape, got {xd.shape} and {yd.shape}")
-    axis = _validate.check_int(axis, "axis") % max(xd.ndim, 1)
+    _validate.dask_pair_shapes(xd.shape, yd.shape)
+    _validate.check_nonempty(xd, "x")
+    axis = _validate.check_axis(axis, xd.ndim, f"{xd.ndim}-D x and y")
     xd = xd.rechunk({axis: -1})
     yd = yd.rechunk(xd.chunks)
     kw = dict(demean=demean, normalize=normalize, adjusted=adjusted, two_sided=two_sided, axis=axis)
@@ -522,9 +497,9 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=N
     xd = _as_dask(x, chunks, "x")
     if xd.ndim == 1:
         return _period.detect_period(xd.compute(), min_period=min_period, max_period=max_period, fs=fs)
-    axis = _validate.check_int(axis, "axis") % xd.ndim
+    axis = _validate.check_axis(axis, xd.ndim, f"a {xd.ndim}-D x")
     y = da.moveaxis(xd, axis, -1).rechunk({xd.ndim - 1: -1})
-    _period._period_lags(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
+    _validate.period_range(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
 
     def block(b):
         r = _period.detect_period(b, min_period=min_period, max_period=max_period, fs=fs)
@@ -554,9 +529,9 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
     if xd.ndim == 1:
         return _period.detect_periods(xd.compute(), max_periods=K, min_period=min_period, max_period=max_period,
                                       fs=fs)
-    axis = _validate.check_int(axis, "axis") % xd.ndim
+    axis = _validate.check_axis(axis, xd.ndim, f"a {xd.ndim}-D x")
     y = da.moveaxis(xd, axis, -1).rechunk({xd.ndim - 1: -1})
-    _period._period_lags(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
+    _validate.period_range(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
 
     def block(b):
         r = _period.detect_periods(b, max_periods=K, min_period=min_period, max_period=max_period, fs=fs)
@@ -573,10 +548,9 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
 
 def _pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg, count_include_pad=True):
     xd = _as_dask(x, chunks, "x")
-    if xd.ndim < nd:
-        raise ValueError(f"x must have at least {nd} dimension(s) to pool over, got {xd.ndim}-D")
-    probe = np.zeros(xd.shape[xd.ndim - nd:], dtype=xd.dtype)
-    k, s, p, d, outs = _poolmod._params(probe, nd, kernel_size, stride, padding, dilation, ceil_mode, avg=avg)
+    _validate.check_pool_ndim(xd.ndim, nd)
+    count_include_pad = _validate.check_flag(count_include_pad, "count_include_pad")
+    k, s, p, d, outs = _validate.pool_params(xd.shape, nd, kernel_size, stride, padding, dilation, ceil_mode)
     k, s, p, d, outs = k[2 - nd:], s[2 - nd:], p[2 - nd:], d[2 - nd:], outs[2 - nd:]
     axes = list(range(xd.ndim - nd, xd.ndim))
     dtype = _validate.compute_dtype(xd.dtype) if avg else xd.dtype
@@ -627,11 +601,11 @@ def _pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg,
         cnt = None
         for i in range(nd):
             lo = np.arange(outs[i]) * s[i] - p[i]
-            hi = np.minimum(lo + k[i], probe.shape[i] + p[i])
+            hi = np.minimum(lo + k[i], xd.shape[axes[i]] + p[i])
             if count_include_pad:
                 c = (hi - lo).astype(np.float64)
             else:
-                c = (np.minimum(hi, probe.shape[i]) - np.maximum(lo, 0)).clip(0).astype(np.float64)
+                c = (np.minimum(hi, xd.shape[axes[i]]) - np.maximum(lo, 0)).clip(0).astype(np.float64)
             c = c / k[i]
             cnt = c if cnt is None else np.multiply.outer(cnt, c)
         scale = np.where(cnt > 0, 1.0 / np.where(cnt > 0, cnt, 1.0), np.nan).astype(dtype)
@@ -701,8 +675,7 @@ def _layer(x, weight, bias, stride, padding, dilation, nd, chunks):
     xd = _as_dask(x, chunks, "x")
     w = _in_memory(weight, "weight")
     b = None if bias is None else _in_memory(bias, "bias")
-    if xd.ndim != nd + 2:
-        raise ValueError(f"x must be {nd + 2}-D (N, C_in, ...), got shape {xd.shape}")
+    _validate.check_layer_x_ndim(xd.shape, nd)
     xd = xd.rechunk({ax: -1 for ax in range(1, xd.ndim)})  # the batch axis as blocks
     f = _layers.conv1d if nd == 1 else _layers.conv2d
     probe = f(np.zeros((1,) + xd.shape[1:], dtype=xd.dtype), w, b, stride, padding, dilation)

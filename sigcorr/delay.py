@@ -256,6 +256,21 @@ def _phat(X, Y, L):
     return np.concatenate([r[:, N - L:], r[:, :L + 1]], axis=1)
 
 
+def _phat_inputs(X, Y):
+    """GCC-PHAT's input rows: as given when every sample is present; else
+    (NaN as missing) each row's present samples minus their mean, and 0 at
+    the missing ones."""
+    okx, oky = np.isfinite(X), np.isfinite(Y)
+    if okx.all() and oky.all():
+        return X, Y
+
+    def present_centred(Z, ok):
+        mean = np.where(ok, Z, 0).sum(1, keepdims=True) / np.maximum(ok.sum(1, keepdims=True), 1)
+        return np.where(ok, Z - mean, 0)
+
+    return present_centred(X, okx), present_centred(Y, oky)
+
+
 @api
 def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     """Delay of ``x`` behind ``y``, to a fraction of a sample, for one or many pairs.
@@ -316,17 +331,12 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     X, Y, batch, axis = _validate.pair_batch(x, y, axis)
     n = X.shape[1]
     L = _validate.check_max_lag(max_lag, n)
-    fs = _validate.check_real(fs, "fs")
-    if fs <= 0:
-        raise ValueError(f"fs must be > 0, got {fs}")
+    fs = _validate.check_positive(fs, "fs")
     if weighting is not None:
         weighting = _validate.check_choice(weighting, "weighting", ("phat",),
                                            f"weighting must be None or 'phat', got {weighting!r}")
     if weighting == "phat":
-        okx, oky = np.isfinite(X), np.isfinite(Y)
-        if not (okx.all() and oky.all()):
-            X = np.where(okx, X - np.where(okx, X, 0).sum(1, keepdims=True) / np.maximum(okx.sum(1, keepdims=True), 1), 0)
-            Y = np.where(oky, Y - np.where(oky, Y, 0).sum(1, keepdims=True) / np.maximum(oky.sum(1, keepdims=True), 1), 0)
+        X, Y = _phat_inputs(X, Y)
     B = X.shape[0]
     p, off, top, second = (np.empty(B, np.int64), np.empty(B), np.empty(B), np.empty(B))
     flat = np.empty(B, bool)

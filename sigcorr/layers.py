@@ -19,44 +19,11 @@ __all__ = ["conv1d", "conv2d"]
 
 
 def _conv(x, weight, bias, stride, padding, dilation, nd):
-    xa = _validate.as_numeric_array(x, "x", allow_complex=False)
-    wa = _validate.as_numeric_array(weight, "weight", allow_complex=False)
-    if xa.ndim != nd + 2:
-        raise ValueError(f"x must be {nd + 2}-D (N, C_in, {'L' if nd == 1 else 'H, W'}), got shape {xa.shape}")
-    if wa.ndim != nd + 2:
-        raise ValueError(
-            f"weight must be {nd + 2}-D (C_out, C_in, {'K' if nd == 1 else 'kH, kW'}), got shape {wa.shape}")
-    if xa.size == 0 or wa.size == 0:
-        raise ValueError(f"x and weight must not be empty, got shapes {xa.shape} and {wa.shape}")
-    if wa.shape[1] != xa.shape[1]:
-        raise ValueError(
-            f"weight has {wa.shape[1]} input channels but x has {xa.shape[1]} "
-            f"(weight {wa.shape}, x {xa.shape})")
+    xa, wa, ba, dtype, s, d, pads, outs = _validate.layer_inputs(x, weight, bias, stride, padding, dilation, nd)
     co = wa.shape[0]
-    arrays = [xa.dtype, wa.dtype]
-    if bias is not None:
-        ba = _validate.as_numeric_array(bias, "bias", allow_complex=False)
-        if ba.shape != (co,):
-            raise ValueError(f"bias must have shape ({co},) (one value per output channel), got {ba.shape}")
-        arrays.append(ba.dtype)
-    dtype = _validate.compute_dtype(*arrays)
-    s = _validate.tuple_param(stride, "stride", nd, minimum=1)
-    d = _validate.tuple_param(dilation, "dilation", nd, minimum=1)
-    k = wa.shape[2:]
-    pads = _validate.conv_padding(padding, nd, k, d, s)
-    sizes = xa.shape[2:]
-    outs = []
-    for ax in range(nd):
-        span = sizes[ax] + pads[ax][0] + pads[ax][1]
-        eff = d[ax] * (k[ax] - 1) + 1
-        if eff > span:
-            raise ValueError(
-                f"kernel size {k[ax]} (dilation {d[ax]}) can't be greater than the padded "
-                f"input size {span} along spatial axis {ax}")
-        outs.append((span - eff) // s[ax] + 1)
     xk = _validate.as_kernel_array(xa, dtype)
     wk = _validate.as_kernel_array(wa, dtype)
-    bk = np.zeros(co, dtype=dtype) if bias is None else _validate.as_kernel_array(ba, dtype)
+    bk = np.zeros(co, dtype=dtype) if ba is None else _validate.as_kernel_array(ba, dtype)
     if nd == 1:
         xk = xk[:, :, None, :]
         wk = wk[:, :, None, :]
@@ -68,8 +35,7 @@ def _conv(x, weight, bias, stride, padding, dilation, nd):
                   output_array((xk.shape[0], co, outs[0], outs[1]), dtype))
     else:
         out = run(_klayers.conv2d_general, _reference.conv2d_general, xk, wk, bk, s[0], s[1], pads[0][0],
-                  pads[1][0], d[0], d[1],
-                                      output_array((xk.shape[0], co, outs[0], outs[1]), dtype))
+                  pads[1][0], d[0], d[1], output_array((xk.shape[0], co, outs[0], outs[1]), dtype))
     return out[:, :, 0, :] if nd == 1 else out
 
 

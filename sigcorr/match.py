@@ -390,6 +390,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     method = _validate.check_match_method(method)
     img, tpls, msk, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, mask)
     policy, present, min_overlap = _validate.missing_inputs(nan_policy, image_mask, min_overlap, image, msk)
+    pad_input = _validate.check_flag(pad_input, "pad_input")
     if pad_input:
         h, w = tpls.shape[2:]
         pads = ((h // 2, h - 1 - h // 2), (w // 2, w - 1 - w // 2))
@@ -541,9 +542,10 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     ([[5.0, 5.0], [15.0, 12.0]], [1.0, 0.8])
     """
     arr = _validate.as_numeric_array(scores, "scores", allow_complex=False)
-    if arr.ndim not in (1, 2, 3):
-        raise ValueError(f"scores must be 1-D or 2-D (or a 3-D stack of 2-D maps), got {arr.ndim}-D")
+    _validate.check_score_map(arr.ndim)
     threshold, max_matches, min_distance = _validate.peak_options(threshold, max_matches, min_distance)
+    maximize = _validate.check_flag(maximize, "maximize")
+    subpixel = _validate.check_flag(subpixel, "subpixel")
     ndim = arr.ndim
     s3 = arr.reshape(1, 1, -1) if ndim == 1 else (arr[None] if ndim == 2 else arr)
     tix, pos, found = _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel)
@@ -558,7 +560,7 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
     one match).  Returns (map index, (k, 2) positions, scores)."""
     if s3.size == 0:
         return (np.empty(0, dtype=np.int64), np.empty((0, 2)),
-                np.empty(0, dtype=s3.dtype if s3.dtype.kind == "f" else np.float64))
+                np.empty(0, dtype=s3.dtype))
     work = s3.astype(np.float64)
     if not maximize:
         work = -work
@@ -700,6 +702,7 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     threshold = _validate.check_threshold(threshold)
     max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
     levels = _validate.check_int(pyramid_levels, "pyramid_levels", minimum=0)
+    subpixel = _validate.check_flag(subpixel, "subpixel")
     img, tpls, _, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, None)
     axes_t = tpls.shape[3:] if squeeze else tpls.shape[2:]  # the template's searched axes
     if min_distance is None:
@@ -753,26 +756,6 @@ def _merge(pos, val, tix, shape, squeeze, maximize, min_distance, max_matches, d
     return Matches(pos, val, template=tix)
 
 
-def _best_of(scores, threshold, maximize, subpixel):
-    """``find_matches`` for a 2-D map that one suppression window covers
-    whole: at most its best score (the first in raster order among ties)."""
-    work = scores.astype(np.float64)
-    if not maximize:
-        work = -work
-    work = np.where(np.isfinite(work), work, -np.inf)
-    k = int(np.argmax(work))
-    best = work.flat[k]
-    ok = np.isfinite(best) and (best >= (threshold if maximize else -threshold) if threshold is not None
-                                else best > work[np.isfinite(work)].min())
-    if not ok:
-        return Matches(np.empty((0, 2)), np.empty(0, dtype=scores.dtype))
-    coords = np.array([np.unravel_index(k, work.shape)], dtype=np.int64)
-    pos = coords.astype(np.float64)
-    if subpixel:
-        pos = _refine(work, coords, pos)
-    return Matches(pos, scores[coords[:, 0], coords[:, 1]])
-
-
 def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_matches,
                      min_distance, maximize, subpixel, score=None):
     """Coarse search on 2**levels-pooled inputs, then full-resolution re-scoring
@@ -805,14 +788,14 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
             continue
         sub = np.ascontiguousarray(img[:, y0:y1 + h - 1, x0:x1 + w - 1])
         local = score(sub, tpl, method, dtype)
-        if min_distance >= max(local.shape) - 1:
-            m = _best_of(local, threshold, maximize, subpixel)
-        else:
-            m = find_matches(local, threshold=threshold, min_distance=min_distance,
-                             maximize=maximize, subpixel=subpixel)
-        if len(m):
-            pos.append(m.positions + np.array([y0, x0], dtype=np.float64))
-            val.append(m.scores)
+        # find_matches on the validated map; a suppression window that covers
+        # the whole map keeps its best score alone: the shortcut for one match
+        # skips the peak filter
+        whole = min_distance >= max(local.shape) - 1
+        _, found, scores = _peaks(local[None], threshold, 1 if whole else None, min_distance, maximize, subpixel)
+        if len(scores):
+            pos.append(found + np.array([y0, x0], dtype=np.float64))
+            val.append(scores)
     if not pos:
         return Matches(np.empty((0, 1 if squeeze else 2)), np.empty(0, dtype=dtype))
     pos = np.concatenate(pos)

@@ -40,7 +40,7 @@ __all__ = ["autocorrelation", "detect_period", "detect_periods", "PeriodResult",
 
 _SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
 _LEVEL = 2.5  # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period (3.0 until the repeat test)
-_NCAND = 5
+_MAX_CANDIDATES = 5  # cycles PeriodResult.candidates lists for a single series
 _SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series without period is tried differenced
 _CHUNK_POINTS = 512 * 1536  # series x transform length per FFT chunk
 
@@ -233,19 +233,24 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     (3, 5)
     """
     y, batch, axis = _validate.series_batch(x, axis)
-    n = y.shape[1]
-    if max_lag is None:
-        max_lag = n - 1
-    max_lag = _validate.check_int(max_lag, "max_lag", minimum=0)
-    if max_lag > n - 1:
-        raise ValueError(f"max_lag must be < the series length {n}, got {max_lag}")
-    method = _validate.check_method(method)
-    for flag, name in ((demean, "demean"), (normalize, "normalize"), (adjusted, "adjusted")):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    max_lag, method = _validate.acf_options(max_lag, y.shape[1], method, demean, normalize, adjusted)
     out = _acf_core(y, max_lag, demean, normalize, adjusted, method)
     out = out.reshape(batch + (max_lag + 1,))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
+
+
+@api
+def _residual_acf(x, max_lag=None):
+    """The autocorrelation :func:`detect_period` reads a series' period from
+    (for plots: the command line's): that of the series' residual after its
+    straight-line trend, with spikes (beyond ``_SPIKE`` residual RMS) and NaN
+    samples missing.  ``x`` 1-D, or series along the last axis."""
+    y, batch, _ = _validate.series_batch(x, -1)
+    res, _ = run(_kacf.robust_residuals, _reference.robust_residuals, y, _SPIKE)
+    # a line fitted with an intercept leaves residuals of mean 0 over the kept
+    # samples, and the others are 0: no demeaning, as detect's lag sums
+    out = autocorrelation(res, max_lag, demean=False)
+    return out.reshape(batch + out.shape[-1:])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -290,41 +295,14 @@ class Periods:
     strengths: np.ndarray
 
 
-def _period_lags(n, min_period, max_period, fs):
-    fs = _validate.check_real(fs, "fs")
-    if fs <= 0:
-        raise ValueError(f"fs must be > 0, got {fs}")
-    min_period = _validate.check_real(min_period, "min_period")
-    if min_period <= 0:
-        raise ValueError(f"min_period must be > 0, got {min_period}")
-    pmin = max(min_period * fs, 2.0)
-    if n < 2 * pmin:
-        raise ValueError(
-            f"the series has {n} samples, too short to hold two cycles of min_period "
-            f"({min_period} = {pmin:g} samples)"
-        )
-    if max_period is None:
-        pmax = n / 2.0
-    else:
-        max_period = _validate.check_real(max_period, "max_period")
-        if max_period < min_period:
-            raise ValueError(f"min_period ({min_period}) must be <= max_period ({max_period})")
-        pmax = max_period * fs
-        if pmax > n / 2.0:
-            raise ValueError(
-                f"max_period must allow two cycles in the series: at most {n / 2.0 / fs:g}, got {max_period}"
-            )
-    return pmin, pmax, fs
-
-
-def _detect(x, K, min_period, max_period, fs, axis):
-    """(periods, strengths) (B, K) in 1/fs units, the batch shape, and whether x was one series."""
+def _detect(x, n_cycles, min_period, max_period, fs, axis):
+    """(periods, strengths) (B, n_cycles) in 1/fs units, and the batch shape."""
     y, batch, axis = _validate.series_batch(x, axis)
     B, n = y.shape
-    pmin, pmax, fs = _period_lags(n, min_period, max_period, fs)
+    pmin, pmax, fs = _validate.period_range(n, min_period, max_period, fs)
     L = int(min(n - 2, math.ceil(pmax) + 2))
-    periods = np.empty((B, K))
-    strengths = np.empty((B, K))
+    periods = np.empty((B, n_cycles))
+    strengths = np.empty((B, n_cycles))
     # in chunks of series, so the residuals and lag sums stay cache- and
     # heap-sized (large fresh arrays are page-faulted in on every call)
     step = max(1, _CHUNK_POINTS // n)
@@ -342,8 +320,8 @@ def _detect(x, K, min_period, max_period, fs, axis):
             d = np.ascontiguousarray(np.diff(y[i:j][smooth], axis=1))
             res, nvalid = run(_kacf.robust_residuals, _reference.robust_residuals, d, _SPIKE)
             S = _lag_sums(res, min(L, n - 3), "auto")
-            p2 = np.empty((smooth.size, K))
-            s2 = np.empty((smooth.size, K))
+            p2 = np.empty((smooth.size, n_cycles))
+            s2 = np.empty((smooth.size, n_cycles))
             run(_kacf.detect, _reference.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
                 nvalid, _LEVEL, p2, s2)
             periods[i + smooth] = p2
@@ -415,7 +393,7 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     # candidates only for a single series: a batch asks for the period alone
     # (the search for further cycles stops at once)
     y_ndim = np.ndim(x)
-    periods, strengths, batch = _detect(x, _NCAND if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
+    periods, strengths, batch = _detect(x, _MAX_CANDIDATES if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
     if not batch:
         ok = np.isfinite(periods[0])
         cand = np.stack([periods[0][ok], strengths[0][ok]], axis=1)
@@ -472,6 +450,6 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
     >>> sigcorr.detect_periods(day).periods            # one cycle: the rest is NaN
     array([48., nan, nan])
     """
-    K = _validate.check_int(max_periods, "max_periods", minimum=1)
-    periods, strengths, batch = _detect(x, K, min_period, max_period, fs, axis)
-    return Periods(periods.reshape(batch + (K,)), strengths.reshape(batch + (K,)))
+    n_cycles = _validate.check_int(max_periods, "max_periods", minimum=1)
+    periods, strengths, batch = _detect(x, n_cycles, min_period, max_period, fs, axis)
+    return Periods(periods.reshape(batch + (n_cycles,)), strengths.reshape(batch + (n_cycles,)))

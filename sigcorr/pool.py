@@ -17,43 +17,6 @@ from ._runtime import api, output_array, run
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
 
 
-def _planes(x, nd, name="x"):
-    arr = _validate.as_numeric_array(x, name, allow_complex=False)
-    if arr.ndim < nd:
-        raise ValueError(f"{name} must have at least {nd} dimension(s) to pool over, got {arr.ndim}-D")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    return arr
-
-
-def _params(x, nd, kernel_size, stride, padding, dilation, ceil_mode, *, avg):
-    k = _validate.tuple_param(kernel_size, "kernel_size", nd, minimum=1)
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
-        _validate.tuple_param(stride, "stride", nd, minimum=1)
-    p = _validate.tuple_param(padding, "padding", nd, minimum=0)
-    d = _validate.tuple_param(dilation, "dilation", nd, minimum=1)
-    if not isinstance(ceil_mode, (bool, np.bool_)):
-        raise TypeError(f"ceil_mode must be True or False, got {ceil_mode!r}")
-    sizes = x.shape[x.ndim - nd:]
-    out = []
-    for ax in range(nd):
-        if p[ax] > k[ax] // 2:  # torch's rule: half the kernel size, dilation aside
-            raise ValueError(
-                f"padding should be at most half of kernel size, but got padding={p[ax]} "
-                f"and kernel_size={k[ax]}"
-            )
-        o = _validate.pool_output_size(sizes[ax], k[ax], s[ax], p[ax], d[ax], ceil_mode)
-        if o < 1:
-            raise ValueError(
-                f"kernel_size {k[ax]} (dilation {d[ax]}) is larger than the padded input "
-                f"({sizes[ax]} + 2 * {p[ax]}) along axis {x.ndim - nd + ax}: output size would be {o}"
-            )
-        out.append(o)
-    if nd == 1:
-        k, s, p, d, out = (1,) + k, (1,) + s, (0,) + p, (1,) + d, [1] + out
-    return k, s, p, d, out
-
-
 def _whole_2x2(planes, out):
     """True if every 2x2 window lies inside the planes (ceil_mode can add a
     last, partial one, which the specialised 2x2 kernels do not handle)."""
@@ -70,12 +33,10 @@ def _as3d(arr, nd, dtype):
 
 
 def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    arr = _planes(x, nd)
-    k, s, p, d, out = _params(arr, nd, kernel_size, stride, padding, dilation, ceil_mode, avg=False)
+    arr = _validate.pool_input(x, nd)
+    k, s, p, d, out = _validate.pool_params(arr.shape, nd, kernel_size, stride, padding, dilation, ceil_mode)
     in_dtype = arr.dtype
-    work = in_dtype if in_dtype in (np.float32, np.float64) else np.dtype(np.float64)
-    if in_dtype == np.float16:
-        work = np.dtype(np.float32)
+    work = _validate.compute_dtype(in_dtype)  # the result is returned in in_dtype
     planes, lead = _as3d(arr, nd, work)
     fast = (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]) == (2, 2, 2, 2, 0, 0, 1, 1) and nd == 2 \
         and _whole_2x2(planes, out)
@@ -102,10 +63,9 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, return_i
 
 
 def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad):
-    arr = _planes(x, nd)
-    k, s, p, d, out = _params(arr, nd, kernel_size, stride, padding, 1, ceil_mode, avg=True)
-    if not isinstance(count_include_pad, (bool, np.bool_)):
-        raise TypeError(f"count_include_pad must be True or False, got {count_include_pad!r}")
+    arr = _validate.pool_input(x, nd)
+    k, s, p, d, out = _validate.pool_params(arr.shape, nd, kernel_size, stride, padding, 1, ceil_mode)
+    count_include_pad = _validate.check_flag(count_include_pad, "count_include_pad")
     dtype = _validate.compute_dtype(arr.dtype)
     planes, lead = _as3d(arr, nd, dtype)
     res = output_array((planes.shape[0], out[0], out[1]), dtype)

@@ -629,3 +629,27 @@ def test_many_images_usage_errors(tmp_path, capsys):
     for bad in (["--scales", "0:2:5"], ["--scales", "1:2"], ["--angles", "0:360:0"], ["--angles", "a:b:c"]):
         code, out, err = call(capsys, "match", paths[0], "--template", t1, *bad)
         assert code == 2, bad
+
+
+def test_a_template_larger_than_the_image_is_one_message_everywhere(tmp_path, capsys):
+    image = photo()
+    img = save_png(tmp_path / "img.png", image[:50, :50])
+    big = save_png(tmp_path / "big.png", image[:60, :40])
+    want = "template (60x40) is larger than the image (50x50) in at least one dimension"
+    for extra in ([], ["--scales", "0.9:1.1:3"]):
+        code, out, err = call(capsys, "match", img, big, *extra)
+        assert code == 1 and err.strip() == f"sigcorr match: error: {want}", err
+    code, out, err = call(capsys, "match", img, "--template", big, "--jsonl")
+    assert code == 1
+    assert json.loads(out)["error"] == want.replace("template", "template 0")
+
+
+def test_the_plotted_autocorrelation_is_the_one_detect_period_reads(tmp_path):
+    # a spike would flatten a plain detrended autocorrelation; detect_period
+    # treats it as missing, and so does the curve the table and plot show
+    t = np.arange(600.0)
+    x = np.sin(2 * np.pi * t / 30) + 0.01 * t + 0.2 * np.random.default_rng(0).standard_normal(600)
+    x[250] = 60.0
+    result, acf = cli.run_period(x)
+    assert result.period == pytest.approx(30, abs=0.2)
+    assert acf[0] == 1.0 and acf[30] == pytest.approx(result.strength, abs=0.02)

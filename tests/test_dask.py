@@ -240,3 +240,53 @@ def test_zarr_input_larger_than_worker_memory(client, tmp_path):
     np.testing.assert_allclose(res[:49, :49], sigcorr.correlate2d(corner, k, "same")[:49, :49], rtol=1e-5)
     # no worker was killed for exceeding its memory limit
     assert len(client.scheduler_info()["workers"]) == 2
+
+
+def _message(case, module):
+    with pytest.raises((ValueError, TypeError)) as info:
+        case(module)
+    return f"{type(info.value).__name__}: {info.value}"
+
+
+def test_bad_input_gives_the_in_memory_message():
+    # one rule and one wording in sigcorr._validate for both front ends
+    x3 = np.ones((3, 4, 5))
+    cases = [
+        (lambda m: m.convolve(x3, np.ones((1, 1, 2)))),  # 3-D without axes
+        (lambda m: m.correlate(np.ones((3, 4)), np.ones(2))),  # dimensionality
+        (lambda m: m.convolve(np.ones((3, 4)), np.ones((1, 2)), axes=(0, 5))),  # axis out of bounds
+        (lambda m: m.convolve2d(np.ones(5), np.ones(2))),  # 2-D only
+        (lambda m: m.convolve2d(np.ones((4, 4)), np.ones((2, 2)), fillvalue=[1, 2])),
+        (lambda m: m.correlate2d(np.ones((4, 4)), np.ones((2, 2)), fillvalue=1j)),
+        (lambda m: m.match_template(np.ones((5, 5)), np.ones((6, 2)))),  # too large
+        (lambda m: m.match_template(np.ones((5, 5, 3)), np.ones((2, 2, 2)))),  # channels
+        (lambda m: m.match_template(np.ones((5, 5)), np.ones(2))),  # dimensions
+        (lambda m: m.match_template(np.ones((5, 5)), np.ones((2, 2)), pad_input=1)),
+        (lambda m: m.find_matches(np.ones((5, 5)), maximize="yes")),
+        (lambda m: m.autocorrelation(np.ones((3, 8)), axis=2)),
+        (lambda m: m.autocorrelation(np.ones(8), 8)),
+        (lambda m: m.autocorrelation(np.ones(8), demean=1)),
+        (lambda m: m.detect_period(np.ones((2, 100)), fs=0)),
+        (lambda m: m.detect_period(np.ones((2, 100)), axis=3)),
+        (lambda m: m.max_pool2d(np.ones(8), 2)),
+        (lambda m: m.max_pool1d(np.ones(8), 3, padding=2)),
+        (lambda m: m.avg_pool1d(np.ones(8), 2, count_include_pad="no")),
+        (lambda m: m.conv2d(np.ones((3, 8, 8)), np.ones((1, 1, 2, 2)))),
+    ]
+    for case in cases:
+        want = _message(case, sigcorr)
+        assert _message(case, sd) == want, want
+    with pytest.raises(ValueError, match=r"^scores must be 1-D or 2-D, got 3-D$"):  # no stacks here
+        sd.find_matches(np.ones((2, 3, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.float32, np.float64])
+def test_find_matches_keeps_the_maps_dtype(dtype):
+    s = np.zeros((30, 30), dtype=dtype)
+    s[5, 5], s[20, 12] = 9, 7
+    want = sigcorr.find_matches(s, min_distance=2)
+    got = sd.find_matches(s, min_distance=2, chunks=10)
+    assert got.scores.dtype == want.scores.dtype == dtype
+    assert got.scores.tolist() == want.scores.tolist() == [9, 7]
+    for empty in (np.zeros((0, 4), dtype=dtype), np.zeros((4, 4), dtype=dtype)):
+        assert sd.find_matches(empty, chunks=2).scores.dtype == sigcorr.find_matches(empty).scores.dtype == dtype

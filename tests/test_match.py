@@ -321,9 +321,9 @@ def test_every_fft_tiling_equals_the_direct_cross_term(monkeypatch, tiles):
     np.testing.assert_allclose(direct, ref, atol=1e-6 * float(np.abs(ref).max()))
 
 
-def test_pyramid_best_of_equals_find_matches():
-    from sigcorr.match import _best_of
-
+def test_one_window_covering_the_map_keeps_its_best_score():
+    # the pyramid search asks for max_matches=1 where one suppression window
+    # covers the whole map: the same match as the full peak search
     rng = np.random.default_rng(3)
     for trial in range(200):
         s = rng.integers(0, 4, (rng.integers(1, 9), rng.integers(1, 9))).astype(np.float64)
@@ -332,8 +332,8 @@ def test_pyramid_best_of_equals_find_matches():
         maximize = bool(trial % 2)
         threshold = None if trial % 3 else 2.0
         subpixel = trial % 4 == 0
-        want = sigcorr.find_matches(s, threshold=threshold, min_distance=max(s.shape), maximize=maximize,
-                                    subpixel=subpixel, max_matches=1)
-        got = _best_of(s, threshold, maximize, subpixel)
+        kw = dict(threshold=threshold, min_distance=max(s.shape), maximize=maximize, subpixel=subpixel)
+        want = sigcorr.find_matches(s, **kw)
+        got = sigcorr.find_matches(s, max_matches=1, **kw)
         assert got.positions.tolist() == want.positions.tolist(), (s, threshold, maximize)
         assert got.scores.tolist() == want.scores.tolist()
