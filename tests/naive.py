@@ -110,9 +110,9 @@ def centre_padded(img, g, shape):
 # ---------------------------------------------------------------------------
 
 
-def match_scores(img, tpl, method, flat=1e-9):
-    """OpenCV's six template-matching scores of every window, from their
-    definitions, channels summed.  ``img`` (C, H, W), ``tpl`` (C, h, w).
+def match_scores(img, tpl, method, step=1, flat=1e-9):
+    """OpenCV's six template-matching scores of every ``step``-th window,
+    from their definitions, channels summed.  ``img`` (C, H, W), ``tpl`` (C, h, w).
 
     The normalized scores are clamped as OpenCV's ("sqdiff_normed" to
     [0, 1], the others to [-1, 1]); a window (or template) whose energy is
@@ -120,32 +120,23 @@ def match_scores(img, tpl, method, flat=1e-9):
     0, and 1 for "sqdiff_normed".  A window holding NaN scores NaN.
     """
     img = np.asarray(img, dtype=np.float64)
-    tpl = np.asarray(tpl, dtype=np.float64)
-    C, H, W = img.shape
-    _, h, w = tpl.shape
-    out = np.empty((H - h + 1, W - w + 1))
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            a = img[:, i:i + h, j:j + w]
-            t = tpl
-            if np.isnan(a).any():
-                out[i, j] = np.nan
-                continue
-            raw = (a * a).sum()
-            if method.startswith("ccoeff"):
-                a = a - a.mean(axis=(1, 2), keepdims=True)
-                t = t - t.mean(axis=(1, 2), keepdims=True)
-            num = ((a - t) ** 2).sum() if method.startswith("sqdiff") else (a * t).sum()
-            if not method.endswith("normed"):
-                out[i, j] = num
-                continue
-            ea, et = (a * a).sum(), (t * t).sum()
-            if ea <= flat * max(1.0, raw) or et <= flat * max(1.0, (tpl * tpl).sum()):
-                out[i, j] = 1.0 if method == "sqdiff_normed" else 0.0
-            else:
-                lo = 0.0 if method == "sqdiff_normed" else -1.0
-                out[i, j] = min(max(num / np.sqrt(ea * et), lo), 1.0)
-    return out
+    t = np.asarray(tpl, dtype=np.float64)
+    win = np.lib.stride_tricks.sliding_window_view(img, t.shape)[0, ::step, ::step]  # (oh, ow, C, h, w)
+    axes = (-3, -2, -1)
+    raw = (win * win).sum(axis=axes)
+    traw = (t * t).sum()
+    if method.startswith("ccoeff"):
+        win = win - win.mean(axis=(-2, -1), keepdims=True)
+        t = t - t.mean(axis=(-2, -1), keepdims=True)
+    num = ((win - t) ** 2).sum(axis=axes) if method.startswith("sqdiff") else (win * t).sum(axis=axes)
+    if not method.endswith("normed"):
+        return num
+    ea, et = (win * win).sum(axis=axes), (t * t).sum()
+    is_flat = (ea <= flat * np.maximum(1.0, raw)) | (et <= flat * max(1.0, traw))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = num / np.sqrt(ea * et)
+    lo = 0.0 if method == "sqdiff_normed" else -1.0
+    return np.where(is_flat, 1.0 if method == "sqdiff_normed" else 0.0, np.clip(q, lo, 1.0))
 
 
 def omit_scores(img, tpl, method, present=None, tmask=None, min_overlap=0.5):

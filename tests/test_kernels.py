@@ -326,6 +326,17 @@ def test_lag_sums_fft_every_plan_equals_naive(B, n, data):
         np.testing.assert_allclose(out, want, atol=1e-12 * max(1.0, scale), err_msg=str((N, two, Lf)))
 
 
+@pytest.mark.parametrize("B, n, L", [(33, 1024, 514), (35, 300, 262), (40, 129, 0), (2, 7, 6)])
+def test_lag_sums_fft_every_plan_on_plan_edges(B, n, L):
+    # just past a power of two: two blocks with the lags past M summed directly
+    y = np.random.default_rng(n).standard_normal((B, n)) + 1.0
+    want = naive.acf(y, L, True, True, False)
+    for N, two, Lf in _fft_plans(n, L):
+        out = np.full((B, L + 1), np.nan)
+        assert _call(acf_fft.lag_sums_fft, y, L, True, True, False, out, N, two, Lf) == 0
+        np.testing.assert_allclose(out, want, atol=1e-12 * np.abs(want).max() * n, err_msg=str((N, two, Lf)))
+
+
 def _series(rng, B, n):
     t = np.arange(n)
     x = rng.standard_normal((B, n)) + rng.uniform(-1, 1, (B, 1)) * t / n * 5 + rng.uniform(-3, 3, (B, 1))
