@@ -244,6 +244,78 @@ def test_period_no_periodicity_is_null(tmp_path, capsys):
         assert "no periodicity" in out
 
 
+# --- plots: what is drawn where ------------------------------------------------
+
+
+def _png(path):
+    return np.asarray(PIL_Image.open(path).convert("RGB")).astype(int)
+
+
+def _near(rgb, colour, tol):
+    return (np.abs(rgb - np.array(colour)) <= tol).all(axis=-1)
+
+
+def _extent(mask, axis, frac=0.5):
+    """First and last index along ``axis`` of the lines (rows for axis 0,
+    columns for axis 1) holding at least ``frac`` of the most any line of
+    ``mask`` holds: the long strokes, not the glyphs of a label."""
+    counts = mask.sum(axis=1 - axis)
+    idx = np.flatnonzero(counts >= frac * counts.max())
+    return idx[0], idx[-1]
+
+
+def test_match_plot_marks_the_best_match_where_it_is(tmp_path, capsys):
+    # a mid-grey noise image with a template cut from it at a known place;
+    # the plot's left panel shows the image with the best match framed in red
+    rng = np.random.default_rng(5)
+    H, W, (r, c), (h, w) = 180, 240, (120, 40), (30, 36)
+    img = rng.integers(60, 200, (H, W)).astype(np.uint8)
+    ip, tp = save_png(tmp_path / "i.png", img), save_png(tmp_path / "t.png", img[r:r + h, c:c + w])
+    png = tmp_path / "m.png"
+    code, out, err = call(capsys, "match", ip, tp, "--json", "--plot", str(png))
+    assert code == 0, err
+    assert json.loads(out)["matches"][0]["position"] == [r, c]
+    rgb = _png(png)
+    left = rgb[:, :rgb.shape[1] // 2]
+    grey = (left[..., 0] == left[..., 1]) & (left[..., 1] == left[..., 2]) & (left[..., 0] > 40) & (left[..., 0] < 215)
+    y0, y1 = _extent(grey, 0)
+    x0, x1 = _extent(grey, 1)
+    sy, sx = (y1 - y0 + 1) / H, (x1 - x0 + 1) / W  # screen pixels per image pixel
+    red = (left[..., 0] > 200) & (left[..., 1] < 60) & (left[..., 2] < 60)
+    assert red.sum() > 2 * (h * sy + w * sx)  # a frame, not a speck
+    top, bottom = _extent(red, 0)
+    lft, rgt = _extent(red, 1)
+    tol = 2 + max(sy, sx)  # the frame's line width and a pixel of the image
+    assert abs(top - (y0 + r * sy)) <= tol and abs(bottom - (y0 + (r + h) * sy)) <= tol, (top, bottom, y0, sy)
+    assert abs(lft - (x0 + c * sx)) <= tol and abs(rgt - (x0 + (c + w) * sx)) <= tol, (lft, rgt, x0, sx)
+
+
+def test_period_plot_marks_one_cycle_and_the_period_lag(tmp_path, capsys):
+    # a sine of period 50 over 400 samples: the top panel shades one cycle
+    # (a span 50 / 399 of the series' width), the bottom panel marks lag 50
+    # on the autocorrelation (shown up to lag 399 / 2) with a red line
+    path = sine_csv(tmp_path / "s.csv", period=50.0, n=400)
+    png = tmp_path / "p.png"
+    code, out, err = call(capsys, "period", path, "--column", "signal", "--json", "--plot", str(png))
+    assert code == 0, err
+    period = json.loads(out)["period"]
+    assert period == pytest.approx(50.0, abs=0.5)
+    rgb = _png(png)
+    half = rgb.shape[0] // 2
+    top, bottom = rgb[:half], rgb[half:]
+    blue = (31, 119, 180)  # matplotlib's C0: the series, then the autocorrelation
+    series = np.flatnonzero(_near(top, blue, 40).any(axis=0))
+    shade = _near(top, (255, 223, 195), 14)  # C1 (orange) at alpha 0.25 over white
+    s0, s1 = _extent(shade, 1)
+    width = (s1 - s0 + 1) / (series[-1] - series[0] + 1)
+    assert width == pytest.approx(period / 399, abs=3 / (series[-1] - series[0])), (s0, s1, series[[0, -1]])
+    acf = np.flatnonzero(_near(bottom, blue, 40).any(axis=0))  # clipped to the axes: lags 0 .. 399 / 2
+    line = _near(bottom, (214, 39, 40), 30)  # C3: the period's line
+    l0, l1 = _extent(line, 1, frac=0.8)
+    where = ((l0 + l1) / 2 - acf[0]) / (acf[-1] - acf[0])
+    assert where == pytest.approx(period / (399 / 2), abs=3 / (acf[-1] - acf[0])), (l0, l1, acf[[0, -1]])
+
+
 def test_period_plot_and_sample(tmp_path, capsys):
     png = tmp_path / "p.png"
     code, out, err = call(capsys, "period", "--plot", str(png))
