@@ -12,13 +12,54 @@
   signatures the kernel declares (``sigs=``): a call with another argument
   type would compile a specialization that ``sigcorr warmup`` does not
   provide.  ``ready`` is wrapped to check that on every call.
+* The cost model is the built-in one: ``SIGCORR_COSTS`` names a file that
+  does not exist, so a developer's calibration changes no method choice.
+* Randomness is reproducible: the ``rng`` fixture seeds numpy from the
+  test's id (``stable_seed``, the same in every process and on every
+  machine) and a failing test's report shows the seed; hypothesis runs
+  derandomized (profile "sigcorr"; ``HYPOTHESIS_PROFILE=explore`` draws new
+  examples on each run) and prints how to reproduce a failure.
 """
 
 import os
+import zlib
 
 os.environ.setdefault("SIGCORR_BACKGROUND_COMPILE", "0")
+# the built-in cost model, whatever the developer calibrated (``sigcorr calibrate``)
+os.environ["SIGCORR_COSTS"] = os.path.join(os.path.dirname(__file__), "no-such-costs-file.json")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("sigcorr", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "sigcorr"))
+
+
+def stable_seed(*parts):
+    """A seed from the text of ``parts`` (CRC-32): unlike ``hash``, the same
+    in every process (PYTHONHASHSEED) and on every machine."""
+    return zlib.crc32(repr(parts).encode())
+
+
+@pytest.fixture
+def rng(request):
+    """``np.random.default_rng`` seeded from the test's id (parameters
+    included); the seed is shown in the report if the test fails."""
+    seed = stable_seed(request.node.nodeid)
+    request.node.user_properties.append(("seed", seed))
+    return np.random.default_rng(seed)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for name, value in item.user_properties:
+            if name == "seed":
+                report.sections.append(("random seed", f"np.random.default_rng({value})  # the rng fixture of {item.nodeid}"))
 
 
 def pytest_sessionstart(session):

@@ -175,26 +175,45 @@ def test_first_call_of_every_family_is_answered_cold_and_right(tmp_path):
 
 
 def test_background_compile_fills_the_cache_and_takes_a_lock(tmp_path):
+    # no clock: a second compiler finding the lock taken must compile nothing
+    # (the cache stays empty while this process holds the lock)
     code = """
-        import subprocess, sys, time, numpy as np
+        import fcntl, glob, os, subprocess, sys, time, numpy as np
         from sigcorr import _runtime
+        from sigcorr._kernels._jit import cache_dir
         from sigcorr._kernels.memory import touch_pages
+        folder = cache_dir()
+        os.makedirs(folder, exist_ok=True)
+        lock_path = os.path.join(folder, "sigcorr-compile.lock")
+
+        def lock_taken():
+            with open(lock_path, "a") as f:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    return True
+                fcntl.flock(f, fcntl.LOCK_UN)
+                return False
+
+        with open(lock_path, "a") as held:  # another compiler holds the lock
+            fcntl.flock(held, fcntl.LOCK_EX)
+            rc = subprocess.run([sys.executable, "-m", "sigcorr._warmup", "--background"], timeout=120).returncode
+            print("SECOND", rc, glob.glob(os.path.join(folder, "*.nbi")))
         buf = np.zeros(1 << 20, np.uint8)
         assert not _runtime.ready(touch_pages, buf, 4096)      # starts the compiler, touch_pages first
-        # a second compiler finds the lock taken and leaves at once
-        time.sleep(1.0)
-        t0 = time.perf_counter()
-        rc = subprocess.run([sys.executable, "-m", "sigcorr._warmup", "--background"]).returncode
-        print("SECOND", rc, time.perf_counter() - t0 < 20)
+        locked = False
         deadline = time.monotonic() + 240
         while not _runtime.ready(touch_pages, buf, 4096) and time.monotonic() < deadline:
+            locked = locked or lock_taken()
             time.sleep(0.2)
+        print("LOCKED", locked or lock_taken())                # it still compiles the others
         print("LOADED", touch_pages.signatures != [] and sum(touch_pages._cache_misses.values()) == 0)
         _runtime.stop_background_compile(timeout=0)
     """
     res = _run(code, tmp_path, {"SIGCORR_BACKGROUND_COMPILE": "1"})
     assert res.returncode == 0, res.stderr
-    assert "SECOND 0 True" in res.stdout
+    assert "SECOND 0 []" in res.stdout
+    assert "LOCKED True" in res.stdout
     assert "LOADED True" in res.stdout
 
 

@@ -50,8 +50,7 @@ SHAPES_2D = [((12, 15), (3, 4)), ((5, 6), (7, 9)), ((9, 9), (9, 9)), ((1, 20), (
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("func", ["convolve", "correlate"])
-def test_1d_and_2d_parity(func, mode, method, dtype):
-    rng = np.random.default_rng(hash((func, mode, method, str(dtype))) % 2**32)
+def test_1d_and_2d_parity(func, mode, method, dtype, rng):
     ours, ref = getattr(sigcorr, func), getattr(ss, func)
     for n, m in SHAPES_1D:
         a, b = _rand(rng, n, dtype), _rand(rng, m, dtype)
@@ -328,8 +327,7 @@ def _full_slice(ref, lags, n2):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("func", ["convolve", "correlate"])
-def test_lags_1d_equal_full_sliced(func, method, dtype):
-    rng = np.random.default_rng(hash(("lags", func, method, str(dtype))) % 2**32)
+def test_lags_1d_equal_full_sliced(func, method, dtype, rng):
     for n, m, lags in LAG_CASES_1D:
         a, b = _rand(rng, n, dtype), _rand(rng, m, dtype)
         ref = getattr(ss, func)(a.astype(_wide(dtype)), b.astype(_wide(dtype)))
@@ -427,9 +425,12 @@ def test_lags_auto_picks_direct_for_a_narrow_window():
     import importlib
 
     conv = importlib.import_module("sigcorr.convolve")
+    # only the extremes, which any calibration of the cost model agrees on:
+    # 3 lags of 10^6 products each against the full correlation's transforms,
+    # and every lag (10^12 products) against the same transforms
     x = np.ones((1, 1_000_000))
-    assert conv._choose_window(x, x, 1, [(-100, 100)]) == "direct"
-    assert conv._choose_window(x, x, 1, [(-500_000, 500_000)]) == "fft"
+    assert conv._choose_window(x, x, 1, [(-1, 1)]) == "direct"
+    assert conv._choose_window(x, x, 1, [(-999_999, 999_999)]) == "fft"
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -1,13 +1,15 @@
 """match_template / find_matches / locate against OpenCV and scikit-image."""
 
-import cv2
 import numpy as np
 import pytest
-from skimage import data
-from skimage.color import rgb2gray
-from skimage.feature import match_template as sk_match
 
+import naive
 import sigcorr
+
+cv2 = pytest.importorskip("cv2")
+data = pytest.importorskip("skimage.data")
+rgb2gray = pytest.importorskip("skimage.color").rgb2gray
+sk_match = pytest.importorskip("skimage.feature").match_template
 
 METHODS = ["sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed"]
 CV = {m: i for i, m in enumerate(METHODS)}  # cv2.TM_SQDIFF == 0 ... TM_CCOEFF_NORMED == 5
@@ -23,28 +25,6 @@ def _photos():
 
 
 PHOTOS = _photos()
-
-
-def _truth(img, tpl, method, step=1):
-    """The six scores in float64 from their definitions, every ``step``-th window."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    win = sliding_window_view(img.astype(np.float64), tpl.shape)[::step, ::step]
-    t = tpl.astype(np.float64)
-    if method.startswith("ccoeff"):
-        win = win - win.mean(axis=(-2, -1), keepdims=True)
-        t = t - t.mean()
-    if method.startswith("sqdiff"):
-        num = ((win - t) ** 2).sum(axis=(-2, -1))
-    else:
-        num = (win * t).sum(axis=(-2, -1))
-    if not method.endswith("normed"):
-        return num
-    den = np.sqrt((win ** 2).sum(axis=(-2, -1)) * (t ** 2).sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q = np.where(den > 0, num / den, 1.0 if method == "sqdiff_normed" else 0.0)
-    # sqdiff_normed can exceed 1 (the windows differ more than they weigh): OpenCV gives 1
-    return np.minimum(q, 1.0) if method == "sqdiff_normed" else q
 
 
 def _energy(img, tpl, method):
@@ -100,7 +80,7 @@ def test_six_scores_equal_opencv_on_photographs(name, method):
                 break
         tpl = img[y:y + th, x:x + tw] + rng.normal(0, 3, (th, tw)).astype(np.float32)
         got = _check_against_cv(img, tpl, method)
-        truth = _truth(img, tpl, method, step=5)
+        truth = naive.match_scores(img[None], tpl[None], method, step=5)
         if method.endswith("normed"):
             # close to the float64 truth everywhere, degenerate windows included,
             # and within 1e-4 of it where the window has energy
@@ -128,7 +108,7 @@ def test_uint8_and_float64_inputs():
             np.testing.assert_allclose(got, ref, atol=1e-4 * np.abs(ref).max())
     got64 = sigcorr.match_template(img8.astype(np.float64), tpl8.astype(np.float64))
     assert got64.dtype == np.float64
-    np.testing.assert_allclose(got64, _truth(img8, tpl8, "ccoeff_normed"), atol=1e-9)
+    np.testing.assert_allclose(got64, naive.match_scores(img8[None], tpl8[None], "ccoeff_normed"), atol=1e-9)
 
 
 def test_pad_input_equals_skimage():

@@ -1,11 +1,13 @@
 """Template stacks: match_template / find_matches / locate on (T, h, w[, C])."""
 
-import cv2
 import numpy as np
 import pytest
-from skimage import data
 
+import naive
 import sigcorr
+
+cv2 = pytest.importorskip("cv2")
+data = pytest.importorskip("skimage.data")
 
 METHODS = ["sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed"]
 CAMERA = data.camera().astype(np.float32)
@@ -145,48 +147,6 @@ def test_matches_defaults_keep_old_constructor():
 
 # --- missing pixels: nan_policy="omit" ---------------------------------------
 
-def _naive_omit(img, tpl, method, present=None, tmask=None, min_overlap=0.5):
-    """Every window scored over its present pixels, from the definitions
-    (OpenCV's formulas restricted to the overlap; channels summed)."""
-    img = np.asarray(img, dtype=np.float64)
-    tpl = np.asarray(tpl, dtype=np.float64)
-    if img.ndim == 2:
-        img, tpl = img[..., None], tpl[..., None]
-    P = np.isfinite(img).all(axis=2)
-    if present is not None:
-        P &= present
-    M = np.isfinite(tpl).all(axis=2) if tmask is None else (tmask > 0) & np.isfinite(tpl).all(axis=2)
-    h, w = tpl.shape[:2]
-    oh, ow = img.shape[0] - h + 1, img.shape[1] - w + 1
-    out = np.full((oh, ow), np.nan)
-    for i in range(oh):
-        for j in range(ow):
-            m = P[i:i + h, j:j + w] & M
-            n = int(m.sum())
-            if n == 0 or n < min_overlap * M.sum() - 1e-9:
-                continue
-            a = img[i:i + h, j:j + w][m]  # (n, C)
-            b = tpl[m]
-            if method.startswith("ccoeff"):
-                a = a - a.mean(axis=0)
-                b = b - b.mean(axis=0)
-            if method.startswith("sqdiff"):
-                num = ((a - b) ** 2).sum()
-            else:
-                num = (a * b).sum()
-            if not method.endswith("normed"):
-                out[i, j] = num
-                continue
-            ea, eb = (a * a).sum(), (b * b).sum()
-            flat = ea <= 1e-9 * max(1.0, (img[i:i + h, j:j + w][m] ** 2).sum()) or eb <= 1e-9
-            if flat:
-                out[i, j] = 1.0 if method == "sqdiff_normed" else 0.0
-            else:
-                lo = 0.0 if method == "sqdiff_normed" else -1.0
-                out[i, j] = np.clip(num / np.sqrt(ea * eb), lo, 1.0)
-    return out
-
-
 def _holey(rng, shape, frac=0.08):
     img = CAMERA[200:200 + shape[0], 150:150 + shape[1]].astype(np.float64) / 255
     img = img.copy()
@@ -209,11 +169,11 @@ def test_omit_equals_naive_present_pixels(method, tshape):
     img = _holey(rng, (60, 64))
     tpl = np.ascontiguousarray(np.nan_to_num(img[20:20 + tshape[0], 25:25 + tshape[1]], nan=0.3))
     got = sigcorr.match_template(img, tpl, method, nan_policy="omit")
-    _close(got, _naive_omit(img, tpl, method), method, 1e-9)
+    _close(got, naive.omit_scores(img, tpl, method), method, 1e-9)
     # float32 input: float32 FFTs, the same scores to float32 rounding
     got32 = sigcorr.match_template(img.astype(np.float32), tpl.astype(np.float32), method, nan_policy="omit")
     assert got32.dtype == np.float32
-    _close(got32.astype(np.float64), _naive_omit(img, tpl, method), method, 2e-3)
+    _close(got32.astype(np.float64), naive.omit_scores(img, tpl, method), method, 2e-3)
 
 
 @pytest.mark.parametrize("method", ["ccoeff_normed", "sqdiff", "ccorr_normed"])
@@ -224,17 +184,17 @@ def test_omit_with_masks_colour_and_nan_templates(method):
     tpl = np.nan_to_num(img[10:19, 12:22], nan=0.1)
     tmask = (rng.random(tpl.shape) > 0.2).astype(np.float64)
     got = sigcorr.match_template(img, tpl, method, nan_policy="omit", image_mask=present, mask=tmask)
-    _close(got, _naive_omit(img, tpl, method, present, tmask), method, 1e-9)
+    _close(got, naive.omit_scores(img, tpl, method, present, tmask), method, 1e-9)
     # NaN template pixels are missing template pixels
     tnan = tpl.copy()
     tnan[tmask == 0] = np.nan
     got = sigcorr.match_template(img, tnan, method, nan_policy="omit", image_mask=present)
-    _close(got, _naive_omit(img, tpl, method, present, tmask), method, 1e-9)
+    _close(got, naive.omit_scores(img, tpl, method, present, tmask), method, 1e-9)
     # colour: sums over the channels, per-channel means
     col = np.dstack([img, np.sqrt(np.abs(img)), 1 - img])
     ctpl = np.dstack([tpl, np.sqrt(np.abs(tpl)), 1 - tpl])
     got = sigcorr.match_template(col, ctpl, method, nan_policy="omit")
-    _close(got, _naive_omit(col, ctpl, method), method, 1e-9)
+    _close(got, naive.omit_scores(col, ctpl, method), method, 1e-9)
 
 
 def test_omit_min_overlap_and_policies():
@@ -243,7 +203,7 @@ def test_omit_min_overlap_and_policies():
     tpl = np.nan_to_num(img[5:15, 20:30], nan=0.2)
     for frac in (0.0, 0.5, 0.75, 1.0):
         got = sigcorr.match_template(img, tpl, nan_policy="omit", min_overlap=frac)
-        _close(got, _naive_omit(img, tpl, "ccoeff_normed", min_overlap=frac), "ccoeff_normed", 1e-9)
+        _close(got, naive.omit_scores(img, tpl, "ccoeff_normed", min_overlap=frac), "ccoeff_normed", 1e-9)
     # no missing pixel: "omit" equals "propagate"
     clean = CAMERA[:80, :90].astype(np.float64)
     np.testing.assert_allclose(sigcorr.match_template(clean, clean[10:30, 5:25], nan_policy="omit"),

@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sigcorr
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
 
 
 def _t(x):

@@ -2,6 +2,7 @@
 
 import multiprocessing as mp
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -45,17 +46,67 @@ def test_import_compiles_nothing():
     assert "COMPILED: []" in res.stdout
 
 
-def test_threading_layer_is_fork_and_thread_safe():
-    res = _run("""
-        import numpy as np, numba, sigcorr
-        sigcorr.correlate(np.ones(1000), np.ones(10), method="direct")
-        print("LAYER:", numba.threading_layer())
-    """)
-    assert res.returncode == 0, res.stderr
-    layer = res.stdout.split("LAYER:")[1].strip()
-    info = sigcorr._runtime.threading_info()
-    # either TBB, or the workqueue with sigcorr serializing the calls
-    assert layer == "tbb" or (layer == "workqueue" and info["serialized"])
+_FORK = """
+    import os, signal, threading
+    import numpy as np, numba, scipy.signal, sigcorr
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(20_000), rng.standard_normal(33)
+    want = scipy.signal.correlate(a, b, method="direct")
+    x4 = rng.standard_normal((2, 3, 40, 40))
+    pooled = x4.reshape(2, 3, 20, 2, 20, 2).max(axis=(3, 5))
+
+    def check():
+        # two parallel kernels (direct correlation, pooling)
+        return (np.allclose(sigcorr.correlate(a, b, method="direct"), want, atol=1e-9)
+                and np.array_equal(sigcorr.max_pool2d(x4, 2), pooled))
+
+    box = []  # the pool started from another thread, then used from this one
+    t = threading.Thread(target=lambda: box.append(check()))
+    t.start()
+    t.join()
+    assert box == [True] and check()
+    print("LAYER:", numba.threading_layer(), flush=True)
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(60)  # a hang in the child ends it (SIGALRM) instead of the test
+        try:
+            code = 0 if check() else 3
+        except BaseException:
+            code = 4
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    print("CHILD:", os.waitstatus_to_exitcode(status), flush=True)
+    print("PARENT:", check(), flush=True)
+"""
+
+
+def _run_bounded(code, timeout=180):
+    """``code`` in a fresh interpreter, its own process group killed (children
+    included) if it runs past ``timeout`` seconds: a hang fails the test."""
+    env = dict(os.environ)
+    env.pop("NUMBA_THREADING_LAYER", None)
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"hung for {timeout} s; stdout: {out!r}; stderr: {err[-2000:]!r}")
+    return proc.returncode, out, err
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork")
+def test_fork_after_parallel_kernels():
+    # parallel kernels run (their thread pool started from another thread,
+    # then used from the main one), the process forks, the child runs kernels
+    # and exits 0, and the parent goes on: whatever threading layer sigcorr reports
+    rc, out, err = _run_bounded(_FORK)
+    assert rc == 0, err[-2000:]
+    layer = out.split("LAYER:")[1].split()[0] if "LAYER:" in out else "?"
+    assert "CHILD: 0" in out, f"layer {layer}: {out!r} {err[-2000:]!r}"
+    assert "PARENT: True" in out, f"layer {layer}: {out!r}"
 
 
 def test_user_threading_layer_is_kept():
@@ -138,7 +189,7 @@ def test_fork_pool_after_use():
     sigcorr.correlate(np.ones(4000), np.ones(9), method="direct")  # runtime started
     ctx = mp.get_context("fork")
     with ctx.Pool(2) as pool:
-        errs = pool.map(_child, range(4))
+        errs = pool.map_async(_child, range(4)).get(timeout=120)  # a hang fails, not blocks
     assert max(errs) < 1e-9
 
 

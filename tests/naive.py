@@ -1,0 +1,420 @@
+"""Slow, obvious twins of sigcorr's kernels: the truth the kernel tests compare with.
+
+One function per kernel family of ``sigcorr._kernels``, written from the
+kernel's documented contract with plain loops and direct numpy formulas (no
+FFT, no running sums, no cleverness), in float64.  They are meant to be read
+and trusted, not to be fast: call them on small inputs only.
+
+This is not ``sigcorr._reference``: those are the *fast* scipy / numpy twins
+sigcorr answers with while its kernels compile; these are the slow truth
+both are tested against (``tests/test_kernels.py``).
+
+Every function returns new arrays (it never fills a kernel's ``out``).
+"""
+
+import numpy as np
+
+# the template-matching method codes of the kernels, in OpenCV's order
+# (cv2.TM_SQDIFF == 0 ... cv2.TM_CCOEFF_NORMED == 5)
+METHODS = ["sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed"]
+
+
+# ---------------------------------------------------------------------------
+# direct correlation (``_kernels.direct``)
+# ---------------------------------------------------------------------------
+
+
+def corr_padded(img, ker, pad_top, pad_left, oh, ow):
+    """out[b, i, j] = sum_{a, c} img[b, i + a - pad_top, j + c - pad_left] * ker[kb, a, c],
+    the taps outside ``img`` skipped (zero padding); kb = b, or 0 for one kernel."""
+    B, H, W = img.shape
+    Bk, h, w = ker.shape
+    out = np.zeros((B, oh, ow))
+    for b in range(B):
+        k = ker[b if Bk > 1 else 0]
+        for i in range(oh):
+            for j in range(ow):
+                s = 0.0
+                for a in range(h):
+                    r = i + a - pad_top
+                    if not 0 <= r < H:
+                        continue
+                    for c in range(w):
+                        q = j + c - pad_left
+                        if 0 <= q < W:
+                            s += float(img[b, r, q]) * float(k[a, c])
+                out[b, i, j] = s
+    return out
+
+
+def lag_window(x, y, lo, nl, P):
+    """part[b, p, k] = sum_{n in block p} x[b, n + lo + k] * y[kb, n], x zero
+    outside [0, N1); the N2 samples of y cut in P blocks of ceil(N2 / P)."""
+    B, N1 = x.shape
+    Bk, N2 = y.shape
+    bl = -(-N2 // P)
+    part = np.zeros((B, P, nl))
+    for b in range(B):
+        ys = y[b if Bk > 1 else 0]
+        for p in range(P):
+            for n in range(min(p * bl, N2), min((p + 1) * bl, N2)):
+                for k in range(nl):
+                    q = n + lo + k
+                    if 0 <= q < N1:
+                        part[b, p, k] += float(x[b, q]) * float(ys[n])
+    return part
+
+
+# ---------------------------------------------------------------------------
+# window statistics (``_kernels.windows``)
+# ---------------------------------------------------------------------------
+
+
+def window_sums(x, h, w):
+    """Sum of every h x w window of the 2-D array ``x``."""
+    H, W = x.shape
+    out = np.empty((H - h + 1, W - w + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = x[i:i + h, j:j + w].astype(np.float64).sum()
+    return out
+
+
+def row_sums(img):
+    """Sum of every row of ``img`` (C, H, W) -> (C, H)."""
+    return img.astype(np.float64).sum(axis=2)
+
+
+def block_mean(img, f):
+    """Mean of every f x f block of ``img`` (C, H, W) -> (C, H // f, W // f)."""
+    C, H, W = img.shape
+    out = np.empty((C, H // f, W // f))
+    for c in range(C):
+        for i in range(H // f):
+            for j in range(W // f):
+                out[c, i, j] = img[c, i * f:(i + 1) * f, j * f:(j + 1) * f].astype(np.float64).mean()
+    return out
+
+
+def centre_padded(img, g, shape):
+    """img[c] - g[c] in the top-left corner of zeros of ``shape`` (C, Hp, Wp)."""
+    C, H, W = img.shape
+    out = np.zeros(shape)
+    for c in range(C):
+        out[c, :H, :W] = img[c].astype(np.float64) - float(g[c])
+    return out
+
+
+# ---------------------------------------------------------------------------
+# template matching (``_kernels.windows.match_scores`` and ``omit_scores``)
+# ---------------------------------------------------------------------------
+
+
+def match_scores(img, tpl, method, step=1, flat=1e-9):
+    """OpenCV's six template-matching scores of every ``step``-th window,
+    from their definitions, channels summed.  ``img`` (C, H, W), ``tpl`` (C, h, w).
+
+    The normalized scores are clamped as OpenCV's ("sqdiff_normed" to
+    [0, 1], the others to [-1, 1]); a window (or template) whose energy is
+    at most ``flat`` times its sum of squares (at least 1) is flat: it scores
+    0, and 1 for "sqdiff_normed".  A window holding NaN scores NaN.
+    """
+    img = np.asarray(img, dtype=np.float64)
+    t = np.asarray(tpl, dtype=np.float64)
+    win = np.lib.stride_tricks.sliding_window_view(img, t.shape)[0, ::step, ::step]  # (oh, ow, C, h, w)
+    axes = (-3, -2, -1)
+    raw = (win * win).sum(axis=axes)
+    traw = (t * t).sum()
+    if method.startswith("ccoeff"):
+        win = win - win.mean(axis=(-2, -1), keepdims=True)
+        t = t - t.mean(axis=(-2, -1), keepdims=True)
+    num = ((win - t) ** 2).sum(axis=axes) if method.startswith("sqdiff") else (win * t).sum(axis=axes)
+    if not method.endswith("normed"):
+        return num
+    ea, et = (win * win).sum(axis=axes), (t * t).sum()
+    is_flat = (ea <= flat * np.maximum(1.0, raw)) | (et <= flat * max(1.0, traw))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = num / np.sqrt(ea * et)
+    lo = 0.0 if method == "sqdiff_normed" else -1.0
+    return np.where(is_flat, 1.0 if method == "sqdiff_normed" else 0.0, np.clip(q, lo, 1.0))
+
+
+def omit_scores(img, tpl, method, present=None, tmask=None, min_overlap=0.5):
+    """Every window scored over the pixels present in both window and template
+    (``nan_policy="omit"``): OpenCV's formulas restricted to the overlap,
+    channels summed, means per channel.  ``img`` (H, W) or (H, W, C) with NaN
+    as missing, ``present`` an extra (H, W) mask of the image, ``tmask`` the
+    template's (> 0: present).  A window with no overlap, or less than
+    ``min_overlap`` of the template's present pixels, scores NaN."""
+    img = np.asarray(img, dtype=np.float64)
+    tpl = np.asarray(tpl, dtype=np.float64)
+    if img.ndim == 2:
+        img, tpl = img[..., None], tpl[..., None]
+    P = np.isfinite(img).all(axis=2)
+    if present is not None:
+        P &= present
+    M = np.isfinite(tpl).all(axis=2) if tmask is None else (tmask > 0) & np.isfinite(tpl).all(axis=2)
+    h, w = tpl.shape[:2]
+    oh, ow = img.shape[0] - h + 1, img.shape[1] - w + 1
+    out = np.full((oh, ow), np.nan)
+    for i in range(oh):
+        for j in range(ow):
+            m = P[i:i + h, j:j + w] & M
+            n = int(m.sum())
+            if n == 0 or n < min_overlap * M.sum() - 1e-9:
+                continue
+            a = img[i:i + h, j:j + w][m]  # (n, C)
+            b = tpl[m]
+            if method.startswith("ccoeff"):
+                a = a - a.mean(axis=0)
+                b = b - b.mean(axis=0)
+            if method.startswith("sqdiff"):
+                num = ((a - b) ** 2).sum()
+            else:
+                num = (a * b).sum()
+            if not method.endswith("normed"):
+                out[i, j] = num
+                continue
+            ea, eb = (a * a).sum(), (b * b).sum()
+            flat = ea <= 1e-9 * max(1.0, (img[i:i + h, j:j + w][m] ** 2).sum()) or eb <= 1e-9
+            if flat:
+                out[i, j] = 1.0 if method == "sqdiff_normed" else 0.0
+            else:
+                lo = 0.0 if method == "sqdiff_normed" else -1.0
+                out[i, j] = np.clip(num / np.sqrt(ea * eb), lo, 1.0)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# peaks (``_kernels.peaks``)
+# ---------------------------------------------------------------------------
+
+
+def suppress(coords, radius, max_out):
+    """Indices of the candidates (best first) kept by greedy non-maximum
+    suppression: a candidate within Chebyshev distance ``radius`` of a kept
+    one is dropped; at most ``max_out`` kept."""
+    kept = []
+    for idx, (y, x) in enumerate(np.asarray(coords).tolist()):
+        if len(kept) >= max_out:
+            break
+        if all(max(abs(y - coords[k][0]), abs(x - coords[k][1])) > radius for k in kept):
+            kept.append(idx)
+    return np.array(kept, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------
+# autocorrelation and periods (``_kernels.acf``, ``_kernels.acf_fft``)
+# ---------------------------------------------------------------------------
+
+
+def lag_sums(z, L):
+    """S[b, k] = sum_t z[b, t] z[b, t + k], k = 0..L, for each series (row) of z."""
+    z = np.asarray(z, dtype=np.float64)
+    n = z.shape[1]
+    return np.array([[float(np.dot(r[:n - k], r[k:])) for k in range(L + 1)] for r in z]).reshape(len(z), L + 1)
+
+
+def acf(z, L, demean=True, adjusted=False, normalize=True):
+    """lag_sums of z (minus each series' mean if ``demean``), times n / (n - k)
+    if ``adjusted``, divided by lag 0 if ``normalize`` (0 where lag 0 is 0)."""
+    z = np.asarray(z, dtype=np.float64)
+    n = z.shape[1]
+    if demean:
+        z = z - z.mean(axis=1, keepdims=True)
+    S = lag_sums(z, L)
+    if adjusted:
+        S = S * (n / (n - np.arange(L + 1.0)))
+    if normalize:
+        S = S / np.where(S[:, :1] == 0, 1.0, S[:, :1]) * (S[:, :1] != 0)
+    return S
+
+
+def robust_residuals(x, spike):
+    """Per series: least-squares line through the finite samples; flag the
+    samples whose residual exceeds ``spike`` times the RMS residual of the
+    kept ones, refit to the kept ones; once more unless nothing was flagged.
+    Returns (y, nvalid): the residuals of the kept samples (0 elsewhere) and
+    how many were kept."""
+    B, n = x.shape
+    t = np.arange(n, dtype=np.float64)
+    y = np.zeros((B, n))
+    nvalid = np.zeros(B)
+
+    def fit(keep, v):
+        if keep.sum() == 0:
+            return 0.0, 0.0
+        if keep.sum() == 1:
+            return float(v[keep][0]), 0.0
+        c, a = np.polyfit(t[keep], v[keep], 1)
+        return a, c
+
+    for b in range(B):
+        v = np.where(np.isfinite(x[b]), x[b], 0.0)
+        keep = np.isfinite(x[b])
+        a, c = fit(keep, v)
+        for _ in range(2):
+            if keep.sum() == 0:
+                break
+            r = v - a - c * t
+            rms = np.sqrt(np.mean(r[keep] ** 2))
+            flagged = keep & (np.abs(r) > spike * rms)
+            keep = keep & ~flagged
+            a, c = fit(keep, v)
+            if not flagged.any():
+                break
+        y[b] = np.where(keep, v - a - c * t, 0.0)
+        nvalid[b] = keep.sum()
+    return y, nvalid
+
+
+def _parabola_vertex(r, k):
+    """(offset, value) of the vertex of the parabola through r[k-1], r[k],
+    r[k+1], the offset clamped to +-1/2; (0, r[k]) when it opens upwards."""
+    c2, c1, c0 = np.polyfit([-1.0, 0.0, 1.0], [r[k - 1], r[k], r[k + 1]], 2)
+    if c2 >= -1e-15:
+        return 0.0, float(r[k])
+    d = min(max(-c1 / (2 * c2), -0.5), 0.5)
+    return d, float(c0 + c1 * d + c2 * d * d)
+
+
+def first_period(S, pmin, pmax, nvalid, level):
+    """The first cycle ``detect`` reports for one series with lag sums ``S``,
+    for the series it is checked on here (one cycle, no season over it):
+    (period, strength), or (nan, nan).
+
+    r = S / S[0]; the candidates are the local maxima of r at lags in [pmin,
+    pmax] reaching the significance level max(0.1, level / sqrt(nvalid))
+    that r dips well below between half their lag and them; each scores the
+    mean of r near its first (up to 4) multiples; the period is the shortest
+    candidate scoring within 10% of the best, its strength the peak value of
+    the parabola through r at the three lags around it.  Only for series
+    with an exact integer period (r peaks exactly at its multiples), which
+    ``detect`` reports exactly: the lag rounded."""
+    L = len(S) - 1
+    r = np.asarray(S, dtype=np.float64) / S[0] if S[0] > 0 else np.zeros(L + 1)
+    thr = max(0.1, level / np.sqrt(max(nvalid, 1.0)))
+    cands = []
+    for k in range(max(2, int(np.ceil(pmin))), min(int(np.floor(pmax)), L - 1) + 1):
+        if not (r[k] >= thr and r[k] > r[k - 1] and r[k] >= r[k + 1]):
+            continue
+        if not (r[k // 2:k] <= r[k] - max(0.1, 0.3 * r[k])).any():
+            continue
+        d, v = _parabola_vertex(r, k)
+        p = k + d
+        near = []
+        for m in range(1, 5):
+            if m * p > L - 1:
+                break
+            c = int(np.floor(m * p + 0.5))
+            near.append(max(r[j] for j in range(c - 1, c + 2) if 1 <= j <= L))
+        cands.append((p, float(np.mean(near)), v))
+    if not cands:
+        return np.nan, np.nan
+    best = max(s for _, s, _ in cands)
+    p, s, v = next(c for c in cands if c[1] >= 0.9 * best)
+    if v < thr or s < thr:
+        return np.nan, np.nan
+    return float(np.floor(p + 0.5)), min(1.0, max(-1.0, v))
+
+
+# ---------------------------------------------------------------------------
+# pooling (``_kernels.pool``), torch.nn.functional's rules
+# ---------------------------------------------------------------------------
+
+
+def _first_at_or_past_0(start, step):
+    v = start
+    while v < 0:
+        v += step
+    return v
+
+
+def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Max over each window (taps at i * sh - ph + a * dh, j * sw - pw + c * dw
+    inside the plane), torch's way: a window holding NaN gives NaN and the
+    flat index (r * W + q) of its last NaN; else the first maximum; a window
+    where nothing exceeds -inf gives -inf and the index of its first tap at
+    or past 0 in each axis.  Returns (values, indices), (P, oh, ow) each."""
+    P, H, W = x.shape
+    out = np.empty((P, oh, ow))
+    idx = np.empty((P, oh, ow), dtype=np.int64)
+    for p in range(P):
+        for i in range(oh):
+            rows = [i * sh - ph + a * dh for a in range(kh)]
+            for j in range(ow):
+                cols = [j * sw - pw + c * dw for c in range(kw)]
+                taps = [(r, q) for r in rows for q in cols if 0 <= r < H and 0 <= q < W]
+                nans = [(r, q) for r, q in taps if np.isnan(x[p, r, q])]
+                if nans:
+                    out[p, i, j] = np.nan
+                    idx[p, i, j] = nans[-1][0] * W + nans[-1][1]
+                    continue
+                best, where = -np.inf, None
+                for r, q in taps:
+                    if x[p, r, q] > best:
+                        best, where = x[p, r, q], (r, q)
+                if where is None:  # the first of h0, h0 + dh, ... (w0, w0 + dw, ...) at or past 0
+                    where = (_first_at_or_past_0(rows[0], dh), _first_at_or_past_0(cols[0], dw))
+                out[p, i, j] = best
+                idx[p, i, j] = where[0] * W + where[1]
+    return out, idx
+
+
+def avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, oh, ow):
+    """Mean over each window [i * sh - ph, + kh) x [j * sw - pw, + kw) clipped
+    to the padded plane; divided by that clipped window's size if
+    ``include_pad``, else by the number of its samples inside the plane
+    (NaN for none)."""
+    P, H, W = x.shape
+    out = np.empty((P, oh, ow))
+    for p in range(P):
+        for i in range(oh):
+            r0, r1 = i * sh - ph, min(i * sh - ph + kh, H + ph)
+            for j in range(ow):
+                c0, c1 = j * sw - pw, min(j * sw - pw + kw, W + pw)
+                inside = x[p, max(r0, 0):min(r1, H), max(c0, 0):min(c1, W)].astype(np.float64)
+                cnt = (r1 - r0) * (c1 - c0) if include_pad else inside.size
+                out[p, i, j] = inside.sum() / cnt if cnt > 0 else np.nan
+    return out
+
+
+# ---------------------------------------------------------------------------
+# convolution layers (``_kernels.layers``), torch.nn.functional.conv2d
+# ---------------------------------------------------------------------------
+
+
+def conv2d(x, w, bias, sh, sw, pt, pl, dh, dw, oh, ow):
+    """out[n, co, i, j] = bias[co] + sum_{ci, a, c} x[n, ci, i sh - pt + a dh,
+    j sw - pl + c dw] w[co, ci, a, c], the taps outside x skipped."""
+    N, Ci, H, W = x.shape
+    Co, _, kh, kw = w.shape
+    out = np.empty((N, Co, oh, ow))
+    for n in range(N):
+        for co in range(Co):
+            for i in range(oh):
+                for j in range(ow):
+                    s = float(bias[co])
+                    for ci in range(Ci):
+                        for a in range(kh):
+                            r = i * sh - pt + a * dh
+                            if not 0 <= r < H:
+                                continue
+                            for c in range(kw):
+                                q = j * sw - pl + c * dw
+                                if 0 <= q < W:
+                                    s += float(x[n, ci, r, q]) * float(w[co, ci, a, c])
+                    out[n, co, i, j] = s
+    return out
+
+
+# ---------------------------------------------------------------------------
+# memory (``_kernels.memory``)
+# ---------------------------------------------------------------------------
+
+
+def touch_pages(buf, page):
+    """``buf`` with its byte 0, page, 2 page, ... set to 0."""
+    out = np.array(buf, copy=True)
+    out[::page] = 0
+    return out

@@ -1,0 +1,535 @@
+"""Every kernel of ``sigcorr._kernels``, called directly, against its slow naive twin (``naive.py``).
+
+As in stumpy: each kernel is run on small randomized inputs (fixed seeds; shape
+spaces explored by hypothesis where the shapes pick the code path: edges,
+passes of taps, blocks, chunks) and compared with the obvious computation.
+Kernels are called positionally (their argument names may change) and only
+with the argument types they declare (``_call`` checks), so no test compiles a
+specialization ``sigcorr warmup`` does not provide.
+"""
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import naive
+from sigcorr import _costs
+from sigcorr._kernels import acf, acf_fft, direct, layers, memory, peaks, pool, windows
+from sigcorr._kernels._jit import REGISTRY
+
+FLOATS = [np.float32, np.float64]
+SETTINGS = settings(max_examples=30, deadline=None)
+
+
+def _call(kernel, *args):
+    """``kernel(*args)``, after checking the argument types are declared."""
+    sig = tuple(numba.typeof(a) for a in args)
+    declared = REGISTRY[kernel.sigcorr_name][1]
+    assert sig in declared, f"{kernel.sigcorr_name} called with undeclared argument types {sig}"
+    return kernel(*args)
+
+
+def _tol(dtype, scale=1.0):
+    return (2e-5 if np.dtype(dtype) == np.float32 else 1e-11) * max(1.0, scale)
+
+
+def _rand(rng, shape, dtype=np.float64):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def test_every_registered_kernel_is_called_here():
+    # a new kernel needs a naive twin and a test in this file that calls it
+    import sigcorr._warmup  # noqa: F401  (imports every kernel module)
+
+    source = open(__file__).read()
+    called = {name for name in REGISTRY if "_call({}.{},".format(*name.split(".")[-2:]) in source}
+    assert called == set(REGISTRY), set(REGISTRY) - called
+
+
+# ---------------------------------------------------------------------------
+# direct correlation
+# ---------------------------------------------------------------------------
+
+
+@st.composite
+def _corr_case(draw):
+    B = draw(st.integers(1, 3))
+    H, W = draw(st.integers(1, 7)), draw(st.integers(1, 24))
+    # kernel widths: passes of 8, 4, 3, 2, 1 taps, and the 5- and 7-tap paths
+    h, w = draw(st.integers(1, 5)), draw(st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 15, 17]))
+    pt, pl = draw(st.integers(0, h + 1)), draw(st.integers(0, w + 1))
+    oh, ow = draw(st.integers(1, H + h + 1)), draw(st.integers(1, W + w + 1))
+    dtype, seed = draw(st.sampled_from(FLOATS)), draw(st.integers(0, 2**32 - 1))
+    return B, draw(st.sampled_from([1, B])), H, W, h, w, pt, pl, oh, ow, dtype, seed
+
+
+@SETTINGS
+@given(_corr_case())
+def test_corr_padded_equals_naive(case):
+    B, Bk, H, W, h, w, pt, pl, oh, ow, dtype, seed = case
+    rng = np.random.default_rng(seed)
+    img, ker = _rand(rng, (B, H, W), dtype), _rand(rng, (Bk, h, w), dtype)
+    out = np.full((B, oh, ow), np.nan, dtype)
+    got = _call(direct.corr_padded, img, ker, out, pt, pl)
+    want = naive.corr_padded(img, ker, pt, pl, oh, ow)
+    np.testing.assert_allclose(got, want, atol=_tol(dtype, h * w))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_corr_padded_across_column_chunks(dtype):
+    # a row longer than a task's column chunk (direct.CHUNK), interior and edges
+    rng = np.random.default_rng(1)
+    img, ker = _rand(rng, (1, 2, direct.CHUNK + 37), dtype), _rand(rng, (1, 2, 7), dtype)
+    out = np.empty((1, 3, direct.CHUNK + 43), dtype)
+    got = _call(direct.corr_padded, img, ker, out, 1, 6)
+    np.testing.assert_allclose(got, naive.corr_padded(img, ker, 1, 6, 3, direct.CHUNK + 43), atol=_tol(dtype, 14))
+
+
+@st.composite
+def _lag_case(draw):
+    B = draw(st.integers(1, 3))
+    N1, N2 = draw(st.integers(1, 40)), draw(st.integers(1, 40))
+    P = draw(st.integers(1, min(4, N2)))
+    lo = draw(st.integers(-N2 - 3, N1 + 3))
+    return B, draw(st.sampled_from([1, B])), N1, N2, P, lo, draw(st.integers(1, 30)), draw(st.sampled_from(FLOATS)), \
+        draw(st.integers(0, 2**32 - 1))
+
+
+@SETTINGS
+@given(_lag_case())
+def test_lag_window_equals_naive(case):
+    B, Bk, N1, N2, P, lo, nl, dtype, seed = case
+    rng = np.random.default_rng(seed)
+    x, y = _rand(rng, (B, N1), dtype), _rand(rng, (Bk, N2), dtype)
+    part = np.full((B, P, nl), np.nan, dtype)
+    got = _call(direct.lag_window, x, y, part, lo)
+    np.testing.assert_allclose(got, naive.lag_window(x, y, lo, nl, P), atol=_tol(dtype, N2))
+
+
+@pytest.mark.parametrize("where", ["x", "y"])
+def test_lag_window_nan_reaches_only_the_lags_it_meets(where):
+    # a NaN meets the other input's samples, never the zero extension
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((1, 30)), rng.standard_normal((1, 12))
+    (x if where == "x" else y)[0, 2] = np.nan
+    for lo in (-15, -5, 0, 10, 25):
+        part = np.empty((1, 3, 20))
+        got = _call(direct.lag_window, x, y, part, lo)
+        want = naive.lag_window(x, y, lo, 20, 3)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# window statistics
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("H, W, h, w", [(1, 1, 1, 1), (5, 9, 2, 3), (70, 11, 3, 11), (140, 20, 1, 20), (9, 30, 9, 1)])
+def test_window_sums_equal_naive(H, W, h, w):
+    # more than one task of windows.ROWS output rows for the tall ones
+    x = np.random.default_rng(H * W).standard_normal((H, W))
+    np.testing.assert_allclose(_call(windows.window_sums, x, h, w), naive.window_sums(x, h, w), atol=1e-12 * h * w)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_row_sums_block_mean_centre_padded_equal_naive(dtype):
+    rng = np.random.default_rng(3)
+    img = _rand(rng, (2, 13, 17), dtype)
+    np.testing.assert_allclose(_call(windows.row_sums, img), naive.row_sums(img), atol=_tol(dtype, 17))
+    img[1, 4, 5] = np.nan
+    assert np.isnan(_call(windows.row_sums, img)[1, 4])
+    img[1, 4, 5] = 0.5
+    for f in (1, 2, 3, 5):
+        got = _call(windows.block_mean, img, f)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, naive.block_mean(img, f), atol=_tol(dtype))
+    g = rng.standard_normal(2).astype(dtype)
+    for shape in [(2, 13, 17), (2, 16, 20)]:
+        got = _call(windows.centre_padded, img, g, np.full(shape, np.nan, dtype))
+        np.testing.assert_allclose(got, naive.centre_padded(img, g, shape), atol=_tol(dtype))
+
+
+# ---------------------------------------------------------------------------
+# template matching
+# ---------------------------------------------------------------------------
+
+
+def _blocks(full, by, bx, fill=np.nan):
+    """A (oh, ow) map in the kernels' block layout (ny, nx, rows, cols),
+    block (i, j) = full[i by:(i + 1) by, j bx:(j + 1) bx]; the rows and
+    columns past (by, bx) hold ``fill`` (they must not be read)."""
+    oh, ow = full.shape
+    ny, nx = -(-oh // by), -(-ow // bx)
+    out = np.full((ny, nx, by + 1, bx + 2), fill)
+    for i in range(ny):
+        for j in range(nx):
+            blk = full[i * by:(i + 1) * by, j * bx:(j + 1) * bx]
+            out[i, j, :blk.shape[0], :blk.shape[1]] = blk
+    return out
+
+
+def _valid_corr(planes, ker):
+    """Valid cross-correlation of (C, H, W) planes with a (C, h, w) kernel, summed over C."""
+    C, H, W = planes.shape
+    _, h, w = ker.shape
+    return sum(naive.corr_padded(planes[c:c + 1], ker[c:c + 1], 0, 0, H - h + 1, W - w + 1)[0] for c in range(C))
+
+
+def _match_image(rng, C, H, W):
+    img = rng.random((C, H, W))
+    img[:, 2:9, 3:11] = 0.4   # a flat patch: ccoeff_normed 0 there
+    img[:, -8:, -9:] = 0.0    # a black patch: ccorr_normed 0, sqdiff_normed 1 there
+    return img
+
+
+@pytest.mark.parametrize("layout", ["one block", "blocks"])
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("method", naive.METHODS)
+def test_match_scores_equal_naive(method, dtype, layout):
+    rng = np.random.default_rng(naive.METHODS.index(method) + 7)
+    C, H, W, h, w = 2, 24, 27, 5, 6
+    img = _match_image(rng, C, H, W)
+    img[1, 12, 14] = np.nan  # reaches only its windows
+    tpl = rng.random((C, h, w))
+    oh, ow = H - h + 1, W - w + 1
+    ok = np.isfinite(img)
+    clean = np.where(ok, img, 0.0)
+    bad = naive.window_sums((~ok).sum(axis=0).astype(np.float64), h, w)
+    ccoeff = method.startswith("ccoeff")
+    # the image shifted by its mean and zero-padded (as the FFT tiles leave it) for the ccoeff
+    # methods; the cross term from the centred template, whatever the shift
+    g = clean.reshape(C, -1).mean(axis=1)
+    src = np.zeros((C, H + 3, W + 2))
+    src[:, :H, :W] = clean - g[:, None, None]
+    tmean = tpl.reshape(C, -1).mean(axis=1)
+    tc = tpl - tmean[:, None, None]
+    full = _valid_corr(src[:, :H, :W], tc)
+    by, bx = (oh, ow) if layout == "one block" else (7, 9)
+    cross = _blocks(full, by, bx).astype(dtype)
+    stats = (src if ccoeff else np.pad(clean, ((0, 0), (0, 2), (0, 1)))).astype(dtype)
+    tsum2 = float((tpl ** 2).sum())
+    tnorm = float(np.sqrt((tc ** 2).sum() if ccoeff else tsum2))
+    qeps = 1e-13 * h * w * float(np.abs(stats).max()) ** 2
+    out = np.full((oh, ow), -7.0, dtype)
+    got = _call(windows.match_scores, stats, h, w, cross, by, bx, bad, naive.METHODS.index(method), tmean, tsum2,
+                tnorm, qeps, out)
+    want = naive.match_scores(img, tpl, method)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    scale = 1.0 if method.endswith("normed") else float(np.nanmax(np.abs(want)))
+    np.testing.assert_allclose(got, want, atol=(3e-5 if dtype == np.float32 else 1e-10) * scale)
+    if method.endswith("normed"):
+        assert np.nanmin(got) >= (0 if method == "sqdiff_normed" else -1) and np.nanmax(got) <= 1
+    # no non-finite sample: bad may be (1, 1)
+    got = _call(windows.match_scores, stats, h, w, cross, by, bx, np.zeros((1, 1)), naive.METHODS.index(method),
+                tmean, tsum2, tnorm, qeps, out)
+    assert np.isfinite(got).all()
+
+
+@pytest.mark.parametrize("layout", ["one block", "blocks"])
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("method", naive.METHODS)
+def test_omit_scores_equal_naive(method, dtype, layout):
+    rng = np.random.default_rng(naive.METHODS.index(method) + 17)
+    C, H, W, h, w, min_overlap = 2, 22, 25, 5, 6, 0.5
+    img = _match_image(rng, C, H, W)
+    img[:, rng.random((H, W)) < 0.1] = np.nan   # missing pixels (in every channel)
+    img[:, :6, -7:] = np.nan                    # a corner missing: too little overlap, NaN
+    tpl = rng.random((C, h, w))
+    oh, ow = H - h + 1, W - w + 1
+    P = np.isfinite(img).all(axis=0)
+    ccoeff = method.startswith("ccoeff")
+    g = np.array([p[P].mean() for p in img]) if ccoeff else np.zeros(C)
+    t = tpl - tpl.reshape(C, -1).mean(axis=1)[:, None, None] if ccoeff else tpl
+    f = np.where(P, img - g[:, None, None], 0.0)
+    pres = P.astype(np.float64)[None]
+    by, bx = (oh, ow) if layout == "one block" else (6, 8)
+    X = _blocks(_valid_corr(f, t), by, bx)
+    QT = _blocks(_valid_corr(pres, (t * t).sum(axis=0)[None]), by, bx)
+    ST = np.concatenate([_blocks(_valid_corr(pres, t[c:c + 1]), by, bx) for c in range(C)])
+    qtol = 1e-13 * h * w * float(np.abs(f).max()) ** 2
+    ttol = (1e-5 if dtype == np.float32 else 1e-11) * float((t * t).sum())
+    pad = ((0, 0), (0, 1), (0, 2))  # the planes may extend past what is read
+    out = np.full((oh, ow), -7.0, dtype)
+    got = _call(windows.omit_scores, np.pad(f, pad).astype(dtype), np.pad(pres, pad)[0].astype(dtype),
+                X.astype(dtype), ST.astype(dtype), QT.astype(dtype), by, bx, h, w, naive.METHODS.index(method),
+                qtol, ttol, min_overlap * h * w, out)
+    want = naive.omit_scores(np.moveaxis(img, 0, -1), np.moveaxis(tpl, 0, -1), method, min_overlap=min_overlap)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    scale = 1.0 if method.endswith("normed") else float(np.nanmax(np.abs(want)))
+    np.testing.assert_allclose(got, want, atol=(3e-4 if dtype == np.float32 else 1e-9) * scale)
+
+
+# ---------------------------------------------------------------------------
+# peaks
+# ---------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(st.integers(1, 12), st.integers(1, 12), st.integers(0, 4), st.integers(0, 40), st.integers(1, 45),
+       st.integers(0, 2**32 - 1))
+def test_suppress_equals_naive(rows, cols, radius, k, max_out, seed):
+    rng = np.random.default_rng(seed)
+    coords = np.stack([rng.integers(0, rows, k), rng.integers(0, cols, k)], axis=1).astype(np.int64).reshape(k, 2)
+    got = _call(peaks.suppress, coords, np.array([rows, cols], dtype=np.int64), radius, max_out)
+    np.testing.assert_array_equal(got, naive.suppress(coords, radius, max_out))
+
+
+# ---------------------------------------------------------------------------
+# autocorrelation and periods
+# ---------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(st.integers(1, 5), st.integers(1, 120), st.data())
+def test_acf_direct_equals_naive(B, n, data):
+    L = data.draw(st.integers(0, n - 1))
+    y = np.random.default_rng(B * 1000 + n).standard_normal((B, n)) + 2.0
+    got = _call(acf.acf_direct, y, L, np.full((B, L + 1), np.nan))
+    np.testing.assert_allclose(got, naive.lag_sums(y, L), rtol=1e-12, atol=1e-10 * n)
+
+
+def _fft_plans(n, L):
+    """Every (N, two_blocks, Lf) ``lag_sums_fft`` accepts for (n, L): one block
+    of fft_length(n, L), and each split into two halves M >= n / 2 (the lags
+    past M summed directly), whichever of them ``plan`` (a cost model) picks."""
+    plans = [(acf_fft.fft_length(n, L), False, L)]
+    M = 4
+    while 2 * M < n:
+        M *= 2
+    while M < n:
+        plans.append((2 * M, True, min(L, M)))
+        if M >= L:
+            break
+        M *= 2
+    assert tuple(acf_fft.plan(n, L, _costs.DEFAULTS.tail_mac)[:3]) in plans
+    return plans
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 300), st.data())
+def test_lag_sums_fft_every_plan_equals_naive(B, n, data):
+    # the lanes of one task hold 32 series: batches past 32, and short last tasks
+    L = data.draw(st.integers(0, n - 1))
+    demean, adjusted, normalize = data.draw(st.booleans()), data.draw(st.booleans()), data.draw(st.booleans())
+    rng = np.random.default_rng(B * 1000 + n)
+    y = rng.standard_normal((B, n)) * rng.uniform(0.1, 10, (B, 1)) + rng.uniform(-5, 5, (B, 1))
+    want = naive.acf(y, L, demean, adjusted, normalize)
+    scale = 1.0 if normalize else np.abs(want).max() * (n if adjusted else 1)
+    for N, two, Lf in _fft_plans(n, L):
+        out = np.full((B, L + 1), np.nan)
+        assert _call(acf_fft.lag_sums_fft, y, L, demean, adjusted, normalize, out, N, two, Lf) == 0
+        np.testing.assert_allclose(out, want, atol=1e-12 * max(1.0, scale), err_msg=str((N, two, Lf)))
+
+
+@pytest.mark.parametrize("B, n, L", [(33, 1024, 514), (35, 300, 262), (40, 129, 0), (2, 7, 6)])
+def test_lag_sums_fft_every_plan_on_plan_edges(B, n, L):
+    # just past a power of two: two blocks with the lags past M summed directly
+    y = np.random.default_rng(n).standard_normal((B, n)) + 1.0
+    want = naive.acf(y, L, True, True, False)
+    for N, two, Lf in _fft_plans(n, L):
+        out = np.full((B, L + 1), np.nan)
+        assert _call(acf_fft.lag_sums_fft, y, L, True, True, False, out, N, two, Lf) == 0
+        np.testing.assert_allclose(out, want, atol=1e-12 * np.abs(want).max() * n, err_msg=str((N, two, Lf)))
+
+
+def _series(rng, B, n):
+    t = np.arange(n)
+    x = rng.standard_normal((B, n)) + rng.uniform(-1, 1, (B, 1)) * t / n * 5 + rng.uniform(-3, 3, (B, 1))
+    x[0, rng.integers(0, n, 3)] = [40.0, -35.0, 60.0]  # spikes: flagged
+    x[1, rng.random(n) < 0.1] = np.nan                  # missing samples
+    x[2, :] = 1.5                                        # constant: nothing to flag
+    x[3, :] = np.nan                                     # nothing finite
+    x[4, :] = np.nan
+    x[4, 7] = 2.0                                        # one sample
+    return x
+
+
+@pytest.mark.parametrize("n", [8, 50, 333])
+def test_robust_residuals_equal_naive(n):
+    rng = np.random.default_rng(n)
+    x = _series(rng, 8, n)
+    for spike in (6.0, 2.0):
+        y, nvalid = _call(acf.robust_residuals, x, spike)
+        want_y, want_n = naive.robust_residuals(x, spike)
+        np.testing.assert_array_equal(nvalid, want_n)
+        np.testing.assert_allclose(y, want_y, atol=1e-9 * max(1.0, np.nanmax(np.abs(x))))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(5, 40), st.integers(10, 14), st.floats(0.0, 0.3), st.integers(0, 2**32 - 1))
+def test_detect_first_period_equals_naive(p, reps, noise, seed):
+    # series with an exact integer period p (a random pattern repeated, plus
+    # noise), seen at 4 multiples or more: the period is reported exactly
+    rng = np.random.default_rng(seed)
+    while True:  # one cycle, no sub-cycle (which ``detect`` weighs against its multiples)
+        pattern = rng.standard_normal(p)
+        pattern -= pattern.mean()
+        circular = np.array([pattern @ np.roll(pattern, s) for s in range(p)])
+        if np.abs(circular[1:]).max() < 0.4 * circular[0]:
+            break
+    n = p * reps + int(rng.integers(0, p))
+    x = np.tile(pattern, reps + 1)[:n] + noise * rng.standard_normal(n)
+    L = n // 2
+    S = naive.acf(x[None], L, demean=True, normalize=False)
+    K = 3
+    periods, strengths = np.full((1, K), -1.0), np.full((1, K), -1.0)
+    nvalid = np.array([float(n)])
+    # the callers' contract: lags up to pmax + 2 (a peak's neighbours and its parabola)
+    _call(acf.detect, S, 2.0, float(L - 2), nvalid, 2.5, periods, strengths)
+    want = naive.first_period(S[0], 2.0, float(L - 2), float(n), 2.5)
+    assert periods[0, 0] == want[0] == p
+    np.testing.assert_allclose(strengths[0, 0], want[1], atol=1e-9)
+    # the other cycles: strongest first, NaN-padded, never a multiple of p
+    rest = periods[0, 1:]
+    assert (np.isnan(rest) == np.isnan(strengths[0, 1:])).all()
+    assert all(np.isnan(q) or abs(q / p - round(q / p)) > 0.05 for q in rest)
+
+
+@pytest.mark.parametrize("n", [60, 400, 3000])
+def test_detect_finds_no_period_in_noise(n):
+    rng = np.random.default_rng(n)
+    S = naive.acf(rng.standard_normal((4, n)), n // 2, demean=True, normalize=False)
+    S[3] = 0.0  # a series with no variance
+    periods, strengths = np.zeros((4, 2)), np.zeros((4, 2))
+    _call(acf.detect, S, 2.0, float(n // 2 - 2), np.full(4, float(n)), 2.5, periods, strengths)
+    for b in range(4):
+        assert np.isnan(naive.first_period(S[b], 2.0, n // 2 - 2, n, 2.5)[0])
+    assert np.isnan(periods).all() and np.isnan(strengths).all()
+
+
+# ---------------------------------------------------------------------------
+# pooling
+# ---------------------------------------------------------------------------
+
+
+def _pool_out(n, k, s, p, d, ceil):
+    # torch's output length (ceil_mode: a last window must start inside the input or left padding)
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil else span // s) + 1
+    if ceil and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+@st.composite
+def _pool_case(draw, dilation=True):
+    P = draw(st.integers(1, 2))
+    H, W = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
+    dh, dw = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if dilation else (1, 1)
+    ceil = draw(st.booleans())
+    oh, ow = _pool_out(H, kh, sh, ph, dh, ceil), _pool_out(W, kw, sw, pw, dw, ceil)
+    return P, H, W, kh, kw, sh, sw, ph, pw, dh, dw, max(oh, 0), max(ow, 0), draw(st.sampled_from(FLOATS)), \
+        draw(st.integers(0, 2**32 - 1))
+
+
+def _pool_input(rng, shape, dtype):
+    x = rng.standard_normal(shape)
+    x[rng.random(shape) < 0.05] = np.nan
+    x[rng.random(shape) < 0.05] = -np.inf
+    return x.astype(dtype)
+
+
+@SETTINGS
+@given(_pool_case())
+def test_max_pool_and_separable_equal_naive(case):
+    P, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, dtype, seed = case
+    if oh < 1 or ow < 1:
+        return
+    x = _pool_input(np.random.default_rng(seed), (P, H, W), dtype)
+    want, want_idx = naive.max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    out, idx = np.empty((P, oh, ow), dtype), np.full((P, oh, ow), -1, np.int64)
+    got, got_idx = _call(pool.max_pool, x, kh, kw, sh, sw, ph, pw, dh, dw, True, out, idx)
+    np.testing.assert_array_equal(got, want.astype(dtype))
+    np.testing.assert_array_equal(got_idx, want_idx)
+    sep = _call(pool.max_pool_separable, x, kh, kw, sh, sw, ph, pw, dh, dw, np.empty((P, oh, ow), dtype))
+    np.testing.assert_array_equal(sep, want.astype(dtype))
+
+
+@SETTINGS
+@given(_pool_case(dilation=False), st.booleans())
+def test_avg_pool_equals_naive(case, include_pad):
+    P, H, W, kh, kw, sh, sw, ph, pw, _, _, oh, ow, dtype, seed = case
+    if oh < 1 or ow < 1:
+        return
+    x = np.random.default_rng(seed).standard_normal((P, H, W)).astype(dtype)
+    x[0, 0, -1] = np.nan
+    got = _call(pool.avg_pool, x, kh, kw, sh, sw, ph, pw, include_pad, np.empty((P, oh, ow), dtype))
+    want = naive.avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, oh, ow)
+    np.testing.assert_allclose(got, want, atol=_tol(dtype, kh * kw))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("H, W", [(2, 2), (5, 7), (8, 11), (10, 64)])
+def test_2x2_pools_equal_naive(H, W, dtype):
+    x = _pool_input(np.random.default_rng(H * W), (3, H, W), dtype)
+    oh, ow = H // 2, W // 2
+    got = _call(pool.max_pool_2x2, x, np.empty((3, oh, ow), dtype))
+    np.testing.assert_array_equal(got, naive.max_pool(x, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow)[0].astype(dtype))
+    x = np.nan_to_num(x, nan=0.5, neginf=-2.0)
+    got = _call(pool.avg_pool_2x2, x, np.empty((3, oh, ow), dtype))
+    np.testing.assert_allclose(got, naive.avg_pool(x, 2, 2, 2, 2, 0, 0, True, oh, ow), atol=_tol(dtype))
+
+
+# ---------------------------------------------------------------------------
+# convolution layers
+# ---------------------------------------------------------------------------
+
+
+@st.composite
+def _conv_case(draw):
+    N, Ci, Co = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 6))
+    H, W = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    pt, pl = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    oh = (H + 2 * pt - dh * (kh - 1) - 1) // sh + 1
+    ow = (W + 2 * pl - dw * (kw - 1) - 1) // sw + 1
+    return N, Ci, Co, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, draw(st.sampled_from(FLOATS)), \
+        draw(st.integers(0, 2**32 - 1))
+
+
+@SETTINGS
+@given(_conv_case())
+def test_conv2d_general_equals_naive(case):
+    N, Ci, Co, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, dtype, seed = case
+    if oh < 1 or ow < 1:
+        return
+    rng = np.random.default_rng(seed)
+    x, w, bias = _rand(rng, (N, Ci, H, W), dtype), _rand(rng, (Co, Ci, kh, kw), dtype), _rand(rng, Co, dtype)
+    got = _call(layers.conv2d_general, x, w, bias, sh, sw, pt, pl, dh, dw, np.empty((N, Co, oh, ow), dtype))
+    want = naive.conv2d(x, w, bias, sh, sw, pt, pl, dh, dw, oh, ow)
+    np.testing.assert_allclose(got, want, atol=_tol(dtype, Ci * kh * kw))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 2), st.integers(1, 2), st.integers(1, 9), st.integers(1, 3), st.integers(1, 11),
+       st.sampled_from(FLOATS), st.integers(0, 2**32 - 1))
+def test_conv2d_unit_equals_naive(N, Ci, Co, kh, kw, dtype, seed):
+    # output channels in blocks of four, then single ones; taps in passes of 5, 3 and 1
+    rng = np.random.default_rng(seed)
+    Hp, Wp = kh + int(rng.integers(0, 4)), kw + int(rng.integers(0, 6))
+    xp, w, bias = _rand(rng, (N, Ci, Hp, Wp), dtype), _rand(rng, (Co, Ci, kh, kw), dtype), _rand(rng, Co, dtype)
+    oh, ow = Hp - kh + 1, Wp - kw + 1
+    got = _call(layers.conv2d_unit, xp, w, bias, np.empty((N, Co, oh, ow), dtype))
+    want = naive.conv2d(xp, w, bias, 1, 1, 0, 0, 1, 1, oh, ow)
+    np.testing.assert_allclose(got, want, atol=_tol(dtype, Ci * kh * kw))
+
+
+# ---------------------------------------------------------------------------
+# memory
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size, page", [(1, 4096), (memory.HUGE_PAGE + 12345, 4096), (3 * memory.HUGE_PAGE, 512)])
+def test_touch_pages_equals_naive(size, page):
+    buf = np.random.default_rng(size).integers(1, 255, size).astype(np.uint8)
+    want = naive.touch_pages(buf, page)
+    _call(memory.touch_pages, buf, page)
+    np.testing.assert_array_equal(buf, want)
