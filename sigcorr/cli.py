@@ -410,7 +410,8 @@ def _fmt(v, digits=4):
         return "n/a"
     if abs(v) >= 1e6:
         return f"{v:.{digits}g}"
-    return f"{v:.{digits}f}".rstrip("0").rstrip(".").replace("-0", "0") if v != 0 else "0"
+    text = f"{v:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text  # a value that rounds to zero prints without a sign
 
 
 # ---------------------------------------------------------------------------

@@ -325,12 +325,11 @@ def test_period_plot_marks_one_cycle_and_the_period_lag(tmp_path, capsys):
     assert where == pytest.approx(period / (399 / 2), abs=3 / (acf[-1] - acf[0])), (l0, l1, acf[[0, -1]])
 
 
-@pytest.mark.xfail(strict=True, reason="cli._fmt's replace('-0', '0') drops the sign of every value in (-1, 0): "
-                                      "a delay of -0.0366 is printed and plotted as 0.0366")
 def test_numbers_in_tables_and_plots_keep_their_sign():
     assert cli._fmt(-0.0366, 4) == "-0.0366"
     assert cli._fmt(-3.5) == "-3.5"
     assert cli._fmt(-0.00001, 4) == "0"  # rounds to zero: no "-0"
+    assert cli._fmt(0.5) == "0.5" and cli._fmt(-10.0) == "-10" and cli._fmt(0.0) == "0"
 
 
 def test_period_plot_and_sample(tmp_path, capsys):
