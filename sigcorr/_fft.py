@@ -15,14 +15,12 @@ for ``mode`` with scipy's centring.
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import scipy.fft as sfft
 
 from . import _costs, _workspace
-
-WORKERS = os.cpu_count() or 1
+from ._runtime import threads
 
 try:  # scipy.fft's transforms with an output argument (not in its public API)
     from scipy.fft._pocketfft import pypocketfft as _pocket
@@ -36,10 +34,10 @@ def _rfft2_into(x, out):
     function if scipy's transform module changes."""
     if _pocket is not None:
         try:
-            return _pocket.r2c(x, (-2, -1), True, 0, out, WORKERS)
+            return _pocket.r2c(x, (-2, -1), True, 0, out, threads())
         except (TypeError, ValueError, AttributeError):
             pass
-    out[...] = sfft.rfft2(x, workers=WORKERS)
+    out[...] = sfft.rfft2(x, workers=threads())
     return out
 
 
@@ -47,10 +45,10 @@ def _irfft_into(x, n, out):
     """``scipy.fft.irfft(x, n)`` (last axis) written into ``out``."""
     if _pocket is not None:
         try:
-            return _pocket.c2r(x, (x.ndim - 1,), n, False, 2, out, WORKERS)
+            return _pocket.c2r(x, (x.ndim - 1,), n, False, 2, out, threads())
         except (TypeError, ValueError, AttributeError):
             pass
-    out[...] = sfft.irfft(x, n, workers=WORKERS)
+    out[...] = sfft.irfft(x, n, workers=threads())
     return out
 
 
@@ -82,12 +80,12 @@ def boundary_pads(shape, kshape, mode, correlation):
 
 def _forward(x, n, real, axis=-1):
     """Transform along ``axis`` at length n: real (half spectrum) or complex."""
-    return (sfft.rfft if real else sfft.fft)(x, n, axis=axis, workers=WORKERS)
+    return (sfft.rfft if real else sfft.fft)(x, n, axis=axis, workers=threads())
 
 
 def _inverse(x, n, real, axis=-1):
     """Inverse of :func:`_forward` (overwrites ``x``)."""
-    return (sfft.irfft if real else sfft.ifft)(x, n, axis=axis, workers=WORKERS, overwrite_x=True)
+    return (sfft.irfft if real else sfft.ifft)(x, n, axis=axis, workers=threads(), overwrite_x=True)
 
 
 def fftconv(a, k, nd, mode):
@@ -104,9 +102,9 @@ def fftconv(a, k, nd, mode):
         return out[..., s0:s0 + l0]
     # 2-D: last axis first over the data rows only, then the row axis padded.
     f1, f0 = fshape[1], fshape[0]
-    fa = sfft.fft(_forward(a, f1, real), f0, axis=-2, workers=WORKERS, overwrite_x=True)
-    fk = sfft.fft(_forward(k, f1, real), f0, axis=-2, workers=WORKERS, overwrite_x=True)
-    fa = sfft.ifft(fa * fk, axis=-2, workers=WORKERS, overwrite_x=True)
+    fa = sfft.fft(_forward(a, f1, real), f0, axis=-2, workers=threads(), overwrite_x=True)
+    fk = sfft.fft(_forward(k, f1, real), f0, axis=-2, workers=threads(), overwrite_x=True)
+    fa = sfft.ifft(fa * fk, axis=-2, workers=threads(), overwrite_x=True)
     (s0, l0), (s1, l1) = sel
     out = _inverse(fa[..., s0:s0 + l0, :], f1, real)
     return out[..., s1:s1 + l1]
@@ -215,7 +213,7 @@ def tile_spectra(img, tshape, plan, scratch=None):
     by, bx = Ly - h + 1, Lx - w + 1
     tiles = np.lib.stride_tricks.sliding_window_view(img, (Ly, Lx), axis=(1, 2))[:, ::by, ::bx][:, :ny, :nx]
     if scratch is None:
-        return sfft.rfft2(tiles, workers=WORKERS)
+        return sfft.rfft2(tiles, workers=threads())
     cplx = np.result_type(img.dtype, np.complex64)
     return _rfft2_into(tiles, _workspace.empty(scratch, tiles.shape[:-1] + (Lx // 2 + 1,), cplx))
 
@@ -234,7 +232,7 @@ def tiled_corr_spec(spec_img, tpl, plan, stride=None, scratch=None):
     by, bx = (Ly - h + 1, Lx - w + 1) if stride is None else stride
     # template spectrum: the row pass over its h data rows only, then the
     # column pass zero-extends to Ly; conjugated for correlation
-    ft = sfft.fft(sfft.rfft(tpl, Lx, axis=-1, workers=WORKERS), Ly, axis=-2, workers=WORKERS, overwrite_x=True)
+    ft = sfft.fft(sfft.rfft(tpl, Lx, axis=-1, workers=threads()), Ly, axis=-2, workers=threads(), overwrite_x=True)
     np.conjugate(ft, out=ft)
     if scratch is None:
         spec = spec_img[0] * ft[0]
@@ -244,8 +242,8 @@ def tiled_corr_spec(spec_img, tpl, plan, stride=None, scratch=None):
         spec += spec_img[c] * ft[c]
     # inverse in two passes (the column pass in place), the second only over
     # the rows that are kept
-    spec = sfft.ifft(spec, axis=-2, workers=WORKERS, overwrite_x=True)[:, :, :by, :]
+    spec = sfft.ifft(spec, axis=-2, workers=threads(), overwrite_x=True)[:, :, :by, :]
     if scratch is None:
-        return sfft.irfft(spec, Lx, axis=-1, workers=WORKERS), by, bx
+        return sfft.irfft(spec, Lx, axis=-1, workers=threads()), by, bx
     real = _workspace.empty(scratch + ":corr", spec.shape[:-1] + (Lx,), spec.real.dtype)
     return _irfft_into(spec, Lx, real), by, bx

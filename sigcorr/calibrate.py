@@ -33,14 +33,9 @@ import numpy as np
 import scipy.fft as sfft
 
 from . import _costs
+from ._runtime import threads
 
 __all__ = ["measure", "calibrate", "main"]
-
-
-def _threads():
-    from .convolve import _nthreads
-
-    return _nthreads()
 
 
 def _best(rounds, func, *args):
@@ -80,7 +75,7 @@ def fft_ns(size, rounds):
     from .convolve import _fft_path
 
     rng = _rng()
-    threads = _threads()
+    nthreads = threads()
     fixed = _best(4 * rounds, _fft_path, rng.standard_normal(64), rng.standard_normal(8), 1, "full") * 1e9
     ratios = []
 
@@ -100,11 +95,11 @@ def fft_ns(size, rounds):
     m = 100
     L = _fft.overlap_save_block(m)
     blocks = -(-(N + m - 1) // (L - m + 1))
-    parallel = [transforms(rng.standard_normal(N), rng.standard_normal(m), 1) * threads
+    parallel = [transforms(rng.standard_normal(N), rng.standard_normal(m), 1) * nthreads
                 / (2 * blocks * L * math.log2(L))]
     side, m = 1 << (size // 2 + 1), 11
     P = (side + m - 1) ** 2
-    parallel.append(transforms(rng.standard_normal((side, side)), rng.standard_normal((m, m)), 2) * threads
+    parallel.append(transforms(rng.standard_normal((side, side)), rng.standard_normal((m, m)), 2) * nthreads
                     / (3 * P * math.log2(P)))
     return {"fft_call_ns": fixed, "fft_ns": single, "fft_parallel_ns": _geomean(parallel),
             "fft_f32": _geomean(ratios)}
@@ -121,7 +116,7 @@ def direct_ns(size, rounds):
     kernel): the shapes whose choice between direct and FFT is close."""
     from ._kernels import direct as kdirect
 
-    threads = _threads()
+    nthreads = threads()
     rng = _rng()
     out = {}
     for dt in (np.float32, np.float64):
@@ -134,7 +129,7 @@ def direct_ns(size, rounds):
             res = np.empty(ishape, dtype=dt)  # 'same': the input's shape
             pads = (kshape[1] // 2, kshape[2] // 2)
             t = _best(rounds, kdirect.corr_padded, img, ker, res, pads[0], pads[1])
-            prices.append(t * 1e9 * threads / (res.size * kshape[1] * kshape[2]))
+            prices.append(t * 1e9 * nthreads / (res.size * kshape[1] * kshape[2]))
         out[np.dtype(dt).itemsize] = float(np.mean(prices))
     return {"direct_ns": out}
 
@@ -146,7 +141,7 @@ def tile_ns(size, rounds):
     small)."""
     from . import _fft
 
-    threads = _threads()
+    nthreads = threads()
     rng = _rng()
     side = 1 << (size // 2 + 1)
     t_side = 32 if side >= 256 else 16
@@ -159,7 +154,7 @@ def tile_ns(size, rounds):
         padded = np.zeros((1, H, W), dtype=dt)
         padded[0, :side, :side] = img
         t = _best(rounds, _fft.tiled_corr, padded, tpl, plan)
-        out[np.dtype(dt).itemsize] = t * 1e9 * threads / plan[0]
+        out[np.dtype(dt).itemsize] = t * 1e9 * nthreads / plan[0]
     return {"tile_ns": out}
 
 
@@ -173,28 +168,28 @@ def acf_ns(size, rounds):
     from ._kernels import acf as kacf
     from ._kernels import acf_fft as kfft
 
-    threads = _threads()
+    nthreads = threads()
     rng = _rng()
     c = _costs.get()
     n, L = 1 << (size - 4), 100
-    B = 2 * threads
+    B = 2 * nthreads
     y = rng.standard_normal((B, n))
     res = np.empty((B, L + 1))
     t = _best(rounds, kacf.acf_direct, y, L, res)
-    direct = t * 1e9 * threads / (B * n * (L + 1))
+    direct = t * 1e9 * nthreads / (B * n * (L + 1))
 
     y8 = rng.standard_normal((8, n))
     N = sfft.next_fast_len(n + L, True)
     t = _best(rounds, period._lag_sums, y8, L, "fft")
-    fft = t * 1e9 * threads / (2 * 8 * N * math.log2(N))
+    fft = t * 1e9 * nthreads / (2 * 8 * N * math.log2(N))
 
     nl = max(256, n // 8)
-    B = 4 * kfft.LANES * threads
+    B = 4 * kfft.LANES * nthreads
     y = rng.standard_normal((B, nl))
     res = np.empty((B, L + 1))
     Nf, two, Lf, work = kfft.plan(nl, L, c.tail_mac)
     t = _best(rounds, kfft.lag_sums_fft, y, L, False, False, False, res, Nf, two, Lf)
-    lanes = t * 1e9 * threads / ((B / 2) * work)
+    lanes = t * 1e9 * nthreads / ((B / 2) * work)
     return {"acf_direct_ns": direct, "acf_fft_ns": fft, "acf_lanes_ns": lanes}
 
 

@@ -573,10 +573,8 @@ def _worker_init(templates, options):
     # one compute thread per worker process: the processes share the cores
     import numba
 
-    from . import _fft
 
-    numba.set_num_threads(1)
-    _fft.WORKERS = 1
+    numba.set_num_threads(1)  # also scipy.fft's workers: sigcorr uses one thread count
     _WORKER.update(templates=templates, options=options)
 
 

@@ -32,9 +32,6 @@ __all__ = [
     "correlation_lags",
 ]
 
-def _nthreads():
-    return threads()
-
 
 def _to_end(x, axes):
     nd = len(axes)
@@ -67,8 +64,8 @@ def _estimated_times(a_shape, k_shape, nd, mode, dtype):
     dtype = np.dtype(dtype)
     cplx = dtype.kind == "c"
     item = dtype.itemsize // 2 if cplx else dtype.itemsize
-    threads = _nthreads()
-    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / threads
+    nthreads = threads()
+    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / nthreads
     size_f = c.fft_f32 if item == 4 else 1.0
     size_f *= c.complex_fft if cplx else 1.0
     if nd == 1 and _use_overlap_save(ns[0], ms[0]):
@@ -76,12 +73,12 @@ def _estimated_times(a_shape, k_shape, nd, mode, dtype):
         step = L - min(ns[0], ms[0]) + 1
         nb = -(-_fft.out_slices(ns[0], ms[0], mode)[1] // step)
         pts = batch * nb * L
-        fft = 2 * pts * math.log2(L) * c.fft_parallel_ns * size_f / threads
+        fft = 2 * pts * math.log2(L) * c.fft_parallel_ns * size_f / nthreads
     else:
         fshape = [n + m - 1 for n, m in zip(ns, ms)]
         pts = math.prod(fshape)
         if nd == 2 or batch > 1:  # transforms batched over every core
-            fft = 3 * batch * pts * math.log2(max(pts, 2)) * c.fft_parallel_ns * size_f / threads
+            fft = 3 * batch * pts * math.log2(max(pts, 2)) * c.fft_parallel_ns * size_f / nthreads
         else:  # a single 1-D transform runs on one core
             fft = 3 * pts * math.log2(max(pts, 2)) * c.fft_ns * size_f
     return direct * 1e-9, (fft + c.fft_call_ns) * 1e-9
@@ -110,7 +107,7 @@ def _choose_window(a, k, nd, win):
     out = math.prod(hi - lo + 1 for lo, hi in win)
     taps = math.prod(min(n, m) for n, m in zip(ns, ms))
     c = _costs.get()
-    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / _nthreads() * 1e-9
+    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / threads() * 1e-9
     fft = _estimated_times(a.shape, k.shape, nd, "full", a.dtype)[1]
     return "direct" if direct <= fft else "fft"
 
@@ -165,7 +162,7 @@ def lag_window_sums(x, y, lo, nl):
     writable, float32/float64); the sum is split into blocks over the cores
     when there are fewer series than tasks worth having."""
     B, m = x.shape[0], y.shape[1]
-    P = max(1, min(-(-4 * _nthreads() // B), m // _LAG_BLOCK))
+    P = max(1, min(-(-4 * threads() // B), m // _LAG_BLOCK))
     part = np.empty((B, P, nl), dtype=x.dtype)
     run(_kdirect.lag_window, _reference.lag_window, x, y, part, int(lo))
     return part[:, 0] if P == 1 else part.sum(axis=1)

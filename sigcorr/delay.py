@@ -23,8 +23,7 @@ import numpy as np
 import scipy.fft as sfft
 
 from . import _validate
-from ._fft import WORKERS
-from ._runtime import api, output_array
+from ._runtime import api, output_array, threads
 from .convolve import correlate_lags
 
 __all__ = ["crosscorrelation", "estimate_delay", "DelayResult"]
@@ -247,12 +246,12 @@ def _phat(X, Y, L):
     circular)."""
     n = X.shape[1]
     N = sfft.next_fast_len(n + L + 1, True)
-    G = sfft.rfft(X, N, axis=1, workers=WORKERS)
-    G *= np.conj(sfft.rfft(Y, N, axis=1, workers=WORKERS))
+    G = sfft.rfft(X, N, axis=1, workers=threads())
+    G *= np.conj(sfft.rfft(Y, N, axis=1, workers=threads()))
     mag = np.abs(G)
     floor = _PHAT_EPS * np.max(mag, axis=1, keepdims=True)
     G /= np.maximum(mag, np.where(floor > 0, floor, 1.0))
-    r = sfft.irfft(G, N, axis=1, workers=WORKERS, overwrite_x=True)
+    r = sfft.irfft(G, N, axis=1, workers=threads(), overwrite_x=True)
     return np.concatenate([r[:, N - L:], r[:, :L + 1]], axis=1)
 
 

@@ -31,7 +31,6 @@ import numpy as np
 import scipy.fft as sfft
 
 from . import _costs, _reference, _validate
-from ._fft import WORKERS
 from ._kernels import acf as _kacf
 from ._kernels import acf_fft as _kacf_fft
 from ._runtime import api, output_array, run, threads
@@ -45,15 +44,12 @@ _SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series with
 _CHUNK_POINTS = 512 * 1536  # series x transform length per FFT chunk
 
 
-def _threads():
-    return threads()
-
 
 def _lanes_fft(B, n, L):
     """Whether the batch suits the lane-vectorized FFT kernel: enough series
     to give every thread full tasks, and a work buffer that stays cache-sized."""
     c = _costs.get()
-    return B >= c.acf_lanes_tasks_per_thread * _kacf_fft.LANES * _threads() and n + L <= c.acf_lanes_max_n
+    return B >= c.acf_lanes_tasks_per_thread * _kacf_fft.LANES * threads() and n + L <= c.acf_lanes_max_n
 
 
 def _lanes_plan(n, L):
@@ -73,14 +69,14 @@ def _plan(B, n, L, method):
     lanes = _lanes_fft(B, n, L)
     if method == "auto":
         c = _costs.get()
-        direct = B * n * (L + 1) * c.acf_direct_ns / _threads()
+        direct = B * n * (L + 1) * c.acf_direct_ns / threads()
         if _use_blocks(B, n, L):
             M = _block_len(L)
-            fft = 2 * (n / M + 1) * (M + L) * math.log2(M + L) * c.acf_fft_ns / _threads()
+            fft = 2 * (n / M + 1) * (M + L) * math.log2(M + L) * c.acf_fft_ns / threads()
         elif lanes:
-            fft = (B / 2) * _lanes_plan(n, L)[3] * c.acf_lanes_ns / _threads()
+            fft = (B / 2) * _lanes_plan(n, L)[3] * c.acf_lanes_ns / threads()
         else:
-            fft = 2 * B * N * math.log2(N) * c.acf_fft_ns / (_threads() if B > 1 else 1)
+            fft = 2 * B * N * math.log2(N) * c.acf_fft_ns / (threads() if B > 1 else 1)
         method = "direct" if direct <= fft else "fft"
     if method == "direct":
         return "direct"
@@ -113,9 +109,9 @@ def _lag_sums(y, L, method, demean=False):
         part = y[i:i + step]
         if demean:
             part = part - part.mean(axis=1, keepdims=True)
-        spec = sfft.rfft(part, N, axis=-1, workers=WORKERS)
+        spec = sfft.rfft(part, N, axis=-1, workers=threads())
         np.multiply(spec, spec.conj(), out=spec)
-        out[i:i + step] = sfft.irfft(spec, N, axis=-1, workers=WORKERS)[:, :L + 1]
+        out[i:i + step] = sfft.irfft(spec, N, axis=-1, workers=threads())[:, :L + 1]
     return out
 
 
@@ -134,8 +130,8 @@ def _block_sums(y, L):
     padded[:n] = y
     heads = padded[:nb * M].reshape(nb, M)
     spans = np.lib.stride_tricks.sliding_window_view(padded, M + L)[::M][:nb]
-    fa = sfft.rfft(heads, N, axis=-1, workers=WORKERS)
-    fb = sfft.rfft(spans, N, axis=-1, workers=WORKERS)
+    fa = sfft.rfft(heads, N, axis=-1, workers=threads())
+    fb = sfft.rfft(spans, N, axis=-1, workers=threads())
     total = (np.conj(fa) * fb).sum(axis=0)
     return sfft.irfft(total, N)[:L + 1]
 
