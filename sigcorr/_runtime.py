@@ -53,7 +53,7 @@ import time
 from numba._dispatcher import compute_fingerprint as _fingerprint
 
 __all__ = [
-    "api", "background_compile_enabled", "output_array", "ready", "run", "stop_background_compile",
+    "background_compile_enabled", "output_array", "ready", "run", "serialized_if_needed", "stop_background_compile",
     "threading_info", "threads", "tune_allocator",
 ]
 
@@ -168,7 +168,7 @@ def _guard():
     return contextlib.nullcontext()
 
 
-def api(func):
+def serialized_if_needed(func):
     """Decorator for every public function that may launch a parallel kernel.
 
     It holds a re-entrant process-wide lock for the call when Numba's layer is

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _costs, _fft, _reference, _validate
 from ._kernels import direct as _kdirect
-from ._runtime import api, run, threads
+from ._runtime import serialized_if_needed, run, threads
 
 __all__ = [
     "convolve",
@@ -271,7 +271,7 @@ def _window(a, k, axes, mode, lags):
     return _validate.check_lags(lags, [a.shape[ax] for ax in axes], [k.shape[ax] for ax in axes], mode)
 
 
-@api
+@serialized_if_needed
 def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
     """Convolve two arrays (the kernel is flipped), as ``scipy.signal.convolve``.
 
@@ -331,7 +331,7 @@ def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
     return _convolve_core(a, k, axes, mode, method, _window(a, k, axes, mode, lags))
 
 
-@api
+@serialized_if_needed
 def correlate(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
     """Cross-correlate two arrays (no flip), as ``scipy.signal.correlate``.
 
@@ -406,7 +406,7 @@ def _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip, lags=None):
     return np.ascontiguousarray(out)
 
 
-@api
+@serialized_if_needed
 def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, lags=None):
     """Convolve two 2-D arrays with a boundary condition, as ``scipy.signal.convolve2d``.
 
@@ -434,7 +434,7 @@ def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, lags=None
     return _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip=False, lags=lags)
 
 
-@api
+@serialized_if_needed
 def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, lags=None):
     """Cross-correlate two 2-D arrays, as ``scipy.signal.correlate2d``.
 

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.fft as sfft
 
 from . import _validate
-from ._runtime import api, output_array, threads
+from ._runtime import serialized_if_needed, output_array, threads
 from .convolve import correlate_lags
 
 __all__ = ["crosscorrelation", "estimate_delay", "DelayResult"]
@@ -93,7 +93,7 @@ def _xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
     return S
 
 
-@api
+@serialized_if_needed
 def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjusted=False, two_sided=True, axis=-1):
     """Cross-correlation function of one or many pairs of series.
 
@@ -270,7 +270,7 @@ def _phat_inputs(X, Y):
     return present_centred(X, okx), present_centred(Y, oky)
 
 
-@api
+@serialized_if_needed
 def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     """Delay of ``x`` behind ``y``, to a fraction of a sample, for one or many pairs.
 

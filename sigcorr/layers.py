@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _reference, _validate
 from ._kernels import layers as _klayers
-from ._runtime import api, output_array, run
+from ._runtime import serialized_if_needed, output_array, run
 
 __all__ = ["conv1d", "conv2d"]
 
@@ -39,7 +39,7 @@ def _conv(x, weight, bias, stride, padding, dilation, nd):
     return out[:, :, 0, :] if nd == 1 else out
 
 
-@api
+@serialized_if_needed
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     """1-D convolution layer, as ``torch.nn.functional.conv1d`` (no kernel flip).
 
@@ -69,7 +69,7 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     return _conv(x, weight, bias, stride, padding, dilation, 1)
 
 
-@api
+@serialized_if_needed
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     """2-D convolution layer, as ``torch.nn.functional.conv2d`` (no kernel flip).
 

@@ -38,7 +38,7 @@ from . import _costs, _fft, _reference, _validate, _workspace
 from ._kernels import direct as _kdirect
 from ._kernels import peaks as _kpeaks
 from ._kernels import windows as _kwin
-from ._runtime import api, run
+from ._runtime import serialized_if_needed, run
 
 __all__ = ["match_template", "find_matches", "locate", "Matches"]
 
@@ -302,7 +302,7 @@ def _normalize(num, den, method):
     return np.clip(q, lo, 1.0)
 
 
-@api
+@serialized_if_needed
 def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False,
                    nan_policy="propagate", image_mask=None, min_overlap=0.5):
     """Score every placement of ``template`` over ``image``, as ``cv2.matchTemplate``.
@@ -501,7 +501,7 @@ def _match_sizes(img, tpls, method, dtype, outs=None):
     return res
 
 
-@api
+@serialized_if_needed
 def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False):
     """The peaks of a score map, best first, with non-maximum suppression.
 
@@ -628,7 +628,7 @@ def _refine(work, coords, pos):
     return pos
 
 
-@api
+@serialized_if_needed
 def locate(image, template, *, method="ccoeff_normed", threshold=None, max_matches=1,
            min_distance=None, pyramid_levels=0, subpixel=False, scales=None, angles=None):
     """Find ``template`` in ``image``: :func:`match_template` then :func:`find_matches`.

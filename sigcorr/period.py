@@ -33,7 +33,7 @@ import scipy.fft as sfft
 from . import _costs, _reference, _validate
 from ._kernels import acf as _kacf
 from ._kernels import acf_fft as _kacf_fft
-from ._runtime import api, output_array, run, threads
+from ._runtime import serialized_if_needed, output_array, run, threads
 
 __all__ = ["autocorrelation", "detect_period", "detect_periods", "PeriodResult", "Periods"]
 
@@ -174,7 +174,7 @@ def _acf_core(y, L, demean, normalize, adjusted, method):
     return S
 
 
-@api
+@serialized_if_needed
 def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=False, axis=-1, method="auto"):
     """Autocorrelation of one or many series, for lags 0..max_lag.
 
@@ -235,7 +235,7 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
 
 
-@api
+@serialized_if_needed
 def _residual_acf(x, max_lag=None):
     """The autocorrelation :func:`detect_period` reads a series' period from
     (for plots: the command line's): that of the series' residual after its
@@ -326,7 +326,7 @@ def _detect(x, n_cycles, min_period, max_period, fs, axis):
     return periods, strengths, batch
 
 
-@api
+@serialized_if_needed
 def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     """The dominant period of each series, from its autocorrelation.
 
@@ -397,7 +397,7 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     return PeriodResult(periods[:, 0].reshape(batch), strengths[:, 0].reshape(batch), None)
 
 
-@api
+@serialized_if_needed
 def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, axis=-1):
     """Every cycle of each series: a daily and a weekly one, say.
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _reference, _validate
 from ._kernels import pool as _kpool
-from ._runtime import api, output_array, run
+from ._runtime import serialized_if_needed, output_array, run
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
 
@@ -77,7 +77,7 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad)
     return res.reshape(lead + tuple(out[2 - nd:]))
 
 
-@api
+@serialized_if_needed
 def max_pool1d(x, kernel_size, stride=None, padding=0, *, dilation=1, ceil_mode=False, return_indices=False):
     """Max pooling over the last axis, as ``torch.nn.functional.max_pool1d``.
 
@@ -107,7 +107,7 @@ def max_pool1d(x, kernel_size, stride=None, padding=0, *, dilation=1, ceil_mode=
     return _max_pool(x, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-@api
+@serialized_if_needed
 def max_pool2d(x, kernel_size, stride=None, padding=0, *, dilation=1, ceil_mode=False, return_indices=False):
     """Max pooling over the last two axes, as ``torch.nn.functional.max_pool2d``.
 
@@ -129,7 +129,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, *, dilation=1, ceil_mode=
     return _max_pool(x, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-@api
+@serialized_if_needed
 def avg_pool1d(x, kernel_size, stride=None, padding=0, *, ceil_mode=False, count_include_pad=True):
     """Average pooling over the last axis, as ``torch.nn.functional.avg_pool1d``.
 
@@ -146,7 +146,7 @@ def avg_pool1d(x, kernel_size, stride=None, padding=0, *, ceil_mode=False, count
     return _avg_pool(x, 1, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
-@api
+@serialized_if_needed
 def avg_pool2d(x, kernel_size, stride=None, padding=0, *, ceil_mode=False, count_include_pad=True):
     """Average pooling over the last two axes, as ``torch.nn.functional.avg_pool2d``.
 
