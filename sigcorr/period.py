@@ -39,7 +39,10 @@ from ._runtime import api, output_array, run
 __all__ = ["autocorrelation", "detect_period", "detect_periods", "PeriodResult", "Periods"]
 
 _SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
-_LEVEL = 2.5  # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period (3.0 until the repeat test)
+# a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period: 2.5 standard
+# errors of white noise's autocorrelation (1 / sqrt(n)); the humps of trends
+# and random walks that pass it are rejected by the repeat test (_kernels.acf._repeats)
+_LEVEL = 2.5
 _NCAND = 5
 _SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series without period is tried differenced
 # cost model, ns on one core: direct multiply-add; FFT per point * log2(points)
