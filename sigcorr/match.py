@@ -243,15 +243,15 @@ def _omit(img, tpl, msk, present, method, dtype, min_overlap):
         mt &= msk > 0
     t = np.where(mt, tpl, 0).astype(np.float64)
     ccoeff = method.startswith("ccoeff")
-    g = np.zeros(C)
+    means = np.zeros(C)
     if ccoeff:
-        g = np.array([np.sum(p, where=P, dtype=np.float64) for p in img]) / max(int(P.sum()), 1)
+        means = np.array([np.sum(p, where=P, dtype=np.float64) for p in img]) / max(int(P.sum()), 1)
         tm = t.reshape(C, -1).sum(axis=1) / np.maximum(mt.reshape(C, -1).sum(axis=1), 1)
         t = np.where(mt, t - tm[:, None, None], 0.0)
     cor = _Corr((H, W), (h, w), dtype)
     # the image (centred for ccoeff) with its missing pixels zeroed, in the
     # compute dtype, written straight into the padded FFT planes
-    pf = cor.prep(np.where(P, img - g.astype(dtype)[:, None, None], dtype.type(0)))
+    pf = cor.prep(np.where(P, img - means.astype(dtype)[:, None, None], dtype.type(0)))
     pp = cor.prep(P[None])
     f = pf[0]
     # FFT sums carry rounding of the order of the whole template's energy
@@ -463,14 +463,14 @@ def _match_sizes(img, tpls, method, dtype):
     # centred image is allocated at the FFT tiles' padded size right away.
     bads = {}
     if finite:
-        g = sums / (H * W)
+        means = sums / (H * W)
     else:
         ok = np.isfinite(img)
         img = np.where(ok, img, 0).astype(dtype)
-        g = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
+        means = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
         nbad = np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64))
         bads = {(h, w): run(_kwin.window_sums, _reference.window_sums, nbad, h, w) for h, w in sizes}
-    src = run(_kwin.centre_padded, _reference.centre_padded, img, g.astype(dtype), np.empty((C,) + shape, dtype=dtype))
+    src = run(_kwin.centre_padded, _reference.centre_padded, img, means.astype(dtype), np.empty((C,) + shape, dtype=dtype))
     if not finite:
         src[:, :H, :W][~ok] = 0
     ccoeff = method.startswith("ccoeff")

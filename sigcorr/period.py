@@ -43,7 +43,7 @@ _SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
 # errors of white noise's autocorrelation (1 / sqrt(n)); the humps of trends
 # and random walks that pass it are rejected by the repeat test (_kernels.acf._repeats)
 _LEVEL = 2.5
-_NCAND = 5
+_CANDIDATES = 5  # cycles a single series reports in PeriodResult.candidates (a batch: the period alone)
 _SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series without period is tried differenced
 # cost model, ns on one core: direct multiply-add; FFT per point * log2(points)
 _DIRECT_NS = 0.1
@@ -412,7 +412,7 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     # candidates only for a single series: a batch asks for the period alone
     # (the search for further cycles stops at once)
     y_ndim = np.ndim(x)
-    periods, strengths, batch = _detect(x, _NCAND if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
+    periods, strengths, batch = _detect(x, _CANDIDATES if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
     if not batch:
         ok = np.isfinite(periods[0])
         cand = np.stack([periods[0][ok], strengths[0][ok]], axis=1)

@@ -362,3 +362,20 @@ def test_paths_agree_on_near_degenerate_windows(dtype):
             assert got.dtype == dtype
             assert np.all(got[region] == expect), method
             np.testing.assert_allclose(got, plain, rtol=0, atol=tol, err_msg=method)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_normed_score_kernel_equals_its_twin(dtype):
+    # the rule at its edges: inside, just past +-1 (rounding: +-1), well past
+    # (den is rounding noise: the fallback), den 0
+    from sigcorr import _reference
+    from sigcorr._kernels import windows
+
+    num = np.array([0.5, -0.5, 1.0, 1.1, -1.1, 1.2, -3.0, 0.0, 1e-30, 0.0], dtype)
+    den = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0], dtype)
+    want = np.array([0.5, -0.5, 1.0, 1.0, -1.0, 7.0, 7.0, 7.0, 7.0, 0.0], dtype)
+    twin = _reference.normed_score(num, den, 7.0, dtype)
+    kern = np.array([windows.normed_score(a, b, dtype(7.0)) for a, b in zip(num, den)], dtype)
+    assert twin.dtype == dtype
+    np.testing.assert_array_equal(twin, want)
+    np.testing.assert_array_equal(kern, want)

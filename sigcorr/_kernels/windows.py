@@ -20,23 +20,28 @@ from .codes import CCOEFF, CCOEFF_NORMED, CCORR, CCORR_NORMED, SQDIFF, SQDIFF_NO
 
 ROWS = 64  # output rows per task (at least 2 h, so the first sums amortize)
 
-# The degenerate-window rule, shared by every path that normalizes a score
-# (this module's kernels, and through ``_reference.normed_score`` the masked
-# and template-mask paths of ``match_template``):
+# The degenerate-window rule, shared by every path that normalizes a score:
+# this module's kernels, and through ``_reference.normed_score`` (the twin of
+# ``normed_score``) match_template's ``mask=`` path and its ``nan_policy="omit"``
+# path with a template mask.  A flat window scores 0 for ccoeff_normed (an
+# all-zero one for ccorr_normed; 1 for sqdiff_normed), and the normalized
+# scores stay inside [-1, 1] ([0, 1]), as sigcorr's design fixes:
 #
 # 1. A window energy computed as a difference of sums (sum I^2 - (sum I)^2 / n)
 #    is known only to the rounding of those sums.  At or below that level it
-#    counts as 0: ENERGY_REL of the window's own sum of squares (the
-#    cancellation), and an absolute floor the caller computes as ENERGY_ABS
-#    times the window's area times the largest squared sample (what the
-#    running sums or the FFT carried).
+#    counts as 0: ENERGY_REL of the window's own sum of squares (float64
+#    rounding, 2.2e-16, times the few thousand terms such sums hold), and an
+#    absolute floor the caller computes as ENERGY_ABS times the window's area
+#    times the largest squared sample (the running sums carry every value of
+#    a column through, each rounded at that scale).
 # 2. ``normed_score``: num / den while |num| < den; by Cauchy-Schwarz
 #    |num| <= den exactly, so a ratio just past 1 (below NORMED_SLACK) is
 #    rounding and gives +-1; a larger one means den is itself rounding noise
 #    (or 0): the window is degenerate and gets the method's fallback, 0 (1 for
 #    sqdiff_normed, whose ratio may legitimately exceed 1 and is clamped to 1
 #    either way).  This is OpenCV's rule.  Clipping instead would turn a flat
-#    window with a little rounding left into a perfect match (+-1).
+#    window with a little rounding left into a perfect match (+-1), and the
+#    paths would disagree wherever their rounding differs.
 ENERGY_REL = 1e-12
 ENERGY_ABS = 1e-13
 NORMED_SLACK = 1.125
@@ -115,95 +120,6 @@ def _slide_columns(img, i, h, acc, acc2):
 
 
 @jit(error_model="numpy")
-def _window_row(acc, acc2, w, method, tmean, inv_area, crow, srow, qrow, mrow, xrow):
-    # one output row's window sums from the column sums: qrow = Q, and
-    # mrow = sum_c S_c^2 / area (ccoeff_normed) or xrow = sum I T = cross +
-    # sum_c tmean[c] S_c (the others).  Horizontal running sums are sequential
-    # chains (the sum of squares rides along with channel 0's); the passes
-    # over srow after them vectorize
-    for c in range(acc.shape[0]):
-        a = acc[c]
-        s = 0.0
-        q = 0.0
-        if c == 0:
-            for k in range(w):
-                s += a[k]
-                q += acc2[k]
-            srow[0] = s
-            qrow[0] = q
-            for j in range(1, srow.shape[0]):
-                s += a[j + w - 1] - a[j - 1]
-                q += acc2[j + w - 1] - acc2[j - 1]
-                srow[j] = s
-                qrow[j] = q
-        else:
-            for k in range(w):
-                s += a[k]
-            srow[0] = s
-            for j in range(1, srow.shape[0]):
-                s += a[j + w - 1] - a[j - 1]
-                srow[j] = s
-        if method == CCOEFF_NORMED:
-            if c == 0:
-                for j in range(srow.shape[0]):
-                    mrow[j] = srow[j] * srow[j] * inv_area
-            else:
-                for j in range(srow.shape[0]):
-                    mrow[j] += srow[j] * srow[j] * inv_area
-        else:
-            tc = tmean[c]
-            if c == 0:
-                for j in range(srow.shape[0]):
-                    xrow[j] = crow[j] + tc * srow[j]
-            else:
-                for j in range(srow.shape[0]):
-                    xrow[j] += tc * srow[j]
-
-
-@jit(error_model="numpy")
-def _score_row(method, crow, xrow, qrow, mrow, tsum2, tnorm, qeps, orow):
-    # one output row's scores from its sums (see _window_row)
-    ow = orow.shape[0]
-    if method == CCORR:
-        for j in range(ow):
-            orow[j] = xrow[j]
-    elif method == SQDIFF:
-        for j in range(ow):
-            orow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
-    elif method == CCOEFF_NORMED and orow.itemsize == 4:
-        # into float32 in one pass
-        tn32 = np.float32(tnorm)
-        zero32 = np.float32(0.0)
-        for j in range(ow):
-            q = qrow[j]
-            e = q - mrow[j]
-            e = e if e > max(ENERGY_REL * q, qeps) else 0.0
-            orow[j] = normed_score(np.float32(crow[j]), np.sqrt(np.float32(e)) * tn32, zero32)
-    else:
-        # numerator into xrow, window energy (0 at rounding level) into qrow
-        fallback = 1.0 if method == SQDIFF_NORMED else 0.0
-        for j in range(ow):
-            if method == CCOEFF_NORMED:
-                xrow[j] = crow[j]
-                e = qrow[j] - mrow[j]
-                eps = max(ENERGY_REL * qrow[j], qeps)
-            else:
-                e = qrow[j]
-                eps = qeps
-                if method == SQDIFF_NORMED:
-                    xrow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
-            qrow[j] = e if e > eps else 0.0
-        if orow.itemsize == 4:
-            tn32 = np.float32(tnorm)
-            fb32 = np.float32(fallback)
-            for j in range(ow):
-                orow[j] = normed_score(np.float32(xrow[j]), np.sqrt(np.float32(qrow[j])) * tn32, fb32)
-        else:
-            for j in range(ow):
-                orow[j] = normed_score(xrow[j], np.sqrt(qrow[j]) * tnorm, fallback)
-
-
-@jit(error_model="numpy")
 def _mark_bad(bad, i0, i1, out):
     # NaN where a window of rows i0..i1 holds a non-finite sample
     for i in range(i0, i1):
@@ -218,12 +134,15 @@ def _mark_bad(bad, i0, i1, out):
 def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out, i0, i1):
     # output rows i0..i1 of match_scores (one task): column sums of the
     # window rows, kept running down the rows, then each row's window sums
-    # and scores
+    # and scores.  (The row steps stay in this body: as separate functions
+    # they measured a few per cent slower.)
     C = img.shape[0]
     oh, ow = out.shape
     W = ow + w - 1
     zero = np.int64(0)
     inv_area = 1.0 / np.float64(h * w)
+    lowp = out.itemsize == 4
+    fallback = 1.0 if method == SQDIFF_NORMED else 0.0
     acc = np.zeros((C, W))
     acc2 = np.zeros(W)
     qrow = np.empty(ow)
@@ -241,8 +160,81 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
             for j in range(ow):
                 orow[j] = crow[j]
             continue
-        _window_row(acc, acc2, w, method, tmean, inv_area, crow, srow, qrow, mrow, xrow)
-        _score_row(method, crow, xrow, qrow, mrow, tsum2, tnorm, qeps, orow)
+        # horizontal running sums (sequential chains: the sum of squares
+        # with channel 0, then each further channel), then vectorizable passes
+        for c in range(C):
+            a = acc[c]
+            s = 0.0
+            q = 0.0
+            if c == 0:
+                for k in range(w):
+                    s += a[k]
+                    q += acc2[k]
+                srow[0] = s
+                qrow[0] = q
+                for j in range(1, ow):
+                    s += a[j + w - 1] - a[j - 1]
+                    q += acc2[j + w - 1] - acc2[j - 1]
+                    srow[j] = s
+                    qrow[j] = q
+            else:
+                for k in range(w):
+                    s += a[k]
+                srow[0] = s
+                for j in range(1, ow):
+                    s += a[j + w - 1] - a[j - 1]
+                    srow[j] = s
+            if method == CCOEFF_NORMED:
+                if c == 0:
+                    for j in range(ow):
+                        mrow[j] = srow[j] * srow[j] * inv_area
+                else:
+                    for j in range(ow):
+                        mrow[j] += srow[j] * srow[j] * inv_area
+            else:
+                tc = tmean[c]
+                if c == 0:
+                    for j in range(ow):
+                        xrow[j] = crow[j] + tc * srow[j]  # sum I T
+                else:
+                    for j in range(ow):
+                        xrow[j] += tc * srow[j]
+        if method == CCORR:
+            for j in range(ow):
+                orow[j] = xrow[j]
+        elif method == SQDIFF:
+            for j in range(ow):
+                orow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
+        elif method == CCOEFF_NORMED and lowp:
+            # ccoeff_normed into float32, in one pass
+            tn32 = np.float32(tnorm)
+            zero32 = np.float32(0.0)
+            for j in range(ow):
+                q = qrow[j]
+                e = q - mrow[j]
+                e = e if e > max(ENERGY_REL * q, qeps) else 0.0
+                orow[j] = normed_score(np.float32(crow[j]), np.sqrt(np.float32(e)) * tn32, zero32)
+        else:
+            # numerator into xrow, window energy (0 at rounding level) into qrow
+            for j in range(ow):
+                if method == CCOEFF_NORMED:
+                    xrow[j] = crow[j]
+                    e = qrow[j] - mrow[j]
+                    eps = max(ENERGY_REL * qrow[j], qeps)
+                else:
+                    e = qrow[j]
+                    eps = qeps
+                    if method == SQDIFF_NORMED:
+                        xrow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
+                qrow[j] = e if e > eps else 0.0
+            if lowp:
+                tn32 = np.float32(tnorm)
+                fb32 = np.float32(fallback)
+                for j in range(ow):
+                    orow[j] = normed_score(np.float32(xrow[j]), np.sqrt(np.float32(qrow[j])) * tn32, fb32)
+            else:
+                for j in range(ow):
+                    orow[j] = normed_score(xrow[j], np.sqrt(qrow[j]) * tnorm, fallback)
     if bad.shape[0] == oh and bad.shape[1] == ow:
         _mark_bad(bad, i0, i1, out)
     return out
