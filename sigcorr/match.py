@@ -364,9 +364,12 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     is 0 (a flat window for ``ccoeff_normed``, an all-zero window for the
     other two) ``ccoeff_normed`` and ``ccorr_normed`` score 0 and
     ``sqdiff_normed`` 1; a flat template scores 0 everywhere for
-    ``ccoeff_normed`` (OpenCV gives 1 there).  The normalized scores are
-    clamped to [-1, 1] ([0, 1] for ``sqdiff_normed``).  NaN in the image makes
-    only the windows that contain it NaN.
+    ``ccoeff_normed`` (OpenCV gives 1 there).  A window whose energy is
+    lost to rounding (a flat region plus noise below about 1e-6 of its level)
+    counts as flat, with or without ``mask`` and ``nan_policy``: every path
+    shares one rule (see ``sigcorr._kernels.windows``).  The normalized
+    scores are clamped to [-1, 1] ([0, 1] for ``sqdiff_normed``).  NaN in the
+    image makes only the windows that contain it NaN.
 
     Examples
     --------

@@ -17,6 +17,11 @@ A pass sums its taps in one or two fused multiply-add chains (``contract``:
 one instruction per tap instead of a multiply and an add, and the loop is
 bound by its floating-point instructions) and adds that sum to the output
 once, so the output's running sum is rounded once per pass.
+Each tap count has its own unrolled helper (``_fmaN`` for one kernel row,
+``_fmaNx2`` for two, ``_fma7_rows2`` for two output rows): a loop over the
+taps inside the column loop would not vectorize over the columns (LLVM
+vectorizes innermost loops), and a pass per tap would load and store the
+output once per tap instead of once per pass.
 The edges, where some taps fall into the padding, take a short scalar loop.
 The output dtype is the accumulator: float32 stays float32.
 """
