@@ -20,6 +20,9 @@ import scipy.fft as sfft
 import scipy.signal as ss
 
 from . import _fft
+from ._runtime import threads
+from ._kernels.codes import CCOEFF, CCOEFF_NORMED, CCORR, CCORR_NORMED, SQDIFF, SQDIFF_NORMED
+from ._kernels.windows import ENERGY_REL, NORMED_SLACK
 
 _CHUNK_BYTES = 1 << 24  # working set of the chunked numpy twins
 
@@ -56,7 +59,7 @@ def _chunks(total, per_item_bytes):
 # ---------------------------------------------------------------------------
 
 
-def corr_padded(img, ker, out, pt, pl):
+def corr_padded(img, ker, out, pad_top, pad_left):
     """``_kernels.direct.corr_padded``: valid correlation of the implicitly
     zero-padded planes (scipy.signal, which picks direct or FFT per plane;
     direct where a plane holds NaN or inf, so they reach only their windows)."""
@@ -65,10 +68,10 @@ def corr_padded(img, ker, out, pt, pl):
     _, oh, ow = out.shape
     rows, cols = oh + h - 1, ow + w - 1
     src = np.zeros((B, rows, cols), dtype=img.dtype)
-    r0, r1 = max(0, pt), min(rows, pt + H)
-    c0, c1 = max(0, pl), min(cols, pl + W)
+    r0, r1 = max(0, pad_top), min(rows, pad_top + H)
+    c0, c1 = max(0, pad_left), min(cols, pad_left + W)
     if r0 < r1 and c0 < c1:
-        src[:, r0:r1, c0:c1] = img[:, r0 - pt:r1 - pt, c0 - pl:c1 - pl]
+        src[:, r0:r1, c0:c1] = img[:, r0 - pad_top:r1 - pad_top, c0 - pad_left:c1 - pad_left]
     finite = np.isfinite(src).all() and np.isfinite(ker).all()
     if finite and B > 4:  # a batch of planes: one batched transform
         flipped = ker[:, ::-1, ::-1]
@@ -148,10 +151,10 @@ def row_sums(img):
     return img.sum(axis=2, dtype=np.float64)
 
 
-def centre_padded(img, g, out):
+def centre_padded(img, means, out):
     C, H, W = img.shape
     out[...] = 0
-    out[:, :H, :W] = img - g[:, None, None]
+    out[:, :H, :W] = img - means[:, None, None]
     return out
 
 
@@ -162,15 +165,19 @@ def block_mean(img, f):
     return (blocks.sum(axis=(2, 4), dtype=np.float64) * (1.0 / (f * f))).astype(img.dtype)
 
 
-def _normed(num, t, fallback, dtype):
-    # the kernel's rule: num / t where |num| < t, +-1 just past it, else fallback
-    num = num.astype(dtype)
-    t = t.astype(dtype)
+def normed_score(num, den, fallback, dtype):
+    """``_kernels.windows.normed_score`` over arrays, in ``dtype``: num / den
+    where |num| < den, +-1 just past it (below NORMED_SLACK den), else
+    ``fallback`` (den 0 or rounding noise: a degenerate window).  Every path
+    of match_template normalizes with it (see ``_kernels.windows``)."""
+    dtype = np.dtype(dtype)
+    num = np.asarray(num).astype(dtype)
+    den = np.asarray(den).astype(dtype)
     a = np.abs(num)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = num / t
+        r = num / den
     sign = np.where(num > 0, 1.0, -1.0).astype(dtype)
-    return np.where(a < t, r, np.where(a < t * dtype.type(1.125), sign, dtype.type(fallback)))
+    return np.where(a < den, r, np.where(a < den * dtype.type(NORMED_SLACK), sign, dtype.type(fallback)))
 
 
 def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out):
@@ -180,27 +187,27 @@ def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qep
     full = cross[:, :, :by, :bx].transpose(0, 2, 1, 3).reshape(ny * by, nx * bx)[:oh, :ow]
     full = full.astype(np.float64)
     dtype = out.dtype
-    if method == 4:
+    if method == CCOEFF:
         out[...] = full
     else:
         region = img[:, :oh + h - 1, :ow + w - 1].astype(np.float64)
         S = _box(region, h, w)
         Q = _box((region * region).sum(axis=0), h, w)
-        if method == 5:
+        if method == CCOEFF_NORMED:
             e = Q - (S * S).sum(axis=0) / (h * w)
-            e = np.where(e > np.maximum(1e-12 * Q, qeps), e, 0.0)
-            out[...] = _normed(full, np.sqrt(e.astype(dtype)) * dtype.type(tnorm), 0.0, dtype)
+            e = np.where(e > np.maximum(ENERGY_REL * Q, qeps), e, 0.0)
+            out[...] = normed_score(full, np.sqrt(e.astype(dtype)) * dtype.type(tnorm), 0.0, dtype)
         else:
             x = full + np.tensordot(tmean, S, axes=1)
-            if method == 2:
+            if method == CCORR:
                 out[...] = x
-            elif method == 0:
+            elif method == SQDIFF:
                 out[...] = np.maximum(Q - 2.0 * x + tsum2, 0.0)
             else:
-                num = np.maximum(Q - 2.0 * x + tsum2, 0.0) if method == 1 else x
+                num = np.maximum(Q - 2.0 * x + tsum2, 0.0) if method == SQDIFF_NORMED else x
                 e = np.where(Q > qeps, Q, 0.0)
-                out[...] = _normed(num, np.sqrt(e.astype(dtype)) * dtype.type(tnorm),
-                                   1.0 if method == 1 else 0.0, dtype)
+                out[...] = normed_score(num, np.sqrt(e.astype(dtype)) * dtype.type(tnorm),
+                                        1.0 if method == SQDIFF_NORMED else 0.0, dtype)
     if bad.shape == (oh, ow):
         out[bad > 0.5] = np.nan
     return out
@@ -228,9 +235,9 @@ def suppress(coords, shape, radius, max_out):
 def _fft_lag_sums(z, L):
     n = z.shape[1]
     N = sfft.next_fast_len(n + L, True)
-    spec = sfft.rfft(z, N, axis=-1, workers=_fft.WORKERS)
+    spec = sfft.rfft(z, N, axis=-1, workers=threads())
     np.multiply(spec, spec.conj(), out=spec)
-    return sfft.irfft(spec, N, axis=-1, workers=_fft.WORKERS)[:, :L + 1]
+    return sfft.irfft(spec, N, axis=-1, workers=threads())[:, :L + 1]
 
 
 def acf_direct(y, L, out):
@@ -239,8 +246,9 @@ def acf_direct(y, L, out):
     return out
 
 
-def lag_sums_fft(y, L, demean, adjusted, normalize, out, *plan):
-    """``_kernels.acf_fft.lag_sums_fft`` (the plan arguments are not needed)."""
+def lag_sums_fft(y, L, demean, adjusted, normalize, out, N, two_blocks, L_fft):
+    """``_kernels.acf_fft.lag_sums_fft`` (the plan arguments N, two_blocks,
+    L_fft are not needed: one transform gives every lag)."""
     B, n = y.shape
     nbad = 0
     adj = n / (n - np.arange(L + 1.0)) if adjusted else None
@@ -394,15 +402,15 @@ def avg_pool_2x2(x, out):
     return avg_pool(x, 2, 2, 2, 2, 0, 0, True, out)
 
 
-def conv2d_general(x, w, bias, sh, sw, pt, pl, dh, dw, out):
+def conv2d_general(x, w, bias, sh, sw, pad_top, pad_left, dh, dw, out):
     """``_kernels.layers.conv2d_general``: one tensor product per tap."""
     N, Ci, H, W = x.shape
     Co, _, kh, kw = w.shape
     _, _, oh, ow = out.shape
-    rows = max(H + pt, (oh - 1) * sh + (kh - 1) * dh + 1)
-    cols = max(W + pl, (ow - 1) * sw + (kw - 1) * dw + 1)
+    rows = max(H + pad_top, (oh - 1) * sh + (kh - 1) * dh + 1)
+    cols = max(W + pad_left, (ow - 1) * sw + (kw - 1) * dw + 1)
     xp = np.zeros((N, Ci, rows, cols), dtype=x.dtype)
-    xp[:, :, pt:pt + H, pl:pl + W] = x
+    xp[:, :, pad_top:pad_top + H, pad_left:pad_left + W] = x
     acc = np.zeros((N, Co, oh, ow), dtype=x.dtype)
     for a in range(kh):
         for c in range(kw):
@@ -439,27 +447,27 @@ def omit_scores(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need
     x = _unblock(cross, by, bx, oh, ow).astype(np.float64)
     tq = _unblock(qt, by, bx, oh, ow).astype(np.float64)
     tq = np.where(tq > ttol, tq, 0.0)
-    fallback = 1.0 if method == 1 else 0.0
+    fallback = 1.0 if method == SQDIFF_NORMED else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        if method == 2:
+        if method == CCORR:
             v = x
-        elif method == 0:
+        elif method == SQDIFF:
             v = np.maximum(q - 2.0 * x + tq, 0.0)
-        elif method in (1, 3):
-            num = np.maximum(q - 2.0 * x + tq, 0.0) if method == 1 else x
-            v = _normed(num, np.sqrt(q * tq), fallback, np.dtype(np.float64))
+        elif method in (SQDIFF_NORMED, CCORR_NORMED):
+            num = np.maximum(q - 2.0 * x + tq, 0.0) if method == SQDIFF_NORMED else x
+            v = normed_score(num, np.sqrt(np.where(q > qtol, q, 0.0) * tq), fallback, np.float64)
         else:
             s = _box(region, h, w)
             t = np.stack([_unblock(st[c * ny:(c + 1) * ny], by, bx, oh, ow) for c in range(C)]).astype(np.float64)
             inv = 1.0 / np.maximum(n, 1.0)
             num = x - (s * t).sum(axis=0) * inv
-            if method == 4:
+            if method == CCOEFF:
                 v = num
             else:
                 ei = q - (s * s).sum(axis=0) * inv
-                ei = np.where(ei > qtol, ei, 0.0)
+                ei = np.where(ei > np.maximum(ENERGY_REL * q, qtol), ei, 0.0)
                 et = tq - (t * t).sum(axis=0) * inv
                 et = np.where(et > ttol, et, 0.0)
-                v = _normed(num, np.sqrt(ei * et), fallback, np.dtype(np.float64))
+                v = normed_score(num, np.sqrt(ei * et), fallback, np.float64)
         out[...] = np.where((n < 0.5) | (n < need - 0.5), np.nan, v)
     return out

@@ -187,8 +187,8 @@ def acf_ns(size, rounds):
     B = 4 * kfft.LANES * nthreads
     y = rng.standard_normal((B, nl))
     res = np.empty((B, L + 1))
-    Nf, two, Lf, work = kfft.plan(nl, L, c.tail_mac)
-    t = _best(rounds, kfft.lag_sums_fft, y, L, False, False, False, res, Nf, two, Lf)
+    Nf, two, L_fft, work = kfft.plan(nl, L, c.tail_mac)
+    t = _best(rounds, kfft.lag_sums_fft, y, L, False, False, False, res, Nf, two, L_fft)
     lanes = t * 1e9 * nthreads / ((B / 2) * work)
     return {"acf_direct_ns": direct, "acf_fft_ns": fft, "acf_lanes_ns": lanes}
 

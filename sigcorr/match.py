@@ -38,11 +38,10 @@ from . import _costs, _fft, _reference, _validate, _workspace
 from ._kernels import direct as _kdirect
 from ._kernels import peaks as _kpeaks
 from ._kernels import windows as _kwin
-from ._runtime import serialized_if_needed, run
+from ._kernels.codes import MATCH_METHOD_CODES
+from ._runtime import run, serialized_if_needed
 
 __all__ = ["match_template", "find_matches", "locate", "Matches"]
-
-_METHOD_CODE = {m: i for i, m in enumerate(_validate.MATCH_METHODS)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +140,14 @@ def _masked(img, tpl, msk, method):
     T = tpl.astype(np.float64)
     M = msk
     M2 = M * M
+    if method.startswith("ccoeff"):
+        # centred per channel, as on the unmasked path: no ccoeff score
+        # changes, and the window energies are small differences of small sums
+        I = I - I.mean(axis=(1, 2), keepdims=True)
     II = corr(I * I, M2)
+    # the degenerate-window rule's absolute floor (see _kernels.windows)
+    peak = float(np.max(np.abs(I))) if I.size else 0.0
+    qeps = _kwin.ENERGY_ABS * float(M2.reshape(M2.shape[0], -1).sum(axis=1).max()) * peak * peak
     if method in ("ccorr", "ccorr_normed", "sqdiff", "sqdiff_normed"):
         cross = corr(I, M2 * T)
         tt = float(np.sum(M2 * T * T))
@@ -151,7 +157,7 @@ def _masked(img, tpl, msk, method):
             res = np.maximum(II - 2 * cross + tt, 0)
         else:
             num = cross if method == "ccorr_normed" else np.maximum(II - 2 * cross + tt, 0)
-            den = np.sqrt(np.maximum(II, 0) * tt)
+            den = np.sqrt(np.where(II > qeps, II, 0.0) * tt)
             res = _normalize(num, den, method)
     else:
         msum = M.reshape(M.shape[0], -1).sum(axis=1)  # per channel
@@ -168,8 +174,8 @@ def _masked(img, tpl, msk, method):
         if method == "ccoeff":
             res = num
         else:
-            den = np.sqrt(np.maximum(ii, 0) * float(np.sum(Tc * Tc)))
-            res = _normalize(num, den, method)
+            ii = np.where(ii > np.maximum(_kwin.ENERGY_REL * II, qeps), ii, 0.0)
+            res = _normalize(num, np.sqrt(ii * float(np.sum(Tc * Tc))), method)
     bad = ~np.isfinite(img)
     if bad.any():
         hit = corr(bad.astype(np.float64), np.ones_like(T)) > 0.5
@@ -236,15 +242,15 @@ def _omit(img, tpl, msk, present, method, dtype, min_overlap):
         mt &= msk > 0
     t = np.where(mt, tpl, 0).astype(np.float64)
     ccoeff = method.startswith("ccoeff")
-    g = np.zeros(C)
+    means = np.zeros(C)
     if ccoeff:
-        g = np.array([np.sum(p, where=P, dtype=np.float64) for p in img]) / max(int(P.sum()), 1)
+        means = np.array([np.sum(p, where=P, dtype=np.float64) for p in img]) / max(int(P.sum()), 1)
         tm = t.reshape(C, -1).sum(axis=1) / np.maximum(mt.reshape(C, -1).sum(axis=1), 1)
         t = np.where(mt, t - tm[:, None, None], 0.0)
     cor = _Corr((H, W), (h, w), dtype)
     # the image (centred for ccoeff) with its missing pixels zeroed, in the
     # compute dtype, written straight into the padded FFT planes
-    pf = cor.prep(np.where(P, img - g.astype(dtype)[:, None, None], dtype.type(0)))
+    pf = cor.prep(np.where(P, img - means.astype(dtype)[:, None, None], dtype.type(0)))
     pp = cor.prep(P[None])
     f = pf[0]
     # FFT sums carry rounding of the order of the whole template's energy
@@ -252,14 +258,14 @@ def _omit(img, tpl, msk, present, method, dtype, min_overlap):
     if mt.all():
         # flat windows: the running sums' rounding floor, as in match_scores
         peak = float(np.max(np.abs(f)))
-        qtol = 1e-13 * h * w * peak * peak
+        qtol = _kwin.ENERGY_ABS * h * w * peak * peak
         X, by, bx = cor.blocks(pf, t)
         QT = cor.blocks(pp, (t * t).sum(axis=0)[None])[0]
         ST = (np.concatenate([cor.blocks(pp, t[c:c + 1])[0] for c in range(C)]) if ccoeff
               else np.zeros((1, 1, 1, 1), dtype=dtype))
         out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
         return run(_kwin.omit_scores, _reference.omit_scores, pf[0], pp[0][0], X, ST, QT, by, bx, h, w,
-                   _METHOD_CODE[method], qtol, tol, min_overlap * h * w, out)
+                   MATCH_METHOD_CODES[method], qtol, tol, min_overlap * h * w, out)
     X = cor.corr(pf, t)
     QT = cor.corr(pp, (t * t).sum(axis=0)[None])
     ST = [cor.corr(pp, t[c:c + 1]) for c in range(C)] if ccoeff else None
@@ -294,12 +300,10 @@ def _omit(img, tpl, msk, present, method, dtype, min_overlap):
 
 
 def _normalize(num, den, method):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = num / den
-    fallback = 1.0 if method == "sqdiff_normed" else 0.0
-    q = np.where(den > 0, q, fallback)
-    lo = 0.0 if method == "sqdiff_normed" else -1.0
-    return np.clip(q, lo, 1.0)
+    """num / den under the degenerate-window rule of every path (see
+    ``_kernels.windows``): 0 (1 for sqdiff_normed) where den is 0 or rounding
+    noise; the callers zero energies at their rounding level first."""
+    return _reference.normed_score(num, den, 1.0 if method == "sqdiff_normed" else 0.0, np.float64)
 
 
 @serialized_if_needed
@@ -359,9 +363,12 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     is 0 (a flat window for ``ccoeff_normed``, an all-zero window for the
     other two) ``ccoeff_normed`` and ``ccorr_normed`` score 0 and
     ``sqdiff_normed`` 1; a flat template scores 0 everywhere for
-    ``ccoeff_normed`` (OpenCV gives 1 there).  The normalized scores are
-    clamped to [-1, 1] ([0, 1] for ``sqdiff_normed``).  NaN in the image makes
-    only the windows that contain it NaN.
+    ``ccoeff_normed`` (OpenCV gives 1 there).  A window whose energy is
+    lost to rounding (a flat region plus noise below about 1e-6 of its level)
+    counts as flat, with or without ``mask`` and ``nan_policy``: every path
+    shares one rule (see ``sigcorr._kernels.windows``).  The normalized
+    scores are clamped to [-1, 1] ([0, 1] for ``sqdiff_normed``).  NaN in the
+    image makes only the windows that contain it NaN.
 
     Examples
     --------
@@ -464,14 +471,14 @@ def _match_sizes(img, tpls, method, dtype, outs=None):
     # centred image is allocated at the FFT tiles' padded size right away.
     bads = {}
     if finite:
-        g = sums / (H * W)
+        means = sums / (H * W)
     else:
         ok = np.isfinite(img)
         img = np.where(ok, img, 0).astype(dtype)
-        g = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
+        means = np.array([p[k].mean(dtype=np.float64) if k.any() else 0.0 for p, k in zip(img, ok)])
         nbad = np.ascontiguousarray((~ok).sum(axis=0, dtype=np.float64))
         bads = {(h, w): run(_kwin.window_sums, _reference.window_sums, nbad, h, w) for h, w in sizes}
-    src = run(_kwin.centre_padded, _reference.centre_padded, img, g.astype(dtype),
+    src = run(_kwin.centre_padded, _reference.centre_padded, img, means.astype(dtype),
               _workspace.empty("match:src", (C,) + shape, dtype))
     if not finite:
         src[:, :H, :W][~ok] = 0
@@ -484,7 +491,7 @@ def _match_sizes(img, tpls, method, dtype, outs=None):
     for i, tpl in enumerate(tpls):
         _, h, w = tpl.shape
         out = np.empty((H - h + 1, W - w + 1), dtype=dtype) if outs is None else outs[i]
-        qeps = 1e-13 * h * w * peak * peak
+        qeps = _kwin.ENERGY_ABS * h * w * peak * peak
         t64 = tpl.astype(np.float64)
         tmean = t64.reshape(C, -1).mean(axis=1)
         tc = t64 - tmean[:, None, None]
@@ -496,7 +503,7 @@ def _match_sizes(img, tpls, method, dtype, outs=None):
         tsum2 = float(np.sum(t64 * t64))
         tnorm = np.sqrt(float(np.sum(tc * tc))) if ccoeff else np.sqrt(tsum2)
         run(_kwin.match_scores, _reference.match_scores, stats, h, w, cross, by, bx, bads.get((h, w), np.zeros((1, 1))),
-            _METHOD_CODE[method], tmean, tsum2, float(tnorm), float(qeps), out)
+            MATCH_METHOD_CODES[method], tmean, tsum2, float(tnorm), float(qeps), out)
         res.append(out)
     return res
 

@@ -38,8 +38,11 @@ from ._runtime import serialized_if_needed, output_array, run, threads
 __all__ = ["autocorrelation", "detect_period", "detect_periods", "PeriodResult", "Periods"]
 
 _SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
-_LEVEL = 2.5  # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period (3.0 until the repeat test)
-_MAX_CANDIDATES = 5  # cycles PeriodResult.candidates lists for a single series
+# a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period: 2.5 standard
+# errors of white noise's autocorrelation (1 / sqrt(n)); the humps of trends
+# and random walks that pass it are rejected by the repeat test (_kernels.acf._repeats)
+_LEVEL = 2.5
+_CANDIDATES = 5  # cycles a single series reports in PeriodResult.candidates (a batch: the period alone)
 _SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series without period is tried differenced
 _CHUNK_POINTS = 512 * 1536  # series x transform length per FFT chunk
 
@@ -389,7 +392,7 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     # candidates only for a single series: a batch asks for the period alone
     # (the search for further cycles stops at once)
     y_ndim = np.ndim(x)
-    periods, strengths, batch = _detect(x, _MAX_CANDIDATES if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
+    periods, strengths, batch = _detect(x, _CANDIDATES if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
     if not batch:
         ok = np.isfinite(periods[0])
         cand = np.stack([periods[0][ok], strengths[0][ok]], axis=1)

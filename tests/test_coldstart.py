@@ -121,7 +121,13 @@ def test_cold_path_keeps_dtypes_and_leaves_inputs_alone(monkeypatch):
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_kernel_has_a_reference_twin(name):
-    assert callable(getattr(_reference, name.rsplit(".", 1)[1], None)), name
+    import inspect
+
+    twin = getattr(_reference, name.rsplit(".", 1)[1], None)
+    assert callable(twin), name
+    # the twin keeps the kernel's arguments, names included
+    kernel = REGISTRY[name][0].py_func
+    assert list(inspect.signature(twin).parameters) == list(inspect.signature(kernel).parameters), name
 
 
 def test_python_twin_runs_the_kernel_source():

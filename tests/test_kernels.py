@@ -292,7 +292,7 @@ def test_acf_direct_equals_naive(B, n, data):
 
 
 def _fft_plans(n, L):
-    """Every (N, two_blocks, Lf) ``lag_sums_fft`` accepts for (n, L): one block
+    """Every (N, two_blocks, L_fft) ``lag_sums_fft`` accepts for (n, L): one block
     of fft_length(n, L), and each split into two halves M >= n / 2 (the lags
     past M summed directly), whichever of them ``plan`` (a cost model) picks."""
     plans = [(acf_fft.fft_length(n, L), False, L)]

@@ -317,3 +317,45 @@ def test_one_window_covering_the_map_keeps_its_best_score():
         got = sigcorr.find_matches(s, max_matches=1, **kw)
         assert got.positions.tolist() == want.positions.tolist(), (s, threshold, maximize)
         assert got.scores.tolist() == want.scores.tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_paths_agree_on_near_degenerate_windows(dtype):
+    # one degenerate-window rule for every path: a flat region plus noise far
+    # below the rounding of the window sums scores as flat (0, 1 for
+    # sqdiff_normed) with and without a mask and with nan_policy="omit"
+    rng = np.random.default_rng(16)
+    img = rng.random((60, 70))
+    img[5:35, 10:45] = 3.0 + 1e-7 * rng.standard_normal((30, 35))  # flat + noise
+    img[40:60, 45:70] = 1e-7 * rng.standard_normal((20, 25))  # near zero + noise
+    img = img.astype(dtype)
+    tpl = rng.random((8, 9)).astype(dtype)
+    flat = (slice(5, 35 - 7), slice(10, 45 - 8))
+    zero = (slice(40, 60 - 7), slice(45, 70 - 8))
+    tol = 2e-4 if dtype == np.float32 else 1e-8
+    for method, region, expect in (("ccoeff_normed", flat, 0.0), ("ccoeff_normed", zero, 0.0),
+                                   ("ccorr_normed", zero, 0.0), ("sqdiff_normed", zero, 1.0)):
+        plain = sigcorr.match_template(img, tpl, method)
+        masked = sigcorr.match_template(img, tpl, method, mask=np.ones_like(tpl))
+        omit = sigcorr.match_template(img, tpl, method, nan_policy="omit")
+        for got in (plain, masked, omit):
+            assert got.dtype == dtype
+            assert np.all(got[region] == expect), method
+            np.testing.assert_allclose(got, plain, rtol=0, atol=tol, err_msg=method)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_normed_score_kernel_equals_its_twin(dtype):
+    # the rule at its edges: inside, just past +-1 (rounding: +-1), well past
+    # (den is rounding noise: the fallback), den 0
+    from sigcorr import _reference
+    from sigcorr._kernels import windows
+
+    num = np.array([0.5, -0.5, 1.0, 1.1, -1.1, 1.2, -3.0, 0.0, 1e-30, 0.0], dtype)
+    den = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0], dtype)
+    want = np.array([0.5, -0.5, 1.0, 1.0, -1.0, 7.0, 7.0, 7.0, 7.0, 0.0], dtype)
+    twin = _reference.normed_score(num, den, 7.0, dtype)
+    kern = np.array([windows.normed_score(a, b, dtype(7.0)) for a, b in zip(num, den)], dtype)
+    assert twin.dtype == dtype
+    np.testing.assert_array_equal(twin, want)
+    np.testing.assert_array_equal(kern, want)

@@ -9,6 +9,36 @@ _SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated onc
 _REPEAT = 0.5  # detect: the most a period's mean square difference may be of the largest before it
 _REPEAT_FEW = 0.25  # the same, for a period seen fewer than 6 times
 
+# A candidate's peak must stand this far above the deepest point of r between
+# half its lag and it: a fraction of its height (a real cycle's r falls most
+# of the way back between peaks: a sinusoid's to -r, a pulse train's to 0;
+# the wiggles noise leaves on a slope are small beside it), and at least
+# _MIN_LEVEL, the significance floor (for weak peaks)
+_DIP = 0.3
+_MIN_LEVEL = 0.1
+# a candidate's score: the mean of r near its first _SCORE_MULTIPLES multiples
+# (a half period scores low on its odd multiples, a double period through
+# the fewer, later peaks; more multiples reach lags where r has decayed)
+_SCORE_MULTIPLES = 4
+# the shortest candidate scoring at least this fraction of the best is the
+# period: a cycle's multiples score about as well as it (r stays high at
+# every multiple), within the scatter noise gives the scores
+_NEAR_BEST = 0.9
+# a season kb of an integer period kc found at 2 to _SEASON_FACTORS times kc
+# must beat kc's other multiples by at least this much (or a third of the
+# significance level): less is within the noise of r at a lag
+_SEASON_FACTORS = 4
+_SEASON_MARGIN = 0.05
+# _integer_lag and _refine follow a cycle's peaks over at most this many
+# multiples: each one pins the lag m times more finely, while the later ones
+# are lower and broader (r decays with the lag), so past 8 they add noise
+_MAX_MULTIPLES = 8
+
+# The rows of ``_detect_one``'s work buffer (each L + 1 long): r, and per
+# candidate (in order of lag) its lag, score, peak value and refined lag
+_R, _LAGS, _SCORES, _VALS, _REFD = 0, 1, 2, 3, 4
+_WORK_ROWS = 5
+
 
 @jit(fastmath={"reassoc", "contract"})
 def _dot(a, b):
@@ -138,7 +168,8 @@ def _residual_ms(z, m, n, a, c):
 @jit(fastmath={"reassoc"})
 def _residual(z, m, n, a, c):
     # z = the residual from a + c t where kept (m = 1), 0 elsewhere; returns
-    # the number kept (a reassociated sum: a serial chain of adds is 4x slower)
+    # the number kept (a reassociated sum: a serial chain of adds waits on
+    # each add's latency, partial sums in vector lanes do not)
     cnt = 0.0
     for t in range(n):
         z[t] = m[t] * (z[t] - a - c * np.float64(t))
@@ -300,21 +331,16 @@ def _detect_chunk(S, pmin, pmax, nvalid, level, periods, strengths, ch):
     # one task of ``detect``: its series share the work buffers
     B = S.shape[0]
     L = S.shape[1] - 1
-    K = periods.shape[1]
-    rb = np.empty(L + 1)
-    lags = np.empty(L + 1)
-    scores = np.empty(L + 1)
-    vals = np.empty(L + 1)
-    refd = np.empty(L + 1)
+    work = np.empty((_WORK_ROWS, L + 1))
     used = np.empty(L + 1, dtype=np.bool_)
     for b in range(ch * _SERIES_PER_TASK, min(B, (ch + 1) * _SERIES_PER_TASK)):
-        _detect_one(S[b], rb, lags, scores, vals, refd, used, b, pmin, pmax, nvalid, level, periods, strengths, L, K)
+        _detect_one(S[b], nvalid[b], pmin, pmax, level, work, used, periods[b], strengths[b])
 
 
 @jit()
 def _integer_lag(rb, p0, v0, L):
     # integer-sampled seasonality (4, 7, 12, 52 samples): k1 when the
-    # autocorrelation peaks exactly at k1, 2 k1, 3 k1, ... (up to 8 of them,
+    # autocorrelation peaks exactly at k1, 2 k1, 3 k1, ... (up to _MAX_MULTIPLES,
     # while they stay above v0 / 4), else -1.  A parabola would be pulled off such a lag by
     # the slope a trend or the peak's asymmetry gives r.  A non-integer period
     # p passes only while m |p - k1| < 1/2 for every multiple m seen, so with
@@ -327,7 +353,7 @@ def _integer_lag(rb, p0, v0, L):
     if k1 < 2:
         return -1
     m = 1
-    while (m + 1) * k1 <= L - 1 and m < 8:
+    while (m + 1) * k1 <= L - 1 and m < _MAX_MULTIPLES:
         k = (m + 1) * k1
         if rb[k] < 0.25 * v0:  # too weak to tell where the peak is
             break
@@ -343,7 +369,7 @@ def _integer_lag(rb, p0, v0, L):
 def _refine(rb, p0, v0, L):
     # the lag of the cycle whose candidate peak is at p0 (value v0): an exact
     # integer lag (see _integer_lag), else least-squares parabolas through the
-    # peaks at its multiples (up to 8, while they stay above v0 / 2) and a
+    # peaks at its multiples (up to _MAX_MULTIPLES, while they stay above v0 / 2) and a
     # least-squares line through the origin
     k1 = _integer_lag(rb, p0, v0, L)
     if k1 > 0:
@@ -351,7 +377,7 @@ def _refine(rb, p0, v0, L):
     num = 0.0
     den = 0.0
     m = 1
-    while m * p0 <= L - 1 and m <= 8:
+    while m * p0 <= L - 1 and m <= _MAX_MULTIPLES:
         c = int(np.floor(m * p0 + 0.5))
         w = max(1, m // 2)
         kbest = -1
@@ -489,14 +515,14 @@ def _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L):
 
 
 @jit()
-def _is_multiple(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk, thr, L):
+def _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, L):
     # whether the candidate at lag p (peak value v) is a multiple or an echo
-    # of a shorter candidate or of the nk cycles already in periods[b]: a
+    # of a shorter candidate or of the nk cycles already in kept: a
     # test that p's own sub-sample refinement does not change, made first.
     # "Near" a multiple allows a tenth of the shorter lag: the peaks of a
     # broad cycle drift by that much
     for j in range(nk):  # the kept cycles first: the cheaper test
-        q = periods[b, j]
+        q = kept[j]
         m = np.floor(p / q + 0.5)
         if m >= 1.0 and abs(p - m * q) <= max(0.5, 0.02 * p, 0.1 * q):
             if m == 1.0 or not _stands_out(rb, p, v, q, m, thr, L):
@@ -512,15 +538,15 @@ def _is_multiple(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk,
 
 
 @jit()
-def _own_cycle(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk, thr, L):
+def _own_cycle(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, L):
     # the lag to report if the candidate at (refined) lag p is a cycle of its
     # own (no multiple or echo, and no divisor of a kept cycle unless it
     # shows as one under it: then the kept lag / m, the more precise), else -1
-    if _is_multiple(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk, thr, L):
+    if _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, L):
         return -1.0
     out = p
     for j in range(nk):
-        q = periods[b, j]
+        q = kept[j]
         m = np.floor(q / p + 0.5)
         if m >= 2.0 and abs(q - m * p) <= max(0.5, 0.02 * q, 0.1 * p):
             if m == 2.0:
@@ -541,26 +567,54 @@ def _own_cycle(rb, p, v, score, periods, b, nk, lags, scores, vals, refd, npk, t
 
 
 @jit()
-def _detect_one(Sb, rb, lags, scores, vals, refd, used, b, pmin, pmax, nvalid, level, periods, strengths, L, K):
-    # one series of ``detect`` (buffers rb, lags, scores, vals, refd, used: >= L + 1 long)
+def _detect_one(Sb, nvalid, pmin, pmax, level, work, used, periods, strengths):
+    # one series of ``detect``: its lag sums Sb (L + 1), number of valid
+    # samples, the lag range and significance level; work (_WORK_ROWS, >= L + 1)
+    # and used (>= L + 1) are buffers; its cycles go to periods, strengths (K)
+    L = Sb.shape[0] - 1
+    rb = work[_R]
+    lags = work[_LAGS]
+    scores = work[_SCORES]
+    vals = work[_VALS]
+    refd = work[_REFD]
     s0 = Sb[0]
     inv = 1.0 / s0 if s0 > 0.0 else 0.0
     for k in range(L + 1):
         rb[k] = Sb[k] * inv
-    for q in range(K):
-        periods[b, q] = np.nan
-        strengths[b, q] = np.nan
+    for q in range(periods.shape[0]):
+        periods[q] = np.nan
+        strengths[q] = np.nan
     lo = max(2, int(np.ceil(pmin)))
     hi = min(int(np.floor(pmax)), L - 1)
     if hi < lo:
         return
-    thr = max(0.1, level / np.sqrt(max(nvalid[b], 1.0)))
+    thr = max(_MIN_LEVEL, level / np.sqrt(max(nvalid, 1.0)))
+    npk = _candidates(rb, lo, hi, thr, lags, scores, vals)
+    if npk == 0:
+        return
+    chosen, best = _shortest_near_best(rb, lags, scores, used, npk, nvalid)
+    if chosen < 0:
+        return
+    chosen = _season(rb, lags, vals, npk, chosen, best, nvalid, max(_SEASON_MARGIN, thr / 3.0))
+    if vals[chosen] < thr or scores[chosen] < thr:
+        return
+    for i in range(npk):
+        refd[i] = np.nan
+    periods[0] = _refined(rb, lags, vals, refd, chosen, L)
+    strengths[0] = min(1.0, max(-1.0, vals[chosen]))
+    _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, periods, strengths)
+
+
+@jit()
+def _candidates(rb, lo, hi, thr, lags, scores, vals):
+    # the local maxima of r with lags in [lo, hi] that reach thr and that r
+    # dips well below between half their lag and them: their sub-sample
+    # lags, scores and peak values, in order of lag; returns their number
+    L = rb.shape[0] - 1
     npk = 0
     for k in range(lo, hi + 1):
         if rb[k] >= thr and rb[k] > rb[k - 1] and rb[k] >= rb[k + 1]:
-            # a real peak: the autocorrelation dips well below it between
-            # half its lag and it (noise wiggles on a slope do not)
-            floor = rb[k] - max(0.1, 0.3 * rb[k])
+            floor = rb[k] - max(_MIN_LEVEL, _DIP * rb[k])
             deep = False
             for j in range(k - 1, k // 2 - 1, -1):  # nearest dip first
                 if rb[j] <= floor:
@@ -572,17 +626,22 @@ def _detect_one(Sb, rb, lags, scores, vals, refd, used, b, pmin, pmax, nvalid, l
             p = k + d
             m = 1
             tot = 0.0
-            while m <= 4 and m * p <= L - 1:
+            while m <= _SCORE_MULTIPLES and m * p <= L - 1:
                 tot += _near_peak(rb, m * p, L)
                 m += 1
             lags[npk] = p
             scores[npk] = tot / (m - 1)
             vals[npk] = v
             npk += 1
-    if npk == 0:
-        return
-    # only lags the series repeats at compete (used = fails _repeats); the
-    # candidates are in order of lag
+    return npk
+
+
+@jit()
+def _shortest_near_best(rb, lags, scores, used, npk, nvalid):
+    # (chosen, best): the best-scoring candidate the series repeats at
+    # (``_repeats``), and the shortest one scoring within 1 - _NEAR_BEST of it
+    # that it repeats at too; (-1, -1) when it repeats at none.  ``used``
+    # marks the candidates found not to repeat
     for i in range(npk):
         used[i] = False
     while True:
@@ -591,23 +650,29 @@ def _detect_one(Sb, rb, lags, scores, vals, refd, used, b, pmin, pmax, nvalid, l
             if not used[i] and (best < 0 or scores[i] > scores[best]):
                 best = i
         if best < 0:
-            return
-        if _repeats(rb, lags[best], nvalid[b]):
+            return -1, -1
+        if _repeats(rb, lags[best], nvalid):
             break
         used[best] = True
     chosen = best
-    for i in range(best):  # the shortest lag within 10% of the best score
-        if not used[i] and scores[i] >= 0.9 * scores[best]:
-            if _repeats(rb, lags[i], nvalid[b]):
+    for i in range(best):  # the candidates are in order of lag
+        if not used[i] and scores[i] >= _NEAR_BEST * scores[best]:
+            if _repeats(rb, lags[i], nvalid):
                 chosen = i
                 break
             used[i] = True
+    return chosen, best
+
+
+@jit()
+def _season(rb, lags, vals, npk, chosen, best, nvalid, margin):
     # integer-sampled seasonality whose season holds a strong sub-cycle (3
     # or 6 months in 12): where the chosen lag kc is an exact integer period
-    # and an exact multiple kb of it (2 to 4 times, the best-scoring lag
-    # first) is one too, which the series repeats at clearly better than at
-    # kc's other multiples, the season is kb, not its sub-cycle
-    margin = max(0.05, thr / 3.0)
+    # and an exact multiple kb of it (2 to _SEASON_FACTORS times, the
+    # best-scoring lag first) is one too, which the series repeats at clearly
+    # (by margin) better than at kc's other multiples, the season is kb, not
+    # its sub-cycle.  Returns the candidate to report
+    L = rb.shape[0] - 1
     kc = _integer_lag(rb, lags[chosen], vals[chosen], L)
     if kc > 0 and chosen != best:
         kb = _integer_lag(rb, lags[best], vals[best], L)
@@ -616,26 +681,28 @@ def _detect_one(Sb, rb, lags, scores, vals, refd, used, b, pmin, pmax, nvalid, l
             kc = kb
     while kc > 0:
         nxt = -1
-        for j in range(2, 5):
+        for j in range(2, _SEASON_FACTORS + 1):
             kb = j * kc
             if 2 * kb > L - 1:
                 break
             i = _candidate_at(lags, npk, kb)
             if i >= 0 and _integer_lag(rb, lags[i], vals[i], L) == kb and _sub_cycle(rb, kc, kb, L, margin) \
-                    and _repeats(rb, lags[i], nvalid[b]):
+                    and _repeats(rb, lags[i], nvalid):
                 nxt = i
                 break
         if nxt < 0:
             break
         chosen = nxt
         kc = kc * j
-    if vals[chosen] < thr or scores[chosen] < thr:
-        return
-    for i in range(npk):
-        refd[i] = np.nan
-    periods[b, 0] = _refined(rb, lags, vals, refd, chosen, L)
-    strengths[b, 0] = min(1.0, max(-1.0, vals[chosen]))
-    # the other cycles, best score first
+    return chosen
+
+
+@jit()
+def _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, periods, strengths):
+    # the cycles after the period (periods[0], candidate ``chosen``), best
+    # score first, each kept only if it is a cycle of its own
+    L = rb.shape[0] - 1
+    K = periods.shape[0]
     for i in range(npk):
         used[i] = False
     used[chosen] = True
@@ -650,12 +717,12 @@ def _detect_one(Sb, rb, lags, scores, vals, refd, used, b, pmin, pmax, nvalid, l
         used[top] = True
         if scores[top] < thr:
             break  # best score first: the rest score lower still
-        if _is_multiple(rb, lags[top], vals[top], scores[top], periods, b, nk, lags, scores, vals, refd, npk, thr, L):
+        if _is_multiple(rb, lags[top], vals[top], scores[top], periods, nk, lags, scores, vals, refd, npk, thr, L):
             continue  # before refining: most candidates are multiples
-        p = _own_cycle(rb, _refined(rb, lags, vals, refd, top, L), vals[top], scores[top], periods, b, nk, lags,
+        p = _own_cycle(rb, _refined(rb, lags, vals, refd, top, L), vals[top], scores[top], periods, nk, lags,
                        scores, vals, refd, npk, thr, L)
         if p < 0.0:
             continue
-        periods[b, nk] = p
-        strengths[b, nk] = min(1.0, max(-1.0, vals[top]))
+        periods[nk] = p
+        strengths[nk] = min(1.0, max(-1.0, vals[top]))
         nk += 1

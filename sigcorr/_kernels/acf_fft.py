@@ -10,12 +10,13 @@ task:
 
 1. load (and demean) the 32 series, zero-padded to N >= n + L (a power of
    2, so no lag <= L wraps around); or, where cheaper (``plan``), as two
-   halves A and B of M = N / 2 >= Lf samples, each zero-padded to N (Lf =
-   L, or M when the few lags past M are cheaper summed directly, step 5);
+   halves A and B of M = N / 2 >= L_fft samples, each zero-padded to N
+   (L_fft, the last lag the transforms give, is L, or M when the few lags
+   past M are cheaper summed directly, step 5);
 2. forward transform(s), decimation in frequency (natural order in,
    bit-reversed order out): radix-4 passes (three complex multiplies per
    butterfly, one twiddle per row broadcast over the lanes: per-lane copies
-   of the twiddles doubled the cache traffic and cost a third of the time),
+   of the twiddles would double the cache traffic of a memory-bound pass),
    the last three stages in registers, the passes on blocks smaller than a
    tile done depth first;
 3. split the two real series' spectra, X1[k] = (Z[k] + conj Z[N-k]) / 2 and
@@ -25,9 +26,9 @@ task:
    spectra of real sequences, so the inverse of G1 + i G2 is the lag sums
    of x1 in its real part and of x2 in its imaginary part;
 4. inverse transform, decimation in time (bit-reversed in, natural order
-   out), whose last pass stores only the rows of the lags 0..Lf; then the
+   out), whose last pass stores only the rows of the lags 0..L_fft; then the
    scaling (adjusted, normalized) into ``out``;
-5. the lags Lf+1..L, if any, as direct sums over the series.
+5. the lags L_fft+1..L, if any, as direct sums over the series.
 
 The work buffers (2 x N x 16 doubles per block) stay L2-resident for the
 lengths this is used for, and tasks run in parallel with ``prange``.
@@ -424,11 +425,11 @@ def _dit_first3(re, im, lo, hi):
 
 
 def plan(n, L, tail_mac):
-    """(N, two_blocks, Lf, work): the transform length; whether the series
-    is cut in two blocks; the last lag the transforms give (lags Lf+1..L are
+    """(N, two_blocks, L_fft, work): the transform length; whether the series
+    is cut in two blocks; the last lag the transforms give (lags L_fft+1..L are
     summed directly); and the work, in FFT points * log2(points) per series
     pair.  One block: zero-padded to N >= n + L, a forward and an inverse
-    transform.  Two blocks: halves A, B of length M = N / 2 >= Lf, each
+    transform.  Two blocks: halves A, B of length M = N / 2 >= L_fft, each
     zero-padded to N, two forward transforms and one inverse: S = IFFT(|F_A|^2
     + |F_B|^2 + (-1)^f conj(F_A) F_B), since sum_t x[t] x[t + k] is A against
     [A, B] plus B against B.  The cheapest of one block, two blocks holding
@@ -440,25 +441,25 @@ def plan(n, L, tail_mac):
     N1 = fft_length(n, L)
     best_N = N1
     best_two = False
-    best_Lf = L
+    best_L_fft = L
     best_work = 2.0 * N1 * math.log2(N1)
     M = 4
     while 2 * M < n:
         M *= 2
     while M < n:  # halves of M >= n / 2 samples, B not empty
-        Lf = min(L, M)
+        L_fft = min(L, M)
         work = 3.0 * 2 * M * math.log2(2 * M)
-        for k in range(Lf + 1, L + 1):
+        for k in range(L_fft + 1, L + 1):
             work += tail_mac * 2 * (n - k)
         if work < best_work:
             best_N = 2 * M
             best_two = True
-            best_Lf = Lf
+            best_L_fft = L_fft
             best_work = work
-        if Lf == L:
+        if L_fft == L:
             break
         M *= 2
-    return best_N, best_two, best_Lf, best_work
+    return best_N, best_two, best_L_fft, best_work
 
 
 @jit(fastmath={"reassoc", "contract"})
@@ -478,7 +479,8 @@ def _tile8(dst, src, s0, stride, t, d0, mu):
     # an 8 x 8 block of the transpose: dst[(t + i) * LANES + d0 + j] =
     # src[s0 + j * stride + t + i] - mu[j].  Scalar moves, but the block's
     # eight samples of a series share one cache line, as do its eight lanes
-    # of a row: 2.5x faster than a series-by-series strided sweep
+    # of a row, so each line is fetched once for eight moves (a strided
+    # sweep down one series fetches a line per move)
     for i in range(8):
         for j in range(8):
             dst[(t + i) * LANES + d0 + j] = src[s0 + j * stride + t + i] - mu[j]
@@ -487,7 +489,7 @@ def _tile8(dst, src, s0, stride, t, d0, mu):
 @jit(inline="always")
 def _lane_values(a, k):
     # a[k], a[k + 2], ..., a[k + 14]: the values of the series in eight
-    # consecutive lanes of one part (k = 16 g + part), as a tuple (registers)
+    # consecutive lanes of one part (k = 16 lane8 + part), as a tuple (registers)
     return (a[k], a[k + 2], a[k + 4], a[k + 6], a[k + 8], a[k + 10], a[k + 12], a[k + 14])
 
 
@@ -505,24 +507,25 @@ def _load(dre, dim, src, base, n, rows, off, mean):
     # rows 0..rows of the lanes, minus the series' means: lane v of ``dre``
     # from series 2v (its samples off.. in ``src`` from base + 2 v n), of
     # ``dim`` from series 2v + 1
-    for g in range(LANES // 8):
+    for lane8 in range(LANES // 8):  # eight lanes at a time
         for p in range(2):
             d = dre if p == 0 else dim
-            k = 16 * g + p
+            k = 16 * lane8 + p
             mu = _lane_values(mean, k)
             s0 = base + k * n + off
             t = 0
             while t + 8 <= rows:
-                _tile8(d, src, s0, 2 * n, t, 8 * g, mu)
+                _tile8(d, src, s0, 2 * n, t, 8 * lane8, mu)
                 t += 8
             for r in range(t, rows):
                 for j in range(8):
-                    d[r * LANES + 8 * g + j] = src[s0 + 2 * j * n + r] - mu[j]
+                    d[r * LANES + 8 * lane8 + j] = src[s0 + 2 * j * n + r] - mu[j]
 
 
 @jit(fastmath={"reassoc"})
 def _sum(row):
-    # reassociated (vectorized) sum: a dependent chain of adds costs 4x more.
+    # reassociated (vectorized) sum: a dependent chain of adds waits on each
+    # add's latency.
     # (Indices from 0 over a slice: with possibly negative indices LLVM
     # vectorizes the loop as gathers.)
     s = 0.0
@@ -579,11 +582,11 @@ def _inverse(re, im, N, tr, ti, nstages, rows):
 
 
 @jit(parallel=True, fastmath={"contract"}, sigs=[(A2(F8), I8, B1, B1, B1, A2(F8), I8, B1, I8)])
-def lag_sums_fft(y, L, demean, adjusted, normalize, out, N, two, Lf):
+def lag_sums_fft(y, L, demean, adjusted, normalize, out, N, two_blocks, L_fft):
     """S[b, k] = sum_t z[b, t] z[b, t + k] into ``out`` (B, L + 1) float64,
     z = y[b] minus its mean if ``demean``; y (B, n) float64, 0 <= L <= n - 1.
     ``adjusted``: S[b, k] * n / (n - k); ``normalize``: divided by lag 0 (a
-    row of zeros where lag 0 is 0).  (N, two, Lf) is ``plan(n, L)``'s.
+    row of zeros where lag 0 is 0).  (N, two_blocks, L_fft) is ``plan(n, L)``'s.
     Returns the number of series whose sum is not finite (NaN or inf
     samples: their rows are then meaningless).  (The caller allocates
     ``out`` with its pages already faulted in: ``_runtime.output_array``.)
@@ -599,12 +602,12 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out, N, two, Lf):
     ntask = (B + per - 1) // per
     bad = np.zeros(ntask, dtype=np.int64)
     for task in prange(ntask):
-        bad[task] = _task(y, L, demean, normalize, out, N, two, Lf, tr, ti, rev, adj, np.int64(task))
+        bad[task] = _task(y, L, demean, normalize, out, N, two_blocks, L_fft, tr, ti, rev, adj, np.int64(task))
     return bad.sum()
 
 
 @jit(fastmath={"contract"})
-def _task(y, L, demean, normalize, out, N, two, Lf, tr, ti, rev, adj, task):
+def _task(y, L, demean, normalize, out, N, two_blocks, L_fft, tr, ti, rev, adj, task):
     # one task of lag_sums_fft: series 32 task .. 32 task + 31
     B, n = y.shape
     M = N // 2
@@ -614,11 +617,12 @@ def _task(y, L, demean, normalize, out, N, two, Lf, tr, ti, rev, adj, task):
         nstages += 1
         m //= 2
     # rows of data per buffer (two blocks: A = the first M samples, B the rest)
-    na = M if two else n
-    nb = n - M if two else 0
-    # the first forward pass skips a zero upper half; otherwise zero it here
-    upper_zero = na <= N // 2 and nstages >= 2
-    zlim = N // 2 if upper_zero else N
+    rows_a = M if two_blocks else n
+    rows_b = n - M if two_blocks else 0
+    # the first forward pass skips a zero upper half; otherwise zero it here:
+    # the buffers' rows from the data's end up to zero_end are zeroed
+    upper_zero = rows_a <= N // 2 and nstages >= 2
+    zero_end = N // 2 if upper_zero else N
     yf = y.ravel()  # C-contiguous (the caller's contract): a view
     W = L + 1
     of = out.ravel()  # C-contiguous too
@@ -628,13 +632,13 @@ def _task(y, L, demean, normalize, out, N, two, Lf, tr, ti, rev, adj, task):
     b0 = task * per
     re = np.empty(N * LANES)
     im = np.empty(N * LANES)
-    re[na * LANES:zlim * LANES] = 0.0
-    im[na * LANES:zlim * LANES] = 0.0
-    reb = np.empty(N * LANES if two else LANES)
-    imb = np.empty(N * LANES if two else LANES)
-    if two:
-        reb[nb * LANES:zlim * LANES] = 0.0
-        imb[nb * LANES:zlim * LANES] = 0.0
+    re[rows_a * LANES:zero_end * LANES] = 0.0
+    im[rows_a * LANES:zero_end * LANES] = 0.0
+    reb = np.empty(N * LANES if two_blocks else LANES)
+    imb = np.empty(N * LANES if two_blocks else LANES)
+    if two_blocks:
+        reb[rows_b * LANES:zero_end * LANES] = 0.0
+        imb[rows_b * LANES:zero_end * LANES] = 0.0
     # 1. load, transposed: series b0 + 2v -> real part of lane v, b0 + 2v + 1
     # -> imaginary.  The last task's missing series are zero lanes (from a
     # zero-padded copy of its series).
@@ -653,12 +657,12 @@ def _task(y, L, demean, normalize, out, N, two, Lf, tr, ti, rev, adj, task):
             nbad += 1
         if demean:
             mean[u] = total / n
-    _load(re, im, src, base, n, na, np.int64(0), mean)  # (np.int64: a literal 0 compiles a copy)
-    if two:
-        _load(reb, imb, src, base, n, nb, M, mean)
+    _load(re, im, src, base, n, rows_a, np.int64(0), mean)  # (np.int64: a literal 0 compiles a copy)
+    if two_blocks:
+        _load(reb, imb, src, base, n, rows_b, M, mean)
     # 2. forward transforms
     _forward(re, im, N, tr, ti, nstages, upper_zero)
-    if two:
+    if two_blocks:
         _forward(reb, imb, N, tr, ti, nstages, upper_zero)
     # 3. the spectrum whose inverse is S1 + i S2, in bit-reversed
     # positions (rows k and N - k as slices: the lane loop vectorizes)
@@ -669,7 +673,7 @@ def _task(y, L, demean, normalize, out, N, two, Lf, tr, ti, rev, adj, task):
         ki = im[pk:pk + LANES]
         nr = re[pn:pn + LANES]
         ni = im[pn:pn + LANES]
-        if not two:
+        if not two_blocks:
             # one block: P1 + i P2, the two series' power spectra
             for v in range(LANES):
                 a = kr[v]
@@ -719,8 +723,8 @@ def _task(y, L, demean, normalize, out, N, two, Lf, tr, ti, rev, adj, task):
                 im[ik] = g1i + g2r
                 re[jn] = g1r + g2i
                 im[jn] = g2r - g1i
-    # 4. inverse transform, only the lags 0..Lf wanted
-    _inverse(re, im, N, tr, ti, nstages, Lf + 1)
+    # 4. inverse transform, only the lags 0..L_fft wanted
+    _inverse(re, im, N, tr, ti, nstages, L_fft + 1)
     # each series' factor: 1/N, over its lag 0 if normalized (0 if that is 0)
     fac = np.empty(per)
     for u in range(per):
@@ -731,28 +735,28 @@ def _task(y, L, demean, normalize, out, N, two, Lf, tr, ti, rev, adj, task):
             fac[u] = scale / s0 if s0 != 0.0 else 0.0
     if b0 + per <= B:
         # 8 x 8 blocks of the transpose back to series rows
-        for g in range(LANES // 8):
+        for lane8 in range(LANES // 8):  # eight lanes at a time
             for p in range(2):
                 lag = re if p == 0 else im
-                k = 16 * g + p
+                k = 16 * lane8 + p
                 fu = _lane_values(fac, k)
                 o0 = (b0 + k) * W
                 j = 0
-                while j + 8 <= Lf + 1:
-                    _untile8(of, o0, 2 * W, lag, j, 8 * g, fu, adj)
+                while j + 8 <= L_fft + 1:
+                    _untile8(of, o0, 2 * W, lag, j, 8 * lane8, fu, adj)
                     j += 8
-                for r in range(j, Lf + 1):
+                for r in range(j, L_fft + 1):
                     for q in range(8):
-                        of[o0 + 2 * q * W + r] = lag[r * LANES + 8 * g + q] * fu[q] * adj[r]
+                        of[o0 + 2 * q * W + r] = lag[r * LANES + 8 * lane8 + q] * fu[q] * adj[r]
     else:
         for u in range(B - b0):
             lag = re if u % 2 == 0 else im
             o = out[b0 + u]
-            for j in range(Lf + 1):
+            for j in range(L_fft + 1):
                 o[j] = lag[j * LANES + u // 2] * fac[u] * adj[j]
     # 5. the lags past the transforms', summed directly
     for u in range(min(per, B - b0)):
         row = src[base + u * n:base + (u + 1) * n]
-        for k in range(Lf + 1, L + 1):
+        for k in range(L_fft + 1, L + 1):
             out[b0 + u, k] = _lag_dot(row, k, mean[u]) * (fac[u] / scale) * adj[k]
     return nbad

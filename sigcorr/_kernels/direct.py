@@ -11,11 +11,17 @@ once for both).  For one task, each kernel row ``a`` adds into the output
 row chunk; in the interior (where every kernel column lands inside the
 image) up to eight kernel taps are applied per pass, so the innermost loop is
 a contiguous, alias-free multiply-add over output columns that LLVM
-vectorizes (256-bit vectors: LLVM prefers them over 512-bit on these CPUs).
+vectorizes (in 256-bit vectors even where 512-bit ones exist: LLVM's
+choice for those targets, as wide instructions lower the clock).
 A pass sums its taps in one or two fused multiply-add chains (``contract``:
-a third fewer floating-point instructions than a tree of products, which
-bound the loop) and adds that sum to the output once, so the output's
-running sum is rounded once per pass.
+one instruction per tap instead of a multiply and an add, and the loop is
+bound by its floating-point instructions) and adds that sum to the output
+once, so the output's running sum is rounded once per pass.
+Each tap count has its own unrolled helper (``_fmaN`` for one kernel row,
+``_fmaNx2`` for two, ``_fma7_rows2`` for two output rows): a loop over the
+taps inside the column loop would not vectorize over the columns (LLVM
+vectorizes innermost loops), and a pass per tap would load and store the
+output once per tap instead of once per pass.
 The edges, where some taps fall into the padding, take a short scalar loop.
 The output dtype is the accumulator: float32 stays float32.
 """
@@ -263,7 +269,7 @@ def _fma1x2(r, s, u, k, q, c, n):
 
 
 @jit(fastmath={"contract"})
-def _pass1(r, src, krow, w, off, n):
+def _add_kernel_row(r, src, krow, w, off, n):
     """r[j] += sum_c src[off + j + c] krow[c] for j in [0, n), one kernel row."""
     if w == 7:
         _fma7(r, src[off:], krow, n)
@@ -286,7 +292,7 @@ def _pass1(r, src, krow, w, off, n):
 
 
 @jit(fastmath={"contract"}, inline="always")
-def _pass2(r, src, srd, krow, qrow, w, off, n):
+def _add_kernel_row_pair(r, src, srd, krow, qrow, w, off, n):
     """Two kernel rows (``krow`` over ``src``, ``qrow`` over ``srd``) per pass."""
     if w == 5:
         _fma5x2(r, src[off:], srd[off:], krow, qrow, n)
@@ -311,13 +317,15 @@ def _pass2(r, src, srd, krow, qrow, w, off, n):
 
 
 @jit(fastmath={"contract"})
-def _edge(row, src, krow, j0, j1, pl, W, w):
+def _edge(row, src, krow, j0, j1, pad_left, W, w):
+    # output columns j0..j1 of one kernel row where some taps fall into the
+    # padding: only the taps inside the image
     for j in range(j0, j1):
-        c0 = max(0, pl - j)
-        c1 = min(w, W + pl - j)
+        c0 = max(0, pad_left - j)
+        c1 = min(w, W + pad_left - j)
         s = row[j] * 0
         for c in range(c0, c1):
-            s += src[j + c - pl] * krow[c]
+            s += src[j + c - pad_left] * krow[c]
         row[j] += s
 
 
@@ -366,29 +374,30 @@ def _fma7_rows2(r, q, s, k, m, n):
 
 
 @jit(fastmath={"contract"})
-def _interior1(r, img, ker, bi, kb, i, pt, H, h, w, off, n):
+def _interior1(r, img, ker, bi, kb, i, pad_top, H, h, w, off, n):
     # output row i (its interior columns r): kernel rows two per pass
-    a = max(0, pt - i)
-    a1 = min(h, H + pt - i)
+    a = max(0, pad_top - i)
+    a1 = min(h, H + pad_top - i)
     while a + 2 <= a1:
-        _pass2(r, img[bi, i + a - pt], img[bi, i + a + 1 - pt], ker[kb, a], ker[kb, a + 1], w, off, n)
+        p = i + a - pad_top  # the source row under kernel row a
+        _add_kernel_row_pair(r, img[bi, p], img[bi, p + 1], ker[kb, a], ker[kb, a + 1], w, off, n)
         a += 2
     while a < a1:
-        _pass1(r, img[bi, i + a - pt], ker[kb, a], w, off, n)
+        _add_kernel_row(r, img[bi, i + a - pad_top], ker[kb, a], w, off, n)
         a += 1
 
 
 @jit(fastmath={"contract"})
-def _interior2(r, q, img, ker, bi, kb, i, pt, H, h, off, n):
+def _interior2(r, q, img, ker, bi, kb, i, pad_top, H, h, off, n):
     # output rows i and i + 1 (interior columns r, q), 7-tap kernel rows:
-    # source row p feeds row i through kernel row p - i + pt and row i + 1
-    # through the one before, so each source row is read once for both
-    lo0 = max(0, pt - i)
-    hi0 = min(h, H + pt - i)
-    lo1 = max(0, pt - i - 1)
-    hi1 = min(h, H + pt - i - 1)
-    for p in range(min(i + lo0, i + 1 + lo1) - pt, max(i + hi0, i + 1 + hi1) - pt):
-        a = p - i + pt
+    # source row p feeds row i through kernel row p - i + pad_top and row
+    # i + 1 through the one before, so each source row is read once for both
+    lo0 = max(0, pad_top - i)
+    hi0 = min(h, H + pad_top - i)
+    lo1 = max(0, pad_top - i - 1)
+    hi1 = min(h, H + pad_top - i - 1)
+    for p in range(min(i + lo0, i + 1 + lo1) - pad_top, max(i + hi0, i + 1 + hi1) - pad_top):
+        a = p - i + pad_top
         src = img[bi, p][off:]
         if lo0 <= a < hi0 and lo1 <= a - 1 < hi1:
             _fma7_rows2(r, q, src, ker[kb, a], ker[kb, a - 1], n)
@@ -423,24 +432,25 @@ def corr_padded(img, ker, out, pad_top, pad_left):
 
 
 @jit(fastmath={"contract"})
-def _task(img, ker, out, pt, pl, t, G, ngroups, nchunks):
-    # task t of corr_padded: G output rows of one plane, one chunk of columns
+def _task(img, ker, out, pad_top, pad_left, t, rows, ngroups, nchunks):
+    # task t of corr_padded: ``rows`` output rows (a group) of one plane, one
+    # chunk of columns
     _, H, W = img.shape
     Bk, h, w = ker.shape
     oh = out.shape[1]
     ow = out.shape[2]
     # interior columns: every tap c in [0, w) lands inside [0, W)
-    jlo = min(max(pl, 0), ow)
-    jhi = max(min(ow, W + pl - w + 1), jlo)
+    jlo = min(max(pad_left, 0), ow)
+    jhi = max(min(ow, W + pad_left - w + 1), jlo)
     bi = t // (ngroups * nchunks)
     rem = t - bi * (ngroups * nchunks)
-    g = rem // nchunks
-    ch = rem - g * nchunks
+    group = rem // nchunks
+    ch = rem - group * nchunks
     js = ch * CHUNK
     je = min(js + CHUNK, ow)
     kb = bi if Bk > 1 else 0
-    i0 = g * G
-    i1 = min(oh, i0 + G)
+    i0 = group * rows
+    i1 = min(oh, i0 + rows)
     for i in range(i0, i1):
         row = out[bi, i]
         for j in range(js, je):
@@ -449,22 +459,22 @@ def _task(img, ker, out, pt, pl, t, G, ngroups, nchunks):
     ihi = min(je, jhi)
     if ilo < ihi:
         n = ihi - ilo
-        off = ilo - pl
+        off = ilo - pad_left
         if i1 - i0 == 2:
-            _interior2(out[bi, i0, ilo:ihi], out[bi, i0 + 1, ilo:ihi], img, ker, bi, kb, i0, pt, H, h, off, n)
+            _interior2(out[bi, i0, ilo:ihi], out[bi, i0 + 1, ilo:ihi], img, ker, bi, kb, i0, pad_top, H, h, off, n)
         else:
-            _interior1(out[bi, i0, ilo:ihi], img, ker, bi, kb, i0, pt, H, h, w, off, n)
+            _interior1(out[bi, i0, ilo:ihi], img, ker, bi, kb, i0, pad_top, H, h, w, off, n)
     # edge columns (some taps in the padding), scalar
     for i in range(i0, i1):
         row = out[bi, i]
-        for a in range(max(0, pt - i), min(h, H + pt - i)):
-            src = img[bi, i + a - pt]
+        for a in range(max(0, pad_top - i), min(h, H + pad_top - i)):
+            src = img[bi, i + a - pad_top]
             krow = ker[kb, a]
             if ilo < ihi:
-                _edge(row, src, krow, js, ilo, pl, W, w)
-                _edge(row, src, krow, ihi, je, pl, W, w)
+                _edge(row, src, krow, js, ilo, pad_left, W, w)
+                _edge(row, src, krow, ihi, je, pad_left, W, w)
             else:
-                _edge(row, src, krow, js, je, pl, W, w)
+                _edge(row, src, krow, js, je, pad_left, W, w)
 
 
 # ---------------------------------------------------------------------------
@@ -513,7 +523,7 @@ def _lag_block(x, y, part, lo, t):
     i0 = min(max(n0, -lo), n1)
     i1 = max(min(n1, N1 - lo - nl + 1), i0)
     if i0 < i1:
-        _pass1(r, xs, ys[i0:i1], i1 - i0, i0 + lo, nl)
+        _add_kernel_row(r, xs, ys[i0:i1], i1 - i0, i0 + lo, nl)
     if n0 < i0:
         _lag_edges(r, xs, ys, n0, i0, lo, nl)
     if i1 < n1:
@@ -540,7 +550,7 @@ def _lag_edges(r, xs, ys, e0, e1, lo, nl):
     off = e0 + lo  # buf[q] = xs[off + q]
     for q in range(max(0, -off), min(m + nl - 1, N1 - off)):
         buf[q] = xs[off + q]
-    _pass1(r, buf, ys[e0:e1], m, np.int64(0), nl)
+    _add_kernel_row(r, buf, ys[e0:e1], m, np.int64(0), nl)
 
 
 @jit(fastmath={"contract"})

@@ -14,11 +14,11 @@ import numpy as np
 from numba import prange
 
 from ._jit import A1, A4, FLOATS, I8, jit
-from .direct import _pass1
+from .direct import _add_kernel_row
 
 
 @jit(inline="always")
-def _t5x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
+def _fma5_4ch(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
     # r_q[j] += sum_{t<5} s[j + t] k_q[c + t], four output channels q
     a0 = k0[c]
     a1 = k0[c + 1]
@@ -53,7 +53,7 @@ def _t5x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
 
 
 @jit(inline="always")
-def _t3x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
+def _fma3_4ch(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
     a0 = k0[c]
     a1 = k0[c + 1]
     a2 = k0[c + 2]
@@ -77,7 +77,7 @@ def _t3x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
 
 
 @jit(inline="always")
-def _t1x4(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
+def _fma1_4ch(r0, r1, r2, r3, s, k0, k1, k2, k3, c, n):
     a0 = k0[c]
     b0 = k1[c]
     d0 = k2[c]
@@ -95,13 +95,13 @@ def _row_x4(r0, r1, r2, r3, s, k0, k1, k2, k3, kw, n):
     """One kernel row of four output channels: taps in passes of 5, 3 and 1."""
     c = np.int64(0)  # (a literal 0 would compile the first pass a second time)
     while c + 5 <= kw:
-        _t5x4(r0, r1, r2, r3, s[c:], k0, k1, k2, k3, c, n)
+        _fma5_4ch(r0, r1, r2, r3, s[c:], k0, k1, k2, k3, c, n)
         c += 5
     while c + 3 <= kw:
-        _t3x4(r0, r1, r2, r3, s[c:], k0, k1, k2, k3, c, n)
+        _fma3_4ch(r0, r1, r2, r3, s[c:], k0, k1, k2, k3, c, n)
         c += 3
     while c < kw:
-        _t1x4(r0, r1, r2, r3, s[c:], k0, k1, k2, k3, c, n)
+        _fma1_4ch(r0, r1, r2, r3, s[c:], k0, k1, k2, k3, c, n)
         c += 1
 
 
@@ -130,10 +130,10 @@ def _unit_row(xp, w, bias, out, t, ng):
     nq = Co // 4
     n = t // (ng * oh)
     rem = t - n * (ng * oh)
-    g = rem // oh
-    i = rem - g * oh
-    if g < nq:
-        co = 4 * g
+    blk = rem // oh  # the block of output channels: blocks of four, then single ones
+    i = rem - blk * oh
+    if blk < nq:
+        co = 4 * blk
         r0 = out[n, co, i]
         r1 = out[n, co + 1, i]
         r2 = out[n, co + 2, i]
@@ -148,17 +148,21 @@ def _unit_row(xp, w, bias, out, t, ng):
                 _row_x4(r0, r1, r2, r3, xp[n, ci, i + a], w[co, ci, a], w[co + 1, ci, a],
                         w[co + 2, ci, a], w[co + 3, ci, a], kw, ow)
     else:
-        co = 4 * nq + (g - nq)
+        co = 4 * nq + (blk - nq)
         r0 = out[n, co, i]
         for j in range(ow):
             r0[j] = bias[co]
         for ci in range(Ci):
             for a in range(kh):
-                _pass1(r0, xp[n, ci, i + a], w[co, ci, a], kw, np.int64(0), ow)
+                _add_kernel_row(r0, xp[n, ci, i + a], w[co, ci, a], kw, np.int64(0), ow)
 
 
 @jit(parallel=True, sigs=[(A4(f), A4(f), A1(f), I8, I8, I8, I8, I8, I8, A4(f)) for f in FLOATS])
-def conv2d_general(x, w, bias, sh, sw, pt, pl, dh, dw, out):
+def conv2d_general(x, w, bias, sh, sw, pad_top, pad_left, dh, dw, out):
+    """Valid correlation of ``x`` (N, Ci, H, W), implicitly zero-padded by
+    ``pad_top`` rows and ``pad_left`` columns (and as many below and right as
+    ``out`` needs), with ``w`` (Co, Ci, kh, kw) at strides (sh, sw) and
+    dilations (dh, dw), plus ``bias``, into ``out`` (N, Co, oh, ow)."""
     N, Ci, H, W = x.shape
     Co, _, kh, kw = w.shape
     oh, ow = out.shape[2], out.shape[3]
@@ -172,14 +176,14 @@ def conv2d_general(x, w, bias, sh, sw, pt, pl, dh, dw, out):
             row[j] = bias[co]
         for ci in range(Ci):
             for a in range(kh):
-                r = i * sh - pt + a * dh
+                r = i * sh - pad_top + a * dh
                 if r < 0 or r >= H:
                     continue
                 src = x[n, ci, r]
                 for c in range(kw):
                     kv = w[co, ci, a, c]
                     for j in range(ow):
-                        q = j * sw - pl + c * dw
+                        q = j * sw - pad_left + c * dw
                         if 0 <= q < W:
                             row[j] += src[q] * kv
     return out

@@ -16,35 +16,54 @@ import numpy as np
 from numba import prange
 
 from ._jit import A1, A2, A3, A4, F8, FLOATS, I8, jit
+from .codes import CCOEFF, CCOEFF_NORMED, CCORR, CCORR_NORMED, SQDIFF, SQDIFF_NORMED
 
 ROWS = 64  # output rows per task (at least 2 h, so the first sums amortize)
 
+# The degenerate-window rule, shared by every path that normalizes a score:
+# this module's kernels, and through ``_reference.normed_score`` (the twin of
+# ``normed_score``) match_template's ``mask=`` path and its ``nan_policy="omit"``
+# path with a template mask.  A flat window scores 0 for ccoeff_normed (an
+# all-zero one for ccorr_normed; 1 for sqdiff_normed), and the normalized
+# scores stay inside [-1, 1] ([0, 1]), as sigcorr's design fixes:
+#
+# 1. A window energy computed as a difference of sums (sum I^2 - (sum I)^2 / n)
+#    is known only to the rounding of those sums.  At or below that level it
+#    counts as 0: ENERGY_REL of the window's own sum of squares (float64
+#    rounding, 2.2e-16, times the few thousand terms such sums hold), and an
+#    absolute floor the caller computes as ENERGY_ABS times the window's area
+#    times the largest squared sample (the running sums carry every value of
+#    a column through, each rounded at that scale).
+# 2. ``normed_score``: num / den while |num| < den; by Cauchy-Schwarz
+#    |num| <= den exactly, so a ratio just past 1 (below NORMED_SLACK) is
+#    rounding and gives +-1; a larger one means den is itself rounding noise
+#    (or 0): the window is degenerate and gets the method's fallback, 0 (1 for
+#    sqdiff_normed, whose ratio may legitimately exceed 1 and is clamped to 1
+#    either way).  This is OpenCV's rule.  Clipping instead would turn a flat
+#    window with a little rounding left into a perfect match (+-1), and the
+#    paths would disagree wherever their rounding differs.
+ENERGY_REL = 1e-12
+ENERGY_ABS = 1e-13
+NORMED_SLACK = 1.125
+
 
 @jit(error_model="numpy")
-def _normed(num, t, fallback):
-    # num / t where |num| < t; just past +-1 by rounding (OpenCV's rule) -> +-1;
-    # beyond that (t == 0: nothing to normalize by) -> fallback.  Selects, no
-    # branches, so the loop over a row vectorizes.
-    a = abs(num)
-    sign = 1.0 if num > 0 else -1.0
-    r = num / t
-    return r if a < t else (sign if a < t * 1.125 else fallback)
-
-
-@jit(error_model="numpy")
-def _normed32(num, t, fallback):
+def normed_score(num, den, fallback):
+    """num / den under the degenerate-window rule (see above); float32 in,
+    float32 out (the constants are float32, exact, and widen for float64).
+    Selects, no branches, so the loop over a row vectorizes."""
     a = abs(num)
     sign = np.float32(1.0) if num > 0 else np.float32(-1.0)
-    r = num / t
-    return r if a < t else (sign if a < t * np.float32(1.125) else fallback)
+    r = num / den
+    return r if a < den else (sign if a < den * np.float32(NORMED_SLACK) else fallback)
 
 
 @jit(parallel=True, error_model="numpy",
      sigs=[(A3(f), I8, I8, A4(f), I8, I8, A2(F8), I8, A1(F8), F8, F8, F8, A2(f)) for f in FLOATS])
 def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out):
-    # method: 0 sqdiff, 1 sqdiff_normed, 2 ccorr, 3 ccorr_normed, 4 ccoeff, 5 ccoeff_normed
     """OpenCV's score for every window of ``img`` (C, H, W), into ``out`` (oh, ow).
 
+    ``method`` is one of ``codes.SQDIFF`` .. ``codes.CCOEFF_NORMED``.
     ``img`` may extend past the oh + h - 1 rows and ow + w - 1 columns that
     are read (zero padding for the FFT tiles).  ``cross`` (ny, nx, rows, cols)
     holds in ``cross[i, j, :by, :bx]`` the block of the cross term starting at
@@ -57,37 +76,73 @@ def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qep
     copy for the ccoeff methods, whose numerator is ``cross`` itself and whose
     window energy Q - sum_c S_c^2 / area does not depend on the shift.
     ``tsum2`` = sum T^2; ``tnorm`` = sqrt(sum T^2), or sqrt(sum (T - mean T)^2)
-    for ccoeff_normed.  A window energy at or below rounding level (``qeps`` for
-    the raw sums; for ccoeff_normed the larger of ``qeps`` and 1e-12 of the
-    window's sum of squares: the running sums' rounding grows with the values
-    that went through them, so a flat window near the image mean needs the
-    absolute floor)
-    counts as 0: then ccorr_normed and ccoeff_normed give 0 and sqdiff_normed
-    1.  ``bad`` (oh, ow) counts the non-finite samples of each window (NaN
+    for ccoeff_normed.  Window energies follow the degenerate-window rule at
+    the top of this module, ``qeps`` being its absolute floor: ccorr_normed
+    and ccoeff_normed give 0 where the energy counts as 0, sqdiff_normed 1.
+    ``bad`` (oh, ow) counts the non-finite samples of each window (NaN
     out), or is (1, 1) when there are none.  The sums are float64; for a
     float32 ``out`` the final square root and division run in float32.
     """
     oh = out.shape[0]
     rb = max(ROWS, 2 * h)
-    nb = (oh + rb - 1) // rb
-    for b in prange(nb):
+    nblocks = (oh + rb - 1) // rb
+    for b in prange(nblocks):
         i0 = np.int64(b) * rb  # (prange's index is unsigned)
         _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out, i0, min(i0 + rb, oh))
     return out
 
 
 @jit(error_model="numpy")
+def _start_columns(img, i0, h, acc, acc2):
+    # column sums of rows i0..i0 + h - 1: acc[c] per channel, acc2 of the squares
+    for c in range(img.shape[0]):
+        a = acc[c]
+        for r in range(h):
+            src = img[c, i0 + r]
+            for j in range(a.shape[0]):
+                v = np.float64(src[j])
+                a[j] += v
+                acc2[j] += v * v
+
+
+@jit(error_model="numpy")
+def _slide_columns(img, i, h, acc, acc2):
+    # move the column sums down one row: row i + h - 1 enters, row i - 1 leaves
+    for c in range(img.shape[0]):
+        add = img[c, i + h - 1]
+        sub = img[c, i - 1]
+        a = acc[c]
+        for j in range(a.shape[0]):
+            x = np.float64(add[j])
+            y = np.float64(sub[j])
+            a[j] += x - y
+            acc2[j] += x * x - y * y
+
+
+@jit(error_model="numpy")
+def _mark_bad(bad, i0, i1, out):
+    # NaN where a window of rows i0..i1 holds a non-finite sample
+    for i in range(i0, i1):
+        brow = bad[i]
+        orow = out[i]
+        for j in range(orow.shape[0]):
+            if brow[j] > 0.5:
+                orow[j] = np.nan
+
+
+@jit(error_model="numpy")
 def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out, i0, i1):
-    # output rows i0..i1 of match_scores (one task)
+    # output rows i0..i1 of match_scores (one task): column sums of the
+    # window rows, kept running down the rows, then each row's window sums
+    # and scores.  (The row steps stay in this body: as separate functions
+    # they measured a few per cent slower.)
     C = img.shape[0]
     oh, ow = out.shape
     W = ow + w - 1
-    nxb = cross.shape[1]
-    area = np.float64(h * w)
-    inv_area = 1.0 / area
-    check_bad = bad.shape[0] == oh and bad.shape[1] == ow
+    zero = np.int64(0)
+    inv_area = 1.0 / np.float64(h * w)
     lowp = out.itemsize == 4
-    fallback = 1.0 if method == 1 else 0.0
+    fallback = 1.0 if method == SQDIFF_NORMED else 0.0
     acc = np.zeros((C, W))
     acc2 = np.zeros(W)
     qrow = np.empty(ow)
@@ -95,34 +150,13 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
     xrow = np.empty(ow)
     srow = np.empty(ow)
     crow = np.empty(ow)
-    for c in range(C):
-        for r in range(h):
-            src = img[c, i0 + r]
-            a = acc[c]
-            for j in range(W):
-                v = np.float64(src[j])
-                a[j] += v
-                acc2[j] += v * v
+    _start_columns(img, i0, h, acc, acc2)
     for i in range(i0, i1):
         if i > i0:
-            for c in range(C):
-                add = img[c, i + h - 1]
-                sub = img[c, i - 1]
-                a = acc[c]
-                for j in range(W):
-                    x = np.float64(add[j])
-                    y = np.float64(sub[j])
-                    a[j] += x - y
-                    acc2[j] += x * x - y * y
-        bi = i // by
-        r = i - bi * by
-        for bj in range(nxb):
-            j0 = bj * bx
-            part = cross[bi, bj, r]
-            for j in range(j0, min(j0 + bx, ow)):
-                crow[j] = part[j - j0]
+            _slide_columns(img, i, h, acc, acc2)
+        _unblock(cross, zero, by, bx, i, crow)
         orow = out[i]
-        if method == 4:
+        if method == CCOEFF:
             for j in range(ow):
                 orow[j] = crow[j]
             continue
@@ -150,7 +184,7 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
                 for j in range(1, ow):
                     s += a[j + w - 1] - a[j - 1]
                     srow[j] = s
-            if method == 5:
+            if method == CCOEFF_NORMED:
                 if c == 0:
                     for j in range(ow):
                         mrow[j] = srow[j] * srow[j] * inv_area
@@ -165,49 +199,44 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
                 else:
                     for j in range(ow):
                         xrow[j] += tc * srow[j]
-        if method == 2:
+        if method == CCORR:
             for j in range(ow):
                 orow[j] = xrow[j]
-        elif method == 0:
+        elif method == SQDIFF:
             for j in range(ow):
                 orow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
-        elif method == 5 and lowp:
+        elif method == CCOEFF_NORMED and lowp:
             # ccoeff_normed into float32, in one pass
             tn32 = np.float32(tnorm)
             zero32 = np.float32(0.0)
             for j in range(ow):
                 q = qrow[j]
                 e = q - mrow[j]
-                e = e if e > max(1e-12 * q, qeps) else 0.0
-                orow[j] = _normed32(np.float32(crow[j]), np.sqrt(np.float32(e)) * tn32, zero32)
+                e = e if e > max(ENERGY_REL * q, qeps) else 0.0
+                orow[j] = normed_score(np.float32(crow[j]), np.sqrt(np.float32(e)) * tn32, zero32)
         else:
             # numerator into xrow, window energy (0 at rounding level) into qrow
             for j in range(ow):
-                if method == 5:
+                if method == CCOEFF_NORMED:
                     xrow[j] = crow[j]
                     e = qrow[j] - mrow[j]
-                    eps = max(1e-12 * qrow[j], qeps)
+                    eps = max(ENERGY_REL * qrow[j], qeps)
                 else:
                     e = qrow[j]
                     eps = qeps
-                    if method == 1:
+                    if method == SQDIFF_NORMED:
                         xrow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
                 qrow[j] = e if e > eps else 0.0
             if lowp:
                 tn32 = np.float32(tnorm)
                 fb32 = np.float32(fallback)
                 for j in range(ow):
-                    orow[j] = _normed32(np.float32(xrow[j]), np.sqrt(np.float32(qrow[j])) * tn32, fb32)
+                    orow[j] = normed_score(np.float32(xrow[j]), np.sqrt(np.float32(qrow[j])) * tn32, fb32)
             else:
                 for j in range(ow):
-                    orow[j] = _normed(xrow[j], np.sqrt(qrow[j]) * tnorm, fallback)
-    if check_bad:
-        for i in range(i0, i1):
-            brow = bad[i]
-            orow = out[i]
-            for j in range(ow):
-                if brow[j] > 0.5:
-                    orow[j] = np.nan
+                    orow[j] = normed_score(xrow[j], np.sqrt(qrow[j]) * tnorm, fallback)
+    if bad.shape[0] == oh and bad.shape[1] == ow:
+        _mark_bad(bad, i0, i1, out)
     return out
 
 
@@ -219,8 +248,8 @@ def window_sums(x, h, w):
     ow = W - w + 1
     out = np.empty((oh, ow))
     rb = max(ROWS, 2 * h)
-    nb = (oh + rb - 1) // rb
-    for b in prange(nb):
+    nblocks = (oh + rb - 1) // rb
+    for b in prange(nblocks):
         i0 = b * rb
         i1 = min(i0 + rb, oh)
         acc = np.zeros(W)
@@ -285,8 +314,8 @@ def row_sums(img):
 
 
 @jit(parallel=True, sigs=[(A3(f), A1(f), A3(f)) for f in FLOATS])
-def centre_padded(img, g, out):
-    """out[c, :H, :W] = img[c] - g[c], zeros in the rest of ``out`` (C, Hp, Wp)."""
+def centre_padded(img, means, out):
+    """out[c, :H, :W] = img[c] - means[c], zeros in the rest of ``out`` (C, Hp, Wp)."""
     C, H, W = img.shape
     _, Hp, Wp = out.shape
     for t in prange(C * Hp):
@@ -295,9 +324,9 @@ def centre_padded(img, g, out):
         orow = out[c, i]
         if i < H:
             row = img[c, i]
-            gc = g[c]
+            mc = means[c]
             for j in range(W):
-                orow[j] = row[j] - gc
+                orow[j] = row[j] - mc
             for j in range(W, Wp):
                 orow[j] = 0
         else:
@@ -309,7 +338,6 @@ def centre_padded(img, g, out):
 @jit(parallel=True, error_model="numpy",
      sigs=[(A3(f), A2(f), A4(f), A4(f), A4(f), I8, I8, I8, I8, I8, F8, F8, F8, A2(f)) for f in FLOATS])
 def omit_scores(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need, out):
-    # method: 0 sqdiff, 1 sqdiff_normed, 2 ccorr, 3 ccorr_normed, 4 ccoeff, 5 ccoeff_normed
     """Scores over the present pixels of each window (match_template's
     ``nan_policy="omit"`` without a template mask), into ``out`` (oh, ow).
 
@@ -323,13 +351,16 @@ def omit_scores(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need
     bx)): ``cross`` = img * T, ``qt`` = pres * sum_c T_c^2 and ``st`` (C * ny,
     nx, rows, cols), channel c's blocks first, = pres * T_c (T zero where the
     template is missing; ``st`` is read only by the ccoeff methods).  Energies
-    at or below ``qtol`` * Q (image) or ``ttol`` (template) count as 0; a
-    window with N < 0.5 or N < ``need`` - 0.5 scores NaN.
+    follow the degenerate-window rule at the top of this module: the image's
+    count as 0 at or below ``qtol`` (the absolute floor) or ENERGY_REL of Q,
+    the template's at or below ``ttol``; a window with N < 0.5 or N <
+    ``need`` - 0.5 scores NaN.  ``method`` is one of ``codes.SQDIFF`` ..
+    ``codes.CCOEFF_NORMED``.
     """
     oh = out.shape[0]
     rb = max(ROWS, 2 * h)
-    nb = (oh + rb - 1) // rb
-    for b in prange(nb):
+    nblocks = (oh + rb - 1) // rb
+    for b in prange(nblocks):
         i0 = np.int64(b) * rb
         _omit_rows(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need, out, i0, min(i0 + rb, oh))
     return out
@@ -368,7 +399,7 @@ def _omit_rows(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need,
     W = ow + w - 1
     ny = cross.shape[0]
     zero = np.int64(0)
-    fallback = 1.0 if method == 1 else 0.0
+    fallback = 1.0 if method == SQDIFF_NORMED else 0.0
     accn = np.zeros(W)
     acc = np.zeros((C, W))
     acc2 = np.zeros(W)
@@ -385,28 +416,14 @@ def _omit_rows(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need,
         prow = pres[i0 + r]
         for j in range(W):
             accn[j] += np.float64(prow[j])
-        for c in range(C):
-            src = img[c, i0 + r]
-            a = acc[c]
-            for j in range(W):
-                v = np.float64(src[j])
-                a[j] += v
-                acc2[j] += v * v
+    _start_columns(img, i0, h, acc, acc2)
     for i in range(i0, i1):
         if i > i0:
             padd = pres[i + h - 1]
             psub = pres[i - 1]
             for j in range(W):
                 accn[j] += np.float64(padd[j]) - np.float64(psub[j])
-            for c in range(C):
-                add = img[c, i + h - 1]
-                sub = img[c, i - 1]
-                a = acc[c]
-                for j in range(W):
-                    x = np.float64(add[j])
-                    y = np.float64(sub[j])
-                    a[j] += x - y
-                    acc2[j] += x * x - y * y
+            _slide_columns(img, i, h, acc, acc2)
         _hsum(accn, w, nrow)
         _hsum(acc2, w, qrow)
         _unblock(cross, zero, by, bx, i, xrow)
@@ -415,16 +432,17 @@ def _omit_rows(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need,
             trow[j] = trow[j] if trow[j] > ttol else 0.0
             qrow[j] = max(qrow[j], 0.0)
         orow = out[i]
-        if method == 2:
+        if method == CCORR:
             for j in range(ow):
                 orow[j] = xrow[j]
-        elif method == 0:
+        elif method == SQDIFF:
             for j in range(ow):
                 orow[j] = max(qrow[j] - 2.0 * xrow[j] + trow[j], 0.0)
-        elif method == 1 or method == 3:
+        elif method == SQDIFF_NORMED or method == CCORR_NORMED:
             for j in range(ow):
-                num = max(qrow[j] - 2.0 * xrow[j] + trow[j], 0.0) if method == 1 else xrow[j]
-                orow[j] = _normed(num, np.sqrt(qrow[j] * trow[j]), fallback)
+                num = max(qrow[j] - 2.0 * xrow[j] + trow[j], 0.0) if method == SQDIFF_NORMED else xrow[j]
+                qi = qrow[j] if qrow[j] > qtol else 0.0
+                orow[j] = normed_score(num, np.sqrt(qi * trow[j]), fallback)
         else:
             # numerator and energies minus each channel's mean terms
             for j in range(ow):
@@ -441,14 +459,14 @@ def _omit_rows(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need,
                     xrow[j] -= s * t * inv
                     eirow[j] -= s * s * inv
                     etrow[j] -= t * t * inv
-            if method == 4:
+            if method == CCOEFF:
                 for j in range(ow):
                     orow[j] = xrow[j]
             else:
                 for j in range(ow):
-                    ei = eirow[j] if eirow[j] > qtol else 0.0
+                    ei = eirow[j] if eirow[j] > max(ENERGY_REL * qrow[j], qtol) else 0.0
                     et = etrow[j] if etrow[j] > ttol else 0.0
-                    orow[j] = _normed(xrow[j], np.sqrt(ei * et), fallback)
+                    orow[j] = normed_score(xrow[j], np.sqrt(ei * et), fallback)
         # too little overlap: NaN (N is an integer count, summed exactly)
         lim = max(need - 0.5, 0.5)
         for j in range(ow):
