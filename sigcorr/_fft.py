@@ -227,22 +227,37 @@ def tiled_corr_spec(spec_img, tpl, plan, stride=None, scratch=None):
     :mod:`sigcorr._workspace` tag for the product spectrum and the result
     (valid until the next call with the same tag)."""
     C = spec_img.shape[0]
-    _, h, w = tpl.shape
+    blocks, by, bx = tiled_corr_terms(spec_img, tpl, [[(c, c) for c in range(C)]], plan, stride, scratch)
+    return blocks[0], by, bx
+
+
+def tiled_corr_terms(spec_img, kernels, terms, plan, stride=None, scratch=None):
+    """Several sums of valid correlations from the image tiles' spectra, their
+    inverse transforms in one batch.
+
+    Output ``k`` is the sum over the pairs ``(p, q)`` of ``terms[k]`` of the
+    correlation of image plane ``p`` (of ``spec_img``, :func:`tile_spectra`)
+    with ``kernels[q]`` (real, all of one size (h, w)).  Returns ``(blocks,
+    by, bx)`` with ``blocks`` (K, ny, nx, by, Lx) in :func:`tiled_corr`'s
+    block layout; ``stride`` and ``scratch`` as in :func:`tiled_corr_spec`."""
+    _, h, w = kernels.shape
     _, (Ly, Lx), (ny, nx) = plan
     by, bx = (Ly - h + 1, Lx - w + 1) if stride is None else stride
-    # template spectrum: the row pass over its h data rows only, then the
+    # kernel spectra: the row pass over their h data rows only, then the
     # column pass zero-extends to Ly; conjugated for correlation
-    ft = sfft.fft(sfft.rfft(tpl, Lx, axis=-1, workers=threads()), Ly, axis=-2, workers=threads(), overwrite_x=True)
+    ft = sfft.fft(sfft.rfft(kernels, Lx, axis=-1, workers=threads()), Ly, axis=-2, workers=threads(),
+                  overwrite_x=True)
     np.conjugate(ft, out=ft)
-    if scratch is None:
-        spec = spec_img[0] * ft[0]
-    else:
-        spec = np.multiply(spec_img[0], ft[0], out=_workspace.empty(scratch + ":spec", spec_img.shape[1:], ft.dtype))
-    for c in range(1, C):
-        spec += spec_img[c] * ft[c]
+    shape = (len(terms),) + spec_img.shape[1:]
+    spec = np.empty(shape, ft.dtype) if scratch is None else _workspace.empty(scratch + ":spec", shape, ft.dtype)
+    for k, pairs in enumerate(terms):
+        (p, q), rest = pairs[0], pairs[1:]
+        np.multiply(spec_img[p], ft[q], out=spec[k])
+        for p, q in rest:
+            spec[k] += spec_img[p] * ft[q]
     # inverse in two passes (the column pass in place), the second only over
     # the rows that are kept
-    spec = sfft.ifft(spec, axis=-2, workers=threads(), overwrite_x=True)[:, :, :by, :]
+    spec = sfft.ifft(spec, axis=-2, workers=threads(), overwrite_x=True)[..., :by, :]
     if scratch is None:
         return sfft.irfft(spec, Lx, axis=-1, workers=threads()), by, bx
     real = _workspace.empty(scratch + ":corr", spec.shape[:-1] + (Lx,), spec.real.dtype)

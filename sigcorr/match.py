@@ -194,20 +194,37 @@ class _Corr:
         self.plan = _cross_plan(shape, tshape, dtype.itemsize)
         self.padded = shape if self.plan is None else _fft.tile_padded_shape(shape, tshape, self.plan)
 
-    def prep(self, planes):
-        C, H, W = planes.shape
-        src = np.zeros((C,) + self.padded, dtype=self.dtype)
-        src[:, :H, :W] = planes
-        spec = None if self.plan is None else _fft.tile_spectra(src, self.tshape, self.plan)
-        return src, spec
+    def buffer(self, C, scratch=None):
+        """(C, *padded) planes in the compute dtype, zero outside the image's
+        (H, W) corner, which the caller fills.  ``scratch``: a ``_workspace``
+        tag to take them from (then the caller uses them within its call)."""
+        if scratch is None:
+            return np.zeros((C,) + self.padded, dtype=self.dtype)
+        src = _workspace.empty(scratch, (C,) + self.padded, self.dtype)
+        H, W = self.shape
+        src[:, H:, :] = 0
+        src[:, :H, W:] = 0
+        return src
 
-    def blocks(self, prepped, ker):
-        """The correlation as ``(blocks, by, bx)`` (``match_scores``'s layout)."""
+    def transform(self, src, scratch=None):
+        """``src`` (from :meth:`buffer`, filled) with its tiles' spectra."""
+        if self.plan is None:
+            return src, None
+        return src, _fft.tile_spectra(src, self.tshape, self.plan, None if scratch is None else scratch + ":spec")
+
+    def prep(self, planes, scratch=None):
+        src = self.buffer(planes.shape[0], scratch)
+        src[:, :planes.shape[1], :planes.shape[2]] = planes
+        return self.transform(src, scratch)
+
+    def blocks(self, prepped, ker, scratch=None):
+        """The correlation as ``(blocks, by, bx)`` (``match_scores``'s layout);
+        ``scratch``: a ``_workspace`` tag for it (valid until its next use)."""
         src, spec = prepped
         ker = np.ascontiguousarray(ker, dtype=self.dtype)
         if spec is None:
             return _cross(src, ker, None)
-        return _fft.tiled_corr_spec(spec, ker, self.plan)
+        return _fft.tiled_corr_spec(spec, ker, self.plan, scratch=scratch)
 
     def corr(self, prepped, ker):
         """The correlation as one float64 (oh, ow) map."""
@@ -242,30 +259,51 @@ def _omit(img, tpl, msk, present, method, dtype, min_overlap):
         mt &= msk > 0
     t = np.where(mt, tpl, 0).astype(np.float64)
     ccoeff = method.startswith("ccoeff")
-    means = np.zeros(C)
     if ccoeff:
-        means = np.array([np.sum(p, where=P, dtype=np.float64) for p in img]) / max(int(P.sum()), 1)
         tm = t.reshape(C, -1).sum(axis=1) / np.maximum(mt.reshape(C, -1).sum(axis=1), 1)
         t = np.where(mt, t - tm[:, None, None], 0.0)
     cor = _Corr((H, W), (h, w), dtype)
-    # the image (centred for ccoeff) with its missing pixels zeroed, in the
-    # compute dtype, written straight into the padded FFT planes
-    pf = cor.prep(np.where(P, img - means.astype(dtype)[:, None, None], dtype.type(0)))
-    pp = cor.prep(P[None])
-    f = pf[0]
     # FFT sums carry rounding of the order of the whole template's energy
     tol = (1e-5 if dtype.itemsize == 4 else 1e-11) * float(np.sum(t * t))
-    if mt.all():
+    # the image's C planes (centred for ccoeff, missing pixels zeroed) and its
+    # presence as one more plane, in the compute dtype, written straight into
+    # the padded FFT planes (sigcorr's work buffers when the template is whole)
+    fast = mt.all()
+    src = cor.buffer(C + 1, "omit:planes" if fast else None)
+    inner = src[:C, :H, :W]
+    missing = np.nonzero(~P)
+    inner[...] = img
+    inner[:, missing[0], missing[1]] = 0
+    if ccoeff:  # centred by the present pixels' means
+        means = inner.sum(axis=(1, 2), dtype=np.float64) / max(P.size - missing[0].size, 1)
+        inner -= means.astype(dtype)[:, None, None]
+        inner[:, missing[0], missing[1]] = 0
+    src[C, :H, :W] = P
+    f, present = src[:C], src[C]
+    if fast:
         # flat windows: the running sums' rounding floor, as in match_scores
-        peak = float(np.max(np.abs(f)))
+        peak = max(float(inner.max()), -float(inner.min())) if inner.size else 0.0
         qtol = _kwin.ENERGY_ABS * h * w * peak * peak
-        X, by, bx = cor.blocks(pf, t)
-        QT = cor.blocks(pp, (t * t).sum(axis=0)[None])[0]
-        ST = (np.concatenate([cor.blocks(pp, t[c:c + 1])[0] for c in range(C)]) if ccoeff
-              else np.zeros((1, 1, 1, 1), dtype=dtype))
+        # the template sums are box sums in the kernel; the FFT terms, their
+        # inverse transforms in one batch: X = sum_c f_c * t_c, Q_T = P * sum_c t_c^2
+        # and (ccoeff) S_T,c = P * t_c
+        kernels = np.concatenate([t, (t * t).sum(axis=0)[None]]).astype(dtype)
+        terms = [[(c, c) for c in range(C)], [(C, C)]] + ([[(C, c)] for c in range(C)] if ccoeff else [])
+        if cor.plan is None:
+            res = [sum(_cross(src[p:p + 1], np.ascontiguousarray(kernels[q:q + 1]), None)[0] for p, q in pairs)
+                   for pairs in terms]
+            by, bx = res[0].shape[2:]
+            blocks = np.stack(res)
+        else:
+            _, spec = cor.transform(src, "omit:planes")
+            blocks, by, bx = _fft.tiled_corr_terms(spec, kernels, terms, cor.plan, scratch="omit:terms")
+        X, QT = blocks[0], blocks[1]
+        ST = (blocks[2:].reshape((-1,) + blocks.shape[2:]) if ccoeff else np.zeros((1, 1, 1, 1), dtype=dtype))
         out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
-        return run(_kwin.omit_scores, _reference.omit_scores, pf[0], pp[0][0], X, ST, QT, by, bx, h, w,
+        return run(_kwin.omit_scores, _reference.omit_scores, f, present, X, ST, QT, by, bx, h, w,
                    MATCH_METHOD_CODES[method], qtol, tol, min_overlap * h * w, out)
+    pf = cor.transform(np.ascontiguousarray(f))
+    pp = cor.transform(np.ascontiguousarray(src[C:]))
     X = cor.corr(pf, t)
     QT = cor.corr(pp, (t * t).sum(axis=0)[None])
     ST = [cor.corr(pp, t[c:c + 1]) for c in range(C)] if ccoeff else None
@@ -408,14 +446,19 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         # pixels outside image_mask are missing: NaN, which reaches their windows
         img = np.ascontiguousarray(np.where(present, img, np.nan), dtype=dtype)
     if policy == "omit":
-        out = np.stack([_omit(img, t, msk, present, method, dtype, min_overlap) for t in tpls])
+        out = _stacked([_omit(img, t, msk, present, method, dtype, min_overlap) for t in tpls])
     elif msk is not None:
-        out = np.stack([_masked(img, t, msk, method).astype(dtype) for t in tpls])
+        out = _stacked([_masked(img, t, msk, method).astype(dtype) for t in tpls])
     else:
         out = _match_stack(img, tpls, method, dtype)
     if squeeze:
         out = out[:, 0]
     return out if stack else out[0]
+
+
+def _stacked(maps):
+    """(T, oh, ow) from a list of T maps (a view for one, not a copy)."""
+    return maps[0][None] if len(maps) == 1 else np.stack(maps)
 
 
 def _match_plain(img, tpl, method, dtype):
