@@ -25,7 +25,9 @@ def machine() -> str:
     import numpy
     import scipy
 
-    import sigcorr  # noqa: F401  (applies the threading configuration)
+    import sigcorr
+
+    sigcorr.correlate(numpy.ones(64), numpy.ones(3), method="direct")  # starts Numba's thread pool
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -39,7 +41,7 @@ def machine() -> str:
     return (
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
         f"numpy {numpy.__version__}, scipy {scipy.__version__}, numba {numba.__version__} "
-        f"(threading layer: {numba.config.THREADING_LAYER})"
+        f"(threading layer: {numba.threading_layer()})"
     )
 
 

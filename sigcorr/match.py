@@ -611,6 +611,15 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
     if s3.size == 0:
         return (np.empty(0, dtype=np.int64), np.empty((0, 2)),
                 np.empty(0, dtype=s3.dtype))
+    if max_matches == 1:
+        best = _best_peak(s3, threshold, maximize)
+        if best is not None:
+            ts, coords = best
+            pos = coords.astype(np.float64)
+            if subpixel and len(ts):
+                work = s3[ts[0]].astype(np.float64) * (1.0 if maximize else -1.0)
+                pos = _refine(np.where(np.isfinite(work), work, -np.inf), coords, pos)
+            return ts, pos, s3[ts, coords[:, 0], coords[:, 1]]
     work = s3.astype(np.float64)
     if not maximize:
         work = -work
@@ -659,6 +668,28 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
             sel = ts == t
             pos[sel] = _refine(work[t], coords[sel], pos[sel])
     return ts, pos, np.asarray(found)
+
+
+def _best_peak(s3, threshold, maximize):
+    """``_peaks(..., max_matches=1)`` without float64 copies of the maps (the
+    pyramid search and the CLI call it once per image): (map index, (1, 2)
+    position), both empty when no score passes ``threshold``, or None when
+    the full rule must decide (a non-finite extreme, or the best score on a
+    flat map, which is no peak)."""
+    with np.errstate(invalid="ignore"):
+        best = (np.fmax if maximize else np.fmin).reduce(s3, axis=None)
+    if not np.isfinite(best):
+        return None
+    if threshold is not None and ((best < threshold) if maximize else (best > threshold)):
+        return np.empty(0, dtype=np.int64), np.empty((0, 2), dtype=np.int64)
+    ts, ys, xs = np.nonzero(s3 == best)
+    k = np.lexsort((ts, xs, ys))[0]  # ties: raster order, then by map
+    if threshold is None:
+        with np.errstate(invalid="ignore"):
+            floor = (np.fmin if maximize else np.fmax).reduce(s3[ts[k]], axis=None)
+        if not np.isfinite(floor) or floor == best:
+            return None
+    return ts[k:k + 1].astype(np.int64), np.array([[ys[k], xs[k]]], dtype=np.int64)
 
 
 def _refine(work, coords, pos):

@@ -305,10 +305,14 @@ def test_one_window_covering_the_map_keeps_its_best_score():
     # the pyramid search asks for max_matches=1 where one suppression window
     # covers the whole map: the same match as the full peak search
     rng = np.random.default_rng(3)
-    for trial in range(200):
+    for trial in range(400):
         s = rng.integers(0, 4, (rng.integers(1, 9), rng.integers(1, 9))).astype(np.float64)
         if trial % 5 == 0:
             s[rng.random(s.shape) < 0.2] = np.nan
+        if trial % 7 == 0:  # infinities are no scores either
+            s[rng.random(s.shape) < 0.15] = rng.choice([-np.inf, np.inf])
+        if trial % 11 == 0:
+            s = s.astype(np.float32)
         maximize = bool(trial % 2)
         threshold = None if trial % 3 else 2.0
         subpixel = trial % 4 == 0
@@ -359,3 +363,28 @@ def test_normed_score_kernel_equals_its_twin(dtype):
     assert twin.dtype == dtype
     np.testing.assert_array_equal(twin, want)
     np.testing.assert_array_equal(kern, want)
+
+
+def test_best_of_a_stack_of_maps_is_the_first_of_all_its_matches():
+    # locate on a template stack asks _peaks for the one best match across the
+    # maps: the same as the first match of the full search (ties in raster
+    # order, then by map; flat maps and non-finite scores are no peaks)
+    from sigcorr.match import _peaks
+
+    rng = np.random.default_rng(5)
+    for trial in range(300):
+        s3 = rng.integers(0, 3, (rng.integers(1, 4), rng.integers(1, 7), rng.integers(1, 7))).astype(np.float64)
+        if trial % 4 == 0:
+            s3[0] = 1.0  # a flat map
+        if trial % 5 == 0:
+            s3[rng.random(s3.shape) < 0.2] = np.nan
+        if trial % 7 == 0:
+            s3[rng.random(s3.shape) < 0.1] = np.inf
+        maximize = bool(trial % 2)
+        threshold = None if trial % 3 else 1.0
+        radius = max(s3.shape[1:])
+        want = _peaks(s3, threshold, None, radius, maximize, False)
+        got = _peaks(s3, threshold, 1, radius, maximize, False)
+        assert got[0].tolist() == want[0][:1].tolist(), (s3, threshold, maximize)
+        assert got[1].tolist() == want[1][:1].tolist()
+        assert np.asarray(got[2]).tolist() == np.asarray(want[2])[:1].tolist()
