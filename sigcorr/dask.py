@@ -25,6 +25,10 @@ How each is chunked:
   halo where windows overlap.
 
 Chunks smaller than a halo are merged with their neighbours automatically.
+Each task runs sigcorr's parallel kernels on its share of the cores: the
+threads sigcorr uses, divided by the tasks the scheduler runs at once (the
+threads of a distributed worker, or of the local threaded scheduler), since
+tasks that each start every core's worth of threads only contend.
 
 Workers compile nothing on their first task when their kernels are in the
 cache: ``client.run(sigcorr.warmup)`` compiles them once per machine.
@@ -32,7 +36,9 @@ cache: ``client.run(sigcorr.warmup)`` compiles them once per machine.
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 
 import numpy as np
 
@@ -42,6 +48,7 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
     raise ImportError('sigcorr.dask needs Dask: pip install "sigcorr[dask]"') from exc
 
 from . import _fft, _validate
+from ._runtime import threads
 from . import delay as _delay
 from .convolve import convolve as _convolve, correlate as _correlate
 from . import layers as _layers
@@ -59,6 +66,45 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
+
+
+def _task_threads() -> int:
+    """Threads for one task: sigcorr's count split among the tasks that run
+    at once (the worker's threads on a distributed cluster, the pool's on the
+    local threaded scheduler, one on the synchronous scheduler)."""
+    total = threads()
+    try:
+        from distributed import get_worker
+
+        return max(1, total // max(1, int(get_worker().state.nthreads)))
+    except (ImportError, ValueError, AttributeError):
+        pass
+    if threading.current_thread() is threading.main_thread():
+        return total
+    import dask
+    import dask.system
+
+    return max(1, total // max(1, int(dask.config.get("num_workers", None) or dask.system.CPU_COUNT)))
+
+
+def _per_task(func):
+    """``func`` run on :func:`_task_threads` threads (Numba's count is per
+    calling thread; scipy.fft's workers follow it)."""
+
+    @functools.wraps(func)
+    def task(*args, **kwargs):
+        import numba
+
+        n, before = _task_threads(), numba.get_num_threads()
+        if n >= before:
+            return func(*args, **kwargs)
+        numba.set_num_threads(n)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            numba.set_num_threads(before)
+
+    return task
 
 
 def _as_dask(x, chunks, name="x"):
@@ -112,7 +158,7 @@ def _valid(x, halos, func, dtype, last_axis_chunks=None):
     chunks = tuple(cs[:-1] + (cs[-1] - halos.get(ax, 0),) for ax, cs in enumerate(x.chunks))
     if last_axis_chunks is not None:
         chunks = chunks[:-1] + (last_axis_chunks,)
-    return da.map_overlap(func, x, depth=depth, boundary="none", trim=False, chunks=chunks,
+    return da.map_overlap(_per_task(func), x, depth=depth, boundary="none", trim=False, chunks=chunks,
                           dtype=dtype, meta=np.empty((0,) * x.ndim, dtype=dtype))
 
 
@@ -336,7 +382,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
             a0, a1 = max(0, ys0[i] - radius_y), min(H, ys0[i + 1] + radius_y)
             b0, b1 = max(0, xs0[j] - radius), min(W, xs0[j + 1] + radius)
             blk = x2[a0:a1, b0:b1]
-            tasks.append(dask.delayed(peaks)(blk, a0, b0, ys0[i] - a0, xs0[j] - b0,
+            tasks.append(dask.delayed(_per_task(peaks))(blk, a0, b0, ys0[i] - a0, xs0[j] - b0,
                                              ys0[i + 1] - ys0[i], xs0[j + 1] - xs0[j]))
     parts = dask.compute(*tasks)
     cand = np.concatenate(parts, axis=0) if parts else np.zeros((0, 6))
@@ -404,8 +450,8 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     n = y.shape[-1]
     L, method = _validate.acf_options(max_lag, n, method, demean, normalize, adjusted)
     if len(y.chunks[-1]) == 1:  # whole series per block: the in-memory function, exactly
-        out = y.map_blocks(lambda b: _period.autocorrelation(b, L, demean=demean, normalize=normalize,
-                                                             adjusted=adjusted, method=method),
+        out = y.map_blocks(_per_task(lambda b: _period.autocorrelation(b, L, demean=demean, normalize=normalize,
+                                                             adjusted=adjusted, method=method)),
                            chunks=y.chunks[:-1] + ((L + 1,),), dtype=np.float64)
         return da.moveaxis(out, -1, axis)
     ok = da.isfinite(y)
@@ -444,7 +490,7 @@ def _partial_lag_sums(z, L):
     depth = {ax: 0 for ax in range(lead)}
     depth[lead] = (0, L)
     nb = len(z.chunks[-1])
-    parts = da.map_overlap(block, z, depth=depth, boundary="none", trim=False, new_axis=lead + 1,
+    parts = da.map_overlap(_per_task(block), z, depth=depth, boundary="none", trim=False, new_axis=lead + 1,
                            chunks=z.chunks[:-1] + ((1,) * nb, (L + 1,)), dtype=np.float64,
                            meta=np.empty((0,) * (lead + 2)))
     return parts.sum(axis=lead)
@@ -475,7 +521,7 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
     probe = _delay.crosscorrelation(np.zeros(xd.shape[axis]), np.arange(xd.shape[axis], dtype=float),
                                     max_lag, **{**kw, "axis": -1})
     out_chunks = tuple((probe.shape[0],) if ax == axis else c for ax, c in enumerate(xd.chunks))
-    return da.map_blocks(lambda a, b: _delay.crosscorrelation(a, b, max_lag, **kw), xd, yd,
+    return da.map_blocks(_per_task(lambda a, b: _delay.crosscorrelation(a, b, max_lag, **kw)), xd, yd,
                          chunks=out_chunks, dtype=np.float64)
 
 
@@ -505,7 +551,7 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=N
         r = _period.detect_period(b, min_period=min_period, max_period=max_period, fs=fs)
         return np.stack([np.asarray(r.period, dtype=np.float64), np.asarray(r.strength, dtype=np.float64)], axis=-1)
 
-    both = y.map_blocks(block, chunks=y.chunks[:-1] + ((2,),), dtype=np.float64)
+    both = y.map_blocks(_per_task(block), chunks=y.chunks[:-1] + ((2,),), dtype=np.float64)
     return _period.PeriodResult(both[..., 0], both[..., 1], None)
 
 
@@ -537,7 +583,7 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
         r = _period.detect_periods(b, max_periods=K, min_period=min_period, max_period=max_period, fs=fs)
         return np.stack([r.periods, r.strengths], axis=-1)
 
-    both = y.map_blocks(block, chunks=y.chunks[:-1] + ((K,), (2,)), new_axis=y.ndim, dtype=np.float64)
+    both = y.map_blocks(_per_task(block), chunks=y.chunks[:-1] + ((K,), (2,)), new_axis=y.ndim, dtype=np.float64)
     return _period.Periods(both[..., 0], both[..., 1])
 
 
@@ -593,7 +639,7 @@ def _pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg,
         return _poolmod.max_pool1d(b, dilation=d, **kw) if nd == 1 else _poolmod.max_pool2d(b, dilation=d, **kw)
 
     depth = {ax: (0, halos.get(ax, 0)) for ax in range(xp.ndim)}
-    out = da.map_overlap(block, xp, depth=depth, boundary="none", trim=False, chunks=tuple(out_chunks),
+    out = da.map_overlap(_per_task(block), xp, depth=depth, boundary="none", trim=False, chunks=tuple(out_chunks),
                          dtype=dtype, meta=np.empty((0,) * xp.ndim, dtype=dtype))
     if avg and not (count_include_pad and not ceil_mode):
         # torch's divisors at the edges: the whole-window average above times
@@ -679,7 +725,7 @@ def _layer(x, weight, bias, stride, padding, dilation, nd, chunks):
     xd = xd.rechunk({ax: -1 for ax in range(1, xd.ndim)})  # the batch axis as blocks
     f = _layers.conv1d if nd == 1 else _layers.conv2d
     probe = f(np.zeros((1,) + xd.shape[1:], dtype=xd.dtype), w, b, stride, padding, dilation)
-    return xd.map_blocks(lambda blk: f(blk, w, b, stride, padding, dilation),
+    return xd.map_blocks(_per_task(lambda blk: f(blk, w, b, stride, padding, dilation)),
                          chunks=(xd.chunks[0],) + tuple((c,) for c in probe.shape[1:]), dtype=probe.dtype)
 
 

@@ -290,3 +290,24 @@ def test_find_matches_keeps_the_maps_dtype(dtype):
     assert got.scores.tolist() == want.scores.tolist() == [9, 7]
     for empty in (np.zeros((0, 4), dtype=dtype), np.zeros((4, 4), dtype=dtype)):
         assert sd.find_matches(empty, chunks=2).scores.dtype == sigcorr.find_matches(empty).scores.dtype == dtype
+
+
+def test_each_task_runs_on_its_share_of_the_cores():
+    # nested parallelism: a threaded scheduler running k tasks at once gives
+    # each task's kernels threads() // k threads, restored after the task
+    import concurrent.futures
+
+    import dask
+    import numba
+
+    from sigcorr import _runtime
+    from sigcorr.dask import _per_task, _task_threads
+
+    total = _runtime.threads()
+    assert _task_threads() == total  # the main thread: the synchronous scheduler
+    with dask.config.set(num_workers=2), concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(_task_threads).result() == max(1, total // 2)
+        inside = pool.submit(_per_task(numba.get_num_threads)).result()
+        after = pool.submit(numba.get_num_threads).result()
+    assert inside == max(1, total // 2)
+    assert after == numba.get_num_threads()
