@@ -22,7 +22,7 @@ import dataclasses
 import numpy as np
 import scipy.fft as sfft
 
-from . import _validate
+from . import _workspace, _validate
 from ._runtime import serialized_if_needed, output_array, threads
 from .convolve import correlate_lags
 
@@ -72,9 +72,9 @@ def _xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
             Y = Y - (np.where(oky, Y, 0).sum(axis=1) / np.maximum(cy, 1))[:, None]
         X = np.where(okx, X, 0.0)
         Y = np.where(oky, Y, 0.0)
-    elif demean:
-        X = X - mx
-        Y = Y - my
+    elif demean:  # into sigcorr's work buffers: no fresh pages per chunk
+        X = np.subtract(X, mx, out=_workspace.empty("xcorr:x", X.shape, np.float64))
+        Y = np.subtract(Y, my, out=_workspace.empty("xcorr:y", Y.shape, np.float64))
     S = _lag_sums(np.ascontiguousarray(X), np.ascontiguousarray(Y), lo, hi)
     lags = np.arange(lo, hi + 1)
     if adjusted:

@@ -530,25 +530,47 @@ def _match_sizes(img, tpls, method, dtype, outs=None):
     # rounding floor of the window energies (see _kernels.windows.match_scores)
     peak = float(np.max(np.abs(stats))) if stats.size else 0.0
     spec = None if plan is None else _fft.tile_spectra(src, (hmax, wmax), plan, scratch="match:tiles")
-    res = []
-    for i, tpl in enumerate(tpls):
-        _, h, w = tpl.shape
-        out = np.empty((H - h + 1, W - w + 1), dtype=dtype) if outs is None else outs[i]
+    res = [None] * len(tpls)
+    for group in _template_groups(tpls, 1 if spec is None else spec[0].nbytes):
+        _, h, w = tpls[group[0]].shape
         qeps = _kwin.ENERGY_ABS * h * w * peak * peak
-        t64 = tpl.astype(np.float64)
-        tmean = t64.reshape(C, -1).mean(axis=1)
-        tc = t64 - tmean[:, None, None]
-        tcd = np.ascontiguousarray(tc.astype(dtype))
-        if spec is None:
-            cross, by, bx = _cross(src, tcd, None)
-        else:
-            cross, by, bx = _fft.tiled_corr_spec(spec, tcd, plan, stride, scratch="match:cross")
-        tsum2 = float(np.sum(t64 * t64))
-        tnorm = np.sqrt(float(np.sum(tc * tc))) if ccoeff else np.sqrt(tsum2)
-        run(_kwin.match_scores, _reference.match_scores, stats, h, w, cross, by, bx, bads.get((h, w), np.zeros((1, 1))),
-            MATCH_METHOD_CODES[method], tmean, tsum2, float(tnorm), float(qeps), out)
-        res.append(out)
+        t64 = [tpls[i].astype(np.float64) for i in group]
+        tmeans = [t.reshape(C, -1).mean(axis=1) for t in t64]
+        tcs = [t - m[:, None, None] for t, m in zip(t64, tmeans)]
+        if spec is not None:
+            # the group's correlations, their inverse transforms in one batch
+            kernels = np.concatenate(tcs).astype(dtype)
+            terms = [[(c, g * C + c) for c in range(C)] for g in range(len(group))]
+            crosses, by, bx = _fft.tiled_corr_terms(spec, kernels, terms, plan, stride, scratch="match:cross")
+        for g, i in enumerate(group):
+            out = np.empty((H - h + 1, W - w + 1), dtype=dtype) if outs is None else outs[i]
+            if spec is None:
+                cross, by, bx = _cross(src, np.ascontiguousarray(tcs[g].astype(dtype)), None)
+            else:
+                cross = crosses[g]
+            tsum2 = float(np.sum(t64[g] * t64[g]))
+            tnorm = np.sqrt(float(np.sum(tcs[g] * tcs[g]))) if ccoeff else np.sqrt(tsum2)
+            run(_kwin.match_scores, _reference.match_scores, stats, h, w, cross, by, bx,
+                bads.get((h, w), np.zeros((1, 1))), MATCH_METHOD_CODES[method], tmeans[g], tsum2, float(tnorm),
+                float(qeps), out)
+            res[i] = out
     return res
+
+
+_GROUP_BYTES = 32 << 20  # product spectra of one batch of templates (x2 with their inverse)
+
+
+def _template_groups(tpls, spec_bytes):
+    """Indices of ``tpls`` in batches of one template size, each batch's
+    product spectra within _GROUP_BYTES (one batched inverse transform)."""
+    groups = []
+    per = max(1, _GROUP_BYTES // max(spec_bytes, 1))
+    by_size = {}
+    for i, t in enumerate(tpls):
+        by_size.setdefault(t.shape, []).append(i)
+    for idx in by_size.values():
+        groups.extend(idx[k:k + per] for k in range(0, len(idx), per))
+    return groups
 
 
 @serialized_if_needed
