@@ -471,3 +471,11 @@ def omit_scores(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need
                 v = normed_score(num, np.sqrt(ei * et), fallback, np.float64)
         out[...] = np.where((n < 0.5) | (n < need - 0.5), np.nan, v)
     return out
+
+
+def centre_rows(x, out, means, sumsq):
+    """``_kernels.direct.centre_rows``: each row demeaned, its mean and its sum of squares."""
+    means[:] = x.mean(axis=1)
+    np.subtract(x, means[:, None], out=out)
+    sumsq[:] = np.einsum("ij,ij->i", out, out)
+    return out

@@ -22,8 +22,9 @@ import dataclasses
 import numpy as np
 import scipy.fft as sfft
 
-from . import _workspace, _validate
-from ._runtime import serialized_if_needed, output_array, threads
+from . import _reference, _validate, _workspace
+from ._kernels import direct as _kdirect
+from ._runtime import output_array, run, serialized_if_needed, threads
 from .convolve import correlate_lags
 
 __all__ = ["crosscorrelation", "estimate_delay", "DelayResult"]
@@ -55,12 +56,25 @@ def _xcorr(X, Y, lo, hi, demean, normalize, adjusted):
     return out
 
 
+def _centred(X, tag):
+    """X's rows demeaned (in a work buffer), their means and sums of squares."""
+    X = np.ascontiguousarray(X)
+    B = X.shape[0]
+    out, means, sumsq = _workspace.empty(tag, X.shape, np.float64), np.empty(B), np.empty(B)
+    run(_kdirect.centre_rows, _reference.centre_rows, X, out, means, sumsq)
+    return out, means, sumsq
+
+
 def _xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
     B, n = X.shape
-    # the row means are needed anyway, and a NaN or inf sample makes its row's
-    # mean non-finite: one pass instead of a finiteness check and a mean
-    mx = X.mean(axis=1, keepdims=True)
-    my = Y.mean(axis=1, keepdims=True)
+    # a NaN or inf sample makes its row's mean non-finite: the means say
+    # whether the missing-data path is needed
+    norms = None
+    if demean:
+        Xc, mx, qx = _centred(X, "xcorr:x")
+        Yc, my, qy = _centred(Y, "xcorr:y")
+    else:
+        mx, my = X.mean(axis=1), Y.mean(axis=1)
     missing = not (np.isfinite(mx).all() and np.isfinite(my).all())
     if missing:
         okx = np.isfinite(X)
@@ -72,9 +86,8 @@ def _xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
             Y = Y - (np.where(oky, Y, 0).sum(axis=1) / np.maximum(cy, 1))[:, None]
         X = np.where(okx, X, 0.0)
         Y = np.where(oky, Y, 0.0)
-    elif demean:  # into sigcorr's work buffers: no fresh pages per chunk
-        X = np.subtract(X, mx, out=_workspace.empty("xcorr:x", X.shape, np.float64))
-        Y = np.subtract(Y, my, out=_workspace.empty("xcorr:y", Y.shape, np.float64))
+    elif demean:
+        X, Y, norms = Xc, Yc, qx * qy
     S = _lag_sums(np.ascontiguousarray(X), np.ascontiguousarray(Y), lo, hi)
     lags = np.arange(lo, hi + 1)
     if adjusted:
@@ -85,7 +98,9 @@ def _xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
         else:
             S = S * (n / (n - np.abs(lags)))
     if normalize:
-        den = np.sqrt(np.einsum("ij,ij->i", X, X) * np.einsum("ij,ij->i", Y, Y))
+        if norms is None:
+            norms = np.einsum("ij,ij->i", X, X) * np.einsum("ij,ij->i", Y, Y)
+        den = np.sqrt(norms)
         zero = den == 0
         den[zero] = 1.0
         S = S / den[:, None]

@@ -418,3 +418,16 @@ def touch_pages(buf, page):
     out = np.array(buf, copy=True)
     out[::page] = 0
     return out
+
+
+def centre_rows(x):
+    """Each row minus its mean; the means; the sums of squares of the centred rows."""
+    out = np.empty_like(x)
+    means = np.empty(x.shape[0])
+    sumsq = np.empty(x.shape[0])
+    for b in range(x.shape[0]):
+        m = sum(float(v) for v in x[b]) / x.shape[1]
+        means[b] = m
+        out[b] = [float(v) - m for v in x[b]]
+        sumsq[b] = sum(v * v for v in out[b])
+    return out, means, sumsq

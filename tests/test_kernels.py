@@ -108,6 +108,27 @@ def test_lag_window_equals_naive(case):
     np.testing.assert_allclose(got, naive.lag_window(x, y, lo, nl, P), atol=_tol(dtype, N2))
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 300), st.floats(-1e3, 1e3))
+def test_centre_rows_equals_naive(B, n, offset):
+    x = np.random.default_rng(B * 1000 + n).standard_normal((B, n)) + offset
+    out, means, sumsq = np.empty_like(x), np.empty(B), np.empty(B)
+    _call(direct.centre_rows, x, out, means, sumsq)
+    want, wmeans, wsumsq = naive.centre_rows(x)
+    np.testing.assert_allclose(means, wmeans, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(out, want, rtol=1e-9, atol=1e-9 * max(1.0, abs(offset)))
+    np.testing.assert_allclose(sumsq, wsumsq, rtol=1e-9, atol=1e-9)
+
+
+def test_centre_rows_flags_non_finite_rows_by_their_mean():
+    x = np.random.default_rng(0).standard_normal((3, 50))
+    x[1, 7] = np.nan
+    out, means, sumsq = np.empty_like(x), np.empty(3), np.empty(3)
+    _call(direct.centre_rows, x, out, means, sumsq)
+    assert np.isfinite(means[[0, 2]]).all() and np.isnan(means[1])
+
+
+
 @pytest.mark.parametrize("where", ["x", "y"])
 def test_lag_window_nan_reaches_only_the_lags_it_meets(where):
     # a NaN meets the other input's samples, never the zero extension
