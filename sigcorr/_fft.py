@@ -41,6 +41,25 @@ def _rfft2_into(x, out):
     return out
 
 
+def rfft_rows(x, n, scratch):
+    """``scipy.fft.rfft(x, n, axis=1)`` of the (B, m <= n) rows of ``x``, the
+    zero-padded rows and the spectra in sigcorr's work buffers ``scratch``
+    (valid until that tag's next use)."""
+    B, m = x.shape
+    padded = _workspace.empty(scratch + ":rows", (B, n), x.dtype)
+    padded[:, :m] = x
+    padded[:, m:] = 0
+    cplx = np.result_type(x.dtype, np.complex64)
+    out = _workspace.empty(scratch + ":spec", (B, n // 2 + 1), cplx)
+    if _pocket is not None:
+        try:
+            return _pocket.r2c(padded, (1,), True, 0, out, threads())
+        except (TypeError, ValueError, AttributeError):
+            pass
+    out[...] = sfft.rfft(padded, axis=1, workers=threads())
+    return out
+
+
 def _irfft_into(x, n, out):
     """``scipy.fft.irfft(x, n)`` (last axis) written into ``out``."""
     if _pocket is not None:

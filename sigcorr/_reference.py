@@ -479,3 +479,12 @@ def centre_rows(x, out, means, sumsq):
     np.subtract(x, means[:, None], out=out)
     sumsq[:] = np.einsum("ij,ij->i", out, out)
     return out
+
+
+def phat_whiten(fx, fy, eps):
+    """``_kernels.direct.phat_whiten``: each pair's cross-spectrum over its magnitude (floored)."""
+    fx *= np.conj(fy)
+    mag = np.abs(fx)
+    floor = eps * mag.max(axis=1, keepdims=True)
+    fx /= np.maximum(mag, np.where(floor > 0, floor, 1.0))
+    return fx

@@ -22,7 +22,7 @@ import dataclasses
 import numpy as np
 import scipy.fft as sfft
 
-from . import _reference, _validate, _workspace
+from . import _fft, _reference, _validate, _workspace
 from ._kernels import direct as _kdirect
 from ._runtime import output_array, run, serialized_if_needed, threads
 from .convolve import correlate_lags
@@ -261,12 +261,11 @@ def _phat(X, Y, L):
     circular)."""
     n = X.shape[1]
     N = sfft.next_fast_len(n + L + 1, True)
-    G = sfft.rfft(X, N, axis=1, workers=threads())
-    G *= np.conj(sfft.rfft(Y, N, axis=1, workers=threads()))
-    mag = np.abs(G)
-    floor = _PHAT_EPS * np.max(mag, axis=1, keepdims=True)
-    G /= np.maximum(mag, np.where(floor > 0, floor, 1.0))
-    r = sfft.irfft(G, N, axis=1, workers=threads(), overwrite_x=True)
+    # the spectra and the magnitudes in sigcorr's work buffers
+    G = _fft.rfft_rows(X, N, "phat:x")
+    H = _fft.rfft_rows(Y, N, "phat:y")
+    run(_kdirect.phat_whiten, _reference.phat_whiten, G, H, _PHAT_EPS)
+    r = sfft.irfft(G, N, axis=1, workers=threads())
     return np.concatenate([r[:, N - L:], r[:, :L + 1]], axis=1)
 
 

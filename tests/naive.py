@@ -431,3 +431,15 @@ def centre_rows(x):
         out[b] = [float(v) - m for v in x[b]]
         sumsq[b] = sum(v * v for v in out[b])
     return out, means, sumsq
+
+
+def phat_whiten(fx, fy, eps):
+    """Each pair's cross-spectrum fx * conj(fy) divided by its magnitude,
+    magnitudes below eps times the row's largest raised to that floor."""
+    out = np.empty_like(fx)
+    for b in range(fx.shape[0]):
+        g = [complex(a) * complex(c).conjugate() for a, c in zip(fx[b], fy[b])]
+        top = max(abs(v) for v in g)
+        floor = eps * top if top > 0 else 1.0
+        out[b] = [v / max(abs(v), floor) for v in g]
+    return out

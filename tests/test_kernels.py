@@ -120,6 +120,21 @@ def test_centre_rows_equals_naive(B, n, offset):
     np.testing.assert_allclose(sumsq, wsumsq, rtol=1e-9, atol=1e-9)
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 200), st.sampled_from([1e-12, 1e-3, 0.5]))
+def test_phat_whiten_equals_naive(B, n, eps):
+    rng = np.random.default_rng(B * 1000 + n)
+    fx = rng.standard_normal((B, n)) + 1j * rng.standard_normal((B, n))
+    fy = rng.standard_normal((B, n)) + 1j * rng.standard_normal((B, n))
+    fy[0, 0] = 0.0  # a zero bin: floored, not divided by zero
+    if B > 1:
+        fy[1] = 0.0  # an all-zero spectrum stays zero
+    want = naive.phat_whiten(fx, fy, eps)
+    got = _call(direct.phat_whiten, fx.copy(), fy, eps)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+
 def test_centre_rows_flags_non_finite_rows_by_their_mean():
     x = np.random.default_rng(0).standard_normal((3, 50))
     x[1, 7] = np.nan

@@ -40,6 +40,7 @@ I8 = types.int64
 F4 = types.float32
 F8 = types.float64
 B1 = types.boolean
+C16 = types.complex128
 FLOATS = (F4, F8)  # the real dtypes the public API computes in
 
 
