@@ -182,6 +182,12 @@ def normed_score(num, den, fallback, dtype):
 
 def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out):
     """``_kernels.windows.match_scores`` (see there for the arguments)."""
+    for t in range(out.shape[0]):
+        _match_scores_one(img, h, w, cross[t], by, bx, bad, method, tmean[t], tsum2[t], tnorm[t], qeps, out[t])
+    return out
+
+
+def _match_scores_one(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out):
     oh, ow = out.shape
     ny, nx = cross.shape[:2]
     full = cross[:, :, :by, :bx].transpose(0, 2, 1, 3).reshape(ny * by, nx * bx)[:oh, :ow]

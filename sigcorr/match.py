@@ -472,7 +472,7 @@ def _match_stack(img, tpls, method, dtype):
     (on the FFT path) its tiles' spectra are computed once for the stack."""
     (T, _, h, w), (_, H, W) = tpls.shape, img.shape
     out = np.empty((T, H - h + 1, W - w + 1), dtype=dtype)
-    _match_sizes(img, list(tpls), method, dtype, outs=list(out))
+    _match_sizes(img, list(tpls), method, dtype, outs=out)
     return out
 
 
@@ -495,7 +495,7 @@ def _match_sizes(img, tpls, method, dtype, outs=None):
     """Score maps of (C, H, W) ``img`` against each (C, h, w) template of the
     list ``tpls`` (sizes may differ: a scale search), sharing the image's
     centring and one FFT tiling whose tile spectra every template multiplies.
-    ``outs``: the arrays to write the maps into (default new ones).  The
+    ``outs``: a (T, oh, ow) array to write the maps into (default new ones).  The
     temporaries live in sigcorr's work buffers (``_workspace``)."""
     C, H, W = img.shape
     sizes = sorted({t.shape[1:] for t in tpls})
@@ -533,27 +533,32 @@ def _match_sizes(img, tpls, method, dtype, outs=None):
     res = [None] * len(tpls)
     for group in _template_groups(tpls, 1 if spec is None else spec[0].nbytes):
         _, h, w = tpls[group[0]].shape
+        G = len(group)
         qeps = _kwin.ENERGY_ABS * h * w * peak * peak
-        t64 = [tpls[i].astype(np.float64) for i in group]
-        tmeans = [t.reshape(C, -1).mean(axis=1) for t in t64]
-        tcs = [t - m[:, None, None] for t, m in zip(t64, tmeans)]
+        t64 = np.stack([tpls[i] for i in group]).astype(np.float64)
+        tmeans = t64.reshape(G, C, -1).mean(axis=2)
+        tcs = t64 - tmeans[:, :, None, None]
         if spec is not None:
             # the group's correlations, their inverse transforms in one batch
-            kernels = np.concatenate(tcs).astype(dtype)
-            terms = [[(c, g * C + c) for c in range(C)] for g in range(len(group))]
-            crosses, by, bx = _fft.tiled_corr_terms(spec, kernels, terms, plan, stride, scratch="match:cross")
+            terms = [[(c, g * C + c) for c in range(C)] for g in range(G)]
+            crosses, by, bx = _fft.tiled_corr_terms(spec, tcs.reshape(G * C, h, w).astype(dtype), terms, plan,
+                                                    stride, scratch="match:cross")
+        else:
+            blocks = [_cross(src, np.ascontiguousarray(tc.astype(dtype)), None) for tc in tcs]
+            by, bx = blocks[0][1:]
+            crosses = np.stack([b[0] for b in blocks])
+        tsum2 = (t64 * t64).reshape(G, -1).sum(axis=1)
+        tnorm = np.sqrt((tcs * tcs).reshape(G, -1).sum(axis=1) if ccoeff else tsum2)
+        # the group's maps: a slice of the caller's stack when the group is one
+        consecutive = outs is not None and group == list(range(group[0], group[0] + G))
+        out = outs[group[0]:group[0] + G] if consecutive else np.empty((G, H - h + 1, W - w + 1), dtype=dtype)
+        # one pass of the window sums for the whole group
+        run(_kwin.match_scores, _reference.match_scores, stats, h, w, crosses, by, bx,
+            bads.get((h, w), np.zeros((1, 1))), MATCH_METHOD_CODES[method], tmeans, tsum2, tnorm, float(qeps), out)
         for g, i in enumerate(group):
-            out = np.empty((H - h + 1, W - w + 1), dtype=dtype) if outs is None else outs[i]
-            if spec is None:
-                cross, by, bx = _cross(src, np.ascontiguousarray(tcs[g].astype(dtype)), None)
-            else:
-                cross = crosses[g]
-            tsum2 = float(np.sum(t64[g] * t64[g]))
-            tnorm = np.sqrt(float(np.sum(tcs[g] * tcs[g]))) if ccoeff else np.sqrt(tsum2)
-            run(_kwin.match_scores, _reference.match_scores, stats, h, w, cross, by, bx,
-                bads.get((h, w), np.zeros((1, 1))), MATCH_METHOD_CODES[method], tmeans[g], tsum2, float(tnorm),
-                float(qeps), out)
-            res[i] = out
+            if outs is not None and not consecutive:
+                outs[i][...] = out[g]
+            res[i] = out[g] if outs is None else outs[i]
     return res
 
 

@@ -249,18 +249,28 @@ def test_match_scores_equal_naive(method, dtype, layout):
     tsum2 = float((tpl ** 2).sum())
     tnorm = float(np.sqrt((tc ** 2).sum() if ccoeff else tsum2))
     qeps = 1e-13 * h * w * float(np.abs(stats).max()) ** 2
-    out = np.full((oh, ow), -7.0, dtype)
-    got = _call(windows.match_scores, stats, h, w, cross, by, bx, bad, naive.METHODS.index(method), tmean, tsum2,
-                tnorm, qeps, out)
+    # two templates at once (a stack shares the window sums): the second is the
+    # first scaled, its own cross term, means and norms
+    out = np.full((2, oh, ow), -7.0, dtype)
+    crosses = np.stack([cross, (2.0 * cross.astype(np.float64)).astype(dtype)])
+    tmeans = np.stack([tmean, 2.0 * tmean])
+    tsum2s, tnorms = np.array([tsum2, 4.0 * tsum2]), np.array([tnorm, 2.0 * tnorm])
+    both = _call(windows.match_scores, stats, h, w, crosses, by, bx, bad, naive.METHODS.index(method), tmeans,
+                 tsum2s, tnorms, qeps, out)
+    got, got2 = both[0], both[1]
     want = naive.match_scores(img, tpl, method)
+    want2 = naive.match_scores(img, 2.0 * tpl, method)
+    np.testing.assert_array_equal(np.isnan(got2), np.isnan(want2))
+    scale2 = 1.0 if method.endswith("normed") else float(np.nanmax(np.abs(want2)))
+    np.testing.assert_allclose(got2, want2, atol=(3e-5 if dtype == np.float32 else 1e-10) * scale2)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     scale = 1.0 if method.endswith("normed") else float(np.nanmax(np.abs(want)))
     np.testing.assert_allclose(got, want, atol=(3e-5 if dtype == np.float32 else 1e-10) * scale)
     if method.endswith("normed"):
         assert np.nanmin(got) >= (0 if method == "sqdiff_normed" else -1) and np.nanmax(got) <= 1
     # no non-finite sample: bad may be (1, 1)
-    got = _call(windows.match_scores, stats, h, w, cross, by, bx, np.zeros((1, 1)), naive.METHODS.index(method),
-                tmean, tsum2, tnorm, qeps, out)
+    got = _call(windows.match_scores, stats, h, w, crosses, by, bx, np.zeros((1, 1)), naive.METHODS.index(method),
+                tmeans, tsum2s, tnorms, qeps, out)
     assert np.isfinite(got).all()
 
 

@@ -60,6 +60,10 @@ def A4(dt):
     return types.Array(dt, 4, "C")
 
 
+def A5(dt):
+    return types.Array(dt, 5, "C")
+
+
 class _TempDirLocator(caching.UserProvidedCacheLocator):
     """The last resort: ``<tmp>/sigcorr-numba-cache-<uid>``."""
 

@@ -15,7 +15,7 @@ Callers zero non-finite samples first and count them per window with
 import numpy as np
 from numba import prange
 
-from ._jit import A1, A2, A3, A4, F8, FLOATS, I8, jit
+from ._jit import A1, A2, A3, A4, A5, F8, FLOATS, I8, jit
 from .codes import CCOEFF, CCOEFF_NORMED, CCORR, CCORR_NORMED, SQDIFF, SQDIFF_NORMED
 
 ROWS = 64  # output rows per task (at least 2 h, so the first sums amortize)
@@ -59,9 +59,15 @@ def normed_score(num, den, fallback):
 
 
 @jit(parallel=True, error_model="numpy",
-     sigs=[(A3(f), I8, I8, A4(f), I8, I8, A2(F8), I8, A1(F8), F8, F8, F8, A2(f)) for f in FLOATS])
+     sigs=[(A3(f), I8, I8, A5(f), I8, I8, A2(F8), I8, A2(F8), A1(F8), A1(F8), F8, A3(f)) for f in FLOATS])
 def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out):
-    """OpenCV's score for every window of ``img`` (C, H, W), into ``out`` (oh, ow).
+    """OpenCV's score for every window of ``img`` (C, H, W) and each of T
+    templates of one size, into ``out`` (T, oh, ow).
+
+    The window sums depend on the image only: each row's are computed once
+    and scored against every template (a template stack shares them).
+    ``cross`` (T, ny, nx, rows, cols), ``tmean`` (T, C), ``tsum2`` and
+    ``tnorm`` (T,) hold per template what is described below for one.
 
     ``method`` is one of ``codes.SQDIFF`` .. ``codes.CCOEFF_NORMED``.
     ``img`` may extend past the oh + h - 1 rows and ow + w - 1 columns that
@@ -83,7 +89,7 @@ def match_scores(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qep
     out), or is (1, 1) when there are none.  The sums are float64; for a
     float32 ``out`` the final square root and division run in float32.
     """
-    oh = out.shape[0]
+    oh = out.shape[1]
     rb = max(ROWS, 2 * h)
     nblocks = (oh + rb - 1) // rb
     for b in prange(nblocks):
@@ -134,10 +140,10 @@ def _mark_bad(bad, i0, i1, out):
 def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps, out, i0, i1):
     # output rows i0..i1 of match_scores (one task): column sums of the
     # window rows, kept running down the rows, then each row's window sums
-    # and scores.  (The row steps stay in this body: as separate functions
-    # they measured a few per cent slower.)
+    # (once) and every template's scores.  (The row steps stay in this body:
+    # as separate functions they measured a few per cent slower.)
     C = img.shape[0]
-    oh, ow = out.shape
+    T, oh, ow = out.shape
     W = ow + w - 1
     zero = np.int64(0)
     inv_area = 1.0 / np.float64(h * w)
@@ -147,96 +153,103 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
     acc2 = np.zeros(W)
     qrow = np.empty(ow)
     mrow = np.empty(ow)
+    erow = np.empty(ow)
     xrow = np.empty(ow)
-    srow = np.empty(ow)
+    srows = np.empty((C, ow))
     crow = np.empty(ow)
     _start_columns(img, i0, h, acc, acc2)
     for i in range(i0, i1):
         if i > i0:
             _slide_columns(img, i, h, acc, acc2)
-        _unblock(cross, zero, by, bx, i, crow)
-        orow = out[i]
-        if method == CCOEFF:
-            for j in range(ow):
-                orow[j] = crow[j]
-            continue
-        # horizontal running sums (sequential chains: the sum of squares
-        # with channel 0, then each further channel), then vectorizable passes
-        for c in range(C):
-            a = acc[c]
-            s = 0.0
-            q = 0.0
-            if c == 0:
-                for k in range(w):
-                    s += a[k]
-                    q += acc2[k]
-                srow[0] = s
-                qrow[0] = q
-                for j in range(1, ow):
-                    s += a[j + w - 1] - a[j - 1]
-                    q += acc2[j + w - 1] - acc2[j - 1]
-                    srow[j] = s
-                    qrow[j] = q
-            else:
-                for k in range(w):
-                    s += a[k]
-                srow[0] = s
-                for j in range(1, ow):
-                    s += a[j + w - 1] - a[j - 1]
-                    srow[j] = s
+        if method != CCOEFF:
+            # horizontal running sums (sequential chains: the sum of squares
+            # with channel 0, then each further channel)
+            for c in range(C):
+                a = acc[c]
+                srow = srows[c]
+                s = 0.0
+                q = 0.0
+                if c == 0:
+                    for k in range(w):
+                        s += a[k]
+                        q += acc2[k]
+                    srow[0] = s
+                    qrow[0] = q
+                    for j in range(1, ow):
+                        s += a[j + w - 1] - a[j - 1]
+                        q += acc2[j + w - 1] - acc2[j - 1]
+                        srow[j] = s
+                        qrow[j] = q
+                else:
+                    for k in range(w):
+                        s += a[k]
+                    srow[0] = s
+                    for j in range(1, ow):
+                        s += a[j + w - 1] - a[j - 1]
+                        srow[j] = s
+            # the window energy (0 at rounding level), for the normed methods
             if method == CCOEFF_NORMED:
-                if c == 0:
-                    for j in range(ow):
-                        mrow[j] = srow[j] * srow[j] * inv_area
-                else:
-                    for j in range(ow):
-                        mrow[j] += srow[j] * srow[j] * inv_area
-            else:
-                tc = tmean[c]
-                if c == 0:
-                    for j in range(ow):
-                        xrow[j] = crow[j] + tc * srow[j]  # sum I T
-                else:
-                    for j in range(ow):
-                        xrow[j] += tc * srow[j]
-        if method == CCORR:
-            for j in range(ow):
-                orow[j] = xrow[j]
-        elif method == SQDIFF:
-            for j in range(ow):
-                orow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
-        elif method == CCOEFF_NORMED and lowp:
-            # ccoeff_normed into float32, in one pass
-            tn32 = np.float32(tnorm)
-            zero32 = np.float32(0.0)
-            for j in range(ow):
-                q = qrow[j]
-                e = q - mrow[j]
-                e = e if e > max(ENERGY_REL * q, qeps) else 0.0
-                orow[j] = normed_score(np.float32(crow[j]), np.sqrt(np.float32(e)) * tn32, zero32)
-        else:
-            # numerator into xrow, window energy (0 at rounding level) into qrow
-            for j in range(ow):
-                if method == CCOEFF_NORMED:
-                    xrow[j] = crow[j]
-                    e = qrow[j] - mrow[j]
-                    eps = max(ENERGY_REL * qrow[j], qeps)
-                else:
-                    e = qrow[j]
-                    eps = qeps
-                    if method == SQDIFF_NORMED:
-                        xrow[j] = max(qrow[j] - 2.0 * xrow[j] + tsum2, 0.0)
-                qrow[j] = e if e > eps else 0.0
-            if lowp:
-                tn32 = np.float32(tnorm)
-                fb32 = np.float32(fallback)
                 for j in range(ow):
-                    orow[j] = normed_score(np.float32(xrow[j]), np.sqrt(np.float32(qrow[j])) * tn32, fb32)
-            else:
+                    mrow[j] = srows[0, j] * srows[0, j] * inv_area
+                for c in range(1, C):
+                    for j in range(ow):
+                        mrow[j] += srows[c, j] * srows[c, j] * inv_area
                 for j in range(ow):
-                    orow[j] = normed_score(xrow[j], np.sqrt(qrow[j]) * tnorm, fallback)
+                    q = qrow[j]
+                    e = q - mrow[j]
+                    erow[j] = e if e > max(ENERGY_REL * q, qeps) else 0.0
+            elif method == CCORR_NORMED or method == SQDIFF_NORMED:
+                for j in range(ow):
+                    erow[j] = qrow[j] if qrow[j] > qeps else 0.0
+        for t in range(T):
+            _unblock(cross[t], zero, by, bx, i, crow)
+            orow = out[t, i]
+            if method == CCOEFF:
+                for j in range(ow):
+                    orow[j] = crow[j]
+                continue
+            if method == CCOEFF_NORMED:
+                if lowp:
+                    tn32 = np.float32(tnorm[t])
+                    zero32 = np.float32(0.0)
+                    for j in range(ow):
+                        orow[j] = normed_score(np.float32(crow[j]), np.sqrt(np.float32(erow[j])) * tn32, zero32)
+                else:
+                    tn = tnorm[t]
+                    for j in range(ow):
+                        orow[j] = normed_score(crow[j], np.sqrt(erow[j]) * tn, fallback)
+                continue
+            # sum I T = cross + sum_c tmean[c] S_c
+            tc = tmean[t, 0]
+            for j in range(ow):
+                xrow[j] = crow[j] + tc * srows[0, j]
+            for c in range(1, C):
+                tc = tmean[t, c]
+                for j in range(ow):
+                    xrow[j] += tc * srows[c, j]
+            ts2 = tsum2[t]
+            if method == CCORR:
+                for j in range(ow):
+                    orow[j] = xrow[j]
+            elif method == SQDIFF:
+                for j in range(ow):
+                    orow[j] = max(qrow[j] - 2.0 * xrow[j] + ts2, 0.0)
+            else:
+                if method == SQDIFF_NORMED:
+                    for j in range(ow):
+                        xrow[j] = max(qrow[j] - 2.0 * xrow[j] + ts2, 0.0)
+                if lowp:
+                    tn32 = np.float32(tnorm[t])
+                    fb32 = np.float32(fallback)
+                    for j in range(ow):
+                        orow[j] = normed_score(np.float32(xrow[j]), np.sqrt(np.float32(erow[j])) * tn32, fb32)
+                else:
+                    tn = tnorm[t]
+                    for j in range(ow):
+                        orow[j] = normed_score(xrow[j], np.sqrt(erow[j]) * tn, fallback)
     if bad.shape[0] == oh and bad.shape[1] == ow:
-        _mark_bad(bad, i0, i1, out)
+        for t in range(T):
+            _mark_bad(bad, i0, i1, out[t])
     return out
 
 
