@@ -562,7 +562,7 @@ def _match_sizes(img, tpls, method, dtype, outs=None):
     return res
 
 
-_GROUP_BYTES = 32 << 20  # product spectra of one batch of templates (x2 with their inverse)
+_GROUP_BYTES = 64 << 20  # product spectra of one batch of templates (about as much again for their inverse)
 
 
 def _template_groups(tpls, spec_bytes):
