@@ -208,45 +208,39 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
                 for j in range(ow):
                     orow[j] = crow[j]
                 continue
-            if method == CCOEFF_NORMED:
-                if lowp:
-                    tn32 = np.float32(tnorm[t])
-                    zero32 = np.float32(0.0)
+            num = crow  # ccoeff_normed's numerator is the cross term itself
+            if method != CCOEFF_NORMED:
+                # sum I T = cross + sum_c tmean[c] S_c
+                tc = tmean[t, 0]
+                for j in range(ow):
+                    xrow[j] = crow[j] + tc * srows[0, j]
+                for c in range(1, C):
+                    tc = tmean[t, c]
                     for j in range(ow):
-                        orow[j] = normed_score(np.float32(crow[j]), np.sqrt(np.float32(erow[j])) * tn32, zero32)
-                else:
-                    tn = tnorm[t]
+                        xrow[j] += tc * srows[c, j]
+                ts2 = tsum2[t]
+                if method == CCORR:
                     for j in range(ow):
-                        orow[j] = normed_score(crow[j], np.sqrt(erow[j]) * tn, fallback)
-                continue
-            # sum I T = cross + sum_c tmean[c] S_c
-            tc = tmean[t, 0]
-            for j in range(ow):
-                xrow[j] = crow[j] + tc * srows[0, j]
-            for c in range(1, C):
-                tc = tmean[t, c]
-                for j in range(ow):
-                    xrow[j] += tc * srows[c, j]
-            ts2 = tsum2[t]
-            if method == CCORR:
-                for j in range(ow):
-                    orow[j] = xrow[j]
-            elif method == SQDIFF:
-                for j in range(ow):
-                    orow[j] = max(qrow[j] - 2.0 * xrow[j] + ts2, 0.0)
-            else:
-                if method == SQDIFF_NORMED:
+                        orow[j] = xrow[j]
+                    continue
+                if method == SQDIFF or method == SQDIFF_NORMED:
                     for j in range(ow):
                         xrow[j] = max(qrow[j] - 2.0 * xrow[j] + ts2, 0.0)
-                if lowp:
-                    tn32 = np.float32(tnorm[t])
-                    fb32 = np.float32(fallback)
+                if method == SQDIFF:
                     for j in range(ow):
-                        orow[j] = normed_score(np.float32(xrow[j]), np.sqrt(np.float32(erow[j])) * tn32, fb32)
-                else:
-                    tn = tnorm[t]
-                    for j in range(ow):
-                        orow[j] = normed_score(xrow[j], np.sqrt(erow[j]) * tn, fallback)
+                        orow[j] = xrow[j]
+                    continue
+                num = xrow
+            # the normed methods: num / (sqrt(energy) tnorm), the degenerate-window rule
+            if lowp:
+                tn32 = np.float32(tnorm[t])
+                fb32 = np.float32(fallback)
+                for j in range(ow):
+                    orow[j] = normed_score(np.float32(num[j]), np.sqrt(np.float32(erow[j])) * tn32, fb32)
+            else:
+                tn = tnorm[t]
+                for j in range(ow):
+                    orow[j] = normed_score(num[j], np.sqrt(erow[j]) * tn, fallback)
     if bad.shape[0] == oh and bad.shape[1] == ow:
         for t in range(T):
             _mark_bad(bad, i0, i1, out[t])
