@@ -4,11 +4,18 @@ against the plain call."""
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 
 import sigcorr
 from _harness import Row, best_times
 from bench_match import _photo
+
+# the scale/angle scenes are built as the tests build them
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "tests"))
+from scenes import transformed_scene  # noqa: E402
 
 
 def rows(quick: bool = False) -> list[Row]:
@@ -81,9 +88,7 @@ def cli_rows(quick: bool = False) -> list[Row]:
     """``sigcorr match 'frames/*.png' --template T --jsonl`` on 640x480 PNG
     frames (a subprocess, start-up and image reading included) beside a
     Python loop of cv2.imread + matchTemplate + minMaxLoc."""
-    import os
     import subprocess
-    import sys
     import tempfile
     from pathlib import Path
 
@@ -120,24 +125,6 @@ def cli_rows(quick: bool = False) -> list[Row]:
                 "Python loop of cv2.imread + matchTemplate + minMaxLoc", times["cv"], "report", None)]
 
 
-def _transformed_scene(photo, rng, scale, angle, side=40):
-    """A textured crop of ``photo`` and a scene: its surroundings zoomed by
-    ``scale`` and rotated by ``angle`` about the crop's centre (the scene's
-    centre), as tests/test_match_stack.py builds them."""
-    from scipy import ndimage
-
-    while True:
-        y, x = rng.integers(side + 30, min(photo.shape) - 2 * side - 30, 2)
-        crop = photo[y:y + side, x:x + side]
-        # textured: contrast and fine detail (smooth gradients have look-alikes)
-        if crop.std() > 30 and np.abs(np.diff(crop, axis=1)).mean() + np.abs(np.diff(crop, axis=0)).mean() > 16:
-            break
-    big = photo[y - side - 20:y + 2 * side + 20, x - side - 20:x + 2 * side + 20]
-    z = ndimage.zoom(big, scale, order=1)
-    scene = ndimage.rotate(z, angle, reshape=True, order=1, mode="constant", cval=float(photo.mean()))
-    return scene.astype(np.float32), crop.copy(), (np.array(scene.shape) - 1) / 2
-
-
 def extra(quick: bool = False) -> str:
     """Scale and angle recovery: textured 40x40 crops of three photographs,
     their surroundings scaled 0.6-1.8x and rotated 0-360 degrees, searched
@@ -157,7 +144,7 @@ def extra(quick: bool = False) -> str:
     t0 = time.perf_counter()
     for i in range(n):
         s, a = rng.uniform(0.6, 1.8), rng.uniform(0, 360)
-        scene, crop, centre = _transformed_scene(photos[i % 3], rng, s, a)
+        scene, crop, centre = transformed_scene(photos[i % 3], rng, s, a)
         m = sigcorr.locate(scene, crop, scales=scales, angles=angles)
         ok = (np.hypot(*(m.centers[0] - centre)) <= 2, abs(m.scales[0] / s - 1) <= 0.05,
               abs((m.angles[0] - a + 180) % 360 - 180) <= 15)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import naive
+from scenes import transformed_scene
 import sigcorr
 
 cv2 = pytest.importorskip("cv2")
@@ -265,24 +266,6 @@ def test_omit_kernel_equals_its_reference_twin():
 
 # --- scales and angles ---------------------------------------------------------
 
-def _scene(photo, rng, scale, angle, side=40):
-    """A textured crop of ``photo`` and a scene: its surroundings zoomed by
-    ``scale`` and rotated by ``angle`` about the crop's centre (the scene's
-    centre)."""
-    from scipy import ndimage
-
-    while True:
-        y, x = rng.integers(side + 30, min(photo.shape) - 2 * side - 30, 2)
-        crop = photo[y:y + side, x:x + side]
-        # textured: contrast and fine detail (smooth gradients have look-alikes)
-        if crop.std() > 30 and np.abs(np.diff(crop, axis=1)).mean() + np.abs(np.diff(crop, axis=0)).mean() > 16:
-            break
-    big = photo[y - side - 20:y + 2 * side + 20, x - side - 20:x + 2 * side + 20]
-    z = ndimage.zoom(big, scale, order=1)
-    scene = ndimage.rotate(z, angle, reshape=True, order=1, mode="constant", cval=float(photo.mean()))
-    return scene.astype(np.float32), crop.copy(), (np.array(scene.shape) - 1) / 2
-
-
 def test_scale_and_angle_recovered_on_photographs():
     # the issue's criterion (position within 2 px, scale within 5%, angle
     # within one step) on the first cases of benchmarks/bench_match_stack.py's
@@ -297,7 +280,7 @@ def test_scale_and_angle_recovered_on_photographs():
     hits = []
     for i in range(6):
         scale, angle = rng.uniform(0.6, 1.8), rng.uniform(0, 360)
-        scene, crop, centre = _scene(photos[i % 3], rng, scale, angle)
+        scene, crop, centre = transformed_scene(photos[i % 3], rng, scale, angle)
         m = sigcorr.locate(scene, crop, scales=scales, angles=angles)
         da = (m.angles[0] - angle + 180) % 360 - 180
         hits.append(bool(np.hypot(*(m.centers[0] - centre)) <= 2 and abs(m.scales[0] / scale - 1) <= 0.05

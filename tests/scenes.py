@@ -1,0 +1,22 @@
+"""Test scenes shared by the tests and the benchmarks (``benchmarks/bench_match_stack.py``
+puts this folder on its path): a photo crop and its surroundings, scaled and rotated."""
+
+import numpy as np
+
+
+def transformed_scene(photo, rng, scale, angle, side=40):
+    """A textured crop of ``photo`` and a scene: its surroundings zoomed by
+    ``scale`` and rotated by ``angle`` about the crop's centre (the scene's
+    centre)."""
+    from scipy import ndimage
+
+    while True:
+        y, x = rng.integers(side + 30, min(photo.shape) - 2 * side - 30, 2)
+        crop = photo[y:y + side, x:x + side]
+        # textured: contrast and fine detail (smooth gradients have look-alikes)
+        if crop.std() > 30 and np.abs(np.diff(crop, axis=1)).mean() + np.abs(np.diff(crop, axis=0)).mean() > 16:
+            break
+    big = photo[y - side - 20:y + 2 * side + 20, x - side - 20:x + 2 * side + 20]
+    z = ndimage.zoom(big, scale, order=1)
+    scene = ndimage.rotate(z, angle, reshape=True, order=1, mode="constant", cval=float(photo.mean()))
+    return scene.astype(np.float32), crop.copy(), (np.array(scene.shape) - 1) / 2
