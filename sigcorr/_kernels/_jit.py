@@ -9,7 +9,8 @@
   ``sigcorr._runtime`` checks a call against before it decides between the
   compiled kernel and its reference (scipy / numpy) twin.  Plain ``njit``
   bodies called only from other kernels declare nothing: they are compiled
-  into their callers.
+  into their callers, without an entry point for Python (they cannot be
+  called from Python; their ``py_func`` can).
 * **A cache that never fails.**  The compiled code is cached on disk like
   ``njit(cache=True)`` does, searching numba's usual places in numba's order
   (``NUMBA_CACHE_DIR``, ``__pycache__`` beside the sources, the user-wide
@@ -140,6 +141,13 @@ def _attach_cache(disp):
 def jit(*, parallel=False, sigs=None, **options):
     """``numba.njit(cache=True, ...)`` with sigcorr's cache; ``sigs``: the
     argument-type tuples the kernel is called with from Python (registers it)."""
+
+    if sigs is None:
+        # Called only from other kernels: no Python or C entry point to
+        # generate and emit (they cost compile time: about a tenth of the
+        # whole, on these kernels' argument lists).
+        options.setdefault("no_cpython_wrapper", True)
+        options.setdefault("no_cfunc_wrapper", True)
 
     def deco(func):
         disp = njit(parallel=parallel, **options)(func)
