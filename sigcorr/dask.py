@@ -47,7 +47,7 @@ try:
 except ImportError as exc:  # pragma: no cover - the extra is missing
     raise ImportError('sigcorr.dask needs Dask: pip install "sigcorr[dask]"') from exc
 
-from . import _fft, _validate
+from . import _costs, _fft, _validate
 from ._runtime import threads
 from . import delay as _delay
 from .convolve import convolve as _convolve, correlate as _correlate
@@ -143,6 +143,22 @@ def _fit(x, halos):
     new = {}
     for ax, halo in halos.items():
         sizes = _merge_small(x.chunks[ax], halo + 1)
+        if sizes != x.chunks[ax]:
+            new[ax] = sizes
+    return x.rechunk(new) if new else x
+
+
+def _coarsen(x, halos):
+    """Merge neighbouring chunks along the axes of ``halos`` until each block
+    is ``dask_halo_blocks`` halos long, as far as ``dask_block_bytes`` allows
+    (the rule and its reason: :mod:`sigcorr._costs`)."""
+    costs = _costs.get()
+    other = x.dtype.itemsize * math.prod(max(x.chunks[ax]) for ax in range(x.ndim) if ax not in halos)
+    side = (costs.dask_block_bytes / other) ** (1.0 / max(1, len(halos)))
+    new = {}
+    for ax, halo in halos.items():
+        least = min(costs.dask_halo_blocks * (halo + 1), int(side))
+        sizes = _merge_small(x.chunks[ax], least) if max(x.chunks[ax]) < least else x.chunks[ax]
         if sizes != x.chunks[ax]:
             new[ax] = sizes
     return x.rechunk(new) if new else x
@@ -292,6 +308,12 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     """:func:`sigcorr.match_template` on a chunked image (1-D, 2-D or colour
     (H, W, C), the channels in one chunk); the template and mask in memory.
 
+    Each block is scored with the template's extent of its neighbours below
+    and to the right.  Chunks shorter than 32 template extents are merged
+    with their neighbours first (up to 64 MiB of image per block), since a
+    block's FFT tiles transform that halo too: the result's chunks are the
+    merged ones.
+
     Examples
     --------
     >>> import numpy as np, sigcorr, sigcorr.dask
@@ -314,6 +336,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         pads = [(t.shape[ax] // 2, t.shape[ax] - 1 - t.shape[ax] // 2) for ax in range(spatial)] + [(0, 0)] * (x.ndim - spatial)
         x = _pad(x, pads)
     halos = {ax: t.shape[ax] - 1 for ax in range(spatial)}
+    x = _coarsen(x, halos)
     colour = x.ndim == 3  # (not x itself: dask tokenizes the function by pickling what it closes over)
 
     def block(b):

@@ -1,5 +1,7 @@
 """sigcorr.dask equals in-memory sigcorr, on odd chunkings and on a real cluster."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -8,8 +10,17 @@ distributed = pytest.importorskip("distributed")
 
 import sigcorr  # noqa: E402
 import sigcorr.dask as sd  # noqa: E402
+from sigcorr import _costs  # noqa: E402
 
 RTOL = 1e-12
+
+
+@pytest.fixture
+def user_chunks():
+    """match_template on the chunks given (no merging of short ones), so that
+    its halos cross several blocks."""
+    with _costs.pinned(dataclasses.replace(_costs.DEFAULTS, dask_halo_blocks=1)):
+        yield
 
 
 def _close(got, want, rtol=RTOL):
@@ -59,6 +70,7 @@ def test_2d_boundaries_at_the_true_edges(boundary, fillvalue, mode):
                sigcorr.correlate2d(img, k, mode, boundary, fillvalue))
 
 
+@pytest.mark.usefixtures("user_chunks")
 @pytest.mark.parametrize("method", ["ccoeff_normed", "ccorr_normed", "sqdiff_normed", "ccoeff", "ccorr", "sqdiff"])
 def test_match_template_every_method(method):
     rng = np.random.default_rng(3)
@@ -73,6 +85,7 @@ def test_match_template_every_method(method):
            sigcorr.match_template(img, tpl, method, mask=mask), rtol=1e-9)
 
 
+@pytest.mark.usefixtures("user_chunks")
 def test_match_template_colour_1d_and_float32():
     rng = np.random.default_rng(4)
     img = rng.random((90, 80, 3))
@@ -84,6 +97,26 @@ def test_match_template_colour_1d_and_float32():
     got = sd.match_template(img32, img32[5:21, 5:21], chunks=32).compute()
     assert got.dtype == np.float32
     _close(got, sigcorr.match_template(img32, img32[5:21, 5:21]), rtol=2e-4)
+
+
+def test_match_template_merges_chunks_short_against_the_template():
+    rng = np.random.default_rng(6)
+    img = rng.random((600, 260))
+    tpl = img[100:108, 50:58].copy()
+    want = sigcorr.match_template(img, tpl)
+    # 19 x 33 chunks, blocks of at least 32 template extents (256): 266 + 334
+    # rows (the short rest joins the last block), all 260 columns
+    got = sd.match_template(img, tpl, chunks=(19, 33))
+    assert got.chunks == ((266, 327), (253,))
+    _close(got, want, rtol=1e-9)
+    # at most dask_block_bytes of image per block: here 64 x 64 float64
+    small = dataclasses.replace(_costs.DEFAULTS, dask_block_bytes=64 * 64 * 8)
+    with _costs.pinned(small):
+        got = sd.match_template(img, tpl, chunks=(19, 33))
+        assert got.chunks[0][:3] == (76, 76, 76) and got.chunks[1] == (66, 66, 121)
+        _close(got, want, rtol=1e-9)
+    # chunks long enough already: kept
+    assert sd.match_template(img, tpl, chunks=(300, 260)).chunks == ((300, 293), (253,))
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(threshold=0.5), dict(max_matches=7, min_distance=4),
