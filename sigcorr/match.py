@@ -888,14 +888,28 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
     _, h, w = tpl.shape
     oh, ow = H - h + 1, W - w + 1
     ry, rx = (0 if squeeze else 2 * f), 2 * f
-    pos, val = [], []
+    boxes = []
     for cy, cx in cand.positions.astype(np.int64):
         y0, x0 = max(0, cy * fy - ry), max(0, cx * f - rx)
         y1, x1 = min(oh, cy * fy + ry + 1), min(ow, cx * f + rx + 1)
-        if y0 >= y1 or x0 >= x1:
-            continue
-        sub = np.ascontiguousarray(img[:, y0:y1 + h - 1, x0:x1 + w - 1])
-        local = score(sub, tpl, method, dtype)
+        if y0 < y1 and x0 < x1:
+            boxes.append((y0, y1, x0, x1))
+    # every neighbourhood scored in one call: their image pieces side by
+    # side in a mosaic of equal cells (a window's score depends on its own
+    # pixels only; the windows across two cells are not read)
+    cy_, cx_ = 2 * ry + h, 2 * rx + w
+    ncol = max(1, int(np.ceil(np.sqrt(len(boxes)))))
+    nrow = -(-len(boxes) // ncol)
+    mosaic = np.zeros((img.shape[0], nrow * cy_, ncol * cx_), dtype=img.dtype)
+    for k, (y0, y1, x0, x1) in enumerate(boxes):
+        r, c = divmod(k, ncol)
+        mosaic[:, r * cy_:r * cy_ + y1 - y0 + h - 1, c * cx_:c * cx_ + x1 - x0 + w - 1] = \
+            img[:, y0:y1 + h - 1, x0:x1 + w - 1]
+    maps = score(mosaic, tpl, method, dtype) if boxes else None
+    pos, val = [], []
+    for k, (y0, y1, x0, x1) in enumerate(boxes):
+        r, c = divmod(k, ncol)
+        local = maps[r * cy_:r * cy_ + y1 - y0, c * cx_:c * cx_ + x1 - x0]
         # find_matches on the validated map; a suppression window that covers
         # the whole map keeps its best score alone: the shortcut for one match
         # skips the peak filter
