@@ -380,7 +380,7 @@ def _refine(rb, p0, v0, L):
     while m * p0 <= L - 1 and m <= _MAX_MULTIPLES:
         c = int(np.floor(m * p0 + 0.5))
         w = max(1, m // 2)
-        kbest = -1
+        kbest = np.int64(-1)  # (a literal -1 would compile the callees for it too)
         for k in range(max(1, c - w), min(L - 1, c + w) + 1):
             if kbest < 0 or rb[k] > rb[kbest]:
                 kbest = k
@@ -706,9 +706,9 @@ def _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, periods,
     for i in range(npk):
         used[i] = False
     used[chosen] = True
-    nk = 1
+    nk = np.int64(1)
     while nk < K:
-        top = -1
+        top = np.int64(-1)
         for i in range(npk):
             if not used[i] and (top < 0 or scores[i] > scores[top]):
                 top = i
