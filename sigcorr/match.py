@@ -271,13 +271,13 @@ def _omit(img, tpl, msk, present, method, dtype, min_overlap):
     fast = mt.all()
     src = cor.buffer(C + 1, "omit:planes" if fast else None)
     inner = src[:C, :H, :W]
-    missing = np.nonzero(~P)
+    missing = ~P
     inner[...] = img
-    inner[:, missing[0], missing[1]] = 0
+    np.copyto(inner, 0, where=missing)
     if ccoeff:  # centred by the present pixels' means
-        means = inner.sum(axis=(1, 2), dtype=np.float64) / max(P.size - missing[0].size, 1)
+        means = inner.sum(axis=(1, 2), dtype=np.float64) / max(P.size - int(np.count_nonzero(missing)), 1)
         inner -= means.astype(dtype)[:, None, None]
-        inner[:, missing[0], missing[1]] = 0
+        np.copyto(inner, 0, where=missing)
     src[C, :H, :W] = P
     f, present = src[:C], src[C]
     if fast:
