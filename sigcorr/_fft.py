@@ -15,6 +15,7 @@ for ``mode`` with scipy's centring.
 
 from __future__ import annotations
 
+import functools
 
 import numpy as np
 import scipy.fft as sfft
@@ -164,12 +165,11 @@ def overlap_save(a, k, s0, length):
     return y[..., :length]
 
 
-def _sides(n, m):
+def _sides(n, m, sides, margin):
     """Candidate tile sides along an axis of length n for a template side m:
     the listed fast sizes with room for the template, and the whole axis."""
     whole = sfft.next_fast_len(n, True)
-    c = _costs.get()
-    return [L for L in c.tile_sides if m + c.tile_min_margin <= L < whole] + [whole]
+    return [L for L in sides if m + margin <= L < whole] + [whole]
 
 
 def tile_plan(shape, tshape):
@@ -180,16 +180,23 @@ def tile_plan(shape, tshape):
     is one candidate, since valid outputs never see the circular wrap.  The
     cost counts every transform (tiles forward and back, template once) as
     points * log2(points) plus a fixed overhead (``tile_overhead`` in
-    :mod:`sigcorr._costs`).
+    :mod:`sigcorr._costs`).  Plans are remembered per shape and cost model
+    (the search is a Python loop that cost a small match call 4% of its time).
     """
-    overhead = _costs.get().tile_overhead
+    c = _costs.get()
+    return _tile_plan(tuple(int(n) for n in shape), tuple(int(n) for n in tshape), c.tile_overhead, c.tile_sides,
+                      c.tile_min_margin)
+
+
+@functools.lru_cache(maxsize=512)
+def _tile_plan(shape, tshape, overhead, sides, margin):
     H, W = shape
     h, w = tshape
     oh, ow = H - h + 1, W - w + 1
     best = None
-    for Ly in _sides(H, h):
+    for Ly in _sides(H, h, sides, margin):
         ny = -(-oh // (Ly - h + 1))
-        for Lx in _sides(W, w):
+        for Lx in _sides(W, w, sides, margin):
             nx = -(-ow // (Lx - w + 1))
             pts = Ly * Lx
             cost = (2 * ny * nx + 1) * (pts * np.log2(max(pts, 2)) + overhead)
