@@ -415,8 +415,9 @@ def corr_padded(img, ker, out, pad_top, pad_left):
     ``img`` (B, H, W), ``ker`` (Bk, h, w) with Bk in {1, B}, ``out`` (B, oh, ow);
     ``imgpad`` is ``img`` with ``pad_top`` zero rows above and ``pad_left``
     zero columns to the left (and as many below/right as the output needs).
-    A thin parallel loop over the tasks; the work is in ``_task`` (compiled
-    once, outside numba's parallel passes, which cost seconds per inlined line).
+    A thin parallel loop over the tasks; ``_task`` (inlined into it) only
+    dispatches to the row functions, compiled once outside numba's parallel
+    passes, which cost seconds per inlined line.
     """
     B = img.shape[0]
     oh = out.shape[1]
@@ -431,7 +432,7 @@ def corr_padded(img, ker, out, pad_top, pad_left):
     return out
 
 
-@jit(fastmath={"contract"})
+@jit(fastmath={"contract"}, inline="always")
 def _task(img, ker, out, pad_top, pad_left, t, rows, ngroups, nchunks):
     # task t of corr_padded: ``rows`` output rows (a group) of one plane, one
     # chunk of columns
@@ -501,7 +502,7 @@ def lag_window(x, y, part, lo):
     return part
 
 
-@jit(fastmath={"contract"})
+@jit(fastmath={"contract"}, inline="always")
 def _lag_block(x, y, part, lo, t):
     N1 = x.shape[1]
     Bk, N2 = y.shape

@@ -120,7 +120,7 @@ def conv2d_unit(xp, w, bias, out):
     return out
 
 
-@jit()
+@jit(inline="always")
 def _unit_row(xp, w, bias, out, t, ng):
     # task t of conv2d_unit: one output row of four channels (or of one)
     N, Ci, Hp, Wp = xp.shape
