@@ -248,6 +248,21 @@ def test_pyramid_finds_the_same_position():
                 == sigcorr.locate(img, tpl, method=method).positions.tolist())
 
 
+@pytest.mark.parametrize("method", ["ccoeff_normed", "ccorr_normed", "sqdiff_normed", "ccoeff", "ccorr", "sqdiff"])
+def test_pyramid_scores_are_the_full_maps(method):
+    # the refinement scores every candidate's neighbourhood in one mosaic:
+    # each match it returns carries the full map's score at its position
+    img = cv2.resize(PHOTOS["camera"], (512, 384)).astype(np.float64)
+    tpl = img[200:232, 300:340].copy()
+    full = sigcorr.match_template(img, tpl, method)
+    m = sigcorr.locate(img, tpl, method=method, max_matches=5, min_distance=10, pyramid_levels=1)
+    assert len(m) == 5
+    ys, xs = m.positions.astype(int).T
+    np.testing.assert_allclose(m.scores, full[ys, xs], rtol=1e-6, atol=1e-6 * np.abs(full).max())
+    if method.endswith("normed") or method == "sqdiff":  # (ccorr and ccoeff favour bright, contrasted windows)
+        assert m.positions[0].tolist() == [200, 300]
+
+
 def test_bad_input():
     img = np.ones((20, 20))
     with pytest.raises(ValueError, match="template must not be larger than image"):
