@@ -376,7 +376,6 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
         work = da.where(da.isfinite(x2), x2.astype(np.float64) * sign, np.inf)
         floor = float(work.min().compute())
     import dask
-    from scipy.ndimage import maximum_filter
 
     radius_y = 0 if ndim == 1 else radius  # a 1-D map is one row: no halo across rows
 
@@ -385,8 +384,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
         # b[oy:oy + hy, ox:ox + wx] (the rest is the halo)
         work = b.astype(np.float64) * sign
         work = np.where(np.isfinite(work), work, -np.inf)
-        size = (1, 2 * radius + 1) if ndim == 1 else 2 * radius + 1
-        pk = (work == maximum_filter(work, size=size, mode="constant", cval=-np.inf)) & np.isfinite(work)
+        pk = (work == _match._max_filter(work[None], radius, ndim != 1)[0]) & np.isfinite(work)
         pk &= (work >= sign * threshold) if threshold is not None else (work > floor)
         own = np.zeros_like(pk)
         own[oy:oy + hy, ox:ox + wx] = True

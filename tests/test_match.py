@@ -263,6 +263,22 @@ def test_pyramid_scores_are_the_full_maps(method):
         assert m.positions[0].tolist() == [200, 300]
 
 
+def test_peak_filter_equals_scipys_maximum_filter():
+    from scipy.ndimage import maximum_filter
+
+    from sigcorr.match import _max_filter
+
+    rng = np.random.default_rng(11)
+    for shape in [(1, 241, 241), (3, 40, 57), (1, 1, 300), (2, 5, 5), (1, 64, 1)]:
+        work = np.round(rng.standard_normal(shape), 1)  # ties
+        work[rng.random(shape) < 0.05] = -np.inf
+        rows = shape[1] > 1
+        for d in (0, 1, 2, 5, 16, 40):  # windows wider than the maps too
+            size = (1, 2 * d + 1 if rows else 1, 2 * d + 1)
+            want = maximum_filter(work, size=size, mode="constant", cval=-np.inf)
+            np.testing.assert_array_equal(_max_filter(work, d, rows), want)
+
+
 def test_bad_input():
     img = np.ones((20, 20))
     with pytest.raises(ValueError, match="template must not be larger than image"):
