@@ -678,13 +678,23 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
         peak &= work > floor[:, None, None]
     ts, ys, xs = np.nonzero(peak)
     vals = work[ts, ys, xs]
-    order = np.lexsort((ts, xs, ys, -vals))  # best first, ties in raster order, then by map
-    ts = ts[order].astype(np.int64)
-    coords = np.stack([ys[order], xs[order]], axis=1).astype(np.int64)
-    limit = coords.shape[0] if max_matches is None else max_matches
-    keep = run(_kpeaks.suppress, _reference.suppress, coords, np.array(work.shape[1:], dtype=np.int64),
-               min_distance, limit)
-    coords, ts = coords[keep], ts[keep]
+    n = vals.size
+    limit = n if max_matches is None else max_matches
+    # the suppression is greedy, best first: the first ``limit`` it keeps
+    # from the best m peaks are those it keeps from all of them, so only the
+    # best m (and the peaks tied with the m-th) are sorted, m growing until
+    # enough are kept (a rough map has a peak every few pixels)
+    m = n if limit >= n // 4 else max(4 * limit, 64)
+    while True:
+        sel = np.arange(n) if m >= n else np.flatnonzero(vals >= np.partition(vals, n - m)[n - m])
+        order = sel[np.lexsort((ts[sel], xs[sel], ys[sel], -vals[sel]))]  # ties in raster order, then by map
+        coords = np.stack([ys[order], xs[order]], axis=1).astype(np.int64)
+        keep = run(_kpeaks.suppress, _reference.suppress, coords, np.array(work.shape[1:], dtype=np.int64),
+                   min_distance, limit)
+        if len(keep) >= limit or sel.size == n:
+            break
+        m *= 4
+    coords, ts = coords[keep], ts[order][keep].astype(np.int64)
     found = s3[ts, coords[:, 0], coords[:, 1]]
     pos = coords.astype(np.float64)
     if subpixel:

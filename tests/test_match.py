@@ -279,6 +279,38 @@ def test_peak_filter_equals_scipys_maximum_filter():
             np.testing.assert_array_equal(_max_filter(work, d, rows), want)
 
 
+def test_peaks_best_k_are_the_first_k_of_all():
+    # _peaks sorts only the best few peaks when max_matches is small: the
+    # result must be the first max_matches of the full, sorted suppression
+    from sigcorr.match import _peaks
+
+    rng = np.random.default_rng(12)
+    for trial in range(40):
+        T = 1 if trial % 2 else 3
+        shape = (T, int(rng.integers(20, 90)), int(rng.integers(20, 90)))
+        s3 = np.round(rng.standard_normal(shape), int(rng.integers(0, 3)))  # many ties
+        s3[rng.random(shape) < 0.02] = np.nan
+        d = int(rng.integers(0, 4))
+        threshold = None if trial % 3 else 0.5
+        maximize = bool(trial % 5)
+        ts_all, pos_all, sc_all = _peaks(s3, threshold, None, d, maximize, False)
+        for k in (1, 2, 5, 17, 100):
+            ts, pos, sc = _peaks(s3, threshold, k, d, maximize, False)
+            np.testing.assert_array_equal(ts, ts_all[:k])
+            np.testing.assert_array_equal(pos, pos_all[:k])
+            np.testing.assert_array_equal(sc, sc_all[:k])
+    # a plateau of best scores, every pixel of it a peak, of which the
+    # suppression keeps about one in 11 x 11: the best few must grow
+    s3 = rng.random((1, 120, 200))
+    s3[0, 40:70, 50:80] = 2.0
+    ts_all, pos_all, _ = _peaks(s3, None, None, 10, True, False)
+    assert len(pos_all) > 40
+    for k in (5, 17, 40):
+        ts, pos, _ = _peaks(s3, None, k, 10, True, False)
+        assert len(pos) == min(k, len(pos_all))
+        np.testing.assert_array_equal(pos, pos_all[:k])
+
+
 def test_bad_input():
     img = np.ones((20, 20))
     with pytest.raises(ValueError, match="template must not be larger than image"):
