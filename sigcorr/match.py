@@ -721,12 +721,12 @@ def _max_filter(work, d, rows):
         def part(a, b):
             return cur[(slice(None),) * axis + (slice(a, b),)]
 
-        run = 1  # cur[i] = max of the padded samples i .. i + run - 1
-        while 2 * run <= size:
+        span = 1  # cur[i] = max of the padded samples i .. i + span - 1
+        while 2 * span <= size:
             m = cur.shape[axis]
-            cur = np.maximum(part(0, m - run), part(run, m))
-            run *= 2
-        return np.maximum(part(0, n), part(size - run, size - run + n))
+            cur = np.maximum(part(0, m - span), part(span, m))
+            span *= 2
+        return np.maximum(part(0, n), part(size - span, size - span + n))
 
     out = along(work, 2)
     return along(out, 1) if rows else out

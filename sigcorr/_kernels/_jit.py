@@ -144,8 +144,7 @@ def jit(*, parallel=False, sigs=None, **options):
 
     if sigs is None:
         # Called only from other kernels: no Python or C entry point to
-        # generate and emit (they cost compile time: about a tenth of the
-        # whole, on these kernels' argument lists).
+        # generate and emit (about 5% of the whole compile time).
         options.setdefault("no_cpython_wrapper", True)
         options.setdefault("no_cfunc_wrapper", True)
 
