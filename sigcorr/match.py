@@ -647,11 +647,16 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
                 work = s3[ts[0]].astype(np.float64) * (1.0 if maximize else -1.0)
                 pos = _refine(np.where(np.isfinite(work), work, -np.inf), coords, pos)
             return ts, pos, s3[ts, coords[:, 0], coords[:, 1]]
-    work = s3.astype(np.float64)
+    # float32 maps stay float32 (every step below is exact in it: negation,
+    # maxima, comparisons against float64 thresholds, sorting); the parabola
+    # fits of ``subpixel`` are float64
+    work = s3.astype(s3.dtype if s3.dtype in (np.float32, np.float64) else np.float64)
     if not maximize:
-        work = -work
-    work = np.where(np.isfinite(work), work, -np.inf)
+        np.negative(work, out=work)
     fin = np.isfinite(work)
+    np.copyto(work, -np.inf, where=~fin)
+    if threshold is not None:
+        threshold = np.float64(threshold)  # compared in float64, not rounded to the map's dtype
     if max_matches == 1:
         # the best peak is the best score (ties: raster order, then map): no
         # peak filter needed
@@ -662,12 +667,12 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
         best = cand.max()
         if not np.isfinite(best):
             return (np.empty(0, dtype=np.int64), np.empty((0, 2)), s3[:0, 0, 0])
-        ts, ys, xs = np.nonzero(cand == best)
+        ts, ys, xs = _nonzero3(cand == best)
         k = np.lexsort((ts, xs, ys))[0]
         ts, coords = ts[k:k + 1].astype(np.int64), np.array([[ys[k], xs[k]]], dtype=np.int64)
         pos = coords.astype(np.float64)
         if subpixel:
-            pos = _refine(work[ts[0]], coords, pos)
+            pos = _refine(work[ts[0]].astype(np.float64), coords, pos)
         return ts, pos, s3[ts, coords[:, 0], coords[:, 1]]
     peak = (work == _max_filter(work, min_distance, s3.shape[1] > 1)) & fin
     if threshold is not None:
@@ -676,7 +681,7 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
         # as peak_local_max: each map's floor (e.g. a flat background) is no peak
         floor = np.where(fin, work, np.inf).min(axis=(1, 2))
         peak &= work > floor[:, None, None]
-    ts, ys, xs = np.nonzero(peak)
+    ts, ys, xs = _nonzero3(peak)
     vals = work[ts, ys, xs]
     n = vals.size
     limit = n if max_matches is None else max_matches
@@ -700,8 +705,18 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
     if subpixel:
         for t in np.unique(ts):
             sel = ts == t
-            pos[sel] = _refine(work[t], coords[sel], pos[sel])
+            pos[sel] = _refine(work[t].astype(np.float64), coords[sel], pos[sel])
     return ts, pos, np.asarray(found)
+
+
+def _nonzero3(mask):
+    """``np.nonzero`` of a (T, H, W) mask: numpy's is 10-20x slower than
+    ``flatnonzero`` on a few true values of a large mask."""
+    flat = np.flatnonzero(mask)
+    _, H, W = mask.shape
+    ty, x = np.divmod(flat, W)
+    t, y = np.divmod(ty, H)
+    return t, y, x
 
 
 def _max_filter(work, d, rows):
@@ -742,9 +757,10 @@ def _best_peak(s3, threshold, maximize):
         best = (np.fmax if maximize else np.fmin).reduce(s3, axis=None)
     if not np.isfinite(best):
         return None
-    if threshold is not None and ((best < threshold) if maximize else (best > threshold)):
+    # compared in float64: a float32 score just below the threshold is below it
+    if threshold is not None and ((float(best) < threshold) if maximize else (float(best) > threshold)):
         return np.empty(0, dtype=np.int64), np.empty((0, 2), dtype=np.int64)
-    ts, ys, xs = np.nonzero(s3 == best)
+    ts, ys, xs = _nonzero3(s3 == best)
     k = np.lexsort((ts, xs, ys))[0]  # ties: raster order, then by map
     if threshold is None:
         with np.errstate(invalid="ignore"):
@@ -752,6 +768,35 @@ def _best_peak(s3, threshold, maximize):
         if not np.isfinite(floor) or floor == best:
             return None
     return ts[k:k + 1].astype(np.int64), np.array([[ys[k], xs[k]]], dtype=np.int64)
+
+
+def _cells_best(maps, cell, threshold, maximize):
+    """:func:`_best_peak` of each of several small maps (each at most ``cell``
+    in shape), in one pass over them stacked: per map, its best position as a
+    (1, 2) array, an empty (0, 2) one when no score passes ``threshold``, or
+    None when the full rule must decide."""
+    if not maps:
+        return []
+    stack = np.full((len(maps), cell[0], cell[1]), np.nan, dtype=maps[0].dtype)
+    for k, m in enumerate(maps):
+        stack[k, :m.shape[0], :m.shape[1]] = m  # NaN elsewhere: never a best, nor a floor
+    flat = stack.reshape(len(maps), -1)
+    with np.errstate(invalid="ignore"):
+        best = (np.fmax if maximize else np.fmin).reduce(flat, axis=1)
+        floor = (np.fmin if maximize else np.fmax).reduce(flat, axis=1)
+    first = np.argmax(flat == best[:, None], axis=1)  # ties: raster order (cells share its width)
+    out = []
+    for k in range(len(maps)):
+        b, f = float(best[k]), float(floor[k])  # float64 against the threshold, as _best_peak
+        if not np.isfinite(b):
+            out.append(None)
+        elif threshold is not None and ((b < threshold) if maximize else (b > threshold)):
+            out.append(np.empty((0, 2), dtype=np.int64))
+        elif threshold is None and (not np.isfinite(f) or f == b):
+            out.append(None)
+        else:
+            out.append(np.array([divmod(int(first[k]), cell[1])], dtype=np.int64))
+    return out
 
 
 def _refine(work, coords, pos):
@@ -930,26 +975,36 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
         if y0 < y1 and x0 < x1:
             boxes.append((y0, y1, x0, x1))
     # every neighbourhood scored in one call: their image pieces side by
-    # side in a mosaic of equal cells (a window's score depends on its own
-    # pixels only; the windows across two cells are not read)
+    # side in a mosaic, one row of equal cells (a window's score depends on
+    # its own pixels only; the windows across two cells are not read).  One
+    # row: only the windows between two cells are wasted, not also those
+    # between two rows of cells (a square mosaic of 16 cells scores 3x more
+    # windows, 25% slower)
     cy_, cx_ = 2 * ry + h, 2 * rx + w
-    ncol = max(1, int(np.ceil(np.sqrt(len(boxes)))))
-    nrow = -(-len(boxes) // ncol)
-    mosaic = np.zeros((img.shape[0], nrow * cy_, ncol * cx_), dtype=img.dtype)
+    mosaic = np.zeros((img.shape[0], cy_, max(1, len(boxes)) * cx_), dtype=img.dtype)
     for k, (y0, y1, x0, x1) in enumerate(boxes):
-        r, c = divmod(k, ncol)
-        mosaic[:, r * cy_:r * cy_ + y1 - y0 + h - 1, c * cx_:c * cx_ + x1 - x0 + w - 1] = \
-            img[:, y0:y1 + h - 1, x0:x1 + w - 1]
+        mosaic[:, :y1 - y0 + h - 1, k * cx_:k * cx_ + x1 - x0 + w - 1] = img[:, y0:y1 + h - 1, x0:x1 + w - 1]
     maps = score(mosaic, tpl, method, dtype) if boxes else None
+    locals_ = [maps[:y1 - y0, k * cx_:k * cx_ + x1 - x0] for k, (y0, y1, x0, x1) in enumerate(boxes)]
+    # a suppression window that covers a whole neighbourhood keeps its best
+    # score alone: every such neighbourhood's best at once, the others (and
+    # the few the shortcut cannot decide) through find_matches' rule
+    whole = [min_distance >= max(loc.shape) - 1 for loc in locals_]
+    best = iter(_cells_best([loc for loc, w in zip(locals_, whole) if w], (2 * ry + 1, 2 * rx + 1),
+                            threshold, maximize))
     pos, val = [], []
-    for k, (y0, y1, x0, x1) in enumerate(boxes):
-        r, c = divmod(k, ncol)
-        local = maps[r * cy_:r * cy_ + y1 - y0, c * cx_:c * cx_ + x1 - x0]
-        # find_matches on the validated map; a suppression window that covers
-        # the whole map keeps its best score alone: the shortcut for one match
-        # skips the peak filter
-        whole = min_distance >= max(local.shape) - 1
-        _, found, scores = _peaks(local[None], threshold, 1 if whole else None, min_distance, maximize, subpixel)
+    for loc, w, (y0, _, x0, _) in zip(locals_, whole, boxes):
+        b = next(best) if w else None
+        if b is None:
+            _, found, scores = _peaks(loc[None], threshold, 1 if w else None, min_distance, maximize, subpixel)
+        elif not len(b):
+            continue
+        else:
+            found = b.astype(np.float64)
+            scores = loc[b[:, 0], b[:, 1]]
+            if subpixel:
+                work = loc.astype(np.float64) * (1.0 if maximize else -1.0)
+                found = _refine(np.where(np.isfinite(work), work, -np.inf), b, found)
         if len(scores):
             pos.append(found + np.array([y0, x0], dtype=np.float64))
             val.append(scores)

@@ -279,6 +279,63 @@ def test_peak_filter_equals_scipys_maximum_filter():
             np.testing.assert_array_equal(_max_filter(work, d, rows), want)
 
 
+def test_float32_maps_peak_as_their_float64_copies():
+    # _peaks works on float32 maps in float32: the same peaks, order and
+    # sub-pixel offsets as on the exact float64 copy, and a threshold just
+    # above a float32 score (equal to it once rounded to float32) rejects it
+    from sigcorr.match import _peaks
+
+    rng = np.random.default_rng(13)
+    for trial in range(30):
+        shape = (1 + trial % 2, int(rng.integers(10, 70)), int(rng.integers(10, 70)))
+        s32 = np.round(rng.standard_normal(shape), int(rng.integers(1, 4))).astype(np.float32)
+        s32[rng.random(shape) < 0.03] = np.nan
+        s32[rng.random(shape) < 0.01] = np.inf if trial % 3 else -np.inf
+        maximize = bool(trial % 4)
+        top = np.nanmax(np.where(np.isfinite(s32), s32, np.nan)) if maximize else \
+            np.nanmin(np.where(np.isfinite(s32), s32, np.nan))
+        threshold = [None, 0.3, float(top) + (1e-12 if maximize else -1e-12)][trial % 3]
+        for k in (None, 1, 3):
+            got = _peaks(s32, threshold, k, 1 + trial % 3, maximize, bool(trial % 2))
+            want = _peaks(s32.astype(np.float64), threshold, k, 1 + trial % 3, maximize, bool(trial % 2))
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(g, w)
+            if trial % 3 == 2:
+                assert float(top) not in got[2].tolist()
+
+
+def test_neighbourhoods_best_equal_the_single_map_rule():
+    # the pyramid's best of each candidate neighbourhood at once equals
+    # _best_peak on each alone (ties, NaN, flat maps, thresholds, infinities)
+    from sigcorr.match import _best_peak, _cells_best
+
+    rng = np.random.default_rng(14)
+    for trial in range(20):
+        maps = []
+        for _ in range(int(rng.integers(1, 9))):
+            m = np.round(rng.standard_normal((int(rng.integers(1, 9)), int(rng.integers(1, 9)))), 1)
+            m = m.astype(np.float32 if trial % 2 else np.float64)
+            kind = rng.integers(0, 6)
+            if kind == 0:
+                m[...] = 0.5  # flat
+            elif kind == 1:
+                m[rng.random(m.shape) < 0.3] = np.nan
+            elif kind == 2:
+                m.flat[int(rng.integers(m.size))] = np.inf
+            elif kind == 3:
+                m[...] = np.nan
+            maps.append(m)
+        maximize = bool(trial % 3)
+        threshold = [None, 0.2, -0.2][trial % 3]
+        got = _cells_best(maps, (8, 8), threshold, maximize)
+        for m, g in zip(maps, got):
+            w = _best_peak(m[None], threshold, maximize)
+            if w is None:
+                assert g is None
+            else:
+                np.testing.assert_array_equal(g, w[1])
+
+
 def test_peaks_best_k_are_the_first_k_of_all():
     # _peaks sorts only the best few peaks when max_matches is small: the
     # result must be the first max_matches of the full, sorted suppression
