@@ -388,7 +388,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
         pk &= (work >= sign * threshold) if threshold is not None else (work > floor)
         own = np.zeros_like(pk)
         own[oy:oy + hy, ox:ox + wx] = True
-        ys, xs = np.nonzero(pk & own)
+        _, ys, xs = _match._nonzero3((pk & own)[None])
         pos = np.stack([ys + y0, xs + x0], axis=1).astype(np.float64)
         if subpixel and len(ys):  # refined as in memory: the global position plus the offset
             pos = _match._refine(work, np.stack([ys, xs], axis=1), pos)
