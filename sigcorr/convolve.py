@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _costs, _fft, _reference, _validate
 from ._kernels import direct as _kdirect
-from ._runtime import serialized_if_needed, run, threads
+from ._runtime import output_apart, serialized_if_needed, run, threads
 
 __all__ = [
     "convolve",
@@ -139,7 +139,7 @@ def _direct_real(a, k, nd, mode, sel=None):
     else:
         ker = _validate.as_kernel_array(np.broadcast_to(kf, batch + tuple(kf.shape[kf.ndim - nd:])).copy(), a.dtype)
         ker = ker.reshape((B,) + tuple(ms))
-    out = np.empty((B, outs[0], outs[1]), dtype=a.dtype)
+    out = output_apart((B, outs[0], outs[1]), a.dtype, img)
     run(_kdirect.corr_padded, _reference.corr_padded, img, ker, out, pads[0], pads[1])
     return out.reshape(batch + tuple(outs[2 - nd:]))
 

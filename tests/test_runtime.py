@@ -206,3 +206,32 @@ def test_output_array_pages_touched_once_each():
         assert out.shape == shape and out.dtype == np.float32 and out.flags.c_contiguous
         out[...] = 1.0  # writable, every page
         assert out.sum() == out.size
+
+
+def test_direct_outputs_half_a_page_from_their_source():
+    # the direct kernel's output is placed 2048 bytes (mod 4096) from the
+    # image it reads, wherever the heap puts things: no 4K aliasing between
+    # its stores and its loads; small outputs are plain arrays
+    from sigcorr._runtime import output_apart
+
+    rng = np.random.default_rng(3)
+    pool = np.zeros(300_000, np.float64)
+    for k, (dtype, shape) in enumerate([(np.float32, (300, 512)), (np.float64, (2, 130, 257)),
+                                         (np.complex128, (64, 1024)), (np.float32, (10, 10))]):
+        src = pool.view(np.uint8)[16 * k + 48 * (k % 2):][:np.prod(shape) * np.dtype(dtype).itemsize]
+        src = src.view(dtype).reshape(shape)
+        out = output_apart(shape, dtype, src)
+        assert out.shape == shape and out.dtype == dtype and out.flags.c_contiguous and out.flags.writeable
+        assert out.ctypes.data % np.dtype(dtype).alignment == 0
+        if out.nbytes >= 1 << 16:
+            assert (out.ctypes.data - src.ctypes.data) % 4096 == 2048
+        else:
+            assert out.base is None
+        out[...] = 1
+        assert out.sum() == out.size
+    img = rng.standard_normal((512, 1024)).astype(np.float32)
+    k7 = rng.standard_normal((7, 7)).astype(np.float32)
+    res = sigcorr.correlate(img, k7, "same", method="direct")
+    assert (res.ctypes.data - img.ctypes.data) % 4096 == 2048
+    want = scipy.signal.correlate(img.astype(np.float64), k7.astype(np.float64), "same")
+    np.testing.assert_allclose(res, want, rtol=1e-4, atol=1e-3)
