@@ -25,7 +25,9 @@ thread, as Dask workers set it).  scipy.fft's ``workers`` use the same count.
 Memory.  Large temporaries live in sigcorr's own reusable buffers
 (``sigcorr._workspace``).  :func:`tune_allocator` is an explicit opt-in that
 retunes glibc's ``malloc`` for the whole process, for workloads that allocate
-large arrays of their own around sigcorr's calls.
+large arrays of their own around sigcorr's calls.  Kernel outputs:
+:func:`output_array` faults a large one in over the threads,
+:func:`output_apart` places one half a page from the input its kernel reads.
 
 Compiled or not (``ready``): a kernel whose code for the call's argument
 types is neither in memory nor in the on-disk cache is not compiled in the
