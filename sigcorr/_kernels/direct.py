@@ -11,8 +11,9 @@ once for both).  For one task, each kernel row ``a`` adds into the output
 row chunk; in the interior (where every kernel column lands inside the
 image) up to eight kernel taps are applied per pass, so the innermost loop is
 a contiguous, alias-free multiply-add over output columns that LLVM
-vectorizes (in 256-bit vectors even where 512-bit ones exist: LLVM's
-choice for those targets, as wide instructions lower the clock).
+vectorizes (the width is LLVM's choice for the CPU: 512-bit vectors on AMD
+Zen 4, 256-bit on the Intel AVX-512 parts where wide instructions lower the
+clock).
 A pass sums its taps in one or two fused multiply-add chains (``contract``:
 one instruction per tap instead of a multiply and an add, and the loop is
 bound by its floating-point instructions) and adds that sum to the output
