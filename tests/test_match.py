@@ -279,6 +279,39 @@ def test_peak_filter_equals_scipys_maximum_filter():
             np.testing.assert_array_equal(_max_filter(work, d, rows), want)
 
 
+def test_few_peaks_from_3_wide_candidates_equal_the_full_filter(monkeypatch):
+    # with few matches asked for, _peaks filters 3-wide local maxima and
+    # checks only the best of them against their whole window: the result
+    # must be the first k of the full-filter result (2-D and 1-D maps, ties,
+    # NaN, thresholds, both senses, stacks), and the path must be taken
+    from sigcorr import match
+
+    taken = []
+    real = match._max3
+    monkeypatch.setattr(match, "_max3", lambda work, rows: taken.append(rows) or real(work, rows))
+    rng = np.random.default_rng(15)
+    for trial in range(24):
+        T = 1 if trial % 3 else 2
+        H = 1 if trial % 4 == 3 else int(rng.integers(60, 200))
+        shape = (T, H, int(rng.integers(150, 400)))
+        s3 = rng.standard_normal(shape)
+        if trial % 2:  # smooth maps: few peaks, wide plateaus of ties once rounded
+            from scipy.ndimage import gaussian_filter
+            s3 = gaussian_filter(s3, (0, 0 if H == 1 else 3, 3))
+        s3 = np.round(s3, int(rng.integers(1, 3)))
+        s3[rng.random(shape) < 0.01] = np.nan
+        d = int(rng.integers(1, 12))
+        threshold = None if trial % 5 else 0.0
+        maximize = bool(trial % 7)
+        ts_all, pos_all, sc_all = match._peaks(s3, threshold, None, d, maximize, False)
+        for k in (2, 5, 12):
+            ts, pos, sc = match._peaks(s3, threshold, k, d, maximize, False)
+            np.testing.assert_array_equal(ts, ts_all[:k])
+            np.testing.assert_array_equal(pos, pos_all[:k])
+            np.testing.assert_array_equal(sc, sc_all[:k])
+    assert True in taken and False in taken
+
+
 def test_float32_maps_peak_as_their_float64_copies():
     # _peaks works on float32 maps in float32: the same peaks, order and
     # sub-pixel offsets as on the exact float64 copy, and a threshold just
