@@ -644,8 +644,7 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
             ts, coords = best
             pos = coords.astype(np.float64)
             if subpixel and len(ts):
-                work = s3[ts[0]].astype(np.float64) * (1.0 if maximize else -1.0)
-                pos = _refine(np.where(np.isfinite(work), work, -np.inf), coords, pos)
+                pos = _refine_best(s3[ts[0]], coords, maximize)
             return ts, pos, s3[ts, coords[:, 0], coords[:, 1]]
     # float32 maps stay float32 (every step below is exact in it: negation,
     # maxima, comparisons against float64 thresholds, sorting); the parabola
@@ -803,19 +802,37 @@ def _best_peak(s3, threshold, maximize):
     flat map, which is no peak)."""
     with np.errstate(invalid="ignore"):
         best = (np.fmax if maximize else np.fmin).reduce(s3, axis=None)
-    if not np.isfinite(best):
+    verdict = _best_verdict(best, None, threshold, maximize)
+    if verdict is None:
         return None
-    # compared in float64: a float32 score just below the threshold is below it
-    if threshold is not None and ((float(best) < threshold) if maximize else (float(best) > threshold)):
+    if verdict == "empty":
         return np.empty(0, dtype=np.int64), np.empty((0, 2), dtype=np.int64)
     ts, ys, xs = _nonzero3(s3 == best)
     k = np.lexsort((ts, xs, ys))[0]  # ties: raster order, then by map
-    if threshold is None:
+    if verdict == "floor?":  # the floor of the map that holds the best
         with np.errstate(invalid="ignore"):
             floor = (np.fmin if maximize else np.fmax).reduce(s3[ts[k]], axis=None)
-        if not np.isfinite(floor) or floor == best:
+        if _best_verdict(best, floor, threshold, maximize) is None:
             return None
     return ts[k:k + 1].astype(np.int64), np.array([[ys[k], xs[k]]], dtype=np.int64)
+
+
+def _best_verdict(best, floor, threshold, maximize):
+    """The rule of a map's best score as its one match: None when the full
+    peak rule must decide (a non-finite best; without a threshold, a
+    non-finite floor or a flat map, whose best is no peak), "empty" when the
+    best fails ``threshold``, "floor?" when only the floor (``None``: not
+    known yet) is left to check, "ok" when it is a match.  Compared in
+    float64: a float32 score just below the threshold is below it."""
+    best = float(best)
+    if not np.isfinite(best):
+        return None
+    if threshold is not None:
+        return "empty" if ((best < threshold) if maximize else (best > threshold)) else "ok"
+    if floor is None:
+        return "floor?"
+    floor = float(floor)
+    return None if (not np.isfinite(floor) or floor == best) else "ok"
 
 
 def _cells_best(maps, cell, threshold, maximize):
@@ -835,16 +852,19 @@ def _cells_best(maps, cell, threshold, maximize):
     first = np.argmax(flat == best[:, None], axis=1)  # ties: raster order (cells share its width)
     out = []
     for k in range(len(maps)):
-        b, f = float(best[k]), float(floor[k])  # float64 against the threshold, as _best_peak
-        if not np.isfinite(b):
-            out.append(None)
-        elif threshold is not None and ((b < threshold) if maximize else (b > threshold)):
-            out.append(np.empty((0, 2), dtype=np.int64))
-        elif threshold is None and (not np.isfinite(f) or f == b):
-            out.append(None)
-        else:
+        verdict = _best_verdict(best[k], floor[k], threshold, maximize)
+        if verdict == "ok":
             out.append(np.array([divmod(int(first[k]), cell[1])], dtype=np.int64))
+        else:
+            out.append(None if verdict is None else np.empty((0, 2), dtype=np.int64))
     return out
+
+
+def _refine_best(score_map, coords, maximize):
+    """Sub-pixel positions of ``coords`` (best-first matches of one 2-D
+    score map) by :func:`_refine`, on the map as a float64 maximization."""
+    work = score_map.astype(np.float64) * (1.0 if maximize else -1.0)
+    return _refine(np.where(np.isfinite(work), work, -np.inf), coords, coords.astype(np.float64))
 
 
 def _refine(work, coords, pos):
@@ -1048,11 +1068,8 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
         elif not len(b):
             continue
         else:
-            found = b.astype(np.float64)
+            found = _refine_best(loc, b, maximize) if subpixel else b.astype(np.float64)
             scores = loc[b[:, 0], b[:, 1]]
-            if subpixel:
-                work = loc.astype(np.float64) * (1.0 if maximize else -1.0)
-                found = _refine(np.where(np.isfinite(work), work, -np.inf), b, found)
         if len(scores):
             pos.append(found + np.array([y0, x0], dtype=np.float64))
             val.append(scores)
