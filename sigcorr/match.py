@@ -684,7 +684,7 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
     # passes per axis: 8 ms for min_distance 16 on a 1000^2 map)
     budget = work.size  # window samples read for the checks, at most
     few = max_matches is not None and d >= 1 and max(4 * max_matches, 64) * window <= budget
-    peak = (work == (_max3(work, rows) if few else _max_filter(work, d, rows))) & fin
+    peak = (work == _max_filter(work, 1 if few else d, rows)) & fin
     if threshold is not None:
         peak &= (work >= threshold) if maximize else (work >= -threshold)
     elif peak.any():
@@ -729,20 +729,6 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
             sel = ts == t
             pos[sel] = _refine(work[t].astype(np.float64), coords[sel], pos[sel])
     return ts, pos, np.asarray(found)
-
-
-def _max3(work, rows):
-    """The maximum of each sample's 3-wide neighbourhood (3 x 3 with
-    ``rows``, else along the rows only) of (T, H, W) maps, the map's edge
-    padded with -inf: every (2d + 1)-window maximum is one of its own."""
-    out = work.copy()
-    np.maximum(out[:, :, 1:], work[:, :, :-1], out=out[:, :, 1:])
-    np.maximum(out[:, :, :-1], work[:, :, 1:], out=out[:, :, :-1])
-    if rows:
-        along = out.copy()
-        np.maximum(out[:, 1:], along[:, :-1], out=out[:, 1:])
-        np.maximum(out[:, :-1], along[:, 1:], out=out[:, :-1])
-    return out
 
 
 def _window_max(work, ts, ys, xs, d, rows):
