@@ -680,8 +680,9 @@ def _peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
     # maximum of its 3-wide one.  With few matches asked for, the samples
     # that are (cheap: a few array passes, however wide the window) are the
     # candidates, and only those the selection below reaches are checked
-    # against their whole window (a full-size peak filter is log2(2d + 1)
-    # passes per axis: 8 ms for min_distance 16 on a 1000^2 map)
+    # against their whole window (the full peak filter takes log2(2d + 1)
+    # array passes per axis: on a large map with a wide window it costs more
+    # than the match that made the map)
     budget = work.size  # window samples read for the checks, at most
     few = max_matches is not None and d >= 1 and max(4 * max_matches, 64) * window <= budget
     peak = (work == _max_filter(work, 1 if few else d, rows)) & fin
