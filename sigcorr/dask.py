@@ -138,14 +138,15 @@ def _merge_small(sizes, least):
     return tuple(out)
 
 
+def _rechunked(x, sizes):
+    """``x`` rechunked to ``sizes`` ({axis: chunk sizes}) where they differ."""
+    new = {ax: s for ax, s in sizes.items() if s != x.chunks[ax]}
+    return x.rechunk(new) if new else x
+
+
 def _fit(x, halos):
     """Rechunk so that every chunk along each axis is at least its halo + 1."""
-    new = {}
-    for ax, halo in halos.items():
-        sizes = _merge_small(x.chunks[ax], halo + 1)
-        if sizes != x.chunks[ax]:
-            new[ax] = sizes
-    return x.rechunk(new) if new else x
+    return _rechunked(x, {ax: _merge_small(x.chunks[ax], halo + 1) for ax, halo in halos.items()})
 
 
 def _coarsen(x, halos):
@@ -155,13 +156,11 @@ def _coarsen(x, halos):
     costs = _costs.get()
     other = x.dtype.itemsize * math.prod(max(x.chunks[ax]) for ax in range(x.ndim) if ax not in halos)
     side = (costs.dask_block_bytes / other) ** (1.0 / max(1, len(halos)))
-    new = {}
+    sizes = {}
     for ax, halo in halos.items():
         least = min(costs.dask_halo_blocks * (halo + 1), int(side))
-        sizes = _merge_small(x.chunks[ax], least) if max(x.chunks[ax]) < least else x.chunks[ax]
-        if sizes != x.chunks[ax]:
-            new[ax] = sizes
-    return x.rechunk(new) if new else x
+        sizes[ax] = _merge_small(x.chunks[ax], least) if max(x.chunks[ax]) < least else x.chunks[ax]
+    return _rechunked(x, sizes)
 
 
 def _valid(x, halos, func, dtype, last_axis_chunks=None):
