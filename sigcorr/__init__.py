@@ -22,9 +22,9 @@ from .layers import conv1d, conv2d
 from .match import Matches, find_matches, locate, match_template
 from .period import PeriodResult, Periods, autocorrelation, detect_period, detect_periods
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from ._version import __version__  # noqa: F401  (sigcorr.__version__)
 from ._warmup import warmup
 
-__version__ = "0.1.0"
 
 __all__ = [
     "convolve",

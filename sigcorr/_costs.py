@@ -123,6 +123,9 @@ class Costs:
     overlap_save_min_block: int = 1024
     # ... used when the longer input spans at least this many blocks
     overlap_save_min_blocks: int = 4
+    # _conv.lag_window_sums: the fewest samples per block of lag_window's
+    # split sums (a series is split over the cores only in blocks this long)
+    lag_block: int = 8192
     # autocorrelation of one long series up to lag L by blocks (period._block_sums)
     # when n > acf_block_taps x (L + 1), in blocks of that many samples ...
     acf_block_taps: int = 8
@@ -133,6 +136,23 @@ class Costs:
     acf_lanes_max_n: int = 1 << 15
     # ... and at least this many tasks of acf_fft.LANES pairs per thread
     acf_lanes_tasks_per_thread: int = 2
+    # detect_period and the scipy.fft lag sums: series x transform length
+    # per chunk of series, so residuals and lag sums stay cache- and
+    # heap-sized (large fresh arrays are page-faulted in on every call)
+    acf_chunk_points: int = 512 * 1536
+    # crosscorrelation and estimate_delay: samples per chunk of pairs, so
+    # the demeaned copies stay cache-sized
+    xcorr_chunk_points: int = 1 << 19
+    # match.peaks.suppress: a dense grid of blocked cells (one byte each) for
+    # maps of up to this many cells (or 64 per candidate); larger ones (a
+    # chunked map's) block through a hash of the kept peaks' cells
+    suppress_grid_cells: int = 1 << 26
+    # match_template with a template stack: the product spectra of one
+    # batch of templates, in bytes (about as much again for their inverse)
+    match_group_bytes: int = 64 << 20
+    # locate(pyramid_levels=): the pooled template stays at least this many
+    # samples wide in every searched axis (fewer levels are used otherwise)
+    pyramid_min_side: int = 8
     # sigcorr.dask.match_template: blocks (the user's chunks, merged with
     # their neighbours) at least this many template extents long along each
     # axis, since each block's FFT tiles also transform its halo (at 16
@@ -174,12 +194,9 @@ def _cpu_name() -> str:
 
 
 def _version() -> str:
-    try:
-        from . import __version__
+    from ._version import __version__
 
-        return str(__version__)
-    except Exception:  # pragma: no cover - a partial install
-        return "unknown"
+    return __version__
 
 
 def machine() -> dict:

@@ -20,7 +20,7 @@ import functools
 import numpy as np
 import scipy.fft as sfft
 
-from . import _costs, _workspace
+from . import _costs, _geometry, _workspace
 from ._runtime import threads
 
 try:  # scipy.fft's transforms with an output argument (not in its public API)
@@ -72,32 +72,6 @@ def _irfft_into(x, n, out):
     return out
 
 
-def out_slices(n, m, mode):
-    """Per-axis (start, length) of the mode's output inside the full result."""
-    full = n + m - 1
-    if mode == "full":
-        return 0, full
-    if mode == "same":
-        return (full - n) // 2, n
-    length = abs(n - m) + 1
-    return (full - length) // 2, length
-
-
-def boundary_pads(shape, kshape, mode, correlation):
-    """Per-axis (before, after) extension of ``in1`` for ``convolve2d`` /
-    ``correlate2d`` with a boundary: the 'valid' result of the extended input
-    is the mode's output.  scipy's correlate2d centres 'same' at m // 2 of
-    the full correlation, one sample later than the convolution's
-    (m - 1) // 2 for even m."""
-    pads = []
-    for n, m in zip(shape, kshape):
-        s0, length = out_slices(n, m, mode)
-        if correlation and mode == "same":
-            s0 = m // 2
-        pads.append((m - 1 - s0, length - n + s0))
-    return pads
-
-
 def _forward(x, n, real, axis=-1):
     """Transform along ``axis`` at length n: real (half spectrum) or complex."""
     return (sfft.rfft if real else sfft.fft)(x, n, axis=axis, workers=threads())
@@ -114,7 +88,7 @@ def fftconv(a, k, nd, mode):
     ns = a.shape[a.ndim - nd:]
     ms = k.shape[k.ndim - nd:]
     fshape = [sfft.next_fast_len(n + m - 1, real) for n, m in zip(ns, ms)]
-    sel = [out_slices(n, m, mode) for n, m in zip(ns, ms)]
+    sel = [_geometry.out_slices(n, m, mode) for n, m in zip(ns, ms)]
     if nd == 1:
         fa = _forward(a, fshape[0], real) * _forward(k, fshape[0], real)
         out = _inverse(fa, fshape[0], real)

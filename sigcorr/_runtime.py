@@ -32,7 +32,7 @@ large arrays of their own around sigcorr's calls.  Kernel outputs:
 Compiled or not (``ready``): a kernel whose code for the call's argument
 types is neither in memory nor in the on-disk cache is not compiled in the
 caller's process (that takes seconds).  The caller answers from the kernel's
-reference twin (``sigcorr._reference``: scipy / numpy, as fast as those
+reference twin (``sigcorr._twins``: scipy / numpy, as fast as those
 libraries) while one background process, niced, compiles every kernel into
 the cache (``sigcorr._warmup``); later calls load the compiled code from the
 cache as soon as it is there.  ``SIGCORR_BACKGROUND_COMPILE=0`` turns this off:
@@ -261,6 +261,10 @@ def output_apart(shape, dtype, src):
     return raw[start:start + nbytes].view(dtype).reshape(shape)
 
 
+def _no_prefault(buf, page):
+    return None
+
+
 def output_array(shape, dtype=float):
     """``np.empty`` for a kernel's output, its pages faulted in here.  numpy
     backs large arrays with transparent huge pages; when the threads of a
@@ -275,9 +279,8 @@ def output_array(shape, dtype=float):
 
     out = np.empty(shape, dtype)
     if out.nbytes >= _PREFAULT_BYTES:
-        from . import _reference
-
-        run(touch_pages, _reference.touch_pages, out.reshape(-1).view(np.uint8), 4096)
+        # uncompiled, the writer takes the faults itself: nothing to do instead
+        run(touch_pages, _no_prefault, out.reshape(-1).view(np.uint8), 4096)
     return out
 
 

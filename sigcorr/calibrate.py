@@ -55,7 +55,7 @@ def _rng():
 
 
 def fft_ns(size, rounds):
-    """convolve's FFT path (``convolve._fft_path``: the finiteness checks,
+    """convolve's FFT path (``convolve.fft_path``: the finiteness checks,
     then ``_fft.fftconv`` or ``_fft.overlap_save``), float64 unless said:
 
     * ``fft_call_ns``: the fixed cost of a call, ns (inputs of 64 and 8
@@ -72,11 +72,11 @@ def fft_ns(size, rounds):
     Each time less the fixed cost is divided by the work
     ``convolve._estimated_times`` counts for it."""
     from . import _fft
-    from .convolve import _fft_path
+    from ._conv import fft_path
 
     rng = _rng()
     nthreads = threads()
-    fixed = _best(4 * rounds, _fft_path, rng.standard_normal(64), rng.standard_normal(8), 1, "full") * 1e9
+    fixed = _best(4 * rounds, fft_path, rng.standard_normal(64), rng.standard_normal(8), 1, "full") * 1e9
     ratios = []
 
     def transforms(a, k, nd):
@@ -84,7 +84,7 @@ def fft_ns(size, rounds):
         # call, in case the fixed cost was overestimated); float32's ratio
         out = []
         for dt in (np.float64, np.float32):
-            t = _best(rounds, _fft_path, a.astype(dt), k.astype(dt), nd, "full") * 1e9
+            t = _best(rounds, fft_path, a.astype(dt), k.astype(dt), nd, "full") * 1e9
             out.append(max(t - fixed, 0.1 * t))
         ratios.append(out[1] / out[0])
         return out[0]
@@ -164,7 +164,7 @@ def acf_ns(size, rounds):
     scipy.fft path per point x log2(points) of a transform
     (``acf_fft_ns``, 8 series), the lane FFT kernel per unit of
     ``acf_fft.plan``'s work per pair of series (``acf_lanes_ns``)."""
-    from . import period
+    from . import _lagsums
     from ._kernels import acf as kacf
     from ._kernels import acf_fft as kfft
 
@@ -180,7 +180,7 @@ def acf_ns(size, rounds):
 
     y8 = rng.standard_normal((8, n))
     N = sfft.next_fast_len(n + L, True)
-    t = _best(rounds, period._lag_sums, y8, L, "fft")
+    t = _best(rounds, _lagsums.auto_sums, y8, L, "fft")
     fft = t * 1e9 * nthreads / (2 * 8 * N * math.log2(N))
 
     nl = max(256, n // 8)

@@ -32,7 +32,8 @@ import numpy as np
 from ._validate import MATCH_METHODS, template_fits
 from .delay import crosscorrelation, estimate_delay
 from .match import locate, match_template
-from .period import _residual_acf, detect_period, detect_periods
+from ._lagsums import residual_acf
+from .period import detect_period, detect_periods
 
 __all__ = ["main"]
 
@@ -731,7 +732,7 @@ def run_period(x, *, fs=1.0, min_period=None, max_period=None):
     """detect_period, plus the autocorrelation it reads the period from (of
     the series without its linear trend and spikes) for the table and the plot."""
     result = detect_period(x, **_period_kwargs(x, fs, min_period, max_period))
-    acf = np.asarray(_residual_acf(x, len(x) - 1), dtype=float)
+    acf = np.asarray(residual_acf(x, len(x) - 1), dtype=float)
     return result, acf
 
 
@@ -883,7 +884,7 @@ def delay_record(result, fs) -> dict:
 
 
 def plot_delay(ax, x, y, fs, result, phat, source):
-    from .delay import _phat, _phat_inputs
+    from ._lagsums import phat, phat_inputs
 
     n = x.size
     k = result.delay * fs
@@ -893,8 +894,8 @@ def plot_delay(ax, x, y, fs, result, phat, source):
     if phat:
         L = max(abs(lo), abs(hi))
         # the curve estimate_delay peaks on (its handling of missing samples too)
-        X, Y = _phat_inputs(np.asarray(x, np.float64)[None], np.asarray(y, np.float64)[None])
-        r = _phat(X, Y, L)[0]
+        X, Y = phat_inputs(np.asarray(x, np.float64)[None], np.asarray(y, np.float64)[None])
+        r = phat(X, Y, L)[0]
         r = r[lo + L:hi + L + 1]
     else:
         L = max(abs(lo), abs(hi))

@@ -47,12 +47,13 @@ try:
 except ImportError as exc:  # pragma: no cover - the extra is missing
     raise ImportError('sigcorr.dask needs Dask: pip install "sigcorr[dask]"') from exc
 
-from . import _costs, _fft, _validate
+from . import _costs, _geometry, _validate
 from ._runtime import threads
 from . import delay as _delay
 from .convolve import convolve as _convolve, correlate as _correlate
 from . import layers as _layers
 from . import match as _match
+from .match import peaks as _peaks
 from . import period as _period
 from . import pool as _poolmod
 
@@ -205,7 +206,7 @@ def _conv_dask(in1, in2, mode, method, axes, chunks, flip):
     pads = [(0, 0)] * x.ndim
     for ax in axes:
         n, m = x.shape[ax], k.shape[ax]
-        s0, length = _fft.out_slices(n, m, mode)
+        s0, length = _geometry.out_slices(n, m, mode)
         pads[ax] = (m - 1 - s0, length - n + s0)
     # correlation: reverse (and conjugate) in2, then everything is a convolution
     kk = k[tuple(slice(None, None, -1) if ax in axes else slice(None) for ax in range(k.ndim))] if flip else k
@@ -260,7 +261,7 @@ def _boundary2d(in1, in2, mode, boundary, fillvalue, chunks, flip):
     fv = _validate.check_fillvalue(fillvalue)
     if mode == "valid":
         return _conv_dask(x, k, mode, "auto", None, None, flip)
-    pads = _fft.boundary_pads(x.shape, k.shape, mode, flip)
+    pads = _geometry.boundary_pads(x.shape, k.shape, mode, flip)
     dtype = _validate.compute_dtype(x.dtype, k.dtype)
     if boundary == "fill":
         xp = _pad(x.astype(dtype), pads, "constant", _validate.fill_in(fv, dtype).item())
@@ -383,14 +384,14 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
         # b[oy:oy + hy, ox:ox + wx] (the rest is the halo)
         work = b.astype(np.float64) * sign
         work = np.where(np.isfinite(work), work, -np.inf)
-        pk = (work == _match._max_filter(work[None], radius, ndim != 1)[0]) & np.isfinite(work)
+        pk = (work == _peaks.max_filter(work[None], radius, ndim != 1)[0]) & np.isfinite(work)
         pk &= (work >= sign * threshold) if threshold is not None else (work > floor)
         own = np.zeros_like(pk)
         own[oy:oy + hy, ox:ox + wx] = True
-        _, ys, xs = _match._nonzero3((pk & own)[None])
+        _, ys, xs = _peaks.nonzero3((pk & own)[None])
         pos = np.stack([ys + y0, xs + x0], axis=1).astype(np.float64)
         if subpixel and len(ys):  # refined as in memory: the global position plus the offset
-            pos = _match._refine(work, np.stack([ys, xs], axis=1), pos)
+            pos = _peaks.refine(work, np.stack([ys, xs], axis=1), pos)
         return np.column_stack([ys + y0, xs + x0, work[ys, xs], b[ys, xs].astype(np.float64), pos])
 
     tasks = []
@@ -406,42 +407,13 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
                                              ys0[i + 1] - ys0[i], xs0[j + 1] - xs0[j]))
     parts = dask.compute(*tasks)
     cand = np.concatenate(parts, axis=0) if parts else np.zeros((0, 6))
-    order = np.lexsort((cand[:, 1], cand[:, 0], -cand[:, 2]))
-    cand = cand[order]
-    keep = _suppress_sparse(cand[:, :2].astype(np.int64), radius, len(cand) if max_matches is None else max_matches)
+    keep = _peaks.suppress(cand[:, 2], cand[:, :2], (H, W), radius, len(cand) if max_matches is None else max_matches)
     cand = cand[keep]
     pos = cand[:, 4:6]
     scores_out = cand[:, 3].astype(x.dtype)  # the map's own values and dtype, as in memory
     if ndim == 1:
         pos = pos[:, 1:]
     return _match.Matches(pos, scores_out)
-
-
-def _suppress_sparse(coords, radius, max_out):
-    """``_kernels.peaks.suppress`` without the dense grid: a kept peak blocks
-    the candidates within Chebyshev distance ``radius`` (a hash of cells)."""
-    cells = {}
-    keep = []
-    for idx, (y, x) in enumerate(coords.tolist()):
-        if len(keep) >= max_out:
-            break
-        cy, cx = y // radius, x // radius
-        blocked = False
-        for yy in (cy - 1, cy, cy + 1):
-            for xx in (cx - 1, cx, cx + 1):
-                for ky, kx in cells.get((yy, xx), ()):
-                    if abs(ky - y) <= radius and abs(kx - x) <= radius:
-                        blocked = True
-                        break
-                if blocked:
-                    break
-            if blocked:
-                break
-        if blocked:
-            continue
-        keep.append(idx)
-        cells.setdefault((cy, cx), []).append((y, x))
-    return np.array(keep, dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------

@@ -20,92 +20,16 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import scipy.fft as sfft
 
-from . import _fft, _reference, _validate, _workspace
-from ._kernels import direct as _kdirect
-from ._runtime import output_array, run, serialized_if_needed, threads
-from .convolve import correlate_lags
+from . import _costs, _lagsums, _validate
+from ._runtime import serialized_if_needed
 
 __all__ = ["crosscorrelation", "estimate_delay", "DelayResult"]
 
 _HALF = 8  # samples each side of the peak in the interpolating kernel
 _STEPS = 32  # interpolant evaluations per sample around the peak
-_PHAT_EPS = 1e-12  # spectrum magnitudes below this fraction of the largest are not amplified
 
 
-_CHUNK_POINTS = 1 << 19  # samples per chunk of pairs: demeaned copies stay cache-sized
-
-
-def _lag_sums(X, Y, lo, hi):
-    """S[b, k] = sum_t X[b, t + k] Y[b, t] for k = lo..hi (zero outside)."""
-    return correlate_lags(np.ascontiguousarray(X), np.ascontiguousarray(Y), lo, hi)
-
-
-def _xcorr(X, Y, lo, hi, demean, normalize, adjusted):
-    """Cross-correlation of validated (B, n) float64 pairs at lags lo..hi,
-    in chunks of pairs (the demeaned copies of a large batch would otherwise
-    be page-faulted in afresh on every call)."""
-    B, n = X.shape
-    step = max(1, _CHUNK_POINTS // n)
-    if B <= step:
-        return _xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted)
-    out = output_array((B, hi - lo + 1))
-    for i in range(0, B, step):
-        out[i:i + step] = _xcorr_chunk(X[i:i + step], Y[i:i + step], lo, hi, demean, normalize, adjusted)
-    return out
-
-
-def _centred(X, tag):
-    """X's rows demeaned (in a work buffer), their means and sums of squares."""
-    X = np.ascontiguousarray(X)
-    B = X.shape[0]
-    out, means, sumsq = _workspace.empty(tag, X.shape, np.float64), np.empty(B), np.empty(B)
-    run(_kdirect.centre_rows, _reference.centre_rows, X, out, means, sumsq)
-    return out, means, sumsq
-
-
-def _xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
-    B, n = X.shape
-    # a NaN or inf sample makes its row's mean non-finite: the means say
-    # whether the missing-data path is needed
-    norms = None
-    if demean:
-        Xc, mx, qx = _centred(X, "xcorr:x")
-        Yc, my, qy = _centred(Y, "xcorr:y")
-    else:
-        mx, my = X.mean(axis=1), Y.mean(axis=1)
-    missing = not (np.isfinite(mx).all() and np.isfinite(my).all())
-    if missing:
-        okx = np.isfinite(X)
-        oky = np.isfinite(Y)
-        cx = okx.sum(axis=1)
-        cy = oky.sum(axis=1)
-        if demean:
-            X = X - (np.where(okx, X, 0).sum(axis=1) / np.maximum(cx, 1))[:, None]
-            Y = Y - (np.where(oky, Y, 0).sum(axis=1) / np.maximum(cy, 1))[:, None]
-        X = np.where(okx, X, 0.0)
-        Y = np.where(oky, Y, 0.0)
-    elif demean:
-        X, Y, norms = Xc, Yc, qx * qy
-    S = _lag_sums(np.ascontiguousarray(X), np.ascontiguousarray(Y), lo, hi)
-    lags = np.arange(lo, hi + 1)
-    if adjusted:
-        if missing:
-            pairs = _lag_sums(okx.astype(np.float64), oky.astype(np.float64), lo, hi)
-            pairs = np.maximum(np.rint(pairs), 1.0)
-            S = S * (np.sqrt(cx * cy.astype(np.float64))[:, None] / pairs)
-        else:
-            S = S * (n / (n - np.abs(lags)))
-    if normalize:
-        if norms is None:
-            norms = np.einsum("ij,ij->i", X, X) * np.einsum("ij,ij->i", Y, Y)
-        den = np.sqrt(norms)
-        zero = den == 0
-        den[zero] = 1.0
-        S = S / den[:, None]
-        S[zero] = 0.0
-    return S
 
 
 @serialized_if_needed
@@ -174,7 +98,7 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
     flags = [_validate.check_flag(v, name) for v, name in
              ((demean, "demean"), (normalize, "normalize"), (adjusted, "adjusted"), (two_sided, "two_sided"))]
     demean, normalize, adjusted, two_sided = flags
-    out = _xcorr(X, Y, -L if two_sided else 0, L, demean, normalize, adjusted)
+    out = _lagsums.xcorr(X, Y, -L if two_sided else 0, L, demean, normalize, adjusted)
     out = out.reshape(batch + (out.shape[1],))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
 
@@ -255,35 +179,6 @@ def _peaks(r):
     return p, off, top, second
 
 
-def _phat(X, Y, L):
-    """GCC-PHAT at lags -L..L: the inverse transform of the cross-spectrum
-    divided by its magnitude (zero-padded, so the lags are linear, not
-    circular)."""
-    n = X.shape[1]
-    N = sfft.next_fast_len(n + L + 1, True)
-    # the spectra and the magnitudes in sigcorr's work buffers
-    G = _fft.rfft_rows(X, N, "phat:x")
-    H = _fft.rfft_rows(Y, N, "phat:y")
-    run(_kdirect.phat_whiten, _reference.phat_whiten, G, H, _PHAT_EPS)
-    r = sfft.irfft(G, N, axis=1, workers=threads())
-    return np.concatenate([r[:, N - L:], r[:, :L + 1]], axis=1)
-
-
-def _phat_inputs(X, Y):
-    """GCC-PHAT's input rows: as given when every sample is present; else
-    (NaN as missing) each row's present samples minus their mean, and 0 at
-    the missing ones."""
-    okx, oky = np.isfinite(X), np.isfinite(Y)
-    if okx.all() and oky.all():
-        return X, Y
-
-    def present_centred(Z, ok):
-        mean = np.where(ok, Z, 0).sum(1, keepdims=True) / np.maximum(ok.sum(1, keepdims=True), 1)
-        return np.where(ok, Z - mean, 0)
-
-    return present_centred(X, okx), present_centred(Y, oky)
-
-
 @serialized_if_needed
 def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     """Delay of ``x`` behind ``y``, to a fraction of a sample, for one or many pairs.
@@ -349,18 +244,18 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
         weighting = _validate.check_choice(weighting, "weighting", ("phat",),
                                            f"weighting must be None or 'phat', got {weighting!r}")
     if weighting == "phat":
-        X, Y = _phat_inputs(X, Y)
+        X, Y = _lagsums.phat_inputs(X, Y)
     B = X.shape[0]
     p, off, top, second = (np.empty(B, np.int64), np.empty(B), np.empty(B), np.empty(B))
     flat = np.empty(B, bool)
     # in chunks of pairs: each chunk's correlation is searched while in cache
-    step = max(1, _CHUNK_POINTS // (n + 2 * L))
+    step = max(1, _costs.get().xcorr_chunk_points // (n + 2 * L))
     for i in range(0, B, step):
         j = min(B, i + step)
         if weighting == "phat":
-            r = _phat(X[i:j], Y[i:j], L)
+            r = _lagsums.phat(X[i:j], Y[i:j], L)
         else:
-            r = _xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False)
+            r = _lagsums.xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False)
         p[i:j], off[i:j], top[i:j], second[i:j] = _peaks(r)
         flat[i:j] = r.max(axis=1) == r.min(axis=1)
     delay = (p - L + off) / fs

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _reference, _validate
+from . import _twins, _validate
 from ._kernels import layers as _klayers
 from ._runtime import serialized_if_needed, output_array, run
 
@@ -31,10 +31,10 @@ def _conv(x, weight, bias, stride, padding, dilation, nd):
     if s == (1, 1) and d == (1, 1):
         if any(p for pair in pads for p in pair):
             xk = np.pad(xk, ((0, 0), (0, 0)) + tuple(tuple(pair) for pair in pads))
-        out = run(_klayers.conv2d_unit, _reference.conv2d_unit, xk, wk, bk,
+        out = run(_klayers.conv2d_unit, _twins.conv2d_unit, xk, wk, bk,
                   output_array((xk.shape[0], co, outs[0], outs[1]), dtype))
     else:
-        out = run(_klayers.conv2d_general, _reference.conv2d_general, xk, wk, bk, s[0], s[1], pads[0][0],
+        out = run(_klayers.conv2d_general, _twins.conv2d_general, xk, wk, bk, s[0], s[1], pads[0][0],
                   pads[1][0], d[0], d[1], output_array((xk.shape[0], co, outs[0], outs[1]), dtype))
     return out[:, :, 0, :] if nd == 1 else out
 

@@ -28,153 +28,20 @@ import dataclasses
 import math
 
 import numpy as np
-import scipy.fft as sfft
 
-from . import _costs, _reference, _validate
+from . import _costs, _lagsums, _twins, _validate
 from ._kernels import acf as _kacf
-from ._kernels import acf_fft as _kacf_fft
-from ._runtime import serialized_if_needed, output_array, run, threads
+from ._runtime import serialized_if_needed, run
 
 __all__ = ["autocorrelation", "detect_period", "detect_periods", "PeriodResult", "Periods"]
 
-_SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
 # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period: 2.5 standard
 # errors of white noise's autocorrelation (1 / sqrt(n)); the humps of trends
 # and random walks that pass it are rejected by the repeat test (_kernels.acf._repeats)
 _LEVEL = 2.5
 _CANDIDATES = 5  # cycles a single series reports in PeriodResult.candidates (a batch: the period alone)
 _SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series without period is tried differenced
-_CHUNK_POINTS = 512 * 1536  # series x transform length per FFT chunk
 
-
-
-def _lanes_fft(B, n, L):
-    """Whether the batch suits the lane-vectorized FFT kernel: enough series
-    to give every thread full tasks, and a work buffer that stays cache-sized."""
-    c = _costs.get()
-    return B >= c.acf_lanes_tasks_per_thread * _kacf_fft.LANES * threads() and n + L <= c.acf_lanes_max_n
-
-
-def _lanes_plan(n, L):
-    """acf_fft.plan with this machine's price of a tail multiply-add."""
-    return _kacf_fft.plan(n, L, _costs.get().tail_mac)
-
-
-def _use_blocks(B, n, L):
-    """One long series and few lags: by blocks (:func:`_block_sums`)."""
-    return B == 1 and n > _costs.get().acf_block_taps * (L + 1)
-
-
-def _plan(B, n, L, method):
-    """How to compute the lag sums: 'direct', 'block' (one long series, few
-    lags), 'lanes' (the lane-vectorized FFT kernel) or 'fft' (scipy.fft)."""
-    N = sfft.next_fast_len(n + L, True)
-    lanes = _lanes_fft(B, n, L)
-    if method == "auto":
-        c = _costs.get()
-        direct = B * n * (L + 1) * c.acf_direct_ns / threads()
-        if _use_blocks(B, n, L):
-            M = _block_len(L)
-            fft = 2 * (n / M + 1) * (M + L) * math.log2(M + L) * c.acf_fft_ns / threads()
-        elif lanes:
-            fft = (B / 2) * _lanes_plan(n, L)[3] * c.acf_lanes_ns / threads()
-        else:
-            fft = 2 * B * N * math.log2(N) * c.acf_fft_ns / (threads() if B > 1 else 1)
-        method = "direct" if direct <= fft else "fft"
-    if method == "direct":
-        return "direct"
-    if _use_blocks(B, n, L):
-        return "block"
-    return "lanes" if lanes else "fft"
-
-
-def _lag_sums(y, L, method, demean=False):
-    """S[b, k] = sum_t z[b, t] z[b, t + k], k = 0..L, for y (B, n) float64,
-    z = y minus its row means if ``demean`` else y."""
-    B, n = y.shape
-    N = sfft.next_fast_len(n + L, True)
-    how = _plan(B, n, L, method)
-    if how == "lanes":
-        out = output_array((B, L + 1))
-        run(_kacf_fft.lag_sums_fft, _reference.lag_sums_fft, np.ascontiguousarray(y), L, bool(demean), False, False,
-            out, *_lanes_plan(n, L)[:3])
-        return out
-    if how in ("direct", "block"):
-        if demean:
-            y = y - y.mean(axis=1, keepdims=True)
-        if how == "direct":
-            return run(_kacf.acf_direct, _reference.acf_direct, np.ascontiguousarray(y), L, output_array((B, L + 1)))
-        return _block_sums(y[0], L)[None, :]
-    # batched, in chunks that stay in cache (and spare large temporaries)
-    out = np.empty((B, L + 1))
-    step = max(1, _CHUNK_POINTS // N)
-    for i in range(0, B, step):
-        part = y[i:i + step]
-        if demean:
-            part = part - part.mean(axis=1, keepdims=True)
-        spec = sfft.rfft(part, N, axis=-1, workers=threads())
-        np.multiply(spec, spec.conj(), out=spec)
-        out[i:i + step] = sfft.irfft(spec, N, axis=-1, workers=threads())[:, :L + 1]
-    return out
-
-
-def _block_len(L):
-    c = _costs.get()
-    return sfft.next_fast_len(max(c.acf_block_taps * (L + 1), c.acf_min_block), True) - L
-
-
-def _block_sums(y, L):
-    """Lag sums of one long series by blocks: sum over blocks of x_block * y_window."""
-    n = y.size
-    M = _block_len(L)
-    N = sfft.next_fast_len(M + L, True)
-    nb = -(-n // M)
-    padded = np.zeros(nb * M + L)
-    padded[:n] = y
-    heads = padded[:nb * M].reshape(nb, M)
-    spans = np.lib.stride_tricks.sliding_window_view(padded, M + L)[::M][:nb]
-    fa = sfft.rfft(heads, N, axis=-1, workers=threads())
-    fb = sfft.rfft(spans, N, axis=-1, workers=threads())
-    total = (np.conj(fa) * fb).sum(axis=0)
-    return sfft.irfft(total, N)[:L + 1]
-
-
-def _acf_core(y, L, demean, normalize, adjusted, method):
-    """Autocorrelation of validated (B, n) float64 series (NaN = missing)."""
-    B, n = y.shape
-    if _plan(B, n, L, method) == "lanes":
-        # one kernel: demean, lag sums, adjustment and normalization; it
-        # counts the series with non-finite samples (then: the general path)
-        out = output_array((B, L + 1))
-        nbad = run(_kacf_fft.lag_sums_fft, _reference.lag_sums_fft, y, L, bool(demean), bool(adjusted),
-                   bool(normalize), out, *_lanes_plan(n, L)[:3])
-        if nbad == 0:
-            return out
-    missing = not np.isfinite(y).all()
-    if missing:
-        ok = np.isfinite(y)
-        cnt = ok.sum(axis=1)
-        if demean:
-            mean = np.where(ok, y, 0).sum(axis=1) / np.maximum(cnt, 1)
-            y = y - mean[:, None]
-        y = np.where(ok, y, 0.0)
-        S = _lag_sums(np.ascontiguousarray(y), L, method)
-    else:
-        S = _lag_sums(y, L, method, demean=demean)
-    if adjusted:
-        if missing:
-            pairs = _lag_sums(np.ascontiguousarray(ok.astype(np.float64)), L, method)
-            pairs = np.maximum(np.rint(pairs), 1.0)
-            S = S * (pairs[:, :1] / pairs)
-        else:
-            S = S * (n / (n - np.arange(L + 1.0)))
-    if normalize:
-        s0 = S[:, 0].copy()
-        zero = s0 == 0
-        s0[zero] = 1.0
-        S /= s0[:, None]
-        S[zero] = 0.0
-    return S
 
 
 @serialized_if_needed
@@ -233,23 +100,9 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     """
     y, batch, axis = _validate.series_batch(x, axis)
     max_lag, method = _validate.acf_options(max_lag, y.shape[1], method, demean, normalize, adjusted)
-    out = _acf_core(y, max_lag, demean, normalize, adjusted, method)
+    out = _lagsums.acf(y, max_lag, demean, normalize, adjusted, method)
     out = out.reshape(batch + (max_lag + 1,))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
-
-
-@serialized_if_needed
-def _residual_acf(x, max_lag=None):
-    """The autocorrelation :func:`detect_period` reads a series' period from
-    (for plots: the command line's): that of the series' residual after its
-    straight-line trend, with spikes (beyond ``_SPIKE`` residual RMS) and NaN
-    samples missing.  ``x`` 1-D, or series along the last axis."""
-    y, batch, _ = _validate.series_batch(x, -1)
-    res, _ = run(_kacf.robust_residuals, _reference.robust_residuals, y, _SPIKE)
-    # a line fitted with an intercept leaves residuals of mean 0 over the kept
-    # samples, and the others are 0: no demeaning, as detect's lag sums
-    out = autocorrelation(res, max_lag, demean=False)
-    return out.reshape(batch + out.shape[-1:])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,12 +157,12 @@ def _detect(x, n_cycles, min_period, max_period, fs, axis):
     strengths = np.empty((B, n_cycles))
     # in chunks of series, so the residuals and lag sums stay cache- and
     # heap-sized (large fresh arrays are page-faulted in on every call)
-    step = max(1, _CHUNK_POINTS // n)
+    step = max(1, _costs.get().acf_chunk_points // n)
     for i in range(0, B, step):
         j = min(B, i + step)
-        res, nvalid = run(_kacf.robust_residuals, _reference.robust_residuals, y[i:j], _SPIKE)
-        S = _lag_sums(res, L, "auto")
-        run(_kacf.detect, _reference.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, _LEVEL,
+        res, nvalid = _lagsums.residuals(y[i:j])
+        S = _lagsums.auto_sums(res, L, "auto")
+        run(_kacf.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, _LEVEL,
             periods[i:j], strengths[i:j])
         # no period, and a residual that is smooth from sample to sample: a
         # trend that bends (quadratic, exponential) hides the season; its
@@ -317,11 +170,11 @@ def _detect(x, n_cycles, min_period, max_period, fs, axis):
         smooth = np.flatnonzero(np.isnan(periods[i:j, 0]) & (S[:, 1] > _SMOOTH * S[:, 0]))
         if smooth.size and n - 1 >= 2 * pmin:
             d = np.ascontiguousarray(np.diff(y[i:j][smooth], axis=1))
-            res, nvalid = run(_kacf.robust_residuals, _reference.robust_residuals, d, _SPIKE)
-            S = _lag_sums(res, min(L, n - 3), "auto")
+            res, nvalid = _lagsums.residuals(d)
+            S = _lagsums.auto_sums(res, min(L, n - 3), "auto")
             p2 = np.empty((smooth.size, n_cycles))
             s2 = np.empty((smooth.size, n_cycles))
-            run(_kacf.detect, _reference.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
+            run(_kacf.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
                 nvalid, _LEVEL, p2, s2)
             periods[i + smooth] = p2
             strengths[i + smooth] = s2

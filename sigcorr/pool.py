@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _reference, _validate
+from . import _twins, _validate
 from ._kernels import pool as _kpool
 from ._runtime import serialized_if_needed, output_array, run
 
@@ -44,13 +44,13 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, return_i
     res = output_array((planes.shape[0], out[0], out[1]), work)
     idx = None
     if fast and not return_indices:
-        run(_kpool.max_pool_2x2, _reference.max_pool_2x2, planes, res)
+        run(_kpool.max_pool_2x2, _twins.max_pool_2x2, planes, res)
     elif not return_indices:
-        run(_kpool.max_pool_separable, _reference.max_pool_separable, planes, k[0], k[1], s[0], s[1], p[0], p[1],
+        run(_kpool.max_pool_separable, _twins.max_pool_separable, planes, k[0], k[1], s[0], s[1], p[0], p[1],
             d[0], d[1], res)
     else:
         idx = output_array(res.shape, np.int64)
-        run(_kpool.max_pool, _reference.max_pool, planes, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], True,
+        run(_kpool.max_pool, _twins.max_pool, planes, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], True,
             res, idx)
     shape = lead + tuple(out[2 - nd:])
     res = res.reshape(shape)
@@ -70,9 +70,9 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad)
     planes, lead = _as3d(arr, nd, dtype)
     res = output_array((planes.shape[0], out[0], out[1]), dtype)
     if (k[0], k[1], s[0], s[1], p[0], p[1]) == (2, 2, 2, 2, 0, 0) and nd == 2 and _whole_2x2(planes, out):
-        run(_kpool.avg_pool_2x2, _reference.avg_pool_2x2, planes, res)
+        run(_kpool.avg_pool_2x2, _twins.avg_pool_2x2, planes, res)
     else:
-        run(_kpool.avg_pool, _reference.avg_pool, planes, k[0], k[1], s[0], s[1], p[0], p[1], bool(count_include_pad),
+        run(_kpool.avg_pool, _twins.avg_pool, planes, k[0], k[1], s[0], s[1], p[0], p[1], bool(count_include_pad),
             res)
     return res.reshape(lead + tuple(out[2 - nd:]))
 

@@ -5,7 +5,7 @@ kernel's documented contract with plain loops and direct numpy formulas (no
 FFT, no running sums, no cleverness), in float64.  They are meant to be read
 and trusted, not to be fast: call them on small inputs only.
 
-This is not ``sigcorr._reference``: those are the *fast* scipy / numpy twins
+This is not ``sigcorr._twins``: those are the *fast* scipy / numpy twins
 sigcorr answers with while its kernels compile; these are the slow truth
 both are tested against (``tests/test_kernels.py``).
 

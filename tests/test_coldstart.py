@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import sigcorr
-from sigcorr import _reference, _runtime
+from sigcorr import _twins, _runtime
 from sigcorr._kernels._jit import REGISTRY
 
 
@@ -123,7 +123,7 @@ def test_cold_path_keeps_dtypes_and_leaves_inputs_alone(monkeypatch):
 def test_every_kernel_has_a_reference_twin(name):
     import inspect
 
-    twin = getattr(_reference, name.rsplit(".", 1)[1], None)
+    twin = getattr(_twins, name.rsplit(".", 1)[1], None)
     assert callable(twin), name
     # the twin keeps the kernel's arguments, names included
     kernel = REGISTRY[name][0].py_func
@@ -135,7 +135,7 @@ def test_python_twin_runs_the_kernel_source():
 
     S = np.tile(np.cos(2 * np.pi * np.arange(101) / 10.0), (3, 1)) * 50
     out = [np.empty((3, 2)), np.empty((3, 2))]
-    _reference.python_twin(acf.detect)(S, 2.0, 40.0, np.full(3, 200.0), 3.0, *out)
+    _twins.python_twin(acf.detect)(S, 2.0, 40.0, np.full(3, 200.0), 3.0, *out)
     np.testing.assert_allclose(out[0][:, 0], 10.0, atol=0.05)
 
 

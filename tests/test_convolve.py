@@ -424,7 +424,7 @@ def test_lags_need_full_mode():
 def test_lags_auto_picks_direct_for_a_narrow_window():
     import importlib
 
-    conv = importlib.import_module("sigcorr.convolve")
+    conv = importlib.import_module("sigcorr._conv")
     # only the extremes, which any calibration of the cost model agrees on:
     # 3 lags of 10^6 products each against the full correlation's transforms,
     # and every lag (10^12 products) against the same transforms

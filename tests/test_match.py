@@ -266,7 +266,7 @@ def test_pyramid_scores_are_the_full_maps(method):
 def test_peak_filter_equals_scipys_maximum_filter():
     from scipy.ndimage import maximum_filter
 
-    from sigcorr.match import _max_filter
+    from sigcorr.match.peaks import max_filter as _max_filter
 
     rng = np.random.default_rng(11)
     for shape in [(1, 241, 241), (3, 40, 57), (1, 1, 300), (2, 5, 5), (1, 64, 1)]:
@@ -284,7 +284,7 @@ def test_few_peaks_from_3_wide_candidates_equal_the_full_filter(monkeypatch):
     # checks only the best of them against their whole window: the result
     # must be the first k of the full-filter result (2-D and 1-D maps, ties,
     # NaN, thresholds, both senses, stacks), and the path must be taken
-    from sigcorr import match
+    from sigcorr.match import peaks as match
 
     taken = []
     real = match._window_max
@@ -303,9 +303,9 @@ def test_few_peaks_from_3_wide_candidates_equal_the_full_filter(monkeypatch):
         d = int(rng.integers(1, 12))
         threshold = None if trial % 5 else 0.0
         maximize = bool(trial % 7)
-        ts_all, pos_all, sc_all = match._peaks(s3, threshold, None, d, maximize, False)
+        ts_all, pos_all, sc_all = match.stack_peaks(s3, threshold, None, d, maximize, False)
         for k in (2, 5, 12):
-            ts, pos, sc = match._peaks(s3, threshold, k, d, maximize, False)
+            ts, pos, sc = match.stack_peaks(s3, threshold, k, d, maximize, False)
             np.testing.assert_array_equal(ts, ts_all[:k])
             np.testing.assert_array_equal(pos, pos_all[:k])
             np.testing.assert_array_equal(sc, sc_all[:k])
@@ -316,7 +316,7 @@ def test_float32_maps_peak_as_their_float64_copies():
     # _peaks works on float32 maps in float32: the same peaks, order and
     # sub-pixel offsets as on the exact float64 copy, and a threshold just
     # above a float32 score (equal to it once rounded to float32) rejects it
-    from sigcorr.match import _peaks
+    from sigcorr.match.peaks import stack_peaks as _peaks
 
     rng = np.random.default_rng(13)
     for trial in range(30):
@@ -340,7 +340,7 @@ def test_float32_maps_peak_as_their_float64_copies():
 def test_neighbourhoods_best_equal_the_single_map_rule():
     # the pyramid's best of each candidate neighbourhood at once equals
     # _best_peak on each alone (ties, NaN, flat maps, thresholds, infinities)
-    from sigcorr.match import _best_peak, _cells_best
+    from sigcorr.match.peaks import best_peak as _best_peak, cells_best as _cells_best
 
     rng = np.random.default_rng(14)
     for trial in range(20):
@@ -372,7 +372,7 @@ def test_neighbourhoods_best_equal_the_single_map_rule():
 def test_peaks_best_k_are_the_first_k_of_all():
     # _peaks sorts only the best few peaks when max_matches is small: the
     # result must be the first max_matches of the full, sorted suppression
-    from sigcorr.match import _peaks
+    from sigcorr.match.peaks import stack_peaks as _peaks
 
     rng = np.random.default_rng(12)
     for trial in range(40):
@@ -435,7 +435,8 @@ def test_bad_input():
 
 @pytest.mark.parametrize("tiles", [(64, 64), (96, 160), (128, 1024), (1024, 1024)])
 def test_every_fft_tiling_equals_the_direct_cross_term(monkeypatch, tiles):
-    from sigcorr import _fft, match as smatch
+    from sigcorr import _fft
+    from sigcorr.match import scores as smatch
 
     rng = np.random.default_rng(7)
     img = rng.random((301, 283, 3)).astype(np.float32)
@@ -506,13 +507,13 @@ def test_paths_agree_on_near_degenerate_windows(dtype):
 def test_normed_score_kernel_equals_its_twin(dtype):
     # the rule at its edges: inside, just past +-1 (rounding: +-1), well past
     # (den is rounding noise: the fallback), den 0
-    from sigcorr import _reference
+    from sigcorr import _twins
     from sigcorr._kernels import windows
 
     num = np.array([0.5, -0.5, 1.0, 1.1, -1.1, 1.2, -3.0, 0.0, 1e-30, 0.0], dtype)
     den = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0], dtype)
     want = np.array([0.5, -0.5, 1.0, 1.0, -1.0, 7.0, 7.0, 7.0, 7.0, 0.0], dtype)
-    twin = _reference.normed_score(num, den, 7.0, dtype)
+    twin = _twins.normed_score(num, den, 7.0, dtype)
     score = windows.normed_score  # a helper (no Python entry point): call it from a kernel
 
     @numba.njit
@@ -532,7 +533,7 @@ def test_best_of_a_stack_of_maps_is_the_first_of_all_its_matches():
     # locate on a template stack asks _peaks for the one best match across the
     # maps: the same as the first match of the full search (ties in raster
     # order, then by map; flat maps and non-finite scores are no peaks)
-    from sigcorr.match import _peaks
+    from sigcorr.match.peaks import stack_peaks as _peaks
 
     rng = np.random.default_rng(5)
     for trial in range(300):

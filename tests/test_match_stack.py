@@ -239,7 +239,7 @@ def test_omit_finds_a_crop_through_missing_pixels():
 
 
 def test_omit_kernel_equals_its_reference_twin():
-    from sigcorr import _reference
+    from sigcorr import _twins
     from sigcorr._kernels import windows
 
     rng = np.random.default_rng(8)
@@ -259,7 +259,7 @@ def test_omit_kernel_equals_its_reference_twin():
             st = np.concatenate([blocks(), blocks()])
             args = (img, pres, cross, st, qt, by, bx, h, w, method, 1e-12, 1e-6, 0.5 * h * w)
             a = windows.omit_scores(*args, np.empty((oh, ow), dtype))
-            b = _reference.omit_scores(*args, np.empty((oh, ow), dtype))
+            b = _twins.omit_scores(*args, np.empty((oh, ow), dtype))
             np.testing.assert_allclose(a, b, rtol=1e-4 if dtype == np.float32 else 1e-9, atol=1e-4)
             assert np.array_equal(np.isnan(a), np.isnan(b))
 
@@ -326,7 +326,7 @@ def test_scale_angle_stack_and_errors():
 
 @pytest.mark.parametrize("method", ["ccoeff_normed", "sqdiff", "ccorr_normed"])
 def test_templates_of_several_sizes_share_one_tiling(method):
-    from sigcorr.match import _match_sizes
+    from sigcorr.match.scores import match_sizes as _match_sizes
 
     img = CAMERA[:400, :380].copy()
     img[100, 50] = np.nan  # non-finite counts per template size

@@ -6,7 +6,7 @@ native-endian C-contiguous arrays of the dtypes ``sigcorr._validate``
 produces, do no validation, use no Python objects, and never import public
 modules.  A kernel called from Python declares the argument types it is
 called with (``sigs=``): ``sigcorr warmup`` compiles exactly those, and
-``sigcorr._reference`` holds its scipy / numpy twin of the same name.
+``sigcorr._twins`` holds its scipy / numpy twin of the same name.
 Integer codes a kernel switches on (match methods) are named once in
 ``codes``, for the kernels and their Python callers alike.
 

@@ -81,6 +81,21 @@ def max_pool_2x2(x, out):
     return out
 
 
+@jit()
+def window_count(o, k, s, p, n, include_pad):
+    """torch's average-pool window along one axis, the one home of its divisor
+    (``sigcorr.dask`` calls ``window_count.py_func``): output ``o`` of a
+    window of ``k`` samples at stride ``s`` over ``n`` samples padded by ``p``
+    each side.  Returns (first, end) of the input samples it covers and the
+    count it divides by: the window clipped to the padded input, padding
+    included with ``include_pad`` (torch's ``count_include_pad``)."""
+    lo = o * s - p
+    hi = min(lo + k, n + p)
+    first = max(lo, 0)
+    end = min(hi, n)
+    return first, end, (hi - lo) if include_pad else max(end - first, 0)
+
+
 @jit(parallel=True, sigs=[(A3(f), I8, I8, I8, I8, I8, I8, B1, A3(f)) for f in FLOATS])
 def avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, out):
     P, H, W = x.shape
@@ -89,24 +104,15 @@ def avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, out):
         p = t // oh
         i = t - p * oh
         plane = x[p]
-        h0 = i * sh - ph
-        h1 = min(h0 + kh, H + ph)
-        rs = max(h0, 0)
-        re = min(h1, H)
+        rs, re, ch = window_count(i, kh, sh, ph, H, include_pad)
         for j in range(ow):
-            w0 = j * sw - pw
-            w1 = min(w0 + kw, W + pw)
-            cs = max(w0, 0)
-            ce = min(w1, W)
+            cs, ce, cw = window_count(j, kw, sw, pw, W, include_pad)
             s = 0.0
             for r in range(rs, re):
                 row = plane[r]
                 for q in range(cs, ce):
                     s += row[q]
-            if include_pad:
-                cnt = (h1 - h0) * (w1 - w0)
-            else:
-                cnt = (re - rs) * (ce - cs)
+            cnt = ch * cw
             out[p, i, j] = s / cnt if cnt > 0 else np.nan
     return out
 

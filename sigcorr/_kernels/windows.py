@@ -21,7 +21,7 @@ from .codes import CCOEFF, CCOEFF_NORMED, CCORR, CCORR_NORMED, SQDIFF, SQDIFF_NO
 ROWS = 64  # output rows per task (at least 2 h, so the first sums amortize)
 
 # The degenerate-window rule, shared by every path that normalizes a score:
-# this module's kernels, and through ``_reference.normed_score`` (the twin of
+# this module's kernels, and through ``_twins.normed_score`` (the twin of
 # ``normed_score``) match_template's ``mask=`` path and its ``nan_policy="omit"``
 # path with a template mask.  A flat window scores 0 for ccoeff_normed (an
 # all-zero one for ccorr_normed; 1 for sqdiff_normed), and the normalized

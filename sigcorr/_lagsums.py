@@ -1,0 +1,278 @@
+"""Lag sums, the one home of their rules: sums of products of a series
+with itself (autocorrelation) or with another (cross-correlation) at a range
+of lags, and the missing-data rule they share with ``sigcorr.dask``.
+
+Missing data (NaN or inf samples, as statsmodels' ``missing="conservative"``):
+each series is demeaned over its present samples (:func:`present`), missing
+samples contribute 0 to every sum, ``adjusted`` divides each lag by the
+number of pairs present there (:func:`pair_counts`), and a zero norm
+normalizes to 0, never to NaN (:func:`normalized`).  These helpers use only
+NumPy functions that Dask arrays dispatch, so ``sigcorr.dask`` applies the
+same rule to chunked series.
+
+Also here: GCC-PHAT's whitened correlation and the trend-free residual that
+``detect_period`` reads periods from (``residual_acf``, for plots).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.fft as sfft
+
+from . import _conv, _costs, _fft, _twins, _validate, _workspace
+from ._kernels import acf as _kacf
+from ._kernels import acf_fft as _kacf_fft
+from ._kernels import direct as _kdirect
+from ._runtime import output_array, run, threads
+
+SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
+PHAT_EPS = 1e-12  # spectrum magnitudes below this fraction of the largest are not amplified
+
+
+def present(Z, demean):
+    """(z, ok, count): rows of Z (..., n) with the missing (non-finite)
+    samples 0 and, if ``demean``, the present ones minus their mean; the mask
+    of present samples; their number per row, shape (..., 1).  NumPy or Dask."""
+    ok = np.isfinite(Z)
+    count = ok.sum(axis=-1, keepdims=True)
+    if demean:
+        Z = Z - np.where(ok, Z, 0.0).sum(axis=-1, keepdims=True) / np.maximum(count, 1)
+    return np.where(ok, Z, 0.0), ok, count
+
+
+def pair_counts(sums):
+    """Lag sums of the present-sample masks: the number of pairs at each lag
+    (rounded; at least 1, so an empty lag divides by 1)."""
+    return np.maximum(np.rint(sums), 1.0)
+
+
+def normalized(S, den):
+    """S / den, with 0 where den is 0 (a series all zero after demeaning
+    correlates 0 with everything, not NaN).  NumPy or Dask."""
+    zero = den == 0
+    return np.where(zero, 0.0, S / np.where(zero, 1.0, den))
+
+
+def _lanes_fft(B, n, L):
+    """Whether the batch suits the lane-vectorized FFT kernel: enough series
+    to give every thread full tasks, and a work buffer that stays cache-sized."""
+    c = _costs.get()
+    return B >= c.acf_lanes_tasks_per_thread * _kacf_fft.LANES * threads() and n + L <= c.acf_lanes_max_n
+
+
+def _lanes_plan(n, L):
+    """acf_fft.plan with this machine's price of a tail multiply-add."""
+    return _kacf_fft.plan(n, L, _costs.get().tail_mac)
+
+
+def _use_blocks(B, n, L):
+    """One long series and few lags: by blocks (:func:`_block_sums`)."""
+    return B == 1 and n > _costs.get().acf_block_taps * (L + 1)
+
+
+def plan(B, n, L, method):
+    """How to compute the lag sums: 'direct', 'block' (one long series, few
+    lags), 'lanes' (the lane-vectorized FFT kernel) or 'fft' (scipy.fft)."""
+    N = sfft.next_fast_len(n + L, True)
+    lanes = _lanes_fft(B, n, L)
+    if method == "auto":
+        c = _costs.get()
+        direct = B * n * (L + 1) * c.acf_direct_ns / threads()
+        if _use_blocks(B, n, L):
+            M = _block_len(L)
+            fft = 2 * (n / M + 1) * (M + L) * math.log2(M + L) * c.acf_fft_ns / threads()
+        elif lanes:
+            fft = (B / 2) * _lanes_plan(n, L)[3] * c.acf_lanes_ns / threads()
+        else:
+            fft = 2 * B * N * math.log2(N) * c.acf_fft_ns / (threads() if B > 1 else 1)
+        method = "direct" if direct <= fft else "fft"
+    if method == "direct":
+        return "direct"
+    if _use_blocks(B, n, L):
+        return "block"
+    return "lanes" if lanes else "fft"
+
+
+def auto_sums(y, L, method, demean=False):
+    """S[b, k] = sum_t z[b, t] z[b, t + k], k = 0..L, for y (B, n) float64,
+    z = y minus its row means if ``demean`` else y."""
+    B, n = y.shape
+    N = sfft.next_fast_len(n + L, True)
+    how = plan(B, n, L, method)
+    if how == "lanes":
+        out = output_array((B, L + 1))
+        run(_kacf_fft.lag_sums_fft, _twins.lag_sums_fft, np.ascontiguousarray(y), L, bool(demean), False, False,
+            out, *_lanes_plan(n, L)[:3])
+        return out
+    if how in ("direct", "block"):
+        if demean:
+            y = y - y.mean(axis=1, keepdims=True)
+        if how == "direct":
+            return run(_kacf.acf_direct, _twins.acf_direct, np.ascontiguousarray(y), L, output_array((B, L + 1)))
+        return _block_sums(y[0], L)[None, :]
+    # batched, in chunks that stay in cache (and spare large temporaries)
+    out = np.empty((B, L + 1))
+    step = max(1, _costs.get().acf_chunk_points // N)
+    for i in range(0, B, step):
+        part = y[i:i + step]
+        if demean:
+            part = part - part.mean(axis=1, keepdims=True)
+        spec = sfft.rfft(part, N, axis=-1, workers=threads())
+        np.multiply(spec, spec.conj(), out=spec)
+        out[i:i + step] = sfft.irfft(spec, N, axis=-1, workers=threads())[:, :L + 1]
+    return out
+
+
+def _block_len(L):
+    c = _costs.get()
+    return sfft.next_fast_len(max(c.acf_block_taps * (L + 1), c.acf_min_block), True) - L
+
+
+def _block_sums(y, L):
+    """Lag sums of one long series by blocks: sum over blocks of x_block * y_window."""
+    n = y.size
+    M = _block_len(L)
+    N = sfft.next_fast_len(M + L, True)
+    nb = -(-n // M)
+    padded = np.zeros(nb * M + L)
+    padded[:n] = y
+    heads = padded[:nb * M].reshape(nb, M)
+    spans = np.lib.stride_tricks.sliding_window_view(padded, M + L)[::M][:nb]
+    fa = sfft.rfft(heads, N, axis=-1, workers=threads())
+    fb = sfft.rfft(spans, N, axis=-1, workers=threads())
+    total = (np.conj(fa) * fb).sum(axis=0)
+    return sfft.irfft(total, N)[:L + 1]
+
+
+def acf(y, L, demean, normalize, adjusted, method):
+    """Autocorrelation of validated (B, n) float64 series (NaN = missing)."""
+    B, n = y.shape
+    if plan(B, n, L, method) == "lanes":
+        # one kernel: demean, lag sums, adjustment and normalization; it
+        # counts the series with non-finite samples (then: the general path)
+        out = output_array((B, L + 1))
+        nbad = run(_kacf_fft.lag_sums_fft, _twins.lag_sums_fft, y, L, bool(demean), bool(adjusted),
+                   bool(normalize), out, *_lanes_plan(n, L)[:3])
+        if nbad == 0:
+            return out
+    missing = not np.isfinite(y).all()
+    if missing:
+        z, ok, _ = present(y, demean)
+        S = auto_sums(np.ascontiguousarray(z), L, method)
+    else:
+        S = auto_sums(y, L, method, demean=demean)
+    if adjusted:
+        if missing:
+            pairs = pair_counts(auto_sums(np.ascontiguousarray(ok.astype(np.float64)), L, method))
+            S = S * (pairs[:, :1] / pairs)
+        else:
+            S = S * (n / (n - np.arange(L + 1.0)))
+    if normalize:
+        S = normalized(S, S[:, :1])
+    return S
+
+
+def cross_sums(X, Y, lo, hi):
+    """S[b, k] = sum_t X[b, t + k] Y[b, t] for k = lo..hi (zero outside)."""
+    return _conv.correlate_lags(np.ascontiguousarray(X), np.ascontiguousarray(Y), lo, hi)
+
+
+def xcorr(X, Y, lo, hi, demean, normalize, adjusted):
+    """Cross-correlation of validated (B, n) float64 pairs at lags lo..hi,
+    in chunks of pairs (the demeaned copies of a large batch would otherwise
+    be page-faulted in afresh on every call)."""
+    B, n = X.shape
+    step = max(1, _costs.get().xcorr_chunk_points // n)
+    if B <= step:
+        return xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted)
+    out = output_array((B, hi - lo + 1))
+    for i in range(0, B, step):
+        out[i:i + step] = xcorr_chunk(X[i:i + step], Y[i:i + step], lo, hi, demean, normalize, adjusted)
+    return out
+
+
+def _centred(X, tag):
+    """X's rows demeaned (in a work buffer), their means and sums of squares."""
+    X = np.ascontiguousarray(X)
+    B = X.shape[0]
+    out, means, sumsq = _workspace.empty(tag, X.shape, np.float64), np.empty(B), np.empty(B)
+    run(_kdirect.centre_rows, _twins.centre_rows, X, out, means, sumsq)
+    return out, means, sumsq
+
+
+def xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
+    """:func:`xcorr` of one chunk of pairs."""
+    B, n = X.shape
+    # a NaN or inf sample makes its row's mean non-finite: the means say
+    # whether the missing-data path is needed
+    norms = None
+    if demean:
+        Xc, mx, qx = _centred(X, "xcorr:x")
+        Yc, my, qy = _centred(Y, "xcorr:y")
+    else:
+        mx, my = X.mean(axis=1), Y.mean(axis=1)
+    missing = not (np.isfinite(mx).all() and np.isfinite(my).all())
+    if missing:
+        X, okx, cx = present(X, demean)
+        Y, oky, cy = present(Y, demean)
+    elif demean:
+        X, Y, norms = Xc, Yc, qx * qy
+    S = cross_sums(X, Y, lo, hi)
+    lags = np.arange(lo, hi + 1)
+    if adjusted:
+        if missing:
+            pairs = pair_counts(cross_sums(okx.astype(np.float64), oky.astype(np.float64), lo, hi))
+            S = S * (np.sqrt(cx * cy.astype(np.float64)) / pairs)
+        else:
+            S = S * (n / (n - np.abs(lags)))
+    if normalize:
+        if norms is None:
+            norms = np.einsum("ij,ij->i", X, X) * np.einsum("ij,ij->i", Y, Y)
+        S = normalized(S, np.sqrt(norms)[:, None])
+    return S
+
+
+def phat(X, Y, L):
+    """GCC-PHAT at lags -L..L: the inverse transform of the cross-spectrum
+    divided by its magnitude (zero-padded, so the lags are linear, not
+    circular)."""
+    n = X.shape[1]
+    N = sfft.next_fast_len(n + L + 1, True)
+    # the spectra and the magnitudes in sigcorr's work buffers
+    G = _fft.rfft_rows(X, N, "phat:x")
+    H = _fft.rfft_rows(Y, N, "phat:y")
+    run(_kdirect.phat_whiten, _twins.phat_whiten, G, H, PHAT_EPS)
+    r = sfft.irfft(G, N, axis=1, workers=threads())
+    return np.concatenate([r[:, N - L:], r[:, :L + 1]], axis=1)
+
+
+def phat_inputs(X, Y):
+    """GCC-PHAT's input rows: as given when every sample is present; else
+    (NaN as missing) each row's present samples minus their mean, and 0 at
+    the missing ones."""
+    if np.isfinite(X).all() and np.isfinite(Y).all():
+        return X, Y
+    return present(X, True)[0], present(Y, True)[0]
+
+
+def residual_acf(x, max_lag=None):
+    """The autocorrelation :func:`detect_period` reads a series' period from
+    (for plots: the command line's): that of the series' residual after its
+    straight-line trend (:func:`residuals`).  ``x`` 1-D, or series along
+    the last axis."""
+    y, batch, _ = _validate.series_batch(x, -1)
+    res, _ = residuals(y)
+    L, method = _validate.acf_options(max_lag, y.shape[1], "auto", False, True, False)
+    # a line fitted with an intercept leaves residuals of mean 0 over the kept
+    # samples, and the others are 0: no demeaning, as detect's lag sums
+    out = acf(res, L, False, True, False, method)
+    return out.reshape(batch + out.shape[-1:])
+
+
+def residuals(y):
+    """(residuals, present-sample counts) of validated (B, n) series: each
+    series minus its straight-line trend, with spikes (beyond ``SPIKE``
+    residual RMS) and NaN samples missing (0)."""
+    return run(_kacf.robust_residuals, _twins.robust_residuals, y, SPIKE)

@@ -1,0 +1,408 @@
+"""Search: ``locate`` (match then peaks), its pyramid (a coarse search on
+pooled inputs, full-resolution re-scoring near the candidates) and the
+scale/angle search (zoomed and rotated template copies, refined between the
+grid steps).  The scores come from :mod:`.scores`, every peak rule from
+:mod:`.peaks`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _costs, _twins, _validate
+from .._kernels import windows as _kwin
+from .._runtime import run, serialized_if_needed
+from .peaks import Matches, cells_best, find_matches, gains, refine, refine_best, stack_peaks, suppress
+from .scores import match_plain, match_sizes, match_stack, omit
+
+__all__ = ["locate"]
+
+
+def _usable_levels(levels, side):
+    """The most pyramid levels, up to ``levels``, that keep a template side of
+    ``side`` samples at least ``pyramid_min_side`` wide once pooled."""
+    while levels > 0 and side // 2 ** levels < _costs.get().pyramid_min_side:
+        levels -= 1
+    return levels
+
+
+@serialized_if_needed
+def locate(image, template, *, method="ccoeff_normed", threshold=None, max_matches=1,
+           min_distance=None, pyramid_levels=0, subpixel=False, scales=None, angles=None):
+    """Find ``template`` in ``image``: :func:`match_template` then :func:`find_matches`.
+
+    Parameters
+    ----------
+    image, template, method
+        As :func:`match_template` (minimizing methods, ``sqdiff*``, are
+        handled: their best match is their lowest score).  ``template`` may
+        be a stack (T, h, w[, C]): every template is searched, the matches
+        of all of them are suppressed together (one object, one match) and
+        ``.template`` tells which template matched.
+    threshold, max_matches, subpixel
+        As :func:`find_matches`.
+    min_distance : int, optional
+        Suppression half-width; default half the template's smaller side.
+    pyramid_levels : int
+        0 searches the full image.  L > 0 average-pools image and template by
+        2**L, searches there, and re-scores at full resolution only a
+        neighbourhood of the best coarse candidates (much faster for large
+        templates; needs the pooled template to stay at least 8 samples wide,
+        fewer levels are used otherwise).
+    scales, angles : sequence of float, optional
+        Search every copy of the template zoomed by each scale and then
+        rotated by each angle (degrees, counter-clockwise as displayed with
+        row 0 at the top: ``scipy.ndimage.rotate``'s sense), resampled with
+        ``scipy.ndimage`` (linear); the corners of a rotated copy's box are
+        left out of every window's sums (quarter turns are exact and need no
+        mask).  The copies' matches are merged by their centres and
+        suppressed together (one object, one match), and each match's scale
+        and angle are refined between the grid steps (the angle by parabolas
+        at halving steps, the scale over every whole template size within a
+        step), so ``.scales`` and ``.angles`` are finer than the grids and
+        ``.positions`` is the top-left corner of the refined copy's box.  With
+        ``pyramid_levels`` every copy is searched on the pooled image first.
+        2-D and colour images only.
+
+    Returns
+    -------
+    Matches
+        Positions of the windows' top-left corners (index into the "valid"
+        score map), best first; ``.centers`` the matched windows' centres
+        (``positions + (template size - 1) / 2``); ``.template`` the index
+        into a template stack; ``.scales``, ``.angles`` the template's scale
+        and rotation at each match (1.0 and 0.0 without that search).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> rng = np.random.default_rng(1)
+    >>> image = rng.random((256, 256))
+    >>> sigcorr.locate(image, image[100:132, 40:72]).positions.tolist()
+    [[100.0, 40.0]]
+    >>> sigcorr.locate(image, image[100:132, 40:72], pyramid_levels=2).positions.tolist()
+    [[100.0, 40.0]]
+    >>> stack = np.stack([image[10:42, 200:232], image[100:132, 40:72]])
+    >>> m = sigcorr.locate(image, stack, max_matches=2)
+    >>> m.positions.tolist(), m.template.tolist(), m.centers.tolist()
+    ([[100.0, 40.0], [10.0, 200.0]], [1, 0], [[115.5, 55.5], [25.5, 215.5]])
+
+    The object at 1.25x its template's size:
+
+    >>> from scipy import ndimage
+    >>> big = ndimage.zoom(image, 1.25, order=1)
+    >>> m = sigcorr.locate(big, image[100:132, 40:72], scales=np.linspace(0.8, 1.6, 5))
+    >>> m.centers.round().tolist(), round(float(m.scales[0]), 2)
+    ([[144.0, 70.0]], 1.25)
+    """
+    method = _validate.check_match_method(method)
+    threshold = _validate.check_threshold(threshold)
+    max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
+    levels = _validate.check_int(pyramid_levels, "pyramid_levels", minimum=0)
+    subpixel = _validate.check_flag(subpixel, "subpixel")
+    img, tpls, _, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, None)
+    axes_t = tpls.shape[3:] if squeeze else tpls.shape[2:]  # the template's searched axes
+    if min_distance is None:
+        min_distance = max(1, min(axes_t) // 2)
+    min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
+    maximize = not method.startswith("sqdiff")
+    if scales is not None or angles is not None:
+        scales, angles = _validate.scales_angles(scales, angles, squeeze)
+        return _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches,
+                                   min_distance, maximize, subpixel, scales, angles)
+    levels = _usable_levels(levels, min(axes_t))
+    if levels > 0:
+        found = [_pyramid_matches(img, t, method, dtype, levels, squeeze, threshold, max_matches,
+                                  min_distance, maximize, subpixel) for t in tpls]
+        if len(found) == 1:
+            m = found[0]
+        else:  # merged across the stack, then one suppression: one object, one match
+            _, H, W = img.shape
+            shape = (H - tpls.shape[2] + 1, W - tpls.shape[3] + 1)
+            m = _merge([f.positions for f in found], [f.scores for f in found],
+                       [np.full(len(f), k, dtype=np.int64) for k, f in enumerate(found)],
+                       shape, squeeze, maximize, min_distance, max_matches, dtype)
+    else:
+        scores = match_stack(img, tpls, method, dtype)
+        tix, pos, val = stack_peaks(scores, threshold, max_matches, min_distance, maximize, subpixel)
+        if squeeze:
+            pos = pos[:, 1:]
+        m = Matches(pos, val, template=tix)
+    half = (np.array(axes_t, dtype=np.float64) - 1) / 2
+    return Matches(m.positions, m.scores, centers=m.positions + half, template=m.template)
+
+
+def _merge(pos, val, tix, shape, squeeze, maximize, min_distance, max_matches, dtype):
+    """Matches from several searches, best first, suppressed together on the
+    grid of ``shape`` (the valid score map's)."""
+    pos = [p if not squeeze else np.concatenate([np.zeros((len(p), 1)), p], axis=1) for p in pos]
+    if not pos or sum(len(v) for v in val) == 0:
+        return Matches(np.empty((0, 1 if squeeze else 2)), np.empty(0, dtype=dtype))
+    pos, val, tix = np.concatenate(pos), np.concatenate(val), np.concatenate(tix)
+    keep = suppress(val if maximize else -val, pos, shape, min_distance, max_matches, tie=tix)
+    pos, val, tix = pos[keep], val[keep], tix[keep]
+    if squeeze:
+        pos = pos[:, 1:]
+    return Matches(pos, val, template=tix)
+
+
+def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_matches,
+                     min_distance, maximize, subpixel, score=None):
+    """Coarse search on 2**levels-pooled inputs, then full-resolution re-scoring
+    of a neighbourhood of each coarse candidate; the matches of all
+    neighbourhoods are merged and suppressed together.  ``score(img, tpl,
+    method, dtype)`` gives the score maps (default: :func:`match_plain`)."""
+    score = score or match_plain
+    f = 2 ** levels
+    fy = 1 if squeeze else f
+
+    def pool(p):
+        if squeeze:  # 1-D: pool along the row only
+            C, _, W = p.shape
+            Wf = W // f
+            return np.ascontiguousarray(p[:, :, :Wf * f].reshape(C, 1, Wf, f).mean(axis=3).astype(p.dtype))
+        return run(_kwin.block_mean, _twins.block_mean, p, f)
+
+    coarse = score(pool(img), pool(tpl), method, dtype)
+    cand = find_matches(coarse, max_matches=max(4 * max_matches, 16),
+                        min_distance=max(1, min_distance // f), maximize=maximize)
+    _, H, W = img.shape
+    _, h, w = tpl.shape
+    oh, ow = H - h + 1, W - w + 1
+    ry, rx = (0 if squeeze else 2 * f), 2 * f
+    boxes = []
+    for cy, cx in cand.positions.astype(np.int64):
+        y0, x0 = max(0, cy * fy - ry), max(0, cx * f - rx)
+        y1, x1 = min(oh, cy * fy + ry + 1), min(ow, cx * f + rx + 1)
+        if y0 < y1 and x0 < x1:
+            boxes.append((y0, y1, x0, x1))
+    # every neighbourhood scored in one call: their image pieces side by
+    # side in a mosaic, one row of equal cells (a window's score depends on
+    # its own pixels only; the windows across two cells are not read).  One
+    # row: only the windows between two cells are wasted, not also those
+    # between two rows of cells (a square mosaic of 16 cells scores 3x more
+    # windows, 25% slower)
+    cy_, cx_ = 2 * ry + h, 2 * rx + w
+    mosaic = np.zeros((img.shape[0], cy_, max(1, len(boxes)) * cx_), dtype=img.dtype)
+    for k, (y0, y1, x0, x1) in enumerate(boxes):
+        mosaic[:, :y1 - y0 + h - 1, k * cx_:k * cx_ + x1 - x0 + w - 1] = img[:, y0:y1 + h - 1, x0:x1 + w - 1]
+    maps = score(mosaic, tpl, method, dtype) if boxes else None
+    locals_ = [maps[:y1 - y0, k * cx_:k * cx_ + x1 - x0] for k, (y0, y1, x0, x1) in enumerate(boxes)]
+    # a suppression window that covers a whole neighbourhood keeps its best
+    # score alone: every such neighbourhood's best at once, the others (and
+    # the few the shortcut cannot decide) through find_matches' rule
+    whole = [min_distance >= max(loc.shape) - 1 for loc in locals_]
+    best = iter(cells_best([loc for loc, w in zip(locals_, whole) if w], (2 * ry + 1, 2 * rx + 1),
+                            threshold, maximize))
+    pos, val = [], []
+    for loc, w, (y0, _, x0, _) in zip(locals_, whole, boxes):
+        b = next(best) if w else None
+        if b is None:
+            _, found, scores = stack_peaks(loc[None], threshold, 1 if w else None, min_distance, maximize, subpixel)
+        elif not len(b):
+            continue
+        else:
+            found = refine_best(loc, b, maximize) if subpixel else b.astype(np.float64)
+            scores = loc[b[:, 0], b[:, 1]]
+        if len(scores):
+            pos.append(found + np.array([y0, x0], dtype=np.float64))
+            val.append(scores)
+    if not pos:
+        return Matches(np.empty((0, 1 if squeeze else 2)), np.empty(0, dtype=dtype))
+    pos = np.concatenate(pos)
+    val = np.concatenate(val)
+    keep = suppress(val if maximize else -val, pos, (oh, ow), min_distance, max_matches)
+    pos, val = pos[keep], val[keep]
+    if squeeze:
+        pos = pos[:, 1:]
+    return Matches(pos, val)
+
+
+def _score_any(img, tpl, method, dtype):
+    """Score maps for a template whose NaN pixels (a rotated template's
+    corners) are left out of every window's sums; no NaN: the plain scores."""
+    if np.isnan(tpl).any():
+        return omit(img, tpl, None, None, method, dtype, 0.0)
+    return match_plain(img, tpl, method, dtype)
+
+
+def _variant(tpl, scale, angle):
+    """``tpl`` (C, h, w) zoomed by ``scale`` then rotated by ``angle`` degrees
+    (``scipy.ndimage``, linear interpolation, the rotated box kept whole); the
+    corners outside the rotated template are NaN.  Quarter turns are exact."""
+    from scipy import ndimage
+
+    t = tpl.astype(np.float64)
+    if scale != 1.0:
+        h, w = t.shape[1:]
+        nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
+        t = ndimage.zoom(t, (1, nh / h, nw / w), order=1, mode="nearest", grid_mode=True)
+    turns = angle / 90.0
+    if abs(turns - round(turns)) < 1e-9:
+        t = np.rot90(t, int(round(turns)) % 4, axes=(1, 2))
+    else:
+        inside = ndimage.rotate(np.ones(t.shape[1:]), angle, reshape=True, order=1) > 1 - 1e-6
+        t = ndimage.rotate(t, angle, axes=(2, 1), reshape=True, order=1)
+        t[:, ~inside] = np.nan
+    return np.ascontiguousarray(t.astype(tpl.dtype))
+
+
+def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches, min_distance,
+                        maximize, subpixel, scales, angles):
+    """locate over every scale x angle (x template) copy: each copy's best
+    windows (on the pooled image first with ``levels``, then re-scored at full
+    resolution), merged by their centres and suppressed together (one object,
+    one match), then each kept match's angle and scale refined between the
+    grid steps; best first by the refined scores."""
+    _, H, W = img.shape
+    cands = []  # (score, centre y, centre x, template, scale index, angle index, top-left y, x)
+    variants = {}
+    for k, tpl in enumerate(tpls):
+        for si, sc in enumerate(scales):
+            for ai, an in enumerate(angles):
+                v = _variant(tpl, sc, an)
+                if v.shape[1] <= H and v.shape[2] <= W and min(v.shape[1:]) >= 2:
+                    variants[k, si, ai] = v
+    if not variants:
+        return _empty_transformed(dtype)
+    lv = _usable_levels(levels, min(min(v.shape[1:]) for v in variants.values()))
+    f = 2 ** lv
+    # coarse search (on 2**lv-pooled image and copies when lv > 0); the plain
+    # (unrotated or quarter-turned) copies share one FFT tiling
+    simg = img if lv == 0 else run(_kwin.block_mean, _twins.block_mean, img, f)
+    small = {key: (v if lv == 0 else run(_kwin.block_mean, _twins.block_mean, v, f))
+             for key, v in variants.items()}
+    plain = [key for key, v in small.items() if not np.isnan(v).any()]
+    maps = dict(zip(plain, match_sizes(simg, [small[key] for key in plain], method, dtype))) if plain else {}
+    per_map = max_matches if lv == 0 else max(2 * max_matches, 4)
+    for key, v in variants.items():
+        _, h, w = v.shape
+        sv_ = small[key]
+        scores = maps.pop(key) if key in maps else _score_any(simg, sv_, method, dtype)
+        md = max(1, min(min_distance, min(h, w) // 2) // f)
+        m = _top_peaks(scores, threshold if lv == 0 else None, per_map, md, maximize, subpixel and lv == 0)
+        for (y, x), sc in zip(m.positions, m.scores):
+            cy, cx = y * f + (h - 1) / 2, x * f + (w - 1) / 2
+            if lv > 0:  # full-resolution score near the coarse position
+                sc, cy, cx = _local_best(img, v, cy, cx, method, dtype, maximize, r=2 * f)
+                if not np.isfinite(sc):
+                    continue
+                sc = sc if maximize else -sc
+                if threshold is not None and (sc < threshold if maximize else sc > threshold):
+                    continue
+                y, x = cy - (h - 1) / 2, cx - (w - 1) / 2
+            cands.append((float(sc), cy, cx, key[0], key[1], key[2], y, x))
+    if not cands:
+        return _empty_transformed(dtype)
+    c = np.array(cands)
+    # a few more candidates than asked for are refined: a look-alike can lead
+    # on the grid and fall behind the true match once both are refined
+    c = c[suppress(c[:, 0] if maximize else -c[:, 0], c[:, 1:3], (H, W), min_distance, max(3 * max_matches, 3),
+                   tie=c[:, 3])]
+    # (only those close behind: within 5% of the last asked-for score)
+    ck = c[:, 0] if maximize else -c[:, 0]
+    last = ck[min(max_matches, len(ck)) - 1]
+    c = c[(np.arange(len(c)) < max_matches) | (ck >= last - 0.05 * abs(last))]
+    sc_out, an_out = [], []
+    for r, row in enumerate(c):
+        k, si, ai = int(row[3]), int(row[4]), int(row[5])
+        sstep = _grid_step(np.log(scales), si)
+        astep = _grid_step(angles, ai)
+        best = (float(row[0]) if maximize else -float(row[0]), float(row[1]), float(row[2]))
+        ls, an = float(np.log(scales[si])), float(angles[ai])
+        # between the grid steps, three rounds: the angle by a parabola
+        # through its neighbours a full, half, quarter step away, then the
+        # scale scanned over the whole template sizes within a step; every
+        # value evaluated by matching the resampled template around the
+        # match's centre
+        side = max(tpls.shape[2:])
+        for _ in range(3):
+            if astep > 0:
+                vals = [_local_best(img, _variant(tpls[k], float(np.exp(ls)), an + d), best[1], best[2],
+                                    method, dtype, maximize) for d in (-astep, astep)]
+                a_, b_, c_ = vals[0][0], best[0], vals[1][0]
+                den = a_ - 2 * b_ + c_
+                if np.isfinite(a_) and np.isfinite(c_) and den < 0:
+                    off = float(np.clip(0.5 * (a_ - c_) / den, -1.0, 1.0)) * astep
+                    got = _local_best(img, _variant(tpls[k], float(np.exp(ls)), an + off), best[1], best[2],
+                                      method, dtype, maximize)
+                    if got[0] >= b_:
+                        best, an = got, an + off
+                elif max(a_, c_) > b_:  # no parabola: step to the better neighbour
+                    better = 0 if a_ >= c_ else 1
+                    best, an = vals[better], an + (astep if better else -astep)
+            if sstep > 0:
+                # scale: every whole template size within a step (the score is
+                # jagged between sizes, no parabola fits it)
+                lo, hi = int(np.floor(side * np.exp(ls - sstep))), int(np.ceil(side * np.exp(ls + sstep)))
+                for n in range(max(lo, 2), hi + 1):
+                    cand = float(np.log(n / side))
+                    if abs(cand - ls) < 1e-12:
+                        continue
+                    v = _variant(tpls[k], n / side, an)
+                    if v.shape[1] > H or v.shape[2] > W:
+                        continue
+                    got = _local_best(img, v, best[1], best[2], method, dtype, maximize)
+                    if got[0] > best[0]:
+                        best, ls = got, cand
+            astep /= 2
+        c[r, 0] = best[0] if maximize else -best[0]
+        c[r, 1], c[r, 2] = best[1], best[2]
+        v = _variant(tpls[k], float(np.exp(ls)), an)
+        c[r, 6], c[r, 7] = best[1] - (v.shape[1] - 1) / 2, best[2] - (v.shape[2] - 1) / 2
+        sc_out.append(float(np.exp(ls)))
+        an_out.append(an % 360.0)
+    sc_out, an_out = np.array(sc_out), np.array(an_out)
+    keep = suppress(c[:, 0] if maximize else -c[:, 0], c[:, 1:3], (H, W), min_distance, max_matches, tie=c[:, 3])
+    c, sc_out, an_out = c[keep], sc_out[keep], an_out[keep]
+    return Matches(c[:, 6:8].copy(), c[:, 0].astype(dtype), centers=c[:, 1:3].copy(),
+                   template=c[:, 3].astype(np.int64), scales=sc_out, angles=an_out)
+
+
+def _empty_transformed(dtype):
+    return Matches(np.empty((0, 2)), np.empty(0, dtype=dtype), centers=np.empty((0, 2)),
+                   template=np.empty(0, dtype=np.int64), scales=np.empty(0), angles=np.empty(0))
+
+
+def _top_peaks(scores, threshold, k, md, maximize, subpixel):
+    """The ``k`` best scores of a map, each blocking the square of half-width
+    ``md`` around it (greedy; candidates of a scale/angle search, cheaper than
+    :func:`find_matches`' peak test on every map)."""
+    work = gains(scores, maximize)
+    pos, val = [], []
+    for _ in range(k):
+        i = int(np.argmax(work))
+        y, x = divmod(i, work.shape[1])
+        best = work[y, x]
+        if not np.isfinite(best) or (threshold is not None and best < (threshold if maximize else -threshold)):
+            break
+        p = np.array([[y, x]], dtype=np.float64)
+        if subpixel:
+            p = refine(work, np.array([[y, x]]), p)
+        pos.append(p[0])
+        val.append(scores[y, x])
+        work[max(0, y - md):y + md + 1, max(0, x - md):x + md + 1] = -np.inf
+    return Matches(np.array(pos).reshape(-1, 2), np.array(val, dtype=scores.dtype))
+
+
+def _grid_step(grid, i):
+    """The spacing of a sorted search grid around index i (0 for one value)."""
+    if len(grid) < 2:
+        return 0.0
+    j = i + 1 if i + 1 < len(grid) else i - 1
+    return float(abs(grid[j] - grid[i]))
+
+
+def _local_best(img, v, cy, cx, method, dtype, maximize, r=2):
+    """The best score (negated for minimizing methods) of variant ``v``
+    centred within ``r`` pixels of (cy, cx), with the centre it is at."""
+    _, H, W = img.shape
+    _, h, w = v.shape
+    y0 = max(0, int(round(cy - (h - 1) / 2)) - r)
+    x0 = max(0, int(round(cx - (w - 1) / 2)) - r)
+    y1, x1 = min(H, y0 + h + 2 * r), min(W, x0 + w + 2 * r)
+    if y1 - y0 < h or x1 - x0 < w:
+        return -np.inf, cy, cx
+    local = gains(_score_any(np.ascontiguousarray(img[:, y0:y1, x0:x1]), v, method, dtype), maximize)
+    iy, ix = np.unravel_index(int(np.argmax(local)), local.shape)
+    return float(local[iy, ix]), y0 + iy + (h - 1) / 2, x0 + ix + (w - 1) / 2
