@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _costs, _fft, _geometry, _twins, _validate
 from ._kernels import direct as _kdirect
+from ._kernels import lags as _klags
 from ._runtime import output_apart, run, threads
 
 
@@ -158,7 +159,7 @@ def lag_window_sums(x, y, lo, nl):
     B, m = x.shape[0], y.shape[1]
     P = max(1, min(-(-4 * threads() // B), m // _costs.get().lag_block))
     part = np.empty((B, P, nl), dtype=x.dtype)
-    run(_kdirect.lag_window, _twins.lag_window, x, y, part, int(lo))
+    run(_klags.lag_window, _twins.lag_window, x, y, part, int(lo))
     return part[:, 0] if P == 1 else part.sum(axis=1)
 
 

@@ -24,7 +24,7 @@ import scipy.fft as sfft
 from . import _conv, _costs, _fft, _twins, _validate, _workspace
 from ._kernels import acf as _kacf
 from ._kernels import acf_fft as _kacf_fft
-from ._kernels import direct as _kdirect
+from ._kernels import lags as _klags
 from ._runtime import output_array, run, threads
 
 SPIKE = 6.0  # residual RMS beyond which a sample counts as a spike
@@ -198,7 +198,7 @@ def _centred(X, tag):
     X = np.ascontiguousarray(X)
     B = X.shape[0]
     out, means, sumsq = _workspace.empty(tag, X.shape, np.float64), np.empty(B), np.empty(B)
-    run(_kdirect.centre_rows, _twins.centre_rows, X, out, means, sumsq)
+    run(_klags.centre_rows, _twins.centre_rows, X, out, means, sumsq)
     return out, means, sumsq
 
 
@@ -243,7 +243,7 @@ def phat(X, Y, L):
     # the spectra and the magnitudes in sigcorr's work buffers
     G = _fft.rfft_rows(X, N, "phat:x")
     H = _fft.rfft_rows(Y, N, "phat:y")
-    run(_kdirect.phat_whiten, _twins.phat_whiten, G, H, PHAT_EPS)
+    run(_klags.phat_whiten, _twins.phat_whiten, G, H, PHAT_EPS)
     r = sfft.irfft(G, N, axis=1, workers=threads())
     return np.concatenate([r[:, N - L:], r[:, :L + 1]], axis=1)
 

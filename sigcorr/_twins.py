@@ -88,7 +88,7 @@ def corr_padded(img, ker, out, pad_top, pad_left):
 
 
 def lag_window(x, y, part, lo):
-    """``_kernels.direct.lag_window``: each block's lag sums as a valid
+    """``_kernels.lags.lag_window``: each block's lag sums as a valid
     correlation of its stretch of (zero-extended) ``x`` with the block of ``y``
     (``corr_padded``'s twin, all blocks as one batch of planes).  As in the
     kernel (and scipy's 1-D correlate), a NaN or inf reaches only the lags at
@@ -318,10 +318,10 @@ def robust_residuals(x, spike):
 
 
 def detect(S, pmin, pmax, nvalid, level, periods, strengths):
-    """``_kernels.acf.detect``: the kernel's own code, as Python."""
-    from ._kernels import acf
+    """``_kernels.detect.detect``: the kernel's own code, as Python."""
+    from ._kernels import detect as kdetect
 
-    return python_twin(acf.detect)(S, pmin, pmax, nvalid, level, periods, strengths)
+    return python_twin(kdetect.detect)(S, pmin, pmax, nvalid, level, periods, strengths)
 
 
 # ---------------------------------------------------------------------------
@@ -474,7 +474,7 @@ def omit_scores(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need
 
 
 def centre_rows(x, out, means, sumsq):
-    """``_kernels.direct.centre_rows``: each row demeaned, its mean and its sum of squares."""
+    """``_kernels.lags.centre_rows``: each row demeaned, its mean and its sum of squares."""
     means[:] = x.mean(axis=1)
     np.subtract(x, means[:, None], out=out)
     sumsq[:] = np.einsum("ij,ij->i", out, out)
@@ -482,7 +482,7 @@ def centre_rows(x, out, means, sumsq):
 
 
 def phat_whiten(fx, fy, eps):
-    """``_kernels.direct.phat_whiten``: each pair's cross-spectrum over its magnitude (floored)."""
+    """``_kernels.lags.phat_whiten``: each pair's cross-spectrum over its magnitude (floored)."""
     fx *= np.conj(fy)
     mag = np.abs(fx)
     floor = eps * mag.max(axis=1, keepdims=True)

@@ -19,6 +19,8 @@ import operator
 
 import numpy as np
 
+from ._kernels.codes import MATCH_METHOD_CODES
+
 # ---------------------------------------------------------------------------
 # shared helpers
 # ---------------------------------------------------------------------------
@@ -365,7 +367,14 @@ def check_lags(lags, n1s, n2s, mode):
 # match
 # ---------------------------------------------------------------------------
 
-MATCH_METHODS = ("sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed")
+# the method names, in OpenCV's TM_* order: the keys of the kernels' codes
+MATCH_METHODS = tuple(MATCH_METHOD_CODES)
+MINIMIZING = ("sqdiff", "sqdiff_normed")  # distances: the best match is the lowest score
+
+
+def maximizes(method: str) -> bool:
+    """Whether the best match of a (checked) method is its highest score."""
+    return method not in MINIMIZING
 
 
 def check_match_method(method) -> str:
@@ -476,6 +485,24 @@ def match_stack_inputs(image, templates, mask):
         planes = np.moveaxis(tpl, 3, 1)
     tpls = as_kernel_array(planes, dtype)
     return i, tpls, m, squeeze, dtype, True
+
+
+def locate_inputs(image, templates):
+    """Validate locate's image and templates: one template, a stack (as
+    :func:`match_stack_inputs`), or a list or tuple of templates of several
+    sizes.  Returns ``(img, tpls, squeeze_1d, dtype)``: ``tpls`` a (T, C, h, w)
+    array when the sizes agree, else a list of (C, h, w) arrays, all in one
+    compute dtype."""
+    if isinstance(templates, (list, tuple)) and len(templates) > 1:
+        items = [as_numeric_array(t, f"template {k}", allow_complex=False) for k, t in enumerate(templates)]
+        if len({t.shape for t in items}) > 1:
+            img = as_numeric_array(image, "image", allow_complex=False)
+            checked = [match_inputs(img, t, None) for t in items]
+            dtype = compute_dtype(img.dtype, *(t.dtype for t in items), family="image")
+            return (as_kernel_array(checked[0][0], dtype), [as_kernel_array(c[1], dtype) for c in checked],
+                    checked[0][3], dtype)
+    img, tpls, _, squeeze, dtype, _ = match_stack_inputs(image, templates, None)
+    return img, tpls, squeeze, dtype
 
 
 NAN_POLICIES = ("propagate", "omit")

@@ -26,13 +26,13 @@ _ORDER = (
     "sigcorr._kernels.direct.corr_padded",
     "sigcorr._kernels.windows.match_scores",
     "sigcorr._kernels.layers.conv2d_unit",
-    "sigcorr._kernels.acf.detect",
+    "sigcorr._kernels.detect.detect",
 )
 
 
 def registry() -> dict:
     """name -> (dispatcher, signatures) of every kernel called from Python."""
-    from ._kernels import acf, acf_fft, direct, layers, memory, peaks, pool, windows  # noqa: F401
+    from ._kernels import acf, acf_fft, detect, direct, lags, layers, memory, peaks, pool, windows  # noqa: F401
     from ._kernels._jit import REGISTRY
 
     return REGISTRY

@@ -30,14 +30,14 @@ import math
 import numpy as np
 
 from . import _costs, _lagsums, _twins, _validate
-from ._kernels import acf as _kacf
+from ._kernels import detect as _kdetect
 from ._runtime import serialized_if_needed, run
 
 __all__ = ["autocorrelation", "detect_period", "detect_periods", "PeriodResult", "Periods"]
 
 # a peak must exceed LEVEL / sqrt(n) (and 0.1) to be a period: 2.5 standard
 # errors of white noise's autocorrelation (1 / sqrt(n)); the humps of trends
-# and random walks that pass it are rejected by the repeat test (_kernels.acf._repeats)
+# and random walks that pass it are rejected by the repeat test (_kernels.detect._repeats)
 _LEVEL = 2.5
 _CANDIDATES = 5  # cycles a single series reports in PeriodResult.candidates (a batch: the period alone)
 _SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series without period is tried differenced
@@ -162,7 +162,7 @@ def _detect(x, n_cycles, min_period, max_period, fs, axis):
         j = min(B, i + step)
         res, nvalid = _lagsums.residuals(y[i:j])
         S = _lagsums.auto_sums(res, L, "auto")
-        run(_kacf.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, _LEVEL,
+        run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, _LEVEL,
             periods[i:j], strengths[i:j])
         # no period, and a residual that is smooth from sample to sample: a
         # trend that bends (quadratic, exponential) hides the season; its
@@ -174,7 +174,7 @@ def _detect(x, n_cycles, min_period, max_period, fs, axis):
             S = _lagsums.auto_sums(res, min(L, n - 3), "auto")
             p2 = np.empty((smooth.size, n_cycles))
             s2 = np.empty((smooth.size, n_cycles))
-            run(_kacf.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
+            run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
                 nvalid, _LEVEL, p2, s2)
             periods[i + smooth] = p2
             strengths[i + smooth] = s2

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import naive
 from sigcorr import _costs
-from sigcorr._kernels import acf, acf_fft, direct, layers, memory, peaks, pool, windows
+from sigcorr._kernels import acf, acf_fft, detect, direct, lags, layers, memory, peaks, pool, windows
 from sigcorr._kernels._jit import REGISTRY
 
 FLOATS = [np.float32, np.float64]
@@ -104,7 +104,7 @@ def test_lag_window_equals_naive(case):
     rng = np.random.default_rng(seed)
     x, y = _rand(rng, (B, N1), dtype), _rand(rng, (Bk, N2), dtype)
     part = np.full((B, P, nl), np.nan, dtype)
-    got = _call(direct.lag_window, x, y, part, lo)
+    got = _call(lags.lag_window, x, y, part, lo)
     np.testing.assert_allclose(got, naive.lag_window(x, y, lo, nl, P), atol=_tol(dtype, N2))
 
 
@@ -113,7 +113,7 @@ def test_lag_window_equals_naive(case):
 def test_centre_rows_equals_naive(B, n, offset):
     x = np.random.default_rng(B * 1000 + n).standard_normal((B, n)) + offset
     out, means, sumsq = np.empty_like(x), np.empty(B), np.empty(B)
-    _call(direct.centre_rows, x, out, means, sumsq)
+    _call(lags.centre_rows, x, out, means, sumsq)
     want, wmeans, wsumsq = naive.centre_rows(x)
     np.testing.assert_allclose(means, wmeans, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(out, want, rtol=1e-9, atol=1e-9 * max(1.0, abs(offset)))
@@ -130,7 +130,7 @@ def test_phat_whiten_equals_naive(B, n, eps):
     if B > 1:
         fy[1] = 0.0  # an all-zero spectrum stays zero
     want = naive.phat_whiten(fx, fy, eps)
-    got = _call(direct.phat_whiten, fx.copy(), fy, eps)
+    got = _call(lags.phat_whiten, fx.copy(), fy, eps)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
 
 
@@ -139,7 +139,7 @@ def test_centre_rows_flags_non_finite_rows_by_their_mean():
     x = np.random.default_rng(0).standard_normal((3, 50))
     x[1, 7] = np.nan
     out, means, sumsq = np.empty_like(x), np.empty(3), np.empty(3)
-    _call(direct.centre_rows, x, out, means, sumsq)
+    _call(lags.centre_rows, x, out, means, sumsq)
     assert np.isfinite(means[[0, 2]]).all() and np.isnan(means[1])
 
 
@@ -152,7 +152,7 @@ def test_lag_window_nan_reaches_only_the_lags_it_meets(where):
     (x if where == "x" else y)[0, 2] = np.nan
     for lo in (-15, -5, 0, 10, 25):
         part = np.empty((1, 3, 20))
-        got = _call(direct.lag_window, x, y, part, lo)
+        got = _call(lags.lag_window, x, y, part, lo)
         want = naive.lag_window(x, y, lo, 20, 3)
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
         np.testing.assert_allclose(got, want, atol=1e-12)
@@ -424,7 +424,7 @@ def test_detect_first_period_equals_naive(p, reps, noise, seed):
     periods, strengths = np.full((1, K), -1.0), np.full((1, K), -1.0)
     nvalid = np.array([float(n)])
     # the callers' contract: lags up to pmax + 2 (a peak's neighbours and its parabola)
-    _call(acf.detect, S, 2.0, float(L - 2), nvalid, 2.5, periods, strengths)
+    _call(detect.detect, S, 2.0, float(L - 2), nvalid, 2.5, periods, strengths)
     want = naive.first_period(S[0], 2.0, float(L - 2), float(n), 2.5)
     assert periods[0, 0] == want[0] == p
     np.testing.assert_allclose(strengths[0, 0], want[1], atol=1e-9)
@@ -440,7 +440,7 @@ def test_detect_finds_no_period_in_noise(n):
     S = naive.acf(rng.standard_normal((4, n)), n // 2, demean=True, normalize=False)
     S[3] = 0.0  # a series with no variance
     periods, strengths = np.zeros((4, 2)), np.zeros((4, 2))
-    _call(acf.detect, S, 2.0, float(n // 2 - 2), np.full(4, float(n)), 2.5, periods, strengths)
+    _call(detect.detect, S, 2.0, float(n // 2 - 2), np.full(4, float(n)), 2.5, periods, strengths)
     for b in range(4):
         assert np.isnan(naive.first_period(S[b], 2.0, n // 2 - 2, n, 2.5)[0])
     assert np.isnan(periods).all() and np.isnan(strengths).all()

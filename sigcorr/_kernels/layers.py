@@ -14,7 +14,7 @@ import numpy as np
 from numba import prange
 
 from ._jit import A1, A4, FLOATS, I8, jit
-from .direct import _add_kernel_row
+from .direct import add_kernel_row
 
 
 @jit(inline="always")
@@ -154,7 +154,7 @@ def _unit_row(xp, w, bias, out, t, ng):
             r0[j] = bias[co]
         for ci in range(Ci):
             for a in range(kh):
-                _add_kernel_row(r0, xp[n, ci, i + a], w[co, ci, a], kw, np.int64(0), ow)
+                add_kernel_row(r0, xp[n, ci, i + a], w[co, ci, a], kw, np.int64(0), ow)
 
 
 @jit(parallel=True, sigs=[(A4(f), A4(f), A1(f), I8, I8, I8, I8, I8, I8, A4(f)) for f in FLOATS])

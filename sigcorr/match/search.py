@@ -35,9 +35,11 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     image, template, method
         As :func:`match_template` (minimizing methods, ``sqdiff*``, are
         handled: their best match is their lowest score).  ``template`` may
-        be a stack (T, h, w[, C]): every template is searched, the matches
-        of all of them are suppressed together (one object, one match) and
-        ``.template`` tells which template matched.
+        be a stack (T, h, w[, C]), or a list of templates of several sizes:
+        every template is searched, the matches of all of them are
+        suppressed together (one object, one match; templates of several
+        sizes by their centres) and ``.template`` tells which template
+        matched.
     threshold, max_matches, subpixel
         As :func:`find_matches`.
     min_distance : int, optional
@@ -100,17 +102,21 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
     levels = _validate.check_int(pyramid_levels, "pyramid_levels", minimum=0)
     subpixel = _validate.check_flag(subpixel, "subpixel")
-    img, tpls, _, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, None)
-    axes_t = tpls.shape[3:] if squeeze else tpls.shape[2:]  # the template's searched axes
+    img, tpls, squeeze, dtype = _validate.locate_inputs(image, template)
+    # the templates' searched axes (the smallest of each, for several sizes)
+    axes_t = np.min([t.shape[2:] if squeeze else t.shape[1:] for t in tpls], axis=0)
     if min_distance is None:
-        min_distance = max(1, min(axes_t) // 2)
+        min_distance = max(1, int(min(axes_t)) // 2)
     min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
-    maximize = not method.startswith("sqdiff")
+    maximize = _validate.maximizes(method)
     if scales is not None or angles is not None:
         scales, angles = _validate.scales_angles(scales, angles, squeeze)
         return _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches,
                                    min_distance, maximize, subpixel, scales, angles)
-    levels = _usable_levels(levels, min(axes_t))
+    if isinstance(tpls, list):
+        return _locate_sizes(img, tpls, method, dtype, levels, squeeze, threshold, max_matches,
+                             min_distance, maximize, subpixel)
+    levels = _usable_levels(levels, int(min(axes_t)))
     if levels > 0:
         found = [_pyramid_matches(img, t, method, dtype, levels, squeeze, threshold, max_matches,
                                   min_distance, maximize, subpixel) for t in tpls]
@@ -130,6 +136,35 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         m = Matches(pos, val, template=tix)
     half = (np.array(axes_t, dtype=np.float64) - 1) / 2
     return Matches(m.positions, m.scores, centers=m.positions + half, template=m.template)
+
+
+def _locate_sizes(img, tpls, method, dtype, levels, squeeze, threshold, max_matches, min_distance, maximize,
+                  subpixel):
+    """locate for a list of templates of several sizes: each template's
+    matches (the plain maps share one FFT tiling), merged by their centres
+    (a window's top-left corner depends on the template's size) and
+    suppressed together: one object, one match."""
+    found = []
+    if _usable_levels(levels, min(min(t.shape[2:] if squeeze else t.shape[1:]) for t in tpls)) > 0:
+        for t in tpls:
+            m = _pyramid_matches(img, t, method, dtype, _usable_levels(levels, min(t.shape[1:])), squeeze,
+                                 threshold, max_matches, min_distance, maximize, subpixel)
+            found.append((m.positions if not squeeze else np.column_stack([np.zeros(len(m)), m.positions]),
+                          m.scores))
+    else:
+        for score_map in match_sizes(img, tpls, method, dtype):
+            _, pos, val = stack_peaks(score_map[None], threshold, max_matches, min_distance, maximize, subpixel)
+            found.append((pos, val))
+    half = [(np.array(t.shape[1:], dtype=np.float64) - 1) / 2 for t in tpls]
+    pos = np.concatenate([p for p, _ in found])
+    val = np.concatenate([v for _, v in found]).astype(dtype, copy=False)
+    tix = np.concatenate([np.full(len(v), k, dtype=np.int64) for k, (_, v) in enumerate(found)])
+    centers = pos + np.array([half[k] for k in tix]).reshape(-1, 2)
+    keep = suppress(val if maximize else -val, centers, img.shape[1:], min_distance, max_matches, tie=tix)
+    pos, centers, val, tix = pos[keep], centers[keep], val[keep], tix[keep]
+    if squeeze:
+        pos, centers = pos[:, 1:], centers[:, 1:]
+    return Matches(pos, val, centers=centers, template=tix)
 
 
 def _merge(pos, val, tix, shape, squeeze, maximize, min_distance, max_matches, dtype):
@@ -315,7 +350,7 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
         # scale scanned over the whole template sizes within a step; every
         # value evaluated by matching the resampled template around the
         # match's centre
-        side = max(tpls.shape[2:])
+        side = max(tpls[k].shape[1:])
         for _ in range(3):
             if astep > 0:
                 vals = [_local_best(img, _variant(tpls[k], float(np.exp(ls)), an + d), best[1], best[2],

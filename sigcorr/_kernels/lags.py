@@ -1,0 +1,157 @@
+"""Row kernels of 1-D cross-correlation and delay estimation: a window of
+lags of one long correlation (``lag_window``, its sum split over the cores
+in blocks), rows centred with their sums of squares (``centre_rows``) and
+GCC-PHAT's whitened cross-spectra (``phat_whiten``).  The lag window's
+passes are ``direct``'s unrolled multiply-add rows.
+"""
+
+import numpy as np
+from numba import prange
+
+from ._jit import A1, A2, A3, C16, F8, FLOATS, I8, jit
+from .direct import add_kernel_row
+
+
+# ---------------------------------------------------------------------------
+# a window of lags of one long 1-D correlation
+# ---------------------------------------------------------------------------
+
+
+@jit(parallel=True, fastmath={"contract"},
+     sigs=[(A2(f), A2(f), A3(f), I8) for f in FLOATS])
+def lag_window(x, y, part, lo):
+    """part[b, p, l] = sum_{n in block p} x[b, n + lo + l] * y[kb, n].
+
+    ``x`` (B, N1), ``y`` (Bk, N2) with Bk in {1, B}, ``part`` (B, P, nl):
+    the samples n of ``y`` are split into P blocks of ceil(N2 / P), each
+    block's partial sums for the lags lo..lo + nl - 1 in its own row, which
+    the caller adds up.  ``x`` is zero outside [0, N1).  The blocks split
+    one long sum over the cores: with one series and a few hundred lags
+    ``corr_padded`` would have a single task (one output row).
+    """
+    B = x.shape[0]
+    P = part.shape[1]
+    for t in prange(B * P):
+        _lag_block(x, y, part, lo, np.int64(t))
+    return part
+
+
+@jit(fastmath={"contract"}, inline="always")
+def _lag_block(x, y, part, lo, t):
+    N1 = x.shape[1]
+    Bk, N2 = y.shape
+    P = part.shape[1]
+    nl = part.shape[2]
+    b = t // P
+    p = t - b * P
+    kb = b if Bk > 1 else 0
+    bl = (N2 + P - 1) // P
+    n0 = min(p * bl, N2)
+    n1 = min(N2, n0 + bl)
+    r = part[b, p]
+    for j in range(nl):
+        r[j] = 0
+    xs = x[b]
+    ys = y[kb]
+    # interior samples: every lag's x index n + lo + l lies inside [0, N1),
+    # so the taps are one vectorized multiply-add over the lags per pass
+    i0 = min(max(n0, -lo), n1)
+    i1 = max(min(n1, N1 - lo - nl + 1), i0)
+    if i0 < i1:
+        add_kernel_row(r, xs, ys[i0:i1], i1 - i0, i0 + lo, nl)
+    if n0 < i0:
+        _lag_edges(r, xs, ys, n0, i0, lo, nl)
+    if i1 < n1:
+        _lag_edges(r, xs, ys, i1, n1, lo, nl)
+
+
+@jit(fastmath={"contract"})
+def _lag_edges(r, xs, ys, e0, e1, lo, nl):
+    # samples e0..e1 of y, where some lags fall outside x: the same
+    # vectorized passes over a zero-extended copy of the stretch of x they
+    # need; where y is not finite there, sample by sample (a NaN must not meet
+    # the zero extension, as in scipy's 1-D correlate)
+    N1 = xs.shape[0]
+    finite = True
+    for n in range(e0, e1):
+        if not np.isfinite(ys[n]):
+            finite = False
+    if not finite:
+        for n in range(e0, e1):
+            _lag_edge(r, xs, ys[n], n + lo, N1, nl)
+        return
+    m = e1 - e0
+    buf = np.zeros(m + nl - 1, dtype=r.dtype)
+    off = e0 + lo  # buf[q] = xs[off + q]
+    for q in range(max(0, -off), min(m + nl - 1, N1 - off)):
+        buf[q] = xs[off + q]
+    add_kernel_row(r, buf, ys[e0:e1], m, np.int64(0), nl)
+
+
+@jit(fastmath={"contract"})
+def _lag_edge(r, xs, v, off, N1, nl):
+    # r[l] += xs[off + l] * v for the lags whose x index is inside [0, N1)
+    for j in range(max(0, -off), min(nl, N1 - off)):
+        r[j] += xs[off + j] * v
+
+
+@jit(parallel=True, sigs=[(A2(F8), A2(F8), A1(F8), A1(F8))])
+def centre_rows(x, out, means, sumsq):
+    """out[b] = x[b] - mean(x[b]), means[b] = that mean, sumsq[b] = sum(out[b]^2).
+
+    The demeaning and the norms a normalized cross-correlation needs, in one
+    read of each row (a row of a few thousand samples stays in the core's
+    cache for its second pass), instead of numpy's three passes over the
+    whole batch.  A NaN or inf in a row makes its mean non-finite: the caller
+    checks ``means`` and takes its missing-data path."""
+    for b in prange(x.shape[0]):
+        _centre_row(x[b], out[b], means, sumsq, np.int64(b))
+    return out
+
+
+@jit()
+def _centre_row(row, dst, means, sumsq, b):
+    n = row.shape[0]
+    s = 0.0
+    for t in range(n):
+        s += row[t]
+    m = s / n if n > 0 else 0.0
+    q = 0.0
+    for t in range(n):
+        v = row[t] - m
+        dst[t] = v
+        q += v * v
+    means[b] = m
+    sumsq[b] = q
+
+
+@jit(parallel=True, sigs=[(A2(C16), A2(C16), F8)])
+def phat_whiten(fx, fy, eps):
+    """fx[b] = G / max(|G|, eps * max_k |G|) with G = fx[b] * conj(fy[b]): the
+    GCC-PHAT cross-spectrum of each pair, whitened in place (one pass for the
+    row's largest magnitude, one for the product and the division, the row
+    in the core's cache) instead of numpy's five passes over the batch."""
+    for b in prange(fx.shape[0]):
+        _whiten_row(fx[b], fy[b], eps)
+    return fx
+
+
+@jit()
+def _whiten_row(a, c, eps):
+    # in real arithmetic: numba's complex division and abs take the careful
+    # (branching, overflow-safe) routes, which do not vectorize; spectra of
+    # finite float64 series are far from overflowing a square
+    n = a.shape[0]
+    top2 = 0.0
+    for k in range(n):
+        ar, ai, cr, ci = a[k].real, a[k].imag, c[k].real, c[k].imag
+        gr = ar * cr + ai * ci
+        gi = ai * cr - ar * ci
+        a[k] = complex(gr, gi)
+        top2 = max(top2, gr * gr + gi * gi)
+    floor = eps * np.sqrt(top2) if top2 > 0 else 1.0
+    for k in range(n):
+        gr, gi = a[k].real, a[k].imag
+        m = np.sqrt(gr * gr + gi * gi)
+        s = 1.0 / (m if m > floor else floor)
+        a[k] = complex(gr * s, gi * s)
