@@ -67,8 +67,10 @@ def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
         Compute only a window of the 'full' output (``mode`` must be
         'full'): an int L is the lags -L..L, a pair the lags lo..hi; the
         'full' output sample i has lag ``i - (in2 length - 1)``, as
-        :func:`correlation_lags` numbers it.  For 2-D, one int or pair
-        applies to both axes, ``((lo0, hi0), (lo1, hi1))`` to each.  The
+        :func:`correlation_lags` numbers it.  For 2-D, an int applies to
+        both axes and ``((lo0, hi0), (lo1, hi1))`` gives one window per
+        axis; a bare pair of ints is ambiguous there (lo..hi on both axes,
+        or -lo..lo and -hi..hi?) and raises ValueError.  The
         result equals the 'full' output sliced, in the order
         ``correlation_lags(..., lags=lags)`` gives; the direct path costs
         the window's size times the shorter input, not the whole output.

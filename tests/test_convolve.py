@@ -361,8 +361,8 @@ def test_lags_batch_axes(method, dtype):
 def test_lags_2d(func, dtype):
     rng = np.random.default_rng(11)
     ref_f = getattr(ss, func)
-    for s1, s2, lags in [((30, 40), (5, 7), 2), ((30, 40), (5, 7), (-4, 3)), ((8, 9), (12, 5), ((-11, 7), (0, 8))),
-                         ((64, 64), (64, 64), (-63, 63))]:
+    for s1, s2, lags in [((30, 40), (5, 7), 2), ((30, 40), (5, 7), ((-4, 3), (-4, 3))), ((8, 9), (12, 5), ((-11, 7), (0, 8))),
+                         ((64, 64), (64, 64), ((-63, 63), (-63, 63)))]:
         a, b = _rand(rng, s1, dtype), _rand(rng, s2, dtype)
         got = getattr(sigcorr, func)(a, b, lags=lags)
         ref = ref_f(a.astype(_wide(dtype)), b.astype(_wide(dtype)))
@@ -419,6 +419,24 @@ def test_lags_need_full_mode():
         sigcorr.correlation_lags(5, 3, mode="valid", lags=1)
     with pytest.raises(ValueError, match="axis 1"):
         sigcorr.correlate2d(np.ones((5, 5)), np.ones((3, 3)), lags=((0, 1), (0, 9)))
+
+
+@pytest.mark.parametrize("func", ["correlate", "convolve", "correlate2d", "convolve2d"])
+def test_a_bare_pair_of_lags_is_ambiguous_for_two_axes(func):
+    # (5, 7) could mean lags 5..7 on both axes or -5..5 and -7..7: refused,
+    # and the message shows both spellings; per-axis pairs and an int stay
+    a, b = np.ones((30, 30)), np.ones((20, 20))
+    f = getattr(sigcorr, func)
+    with pytest.raises(ValueError, match=r"ambiguous.*lags=\(\(5, 7\), \(5, 7\)\).*lags=\(\(-5, 5\), \(-7, 7\)\)"):
+        f(a, b, lags=(5, 7))
+    with pytest.raises(ValueError, match="ambiguous"):
+        f(a, b, lags=[5, 7])
+    assert f(a, b, lags=((5, 7), (5, 7))).shape == (3, 3)
+    assert f(a, b, lags=((-5, 5), (-7, 7))).shape == (11, 15)
+    assert f(a, b, lags=4).shape == (9, 9)
+    # one convolved axis (a batch of rows): the pair is that axis' window
+    if func in ("correlate", "convolve"):
+        assert f(a, b[:1], axes=-1, lags=(5, 7)).shape == (30, 3)
 
 
 def test_lags_auto_picks_direct_for_a_narrow_window():

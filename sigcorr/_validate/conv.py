@@ -1,0 +1,225 @@
+"""convolve, correlate, their 2-D boundaries and lags, and what sigcorr.dask's
+chunked front ends cannot do."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .common import _KINDS_NUMERIC, as_numeric_array, check_choice, check_int, check_nonempty, compute_dtype
+
+# ---------------------------------------------------------------------------
+# convolve
+# ---------------------------------------------------------------------------
+
+MODE_MESSAGE = "Acceptable mode flags are 'valid', 'same', or 'full'."
+METHOD_MESSAGE = "Acceptable method flags are 'auto', 'direct', or 'fft'."
+BOUNDARY_MESSAGE = "Acceptable boundary flags are 'fill', 'wrap' (or 'circular'), and 'symm' (or 'symmetric')."
+SAME_NDIM_MESSAGE = "in1 and in2 should have the same dimensionality"
+VALID_MESSAGE = (
+    "For 'valid' mode, one must be at least as large as the other in every dimension"
+)
+
+_BOUNDARIES = {"fill": "fill", "pad": "fill", "wrap": "wrap", "circular": "wrap",
+               "symm": "symm", "symmetric": "symm"}
+
+
+def check_mode(mode) -> str:
+    return check_choice(mode, "mode", ("full", "same", "valid"), MODE_MESSAGE)
+
+
+def check_method(method) -> str:
+    return check_choice(method, "method", ("auto", "direct", "fft"), METHOD_MESSAGE)
+
+
+def check_boundary(boundary) -> str:
+    if isinstance(boundary, str) and boundary in _BOUNDARIES:
+        return _BOUNDARIES[boundary]
+    raise ValueError(BOUNDARY_MESSAGE)
+
+
+def swap_needed(mode: str, s1, s2, axes) -> bool:
+    """scipy's rule: in 'valid' mode the larger input becomes the signal.
+
+    Raises the scipy ValueError when neither input is at least as large as the
+    other in every convolved axis.
+    """
+    if mode != "valid":
+        return False
+    ok1 = all(s1[a] >= s2[a] for a in axes)
+    ok2 = all(s2[a] >= s1[a] for a in axes)
+    if not (ok1 or ok2):
+        raise ValueError(VALID_MESSAGE)
+    return not ok1
+
+
+def conv_inputs(in1, in2, mode, method, axes):
+    """Validate the inputs of convolve/correlate.
+
+    Returns ``(a, k, axes, dtype)``: both arrays converted to the compute dtype
+    (not copied when already right), ``axes`` a sorted tuple of the convolved
+    axes (non-negative).
+    """
+    mode = check_mode(mode)
+    method = check_method(method)
+    a = as_numeric_array(in1, "in1")
+    k = as_numeric_array(in2, "in2")
+    check_same_ndim(a, k)
+    check_nonempty(a, "in1")
+    check_nonempty(k, "in2")
+    axes = conv_axes(axes, a.shape, k.shape)
+    dtype = compute_dtype(a.dtype, k.dtype)
+    return a.astype(dtype, copy=False), k.astype(dtype, copy=False), axes, mode, method, dtype
+
+
+def check_same_ndim(a, b) -> None:
+    """scipy's rule and wording: in1 and in2 have the same number of axes."""
+    if np.ndim(a) != np.ndim(b):
+        raise ValueError(SAME_NDIM_MESSAGE)
+
+
+def conv_axes(axes, shape1, shape2) -> tuple:
+    """``axes=`` of convolve/correlate for inputs of these shapes (same
+    length): a sorted tuple of the 1 or 2 convolved axes, non-negative.
+    ``None`` means every axis, allowed for 1-D and 2-D inputs only; the
+    axes not convolved must have equal lengths or a length of 1."""
+    ndim = len(shape1)
+    if axes is None:
+        if ndim > 2:
+            raise ValueError(
+                f"in1 and in2 are {ndim}-D: without `axes` only 1-D and 2-D inputs "
+                "are convolved; pass axes=(...) to name the 1 or 2 axes to convolve over"
+            )
+        return tuple(range(ndim))
+    if isinstance(axes, (numbers.Integral, np.integer)) and not isinstance(axes, bool):
+        axes = (axes,)
+    try:
+        axes = tuple(check_int(ax, "axes") for ax in axes)
+    except TypeError:
+        raise TypeError(f"axes must be an int or a sequence of ints, got {axes!r}") from None
+    norm = []
+    for ax in axes:
+        if not -ndim <= ax < ndim:
+            raise ValueError(f"axes: axis {ax} is out of bounds for {ndim}-D inputs")
+        norm.append(ax % ndim)
+    if len(set(norm)) != len(norm):
+        raise ValueError(f"axes must be unique, got {axes!r}")
+    if not 1 <= len(norm) <= 2:
+        raise ValueError(f"axes must name 1 or 2 axes, got {len(norm)}")
+    for ax in range(ndim):
+        if ax not in norm and shape1[ax] != shape2[ax] and 1 not in (shape1[ax], shape2[ax]):
+            raise ValueError(
+                f"incompatible shapes for in1 and in2: {tuple(shape1)} and {tuple(shape2)} "
+                f"(axis {ax} is not convolved, so its lengths must match or be 1)"
+            )
+    return tuple(sorted(norm))
+
+
+def check_2d_pair(a, b) -> None:
+    """convolve2d/correlate2d take two 2-D arrays."""
+    if np.ndim(a) != 2 or np.ndim(b) != 2:
+        raise ValueError(f"in1 and in2 must both be 2-D arrays, got {np.ndim(a)}-D and {np.ndim(b)}-D")
+
+
+def check_fillvalue(fillvalue) -> np.ndarray:
+    """convolve2d's ``fillvalue``: one number (scipy's wording), as a 0-d array."""
+    fv = np.asarray(fillvalue)
+    if fv.size != 1:
+        raise ValueError("fillvalue must be scalar or an array with one element.")
+    if fv.dtype.kind not in _KINDS_NUMERIC:
+        raise TypeError(f"fillvalue must be a number, got {fillvalue!r}")
+    return fv.reshape(())
+
+
+def conv2d_inputs(in1, in2, mode, boundary, fillvalue):
+    """Validate convolve2d/correlate2d's inputs: ``(a, k, mode, boundary, fv)``
+    with ``a``, ``k`` the 2-D arrays as given (not yet in the compute dtype,
+    see :func:`fill_in`) and ``fv`` the 0-d fill value."""
+    mode = check_mode(mode)
+    boundary = check_boundary(boundary)
+    a = as_numeric_array(in1, "in1")
+    k = as_numeric_array(in2, "in2")
+    check_2d_pair(a, k)
+    check_nonempty(a, "in1")
+    check_nonempty(k, "in2")
+    return a, k, mode, boundary, check_fillvalue(fillvalue)
+
+
+def fill_in(fv: np.ndarray, dtype) -> np.ndarray:
+    """The 0-d fill value in the compute ``dtype`` of real or complex inputs;
+    a complex fill value with real inputs is refused (it would be cast)."""
+    if dtype.kind != "c" and fv.dtype.kind == "c":
+        raise ValueError("fillvalue is complex but in1 and in2 are real")
+    return fv.astype(dtype)
+
+
+def _lag_pair(value):
+    """An int L (lags -L..L) or a (lo, hi) pair -> (lo, hi)."""
+    if isinstance(value, (tuple, list, np.ndarray)):
+        if len(value) != 2:
+            raise ValueError(f"lags must be an int L (lags -L..L) or a (lo, hi) pair, got {value!r}")
+        lo, hi = (check_int(v, "lags") for v in value)
+        if lo > hi:
+            raise ValueError(f"lags (lo, hi) must have lo <= hi, got ({lo}, {hi})")
+        return lo, hi
+    L = check_int(value, "lags", minimum=0)
+    return -L, L
+
+
+def check_lags(lags, n1s, n2s, mode):
+    """``lags=`` of correlate/convolve and the 2-D functions.
+
+    ``n1s``, ``n2s``: the lengths of in1 and in2 along the convolved axes.
+    Returns one (lo, hi) per axis, each inside the 'full' range
+    [-(n2 - 1), n1 - 1].  For 2-D, an int applies to both axes, and a pair
+    whose items are ints-or-pairs, at least one a pair, ``((lo0, hi0),
+    (lo1, hi1))``, gives one window per axis; a bare pair of ints is
+    ambiguous there and refused.
+    """
+    if mode != "full":
+        raise ValueError(f"lags= selects lags of the 'full' output; use mode='full' with lags, got mode={mode!r}")
+    nd = len(n1s)
+    pair = isinstance(lags, (tuple, list, np.ndarray)) and len(lags) == 2
+    per_axis = nd == 2 and pair and any(isinstance(v, (tuple, list, np.ndarray)) for v in lags)
+    if nd >= 2 and pair and not per_axis:
+        # (lo, hi) on every axis, or lo on one axis and hi on the other? Ask.
+        a, b = lags
+        raise ValueError(
+            f"lags={tuple(lags)!r} is ambiguous for inputs of {nd} axes: write lags=(({a}, {b}), ({a}, {b})) "
+            f"for the lags {a}..{b} on both axes, or one (lo, hi) pair per axis such as lags=((-{a}, {a}), (-{b}, {b}))"
+        )
+    if per_axis:
+        wins = [_lag_pair(v) for v in lags]
+    else:
+        wins = [_lag_pair(lags)] * nd
+    for ax, ((lo, hi), n1, n2) in enumerate(zip(wins, n1s, n2s)):
+        if lo < -(n2 - 1) or hi > n1 - 1:
+            where = f" on axis {ax}" if nd > 1 else ""
+            raise ValueError(
+                f"lags{where}: the window [{lo}, {hi}] must lie inside the full range "
+                f"[{-(n2 - 1)}, {n1 - 1}] of inputs of lengths {n1} and {n2}"
+            )
+    return wins
+
+
+# ---------------------------------------------------------------------------
+# sigcorr.dask: what its chunked front ends cannot do (besides the rules above)
+# ---------------------------------------------------------------------------
+
+
+def dask_conv_shapes(shape1, shape2, axes, mode) -> None:
+    """sigcorr.dask's convolve/correlate: ``in2`` (in memory) is applied to
+    every block of ``in1``, so it has length 1 along the batch axes, and in
+    'valid' mode ``in1``, the chunked array, is the larger one."""
+    if any(shape2[ax] != 1 for ax in range(len(shape1)) if ax not in axes):
+        raise ValueError("sigcorr.dask: in2 must have length 1 along the batch axes (it is applied to every "
+                         f"block), got shape {tuple(shape2)} with axes={axes}")
+    if mode == "valid" and any(shape2[ax] > shape1[ax] for ax in axes):
+        raise ValueError(f"{VALID_MESSAGE} (sigcorr.dask: in1, the chunked array, must be the larger)")
+
+
+def dask_pair_shapes(xshape, yshape) -> None:
+    """sigcorr.dask's crosscorrelation pairs blocks of x and y: the same shape (no broadcasting)."""
+    if tuple(xshape) != tuple(yshape):
+        raise ValueError(f"x and y must have the same shape, got {tuple(xshape)} and {tuple(yshape)}")

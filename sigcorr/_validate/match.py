@@ -1,0 +1,225 @@
+"""match_template, find_matches, locate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._kernels.codes import MATCH_METHOD_CODES
+from .common import as_kernel_array, as_numeric_array, check_choice, check_int, check_nonempty, check_real, compute_dtype
+
+# ---------------------------------------------------------------------------
+# match
+# ---------------------------------------------------------------------------
+
+# the method names, in OpenCV's TM_* order: the keys of the kernels' codes
+MATCH_METHODS = tuple(MATCH_METHOD_CODES)
+MINIMIZING = ("sqdiff", "sqdiff_normed")  # distances: the best match is the lowest score
+
+
+def maximizes(method: str) -> bool:
+    """Whether the best match of a (checked) method is its highest score."""
+    return method not in MINIMIZING
+
+
+def check_match_method(method) -> str:
+    if isinstance(method, str) and method.lower() in MATCH_METHODS:
+        return method.lower()
+    opts = ", ".join(repr(m) for m in MATCH_METHODS)
+    raise ValueError(f"method must be one of {opts}, got {method!r}")
+
+
+def template_fits(ishape, tshape) -> bool:
+    """Whether a template of shape ``tshape`` fits in an image of shape
+    ``ishape`` (same number of axes): not larger in any spatial axis (the
+    first two of a colour (H, W, C) image)."""
+    spatial = 2 if len(ishape) == 3 else len(ishape)
+    return all(t <= n for t, n in zip(tuple(tshape)[:spatial], tuple(ishape)[:spatial]))
+
+
+def match_shapes(ishape, tshape) -> None:
+    """An image and a template of these shapes can be matched: the same
+    number of axes, 1-D, 2-D or colour (H, W, C) with the same channels,
+    the template not larger than the image in any axis."""
+    ishape, tshape = tuple(ishape), tuple(tshape)
+    if len(ishape) != len(tshape):
+        raise ValueError(
+            f"image and template must have the same number of dimensions, "
+            f"got image.ndim={len(ishape)} and template.ndim={len(tshape)}"
+        )
+    if len(ishape) > 3:
+        raise ValueError(
+            f"image must be 1-D, 2-D or a colour image (H, W, C), got {len(ishape)}-D"
+        )
+    if len(ishape) == 3 and ishape[2] != tshape[2]:
+        raise ValueError(
+            f"image and template must have the same number of channels, "
+            f"got {ishape[2]} and {tshape[2]}"
+        )
+    if not template_fits(ishape, tshape):
+        raise ValueError(
+            f"template must not be larger than image in any axis, got template "
+            f"shape {tshape} and image shape {ishape}"
+        )
+
+
+def match_inputs(image, template, mask):
+    """Validate match_template's inputs.
+
+    Returns ``(img, tpl, msk, squeeze_1d, dtype)``: image (C, H, W) and
+    template (C, h, w) in the "image" compute dtype (:func:`compute_dtype`),
+    mask (C, h, w) float64 or None.
+    """
+    img = as_numeric_array(image, "image", allow_complex=False)
+    tpl = as_numeric_array(template, "template", allow_complex=False)
+    check_nonempty(img, "image")
+    check_nonempty(tpl, "template")
+    match_shapes(img.shape, tpl.shape)
+    dtype = compute_dtype(img.dtype, tpl.dtype, family="image")
+    squeeze = img.ndim == 1
+
+    def planes(a):
+        if a.ndim == 1:
+            a = a[None, :, None]
+        elif a.ndim == 2:
+            a = a[:, :, None]
+        return np.moveaxis(a, 2, 0)
+
+    msk = None
+    if mask is not None:
+        m = as_numeric_array(mask, "mask", allow_complex=False)
+        if m.shape != tpl.shape and not (tpl.ndim == 3 and m.shape == tpl.shape[:2]):
+            raise ValueError(
+                f"mask must have the template's shape {tpl.shape}, got {m.shape}"
+            )
+        m = m.astype(np.float64)
+        if not np.all(np.isfinite(m)):
+            raise ValueError("mask must be finite")
+        if np.any(m < 0):
+            raise ValueError("mask weights must be >= 0")
+        if m.ndim == 2 and tpl.ndim == 3:
+            m = np.repeat(m[:, :, None], tpl.shape[2], axis=2)
+        msk = np.ascontiguousarray(planes(m))
+    return (as_kernel_array(planes(img), dtype), as_kernel_array(planes(tpl), dtype),
+            msk, squeeze, dtype)
+
+
+def match_stack_inputs(image, templates, mask):
+    """Validate match_template's inputs where ``templates`` may be a stack.
+
+    A stack has one more axis than ``image``, in front: (T, w) for a 1-D
+    image, (T, h, w) for a 2-D one, (T, h, w, C) for a colour one.  Returns
+    ``(img, tpls, msk, squeeze_1d, dtype, stack)`` with ``tpls`` (T, C, h, w)
+    (T = 1 without a stack) and ``img``, ``msk`` as :func:`match_inputs`.
+    """
+    img = as_numeric_array(image, "image", allow_complex=False)
+    tpl = as_numeric_array(templates, "template", allow_complex=False)
+    stack = tpl.ndim == img.ndim + 1 and img.ndim >= 1
+    if not stack:
+        i, t, m, squeeze, dtype = match_inputs(img, tpl, mask)
+        return i, t[None], m, squeeze, dtype, False
+    if tpl.shape[0] == 0:
+        raise ValueError("template stack must hold at least one template, got shape "
+                         f"{tpl.shape}")
+    i, t0, m, squeeze, dtype = match_inputs(img, tpl[0], mask)
+    if tpl.ndim == 2:
+        planes = tpl[:, None, None, :]
+    elif tpl.ndim == 3:
+        planes = tpl[:, None]
+    else:
+        planes = np.moveaxis(tpl, 3, 1)
+    tpls = as_kernel_array(planes, dtype)
+    return i, tpls, m, squeeze, dtype, True
+
+
+def locate_inputs(image, templates):
+    """Validate locate's image and templates: one template, a stack (as
+    :func:`match_stack_inputs`), or a list or tuple of templates of several
+    sizes.  Returns ``(img, tpls, squeeze_1d, dtype)``: ``tpls`` a (T, C, h, w)
+    array when the sizes agree, else a list of (C, h, w) arrays, all in one
+    compute dtype."""
+    if isinstance(templates, (list, tuple)) and len(templates) > 1:
+        items = [as_numeric_array(t, f"template {k}", allow_complex=False) for k, t in enumerate(templates)]
+        if len({t.shape for t in items}) > 1:
+            img = as_numeric_array(image, "image", allow_complex=False)
+            checked = [match_inputs(img, t, None) for t in items]
+            dtype = compute_dtype(img.dtype, *(t.dtype for t in items), family="image")
+            return (as_kernel_array(checked[0][0], dtype), [as_kernel_array(c[1], dtype) for c in checked],
+                    checked[0][3], dtype)
+    img, tpls, _, squeeze, dtype, _ = match_stack_inputs(image, templates, None)
+    return img, tpls, squeeze, dtype
+
+
+NAN_POLICIES = ("propagate", "omit")
+
+
+def missing_inputs(nan_policy, image_mask, min_overlap, image, msk):
+    """Validate match_template's missing-pixel arguments.
+
+    ``image`` is the user's image (as given), ``msk`` the validated template
+    mask (C, h, w) or None.  Returns ``(policy, present, min_overlap)`` with
+    ``present`` a (H, W) bool plane (1, n) for a 1-D image) of the pixels
+    ``image_mask`` keeps, or None.
+    """
+    policy = check_choice(nan_policy, "nan_policy", NAN_POLICIES)
+    min_overlap = check_real(min_overlap, "min_overlap")
+    if not 0.0 <= min_overlap <= 1.0:
+        raise ValueError(f"min_overlap must be a fraction in [0, 1], got {min_overlap}")
+    present = None
+    if image_mask is not None:
+        m = np.asarray(image_mask)
+        if m.dtype.kind not in "biuf":
+            raise TypeError(f"image_mask must be a boolean or numeric array, got dtype {m.dtype}")
+        shape = np.shape(image)
+        spatial = shape[:2] if len(shape) == 3 else shape
+        if m.shape != tuple(spatial):
+            raise ValueError(f"image_mask must have the image's shape {tuple(spatial)}, got {m.shape}")
+        present = m != 0
+        if present.ndim == 1:
+            present = present[None, :]
+    if policy == "omit" and msk is not None and not np.isin(msk, (0.0, 1.0)).all():
+        raise ValueError("mask must be binary (0 or 1) with nan_policy='omit': it marks the "
+                         "template pixels that are present")
+    return policy, present, min_overlap
+
+
+def scales_angles(scales, angles, one_d):
+    """locate's ``scales`` and ``angles`` as 1-D float arrays (defaults [1.0]
+    and [0.0]); scales > 0, angles in degrees, both finite and non-empty."""
+    if one_d:
+        raise ValueError("scales and angles need a 2-D (or colour) image and template")
+    out = []
+    for value, name, default in ((scales, "scales", 1.0), (angles, "angles", 0.0)):
+        if value is None:
+            out.append(np.array([default]))
+            continue
+        arr = np.atleast_1d(np.asarray(value))
+        if arr.dtype.kind not in "iuf" or arr.ndim != 1 or arr.size == 0:
+            raise ValueError(f"{name} must be a non-empty 1-D sequence of numbers, got {value!r}")
+        arr = arr.astype(np.float64)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} must be finite")
+        if name == "scales" and (arr <= 0).any():
+            raise ValueError(f"scales must be > 0, got {value!r}")
+        out.append(arr)
+    return out[0], out[1]
+
+
+def check_score_map(ndim, *, stack=True) -> None:
+    """find_matches' scores: a 1-D or 2-D map, or (``stack``) a 3-D stack of 2-D maps."""
+    if ndim in (1, 2) or (stack and ndim == 3):
+        return
+    more = " (or a 3-D stack of 2-D maps)" if stack else ""
+    raise ValueError(f"scores must be 1-D or 2-D{more}, got {ndim}-D")
+
+
+def check_threshold(threshold):
+    if threshold is None:
+        return None
+    return check_real(threshold, "threshold", finite=False)
+
+
+def peak_options(threshold, max_matches, min_distance):
+    """``find_matches``' options, checked: (threshold, max_matches, min_distance)."""
+    if max_matches is not None:
+        max_matches = check_int(max_matches, "max_matches", minimum=1)
+    return check_threshold(threshold), max_matches, check_int(min_distance, "min_distance", minimum=1)
