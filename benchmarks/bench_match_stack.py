@@ -12,10 +12,7 @@ import numpy as np
 import sigcorr
 from _harness import Row, best_times
 from bench_match import _photo
-
-# the scale/angle scenes are built as the tests build them
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "tests"))
-from scenes import transformed_scene  # noqa: E402
+from sigcorr._testing import transformed_scene  # the scale/angle scenes, built as the tests build them
 
 
 def rows(quick: bool = False) -> list[Row]:

@@ -284,7 +284,7 @@ def _line(s0, s1, s2, sx, stx):
     return a, np.where(s0 > 0, c, 0.0)
 
 
-def _fit(z, m, t):
+def _line_fit(z, m, t):
     s0 = m.sum(axis=1)
     a, c = _line(s0, m @ t, m @ (t * t), (m * z).sum(axis=1), (m * z) @ t)
     return a, c, s0
@@ -297,7 +297,7 @@ def robust_residuals(x, spike):
     fin = np.isfinite(x)
     z = np.where(fin, x, 0.0)
     m = fin.astype(np.float64)
-    a, c, _ = _fit(z, m, t)
+    a, c, _ = _line_fit(z, m, t)
     active = np.ones(B, dtype=bool)
     for _ in range(2):
         r = z - a[:, None] - c[:, None] * t
@@ -308,7 +308,7 @@ def robust_residuals(x, spike):
             break
         lim = spike * np.sqrt(ss_ / np.where(cnt > 0, cnt, 1.0))
         m_new = np.where(active[:, None] & (np.abs(r) > lim[:, None]), 0.0, m)
-        a_new, c_new, kept = _fit(z, m_new, t)
+        a_new, c_new, kept = _line_fit(z, m_new, t)
         m = m_new
         a = np.where(active, a_new, a)
         c = np.where(active, c_new, c)

@@ -33,7 +33,7 @@ _ORDER = (
 def registry() -> dict:
     """name -> (dispatcher, signatures) of every kernel called from Python."""
     from ._kernels import acf, acf_fft, detect, direct, lags, layers, memory, peaks, pool, windows  # noqa: F401
-    from ._kernels._jit import REGISTRY
+    from ._kernels import REGISTRY
 
     return REGISTRY
 
@@ -89,7 +89,7 @@ def warmup(processes: int | None = None, *, progress: bool = False) -> dict:
 
     On a Dask cluster: ``client.run(sigcorr.warmup)``.
     """
-    from ._kernels._jit import cache_dir
+    from ._kernels import cache_dir
 
     t0 = time.perf_counter()
     names = _names()
@@ -125,7 +125,7 @@ def warmup(processes: int | None = None, *, progress: bool = False) -> dict:
 
 def _background(first):
     """The background compiler: niced, one per machine (a file lock)."""
-    from ._kernels._jit import cache_dir
+    from ._kernels import cache_dir
 
     try:
         os.nice(10)

@@ -288,7 +288,7 @@ def add_arguments(parser):
     return parser
 
 
-def run(args) -> int:
+def run_command(args) -> int:
     """The ``sigcorr calibrate`` / ``python -m sigcorr.calibrate`` command."""
     info = calibrate(args.quick, args.output, out=None if args.json else sys.stdout)
     if args.json:
@@ -301,7 +301,7 @@ def main(argv=None) -> int:
                                                    description=__doc__.split("\n\n")[0]))
     args = parser.parse_args(argv)
     try:
-        return run(args)
+        return run_command(args)
     except OSError as exc:  # the cache folder cannot be written
         print(f"sigcorr calibrate: error: {exc}", file=sys.stderr)
         return 1

@@ -140,7 +140,7 @@ def _kernel_matrix():
 _TAU, _W = _kernel_matrix()
 
 
-def _peaks(r):
+def _interpolated_peaks(r):
     """Integer peak, sub-sample offset, interpolated peak value and the
     next-highest local maximum of each row of r (B, K)."""
     B, K = r.shape
@@ -256,7 +256,7 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
             r = _lagsums.phat(X[i:j], Y[i:j], L)
         else:
             r = _lagsums.xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False)
-        p[i:j], off[i:j], top[i:j], second[i:j] = _peaks(r)
+        p[i:j], off[i:j], top[i:j], second[i:j] = _interpolated_peaks(r)
         flat[i:j] = r.max(axis=1) == r.min(axis=1)
     delay = (p - L + off) / fs
     if weighting is None:

@@ -32,8 +32,7 @@ def _close(got, want, rtol=RTOL):
 
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
 @pytest.mark.parametrize("method", ["direct", "fft"])
-def test_convolve_correlate_1d_every_mode(mode, method):
-    rng = np.random.default_rng(0)
+def test_convolve_correlate_1d_every_mode(mode, method, rng):
     x = rng.standard_normal(1000)
     for m in (1, 4, 31, 130):  # kernels wider than the 37-sample chunks too
         k = rng.standard_normal(m)
@@ -42,8 +41,7 @@ def test_convolve_correlate_1d_every_mode(mode, method):
 
 
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
-def test_convolve_correlate_2d_and_batches(mode):
-    rng = np.random.default_rng(1)
+def test_convolve_correlate_2d_and_batches(mode, rng):
     img = rng.standard_normal((130, 101))
     for shape in [(3, 3), (4, 7), (20, 2)]:
         k = rng.standard_normal(shape)
@@ -59,8 +57,7 @@ def test_convolve_correlate_2d_and_batches(mode):
 
 @pytest.mark.parametrize("boundary, fillvalue", [("fill", 0), ("fill", 2.5), ("wrap", 0), ("symm", 0)])
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
-def test_2d_boundaries_at_the_true_edges(boundary, fillvalue, mode):
-    rng = np.random.default_rng(2)
+def test_2d_boundaries_at_the_true_edges(boundary, fillvalue, mode, rng):
     img = rng.standard_normal((64, 77))
     for shape in [(3, 3), (4, 6), (9, 2)]:
         k = rng.standard_normal(shape)
@@ -72,8 +69,7 @@ def test_2d_boundaries_at_the_true_edges(boundary, fillvalue, mode):
 
 @pytest.mark.usefixtures("user_chunks")
 @pytest.mark.parametrize("method", ["ccoeff_normed", "ccorr_normed", "sqdiff_normed", "ccoeff", "ccorr", "sqdiff"])
-def test_match_template_every_method(method):
-    rng = np.random.default_rng(3)
+def test_match_template_every_method(method, rng):
     img = rng.random((150, 140))
     tpl = img[40:61, 70:86].copy()
     _close(sd.match_template(img, tpl, method, chunks=(19, 33)), sigcorr.match_template(img, tpl, method),
@@ -86,8 +82,7 @@ def test_match_template_every_method(method):
 
 
 @pytest.mark.usefixtures("user_chunks")
-def test_match_template_colour_1d_and_float32():
-    rng = np.random.default_rng(4)
+def test_match_template_colour_1d_and_float32(rng):
     img = rng.random((90, 80, 3))
     tpl = img[10:25, 30:41]
     _close(sd.match_template(img, tpl, chunks=(30, 30, 1)), sigcorr.match_template(img, tpl), rtol=1e-9)
@@ -99,8 +94,7 @@ def test_match_template_colour_1d_and_float32():
     _close(got, sigcorr.match_template(img32, img32[5:21, 5:21]), rtol=2e-4)
 
 
-def test_match_template_merges_chunks_short_against_the_template():
-    rng = np.random.default_rng(6)
+def test_match_template_merges_chunks_short_against_the_template(rng):
     img = rng.random((600, 260))
     tpl = img[100:108, 50:58].copy()
     want = sigcorr.match_template(img, tpl)
@@ -121,8 +115,7 @@ def test_match_template_merges_chunks_short_against_the_template():
 
 @pytest.mark.parametrize("kw", [dict(), dict(threshold=0.5), dict(max_matches=7, min_distance=4),
                                 dict(min_distance=9, subpixel=True), dict(maximize=False, min_distance=2)])
-def test_find_matches_equals_in_memory(kw):
-    rng = np.random.default_rng(5)
+def test_find_matches_equals_in_memory(kw, rng):
     s = rng.random((120, 97))
     s[3, 4] = np.nan
     want = sigcorr.find_matches(s, **kw)
@@ -137,8 +130,7 @@ def test_find_matches_equals_in_memory(kw):
 
 @pytest.mark.parametrize("adjusted", [False, True])
 @pytest.mark.parametrize("demean, normalize", [(True, True), (False, False), (True, False)])
-def test_autocorrelation_long_series_chunked_in_time(adjusted, demean, normalize):
-    rng = np.random.default_rng(6)
+def test_autocorrelation_long_series_chunked_in_time(adjusted, demean, normalize, rng):
     x = rng.standard_normal(5000).cumsum() + 10
     for L in (0, 7, 300):
         kw = dict(demean=demean, normalize=normalize, adjusted=adjusted)
@@ -148,16 +140,14 @@ def test_autocorrelation_long_series_chunked_in_time(adjusted, demean, normalize
            rtol=1e-10)
 
 
-def test_autocorrelation_batches():
-    rng = np.random.default_rng(7)
+def test_autocorrelation_batches(rng):
     X = rng.standard_normal((70, 300))
     _close(sd.autocorrelation(X, 40, chunks=(16, 300)), sigcorr.autocorrelation(X, 40))
     _close(sd.autocorrelation(X, 40, chunks=(16, 77)), sigcorr.autocorrelation(X, 40), rtol=1e-10)
     _close(sd.autocorrelation(X.T, 40, axis=0, chunks=(300, 16)), sigcorr.autocorrelation(X.T, 40, axis=0))
 
 
-def test_crosscorrelation_pairs_as_blocks():
-    rng = np.random.default_rng(12)
+def test_crosscorrelation_pairs_as_blocks(rng):
     x = rng.standard_normal((25, 300))
     y = np.roll(x, 3, axis=1) + 0.5 * rng.standard_normal((25, 300))
     y[2, 7] = np.nan
@@ -166,8 +156,7 @@ def test_crosscorrelation_pairs_as_blocks():
     _close(sd.crosscorrelation(x.T, y.T, 10, axis=0, chunks=(300, 5)), sigcorr.crosscorrelation(x.T, y.T, 10, axis=0))
 
 
-def test_detect_period_series_as_blocks():
-    rng = np.random.default_rng(8)
+def test_detect_period_series_as_blocks(rng):
     t = np.arange(600)
     X = np.sin(2 * np.pi * t / rng.uniform(10, 60, (50, 1))) + 0.3 * rng.standard_normal((50, 600))
     got = sd.detect_period(X, chunks=(7, 100))
@@ -177,8 +166,7 @@ def test_detect_period_series_as_blocks():
     assert sd.detect_period(X[0]).period == want.period[0]
 
 
-def test_detect_periods_series_as_blocks():
-    rng = np.random.default_rng(18)
+def test_detect_periods_series_as_blocks(rng):
     t = np.arange(1200)
     X = (np.sin(2 * np.pi * t / 24) + (t % 168 < 48) + 0.3 * rng.standard_normal((30, 1200)))
     X[3] = rng.standard_normal(1200)
@@ -194,8 +182,7 @@ def test_detect_periods_series_as_blocks():
 
 @pytest.mark.parametrize("args", [(2,), (3, 2, 1), (3, 1, 1), (4, 3, 2), (5, 2, 2)])
 @pytest.mark.parametrize("ceil_mode", [False, True])
-def test_pooling(args, ceil_mode):
-    rng = np.random.default_rng(9)
+def test_pooling(args, ceil_mode, rng):
     x = rng.standard_normal((2, 3, 45, 38))
     _close(sd.max_pool2d(x, *args, ceil_mode=ceil_mode, chunks=(1, 3, 16, 13)),
            sigcorr.max_pool2d(x, *args, ceil_mode=ceil_mode))
@@ -208,8 +195,7 @@ def test_pooling(args, ceil_mode):
     _close(sd.avg_pool1d(s, *args, ceil_mode=ceil_mode, chunks=(5, 9)), sigcorr.avg_pool1d(s, *args, ceil_mode=ceil_mode))
 
 
-def test_conv_layers_batch_as_blocks():
-    rng = np.random.default_rng(10)
+def test_conv_layers_batch_as_blocks(rng):
     x = rng.standard_normal((7, 3, 20, 21))
     w = rng.standard_normal((4, 3, 3, 5))
     b = rng.standard_normal(4)
@@ -245,8 +231,7 @@ def client():
         cluster.close()
 
 
-def test_on_a_two_process_cluster(client):
-    rng = np.random.default_rng(11)
+def test_on_a_two_process_cluster(client, rng):
     X = rng.standard_normal((40, 400)) + np.sin(np.arange(400) / 4.0)
     img = rng.random((200, 180))
     assert client.run(lambda: __import__("sigcorr").__name__)  # workers import sigcorr
@@ -334,13 +319,13 @@ def test_each_task_runs_on_its_share_of_the_cores():
     import numba
 
     from sigcorr import _runtime
-    from sigcorr.dask import _per_task, _task_threads
+    from sigcorr.dask._blocks import per_task, task_threads
 
     total = _runtime.threads()
-    assert _task_threads() == total  # the main thread: the synchronous scheduler
+    assert task_threads() == total  # the main thread: the synchronous scheduler
     with dask.config.set(num_workers=2), concurrent.futures.ThreadPoolExecutor(1) as pool:
-        assert pool.submit(_task_threads).result() == max(1, total // 2)
-        inside = pool.submit(_per_task(numba.get_num_threads)).result()
+        assert pool.submit(task_threads).result() == max(1, total // 2)
+        inside = pool.submit(per_task(numba.get_num_threads)).result()
         after = pool.submit(numba.get_num_threads).result()
     assert inside == max(1, total // 2)
     assert after == numba.get_num_threads()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import naive
-from scenes import transformed_scene
+from sigcorr._testing import transformed_scene
 import sigcorr
 
 cv2 = pytest.importorskip("cv2")

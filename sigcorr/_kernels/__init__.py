@@ -34,3 +34,7 @@ cluster worker pays it):
 * ``prange`` indices are cast with ``np.int64`` before arithmetic with
   signed values (unsigned times signed is float64 in numba).
 """
+
+# what the runtime outside this package needs of the decorator's module: the
+# kernels called from Python with their signatures, and the cache folder
+from ._jit import REGISTRY, cache_dir  # noqa: E402,F401

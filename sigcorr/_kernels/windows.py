@@ -42,8 +42,14 @@ ROWS = 64  # output rows per task (at least 2 h, so the first sums amortize)
 #    either way).  This is OpenCV's rule.  Clipping instead would turn a flat
 #    window with a little rounding left into a perfect match (+-1), and the
 #    paths would disagree wherever their rounding differs.
+# 3. An energy made of FFT correlations (the missing-pixel path's sums) is
+#    known only to the transforms' rounding, of the order of FFT_ENERGY_F32
+#    (float32) or FFT_ENERGY_F64 (float64) times the whole energy transformed:
+#    at or below that it counts as 0.
 ENERGY_REL = 1e-12
 ENERGY_ABS = 1e-13
+FFT_ENERGY_F32 = 1e-5
+FFT_ENERGY_F64 = 1e-11
 NORMED_SLACK = 1.125
 
 

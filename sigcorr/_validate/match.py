@@ -65,7 +65,7 @@ def match_shapes(ishape, tshape) -> None:
 def match_inputs(image, template, mask):
     """Validate match_template's inputs.
 
-    Returns ``(img, tpl, msk, squeeze_1d, dtype)``: image (C, H, W) and
+    Returns ``(img, tpl, msk, one_d, dtype)``: image (C, H, W) and
     template (C, h, w) in the "image" compute dtype (:func:`compute_dtype`),
     mask (C, h, w) float64 or None.
     """
@@ -75,7 +75,7 @@ def match_inputs(image, template, mask):
     check_nonempty(tpl, "template")
     match_shapes(img.shape, tpl.shape)
     dtype = compute_dtype(img.dtype, tpl.dtype, family="image")
-    squeeze = img.ndim == 1
+    one_d = img.ndim == 1
 
     def planes(a):
         if a.ndim == 1:
@@ -100,7 +100,7 @@ def match_inputs(image, template, mask):
             m = np.repeat(m[:, :, None], tpl.shape[2], axis=2)
         msk = np.ascontiguousarray(planes(m))
     return (as_kernel_array(planes(img), dtype), as_kernel_array(planes(tpl), dtype),
-            msk, squeeze, dtype)
+            msk, one_d, dtype)
 
 
 def match_stack_inputs(image, templates, mask):
@@ -108,19 +108,19 @@ def match_stack_inputs(image, templates, mask):
 
     A stack has one more axis than ``image``, in front: (T, w) for a 1-D
     image, (T, h, w) for a 2-D one, (T, h, w, C) for a colour one.  Returns
-    ``(img, tpls, msk, squeeze_1d, dtype, stack)`` with ``tpls`` (T, C, h, w)
+    ``(img, tpls, msk, one_d, dtype, stack)`` with ``tpls`` (T, C, h, w)
     (T = 1 without a stack) and ``img``, ``msk`` as :func:`match_inputs`.
     """
     img = as_numeric_array(image, "image", allow_complex=False)
     tpl = as_numeric_array(templates, "template", allow_complex=False)
     stack = tpl.ndim == img.ndim + 1 and img.ndim >= 1
     if not stack:
-        i, t, m, squeeze, dtype = match_inputs(img, tpl, mask)
-        return i, t[None], m, squeeze, dtype, False
+        i, t, m, one_d, dtype = match_inputs(img, tpl, mask)
+        return i, t[None], m, one_d, dtype, False
     if tpl.shape[0] == 0:
         raise ValueError("template stack must hold at least one template, got shape "
                          f"{tpl.shape}")
-    i, t0, m, squeeze, dtype = match_inputs(img, tpl[0], mask)
+    i, t0, m, one_d, dtype = match_inputs(img, tpl[0], mask)
     if tpl.ndim == 2:
         planes = tpl[:, None, None, :]
     elif tpl.ndim == 3:
@@ -128,13 +128,13 @@ def match_stack_inputs(image, templates, mask):
     else:
         planes = np.moveaxis(tpl, 3, 1)
     tpls = as_kernel_array(planes, dtype)
-    return i, tpls, m, squeeze, dtype, True
+    return i, tpls, m, one_d, dtype, True
 
 
 def locate_inputs(image, templates):
     """Validate locate's image and templates: one template, a stack (as
     :func:`match_stack_inputs`), or a list or tuple of templates of several
-    sizes.  Returns ``(img, tpls, squeeze_1d, dtype)``: ``tpls`` a (T, C, h, w)
+    sizes.  Returns ``(img, tpls, one_d, dtype)``: ``tpls`` a (T, C, h, w)
     array when the sizes agree, else a list of (C, h, w) arrays, all in one
     compute dtype."""
     if isinstance(templates, (list, tuple)) and len(templates) > 1:
@@ -145,8 +145,8 @@ def locate_inputs(image, templates):
             dtype = compute_dtype(img.dtype, *(t.dtype for t in items), family="image")
             return (as_kernel_array(checked[0][0], dtype), [as_kernel_array(c[1], dtype) for c in checked],
                     checked[0][3], dtype)
-    img, tpls, _, squeeze, dtype, _ = match_stack_inputs(image, templates, None)
-    return img, tpls, squeeze, dtype
+    img, tpls, _, one_d, dtype, _ = match_stack_inputs(image, templates, None)
+    return img, tpls, one_d, dtype
 
 
 NAN_POLICIES = ("propagate", "omit")

@@ -86,7 +86,7 @@ def _masked(img, tpl, msk, method):
     II = corr(I * I, M2)
     # the degenerate-window rule's absolute floor (see _kernels.windows)
     peak = float(np.max(np.abs(I))) if I.size else 0.0
-    qeps = _kwin.ENERGY_ABS * float(M2.reshape(M2.shape[0], -1).sum(axis=1).max()) * peak * peak
+    image_floor = _kwin.ENERGY_ABS * float(M2.reshape(M2.shape[0], -1).sum(axis=1).max()) * peak * peak
     if method in ("ccorr", "ccorr_normed", "sqdiff", "sqdiff_normed"):
         cross = corr(I, M2 * T)
         tt = float(np.sum(M2 * T * T))
@@ -96,7 +96,7 @@ def _masked(img, tpl, msk, method):
             res = np.maximum(II - 2 * cross + tt, 0)
         else:
             num = cross if method == "ccorr_normed" else np.maximum(II - 2 * cross + tt, 0)
-            den = np.sqrt(np.where(II > qeps, II, 0.0) * tt)
+            den = np.sqrt(np.where(II > image_floor, II, 0.0) * tt)
             res = _normalize(num, den, method)
     else:
         msum = M.reshape(M.shape[0], -1).sum(axis=1)  # per channel
@@ -113,7 +113,7 @@ def _masked(img, tpl, msk, method):
         if method == "ccoeff":
             res = num
         else:
-            ii = np.where(ii > np.maximum(_kwin.ENERGY_REL * II, qeps), ii, 0.0)
+            ii = np.where(ii > np.maximum(_kwin.ENERGY_REL * II, image_floor), ii, 0.0)
             res = _normalize(num, np.sqrt(ii * float(np.sum(Tc * Tc))), method)
     bad = ~np.isfinite(img)
     if bad.any():
@@ -203,7 +203,8 @@ def omit(img, tpl, msk, present, method, dtype, min_overlap):
         t = np.where(mt, t - tm[:, None, None], 0.0)
     cor = _Corr((H, W), (h, w), dtype)
     # FFT sums carry rounding of the order of the whole template's energy
-    tol = (1e-5 if dtype.itemsize == 4 else 1e-11) * float(np.sum(t * t))
+    fft_rel = _fft_energy(dtype)
+    template_floor = fft_rel * float(np.sum(t * t))
     # the image's C planes (centred for ccoeff, missing pixels zeroed) and its
     # presence as one more plane, in the compute dtype, written straight into
     # the padded FFT planes (sigcorr's work buffers when the template is whole)
@@ -222,7 +223,7 @@ def omit(img, tpl, msk, present, method, dtype, min_overlap):
     if fast:
         # flat windows: the running sums' rounding floor, as in match_scores
         peak = max(float(inner.max()), -float(inner.min())) if inner.size else 0.0
-        qtol = _kwin.ENERGY_ABS * h * w * peak * peak
+        image_floor = _kwin.ENERGY_ABS * h * w * peak * peak
         # the template sums are box sums in the kernel; the FFT terms, their
         # inverse transforms in one batch: X = sum_c f_c * t_c, Q_T = P * sum_c t_c^2
         # and (ccoeff) S_T,c = P * t_c
@@ -240,7 +241,7 @@ def omit(img, tpl, msk, present, method, dtype, min_overlap):
         ST = (blocks[2:].reshape((-1,) + blocks.shape[2:]) if ccoeff else np.zeros((1, 1, 1, 1), dtype=dtype))
         out = np.empty((H - h + 1, W - w + 1), dtype=dtype)
         return run(_kwin.omit_scores, _twins.omit_scores, f, present, X, ST, QT, by, bx, h, w,
-                   MATCH_METHOD_CODES[method], qtol, tol, min_overlap * h * w, out)
+                   MATCH_METHOD_CODES[method], image_floor, template_floor, min_overlap * h * w, out)
     pf = cor.transform(np.ascontiguousarray(f))
     pp = cor.transform(np.ascontiguousarray(src[C:]))
     X = cor.corr(pf, t)
@@ -253,10 +254,9 @@ def omit(img, tpl, msk, present, method, dtype, min_overlap):
     one = np.eye(C)[:, :, None, None] * mf[None]  # channel c's mask alone
     SI = [cor.corr(pf, one[c]) for c in range(C)] if ccoeff else None
     QI = cor.corr(cor.prep((f * f).astype(dtype)), mf)
-    qtol = 1e-5 if dtype.itemsize == 4 else 1e-11
     N = np.rint(sum(Nc))
     NcS = [np.maximum(np.rint(n), 1.0) for n in Nc]
-    QT = np.where(QT > tol, QT, 0.0)
+    QT = np.where(QT > template_floor, QT, 0.0)
     if method == "ccorr":
         res = X
     elif method.startswith("sqdiff") or method == "ccorr_normed":
@@ -268,12 +268,18 @@ def omit(img, tpl, msk, present, method, dtype, min_overlap):
             res = num
         else:
             EI = QI - sum(si * si / n for si, n in zip(SI, NcS))
-            EI = np.where(EI > qtol * QI, EI, 0.0)
+            EI = np.where(EI > fft_rel * QI, EI, 0.0)
             ET = QT - sum(st * st / n for st, n in zip(ST, NcS))
-            ET = np.where(ET > tol, ET, 0.0)
+            ET = np.where(ET > template_floor, ET, 0.0)
             res = _normalize(num, np.sqrt(EI * ET), method)
     need = min_overlap * float(mt.sum())
     return np.where((N > 0) & (N >= need - 0.5), res, np.nan).astype(dtype)
+
+
+def _fft_energy(dtype):
+    """The relative rounding floor of energies made of FFT sums in ``dtype``
+    (the degenerate-window rule, ``_kernels.windows``)."""
+    return _kwin.FFT_ENERGY_F32 if dtype.itemsize == 4 else _kwin.FFT_ENERGY_F64
 
 
 def _normalize(num, den, method):
@@ -372,7 +378,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     (1.0, False)
     """
     method = _validate.check_match_method(method)
-    img, tpls, msk, squeeze, dtype, stack = _validate.match_stack_inputs(image, template, mask)
+    img, tpls, msk, one_d, dtype, stack = _validate.match_stack_inputs(image, template, mask)
     policy, present, min_overlap = _validate.missing_inputs(nan_policy, image_mask, min_overlap, image, msk)
     pad_input = _validate.check_flag(pad_input, "pad_input")
     if pad_input:
@@ -390,7 +396,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         out = _stacked([_masked(img, t, msk, method).astype(dtype) for t in tpls])
     else:
         out = match_stack(img, tpls, method, dtype)
-    if squeeze:
+    if one_d:
         out = out[:, 0]
     return out if stack else out[0]
 
@@ -473,7 +479,7 @@ def match_sizes(img, tpls, method, dtype, outs=None):
     for group in _template_groups(tpls, 1 if spec is None else spec[0].nbytes):
         _, h, w = tpls[group[0]].shape
         G = len(group)
-        qeps = _kwin.ENERGY_ABS * h * w * peak * peak
+        image_floor = _kwin.ENERGY_ABS * h * w * peak * peak
         t64 = np.stack([tpls[i] for i in group]).astype(np.float64)
         tmeans = t64.reshape(G, C, -1).mean(axis=2)
         tcs = t64 - tmeans[:, :, None, None]
@@ -493,7 +499,7 @@ def match_sizes(img, tpls, method, dtype, outs=None):
         out = outs[group[0]:group[0] + G] if consecutive else np.empty((G, H - h + 1, W - w + 1), dtype=dtype)
         # one pass of the window sums for the whole group
         run(_kwin.match_scores, _twins.match_scores, stats, h, w, crosses, by, bx,
-            bads.get((h, w), np.zeros((1, 1))), MATCH_METHOD_CODES[method], tmeans, tsum2, tnorm, float(qeps), out)
+            bads.get((h, w), np.zeros((1, 1))), MATCH_METHOD_CODES[method], tmeans, tsum2, tnorm, float(image_floor), out)
         for g, i in enumerate(group):
             if outs is not None and not consecutive:
                 outs[i][...] = out[g]

@@ -102,23 +102,23 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
     levels = _validate.check_int(pyramid_levels, "pyramid_levels", minimum=0)
     subpixel = _validate.check_flag(subpixel, "subpixel")
-    img, tpls, squeeze, dtype = _validate.locate_inputs(image, template)
+    img, tpls, one_d, dtype = _validate.locate_inputs(image, template)
     # the templates' searched axes (the smallest of each, for several sizes)
-    axes_t = np.min([t.shape[2:] if squeeze else t.shape[1:] for t in tpls], axis=0)
+    axes_t = np.min([t.shape[2:] if one_d else t.shape[1:] for t in tpls], axis=0)
     if min_distance is None:
         min_distance = max(1, int(min(axes_t)) // 2)
     min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
     maximize = _validate.maximizes(method)
     if scales is not None or angles is not None:
-        scales, angles = _validate.scales_angles(scales, angles, squeeze)
+        scales, angles = _validate.scales_angles(scales, angles, one_d)
         return _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches,
                                    min_distance, maximize, subpixel, scales, angles)
     if isinstance(tpls, list):
-        return _locate_sizes(img, tpls, method, dtype, levels, squeeze, threshold, max_matches,
+        return _locate_sizes(img, tpls, method, dtype, levels, one_d, threshold, max_matches,
                              min_distance, maximize, subpixel)
     levels = _usable_levels(levels, int(min(axes_t)))
     if levels > 0:
-        found = [_pyramid_matches(img, t, method, dtype, levels, squeeze, threshold, max_matches,
+        found = [_pyramid_matches(img, t, method, dtype, levels, one_d, threshold, max_matches,
                                   min_distance, maximize, subpixel) for t in tpls]
         if len(found) == 1:
             m = found[0]
@@ -127,29 +127,29 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
             shape = (H - tpls.shape[2] + 1, W - tpls.shape[3] + 1)
             m = _merge([f.positions for f in found], [f.scores for f in found],
                        [np.full(len(f), k, dtype=np.int64) for k, f in enumerate(found)],
-                       shape, squeeze, maximize, min_distance, max_matches, dtype)
+                       shape, one_d, maximize, min_distance, max_matches, dtype)
     else:
         scores = match_stack(img, tpls, method, dtype)
         tix, pos, val = stack_peaks(scores, threshold, max_matches, min_distance, maximize, subpixel)
-        if squeeze:
+        if one_d:
             pos = pos[:, 1:]
         m = Matches(pos, val, template=tix)
     half = (np.array(axes_t, dtype=np.float64) - 1) / 2
     return Matches(m.positions, m.scores, centers=m.positions + half, template=m.template)
 
 
-def _locate_sizes(img, tpls, method, dtype, levels, squeeze, threshold, max_matches, min_distance, maximize,
+def _locate_sizes(img, tpls, method, dtype, levels, one_d, threshold, max_matches, min_distance, maximize,
                   subpixel):
     """locate for a list of templates of several sizes: each template's
     matches (the plain maps share one FFT tiling), merged by their centres
     (a window's top-left corner depends on the template's size) and
     suppressed together: one object, one match."""
     found = []
-    if _usable_levels(levels, min(min(t.shape[2:] if squeeze else t.shape[1:]) for t in tpls)) > 0:
+    if _usable_levels(levels, min(min(t.shape[2:] if one_d else t.shape[1:]) for t in tpls)) > 0:
         for t in tpls:
-            m = _pyramid_matches(img, t, method, dtype, _usable_levels(levels, min(t.shape[1:])), squeeze,
+            m = _pyramid_matches(img, t, method, dtype, _usable_levels(levels, min(t.shape[1:])), one_d,
                                  threshold, max_matches, min_distance, maximize, subpixel)
-            found.append((m.positions if not squeeze else np.column_stack([np.zeros(len(m)), m.positions]),
+            found.append((m.positions if not one_d else np.column_stack([np.zeros(len(m)), m.positions]),
                           m.scores))
     else:
         for score_map in match_sizes(img, tpls, method, dtype):
@@ -162,26 +162,26 @@ def _locate_sizes(img, tpls, method, dtype, levels, squeeze, threshold, max_matc
     centers = pos + np.array([half[k] for k in tix]).reshape(-1, 2)
     keep = suppress(val if maximize else -val, centers, img.shape[1:], min_distance, max_matches, tie=tix)
     pos, centers, val, tix = pos[keep], centers[keep], val[keep], tix[keep]
-    if squeeze:
+    if one_d:
         pos, centers = pos[:, 1:], centers[:, 1:]
     return Matches(pos, val, centers=centers, template=tix)
 
 
-def _merge(pos, val, tix, shape, squeeze, maximize, min_distance, max_matches, dtype):
+def _merge(pos, val, tix, shape, one_d, maximize, min_distance, max_matches, dtype):
     """Matches from several searches, best first, suppressed together on the
     grid of ``shape`` (the valid score map's)."""
-    pos = [p if not squeeze else np.concatenate([np.zeros((len(p), 1)), p], axis=1) for p in pos]
+    pos = [p if not one_d else np.concatenate([np.zeros((len(p), 1)), p], axis=1) for p in pos]
     if not pos or sum(len(v) for v in val) == 0:
-        return Matches(np.empty((0, 1 if squeeze else 2)), np.empty(0, dtype=dtype))
+        return Matches(np.empty((0, 1 if one_d else 2)), np.empty(0, dtype=dtype))
     pos, val, tix = np.concatenate(pos), np.concatenate(val), np.concatenate(tix)
     keep = suppress(val if maximize else -val, pos, shape, min_distance, max_matches, tie=tix)
     pos, val, tix = pos[keep], val[keep], tix[keep]
-    if squeeze:
+    if one_d:
         pos = pos[:, 1:]
     return Matches(pos, val, template=tix)
 
 
-def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_matches,
+def _pyramid_matches(img, tpl, method, dtype, levels, one_d, threshold, max_matches,
                      min_distance, maximize, subpixel, score=None):
     """Coarse search on 2**levels-pooled inputs, then full-resolution re-scoring
     of a neighbourhood of each coarse candidate; the matches of all
@@ -189,10 +189,10 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
     method, dtype)`` gives the score maps (default: :func:`match_plain`)."""
     score = score or match_plain
     f = 2 ** levels
-    fy = 1 if squeeze else f
+    fy = 1 if one_d else f
 
     def pool(p):
-        if squeeze:  # 1-D: pool along the row only
+        if one_d:  # 1-D: pool along the row only
             C, _, W = p.shape
             Wf = W // f
             return np.ascontiguousarray(p[:, :, :Wf * f].reshape(C, 1, Wf, f).mean(axis=3).astype(p.dtype))
@@ -204,7 +204,7 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
     _, H, W = img.shape
     _, h, w = tpl.shape
     oh, ow = H - h + 1, W - w + 1
-    ry, rx = (0 if squeeze else 2 * f), 2 * f
+    ry, rx = (0 if one_d else 2 * f), 2 * f
     boxes = []
     for cy, cx in cand.positions.astype(np.int64):
         y0, x0 = max(0, cy * fy - ry), max(0, cx * f - rx)
@@ -243,12 +243,12 @@ def _pyramid_matches(img, tpl, method, dtype, levels, squeeze, threshold, max_ma
             pos.append(found + np.array([y0, x0], dtype=np.float64))
             val.append(scores)
     if not pos:
-        return Matches(np.empty((0, 1 if squeeze else 2)), np.empty(0, dtype=dtype))
+        return Matches(np.empty((0, 1 if one_d else 2)), np.empty(0, dtype=dtype))
     pos = np.concatenate(pos)
     val = np.concatenate(val)
     keep = suppress(val if maximize else -val, pos, (oh, ow), min_distance, max_matches)
     pos, val = pos[keep], val[keep]
-    if squeeze:
+    if one_d:
         pos = pos[:, 1:]
     return Matches(pos, val)
 

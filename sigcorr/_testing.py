@@ -1,5 +1,6 @@
-"""Test scenes shared by the tests and the benchmarks (``benchmarks/bench_match_stack.py``
-puts this folder on its path): a photo crop and its surroundings, scaled and rotated."""
+"""Inputs shared by sigcorr's tests and benchmarks (as ``numpy.testing`` or
+``skimage.data`` serve theirs): synthetic scenes for the template searches.
+Not part of the public API; nothing in the library imports it."""
 
 import numpy as np
 

@@ -1,0 +1,132 @@
+"""``match_template`` and ``find_matches`` on Dask arrays.
+
+``match_template`` scores every block with the template's extent of its
+neighbours below and to the right (blocks merged first until they are long
+against that halo).  ``find_matches`` finds the peaks of every block (with a
+``min_distance`` halo), by the in-memory peak rules of
+:mod:`sigcorr.match.peaks`, then runs its one best-first suppression over
+all of them: the same matches as in memory.
+"""
+
+from __future__ import annotations
+
+import dask
+import dask.array as da
+import numpy as np
+
+from .. import _validate
+from ..match import match_template as _match_template
+from ..match import peaks
+from . import _blocks
+
+__all__ = ["match_template", "find_matches"]
+
+
+def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False, chunks=None):
+    """:func:`sigcorr.match_template` on a chunked image (1-D, 2-D or colour
+    (H, W, C), the channels in one chunk); the template and mask in memory.
+
+    Each block is scored with the template's extent of its neighbours below
+    and to the right.  Chunks shorter than 32 template extents are merged
+    with their neighbours first (up to 64 MiB of image per block), since a
+    block's FFT tiles transform that halo too: the result's chunks are the
+    merged ones.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> img = np.random.default_rng(3).random((256, 256))
+    >>> s = sigcorr.dask.match_template(img, img[100:116, 50:70], chunks=64)
+    >>> bool(np.allclose(s.compute(), sigcorr.match_template(img, img[100:116, 50:70])))
+    True
+    """
+    x = _blocks.as_dask(image, chunks, "image")
+    t = _blocks.in_memory(template, "template")
+    method = _validate.check_match_method(method)
+    m = None if mask is None else _blocks.in_memory(mask, "mask")
+    _validate.match_shapes(x.shape, t.shape)
+    pad_input = _validate.check_flag(pad_input, "pad_input")
+    spatial = x.ndim if x.ndim < 3 else 2
+    if x.ndim == 3:
+        x = x.rechunk({2: -1})
+    dtype = _validate.compute_dtype(x.dtype, t.dtype, family="image")
+    if pad_input:
+        pads = [(t.shape[ax] // 2, t.shape[ax] - 1 - t.shape[ax] // 2) for ax in range(spatial)] + [(0, 0)] * (x.ndim - spatial)
+        x = _blocks.pad(x, pads)
+    halos = {ax: t.shape[ax] - 1 for ax in range(spatial)}
+    x = _blocks.coarsen(x, halos)
+    colour = x.ndim == 3  # (not x itself: dask tokenizes the function by pickling what it closes over)
+
+    def block(b):
+        s = _match_template(b, t, method, mask=m)
+        return s[..., None] if colour else s
+
+    if x.ndim == 3:
+        return _blocks.valid(x, halos, block, dtype, last_axis_chunks=(1,))[..., 0]
+    return _blocks.valid(x, halos, block, dtype)
+
+
+def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False,
+                 chunks=None):
+    """:func:`sigcorr.find_matches` on a chunked score map: the peaks of every
+    block (with a ``min_distance`` halo), then one suppression over them all.
+    Returns :class:`sigcorr.Matches` (computed).
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> s = np.zeros((200, 200)); s[5, 5] = 1.0; s[120, 77] = 0.9; s[121, 79] = 0.8
+    >>> sigcorr.dask.find_matches(s, min_distance=3, chunks=50).positions.tolist()
+    [[5.0, 5.0], [120.0, 77.0]]
+    """
+    x = _blocks.as_dask(scores, chunks, "scores")
+    _validate.check_score_map(x.ndim, stack=False)
+    threshold, max_matches, radius = _validate.peak_options(threshold, max_matches, min_distance)
+    maximize = _validate.check_flag(maximize, "maximize")
+    subpixel = _validate.check_flag(subpixel, "subpixel")
+    ndim = x.ndim
+    x2 = x[None, :] if ndim == 1 else x
+    if x2.size == 0:
+        return peaks.find_matches(np.zeros((0,) * ndim, dtype=x.dtype))
+    floor = None
+    if threshold is None:  # as peak_local_max: the map's minimum is no peak
+        g = x2.map_blocks(peaks.gains, maximize, dtype=np.float64)
+        floor = float(da.where(g > -np.inf, g, np.inf).min().compute())
+    low = None if threshold is None else (threshold if maximize else -threshold)
+    radius_y = 0 if ndim == 1 else radius  # a 1-D map is one row: no halo across rows
+
+    def block_peaks(b, y0, x0, oy, ox, hy, wx):
+        # block b starts at (y0, x0) of the map; its own samples are
+        # b[oy:oy + hy, ox:ox + wx] (the rest is the halo)
+        work = peaks.gains(b, maximize)
+        pk = (work == peaks.max_filter(work[None], radius, ndim != 1)[0]) & np.isfinite(work)
+        pk &= (work >= low) if low is not None else (work > floor)
+        own = np.zeros_like(pk)
+        own[oy:oy + hy, ox:ox + wx] = True
+        _, ys, xs = peaks.nonzero3((pk & own)[None])
+        pos = np.stack([ys + y0, xs + x0], axis=1).astype(np.float64)
+        if subpixel and len(ys):  # refined as in memory: the global position plus the offset
+            pos = peaks.refine(work, np.stack([ys, xs], axis=1), pos)
+        return np.column_stack([ys + y0, xs + x0, work[ys, xs], b[ys, xs].astype(np.float64), pos])
+
+    tasks = []
+    H, W = x2.shape
+    ys0 = np.cumsum((0,) + x2.chunks[0])
+    xs0 = np.cumsum((0,) + x2.chunks[1])
+    for i in range(len(x2.chunks[0])):
+        for j in range(len(x2.chunks[1])):
+            a0, a1 = max(0, ys0[i] - radius_y), min(H, ys0[i + 1] + radius_y)
+            b0, b1 = max(0, xs0[j] - radius), min(W, xs0[j + 1] + radius)
+            blk = x2[a0:a1, b0:b1]
+            tasks.append(dask.delayed(_blocks.per_task(block_peaks))(blk, a0, b0, ys0[i] - a0, xs0[j] - b0,
+                                                                     ys0[i + 1] - ys0[i], xs0[j + 1] - xs0[j]))
+    parts = dask.compute(*tasks)
+    cand = np.concatenate(parts, axis=0) if parts else np.zeros((0, 6))
+    keep = peaks.suppress(cand[:, 2], cand[:, :2], (H, W), radius, len(cand) if max_matches is None else max_matches)
+    cand = cand[keep]
+    pos = cand[:, 4:6]
+    scores_out = cand[:, 3].astype(x.dtype)  # the map's own values and dtype, as in memory
+    if ndim == 1:
+        pos = pos[:, 1:]
+    return peaks.Matches(pos, scores_out)
+

@@ -1,0 +1,176 @@
+"""``autocorrelation``, ``crosscorrelation``, ``detect_period`` and
+``detect_periods`` on Dask arrays.
+
+The series axes are blocks.  ``autocorrelation`` may also chunk the time
+axis: every block adds its lag sums over its own samples against the next
+``max_lag`` ones, and the blocks' sums are added, with the missing-data rule
+of :mod:`sigcorr._lagsums` (NaN is missing, as in memory).  The others keep
+the time axis in one chunk.
+"""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+
+import sigcorr
+
+from .. import _lagsums, _validate
+from . import _blocks
+
+__all__ = ["autocorrelation", "crosscorrelation", "detect_period", "detect_periods"]
+
+
+def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=False, axis=-1, method="auto",
+                    chunks=None):
+    """:func:`sigcorr.autocorrelation` of chunked series; the time axis may
+    be chunked too (each block's lag sums against the next ``max_lag``
+    samples, added over the blocks).  NaN samples are missing.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(4).standard_normal(100_000)
+    >>> r = sigcorr.dask.autocorrelation(x, 50, chunks=10_000)
+    >>> bool(np.allclose(r.compute(), sigcorr.autocorrelation(x, 50)))
+    True
+    """
+    xd = _blocks.as_dask(x, chunks, "x")
+    _validate.check_nonempty(xd, "x")
+    axis = _validate.check_axis(axis, xd.ndim, f"a {xd.ndim}-D x")
+    y = da.moveaxis(xd.astype(np.float64), axis, -1)
+    n = y.shape[-1]
+    L, method = _validate.acf_options(max_lag, n, method, demean, normalize, adjusted)
+    if len(y.chunks[-1]) == 1:  # whole series per block: the in-memory function, exactly
+        out = y.map_blocks(_blocks.per_task(lambda b: sigcorr.autocorrelation(b, L, demean=demean, normalize=normalize,
+                                                                              adjusted=adjusted, method=method)),
+                           chunks=y.chunks[:-1] + ((L + 1,),), dtype=np.float64)
+        return da.moveaxis(out, -1, axis)
+    # the in-memory missing-data rule, on lazy arrays: present samples
+    # demeaned, missing ones 0, pairs counted for ``adjusted``, 0 / 0 -> 0
+    z, ok, _ = _lagsums.present(y, demean)
+    S = _partial_lag_sums(z, L)
+    if adjusted:
+        pairs = _lagsums.pair_counts(_partial_lag_sums(ok.astype(np.float64), L))
+        plain = n / (n - np.arange(L + 1.0))
+        # (whether any sample is missing is known only on compute: both, chosen lazily)
+        S = da.where(~ok.all(), S * (pairs[..., :1] / pairs), S * plain)
+    if normalize:
+        S = _lagsums.normalized(S, S[..., :1])
+    return da.moveaxis(S, -1, axis)
+
+
+def _partial_lag_sums(z, L):
+    """sum_t z[..., t] z[..., t + k], k = 0..L, block by block along time:
+    every block sums its own samples against themselves and the next L (its
+    halo; L zeros past the end), and the blocks' sums are added."""
+    lead = z.ndim - 1
+    z = _blocks.fit(_blocks.pad(z, [(0, 0)] * lead + [(0, L)]), {lead: L})
+
+    def block(b):
+        own = b.shape[-1] - L  # every block carries exactly L samples after its own
+        flat = b.reshape(-1, b.shape[-1])
+        if own <= 0 or flat.shape[0] == 0:
+            return np.zeros(b.shape[:-1] + (1, L + 1))
+        sums = sigcorr.correlate(flat, np.ascontiguousarray(flat[:, :own]), "valid", axes=-1)
+        return sums.reshape(b.shape[:-1] + (1, L + 1))
+
+    depth = {ax: 0 for ax in range(lead)}
+    depth[lead] = (0, L)
+    nb = len(z.chunks[-1])
+    parts = da.map_overlap(_blocks.per_task(block), z, depth=depth, boundary="none", trim=False, new_axis=lead + 1,
+                           chunks=z.chunks[:-1] + ((1,) * nb, (L + 1,)), dtype=np.float64,
+                           meta=np.empty((0,) * (lead + 2)))
+    return parts.sum(axis=lead)
+
+
+def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjusted=False, two_sided=True, axis=-1,
+                     chunks=None):
+    """:func:`sigcorr.crosscorrelation` of chunked pairs of series (the pairs
+    as blocks, the time axis in one chunk).
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> rng = np.random.default_rng(14)
+    >>> x, y = rng.standard_normal((2, 30, 400))
+    >>> r = sigcorr.dask.crosscorrelation(x, y, 20, chunks=(8, 400))
+    >>> bool(np.allclose(r.compute(), sigcorr.crosscorrelation(x, y, 20)))
+    True
+    """
+    xd = _blocks.as_dask(x, chunks, "x")
+    yd = _blocks.as_dask(y, chunks if chunks is not None else xd.chunks, "y")
+    _validate.dask_pair_shapes(xd.shape, yd.shape)
+    _validate.check_nonempty(xd, "x")
+    axis = _validate.check_axis(axis, xd.ndim, f"{xd.ndim}-D x and y")
+    xd = xd.rechunk({axis: -1})
+    yd = yd.rechunk(xd.chunks)
+    kw = dict(demean=demean, normalize=normalize, adjusted=adjusted, two_sided=two_sided, axis=axis)
+    probe = sigcorr.crosscorrelation(np.zeros(xd.shape[axis]), np.arange(xd.shape[axis], dtype=float),
+                                    max_lag, **{**kw, "axis": -1})
+    out_chunks = tuple((probe.shape[0],) if ax == axis else c for ax, c in enumerate(xd.chunks))
+    return da.map_blocks(_blocks.per_task(lambda a, b: sigcorr.crosscorrelation(a, b, max_lag, **kw)), xd, yd,
+                         chunks=out_chunks, dtype=np.float64)
+
+
+def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=None):
+    """:func:`sigcorr.detect_period` of chunked series (the series axes as
+    blocks, the time axis in one chunk).  Returns a :class:`sigcorr.PeriodResult`
+    of lazy Dask arrays (``candidates`` None); a single series is computed
+    right away.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> t = np.arange(500)
+    >>> X = np.sin(2 * np.pi * t / 25.0) + 0.2 * np.random.default_rng(5).standard_normal((40, 500))
+    >>> res = sigcorr.dask.detect_period(X, chunks=(10, 500))
+    >>> bool(np.allclose(res.period.compute(), sigcorr.detect_period(X).period))
+    True
+    """
+    xd = _blocks.as_dask(x, chunks, "x")
+    if xd.ndim == 1:
+        return sigcorr.detect_period(xd.compute(), min_period=min_period, max_period=max_period, fs=fs)
+    axis = _validate.check_axis(axis, xd.ndim, f"a {xd.ndim}-D x")
+    y = da.moveaxis(xd, axis, -1).rechunk({xd.ndim - 1: -1})
+    _validate.period_range(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
+
+    def block(b):
+        r = sigcorr.detect_period(b, min_period=min_period, max_period=max_period, fs=fs)
+        return np.stack([np.asarray(r.period, dtype=np.float64), np.asarray(r.strength, dtype=np.float64)], axis=-1)
+
+    both = y.map_blocks(_blocks.per_task(block), chunks=y.chunks[:-1] + ((2,),), dtype=np.float64)
+    return sigcorr.PeriodResult(both[..., 0], both[..., 1], None)
+
+
+def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=None):
+    """:func:`sigcorr.detect_periods` of chunked series (the series axes as
+    blocks, the time axis in one chunk).  Returns a :class:`sigcorr.Periods`
+    of lazy Dask arrays of shape ``batch + (max_periods,)``; a single series
+    is computed right away.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> t = np.arange(1000)
+    >>> X = np.sin(2 * np.pi * t / 25.0) + 0.2 * np.random.default_rng(5).standard_normal((40, 1000))
+    >>> res = sigcorr.dask.detect_periods(X, chunks=(10, 1000))
+    >>> bool(np.array_equal(res.periods.compute(), sigcorr.detect_periods(X).periods, equal_nan=True))
+    True
+    """
+    xd = _blocks.as_dask(x, chunks, "x")
+    K = _validate.check_int(max_periods, "max_periods", minimum=1)
+    if xd.ndim == 1:
+        return sigcorr.detect_periods(xd.compute(), max_periods=K, min_period=min_period, max_period=max_period,
+                                      fs=fs)
+    axis = _validate.check_axis(axis, xd.ndim, f"a {xd.ndim}-D x")
+    y = da.moveaxis(xd, axis, -1).rechunk({xd.ndim - 1: -1})
+    _validate.period_range(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
+
+    def block(b):
+        r = sigcorr.detect_periods(b, max_periods=K, min_period=min_period, max_period=max_period, fs=fs)
+        return np.stack([r.periods, r.strengths], axis=-1)
+
+    both = y.map_blocks(_blocks.per_task(block), chunks=y.chunks[:-1] + ((K,), (2,)), new_axis=y.ndim,
+                        dtype=np.float64)
+    return sigcorr.Periods(both[..., 0], both[..., 1])
