@@ -269,10 +269,9 @@ def output_array(shape, dtype=float):
     """``np.empty`` for a kernel's output, its pages faulted in here.  numpy
     backs large arrays with transparent huge pages; when the threads of a
     parallel kernel take the first-touch faults of such an array in the
-    middle of their work, the faults stall them (on these machines a 41 MB
-    autocorrelation output took 98 ms to fill instead of 40 ms).  Touching
-    one byte per page first, huge page by huge page over the threads, costs
-    about 3 ms for 41 MB (one thread: about 5 ms)."""
+    middle of their work, the faults stall them (the fill can take twice as
+    long).  Touching one byte per page first, huge page by huge page over the
+    threads, costs a small fraction of that."""
     import numpy as np
 
     from ._kernels.memory import touch_pages

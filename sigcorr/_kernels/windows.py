@@ -147,7 +147,7 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
     # output rows i0..i1 of match_scores (one task): column sums of the
     # window rows, kept running down the rows, then each row's window sums
     # (once) and every template's scores.  (The row steps stay in this body:
-    # as separate functions they measured a few per cent slower.)
+    # split into separate functions, they ran slower.)
     C = img.shape[0]
     T, oh, ow = out.shape
     W = ow + w - 1

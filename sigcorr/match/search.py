@@ -215,8 +215,8 @@ def _pyramid_matches(img, tpl, method, dtype, levels, one_d, threshold, max_matc
     # side in a mosaic, one row of equal cells (a window's score depends on
     # its own pixels only; the windows across two cells are not read).  One
     # row: only the windows between two cells are wasted, not also those
-    # between two rows of cells (a square mosaic of 16 cells scores 3x more
-    # windows, 25% slower)
+    # between two rows of cells (a square mosaic of 16 cells scores about
+    # three times as many windows)
     cy_, cx_ = 2 * ry + h, 2 * rx + w
     mosaic = np.zeros((img.shape[0], cy_, max(1, len(boxes)) * cx_), dtype=img.dtype)
     for k, (y0, y1, x0, x1) in enumerate(boxes):
