@@ -16,6 +16,7 @@ import pytest
 
 from sigcorr import cli
 from sigcorr.cli import main, read_image, read_series
+from sigcorr.cli._io import fmt
 
 PIL_Image = pytest.importorskip("PIL.Image")
 pytest.importorskip("matplotlib")
@@ -326,10 +327,10 @@ def test_period_plot_marks_one_cycle_and_the_period_lag(tmp_path, capsys):
 
 
 def test_numbers_in_tables_and_plots_keep_their_sign():
-    assert cli._fmt(-0.0366, 4) == "-0.0366"
-    assert cli._fmt(-3.5) == "-3.5"
-    assert cli._fmt(-0.00001, 4) == "0"  # rounds to zero: no "-0"
-    assert cli._fmt(0.5) == "0.5" and cli._fmt(-10.0) == "-10" and cli._fmt(0.0) == "0"
+    assert fmt(-0.0366, 4) == "-0.0366"
+    assert fmt(-3.5) == "-3.5"
+    assert fmt(-0.00001, 4) == "0"  # rounds to zero: no "-0"
+    assert fmt(0.5) == "0.5" and fmt(-10.0) == "-10" and fmt(0.0) == "0"
 
 
 def test_period_plot_and_sample(tmp_path, capsys):
@@ -495,6 +496,23 @@ def test_delay_two_columns_of_one_csv_fs_and_plot(tmp_path, capsys):
     assert "samples" in out and "GCC-PHAT" in out and "1/fs units" in out
     line = _near(_png(tmp_path / "d.png"), _C3, 50)  # the delay's dashed line: a vertical stroke
     assert line.sum(axis=0).max() > 100
+
+
+def test_delay_plot_without_phat_draws_the_cross_correlation(tmp_path, capsys, monkeypatch):
+    # the plot follows --phat: without it, the GCC-PHAT curve is never computed
+    from sigcorr.cli import delay as delay_command
+
+    def no_phat(*args):
+        raise AssertionError("GCC-PHAT computed without --phat")
+
+    monkeypatch.setattr(delay_command, "phat_correlation", no_phat)
+    x, y = _delay_pair()
+    np.save(tmp_path / "a.npy", x)
+    np.save(tmp_path / "b.npy", y)
+    code, out, err = call(capsys, "delay", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--max-lag", "40",
+                          "--plot", str(tmp_path / "d.png"))
+    assert code == 0, err
+    assert "cross-correlation" in out and (tmp_path / "d.png").exists()
 
 
 @pytest.mark.parametrize("args, message", [
@@ -680,15 +698,24 @@ def test_many_images_jsonl_globs_and_bad_files(tmp_path, capsys):
 def test_many_images_text_scales_and_templates_of_two_sizes(tmp_path, capsys):
     paths, t1, _ = _frames(tmp_path, 2)
     small = save_png(tmp_path / "small.png", photo()[100:120, 120:150])
-    code, out, err = call(capsys, "match", *paths, "--template", t1, "--template", small)
+    code, out, err = call(capsys, "match", *paths, "--template", t1, "--template", small, "--max-matches", "2")
     assert code == 0, err
     assert [line.split(":")[0] for line in out.strip().splitlines()] == paths
-    assert "(150, 60) 1.0000 t0" in out.splitlines()[0]
+    # both crops score 1: equal scores rank in raster order (locate's rule for every search)
+    assert out.splitlines()[0].endswith(": (100, 120) 1.0000 t1, (150, 60) 1.0000 t0")
     code, out, err = call(capsys, "match", paths[0], "--template", t1, "--jsonl", "--scales", "0.8:1.2:5",
                           "--angles", "0:360:90")
     assert code == 0, err
     m = json.loads(out)["matches"][0]
     assert m["scale"] == pytest.approx(1.0) and m["angle"] == 0.0 and m["position"] == [150.0, 60.0]
+    # templates of two sizes on one object: suppressed together by their centres, one match for it
+    inner = save_png(tmp_path / "inner.png", photo()[160:180, 70:90])
+    code, out, err = call(capsys, "match", paths[0], "--template", t1, "--template", inner, "--jsonl",
+                          "--max-matches", "2")
+    assert code == 0, err
+    found = json.loads(out)["matches"]
+    assert found[0]["position"] in ([150, 60], [160, 70]) and found[0]["score"] == pytest.approx(1.0, abs=1e-3)
+    assert found[1]["score"] < 0.99
     # the two-argument form with a scale search
     code, out, err = call(capsys, "match", paths[0], t1, "--json", "--scales", "0.9:1.1:3")
     assert code == 0 and json.loads(out)["matches"][0]["position"] == [150.0, 60.0]

@@ -1,0 +1,527 @@
+"""Files and units for the ``sigcorr`` command: everything the commands share.
+
+Reading inputs (``.npy``, images through Pillow, CSV with or without a
+header, date/time columns), putting a timestamped series on a regular grid
+(:func:`regularize`), durations in natural units ("7.00 days"), number
+formatting for tables and JSON, the paths of the embedded sample data and
+the loaders of the optional dependencies (Pillow, matplotlib: the ``cli``
+extra).  Every error a user can cause is a :class:`CliError`, which the
+command prints as one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+# the sample data ship inside the package: sigcorr/data, beside this subpackage
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SAMPLE_IMAGE = DATA_DIR / "astronaut.png"
+SAMPLE_TEMPLATE = DATA_DIR / "astronaut_face.png"
+#: (row, col) of the top-left corner of ``astronaut_face.png`` in ``astronaut.png``.
+SAMPLE_TEMPLATE_POSITION = (38, 92)
+SAMPLE_SERIES = DATA_DIR / "sunspots.csv"
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif"}
+EXTRA_HINT = 'pip install "sigcorr[cli]"'
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit status 1."""
+
+
+# ---------------------------------------------------------------------------
+# optional dependencies
+# ---------------------------------------------------------------------------
+
+
+def pil_image():
+    """Pillow's ``Image`` module, or CliError naming the extra to install."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise CliError(f"reading images needs Pillow, part of the cli extra: {EXTRA_HINT}") from None
+    return Image
+
+
+def pyplot():
+    """matplotlib's ``pyplot`` on the Agg backend (files, no display), or CliError naming the extra."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise CliError(f"--plot needs matplotlib, part of the cli extra: {EXTRA_HINT}") from None
+    return plt
+
+
+def save_plot(fig, out):
+    """Write ``fig`` to ``out`` and close it; CliError (one line) when the file cannot be written."""
+    try:
+        fig.savefig(out, dpi=110, bbox_inches="tight")
+    except OSError as exc:
+        raise CliError(f"{out}: cannot write the plot ({exc.strerror or exc})") from None
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
+# ---------------------------------------------------------------------------
+# reading inputs
+# ---------------------------------------------------------------------------
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise CliError(f"{path}: no such file")
+    if not path.is_file():
+        raise CliError(f"{path}: not a regular file")
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise CliError(f"{path}: not a readable .npy file ({exc})") from None
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+        raise CliError(f"{path}: expected a real numeric array, got dtype {getattr(arr, 'dtype', '?')}")
+    return arr
+
+
+def read_image(path) -> np.ndarray:
+    """A 2-D float64 grayscale image from PNG/JPEG/TIFF (via Pillow) or ``.npy``.
+
+    Parameters
+    ----------
+    path : str or Path
+        An image file (colour is converted to grayscale; 16- and 32-bit
+        pixels keep their depth) or a 2-D ``.npy`` array.
+
+    Returns
+    -------
+    numpy.ndarray
+        The image, float64.  A missing or unreadable file raises
+        :class:`CliError` with a one-line message.
+
+    Examples
+    --------
+    >>> from sigcorr.cli import SAMPLE_IMAGE, read_image
+    >>> image = read_image(SAMPLE_IMAGE)
+    >>> image.shape, image.dtype
+    ((256, 256), dtype('float64'))
+    """
+    path = Path(path)
+    _check_file(path)
+    if path.suffix.lower() == ".npy":
+        arr = _load_npy(path)
+        if arr.ndim != 2:
+            raise CliError(f"{path}: an image must be a 2-D array, got shape {arr.shape}")
+        return arr.astype(np.float64)
+    Image = pil_image()
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+                arr = np.asarray(img, dtype=np.float64)  # keep 16/32-bit depth
+            else:
+                arr = np.asarray(img.convert("L"), dtype=np.float64)
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise CliError(f"{path}: cannot read as an image ({exc})") from None
+    if arr.ndim != 2:
+        raise CliError(f"{path}: cannot read as a grayscale image (shape {arr.shape})")
+    return arr
+
+
+def _float_or_none(text: str):
+    """float(text), NaN for an empty cell, None when not a number."""
+    text = text.strip()
+    if text == "" or text.lower() in ("nan", "na", "null"):
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not a text (CSV) file") from None
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise CliError(f"{path}: no data")
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t ")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    rows = []
+    for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter, skipinitialspace=True):
+        if delimiter == " ":
+            row = [cell for cell in row if cell != ""]
+        rows.append(row)
+    return rows
+
+
+def read_series(path, column=None) -> tuple[np.ndarray, str]:
+    """A 1-D float64 series and a description of where it came from.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV: the first row is a header when any of its cells is neither a
+        number nor a date; empty or "nan" cells are missing samples (NaN).
+        ``.npy``: a 1-D array (or one row/column).
+    column : str, optional
+        A CSV column by header name (or by 0-based index); default the last
+        column whose cells are all numbers.
+
+    Returns
+    -------
+    x : numpy.ndarray
+        The series, float64.
+    label : str
+        The file and column it came from.  (:func:`read_timed_series` also
+        reads a date/time column.)
+
+    Examples
+    --------
+    >>> from sigcorr.cli import SAMPLE_SERIES, read_series
+    >>> x, label = read_series(SAMPLE_SERIES)
+    >>> x.shape, label
+    ((309,), "sunspots.csv, column 'sunspots'")
+    """
+    x, label, _ = read_timed_series(path, column)
+    return x, label
+
+
+def _is_date(cell: str) -> bool:
+    text = cell.strip()
+    if not text or _float_or_none(text) is not None or not any(ch.isdigit() for ch in text):
+        return False
+    return _parse_times([text]) is not None
+
+
+def _parse_times(cells):
+    """``cells`` as datetime64[ns] (pandas' parser, which knows ISO 8601 and the
+    common day/month layouts), or None when any of them is not a date."""
+    import warnings
+
+    try:
+        import pandas as pd
+    except ImportError:  # numpy's parser: ISO 8601 only
+        try:
+            return np.array([np.datetime64(c.strip().replace(" ", "T"), "ns") for c in cells])
+        except ValueError:
+            return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = pd.to_datetime(pd.Series([c.strip() for c in cells]), errors="raise")
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out.to_numpy(dtype="datetime64[ns]")
+
+
+def read_timed_series(path, column=None):
+    """:func:`read_series` plus the CSV's date/time column, if it has one.
+
+    Parameters
+    ----------
+    path, column
+        As :func:`read_series`.
+
+    Returns
+    -------
+    x, label
+        As :func:`read_series`.
+    times : numpy.ndarray or None
+        datetime64[ns] beside ``x``, from the first column whose cells are
+        all dates (not numbers: a column of years stays a number); None
+        without one.
+
+    Examples
+    --------
+    >>> from sigcorr.cli import SAMPLE_SERIES, read_timed_series
+    >>> x, label, times = read_timed_series(SAMPLE_SERIES)
+    >>> times is None  # its years are numbers
+    True
+    """
+    path = Path(path)
+    _check_file(path)
+    if path.suffix.lower() == ".npy":
+        if column is not None:
+            raise CliError("--column applies to CSV files, not .npy")
+        arr = _load_npy(path)
+        if arr.ndim == 2 and 1 in arr.shape:
+            arr = arr.ravel()
+        if arr.ndim != 1:
+            raise CliError(f"{path}: a series must be a 1-D array, got shape {arr.shape}")
+        return arr.astype(np.float64), f"{path.name}", None
+
+    rows = _csv_rows(path)
+    header = None
+    if any(_float_or_none(cell) is None and not _is_date(cell) for cell in rows[0]):
+        header, rows = [cell.strip() for cell in rows[0]], rows[1:]
+    if not rows:
+        raise CliError(f"{path}: no data rows")
+    width = max(len(header) if header else 0, max(len(r) for r in rows))
+    names = header if header else [str(i) for i in range(width)]
+
+    def values(j):
+        out = []
+        for lineno, row in enumerate(rows, start=2 if header else 1):
+            cell = row[j] if j < len(row) else ""
+            v = _float_or_none(cell)
+            if v is None:
+                return None, (lineno, cell)
+            out.append(v)
+        return np.array(out, dtype=np.float64), None
+
+    if column is not None:
+        if column in names:
+            j = names.index(column)
+        elif column.lstrip("-").isdigit() and -width <= int(column) < width:
+            j = int(column) % width
+        else:
+            known = ", ".join(repr(n) for n in names) if header else f"0..{width - 1} (no header)"
+            raise CliError(f"{path}: no column {column!r}; columns are {known}")
+        x, bad = values(j)
+        if x is None:
+            lineno, cell = bad
+            raise CliError(f"{path}: non-numeric value {cell!r} in column {names[j]!r} at line {lineno}")
+    else:
+        for j in range(width - 1, -1, -1):
+            x, bad = values(j)
+            if x is not None:
+                break
+        else:
+            raise CliError(f"{path}: no numeric column (every column holds non-numeric values)")
+    label = f"{path.name}, column {names[j]!r}" if header else f"{path.name}, column {j}"
+    times = None
+    for i in range(width):
+        cells = [row[i] if i < len(row) else "" for row in rows]
+        if i != j and all(_is_date(c) for c in cells[:3]) and not any(_float_or_none(c) is not None for c in cells):
+            times = _parse_times(cells)
+            if times is not None:
+                label += f", times from column {names[i]!r}"
+                break
+    return x, label, times
+
+
+# ---------------------------------------------------------------------------
+# sampling interval from timestamps
+# ---------------------------------------------------------------------------
+
+MONTH_SECONDS = 365.2425 * 86400 / 12  # the mean Gregorian month
+_UNITS = (("weeks", 7 * 86400.0), ("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0), ("seconds", 1.0))
+_MAX_FILL = 10  # a regularized series may be at most this many times the rows given
+
+
+@dataclasses.dataclass(frozen=True)
+class Sampling:
+    """The regular sampling interval found in a time column: ``months`` steps
+    of calendar months (monthly, quarterly, yearly data), else ``seconds``."""
+
+    seconds: float
+    months: int = 0
+    start: str = ""
+    missing: int = 0  # samples inserted for gaps
+
+    def describe(self) -> str:
+        if self.months:
+            step = {1: "1 month", 3: "1 quarter", 12: "1 year"}.get(self.months, f"{self.months} months")
+        else:
+            step = _step_text(self.seconds)
+        gaps = f", {self.missing} missing in gaps" if self.missing else ""
+        return f"one sample every {step} from {self.start}{gaps}"
+
+
+def _months(times):
+    """Month index (year * 12 + month) and whether every timestamp sits at the
+    same day and time of its month (or at each month's last day)."""
+    ym = times.astype("datetime64[M]")
+    idx = ym.astype(np.int64)
+    offset = times - ym.astype(times.dtype)  # time since the month's start
+    same = bool(np.all(offset == offset[0]))
+    last = (ym + 1).astype(times.dtype) - times  # time to the next month's start
+    return idx, same or bool(np.all(last == last[0]))
+
+
+def regularize(x, times, path_name="the file"):
+    """Put a timestamped series on its regular grid, NaN in the gaps.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The values.
+    times : numpy.ndarray
+        Their timestamps, datetime64 (any order).
+    path_name : str
+        The file, for the messages.
+
+    Returns
+    -------
+    x : numpy.ndarray
+        The values on the grid, NaN where a timestamp is missing.
+    sampling : Sampling
+        The grid's step (calendar months for monthly, quarterly and yearly
+        data) and start.  Timestamps that are not regular raise
+        :class:`CliError` (one line, with a hint to resample).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> times = np.array(["2024-01-01T00:00", "2024-01-01T01:00", "2024-01-01T03:00"], dtype="datetime64[ns]")
+    >>> y, sampling = regularize(np.array([1.0, 2.0, 3.0]), times)
+    >>> y.tolist()
+    [1.0, 2.0, nan, 3.0]
+    >>> sampling.describe()
+    'one sample every 1 hour from 2024-01-01, 1 missing in gaps'
+    """
+    order = np.argsort(times, kind="stable")
+    times, x = times[order], x[order]
+    if np.isnat(times).any():
+        raise CliError(f"{path_name}: an empty or invalid timestamp")
+    ns = times.astype(np.int64)
+    d = np.diff(ns)
+    if d.size == 0:
+        raise CliError(f"{path_name}: a single timestamp; at least two are needed")
+    if np.any(d == 0):
+        k = int(np.argmax(d == 0))
+        raise CliError(f"{path_name}: the timestamp {_when(times[k])} appears twice; aggregate or resample the series "
+                       "to one value per interval first (e.g. pandas' resample)")
+    hint = "resample it to a regular interval first (e.g. pandas' DataFrame.resample(...).mean())"
+    day = 86400 * 10 ** 9
+    if d.min() >= 28 * day:
+        idx, aligned = _months(times)
+        steps = np.diff(idx)
+        if aligned and steps.min() > 0:
+            step = int(np.gcd.reduce(steps))
+            k = (idx - idx[0]) // step
+            return _fill(x, k, path_name, hint), Sampling(step * MONTH_SECONDS, step, _when(times[0]),
+                                                         int(k[-1] + 1 - len(x)))
+    step = int(np.min(d))
+    if np.any(d % step):
+        bad = int(np.argmax(d % step != 0))
+        raise CliError(f"{path_name}: irregular sampling (steps of {natural_units(step / 1e9)} and "
+                       f"{natural_units(d[bad] / 1e9)}, at {_when(times[bad])}); {hint}")
+    k = (ns - ns[0]) // step
+    return _fill(x, k, path_name, hint), Sampling(step / 1e9, 0, _when(times[0]),
+                                                  int(k[-1] + 1 - len(x)))
+
+
+def _fill(x, k, path_name, hint):
+    n = int(k[-1]) + 1
+    if n > _MAX_FILL * len(x):
+        raise CliError(f"{path_name}: the timestamps leave more gaps than samples ({len(x)} samples "
+                       f"over {n} intervals); {hint}")
+    out = np.full(n, np.nan)
+    out[k] = x
+    return out
+
+
+def natural_units(seconds, months=0) -> str:
+    """A duration in the largest unit that shows it as 2 or more.
+
+    Parameters
+    ----------
+    seconds : float
+        The duration ("-" when not finite).
+    months : int
+        Non-zero when the data are sampled by calendar months: the duration
+        is then told in months, or years from 24 months on.
+
+    Returns
+    -------
+    str
+        Three significant digits and the unit ("7.00 days", "52.2 weeks",
+        "24.0 hours", "12.0 months", "11.0 years").
+
+    Examples
+    --------
+    >>> natural_units(7 * 86400), natural_units(11 * 365.2425 * 86400, months=12)
+    ('7.00 days', '11.0 years')
+    """
+    if not math.isfinite(seconds):
+        return "-"
+    if months:
+        n = seconds / MONTH_SECONDS
+        value, unit = (n / 12, "years") if n >= 24 else (n, "months")
+    else:
+        value, unit = seconds, "seconds"
+        for name, size in _UNITS:
+            if seconds >= 2 * size:
+                value, unit = seconds / size, name
+                break
+    return f"{_sig3(value)} {unit}"
+
+
+def _when(t) -> str:
+    # a timestamp without the zeros it does not need: 2020-01-01, 2024-01-01 13:30
+    text = np.datetime_as_string(t, unit="s").replace("T", " ")
+    if text.endswith(" 00:00:00"):
+        return text[:-9]
+    return text[:-3] if text.endswith(":00") else text
+
+
+def _step_text(seconds):
+    # a sampling step in the largest unit that divides it: "1 day", "30 minutes"
+    for name, size in _UNITS:
+        n = seconds / size
+        if n >= 1 and abs(n - round(n)) < 1e-9:
+            n = int(round(n))
+            return f"{n} {name if n != 1 else name[:-1]}"
+    return f"{seconds:g} seconds"
+
+
+def _sig3(v):
+    # three significant digits, trailing zeros kept: 7.00, 12.0, 52.2, 168
+    if v == 0:
+        return "0"
+    decimals = max(0, 2 - int(math.floor(math.log10(abs(v)))))
+    return f"{v:.{decimals}f}"
+
+
+# ---------------------------------------------------------------------------
+# number formatting
+# ---------------------------------------------------------------------------
+
+
+def num(v):
+    """A JSON-safe number: None (JSON null) for NaN and infinities.
+
+    Examples
+    --------
+    >>> num(0.5), num(float("nan"))
+    (0.5, None)
+    """
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def fmt(v, digits=4):
+    """``v`` with at most ``digits`` decimals and no trailing zeros; "n/a" if not finite.
+
+    Examples
+    --------
+    >>> fmt(3.14159265), fmt(-0.00001), fmt(float("inf"))
+    ('3.1416', '0', 'n/a')
+    """
+    v = float(v)
+    if not math.isfinite(v):
+        return "n/a"
+    if abs(v) >= 1e6:
+        return f"{v:.{digits}g}"
+    text = f"{v:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text  # a value that rounds to zero prints without a sign
