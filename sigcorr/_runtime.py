@@ -261,10 +261,6 @@ def output_apart(shape, dtype, src):
     return raw[start:start + nbytes].view(dtype).reshape(shape)
 
 
-def _no_prefault(buf, page):
-    return None
-
-
 def output_array(shape, dtype=float):
     """``np.empty`` for a kernel's output, its pages faulted in here.  numpy
     backs large arrays with transparent huge pages; when the threads of a
@@ -278,8 +274,10 @@ def output_array(shape, dtype=float):
 
     out = np.empty(shape, dtype)
     if out.nbytes >= _PREFAULT_BYTES:
-        # uncompiled, the writer takes the faults itself: nothing to do instead
-        run(touch_pages, _no_prefault, out.reshape(-1).view(np.uint8), 4096)
+        buf = out.reshape(-1).view(np.uint8)
+        # uncompiled, there is nothing to do instead: the writer takes the faults
+        if ready(touch_pages, buf, 4096):
+            touch_pages(buf, 4096)
     return out
 
 

@@ -67,8 +67,7 @@ def _wide(dtype):
 
 
 @pytest.mark.parametrize("method", ["direct", "fft"])
-def test_long_signals_use_every_path(method):
-    rng = np.random.default_rng(1)
+def test_long_signals_use_every_path(method, rng):
     a = rng.standard_normal(60_000)
     for m in (5, 300, 3000):
         b = rng.standard_normal(m)
@@ -82,8 +81,7 @@ def test_long_signals_use_every_path(method):
             np.testing.assert_allclose(sigcorr.convolve(b, a, mode=mode, method=method), ref, atol=1e-8 * _scale(ref))
 
 
-def test_float32_stays_within_2e4_of_float64():
-    rng = np.random.default_rng(2)
+def test_float32_stays_within_2e4_of_float64(rng):
     x = rng.standard_normal((300, 300)).astype(np.float32)
     k = rng.standard_normal((7, 7)).astype(np.float32)
     ref = ss.correlate(x.astype(np.float64), k.astype(np.float64), mode="same")
@@ -96,8 +94,7 @@ def test_float32_stays_within_2e4_of_float64():
 @pytest.mark.parametrize("boundary", ["fill", "wrap", "symm"])
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("func", ["convolve2d", "correlate2d"])
-def test_boundaries(func, mode, boundary):
-    rng = np.random.default_rng(3)
+def test_boundaries(func, mode, boundary, rng):
     ours, ref = getattr(sigcorr, func), getattr(ss, func)
     cases = [((10, 12), (3, 5)), ((6, 7), (6, 7)), ((8, 9), (2, 2)), ((4, 5), (6, 9)), ((9, 11), (4, 4))]
     for dtype in (np.float64, np.complex128, np.float32):
@@ -110,8 +107,7 @@ def test_boundaries(func, mode, boundary):
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("method", ["direct", "fft"])
-def test_batched_axes_match_fftconvolve(mode, method):
-    rng = np.random.default_rng(4)
+def test_batched_axes_match_fftconvolve(mode, method, rng):
     a = rng.standard_normal((3, 20, 4, 18))
     b = rng.standard_normal((1, 5, 4, 3))
     ref = ss.fftconvolve(a, b, mode=mode, axes=(1, 3))
@@ -128,8 +124,7 @@ def test_batched_axes_match_fftconvolve(mode, method):
     np.testing.assert_allclose(got, ref, atol=1e-10)
 
 
-def test_odd_layouts_and_inputs_untouched():
-    rng = np.random.default_rng(5)
+def test_odd_layouts_and_inputs_untouched(rng):
     base = rng.standard_normal((40, 30))
     k = rng.standard_normal((5, 4))
     layouts = {
@@ -209,11 +204,10 @@ def test_choose_conv_method():
         assert choose(np.ones(100_000), np.ones(8)) == "fft"
 
 
-def test_seven_tap_rows_two_output_rows_per_task():
+def test_seven_tap_rows_two_output_rows_per_task(rng):
     # 7-column kernels take a path that computes two output rows per task:
     # odd and even row counts, kernels taller than the image, every mode,
     # float32 and a batch of planes, against scipy
-    rng = np.random.default_rng(11)
     for H in (1, 2, 3, 8, 13):
         for W in (7, 21):
             for h in (1, 2, 7, 9):
@@ -340,8 +334,7 @@ def test_lags_1d_equal_full_sliced(func, method, dtype, rng):
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
-def test_lags_batch_axes(method, dtype):
-    rng = np.random.default_rng(7)
+def test_lags_batch_axes(method, dtype, rng):
     a = _rand(rng, (3, 1, 20_000), dtype)
     b = _rand(rng, (1, 4, 17_000), dtype)
     got = sigcorr.correlate(a, b, axes=-1, method=method, lags=(-30, 12))
@@ -358,8 +351,7 @@ def test_lags_batch_axes(method, dtype):
 
 @pytest.mark.parametrize("func", ["convolve2d", "correlate2d", "convolve", "correlate"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
-def test_lags_2d(func, dtype):
-    rng = np.random.default_rng(11)
+def test_lags_2d(func, dtype, rng):
     ref_f = getattr(ss, func)
     for s1, s2, lags in [((30, 40), (5, 7), 2), ((30, 40), (5, 7), ((-4, 3), (-4, 3))), ((8, 9), (12, 5), ((-11, 7), (0, 8))),
                          ((64, 64), (64, 64), ((-63, 63), (-63, 63)))]:
@@ -372,8 +364,7 @@ def test_lags_2d(func, dtype):
 
 
 @pytest.mark.parametrize("boundary", ["wrap", "symm", "fill"])
-def test_lags_2d_boundaries(boundary):
-    rng = np.random.default_rng(12)
+def test_lags_2d_boundaries(boundary, rng):
     a, b = rng.standard_normal((15, 20)), rng.standard_normal((4, 5))
     for func in ("convolve2d", "correlate2d"):
         got = getattr(sigcorr, func)(a, b, boundary=boundary, fillvalue=1.5, lags=((-2, 3), 4))
@@ -381,9 +372,9 @@ def test_lags_2d_boundaries(boundary):
         np.testing.assert_allclose(got, ref[-2 + 3:3 + 4, -4 + 4:4 + 5], rtol=1e-10, atol=1e-10)
 
 
-def test_lags_nan_reaches_only_its_lags():
-    x = np.random.default_rng(3).standard_normal(50_000)
-    y = np.random.default_rng(4).standard_normal(40_000)
+def test_lags_nan_reaches_only_its_lags(rng):
+    x = rng.standard_normal(50_000)
+    y = rng.standard_normal(40_000)
     x[:100] = np.nan  # only lags whose window reaches x[:100]: lag + n < 100 for some n >= 0, i.e. lag < 100
     for method in METHODS:
         got = sigcorr.correlate(x, y, lags=(-40_000 + 1, -39_990), method=method)
@@ -393,9 +384,8 @@ def test_lags_nan_reaches_only_its_lags():
         np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
 
 
-def test_lags_long_pair_split_over_blocks():
+def test_lags_long_pair_split_over_blocks(rng):
     # the lag_window path (one long pair, a few hundred lags), against naive sums
-    rng = np.random.default_rng(5)
     x, y = rng.standard_normal(100_003), rng.standard_normal(99_991)
     got = sigcorr.correlate(x, y, lags=100, method="direct")
     want = np.array([np.dot(x[max(0, k):min(x.size, y.size + k)], y[max(0, -k):min(y.size, x.size - k)])
@@ -452,9 +442,8 @@ def test_lags_auto_picks_direct_for_a_narrow_window():
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_lags_nan_in_in2_reaches_only_overlapping_lags(method):
+def test_lags_nan_in_in2_reaches_only_overlapping_lags(method, rng):
     # as scipy's 1-D correlate: a NaN meets the zero extension of in1 nowhere
-    rng = np.random.default_rng(6)
     x, y = rng.standard_normal(30_000), rng.standard_normal(20_000)
     y[5] = np.nan
     ref = ss.correlate(x, y, method="direct")

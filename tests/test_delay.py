@@ -18,8 +18,7 @@ def _pair(rng, n):
 
 
 @pytest.mark.parametrize("adjusted", [False, True])
-def test_equals_statsmodels_ccf_both_signs(adjusted):
-    rng = np.random.default_rng(0)
+def test_equals_statsmodels_ccf_both_signs(adjusted, rng):
     for n, L in [(500, 100), (64, 63), (7, 3), (1000, 0), (3000, 250)]:
         x, y = _pair(rng, n)
         r = sigcorr.crosscorrelation(x, y, L, adjusted=adjusted)
@@ -32,8 +31,8 @@ def test_equals_statsmodels_ccf_both_signs(adjusted):
         np.testing.assert_allclose(one, r[L:], rtol=0, atol=1e-14)
 
 
-def test_sign_convention_positive_lag_means_x_later():
-    y = np.random.default_rng(1).standard_normal(2000)
+def test_sign_convention_positive_lag_means_x_later(rng):
+    y = rng.standard_normal(2000)
     x = np.concatenate([np.zeros(9), y[:-9]])  # x[t] = y[t - 9]
     r = sigcorr.crosscorrelation(x, y, 20)
     assert np.argmax(r) - 20 == 9
@@ -41,8 +40,7 @@ def test_sign_convention_positive_lag_means_x_later():
     assert np.argmax(sigcorr.correlate(x, y, lags=20)) - 20 == 9  # and scipy's correlate convention
 
 
-def test_raw_sums_equal_scipy_correlate():
-    rng = np.random.default_rng(2)
+def test_raw_sums_equal_scipy_correlate(rng):
     x, y = rng.standard_normal(777) + 1, rng.standard_normal(777)
     r = sigcorr.crosscorrelation(x, y, 50, demean=False, normalize=False)
     np.testing.assert_allclose(r, ss.correlate(x, y)[776 - 50:776 + 51], rtol=1e-10, atol=1e-10)
@@ -50,8 +48,7 @@ def test_raw_sums_equal_scipy_correlate():
     np.testing.assert_allclose(ra, r * 777 / (777 - np.abs(np.arange(-50, 51))), rtol=1e-12)
 
 
-def test_batched_over_other_axes_and_broadcast():
-    rng = np.random.default_rng(3)
+def test_batched_over_other_axes_and_broadcast(rng):
     x = rng.standard_normal((3, 400, 2))
     y = rng.standard_normal((1, 400, 2))
     r = sigcorr.crosscorrelation(x, y, 30, axis=1, adjusted=True)
@@ -68,8 +65,7 @@ def test_batched_over_other_axes_and_broadcast():
 
 
 @pytest.mark.parametrize("adjusted", [False, True])
-def test_missing_samples_as_autocorrelation(adjusted):
-    rng = np.random.default_rng(4)
+def test_missing_samples_as_autocorrelation(adjusted, rng):
     x = rng.standard_normal(400).cumsum()
     x[[0, 17, 18, 200, 399]] = np.nan
     before = x.copy()
@@ -139,8 +135,7 @@ def _delayed(rng, B, n, delays, snr_db, band=0.6, colour=None):
 
 @pytest.mark.parametrize("snr_db", [0, 10, 20])
 @pytest.mark.parametrize("weighting", [None, "phat"])
-def test_integer_delays(snr_db, weighting):
-    rng = np.random.default_rng(10 + snr_db)
+def test_integer_delays(snr_db, weighting, rng):
     d = rng.integers(-40, 41, 200)
     band = 1.0 if weighting == "phat" else 0.6  # PHAT: broadband (it whitens)
     x, y = _delayed(rng, 200, 2048, d, snr_db, band=band)
@@ -149,9 +144,8 @@ def test_integer_delays(snr_db, weighting):
     assert (np.rint(res.delay) == d).mean() >= (0.97 if snr_db == 0 else 1.0)
 
 
-def test_fractional_delays_accuracy_at_10_db():
+def test_fractional_delays_accuracy_at_10_db(rng):
     # the target: within 0.05 samples in >= 95% of cases at 10 dB SNR
-    rng = np.random.default_rng(20)
     d = rng.uniform(-30, 30, 1000)
     x, y = _delayed(rng, 1000, 1024, d, 10.0)
     res = sigcorr.estimate_delay(x, y, max_lag=50)
@@ -166,8 +160,7 @@ def test_fractional_delays_accuracy_at_10_db():
     assert (np.abs(sigcorr.estimate_delay(x, y, max_lag=50).delay - d[:300]) <= 0.5).mean() >= 0.95
 
 
-def test_fractional_delays_noise_free_both_weightings():
-    rng = np.random.default_rng(21)
+def test_fractional_delays_noise_free_both_weightings(rng):
     d = rng.uniform(-10, 10, 100)
     x, y = _delayed(rng, 100, 4096, d, 200.0, band=0.7)
     np.testing.assert_allclose(sigcorr.estimate_delay(x, y, max_lag=20).delay, d, atol=0.01)
@@ -175,10 +168,9 @@ def test_fractional_delays_noise_free_both_weightings():
     np.testing.assert_allclose(sigcorr.estimate_delay(x, y, max_lag=20, weighting="phat").delay, d, atol=0.05)
 
 
-def test_parabola_would_be_biased():
+def test_parabola_would_be_biased(rng):
     # the sinc refinement is what meets the target: a 3-point parabola on the
     # same correlation misses by more than 0.05 samples for many delays
-    rng = np.random.default_rng(22)
     d = rng.uniform(-5, 5, 200)
     x, y = _delayed(rng, 200, 2048, d, 200.0, band=0.9)
     r = sigcorr.crosscorrelation(x, y, 10)
@@ -191,8 +183,7 @@ def test_parabola_would_be_biased():
 
 
 @pytest.mark.parametrize("weighting", [None, "phat"])
-def test_echo(weighting):
-    rng = np.random.default_rng(23)
+def test_echo(weighting, rng):
     n = 4096
     s = rng.standard_normal(n + 200)
     y = s[100:100 + n]
@@ -203,10 +194,9 @@ def test_echo(weighting):
     assert res.confidence > 1.2
 
 
-def test_phat_beats_the_plain_peak_in_coloured_noise():
+def test_phat_beats_the_plain_peak_in_coloured_noise(rng):
     # broadband source, strong low-frequency (red) noise in each channel: the
     # plain correlation is dominated by the noise's wide lobe, PHAT whitens it
-    rng = np.random.default_rng(24)
     B, n = 200, 2048
     d = rng.uniform(-30, 30, B)
     red = lambda w: ss.lfilter([1.0], [1.0, -0.995], w, axis=1)  # noqa: E731
@@ -220,8 +210,7 @@ def test_phat_beats_the_plain_peak_in_coloured_noise():
     assert ok_phat > ok_plain + 0.3
 
 
-def test_batched_equals_one_at_a_time_and_units():
-    rng = np.random.default_rng(25)
+def test_batched_equals_one_at_a_time_and_units(rng):
     d = np.array([3.25, -7.5, 0.0, 12.8])
     x, y = _delayed(rng, 4, 1024, d, 20.0)
     res = sigcorr.estimate_delay(x.reshape(2, 2, 1024), y.reshape(2, 2, 1024), max_lag=30)
@@ -238,18 +227,17 @@ def test_batched_equals_one_at_a_time_and_units():
     np.testing.assert_allclose(res0.delay, res.delay.ravel(), atol=1e-12)
 
 
-def test_confidence_low_for_a_periodic_signal():
+def test_confidence_low_for_a_periodic_signal(rng):
     t = np.arange(2000)
     y = np.sin(2 * np.pi * t / 25.0)
-    x = np.roll(y, 3) + 0.01 * np.random.default_rng(26).standard_normal(2000)
+    x = np.roll(y, 3) + 0.01 * rng.standard_normal(2000)
     res = sigcorr.estimate_delay(x, y, max_lag=100)
     assert res.confidence < 1.1  # every period gives an almost equal peak
-    clean = np.random.default_rng(27).standard_normal(2000)
+    clean = rng.standard_normal(2000)
     assert sigcorr.estimate_delay(np.roll(clean, 3), clean, max_lag=100).confidence > 5
 
 
-def test_missing_samples_in_delay():
-    rng = np.random.default_rng(28)
+def test_missing_samples_in_delay(rng):
     x, y = _delayed(rng, 1, 2048, [6.4], 20.0)
     x[0, 100:130] = np.nan
     y[0, 900] = np.nan
@@ -258,7 +246,7 @@ def test_missing_samples_in_delay():
         assert np.isfinite(res.delay) and abs(res.delay - 6.4) < (0.1 if w is None else 0.5)
 
 
-def test_constant_series_has_no_delay():
-    res = sigcorr.estimate_delay(np.ones((2, 100)), np.random.default_rng(29).standard_normal((2, 100)), max_lag=10)
+def test_constant_series_has_no_delay(rng):
+    res = sigcorr.estimate_delay(np.ones((2, 100)), rng.standard_normal((2, 100)), max_lag=10)
     assert np.isnan(res.delay).all() and np.isnan(res.confidence).all()
     np.testing.assert_array_equal(res.peak, 0.0)

@@ -78,9 +78,8 @@ def test_corr_padded_equals_naive(case):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_corr_padded_across_column_chunks(dtype):
+def test_corr_padded_across_column_chunks(dtype, rng):
     # a row longer than a task's column chunk (direct.CHUNK), interior and edges
-    rng = np.random.default_rng(1)
     img, ker = _rand(rng, (1, 2, direct.CHUNK + 37), dtype), _rand(rng, (1, 2, 7), dtype)
     out = np.empty((1, 3, direct.CHUNK + 43), dtype)
     got = _call(direct.corr_padded, img, ker, out, 1, 6)
@@ -135,8 +134,8 @@ def test_phat_whiten_equals_naive(B, n, eps):
 
 
 
-def test_centre_rows_flags_non_finite_rows_by_their_mean():
-    x = np.random.default_rng(0).standard_normal((3, 50))
+def test_centre_rows_flags_non_finite_rows_by_their_mean(rng):
+    x = rng.standard_normal((3, 50))
     x[1, 7] = np.nan
     out, means, sumsq = np.empty_like(x), np.empty(3), np.empty(3)
     _call(lags.centre_rows, x, out, means, sumsq)
@@ -145,9 +144,8 @@ def test_centre_rows_flags_non_finite_rows_by_their_mean():
 
 
 @pytest.mark.parametrize("where", ["x", "y"])
-def test_lag_window_nan_reaches_only_the_lags_it_meets(where):
+def test_lag_window_nan_reaches_only_the_lags_it_meets(where, rng):
     # a NaN meets the other input's samples, never the zero extension
-    rng = np.random.default_rng(2)
     x, y = rng.standard_normal((1, 30)), rng.standard_normal((1, 12))
     (x if where == "x" else y)[0, 2] = np.nan
     for lo in (-15, -5, 0, 10, 25):
@@ -164,15 +162,14 @@ def test_lag_window_nan_reaches_only_the_lags_it_meets(where):
 
 
 @pytest.mark.parametrize("H, W, h, w", [(1, 1, 1, 1), (5, 9, 2, 3), (70, 11, 3, 11), (140, 20, 1, 20), (9, 30, 9, 1)])
-def test_window_sums_equal_naive(H, W, h, w):
+def test_window_sums_equal_naive(H, W, h, w, rng):
     # more than one task of windows.ROWS output rows for the tall ones
-    x = np.random.default_rng(H * W).standard_normal((H, W))
+    x = rng.standard_normal((H, W))
     np.testing.assert_allclose(_call(windows.window_sums, x, h, w), naive.window_sums(x, h, w), atol=1e-12 * h * w)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_row_sums_block_mean_centre_padded_equal_naive(dtype):
-    rng = np.random.default_rng(3)
+def test_row_sums_block_mean_centre_padded_equal_naive(dtype, rng):
     img = _rand(rng, (2, 13, 17), dtype)
     np.testing.assert_allclose(_call(windows.row_sums, img), naive.row_sums(img), atol=_tol(dtype, 17))
     img[1, 4, 5] = np.nan
@@ -224,8 +221,7 @@ def _match_image(rng, C, H, W):
 @pytest.mark.parametrize("layout", ["one block", "blocks"])
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("method", naive.METHODS)
-def test_match_scores_equal_naive(method, dtype, layout):
-    rng = np.random.default_rng(naive.METHODS.index(method) + 7)
+def test_match_scores_equal_naive(method, dtype, layout, rng):
     C, H, W, h, w = 2, 24, 27, 5, 6
     img = _match_image(rng, C, H, W)
     img[1, 12, 14] = np.nan  # reaches only its windows
@@ -277,8 +273,7 @@ def test_match_scores_equal_naive(method, dtype, layout):
 @pytest.mark.parametrize("layout", ["one block", "blocks"])
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("method", naive.METHODS)
-def test_omit_scores_equal_naive(method, dtype, layout):
-    rng = np.random.default_rng(naive.METHODS.index(method) + 17)
+def test_omit_scores_equal_naive(method, dtype, layout, rng):
     C, H, W, h, w, min_overlap = 2, 22, 25, 5, 6, 0.5
     img = _match_image(rng, C, H, W)
     img[:, rng.random((H, W)) < 0.1] = np.nan   # missing pixels (in every channel)
@@ -371,9 +366,9 @@ def test_lag_sums_fft_every_plan_equals_naive(B, n, data):
 
 
 @pytest.mark.parametrize("B, n, L", [(33, 1024, 514), (35, 300, 262), (40, 129, 0), (2, 7, 6)])
-def test_lag_sums_fft_every_plan_on_plan_edges(B, n, L):
+def test_lag_sums_fft_every_plan_on_plan_edges(B, n, L, rng):
     # just past a power of two: two blocks with the lags past M summed directly
-    y = np.random.default_rng(n).standard_normal((B, n)) + 1.0
+    y = rng.standard_normal((B, n)) + 1.0
     want = naive.acf(y, L, True, True, False)
     for N, two, Lf in _fft_plans(n, L):
         out = np.full((B, L + 1), np.nan)
@@ -394,8 +389,7 @@ def _series(rng, B, n):
 
 
 @pytest.mark.parametrize("n", [8, 50, 333])
-def test_robust_residuals_equal_naive(n):
-    rng = np.random.default_rng(n)
+def test_robust_residuals_equal_naive(n, rng):
     x = _series(rng, 8, n)
     for spike in (6.0, 2.0):
         y, nvalid = _call(acf.robust_residuals, x, spike)
@@ -435,8 +429,7 @@ def test_detect_first_period_equals_naive(p, reps, noise, seed):
 
 
 @pytest.mark.parametrize("n", [60, 400, 3000])
-def test_detect_finds_no_period_in_noise(n):
-    rng = np.random.default_rng(n)
+def test_detect_finds_no_period_in_noise(n, rng):
     S = naive.acf(rng.standard_normal((4, n)), n // 2, demean=True, normalize=False)
     S[3] = 0.0  # a series with no variance
     periods, strengths = np.zeros((4, 2)), np.zeros((4, 2))
@@ -512,8 +505,8 @@ def test_avg_pool_equals_naive(case, include_pad):
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("H, W", [(2, 2), (5, 7), (8, 11), (10, 64)])
-def test_2x2_pools_equal_naive(H, W, dtype):
-    x = _pool_input(np.random.default_rng(H * W), (3, H, W), dtype)
+def test_2x2_pools_equal_naive(H, W, dtype, rng):
+    x = _pool_input(rng, (3, H, W), dtype)
     oh, ow = H // 2, W // 2
     got = _call(pool.max_pool_2x2, x, np.empty((3, oh, ow), dtype))
     np.testing.assert_array_equal(got, naive.max_pool(x, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow)[0].astype(dtype))
@@ -574,8 +567,8 @@ def test_conv2d_unit_equals_naive(N, Ci, Co, kh, kw, dtype, seed):
 
 
 @pytest.mark.parametrize("size, page", [(1, 4096), (memory.HUGE_PAGE + 12345, 4096), (3 * memory.HUGE_PAGE, 512)])
-def test_touch_pages_equals_naive(size, page):
-    buf = np.random.default_rng(size).integers(1, 255, size).astype(np.uint8)
+def test_touch_pages_equals_naive(size, page, rng):
+    buf = rng.integers(1, 255, size).astype(np.uint8)
     want = naive.touch_pages(buf, page)
     _call(memory.touch_pages, buf, page)
     np.testing.assert_array_equal(buf, want)

@@ -15,9 +15,8 @@ def _t(x):
     return torch.from_numpy(np.ascontiguousarray(x))
 
 
-def test_worked_examples():
+def test_worked_examples(rng):
     # 1x1x28x28 input, five 5x5 filters -> 1x5x24x24; 2x2 max pooling -> 1x5x12x12
-    rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 1, 28, 28)).astype(np.float32)
     w = rng.standard_normal((5, 1, 5, 5)).astype(np.float32)
     y = sigcorr.conv2d(x, w)
@@ -56,8 +55,7 @@ def test_conv2d_matches_torch(n, ci, co, h, w, kh, kw, stride, dilation, padding
 
 
 @pytest.mark.parametrize("padding", [0, 3, "same", "valid"])
-def test_conv1d_matches_torch(padding):
-    rng = np.random.default_rng(1)
+def test_conv1d_matches_torch(padding, rng):
     x = rng.standard_normal((3, 2, 50)).astype(np.float32)
     w = rng.standard_normal((4, 2, 6)).astype(np.float32)
     b = rng.standard_normal(4).astype(np.float32)
@@ -68,8 +66,7 @@ def test_conv1d_matches_torch(padding):
     np.testing.assert_allclose(sigcorr.conv1d(x, w, stride=3, padding=2), ref, atol=1e-4)
 
 
-def test_filter_bank_size_and_inputs_untouched():
-    rng = np.random.default_rng(2)
+def test_filter_bank_size_and_inputs_untouched(rng):
     x = rng.standard_normal((2, 3, 40, 37)).astype(np.float32)
     w = rng.standard_normal((16, 3, 5, 5)).astype(np.float32)
     x0, w0 = x.copy(), w.copy()
@@ -105,9 +102,8 @@ def test_bad_input():
 
 
 @pytest.mark.parametrize("co, k", [(4, 5), (6, 3), (7, 9), (9, (5, 11))])
-def test_channel_blocks_and_tap_passes_match_torch(co, k):
+def test_channel_blocks_and_tap_passes_match_torch(co, k, rng):
     # four-channel blocks plus single leftover channels; 5-, 3- and 1-tap passes
-    rng = np.random.default_rng(co)
     kh, kw = (k, k) if isinstance(k, int) else k
     x = rng.standard_normal((2, 3, 23, 37)).astype(np.float32)
     wt = rng.standard_normal((co, 3, kh, kw)).astype(np.float32)

@@ -16,8 +16,7 @@ def _sm_acf(*args, **kwargs):
 
 @pytest.mark.parametrize("method", ["auto", "fft", "direct"])
 @pytest.mark.parametrize("adjusted", [False, True])
-def test_acf_equals_statsmodels(method, adjusted):
-    rng = np.random.default_rng(0)
+def test_acf_equals_statsmodels(method, adjusted, rng):
     for n, lag in [(50, 49), (300, 40), (1000, 200), (7, 3)]:
         x = rng.standard_normal(n).cumsum()
         got = sigcorr.autocorrelation(x, lag, adjusted=adjusted, method=method)
@@ -25,8 +24,7 @@ def test_acf_equals_statsmodels(method, adjusted):
 
 
 @pytest.mark.parametrize("method", ["fft", "direct"])
-def test_raw_sums_equal_scipy_correlate(method):
-    rng = np.random.default_rng(1)
+def test_raw_sums_equal_scipy_correlate(method, rng):
     for n in (1, 10, 333):
         x = rng.standard_normal(n) + 3
         full = ss.correlate(x, x)
@@ -35,22 +33,21 @@ def test_raw_sums_equal_scipy_correlate(method):
             np.testing.assert_allclose(got, full[n - 1:n + lag], atol=1e-9 * np.abs(full).max())
 
 
-def test_long_series_block_path():
-    x = np.random.default_rng(2).standard_normal(200_000)
+def test_long_series_block_path(rng):
+    x = rng.standard_normal(200_000)
     np.testing.assert_allclose(sigcorr.autocorrelation(x, 300), _sm_acf(x, nlags=300, fft=True), atol=1e-9)
     np.testing.assert_allclose(sigcorr.autocorrelation(x, 300, method="direct"), _sm_acf(x, nlags=300, fft=True), atol=1e-9)
 
 
-def test_default_max_lag_is_every_lag():
-    x = np.random.default_rng(3).standard_normal(64)
+def test_default_max_lag_is_every_lag(rng):
+    x = rng.standard_normal(64)
     r = sigcorr.autocorrelation(x)
     assert r.shape == (64,)
     np.testing.assert_allclose(r, _sm_acf(x, nlags=63), atol=1e-9)
 
 
 @pytest.mark.parametrize("adjusted", [False, True])
-def test_missing_values_like_statsmodels_conservative(adjusted):
-    rng = np.random.default_rng(4)
+def test_missing_values_like_statsmodels_conservative(adjusted, rng):
     x = rng.standard_normal(400)
     x[[0, 17, 18, 200, 399]] = np.nan
     before = x.copy()
@@ -61,8 +58,7 @@ def test_missing_values_like_statsmodels_conservative(adjusted):
     np.testing.assert_array_equal(np.isnan(x), np.isnan(before))  # input untouched
 
 
-def test_batched_and_axis_variants():
-    rng = np.random.default_rng(5)
+def test_batched_and_axis_variants(rng):
     X = rng.standard_normal((3, 4, 120))
     got = sigcorr.autocorrelation(X, 30)
     assert got.shape == (3, 4, 31)
@@ -92,8 +88,7 @@ def test_subsample_accuracy_on_clean_sines(period):
     assert res.candidates.shape[1] == 2
 
 
-def test_weak_fundamental_trend_spikes_noise():
-    rng = np.random.default_rng(6)
+def test_weak_fundamental_trend_spikes_noise(rng):
     t = np.arange(3000)
     P = 48.6
     weak = 0.6 * np.sin(2 * np.pi * t / P) + np.sin(4 * np.pi * t / P + 1.0)
@@ -120,8 +115,7 @@ def test_missing_samples_handled():
     assert abs(res.period - 25.5) < 0.1
 
 
-def test_white_noise_has_no_period():
-    rng = np.random.default_rng(7)
+def test_white_noise_has_no_period(rng):
     called = 0
     for _ in range(40):
         res = sigcorr.detect_period(rng.standard_normal(int(rng.integers(200, 3000))))
@@ -129,8 +123,7 @@ def test_white_noise_has_no_period():
     assert called <= 2
 
 
-def test_batched_equals_one_at_a_time():
-    rng = np.random.default_rng(8)
+def test_batched_equals_one_at_a_time(rng):
     periods = rng.uniform(5, 60, 12)
     X = np.stack([_sine(p, 800, rng, noise=0.5) for p in periods])
     X[3] = rng.standard_normal(800)
@@ -156,8 +149,8 @@ def test_fs_and_period_range():
     assert abs(sigcorr.detect_period(x, min_period=45).period - 60) < 0.5
 
 
-def test_bad_input():
-    x = np.random.default_rng(9).standard_normal(100)
+def test_bad_input(rng):
+    x = rng.standard_normal(100)
     with pytest.raises(ValueError, match="max_lag"):
         sigcorr.autocorrelation(x, -1)
     with pytest.raises(ValueError, match="max_lag must be < the series length"):
@@ -189,10 +182,9 @@ def test_bad_input():
 @pytest.mark.parametrize("B, n, L", [(1, 1, 0), (1, 2, 1), (3, 3, 2), (16, 64, 63), (17, 100, 30),
                                      (40, 129, 0), (33, 1024, 512), (5, 1000, 10), (2, 7, 6),
                                      (35, 300, 260), (33, 1024, 514)])
-def test_lane_fft_kernel_equals_naive_sums(B, n, L):
+def test_lane_fft_kernel_equals_naive_sums(B, n, L, rng):
     from sigcorr._kernels.acf_fft import lag_sums_fft, plan
 
-    rng = np.random.default_rng(B * 1000 + n)
     y = rng.standard_normal((B, n)) * rng.uniform(0.1, 10, (B, 1)) + rng.uniform(-5, 5, (B, 1))
     for demean in (False, True):
         z = y - y.mean(axis=1, keepdims=True) if demean else y
@@ -211,12 +203,12 @@ def test_lane_fft_kernel_equals_naive_sums(B, n, L):
 
 
 @pytest.mark.parametrize("B, n, L", [(2, 2048, 2047), (1, 2049, 5), (3, 5000, 300), (1, 6145, 6144)])
-def test_direct_kernel_blocks_equal_naive_sums(B, n, L):
+def test_direct_kernel_blocks_equal_naive_sums(B, n, L, rng):
     # series longer than a block are summed block by block, every lag
     from sigcorr._kernels.acf import BLOCK, acf_direct
 
     assert n >= BLOCK
-    y = np.random.default_rng(n).standard_normal((B, n)) + 3.0
+    y = rng.standard_normal((B, n)) + 3.0
     out = acf_direct(y, L, np.full((B, L + 1), np.nan))
     np.testing.assert_allclose(out, naive.lag_sums(y, L), rtol=1e-12, atol=1e-9)
     one = sigcorr.autocorrelation(y[0], L, method="direct", demean=False, normalize=False)
@@ -224,12 +216,11 @@ def test_direct_kernel_blocks_equal_naive_sums(B, n, L):
 
 
 @pytest.mark.parametrize("B", [32, 45])
-def test_lane_fft_kernel_counts_bad_series(B):
+def test_lane_fft_kernel_counts_bad_series(B, rng):
     # a series with NaN or inf is counted (its row is then meaningless); the
     # others, in the same task or not, are unaffected
     from sigcorr._kernels.acf_fft import lag_sums_fft, plan
 
-    rng = np.random.default_rng(B)
     y = rng.standard_normal((B, 77))
     good = np.full((B, 21), np.nan)
     assert lag_sums_fft(y, 20, True, False, True, good, *plan(77, 20, _TAIL_MAC)[:3]) == 0
@@ -245,9 +236,8 @@ def test_lane_fft_kernel_counts_bad_series(B):
 _TAIL_MAC = _costs.DEFAULTS.tail_mac  # the plans these tests pin were made with the default
 
 
-def test_large_batches_equal_statsmodels():
+def test_large_batches_equal_statsmodels(rng):
     # batches big enough for the lane-vectorized FFT kernel
-    rng = np.random.default_rng(9)
     X = rng.standard_normal((70, 300)).cumsum(axis=1) + 50.0
     for adjusted in (False, True):
         got = sigcorr.autocorrelation(X, 120, adjusted=adjusted)
@@ -269,8 +259,7 @@ def test_large_batches_equal_statsmodels():
 
 
 @pytest.mark.parametrize("period", range(2, 14))
-def test_short_integer_periods_exact(period):
-    rng = np.random.default_rng(period)
+def test_short_integer_periods_exact(period, rng):
     n = period * 20
     shape = rng.standard_normal(period)
     t = np.arange(n)
@@ -280,8 +269,7 @@ def test_short_integer_periods_exact(period):
     assert res.period >= 2.0  # never below the search range
 
 
-def test_detect_periods_daily_and_weekly():
-    rng = np.random.default_rng(12)
+def test_detect_periods_daily_and_weekly(rng):
     t = np.arange(48 * 7 * 8)
     day = np.sin(2 * np.pi * t / 48)
     week = (t % 336 < 96).astype(float)
@@ -296,8 +284,7 @@ def test_detect_periods_daily_and_weekly():
     assert np.all(np.isnan(only.periods[1:])), only.periods
 
 
-def test_detect_periods_first_is_detect_period_and_batches():
-    rng = np.random.default_rng(13)
+def test_detect_periods_first_is_detect_period_and_batches(rng):
     X = np.stack([_sine(p, 900, rng, noise=0.5) for p in rng.uniform(5, 60, 8)])
     X[2] = rng.standard_normal(900)
     many = sigcorr.detect_periods(X.reshape(2, 4, 900), max_periods=4)
@@ -318,9 +305,9 @@ def test_detect_periods_first_is_detect_period_and_batches():
         sigcorr.detect_periods(X, max_periods=2.5)
 
 
-def test_candidates_are_distinct_cycles():
+def test_candidates_are_distinct_cycles(rng):
     # a pure cycle of 40: no multiple (80, 120) and no half period among the candidates
-    x = _sine(40.0, 2000, np.random.default_rng(14), noise=0.3)
+    x = _sine(40.0, 2000, rng, noise=0.3)
     res = sigcorr.detect_period(x)
     assert abs(res.candidates[0, 0] - res.period) < 1e-12
     assert res.candidates[0, 1] == res.strength
@@ -331,19 +318,17 @@ def test_candidates_are_distinct_cycles():
                                   res.candidates[:, 0])
 
 
-def test_subcycle_does_not_win_over_season():
+def test_subcycle_does_not_win_over_season(rng):
     # a monthly season whose quarter-year sub-cycle is strong (equipment orders)
-    rng = np.random.default_rng(15)
     t = np.arange(240)
     season = 1.0 * np.cos(2 * np.pi * t / 3) + 0.6 * np.cos(2 * np.pi * t / 12) + 0.4 * np.sin(2 * np.pi * t / 6)
     res = sigcorr.detect_period(season + 0.2 * rng.standard_normal(t.size))
     assert res.period == 12.0
 
 
-def test_random_walks_and_ar1_have_no_period():
+def test_random_walks_and_ar1_have_no_period(rng):
     # their detrended autocorrelation has humps at long lags, but the series
     # does not return to itself there (its mean square difference grows)
-    rng = np.random.default_rng(16)
     called = 0
     for i in range(60):
         n = int(rng.integers(200, 3000))
@@ -356,8 +341,7 @@ def test_random_walks_and_ar1_have_no_period():
     assert called <= 3
 
 
-def test_season_on_curved_and_multiplicative_trends():
-    rng = np.random.default_rng(17)
+def test_season_on_curved_and_multiplicative_trends(rng):
     t = np.arange(240)
     u = t / t.size
     season = np.sin(2 * np.pi * t / 12) + 0.5 * np.cos(4 * np.pi * t / 12)
@@ -389,12 +373,11 @@ def test_real_series_still_right():
     assert sigcorr.detect_period(nino).period == 12.0
 
 
-def test_short_quarterly_series_with_steep_curved_trend():
+def test_short_quarterly_series_with_steep_curved_trend(rng):
     # 64 quarters: the bending trend dwarfs the season; the detector retries
     # on the first differences (a random walk's are white noise: no period)
     k = np.arange(64)
     season = np.array([1.0, 0.3, -0.4, -0.9])[k % 4]
-    rng = np.random.default_rng(19)
     X = np.stack([10 + trend + season + 0.3 * rng.standard_normal(64)
                   for trend in (0.5 * k, 0.02 * k ** 2, np.exp(k / 20), 0.3 * k * (1 + 0.1 * season))]
                  + [np.cumsum(rng.standard_normal(64)) for _ in range(4)])

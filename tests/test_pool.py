@@ -66,8 +66,7 @@ def test_avg_pool2d_matches_torch(h, w, k, s, p, ceil, include):
 
 
 @pytest.mark.parametrize("ceil", [False, True])
-def test_1d_pooling(ceil):
-    rng = np.random.default_rng(1)
+def test_1d_pooling(ceil, rng):
     x = rng.standard_normal((4, 2, 23)).astype(np.float32)
     x[1, 1, 7] = np.nan
     for k, s, p, d in [(2, None, 0, 1), (3, 2, 1, 1), (4, 3, 2, 2), (5, 1, 2, 1)]:
@@ -81,8 +80,7 @@ def test_1d_pooling(ceil):
                       F.avg_pool1d(_t(x), k, s, p, ceil_mode=ceil, count_include_pad=inc))
 
 
-def test_fast_paths_and_batch_shapes():
-    rng = np.random.default_rng(2)
+def test_fast_paths_and_batch_shapes(rng):
     x = rng.standard_normal((2, 3, 2, 16, 10)).astype(np.float32)
     x[0, 0, 0, 3, 3] = np.nan
     flat = x.reshape(-1, 16, 10)
@@ -96,8 +94,8 @@ def test_fast_paths_and_batch_shapes():
     _same(sigcorr.max_pool2d(odd, 3, 2, 1), F.max_pool2d(_t(odd), 3, 2, 1))
 
 
-def test_integer_input():
-    x = np.random.default_rng(3).integers(-100, 100, (2, 6, 6)).astype(np.int32)
+def test_integer_input(rng):
+    x = rng.integers(-100, 100, (2, 6, 6)).astype(np.int32)
     got = sigcorr.max_pool2d(x, 2)
     assert got.dtype == np.int32
     np.testing.assert_array_equal(got, F.max_pool2d(_t(x.astype(np.float64)), 2).numpy().astype(np.int32))
@@ -108,8 +106,8 @@ def test_integer_input():
     assert sigcorr.max_pool1d(u8, 3).dtype == np.uint8
 
 
-def test_input_not_modified_and_noncontiguous():
-    x = np.random.default_rng(4).standard_normal((3, 20, 20))
+def test_input_not_modified_and_noncontiguous(rng):
+    x = rng.standard_normal((3, 20, 20))
     view = x[:, ::2, ::-1]
     before = x.copy()
     _same(sigcorr.max_pool2d(view, 3, 1, 1), F.max_pool2d(_t(view), 3, 1, 1))
@@ -143,9 +141,9 @@ def test_bad_input():
 
 
 @pytest.mark.parametrize("shape", [(3, 1, 1), (2, 5, 7), (4, 6, 9)])
-def test_2x2_with_ceil_mode_takes_the_partial_last_window(shape):
+def test_2x2_with_ceil_mode_takes_the_partial_last_window(shape, rng):
     # regression: the specialised 2x2 kernels once read past the plane here
-    x = np.random.default_rng(sum(shape)).standard_normal(shape)
+    x = rng.standard_normal(shape)
     for f, g in ((sigcorr.avg_pool2d, F.avg_pool2d), (sigcorr.max_pool2d, F.max_pool2d)):
         kw = dict(ceil_mode=True)
         if f is sigcorr.avg_pool2d:
@@ -161,10 +159,10 @@ def test_padding_limit_ignores_dilation_as_torch_does():
         sigcorr.max_pool2d(x, kernel_size=3, padding=2, dilation=2)
 
 
-def test_window_entirely_in_padding_gets_torchs_index():
+def test_window_entirely_in_padding_gets_torchs_index(rng):
     # dilation can make a window hold only padding: value -inf, and torch's
     # index is the first tap at or past 0
-    x = np.random.default_rng(0).standard_normal((2, 3, 1, 1)).astype(np.float32)
+    x = rng.standard_normal((2, 3, 1, 1)).astype(np.float32)
     kw = dict(kernel_size=(1, 2), stride=1, padding=(0, 1), dilation=(1, 2))
     ref, ref_idx = F.max_pool2d(_t(x), return_indices=True, **kw)
     got, idx = sigcorr.max_pool2d(x, return_indices=True, **kw)
@@ -172,8 +170,8 @@ def test_window_entirely_in_padding_gets_torchs_index():
     np.testing.assert_array_equal(idx, ref_idx.numpy())
 
 
-def test_window_rows_entirely_in_padding_give_minus_inf():
+def test_window_rows_entirely_in_padding_give_minus_inf(rng):
     # regression: the values-only kernel read an unset column buffer here
-    x = np.random.default_rng(1).standard_normal((2, 3, 1, 1)).astype(np.float32)
+    x = rng.standard_normal((2, 3, 1, 1)).astype(np.float32)
     kw = dict(kernel_size=(2, 1), stride=1, padding=(1, 0), dilation=(2, 1))
     _same(sigcorr.max_pool2d(x, **kw), F.max_pool2d(_t(x), **kw))
