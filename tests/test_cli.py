@@ -123,30 +123,32 @@ def test_demo_subprocess_json_and_plot(tmp_path):
         assert _near(rgb, colour, tol).sum() > 100, what
 
 
-def test_match_and_period_subprocess_on_user_files(tmp_path):
+def test_match_and_period_on_user_files(tmp_path, capsys):
+    # in-process: the real process (console entry, exit codes, no traceback)
+    # is checked once, by the demo and bad-invocation subprocess tests
     image = photo()
     r, c, h, w = 150, 60, 36, 40
     img = save_png(tmp_path / "photo.png", image)
     tpl = save_png(tmp_path / "crop.png", image[r : r + h, c : c + w])
-    code, out, err = run("match", img, tpl, "--json", cwd=tmp_path)
+    code, out, err = call(capsys, "match", img, tpl, "--json")
     assert code == 0, err
     record = json.loads(out)
     assert record["matches"][0]["position"] == [r, c]
     assert record["matches"][0]["score"] == pytest.approx(1.0, abs=1e-3)
 
     csv_path = sine_csv(tmp_path / "series.csv", period=25.0)
-    code, out, err = run("period", csv_path, "--column", "signal", "--json", cwd=tmp_path)
+    code, out, err = call(capsys, "period", csv_path, "--column", "signal", "--json")
     assert code == 0, err
     record = json.loads(out)
     assert record["period"] == pytest.approx(25.0, abs=1.0)
     assert 0.5 < record["strength"] <= 1
 
 
-def test_bad_invocations_subprocess(tmp_path):
+def test_bad_invocations_subprocess(tmp_path, capsys):
     code, out, err = run("frobnicate", cwd=tmp_path)
     assert code == 2
     assert_clean_error(code, err, "invalid choice")
-    code, out, err = run("match", str(tmp_path / "nope.png"), str(tmp_path / "nope2.png"), cwd=tmp_path)
+    code, out, err = call(capsys, "match", str(tmp_path / "nope.png"), str(tmp_path / "nope2.png"))
     assert code == 1
     assert_clean_error(code, err, "no such file")
     assert out == ""
@@ -533,14 +535,14 @@ def test_delay_usage_errors_exit_2(capsys):
     assert call(capsys, "delay", "a", "b", "--max-lag", "-3")[0] == 2
 
 
-def test_delay_subprocess_no_traceback(tmp_path):
+def test_delay_on_files_no_traceback(tmp_path, capsys):
     x, y = _delay_pair(2.0, 500)
     np.save(tmp_path / "a.npy", x)
     np.save(tmp_path / "b.npy", y)
-    code, out, err = run("delay", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--json")
+    code, out, err = call(capsys, "delay", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--json")
     assert code == 0, err
     assert json.loads(out)["delay_samples"] == pytest.approx(2.0, abs=0.05)
-    code, out, err = run("delay", str(tmp_path / "a.npy"), str(tmp_path / "zzz.npy"))
+    code, out, err = call(capsys, "delay", str(tmp_path / "a.npy"), str(tmp_path / "zzz.npy"))
     assert code == 1 and "Traceback" not in err
 
 
