@@ -21,3 +21,16 @@ def transformed_scene(photo, rng, scale, angle, side=40):
     z = ndimage.zoom(big, scale, order=1)
     scene = ndimage.rotate(z, angle, reshape=True, order=1, mode="constant", cval=float(photo.mean()))
     return scene.astype(np.float32), crop.copy(), (np.array(scene.shape) - 1) / 2
+
+
+def photos():
+    """Three grey photographs of scikit-image's (camera, coins, astronaut), in
+    float32 (8-bit values): the real images the matching tests score."""
+    from skimage import data
+    from skimage.color import rgb2gray
+
+    return {
+        "camera": data.camera().astype(np.float32),
+        "coins": data.coins().astype(np.float32),
+        "astronaut": (rgb2gray(data.astronaut()) * 255).astype(np.float32),
+    }

@@ -7,26 +7,17 @@ import pytest
 
 import naive
 import sigcorr
+from sigcorr._testing import photos
 
 cv2 = pytest.importorskip("cv2")
 data = pytest.importorskip("skimage.data")
-rgb2gray = pytest.importorskip("skimage.color").rgb2gray
 sk_match = pytest.importorskip("skimage.feature").match_template
 
 METHODS = ["sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed"]
 CV = {m: i for i, m in enumerate(METHODS)}  # cv2.TM_SQDIFF == 0 ... TM_CCOEFF_NORMED == 5
 
 
-def _photos():
-    astro = (rgb2gray(data.astronaut()) * 255).astype(np.float32)
-    return {
-        "camera": data.camera().astype(np.float32),
-        "coins": data.coins().astype(np.float32),
-        "astronaut": astro,
-    }
-
-
-PHOTOS = _photos()
+PHOTOS = photos()
 
 
 def _energy(img, tpl, method):

@@ -4,26 +4,16 @@ angles, templates of several sizes)."""
 import numpy as np
 import pytest
 
-from sigcorr._testing import transformed_scene
+from sigcorr._testing import photos, transformed_scene
 import sigcorr
 
 cv2 = pytest.importorskip("cv2")
 data = pytest.importorskip("skimage.data")
-rgb2gray = pytest.importorskip("skimage.color").rgb2gray
 
 CAMERA = data.camera().astype(np.float32)
 
 
-def _photos():
-    astro = (rgb2gray(data.astronaut()) * 255).astype(np.float32)
-    return {
-        "camera": data.camera().astype(np.float32),
-        "coins": data.coins().astype(np.float32),
-        "astronaut": astro,
-    }
-
-
-PHOTOS = _photos()
+PHOTOS = photos()
 
 
 def test_crop_found_again_after_noise(rng):
