@@ -22,11 +22,13 @@ import time
 # Heaviest first (measured compile seconds on a 2-core machine, rounded):
 # spreading them over the processes longest-first balances the load.
 _ORDER = (
-    "sigcorr._kernels.acf_fft.lag_sums_fft",
     "sigcorr._kernels.direct.corr_padded",
+    "sigcorr._kernels.acf_fft.lag_sums_fft",
     "sigcorr._kernels.windows.match_scores",
+    "sigcorr._kernels.windows.omit_scores",
     "sigcorr._kernels.layers.conv2d_unit",
     "sigcorr._kernels.detect.detect",
+    "sigcorr._kernels.lags.lag_window",
 )
 
 

@@ -723,10 +723,10 @@ def test_many_images_text_scales_and_templates_of_two_sizes(tmp_path, capsys):
     assert code == 0 and json.loads(out)["matches"][0]["position"] == [150.0, 60.0]
 
 
-def test_many_images_in_worker_processes(tmp_path):
+def test_many_images_in_worker_processes(tmp_path, capsys):
     paths, t1, _ = _frames(tmp_path, 4)
-    code, out, err = run("match", str(tmp_path / "frame*.png"), "--template", t1, "--jsonl", "--workers", "2",
-                         cwd=tmp_path)
+    code, out, err = call(capsys, "match", str(tmp_path / "frame*.png"), "--template", t1, "--jsonl",
+                          "--workers", "2")
     assert code == 0, err
     recs = [json.loads(line) for line in out.strip().splitlines()]
     assert [r["file"] for r in recs] == paths

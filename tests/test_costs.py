@@ -39,15 +39,6 @@ def test_defaults_without_a_file(tmp_path):
             assert x > 0
 
 
-def test_nothing_read_at_import():
-    import subprocess
-    import sys
-
-    code = "import sigcorr, sigcorr._costs as c; print(len(c._current))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "0"
-
-
 def test_cache_path_env(monkeypatch, tmp_path):
     monkeypatch.delenv("SIGCORR_COSTS")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

@@ -245,11 +245,11 @@ def test_on_a_two_process_cluster(client, rng):
 
 def test_zarr_input_larger_than_worker_memory(client, tmp_path):
     zarr = pytest.importorskip("zarr")
-    # 480 MB of float32 on disk, more than the 400 MB limit of each worker:
+    # 440 MB of float32 on disk, more than the 400 MB limit of each worker:
     # read, correlated and written back block by block (uncompressed, for speed)
-    shape, chunk = (10_000, 12_000), (2_000, 2_000)
+    shape, chunk = (10_000, 11_000), (2_000, 2_200)
     z = zarr.create_array(str(tmp_path / "big.zarr"), shape=shape, chunks=chunk, dtype="f4", compressors=None)
-    da.store(da.random.RandomState(0).random(shape, chunks=chunk).astype(np.float32), z, lock=False)
+    da.store(da.random.default_rng(0).random(shape, dtype=np.float32, chunks=chunk), z, lock=False)
     res = zarr.create_array(str(tmp_path / "out.zarr"), shape=shape, chunks=chunk, dtype="f4", compressors=None)
     k = np.ones((3, 3), np.float32) / 9
     x = da.from_zarr(str(tmp_path / "big.zarr"))

@@ -26,26 +26,6 @@ def _run(code, env=None):
     )
 
 
-def test_import_compiles_nothing():
-    code = """
-        import sys
-        import numba
-        from numba.core.registry import CPUDispatcher
-        import sigcorr
-        compiled = []
-        for name, mod in list(sys.modules.items()):
-            if not name.startswith("sigcorr"):
-                continue
-            for attr in vars(mod).values():
-                if isinstance(attr, CPUDispatcher) and attr.signatures:
-                    compiled.append(f"{name}.{attr.__name__}")
-        print("COMPILED:", compiled)
-    """
-    res = _run(code)
-    assert res.returncode == 0, res.stderr
-    assert "COMPILED: []" in res.stdout
-
-
 # the inputs of the child programs below (run in fresh processes: no rng
 # fixture there); any fixed draw does, they compare with scipy and numpy
 CHILD_SEED = 0
@@ -112,15 +92,6 @@ def test_fork_after_parallel_kernels():
     layer = out.split("LAYER:")[1].split()[0] if "LAYER:" in out else "?"
     assert "CHILD: 0" in out, f"layer {layer}: {out!r} {err[-2000:]!r}"
     assert "PARENT: True" in out, f"layer {layer}: {out!r}"
-
-
-def test_user_threading_layer_is_kept():
-    res = _run(
-        "import numba, sigcorr; print('LAYER:', numba.config.THREADING_LAYER)",
-        env={"NUMBA_THREADING_LAYER": "workqueue"},
-    )
-    assert res.returncode == 0, res.stderr
-    assert "LAYER: workqueue" in res.stdout
 
 
 def test_many_threads_same_answers(rng):
