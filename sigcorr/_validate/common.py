@@ -15,12 +15,23 @@ import numpy as np
 _KINDS_NUMERIC = "biufc"
 
 
-def as_numeric_array(x, name: str, *, allow_complex: bool = True) -> np.ndarray:
+def as_numeric_array(x, name: str, *, allow_complex: bool = True, masked: str | None = None) -> np.ndarray:
     """``np.asarray(x)`` that refuses what cannot be computed on.
 
     Raises ``TypeError`` for object, string, bytes, void or datetime dtypes
-    (and for complex when ``allow_complex`` is false).  Does not copy.
+    (and for complex when ``allow_complex`` is false).  Does not copy, but
+    for a masked array with masked values.
+
+    NumPy masked arrays, the one rule: where the caller reads NaN as missing
+    (``masked="missing"``) the masked values become NaN in a float copy
+    (float32 for data of up to 16 bits and float32, float64 above);
+    elsewhere a masked array with masked values is refused (``np.asarray``
+    would use them as data), the message naming the option that would leave
+    them out if ``masked`` gives one (e.g. ``"nan_policy='omit'"``).  A
+    masked array with nothing masked is its data.
     """
+    if isinstance(x, np.ma.MaskedArray):
+        x = unmask(x, name, masked)
     if isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}")
     try:
@@ -35,6 +46,25 @@ def as_numeric_array(x, name: str, *, allow_complex: bool = True) -> np.ndarray:
     if not allow_complex and arr.dtype.kind == "c":
         raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
     return arr
+
+
+def unmask(x: np.ma.MaskedArray, name: str, masked: str | None) -> np.ndarray:
+    """A masked array's data, its masked values NaN where ``masked`` is
+    ``"missing"`` (see :func:`as_numeric_array`)."""
+    mask = np.ma.getmaskarray(x)
+    data = np.ma.getdata(x)
+    if not mask.any():
+        return data
+    if masked != "missing":
+        how = f"they are left out (as NaN) only with {masked}; else " if masked else ""
+        raise TypeError(f"{name} is a masked array with masked values, which would be used as data: "
+                        f"{how}pass {name}.filled(value) or a plain array")
+    if data.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric masked array, got dtype {data.dtype}")
+    small = data.itemsize <= 2 or (data.dtype.kind == "f" and data.itemsize <= 4)
+    out = data.astype(np.float32 if small else np.float64, copy=True)
+    out[mask] = np.nan
+    return out
 
 
 #: The families of :func:`compute_dtype`.

@@ -27,7 +27,7 @@ def series_batch(x, axis, name="x"):
 
     Returns ``(y, batch_shape, axis)``.
     """
-    arr = as_numeric_array(x, name, allow_complex=False)
+    arr = as_numeric_array(x, name, allow_complex=False, masked="missing")  # masked values are missing samples
     check_nonempty(arr, name)
     axis = check_axis(axis, arr.ndim, f"a {arr.ndim}-D {name}")
     moved = np.moveaxis(arr, axis, -1)
@@ -83,8 +83,8 @@ def pair_batch(x, y, axis):
     ``X`` and ``Y`` are (B, n) float64 C-contiguous, their batch axes
     broadcast together; both must have the same length n along ``axis``.
     """
-    a = as_numeric_array(x, "x", allow_complex=False)
-    b = as_numeric_array(y, "y", allow_complex=False)
+    a = as_numeric_array(x, "x", allow_complex=False, masked="missing")
+    b = as_numeric_array(y, "y", allow_complex=False, masked="missing")
     check_nonempty(a, "x")
     check_nonempty(b, "y")
     nd = max(a.ndim, b.ndim)  # numpy broadcasting: missing leading axes are 1
