@@ -17,4 +17,5 @@ from .common import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .match import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
+from .scale import *  # noqa: F401,F403
 from .series import *  # noqa: F401,F403

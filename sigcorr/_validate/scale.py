@@ -1,0 +1,68 @@
+"""The safe range: the one home of the scale-free rule.
+
+A normalized result (a normed match score, a normalized correlation or
+autocorrelation, a period, a delay) does not depend on the data's scale, but
+the sums of squares it is computed from do: in float64 they overflow from
+about 1e154 and sink into subnormals (losing their digits) below about
+1e-154; float32 reaches its limits far sooner.  So inputs whose largest finite
+magnitude lies outside ``SAFE[dtype]`` are multiplied by a power of two that
+brings it near 1 before they are computed on.  A power of two changes only the
+exponent, so the scaled data are the same numbers; data inside the range are
+not touched at all, so ordinary inputs give bit-identical results.  An
+unnormalized result computed on scaled data is scaled back with the same
+factor (:func:`unscale`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SAFE", "peak", "safe_exponent", "scaled", "unscale"]
+
+#: (lowest, highest) largest finite magnitude computed on as it is.  float64:
+#: squares and sums of squares of any length stay normal and finite with a
+#: wide margin; float32 images: window sums of squares of large templates too.
+SAFE = {
+    np.dtype(np.float64): (2.0 ** -300, 2.0 ** 300),
+    np.dtype(np.float32): (2.0 ** -40, 2.0 ** 40),
+}
+
+
+def peak(a: np.ndarray) -> float:
+    """The largest finite magnitude in ``a`` (0 if it has none)."""
+    if a.size == 0:
+        return 0.0
+    hi, lo = float(a.max()), float(a.min())  # two passes without a temporary
+    if np.isfinite(hi) and np.isfinite(lo):
+        return max(hi, -lo)
+    finite = a[np.isfinite(a)]  # NaN or inf samples: the rare slow path
+    return float(np.abs(finite).max()) if finite.size else 0.0
+
+
+def safe_exponent(*arrays: np.ndarray, dtype=np.float64) -> int:
+    """k such that the arrays times 2**-k have their common largest finite
+    magnitude in [0.5, 1); 0 when it already lies in ``SAFE[dtype]`` (or
+    the arrays hold no nonzero finite value).  One factor for all the
+    arrays, so quantities comparing them (``sqdiff_normed``) keep their
+    meaning."""
+    p = max(peak(a) for a in arrays)
+    lo, hi = SAFE[np.dtype(dtype)]
+    if p == 0 or lo <= p <= hi:
+        return 0
+    return int(np.frexp(p)[1])
+
+
+def scaled(a: np.ndarray, k: int) -> np.ndarray:
+    """``a * 2**-k`` in a new array (``a`` itself when k is 0); the input is
+    never modified."""
+    if k == 0:
+        return a
+    return np.ldexp(a, -k)
+
+
+def unscale(result, k: int, power: int = 2):
+    """An unnormalized result of data scaled by 2**-k, back in the data's
+    units: times 2**(power*k) (``power`` 2 for sums of products)."""
+    if k == 0:
+        return result
+    return np.ldexp(result, power * k)
