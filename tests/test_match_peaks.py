@@ -288,3 +288,27 @@ def test_matches_defaults_keep_old_constructor():
     assert list(m) == [((1.0, 2.0), 0.5)]
     single = sigcorr.locate(CAMERA[:100, :100], CAMERA[20:30, 40:56])
     assert single.centers.tolist() == [[24.5, 47.5]] and single.template.tolist() == [0]
+
+
+# ---------------------------------------------------------------------------
+# issue 23: a map's only score is its match; absurd min_distance; NaN thresholds
+# ---------------------------------------------------------------------------
+
+
+def test_a_maps_only_score_is_its_match_but_a_flat_maps_floor_is_not():
+    # the rule "a map's minimum is no peak" (peak_local_max's) keeps a map's
+    # only finite score: a 1 x 1 map (a template as large as the image)
+    for s in (np.array([[0.7]]), np.array([0.7]), np.array([[np.nan, 0.7, np.nan]]),
+              np.array([[0.7], [np.nan]])):
+        for kw in ({}, {"max_matches": 1}, {"max_matches": 3}, {"min_distance": 5}):
+            m = sigcorr.find_matches(s, **kw)
+            assert m.scores.tolist() == [0.7], (s, kw)
+            assert m.positions.tolist() == [list(np.argwhere(s == 0.7)[0])], (s, kw)
+    # a flat map of two or more scores still has no peak (1 x k and k x 1 too)
+    for s in (np.ones((1, 2)), np.ones((2, 1)), np.ones(4), np.ones((3, 3))):
+        assert len(sigcorr.find_matches(s)) == 0
+        assert len(sigcorr.find_matches(s, max_matches=1)) == 0
+    # a stack: each map by its own rule
+    stack = np.stack([np.ones((1, 1)), np.full((1, 1), np.nan)])
+    assert sigcorr.find_matches(stack).template.tolist() == [0]
+    assert sigcorr.find_matches(np.array([[1.0, 2.0]]), maximize=False).positions.tolist() == [[0, 0]]

@@ -89,9 +89,10 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     if x2.size == 0:
         return peaks.find_matches(np.zeros((0,) * ndim, dtype=x.dtype))
     floor = None
-    if threshold is None:  # as peak_local_max: the map's minimum is no peak
+    if threshold is None:  # the map's minimum is no peak (but a map's only score is)
         g = x2.map_blocks(peaks.gains, maximize, dtype=np.float64)
-        floor = float(da.where(g > -np.inf, g, np.inf).min().compute())
+        lowest, count = dask.compute(da.where(g > -np.inf, g, np.inf).min(), (g > -np.inf).sum())
+        floor = float(peaks.no_peak_floor(lowest, count))
     low = None if threshold is None else (threshold if maximize else -threshold)
     radius_y = 0 if ndim == 1 else radius  # a 1-D map is one row: no halo across rows
 
