@@ -783,3 +783,12 @@ def test_match_a_template_as_large_as_the_image(tmp_path, capsys):
         assert code == 0, err
         got = json.loads(out)["matches"]
         assert [m["position"] for m in got] == [[0, 0]], (extra, got)
+
+
+def test_match_nan_threshold_is_a_usage_error(tmp_path, capsys):
+    paths, t1, _ = _frames(tmp_path, 1)
+    for argv in (["match", "--threshold", "nan"], ["match", paths[0], "--template", t1, "--threshold", "NaN"]):
+        code, out, err = call(capsys, *argv)
+        assert code == 2, (argv, err)
+        assert "Traceback" not in err and "threshold must be a number, not NaN" in err
+        assert out == ""

@@ -329,3 +329,13 @@ def test_each_task_runs_on_its_share_of_the_cores():
         after = pool.submit(numba.get_num_threads).result()
     assert inside == max(1, total // 2)
     assert after == numba.get_num_threads()
+
+
+def test_find_matches_nan_threshold_and_huge_min_distance():
+    s = np.random.default_rng(23).random((40, 30))
+    with pytest.raises(ValueError, match=r"^threshold must be a number, not NaN"):
+        sd.find_matches(s, threshold=np.nan, chunks=10)
+    for d in (10**9, 2**62):
+        m = sd.find_matches(s, min_distance=d, chunks=(10, 7))
+        assert m.positions.tolist() == sigcorr.find_matches(s, min_distance=d).positions.tolist()
+        assert len(m) == 1

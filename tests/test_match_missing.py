@@ -131,3 +131,21 @@ def test_omit_kernel_equals_its_reference_twin(rng):
             b = _twins.omit_scores(*args, np.empty((oh, ow), dtype))
             np.testing.assert_allclose(a, b, rtol=1e-4 if dtype == np.float32 else 1e-9, atol=1e-4)
             assert np.array_equal(np.isnan(a), np.isnan(b))
+
+
+def test_a_nan_in_image_mask_is_refused_as_in_mask(rng):
+    img = rng.random((20, 24))
+    for bad in (np.nan, np.inf):
+        present = np.ones(img.shape)
+        present[3, 4] = bad
+        for policy in ("propagate", "omit"):
+            with pytest.raises(ValueError, match=r"^image_mask must be finite"):
+                sigcorr.match_template(img, img[:5, :5], image_mask=present, nan_policy=policy)
+        weights = np.ones((5, 5))
+        weights[1, 1] = bad
+        with pytest.raises(ValueError, match=r"^mask must be finite"):
+            sigcorr.match_template(img, img[:5, :5], mask=weights)
+    # a numeric image_mask keeps its meaning: nonzero is present
+    present = np.where(rng.random(img.shape) > 0.2, 2.0, 0.0)
+    np.testing.assert_array_equal(sigcorr.match_template(img, img[:5, :5], image_mask=present, nan_policy="omit"),
+                                  sigcorr.match_template(img, img[:5, :5], image_mask=present > 0, nan_policy="omit"))

@@ -62,6 +62,16 @@ def match_shapes(ishape, tshape) -> None:
         )
 
 
+def finite_mask(m, name):
+    """A mask, of weights (``mask``) or of presence (``image_mask``, nonzero
+    is present), as float64: NaN and inf refused, the one rule for both (a
+    NaN would count as a weight, or as present)."""
+    m = np.asarray(m, dtype=np.float64)
+    if not np.all(np.isfinite(m)):
+        raise ValueError(f"{name} must be finite: NaN or inf is neither a weight nor present or missing")
+    return m
+
+
 def match_inputs(image, template, mask):
     """Validate match_template's inputs.
 
@@ -91,9 +101,7 @@ def match_inputs(image, template, mask):
             raise ValueError(
                 f"mask must have the template's shape {tpl.shape}, got {m.shape}"
             )
-        m = m.astype(np.float64)
-        if not np.all(np.isfinite(m)):
-            raise ValueError("mask must be finite")
+        m = finite_mask(m, "mask")
         if np.any(m < 0):
             raise ValueError("mask weights must be >= 0")
         if m.ndim == 2 and tpl.ndim == 3:
@@ -169,6 +177,7 @@ def missing_inputs(nan_policy, image_mask, min_overlap, image, msk):
         m = np.asarray(image_mask)
         if m.dtype.kind not in "biuf":
             raise TypeError(f"image_mask must be a boolean or numeric array, got dtype {m.dtype}")
+        m = finite_mask(m, "image_mask")
         shape = np.shape(image)
         spatial = shape[:2] if len(shape) == 3 else shape
         if m.shape != tuple(spatial):
@@ -213,13 +222,29 @@ def check_score_map(ndim, *, stack=True) -> None:
 
 
 def check_threshold(threshold):
+    """A score threshold: None or a real number, +-inf allowed, NaN refused
+    (no score passes a NaN threshold, and no comparison could tell)."""
     if threshold is None:
         return None
-    return check_real(threshold, "threshold", finite=False)
+    value = check_real(threshold, "threshold", finite=False)
+    if np.isnan(value):
+        raise ValueError("threshold must be a number, not NaN (no score would pass it)")
+    return value
 
 
-def peak_options(threshold, max_matches, min_distance):
-    """``find_matches``' options, checked: (threshold, max_matches, min_distance)."""
+def clamp_distance(min_distance, shape):
+    """A checked ``min_distance`` (>= 1) no wider than a map of ``shape``
+    needs: a suppression half-width of ``max(shape) - 1`` already covers the
+    whole map from any of its samples (one match), so a larger one means the
+    same and is clamped to it (no work or memory beyond the map's size)."""
+    d = check_int(min_distance, "min_distance", minimum=1)
+    return min(d, max(1, max((int(n) for n in shape), default=1) - 1))
+
+
+def peak_options(threshold, max_matches, min_distance, shape=()):
+    """``find_matches``' options, checked: (threshold, max_matches,
+    min_distance), the distance clamped to the map's ``shape``
+    (:func:`clamp_distance`)."""
     if max_matches is not None:
         max_matches = check_int(max_matches, "max_matches", minimum=1)
-    return check_threshold(threshold), max_matches, check_int(min_distance, "min_distance", minimum=1)
+    return check_threshold(threshold), max_matches, clamp_distance(min_distance, shape)

@@ -81,7 +81,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     """
     x = _blocks.as_dask(scores, chunks, "scores")
     _validate.check_score_map(x.ndim, stack=False)
-    threshold, max_matches, radius = _validate.peak_options(threshold, max_matches, min_distance)
+    threshold, max_matches, radius = _validate.peak_options(threshold, max_matches, min_distance, x.shape)
     maximize = _validate.check_flag(maximize, "maximize")
     subpixel = _validate.check_flag(subpixel, "subpixel")
     ndim = x.ndim

@@ -99,11 +99,12 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     scores : array_like, 1-D or 2-D
         NaN scores are never matches.
     threshold : float, optional
-        Keep scores >= threshold (<= for ``maximize=False``).
+        Keep scores >= threshold (<= for ``maximize=False``); NaN is refused.
     max_matches : int, optional
         At most this many matches (default: all).
     min_distance : int
-        Suppression half-width, >= 1.
+        Suppression half-width, >= 1; one at least as wide as the map (its
+        largest side - 1) means "one match" and is clamped to that.
     maximize : bool
         True for similarity scores, False for distances (``sqdiff``).
     subpixel : bool
@@ -125,7 +126,8 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     """
     arr = _validate.as_numeric_array(scores, "scores", allow_complex=False)
     _validate.check_score_map(arr.ndim)
-    threshold, max_matches, min_distance = _validate.peak_options(threshold, max_matches, min_distance)
+    threshold, max_matches, min_distance = _validate.peak_options(threshold, max_matches, min_distance,
+                                                                  arr.shape[-2:] if arr.ndim == 3 else arr.shape)
     maximize = _validate.check_flag(maximize, "maximize")
     subpixel = _validate.check_flag(subpixel, "subpixel")
     ndim = arr.ndim

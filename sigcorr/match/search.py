@@ -44,6 +44,7 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         As :func:`find_matches`.
     min_distance : int, optional
         Suppression half-width; default half the template's smaller side.
+        One beyond the image's extent means "one match" and is clamped to it.
     pyramid_levels : int
         0 searches the full image.  L > 0 average-pools image and template by
         2**L, searches there, and re-scores at full resolution only a
@@ -107,7 +108,7 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     axes_t = np.min([t.shape[2:] if one_d else t.shape[1:] for t in tpls], axis=0)
     if min_distance is None:
         min_distance = max(1, int(min(axes_t)) // 2)
-    min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
+    min_distance = _validate.clamp_distance(min_distance, img.shape[1:])
     maximize = _validate.maximizes(method)
     if scales is not None or angles is not None:
         scales, angles = _validate.scales_angles(scales, angles, one_d)
