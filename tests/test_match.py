@@ -319,21 +319,26 @@ def test_scores_are_scale_free(method, dtype, rng):
         assert fits.any() or over.any() or below.any()
 
 
-def test_scale_free_inside_the_safe_range_is_bit_identical(rng):
-    # ordinary data are not touched: the same bits as before the rule
-    from sigcorr._validate import SAFE
+def test_scale_free_inside_the_safe_range_is_bit_identical(monkeypatch, rng):
+    # ordinary data are not touched: the same bits as without the rule, up to the range's edges
+    from sigcorr import _validate
 
     img = rng.random((30, 30))
     tpl = img[4:10, 5:12]
+    cases = []
     for dtype in (np.float64, np.float32):
-        lo, hi = SAFE[np.dtype(dtype)]
-        for s in (hi / 2, lo * 2):
-            a, t = (img * s).astype(dtype), (tpl * s).astype(dtype)
-            for method in METHODS:
-                got = sigcorr.match_template(a, t, method)
-                want = sigcorr.match_template(a.astype(np.float64), t.astype(np.float64), method)
-                if method.endswith("_normed"):
-                    np.testing.assert_allclose(got, want, atol=1e-5 if dtype == np.float32 else 1e-12)
+        lo, hi = _validate.SAFE[np.dtype(dtype)]
+        cases += [((img * s).astype(dtype), (tpl * s).astype(dtype)) for s in (1.0, hi / 2, lo * 2)]
+    with_rule = [[sigcorr.match_template(a, t, m) for m in METHODS] for a, t in cases]
+    monkeypatch.setattr(_validate, "scale_free", lambda img, tpls, dtype: (img, tpls, 0))
+    for (a, t), got in zip(cases, with_rule):
+        for m, g in zip(METHODS, got):
+            np.testing.assert_array_equal(g, sigcorr.match_template(a, t, m))
+
+
+def test_unnormalized_thresholds_and_scores_keep_the_datas_units(rng):
+    img = rng.random((30, 30))
+    tpl = img[4:10, 5:12]
     # thresholds of unnormalized methods keep the data's units
     a, t = img * 1e150, tpl * 1e150
     best = float(sigcorr.match_template(a, t, "ccorr").max())
