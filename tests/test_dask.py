@@ -241,6 +241,9 @@ def test_on_a_two_process_cluster(client, rng):
            sigcorr.correlate2d(img, img[:5, :5], "same", "wrap"))
     _close(sd.match_template(img, img[50:70, 60:80], chunks=64), sigcorr.match_template(img, img[50:70, 60:80]),
            rtol=1e-9)
+    crops = np.stack([img[50:70, 60:80], img[100:120, 10:30]])
+    for chunks in (64, (50, 90)):
+        _close(sd.match_template(img, crops, chunks=chunks), sigcorr.match_template(img, crops), rtol=1e-9)
 
 
 def test_zarr_input_larger_than_worker_memory(client, tmp_path):
@@ -339,3 +342,34 @@ def test_find_matches_nan_threshold_and_huge_min_distance():
         m = sd.find_matches(s, min_distance=d, chunks=(10, 7))
         assert m.positions.tolist() == sigcorr.find_matches(s, min_distance=d).positions.tolist()
         assert len(m) == 1
+
+
+@pytest.mark.usefixtures("user_chunks")
+@pytest.mark.parametrize("method", ["ccoeff_normed", "sqdiff"])
+def test_match_template_stacks_equal_in_memory(method, rng):
+    # issue 23: template stacks were refused with a misleading dimensions message
+    img = rng.random((90, 100))
+    crops = np.stack([img[:7, :9], img[30:37, 40:49], img[50:57, 10:19]])
+    colour = np.dstack([img, img ** 2])
+    cases = [(img, crops, {}, [13, (20, 33), 90]), (img[0], crops[:, 0], {}, [13, 40]),
+             (colour, np.stack([np.dstack([c, c ** 2]) for c in crops]), {}, [(20, 33, 2), (45, 50, 1)]),
+             (img, crops, {"pad_input": True}, [(20, 33)]),
+             (img, crops[:, :, :3], {"stack": True}, [(30, 25)])]  # (3, 7, 3): a stack only when told
+    for image, stack, kw, chunkings in cases:
+        want = sigcorr.match_template(image, stack, method, **kw)
+        assert want.shape[0] == len(stack)
+        for chunks in chunkings:
+            got = sd.match_template(image, stack, method, chunks=chunks, **kw)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            _close(got, want, rtol=1e-9)
+    with pytest.raises(ValueError, match="ambiguous"):
+        sd.match_template(img, crops[:, :, :3], chunks=30)
+
+
+def test_match_template_empty_inputs_give_the_in_memory_message():
+    for image, template, kw in ((np.ones((0, 5)), np.ones((2, 2)), {}), (np.ones(0), np.ones(2), {}),
+                                (np.ones((5, 5)), np.ones((0, 2)), {}),
+                                (np.ones((5, 5)), np.ones((0, 2, 2)), {"stack": True})):
+        want = _message(lambda m: m.match_template(image, template, **kw), sigcorr)
+        assert "empty" in want or "at least one template" in want
+        assert _message(lambda m: m.match_template(image, template, **kw), sd) == want

@@ -102,9 +102,7 @@ def match_inputs(image, template, mask):
     """
     img = as_numeric_array(image, "image", allow_complex=False)
     tpl = as_numeric_array(template, "template", allow_complex=False)
-    check_nonempty(img, "image")
-    check_nonempty(tpl, "template")
-    match_shapes(img.shape, tpl.shape)
+    check_pair(img, tpl, stack=False)
     dtype = compute_dtype(img.dtype, tpl.dtype, family="image")
     one_d = img.ndim == 1
 
@@ -164,6 +162,22 @@ def reads_as_stack(ishape, tshape, stack=None) -> bool:
     return stack
 
 
+def check_pair(img, tpl, stack=None) -> bool:
+    """The checks of an image and its template or stack of templates (NumPy
+    or Dask arrays: only their shapes are read) every front end shares:
+    neither empty, the stack reading (:func:`reads_as_stack`), the shapes
+    (:func:`match_shapes`).  Returns whether ``tpl`` is a stack."""
+    stack = reads_as_stack(img.shape, tpl.shape, stack)
+    if stack and tpl.shape[0] == 0:
+        raise ValueError("template stack must hold at least one template, got shape "
+                         f"{tpl.shape}")
+    check_nonempty(img, "image")
+    one = tpl[0] if stack else tpl
+    check_nonempty(one, "template")
+    match_shapes(img.shape, one.shape)
+    return stack
+
+
 def match_stack_inputs(image, templates, mask, *, stack=None, masked=None):
     """Validate match_template's inputs where ``templates`` may be a stack
     (:func:`reads_as_stack`; ``masked``: :func:`as_numeric_array`'s option).
@@ -175,12 +189,9 @@ def match_stack_inputs(image, templates, mask, *, stack=None, masked=None):
     """
     img = as_numeric_array(image, "image", allow_complex=False, masked=masked)
     tpl = as_numeric_array(templates, "template", allow_complex=False, masked=masked)
-    if not reads_as_stack(img.shape, tpl.shape, stack):
+    if not check_pair(img, tpl, stack):
         i, t, m, one_d, dtype = match_inputs(img, tpl, mask)
         return i, t[None], m, one_d, dtype, False
-    if tpl.shape[0] == 0:
-        raise ValueError("template stack must hold at least one template, got shape "
-                         f"{tpl.shape}")
     i, t0, m, one_d, dtype = match_inputs(img, tpl[0], mask)
     if tpl.ndim == 2:
         planes = tpl[:, None, None, :]
