@@ -370,6 +370,9 @@ def test_match_template_empty_inputs_give_the_in_memory_message():
     for image, template, kw in ((np.ones((0, 5)), np.ones((2, 2)), {}), (np.ones(0), np.ones(2), {}),
                                 (np.ones((5, 5)), np.ones((0, 2)), {}),
                                 (np.ones((5, 5)), np.ones((0, 2, 2)), {"stack": True})):
-        want = _message(lambda m: m.match_template(image, template, **kw), sigcorr)
+        def case(m, image=image, template=template, kw=kw):
+            return m.match_template(image, template, **kw)
+
+        want = _message(case, sigcorr)
         assert "empty" in want or "at least one template" in want
-        assert _message(lambda m: m.match_template(image, template, **kw), sd) == want
+        assert _message(case, sd) == want
