@@ -376,3 +376,11 @@ def test_match_template_empty_inputs_give_the_in_memory_message():
         want = _message(case, sigcorr)
         assert "empty" in want or "at least one template" in want
         assert _message(case, sd) == want
+
+
+def test_find_matches_a_maps_only_score_is_its_match():
+    for s in (np.array([[0.5]]), np.array([0.5]), np.array([[np.nan, 0.5, np.nan, np.nan]])):
+        m = sd.find_matches(s, chunks=1)
+        assert m.scores.tolist() == [0.5]
+        assert m.positions.tolist() == sigcorr.find_matches(s).positions.tolist()
+    assert len(sd.find_matches(np.ones((4, 4)), chunks=2)) == 0  # a flat map: none
