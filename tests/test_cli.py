@@ -772,3 +772,23 @@ def test_the_plotted_autocorrelation_is_the_one_detect_period_reads(tmp_path):
     result, acf = cli.run_period(x)
     assert result.period == pytest.approx(30, abs=0.2)
     assert acf[0] == 1.0 and acf[30] == pytest.approx(result.strength, abs=0.02)
+
+
+def test_match_a_template_as_large_as_the_image(tmp_path, capsys):
+    image = photo()[:40, :50]
+    img = save_png(tmp_path / "img.png", image)
+    np.save(tmp_path / "img.npy", image.astype(float))
+    for path, extra in ((img, []), (img, ["--pyramid", "1"]), (str(tmp_path / "img.npy"), ["--method", "sqdiff"])):
+        code, out, err = call(capsys, "match", path, path, "--json", *extra)
+        assert code == 0, err
+        got = json.loads(out)["matches"]
+        assert [m["position"] for m in got] == [[0, 0]], (extra, got)
+
+
+def test_match_nan_threshold_is_a_usage_error(tmp_path, capsys):
+    paths, t1, _ = _frames(tmp_path, 1)
+    for argv in (["match", "--threshold", "nan"], ["match", paths[0], "--template", t1, "--threshold", "NaN"]):
+        code, out, err = call(capsys, *argv)
+        assert code == 2, (argv, err)
+        assert "Traceback" not in err and "threshold must be a number, not NaN" in err
+        assert out == ""

@@ -241,6 +241,9 @@ def test_on_a_two_process_cluster(client, rng):
            sigcorr.correlate2d(img, img[:5, :5], "same", "wrap"))
     _close(sd.match_template(img, img[50:70, 60:80], chunks=64), sigcorr.match_template(img, img[50:70, 60:80]),
            rtol=1e-9)
+    crops = np.stack([img[50:70, 60:80], img[100:120, 10:30]])
+    for chunks in (64, (50, 90)):
+        _close(sd.match_template(img, crops, chunks=chunks), sigcorr.match_template(img, crops), rtol=1e-9)
 
 
 def test_zarr_input_larger_than_worker_memory(client, tmp_path):
@@ -329,3 +332,55 @@ def test_each_task_runs_on_its_share_of_the_cores():
         after = pool.submit(numba.get_num_threads).result()
     assert inside == max(1, total // 2)
     assert after == numba.get_num_threads()
+
+
+def test_find_matches_nan_threshold_and_huge_min_distance():
+    s = np.random.default_rng(23).random((40, 30))
+    with pytest.raises(ValueError, match=r"^threshold must be a number, not NaN"):
+        sd.find_matches(s, threshold=np.nan, chunks=10)
+    for d in (10**9, 2**62):
+        m = sd.find_matches(s, min_distance=d, chunks=(10, 7))
+        assert m.positions.tolist() == sigcorr.find_matches(s, min_distance=d).positions.tolist()
+        assert len(m) == 1
+
+
+@pytest.mark.usefixtures("user_chunks")
+@pytest.mark.parametrize("method", ["ccoeff_normed", "sqdiff"])
+def test_match_template_stacks_equal_in_memory(method, rng):
+    # issue 23: template stacks were refused with a misleading dimensions message
+    img = rng.random((90, 100))
+    crops = np.stack([img[:7, :9], img[30:37, 40:49], img[50:57, 10:19]])
+    colour = np.dstack([img, img ** 2])
+    cases = [(img, crops, {}, [13, (20, 33), 90]), (img[0], crops[:, 0], {}, [13, 40]),
+             (colour, np.stack([np.dstack([c, c ** 2]) for c in crops]), {}, [(20, 33, 2), (45, 50, 1)]),
+             (img, crops, {"pad_input": True}, [(20, 33)]),
+             (img, crops[:, :, :3], {"stack": True}, [(30, 25)])]  # (3, 7, 3): a stack only when told
+    for image, stack, kw, chunkings in cases:
+        want = sigcorr.match_template(image, stack, method, **kw)
+        assert want.shape[0] == len(stack)
+        for chunks in chunkings:
+            got = sd.match_template(image, stack, method, chunks=chunks, **kw)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            _close(got, want, rtol=1e-9)
+    with pytest.raises(ValueError, match="ambiguous"):
+        sd.match_template(img, crops[:, :, :3], chunks=30)
+
+
+def test_match_template_empty_inputs_give_the_in_memory_message():
+    for image, template, kw in ((np.ones((0, 5)), np.ones((2, 2)), {}), (np.ones(0), np.ones(2), {}),
+                                (np.ones((5, 5)), np.ones((0, 2)), {}),
+                                (np.ones((5, 5)), np.ones((0, 2, 2)), {"stack": True})):
+        def case(m, image=image, template=template, kw=kw):
+            return m.match_template(image, template, **kw)
+
+        want = _message(case, sigcorr)
+        assert "empty" in want or "at least one template" in want
+        assert _message(case, sd) == want
+
+
+def test_find_matches_a_maps_only_score_is_its_match():
+    for s in (np.array([[0.5]]), np.array([0.5]), np.array([[np.nan, 0.5, np.nan, np.nan]])):
+        m = sd.find_matches(s, chunks=1)
+        assert m.scores.tolist() == [0.5]
+        assert m.positions.tolist() == sigcorr.find_matches(s).positions.tolist()
+    assert len(sd.find_matches(np.ones((4, 4)), chunks=2)) == 0  # a flat map: none

@@ -278,3 +278,70 @@ def test_normed_score_kernel_equals_its_twin(dtype):
     assert twin.dtype == dtype
     np.testing.assert_array_equal(twin, want)
     np.testing.assert_array_equal(kern, want)
+
+
+SCALES = {np.float64: [1e30, 1e-30, 1e150, 1e-150, 1e300, 1e-300], np.float32: [1e19, 1e-19, 1e30, 1e-30]}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("method", METHODS)
+def test_scores_are_scale_free(method, dtype, rng):
+    # issue 23: float32 scored 0 everywhere from about 1e19, float64 from 1e154 (and 1e-154)
+    img = (rng.random((40, 44)) - 0.3).astype(dtype)
+    tpl = img[5:15, 8:20].copy()
+    ref = sigcorr.match_template(img, tpl, method).astype(np.float64)
+    peak = float(np.abs(ref).max())
+    fi = np.finfo(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-9
+    for s in SCALES[dtype]:
+        a, t = img * dtype(s), tpl * dtype(s)
+        with np.errstate(over="ignore", under="ignore"):
+            got = sigcorr.match_template(a, t, method)
+            m = sigcorr.locate(a, t, method=method)
+        assert got.dtype == dtype and got.shape == ref.shape
+        assert m.positions.tolist() == [[5.0, 8.0]], s
+        if method.endswith("_normed"):
+            np.testing.assert_allclose(got, ref, rtol=0, atol=tol, err_msg=str(s))
+            continue
+        # unnormalized: the true scores, scale**2 times those at scale 1, where the dtype holds them,
+        # inf beyond its range, zero or subnormal below it
+        # (the dtype's limits in the units of scale 1: the squares of s overflow float64)
+        r, top, tiny = np.abs(ref), float(fi.max) / s / s, float(fi.tiny) / s / s
+        # (rounding noise at scale 1, e.g. sqdiff's ~1e-16 at the match, is 0 at any scale)
+        fits, over, below = (r < top / 2) & (r > 1e3 * tiny), (r > 2 * top) & (r > 10 * tol * peak), r <= 1e3 * tiny
+        np.testing.assert_allclose(got[fits].astype(np.float64) / s / s, ref[fits], rtol=0, atol=tol * peak,
+                                   err_msg=str(s))
+        assert np.isinf(got[over]).all(), s
+        with np.errstate(over="ignore"):
+            noise = 10 * tol * peak * s * s  # rounding at the scale of the largest scores
+        if noise < float(fi.max):  # (float32's rounding of a true 0 at 1e30 is beyond its range)
+            assert (np.abs(got[below].astype(np.float64)) <= 2e3 * float(fi.tiny) + noise).all(), s
+        assert fits.any() or over.any() or below.any()
+
+
+def test_scale_free_inside_the_safe_range_is_bit_identical(monkeypatch, rng):
+    # ordinary data are not touched: the same bits as without the rule, up to the range's edges
+    from sigcorr import _validate
+
+    img = rng.random((30, 30))
+    tpl = img[4:10, 5:12]
+    cases = []
+    for dtype in (np.float64, np.float32):
+        lo, hi = _validate.SAFE[np.dtype(dtype)]
+        cases += [((img * s).astype(dtype), (tpl * s).astype(dtype)) for s in (1.0, hi / 2, lo * 2)]
+    with_rule = [[sigcorr.match_template(a, t, m) for m in METHODS] for a, t in cases]
+    monkeypatch.setattr(_validate, "scale_free", lambda img, tpls, dtype: (img, tpls, 0))
+    for (a, t), got in zip(cases, with_rule):
+        for m, g in zip(METHODS, got):
+            np.testing.assert_array_equal(g, sigcorr.match_template(a, t, m))
+
+
+def test_unnormalized_thresholds_and_scores_keep_the_datas_units(rng):
+    img = rng.random((30, 30))
+    tpl = img[4:10, 5:12]
+    # thresholds of unnormalized methods keep the data's units
+    a, t = img * 1e150, tpl * 1e150
+    best = float(sigcorr.match_template(a, t, "ccorr").max())
+    assert len(sigcorr.locate(a, t, method="ccorr", threshold=best * 0.999999)) == 1
+    assert len(sigcorr.locate(a, t, method="ccorr", threshold=best * 1.000001)) == 0
+    assert sigcorr.locate(a, t, method="ccorr").scores[0] == pytest.approx(best, rel=1e-12)

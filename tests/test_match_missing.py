@@ -131,3 +131,89 @@ def test_omit_kernel_equals_its_reference_twin(rng):
             b = _twins.omit_scores(*args, np.empty((oh, ow), dtype))
             np.testing.assert_allclose(a, b, rtol=1e-4 if dtype == np.float32 else 1e-9, atol=1e-4)
             assert np.array_equal(np.isnan(a), np.isnan(b))
+
+
+def test_a_nan_in_image_mask_is_refused_as_in_mask(rng):
+    img = rng.random((20, 24))
+    for bad in (np.nan, np.inf):
+        present = np.ones(img.shape)
+        present[3, 4] = bad
+        for policy in ("propagate", "omit"):
+            with pytest.raises(ValueError, match=r"^image_mask must be finite"):
+                sigcorr.match_template(img, img[:5, :5], image_mask=present, nan_policy=policy)
+        weights = np.ones((5, 5))
+        weights[1, 1] = bad
+        with pytest.raises(ValueError, match=r"^mask must be finite"):
+            sigcorr.match_template(img, img[:5, :5], mask=weights)
+    # a numeric image_mask keeps its meaning: nonzero is present
+    present = np.where(rng.random(img.shape) > 0.2, 2.0, 0.0)
+    np.testing.assert_array_equal(sigcorr.match_template(img, img[:5, :5], image_mask=present, nan_policy="omit"),
+                                  sigcorr.match_template(img, img[:5, :5], image_mask=present > 0, nan_policy="omit"))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_nan_template_scores_nan_under_propagate(method, rng):
+    # issue 23: the normed scores were 0 (sqdiff_normed 1) everywhere, and locate found nothing
+    img = rng.random((30, 34))
+    tpl = img[5:12, 8:16].copy()
+    for bad in (np.nan, np.inf):
+        t = tpl.copy()
+        t[2, 3] = bad
+        got = sigcorr.match_template(img, t, method)
+        assert got.shape == (24, 27) and np.isnan(got).all()
+        # as a NaN image pixel makes its windows NaN (the image side's rule)
+        holes = img.copy()
+        holes[10, 12] = bad
+        side = sigcorr.match_template(holes, tpl, method)
+        assert np.isnan(side[4:11, 5:13]).all() and np.isfinite(side[:4]).all()
+        # a stack: only that template's map
+        both = sigcorr.match_template(img, np.stack([t, tpl]), method)
+        assert np.isnan(both[0]).all()
+        np.testing.assert_array_equal(both[1], sigcorr.match_template(img, tpl, method))
+        # under a mask, a pixel of weight 0 takes no part; of weight > 0 it does
+        w = np.ones(tpl.shape)
+        w[2, 3] = 0
+        np.testing.assert_allclose(sigcorr.match_template(img, t, method, mask=w),
+                                   sigcorr.match_template(img, tpl, method, mask=w), rtol=1e-9, atol=1e-9)
+        w[2, 3] = 0.5
+        assert np.isnan(sigcorr.match_template(img, t, method, mask=w)).all()
+        # locate: a clear error naming the way out, not an empty answer
+        for kw in ({}, {"pyramid_levels": 1}, {"scales": [1.0]}):
+            with pytest.raises(ValueError, match=r"template has NaN.*nan_policy='omit'"):
+                sigcorr.locate(img, t, method=method, **kw)
+        with pytest.raises(ValueError, match=r"template has NaN"):
+            sigcorr.locate(img, [tpl, t[:5]])
+    # "omit" reads them as missing template pixels (unchanged)
+    t = tpl.copy()
+    t[2, 3] = np.nan
+    assert np.isfinite(sigcorr.match_template(img, t, method, nan_policy="omit")).all()
+
+
+@pytest.mark.parametrize("policy", ["propagate", "omit"])
+def test_masked_arrays_are_missing_pixels_with_omit_else_refused(policy, rng):
+    img = rng.random((30, 34))
+    tpl = img[5:12, 8:16].copy()
+    hide = rng.random(img.shape) < 0.05
+    thide = np.zeros(tpl.shape, bool)
+    thide[1, 2] = thide[4, 6] = True
+    mimg, mtpl = np.ma.masked_array(img, hide), np.ma.masked_array(tpl, thide)
+    nimg, ntpl = np.where(hide, np.nan, img), np.where(thide, np.nan, tpl)
+    if policy == "omit":
+        for a, b, ra, rb in ((mimg, tpl, nimg, tpl), (img, mtpl, img, ntpl), (mimg, mtpl, nimg, ntpl)):
+            got = sigcorr.match_template(a, b, nan_policy="omit")
+            np.testing.assert_array_equal(got, sigcorr.match_template(ra, rb, nan_policy="omit"))
+            assert np.isfinite(got).mean() > 0.9
+        # float32 data stay float32, and the caller's masked array is not modified
+        m32 = np.ma.masked_array(img.astype(np.float32), hide)
+        before = m32.data.copy()
+        assert sigcorr.match_template(m32, tpl.astype(np.float32), nan_policy="omit").dtype == np.float32
+        np.testing.assert_array_equal(m32.data, before)
+    else:
+        for a, b, name in ((mimg, tpl, "image"), (img, mtpl, "template")):
+            with pytest.raises(TypeError, match=rf"^{name} is a masked array.*nan_policy='omit'"):
+                sigcorr.match_template(a, b, nan_policy=policy)
+            with pytest.raises(TypeError, match=rf"^{name} is a masked array"):
+                sigcorr.locate(a, b)
+    # nothing masked: the data, under either policy
+    np.testing.assert_array_equal(sigcorr.match_template(np.ma.masked_array(img), tpl, nan_policy=policy),
+                                  sigcorr.match_template(img, tpl, nan_policy=policy))

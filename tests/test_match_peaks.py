@@ -288,3 +288,62 @@ def test_matches_defaults_keep_old_constructor():
     assert list(m) == [((1.0, 2.0), 0.5)]
     single = sigcorr.locate(CAMERA[:100, :100], CAMERA[20:30, 40:56])
     assert single.centers.tolist() == [[24.5, 47.5]] and single.template.tolist() == [0]
+
+
+# ---------------------------------------------------------------------------
+# issue 23: a map's only score is its match; absurd min_distance; NaN thresholds
+# ---------------------------------------------------------------------------
+
+
+def test_a_maps_only_score_is_its_match_but_a_flat_maps_floor_is_not():
+    # the rule "a map's minimum is no peak" (peak_local_max's) keeps a map's
+    # only finite score: a 1 x 1 map (a template as large as the image)
+    for s in (np.array([[0.7]]), np.array([0.7]), np.array([[np.nan, 0.7, np.nan]]),
+              np.array([[0.7], [np.nan]])):
+        for kw in ({}, {"max_matches": 1}, {"max_matches": 3}, {"min_distance": 5}):
+            m = sigcorr.find_matches(s, **kw)
+            assert m.scores.tolist() == [0.7], (s, kw)
+            assert m.positions.tolist() == [list(np.argwhere(s == 0.7)[0])], (s, kw)
+    # a flat map of two or more scores still has no peak (1 x k and k x 1 too)
+    for s in (np.ones((1, 2)), np.ones((2, 1)), np.ones(4), np.ones((3, 3))):
+        assert len(sigcorr.find_matches(s)) == 0
+        assert len(sigcorr.find_matches(s, max_matches=1)) == 0
+    # a stack: each map by its own rule
+    stack = np.stack([np.ones((1, 1)), np.full((1, 1), np.nan)])
+    assert sigcorr.find_matches(stack).template.tolist() == [0]
+    assert sigcorr.find_matches(np.array([[1.0, 2.0]]), maximize=False).positions.tolist() == [[0, 0]]
+
+
+def test_a_nan_threshold_is_refused_everywhere(rng):
+    s = rng.random((10, 10))
+    for thr in (np.nan, float("nan"), np.float32("nan")):
+        with pytest.raises(ValueError, match=r"^threshold must be a number, not NaN"):
+            sigcorr.find_matches(s, threshold=thr)
+        for kw in ({}, {"pyramid_levels": 1}, {"scales": [1.0]}):
+            with pytest.raises(ValueError, match=r"^threshold must be a number, not NaN"):
+                sigcorr.locate(s, s[2:5, 3:7], threshold=thr, **kw)
+    # infinite thresholds keep their meaning: all, or none
+    assert len(sigcorr.find_matches(s, threshold=-np.inf)) == len(sigcorr.find_matches(s))
+    assert len(sigcorr.find_matches(s, threshold=np.inf)) == 0
+
+
+def test_a_min_distance_beyond_the_map_means_one_match(rng):
+    # clamped to the map's extent: no window (or allocation) wider than the map
+    s = rng.random((10, 10))
+    one = sigcorr.find_matches(s, min_distance=9)
+    assert len(one) == 1 and one.positions.tolist() == [list(np.unravel_index(np.argmax(s), s.shape))]
+    for d in (10, 10**7, 10**9, 2**62):
+        for kw in ({}, {"max_matches": 3}, {"subpixel": True}):
+            m = sigcorr.find_matches(s, min_distance=d, **kw)
+            assert m.positions.round().tolist() == one.positions.tolist(), (d, kw)
+            assert m.scores.tolist() == one.scores.tolist()
+    line = rng.random(50)
+    assert len(sigcorr.find_matches(line, min_distance=10**12)) == 1
+    stack = rng.random((3, 6, 8))
+    assert len(sigcorr.find_matches(stack, min_distance=10**9)) == 1
+    img = rng.random((64, 64))
+    for kw in ({}, {"pyramid_levels": 1}, {"scales": [1.0, 1.1]}):
+        m = sigcorr.locate(img, img[20:40, 10:30], min_distance=10**9, max_matches=5, **kw)
+        assert m.positions.round().tolist() == [[20.0, 10.0]], kw
+    with pytest.raises(ValueError, match="min_distance must be >= 1"):
+        sigcorr.find_matches(s, min_distance=0)

@@ -123,3 +123,18 @@ def test_templates_of_several_sizes_share_one_tiling(method):
         assert np.array_equal(np.isnan(g), np.isnan(want))
         scale = 1.0 if method.endswith("normed") else float(np.nanmax(np.abs(want)))
         np.testing.assert_allclose(g, want, atol=2e-5 * scale)
+
+
+@pytest.mark.parametrize("method", ["ccoeff_normed", "ccorr_normed", "sqdiff_normed", "ccoeff", "ccorr", "sqdiff"])
+def test_a_template_as_large_as_the_image_is_found(method, rng):
+    # one window, one score: the map's only value is its best match (issue 23)
+    img = rng.random((40, 48))
+    for image, kw in ((img, {}), (img[0], {}), (img, {"pyramid_levels": 1}), (img[0], {"pyramid_levels": 1}),
+                      (img, {"max_matches": 3}), (np.stack([img] * 3, axis=-1), {})):
+        m = sigcorr.locate(image, image, method=method, **kw)
+        assert m.positions.tolist() == [[0.0] * (1 if image.ndim == 1 else 2)], kw
+        want = sigcorr.match_template(image, image, method)
+        np.testing.assert_allclose(m.scores, want.ravel(), rtol=1e-9, atol=1e-9 * max(1.0, float(np.abs(want).max())))
+    # and a stack of two such templates: the better one
+    m = sigcorr.locate(img, np.stack([img, img[::-1]]), method=method)
+    assert m.template.tolist() == [0] and m.positions.tolist() == [[0.0, 0.0]]

@@ -67,9 +67,9 @@ def test_stack_variants_equal_per_template_calls(kind, rng):
 def test_stack_input_errors():
     img = np.ones((20, 20))
     with pytest.raises(ValueError, match="at least one template"):
-        sigcorr.match_template(img, np.ones((0, 3, 3)))
+        sigcorr.match_template(img, np.ones((0, 3, 3)), stack=True)
     with pytest.raises(ValueError, match="template must not be larger than image"):
-        sigcorr.match_template(img, np.ones((2, 21, 3)))
+        sigcorr.match_template(img, np.ones((2, 21, 3)), stack=True)
     with pytest.raises(ValueError, match="channels"):
         sigcorr.match_template(np.ones((10, 10, 3)), np.ones((2, 3, 3, 2)))
     with pytest.raises(ValueError, match="1-D or 2-D"):
@@ -97,3 +97,52 @@ def test_locate_stack_one_object_one_match():
     m = sigcorr.locate(img, np.stack([b, a]), max_matches=2, min_distance=16)
     assert m.positions[0].tolist() == [100, 60] and m.template[0] == 1
     assert not (np.abs(m.positions[1:] - [100, 60]).max(axis=1) <= 16).any()
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_a_colour_shaped_template_on_a_grey_image_is_ambiguous(channels, rng):
+    # issue 23: an (h, w, 3) template on a grey image was read as h templates of w x 3
+    img = rng.random((40, 50))
+    colour = rng.random((6, 8, channels))
+    for call in (lambda **kw: sigcorr.match_template(img, colour, **kw), lambda **kw: sigcorr.locate(img, colour, **kw)):
+        with pytest.raises(ValueError, match=r"ambiguous.*colour template.*stack of 6 templates.*stack=True") as info:
+            call()
+        assert "grey" in str(info.value)
+        # stack=False: one template, of the wrong number of axes for a grey image
+        with pytest.raises(ValueError, match="same number of dimensions"):
+            call(stack=False)
+    # stack=True: 6 templates of 8 x channels, each equal to its own call
+    got = sigcorr.match_template(img, colour, stack=True)
+    np.testing.assert_array_equal(got, np.stack([sigcorr.match_template(img, t) for t in colour]))
+    m = sigcorr.locate(img, colour, stack=True)
+    assert len(m) == 1 and 0 <= m.template[0] < 6
+    # 1-D images: a (w, 3) template is ambiguous too; the grey reading by converting
+    line = rng.random(60)
+    with pytest.raises(ValueError, match="1-D image is ambiguous"):
+        sigcorr.match_template(line, rng.random((5, channels)))
+    assert sigcorr.match_template(line, rng.random((5, channels)), stack=True).shape == (5, 60 - channels + 1)
+    grey = colour.mean(axis=-1)
+    assert sigcorr.match_template(img, grey).shape == (35, 43)
+
+
+def test_stack_inference_unchanged_where_unambiguous(rng):
+    img = rng.random((40, 50))
+    crops = np.stack([img[3:9, 4:9], img[20:26, 30:35]])  # (2, 6, 5): last axis 5, no channels
+    for stack in (None, True):
+        got = sigcorr.match_template(img, crops, stack=stack)
+        assert got.shape == (2, 35, 46)
+        np.testing.assert_array_equal(got[1], sigcorr.match_template(img, crops[1]))
+        assert sigcorr.locate(img, crops, stack=stack, max_matches=2).template.tolist() in ([0, 1], [1, 0])
+    # a colour image's stack (T, h, w, C) is not ambiguous
+    col = rng.random((30, 30, 3))
+    assert sigcorr.match_template(col, np.stack([col[:4, :5], col[5:9, 2:7]])).shape == (2, 27, 26)
+    # a list of templates is a stack whatever their width, also of width 3
+    narrow = [img[3:9, 4:7], img[10:16, 20:23]]
+    m = sigcorr.locate(img, narrow, max_matches=2)
+    assert sorted(m.positions.tolist()) == [[3.0, 4.0], [10.0, 20.0]]
+    with pytest.raises(ValueError, match="stack=True template must be a stack"):
+        sigcorr.match_template(img, img[:3, :3], stack=True)
+    with pytest.raises(TypeError, match="stack must be True or False"):
+        sigcorr.match_template(img, crops, stack=1)
+    with pytest.raises(ValueError, match="a list of templates is a stack"):
+        sigcorr.locate(img, narrow, stack=False)

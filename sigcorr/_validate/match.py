@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels.codes import MATCH_METHOD_CODES
-from .common import as_kernel_array, as_numeric_array, check_choice, check_int, check_nonempty, check_real, compute_dtype
+from .common import (as_kernel_array, as_numeric_array, check_choice, check_flag, check_int, check_nonempty, check_real,
+                     compute_dtype)
+from .scale import safe_exponent, scaled
 
 # ---------------------------------------------------------------------------
 # match
@@ -19,6 +21,25 @@ MINIMIZING = ("sqdiff", "sqdiff_normed")  # distances: the best match is the low
 def maximizes(method: str) -> bool:
     """Whether the best match of a (checked) method is its highest score."""
     return method not in MINIMIZING
+
+
+def normalized(method: str) -> bool:
+    """Whether a (checked) method's scores are normalized (scale-free)."""
+    return method.endswith("_normed")
+
+
+def scale_free(img, tpls, dtype):
+    """Image and templates (an array or a list of them) scaled by one power
+    of two into the safe range of ``dtype`` (:mod:`.scale`, the scale-free
+    rule; untouched, k = 0, for data inside it).  Returns ``(img, tpls, k)``:
+    normalized scores computed on them are the data's; unnormalized ones
+    (sums of products) come back with ``unscale(scores, k)``."""
+    parts = list(tpls) if isinstance(tpls, list) else [tpls]
+    k = safe_exponent(img, *parts, dtype=dtype)
+    if k == 0:
+        return img, tpls, 0
+    tpls = [scaled(t, k) for t in tpls] if isinstance(tpls, list) else scaled(tpls, k)
+    return scaled(img, k), tpls, k
 
 
 def check_match_method(method) -> str:
@@ -62,6 +83,16 @@ def match_shapes(ishape, tshape) -> None:
         )
 
 
+def finite_mask(m, name):
+    """A mask, of weights (``mask``) or of presence (``image_mask``, nonzero
+    is present), as float64: NaN and inf refused, the one rule for both (a
+    NaN would count as a weight, or as present)."""
+    m = np.asarray(m, dtype=np.float64)
+    if not np.all(np.isfinite(m)):
+        raise ValueError(f"{name} must be finite: NaN or inf is neither a weight nor present or missing")
+    return m
+
+
 def match_inputs(image, template, mask):
     """Validate match_template's inputs.
 
@@ -71,9 +102,7 @@ def match_inputs(image, template, mask):
     """
     img = as_numeric_array(image, "image", allow_complex=False)
     tpl = as_numeric_array(template, "template", allow_complex=False)
-    check_nonempty(img, "image")
-    check_nonempty(tpl, "template")
-    match_shapes(img.shape, tpl.shape)
+    check_pair(img, tpl, stack=False)
     dtype = compute_dtype(img.dtype, tpl.dtype, family="image")
     one_d = img.ndim == 1
 
@@ -91,9 +120,7 @@ def match_inputs(image, template, mask):
             raise ValueError(
                 f"mask must have the template's shape {tpl.shape}, got {m.shape}"
             )
-        m = m.astype(np.float64)
-        if not np.all(np.isfinite(m)):
-            raise ValueError("mask must be finite")
+        m = finite_mask(m, "mask")
         if np.any(m < 0):
             raise ValueError("mask weights must be >= 0")
         if m.ndim == 2 and tpl.ndim == 3:
@@ -103,23 +130,68 @@ def match_inputs(image, template, mask):
             msk, one_d, dtype)
 
 
-def match_stack_inputs(image, templates, mask):
-    """Validate match_template's inputs where ``templates`` may be a stack.
+#: trailing template sizes that look like colour channels (RGB, RGBA)
+CHANNEL_SIZES = (3, 4)
+
+
+def reads_as_stack(ishape, tshape, stack=None) -> bool:
+    """Whether a template of shape ``tshape`` is a stack of templates for an
+    image of shape ``ishape``: one more axis than the image, in front
+    ((T, w), (T, h, w), (T, h, w, C)).  ``stack=True``/``False`` forces the
+    reading; ``None`` infers it, but refuses the ambiguous case: a grey (1-D
+    or 2-D) image with a template whose extra last axis has 3 or 4 entries,
+    which may be a colour template as much as a stack."""
+    ishape, tshape = tuple(ishape), tuple(tshape)
+    extra = len(tshape) == len(ishape) + 1 and len(ishape) >= 1
+    if stack is None:
+        if extra and len(ishape) in (1, 2) and tshape[-1] in CHANNEL_SIZES:
+            grey = "grey (2-D)" if len(ishape) == 2 else "1-D"
+            raise ValueError(
+                f"template of shape {tshape} on a {grey} image is ambiguous: a colour template "
+                f"({tshape[-1]} channels) or a stack of {tshape[0]} templates of shape {tshape[1:]}? "
+                f"For a colour template convert it to grey (e.g. template.mean(axis=-1)) or the image "
+                f"to colour; for a stack pass stack=True"
+            )
+        return extra
+    stack = check_flag(stack, "stack")
+    if stack and not extra:
+        raise ValueError(
+            f"with stack=True template must be a stack (T, ...) with one more axis than image, got "
+            f"template.ndim={len(tshape)} and image.ndim={len(ishape)}"
+        )
+    return stack
+
+
+def check_pair(img, tpl, stack=None) -> bool:
+    """The checks of an image and its template or stack of templates (NumPy
+    or Dask arrays: only their shapes are read) every front end shares:
+    neither empty, the stack reading (:func:`reads_as_stack`), the shapes
+    (:func:`match_shapes`).  Returns whether ``tpl`` is a stack."""
+    stack = reads_as_stack(img.shape, tpl.shape, stack)
+    if stack and tpl.shape[0] == 0:
+        raise ValueError("template stack must hold at least one template, got shape "
+                         f"{tpl.shape}")
+    check_nonempty(img, "image")
+    one = tpl[0] if stack else tpl
+    check_nonempty(one, "template")
+    match_shapes(img.shape, one.shape)
+    return stack
+
+
+def match_stack_inputs(image, templates, mask, *, stack=None, masked=None):
+    """Validate match_template's inputs where ``templates`` may be a stack
+    (:func:`reads_as_stack`; ``masked``: :func:`as_numeric_array`'s option).
 
     A stack has one more axis than ``image``, in front: (T, w) for a 1-D
     image, (T, h, w) for a 2-D one, (T, h, w, C) for a colour one.  Returns
     ``(img, tpls, msk, one_d, dtype, stack)`` with ``tpls`` (T, C, h, w)
     (T = 1 without a stack) and ``img``, ``msk`` as :func:`match_inputs`.
     """
-    img = as_numeric_array(image, "image", allow_complex=False)
-    tpl = as_numeric_array(templates, "template", allow_complex=False)
-    stack = tpl.ndim == img.ndim + 1 and img.ndim >= 1
-    if not stack:
+    img = as_numeric_array(image, "image", allow_complex=False, masked=masked)
+    tpl = as_numeric_array(templates, "template", allow_complex=False, masked=masked)
+    if not check_pair(img, tpl, stack):
         i, t, m, one_d, dtype = match_inputs(img, tpl, mask)
         return i, t[None], m, one_d, dtype, False
-    if tpl.shape[0] == 0:
-        raise ValueError("template stack must hold at least one template, got shape "
-                         f"{tpl.shape}")
     i, t0, m, one_d, dtype = match_inputs(img, tpl[0], mask)
     if tpl.ndim == 2:
         planes = tpl[:, None, None, :]
@@ -131,22 +203,36 @@ def match_stack_inputs(image, templates, mask):
     return i, tpls, m, one_d, dtype, True
 
 
-def locate_inputs(image, templates):
+def locate_inputs(image, templates, stack=None):
     """Validate locate's image and templates: one template, a stack (as
-    :func:`match_stack_inputs`), or a list or tuple of templates of several
-    sizes.  Returns ``(img, tpls, one_d, dtype)``: ``tpls`` a (T, C, h, w)
-    array when the sizes agree, else a list of (C, h, w) arrays, all in one
-    compute dtype."""
-    if isinstance(templates, (list, tuple)) and len(templates) > 1:
+    :func:`match_stack_inputs`), or a list or tuple of templates (each with
+    the image's number of axes: a stack, of one size or several).  Returns
+    ``(img, tpls, one_d, dtype)``: ``tpls`` a (T, C, h, w) array when the
+    sizes agree, else a list of (C, h, w) arrays, all in one compute dtype."""
+    img = as_numeric_array(image, "image", allow_complex=False)
+    if isinstance(templates, (list, tuple)) and templates:
         items = [as_numeric_array(t, f"template {k}", allow_complex=False) for k, t in enumerate(templates)]
-        if len({t.shape for t in items}) > 1:
-            img = as_numeric_array(image, "image", allow_complex=False)
-            checked = [match_inputs(img, t, None) for t in items]
-            dtype = compute_dtype(img.dtype, *(t.dtype for t in items), family="image")
-            return (as_kernel_array(checked[0][0], dtype), [as_kernel_array(c[1], dtype) for c in checked],
-                    checked[0][3], dtype)
-    img, tpls, _, one_d, dtype, _ = match_stack_inputs(image, templates, None)
-    return img, tpls, one_d, dtype
+        if all(t.ndim == img.ndim for t in items):  # a list of templates, not one template as nested lists
+            if stack is not None and not check_flag(stack, "stack"):
+                raise ValueError("a list of templates is a stack: stack=False needs one template")
+            stack = True
+            if len({t.shape for t in items}) > 1:
+                checked = [match_inputs(img, t, None) for t in items]
+                dtype = compute_dtype(img.dtype, *(t.dtype for t in items), family="image")
+                img, tpls = as_kernel_array(checked[0][0], dtype), [as_kernel_array(c[1], dtype) for c in checked]
+                return img, finite_templates(tpls), checked[0][3], dtype
+    img, tpls, _, one_d, dtype, _ = match_stack_inputs(img, templates, None, stack=stack)
+    return img, finite_templates(tpls), one_d, dtype
+
+
+def finite_templates(tpls):
+    """locate's templates, refused with a NaN or infinite pixel."""
+    if not all(np.isfinite(t).all() for t in tpls):
+        raise ValueError("template has NaN or infinite pixels: locate scores as match_template's "
+                         "nan_policy='propagate', where every window of such a template scores NaN and "
+                         "nothing can be found; fill them, or score with match_template(image, template, "
+                         "nan_policy='omit') and pick the matches with find_matches")
+    return tpls
 
 
 NAN_POLICIES = ("propagate", "omit")
@@ -166,9 +252,10 @@ def missing_inputs(nan_policy, image_mask, min_overlap, image, msk):
         raise ValueError(f"min_overlap must be a fraction in [0, 1], got {min_overlap}")
     present = None
     if image_mask is not None:
-        m = np.asarray(image_mask)
+        m = as_numeric_array(image_mask, "image_mask", allow_complex=False)
         if m.dtype.kind not in "biuf":
             raise TypeError(f"image_mask must be a boolean or numeric array, got dtype {m.dtype}")
+        m = finite_mask(m, "image_mask")
         shape = np.shape(image)
         spatial = shape[:2] if len(shape) == 3 else shape
         if m.shape != tuple(spatial):
@@ -213,13 +300,29 @@ def check_score_map(ndim, *, stack=True) -> None:
 
 
 def check_threshold(threshold):
+    """A score threshold: None or a real number, +-inf allowed, NaN refused
+    (no score passes a NaN threshold, and no comparison could tell)."""
     if threshold is None:
         return None
-    return check_real(threshold, "threshold", finite=False)
+    value = check_real(threshold, "threshold", finite=False)
+    if np.isnan(value):
+        raise ValueError("threshold must be a number, not NaN (no score would pass it)")
+    return value
 
 
-def peak_options(threshold, max_matches, min_distance):
-    """``find_matches``' options, checked: (threshold, max_matches, min_distance)."""
+def clamp_distance(min_distance, shape):
+    """A checked ``min_distance`` (>= 1) no wider than a map of ``shape``
+    needs: a suppression half-width of ``max(shape) - 1`` already covers the
+    whole map from any of its samples (one match), so a larger one means the
+    same and is clamped to it (no work or memory beyond the map's size)."""
+    d = check_int(min_distance, "min_distance", minimum=1)
+    return min(d, max(1, max((int(n) for n in shape), default=1) - 1))
+
+
+def peak_options(threshold, max_matches, min_distance, shape=()):
+    """``find_matches``' options, checked: (threshold, max_matches,
+    min_distance), the distance clamped to the map's ``shape``
+    (:func:`clamp_distance`)."""
     if max_matches is not None:
         max_matches = check_int(max_matches, "max_matches", minimum=1)
-    return check_threshold(threshold), max_matches, check_int(min_distance, "min_distance", minimum=1)
+    return check_threshold(threshold), max_matches, clamp_distance(min_distance, shape)

@@ -29,7 +29,7 @@ import sys
 
 import numpy as np
 
-from .._validate import MATCH_METHODS
+from .._validate import MATCH_METHODS, check_threshold
 from ._io import (
     SAMPLE_IMAGE,
     SAMPLE_SERIES,
@@ -68,6 +68,18 @@ def _positive_float(text):
     if not (math.isfinite(v) and v > 0):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return v
+
+
+def _threshold(text):
+    """A score threshold, refused as the library refuses it (NaN)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    try:
+        return check_threshold(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _range_arg(kind):
@@ -153,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "process, whose search already uses every core; worth it on many cores and small images)")
     p.add_argument("--method", choices=MATCH_METHODS, default="ccoeff_normed",
                    help="score, as cv2.matchTemplate (default: %(default)s)")
-    p.add_argument("--threshold", type=float, default=None,
+    p.add_argument("--threshold", type=_threshold, default=None,
                    help="keep matches scoring at least T (at most T for sqdiff methods)")
     p.add_argument("--max-matches", type=_int_at_least(1), default=1, metavar="K",
                    help="report up to K matches (default: %(default)s)")

@@ -22,7 +22,8 @@ from . import _blocks
 __all__ = ["match_template", "find_matches"]
 
 
-def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False, chunks=None):
+def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False, chunks=None,
+                   stack=None):
     """:func:`sigcorr.match_template` on a chunked image (1-D, 2-D or colour
     (H, W, C), the channels in one chunk); the template and mask in memory.
 
@@ -30,7 +31,9 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     and to the right.  Chunks shorter than 32 template extents are merged
     with their neighbours first (up to 64 MiB of image per block), since a
     block's FFT tiles transform that halo too: the result's chunks are the
-    merged ones.
+    merged ones.  A stack of templates (T, h, w[, C]), read as
+    :func:`sigcorr.match_template` reads it (``stack``), gives (T, ...)
+    scores, the stack scored together on every block (one chunk along T).
 
     Examples
     --------
@@ -39,23 +42,39 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     >>> s = sigcorr.dask.match_template(img, img[100:116, 50:70], chunks=64)
     >>> bool(np.allclose(s.compute(), sigcorr.match_template(img, img[100:116, 50:70])))
     True
+    >>> stack = np.stack([img[:16, :20], img[100:116, 50:70]])
+    >>> sigcorr.dask.match_template(img, stack, chunks=64).shape
+    (2, 241, 237)
     """
     x = _blocks.as_dask(image, chunks, "image")
     t = _blocks.in_memory(template, "template")
     method = _validate.check_match_method(method)
     m = None if mask is None else _blocks.in_memory(mask, "mask")
-    _validate.match_shapes(x.shape, t.shape)
+    stacked = _validate.check_pair(x, t, stack)
     pad_input = _validate.check_flag(pad_input, "pad_input")
+    tshape = t.shape[1:] if stacked else t.shape
     spatial = x.ndim if x.ndim < 3 else 2
     if x.ndim == 3:
         x = x.rechunk({2: -1})
     dtype = _validate.compute_dtype(x.dtype, t.dtype, family="image")
     if pad_input:
-        pads = [(t.shape[ax] // 2, t.shape[ax] - 1 - t.shape[ax] // 2) for ax in range(spatial)] + [(0, 0)] * (x.ndim - spatial)
+        pads = [(tshape[ax] // 2, tshape[ax] - 1 - tshape[ax] // 2) for ax in range(spatial)] + [(0, 0)] * (x.ndim - spatial)
         x = _blocks.pad(x, pads)
-    halos = {ax: t.shape[ax] - 1 for ax in range(spatial)}
+    halos = {ax: tshape[ax] - 1 for ax in range(spatial)}
     x = _blocks.coarsen(x, halos)
     colour = x.ndim == 3  # (not x itself: dask tokenizes the function by pickling what it closes over)
+    if stacked:
+        # the stack's axis last, in place of the channels (a grey image gets a
+        # length-1 last axis for it): one chunk of T scores per block
+        if not colour:
+            x = x[..., None]
+
+        def block_stack(b):
+            s = _match_template(b if colour else b[..., 0], t, method, mask=m, stack=True)
+            return np.moveaxis(s, 0, -1)
+
+        out = _blocks.valid(x, halos, block_stack, dtype, last_axis_chunks=(t.shape[0],))
+        return da.moveaxis(out, -1, 0)
 
     def block(b):
         s = _match_template(b, t, method, mask=m)
@@ -81,7 +100,7 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     """
     x = _blocks.as_dask(scores, chunks, "scores")
     _validate.check_score_map(x.ndim, stack=False)
-    threshold, max_matches, radius = _validate.peak_options(threshold, max_matches, min_distance)
+    threshold, max_matches, radius = _validate.peak_options(threshold, max_matches, min_distance, x.shape)
     maximize = _validate.check_flag(maximize, "maximize")
     subpixel = _validate.check_flag(subpixel, "subpixel")
     ndim = x.ndim
@@ -89,9 +108,10 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     if x2.size == 0:
         return peaks.find_matches(np.zeros((0,) * ndim, dtype=x.dtype))
     floor = None
-    if threshold is None:  # as peak_local_max: the map's minimum is no peak
+    if threshold is None:  # the map's minimum is no peak (but a map's only score is)
         g = x2.map_blocks(peaks.gains, maximize, dtype=np.float64)
-        floor = float(da.where(g > -np.inf, g, np.inf).min().compute())
+        lowest, count = dask.compute(da.where(g > -np.inf, g, np.inf).min(), (g > -np.inf).sum())
+        floor = float(peaks.no_peak_floor(lowest, count))
     low = None if threshold is None else (threshold if maximize else -threshold)
     radius_y = 0 if ndim == 1 else radius  # a 1-D map is one row: no halo across rows
 

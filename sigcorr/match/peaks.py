@@ -87,7 +87,9 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
 
     A peak is a finite score that is the best of the (2 * min_distance + 1)
     wide window around it and, without a threshold, above the map's minimum
-    (as ``skimage.feature.peak_local_max``); peaks are
+    (as ``skimage.feature.peak_local_max``: a flat map has no peak), unless it
+    is the map's only finite score (a 1 x 1 map, from a template as large as
+    the image, has its one score as its match); peaks are
     then taken best first, and each one taken blocks the square window of
     half-width ``min_distance`` around it, so no two matches are within
     ``min_distance`` of each other in every axis.
@@ -97,11 +99,12 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     scores : array_like, 1-D or 2-D
         NaN scores are never matches.
     threshold : float, optional
-        Keep scores >= threshold (<= for ``maximize=False``).
+        Keep scores >= threshold (<= for ``maximize=False``); NaN is refused.
     max_matches : int, optional
         At most this many matches (default: all).
     min_distance : int
-        Suppression half-width, >= 1.
+        Suppression half-width, >= 1; one at least as wide as the map (its
+        largest side - 1) means "one match" and is clamped to that.
     maximize : bool
         True for similarity scores, False for distances (``sqdiff``).
     subpixel : bool
@@ -123,7 +126,8 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     """
     arr = _validate.as_numeric_array(scores, "scores", allow_complex=False)
     _validate.check_score_map(arr.ndim)
-    threshold, max_matches, min_distance = _validate.peak_options(threshold, max_matches, min_distance)
+    threshold, max_matches, min_distance = _validate.peak_options(threshold, max_matches, min_distance,
+                                                                  arr.shape[-2:] if arr.ndim == 3 else arr.shape)
     maximize = _validate.check_flag(maximize, "maximize")
     subpixel = _validate.check_flag(subpixel, "subpixel")
     ndim = arr.ndim
@@ -160,8 +164,7 @@ def stack_peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
         # the best peak is the best score (ties: raster order, then map): no
         # peak filter needed
         peak = (work >= threshold) if (threshold is not None and maximize) else (
-            (work >= -threshold) if threshold is not None else
-            work > np.where(fin, work, np.inf).min(axis=(1, 2))[:, None, None])
+            (work >= -threshold) if threshold is not None else work > floors(work, fin)[:, None, None])
         cand = np.where(peak & fin, work, -np.inf)
         best = cand.max()
         if not np.isfinite(best):
@@ -189,9 +192,7 @@ def stack_peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
     if threshold is not None:
         peak &= (work >= threshold) if maximize else (work >= -threshold)
     elif peak.any():
-        # as peak_local_max: each map's floor (e.g. a flat background) is no peak
-        floor = np.where(fin, work, np.inf).min(axis=(1, 2))
-        peak &= work > floor[:, None, None]
+        peak &= work > floors(work, fin)[:, None, None]
     ts, ys, xs = nonzero3(peak)
     vals = work[ts, ys, xs]
     n = vals.size
@@ -228,6 +229,24 @@ def stack_peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
             sel = ts == t
             pos[sel] = refine(work[t].astype(np.float64), coords[sel], pos[sel])
     return ts, pos, np.asarray(found)
+
+
+def floors(work, fin):
+    """Each (T, H, W) gain map's floor, the score that is no peak: its lowest
+    finite gain (:func:`no_peak_floor`); ``fin`` marks the finite gains."""
+    lowest = np.where(fin, work, np.inf).min(axis=(1, 2))
+    return no_peak_floor(lowest, np.count_nonzero(fin.reshape(len(fin), -1), axis=1))
+
+
+def no_peak_floor(lowest, count):
+    """The rule "a map's minimum is no peak", its one home: as
+    ``skimage.feature.peak_local_max``, a map's lowest score (e.g. a flat
+    background, or every score of a flat map) is no match, unless it is the
+    map's only finite score (a template as large as the image: that one
+    window is the best match).  ``lowest`` the lowest finite gain of each map,
+    ``count`` its number of finite gains; returns the floor a peak must
+    exceed (-inf where the map has one finite score)."""
+    return np.where(np.asarray(count) > 1, lowest, -np.inf)
 
 
 def _window_max(work, ts, ys, xs, d, rows):

@@ -291,7 +291,7 @@ def _normalize(num, den, method):
 
 @serialized_if_needed
 def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False,
-                   nan_policy="propagate", image_mask=None, min_overlap=0.5):
+                   nan_policy="propagate", image_mask=None, min_overlap=0.5, stack=None):
     """Score every placement of ``template`` over ``image``, as ``cv2.matchTemplate``.
 
     Parameters
@@ -305,7 +305,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         front: (T, w), (T, h, w) or (T, h, w, C).  A stack is scored in one
         call, sharing the image's centring and its FFT tiles' spectra, and
         gives (T, ...) scores, ``scores[k]`` equal to the call with
-        ``template[k]``.
+        ``template[k]``.  A template with NaN pixels: see ``nan_policy``.
     method : {'ccoeff_normed', 'ccorr_normed', 'sqdiff_normed', 'ccoeff', 'ccorr', 'sqdiff'}
         OpenCV's ``TM_*`` scores (see the module docstring for the formulas).
         Colour images are combined as OpenCV does: sums run over the channels.
@@ -321,19 +321,34 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         zero-padded image.
     nan_policy : {'propagate', 'omit'}
         Missing pixels are the image's non-finite ones and those outside
-        ``image_mask``.  'propagate' (the default): a window holding one
-        scores NaN.  'omit': each window is scored over the pixels present in
+        ``image_mask``, and the template's non-finite ones.  'propagate'
+        (the default): a window holding one scores NaN, so a template with a
+        NaN (or infinite) pixel scores NaN everywhere (with ``mask``: a
+        pixel of weight > 0), as NumPy's sums would.  'omit': each window is scored over the pixels present in
         both the window and the template (the template's own NaN pixels and,
         with ``mask``, its pixels of weight 0 are missing too), Padfield's
         masked normalized cross-correlation (IEEE TIP 2012): every sum of the
         formulas above, the means included, runs over that overlap only.
-        With 'omit' a ``mask`` must be binary.
+        With 'omit' a ``mask`` must be binary.  NumPy masked arrays (image
+        or template) have their masked values read as missing pixels with
+        'omit' (the same scores as NaN there); with 'propagate' a masked
+        array with masked values is refused (a ``TypeError``), since its
+        masked values would be used as data.
     image_mask : array_like of bool, optional
         The image's shape ((H, W) for a colour image): False marks missing
         pixels (a cloud mask, dead pixels).
     min_overlap : float
         With 'omit', a window whose overlap holds fewer than this fraction
         of the template's present pixels (or none) scores NaN.
+    stack : bool, optional
+        Whether ``template`` is a stack of templates.  None (the default)
+        reads one with one more axis than ``image`` as a stack, except where
+        that is ambiguous: a grey (1-D or 2-D) image with a template whose
+        last axis has 3 or 4 entries, which looks like colour channels
+        (an (h, w, 3) template on an (H, W) image), raises a ``ValueError``:
+        convert the template to grey (or the image to colour), or pass
+        ``stack=True`` for a stack of (w, 3) templates.  True and False
+        force the reading.
 
     Returns
     -------
@@ -352,6 +367,14 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     shares one rule (see ``sigcorr._kernels.windows``).  The normalized
     scores are clamped to [-1, 1] ([0, 1] for ``sqdiff_normed``).  NaN in the
     image makes only the windows that contain it NaN.
+
+    Scale: the normalized scores do not depend on the data's scale, from
+    1e-300 to 1e300 in float64 and across float32's range: image and
+    template are multiplied by one power of two (exact: only the exponents
+    change) into a safe range before their sums of squares are formed, and
+    data already inside it are not touched.  The unnormalized scores (sums
+    of products) are scaled back, so they overflow to inf (or underflow to
+    0) only where the true value does.
 
     Examples
     --------
@@ -378,9 +401,16 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     (1.0, False)
     """
     method = _validate.check_match_method(method)
-    img, tpls, msk, one_d, dtype, stack = _validate.match_stack_inputs(image, template, mask)
+    # masked arrays: missing pixels with "omit", refused otherwise (so the policy first)
+    omit_ = _validate.check_choice(nan_policy, "nan_policy", _validate.NAN_POLICIES) == "omit"
+    img, tpls, msk, one_d, dtype, stack = _validate.match_stack_inputs(
+        image, template, mask, stack=stack, masked="missing" if omit_ else "nan_policy='omit'")
     policy, present, min_overlap = _validate.missing_inputs(nan_policy, image_mask, min_overlap, image, msk)
     pad_input = _validate.check_flag(pad_input, "pad_input")
+    img, tpls, k = _validate.scale_free(img, tpls, dtype)
+    lost = None
+    if policy == "propagate":
+        tpls, lost = template_missing(tpls, msk)
     if pad_input:
         h, w = tpls.shape[2:]
         pads = ((h // 2, h - 1 - h // 2), (w // 2, w - 1 - w // 2))
@@ -396,9 +426,28 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         out = _stacked([_masked(img, t, msk, method).astype(dtype) for t in tpls])
     else:
         out = match_stack(img, tpls, method, dtype)
+    if not _validate.normalized(method):
+        out = _validate.unscale(out, k)
+    if lost is not None:
+        out[lost] = np.nan
     if one_d:
         out = out[:, 0]
     return out if stack else out[0]
+
+
+def template_missing(tpls, msk):
+    """The "propagate" rule for the templates' missing pixels: a template
+    with a NaN or infinite pixel (of weight > 0 under ``msk``) has it in every
+    window, so all its scores are NaN, as a NaN image pixel's windows are.
+    Returns ``(tpls, lost)``: the templates with those pixels zeroed (the
+    kernels see finite numbers) and a (T,) bool of the templates whose maps
+    are NaN, or None when none is."""
+    ok = np.isfinite(tpls)
+    if ok.all():
+        return tpls, None
+    bad = ~ok if msk is None else ~ok & (msk[None] > 0)
+    lost = bad.reshape(len(tpls), -1).any(axis=1)
+    return np.where(ok, tpls, 0).astype(tpls.dtype), (lost if lost.any() else None)
 
 
 def _stacked(maps):

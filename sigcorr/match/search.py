@@ -6,6 +6,8 @@ grid steps).  The scores come from :mod:`.scores`, every peak rule from
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .. import _costs, _twins, _validate
@@ -27,7 +29,7 @@ def _usable_levels(levels, side):
 
 @serialized_if_needed
 def locate(image, template, *, method="ccoeff_normed", threshold=None, max_matches=1,
-           min_distance=None, pyramid_levels=0, subpixel=False, scales=None, angles=None):
+           min_distance=None, pyramid_levels=0, subpixel=False, scales=None, angles=None, stack=None):
     """Find ``template`` in ``image``: :func:`match_template` then :func:`find_matches`.
 
     Parameters
@@ -35,15 +37,25 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     image, template, method
         As :func:`match_template` (minimizing methods, ``sqdiff*``, are
         handled: their best match is their lowest score).  ``template`` may
-        be a stack (T, h, w[, C]), or a list of templates of several sizes:
-        every template is searched, the matches of all of them are
-        suppressed together (one object, one match; templates of several
-        sizes by their centres) and ``.template`` tells which template
-        matched.
+        be a stack (T, h, w[, C]), or a list of templates (each with the
+        image's number of axes; of one size or several): every template is
+        searched, the matches of all of them are suppressed together (one
+        object, one match; templates of several sizes by their centres) and
+        ``.template`` tells which template matched.  A template with a NaN
+        (or infinite) pixel raises a ``ValueError``: every one of its scores
+        is NaN (:func:`match_template`'s 'propagate' rule), so nothing could
+        be found; score it with ``match_template(..., nan_policy='omit')``
+        and pick the matches with :func:`find_matches`.  NumPy masked arrays
+        with masked values are refused likewise.
+    stack : bool, optional
+        As :func:`match_template`: None infers a stack but refuses an
+        (h, w, 3) or (h, w, 4) template on a grey image (ambiguous); a list
+        of templates is always a stack.
     threshold, max_matches, subpixel
         As :func:`find_matches`.
     min_distance : int, optional
         Suppression half-width; default half the template's smaller side.
+        One beyond the image's extent means "one match" and is clamped to it.
     pyramid_levels : int
         0 searches the full image.  L > 0 average-pools image and template by
         2**L, searches there, and re-scores at full resolution only a
@@ -102,15 +114,32 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
     levels = _validate.check_int(pyramid_levels, "pyramid_levels", minimum=0)
     subpixel = _validate.check_flag(subpixel, "subpixel")
-    img, tpls, one_d, dtype = _validate.locate_inputs(image, template)
+    img, tpls, one_d, dtype = _validate.locate_inputs(image, template, stack)
     # the templates' searched axes (the smallest of each, for several sizes)
     axes_t = np.min([t.shape[2:] if one_d else t.shape[1:] for t in tpls], axis=0)
     if min_distance is None:
         min_distance = max(1, int(min(axes_t)) // 2)
-    min_distance = _validate.check_int(min_distance, "min_distance", minimum=1)
-    maximize = _validate.maximizes(method)
+    min_distance = _validate.clamp_distance(min_distance, img.shape[1:])
     if scales is not None or angles is not None:
         scales, angles = _validate.scales_angles(scales, angles, one_d)
+    # the scale-free rule: one power of two for image and templates; an
+    # unnormalized method's threshold and scores in the scaled units inside
+    img, tpls, k = _validate.scale_free(img, tpls, dtype)
+    power = 0 if _validate.normalized(method) else 2
+    if threshold is not None and k and power:
+        threshold = float(np.ldexp(threshold, -power * k))
+    m = _search(img, tpls, one_d, dtype, method, threshold, max_matches, min_distance, levels, subpixel,
+                scales, angles, axes_t)
+    if k and power:
+        m = dataclasses.replace(m, scores=_validate.unscale(m.scores, k, power))
+    return m
+
+
+def _search(img, tpls, one_d, dtype, method, threshold, max_matches, min_distance, levels, subpixel,
+            scales, angles, axes_t):
+    """locate on checked (and scaled) inputs."""
+    maximize = _validate.maximizes(method)
+    if scales is not None or angles is not None:
         return _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches,
                                    min_distance, maximize, subpixel, scales, angles)
     if isinstance(tpls, list):
