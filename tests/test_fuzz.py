@@ -222,8 +222,9 @@ def test_dask_match_equals_in_memory(seed, shape, t, chunks, method, stack):
     rng = _rng(seed)
     img = rng.standard_normal(shape)
     tpl = rng.standard_normal((stack, t, t) if stack else (t, t))
-    want = sigcorr.match_template(img, tpl, method)
-    got = sd.match_template(img, tpl, method, chunks=_chunks(chunks, shape)).compute(scheduler="sync")
+    kw = {"stack": True} if stack else {}
+    want = sigcorr.match_template(img, tpl, method, **kw)
+    got = sd.match_template(img, tpl, method, chunks=_chunks(chunks, shape), **kw).compute(scheduler="sync")
     _close(got, want, rtol=1e-7, atol=1e-7 * max(1.0, np.abs(want).max()))
 
 
