@@ -100,7 +100,10 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     """
     y, batch, axis = _validate.series_batch(x, axis)
     max_lag, method = _validate.acf_options(max_lag, y.shape[1], method, demean, normalize, adjusted)
+    y, k = _validate.safe_rows(y)
     out = _lagsums.acf(y, max_lag, demean, normalize, adjusted, method)
+    if not normalize:
+        out = _validate.unscale(out, k)
     out = out.reshape(batch + (max_lag + 1,))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
 
@@ -147,11 +150,14 @@ class Periods:
     strengths: np.ndarray
 
 
-def _detect(x, n_cycles, min_period, max_period, fs, axis):
-    """(periods, strengths) (B, n_cycles) in 1/fs units, and the batch shape."""
+def _detect(x, max_periods, min_period, max_period, fs, axis):
+    """(periods, strengths) (B, n_cycles) in 1/fs units, and the batch shape;
+    n_cycles is ``max_periods`` clamped to the most the range can hold."""
     y, batch, axis = _validate.series_batch(x, axis)
     B, n = y.shape
     pmin, pmax, fs = _validate.period_range(n, min_period, max_period, fs)
+    n_cycles = _validate.check_max_periods(max_periods, pmin, pmax)
+    y = _validate.safe_rows(y)[0]
     L = int(min(n - 2, math.ceil(pmax) + 2))
     periods = np.empty((B, n_cycles))
     strengths = np.empty((B, n_cycles))
@@ -302,6 +308,5 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
     >>> sigcorr.detect_periods(day).periods            # one cycle: the rest is NaN
     array([48., nan, nan])
     """
-    n_cycles = _validate.check_int(max_periods, "max_periods", minimum=1)
-    periods, strengths, batch = _detect(x, n_cycles, min_period, max_period, fs, axis)
-    return Periods(periods.reshape(batch + (n_cycles,)), strengths.reshape(batch + (n_cycles,)))
+    periods, strengths, batch = _detect(x, max_periods, min_period, max_period, fs, axis)
+    return Periods(periods.reshape(batch + periods.shape[-1:]), strengths.reshape(batch + periods.shape[-1:]))
