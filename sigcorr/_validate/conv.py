@@ -7,7 +7,15 @@ import numbers
 
 import numpy as np
 
-from .common import _KINDS_NUMERIC, as_numeric_array, check_choice, check_int, check_nonempty, compute_dtype
+from .common import (
+    _KINDS_NUMERIC,
+    as_numeric_array,
+    check_axis,
+    check_choice,
+    check_int,
+    check_nonempty,
+    compute_dtype,
+)
 
 # ---------------------------------------------------------------------------
 # convolve
@@ -219,7 +227,19 @@ def dask_conv_shapes(shape1, shape2, axes, mode) -> None:
         raise ValueError(f"{VALID_MESSAGE} (sigcorr.dask: in1, the chunked array, must be the larger)")
 
 
-def dask_pair_shapes(xshape, yshape) -> None:
-    """sigcorr.dask's crosscorrelation pairs blocks of x and y: the same shape (no broadcasting)."""
-    if tuple(xshape) != tuple(yshape):
-        raise ValueError(f"x and y must have the same shape, got {tuple(xshape)} and {tuple(yshape)}")
+def dask_pair_shapes(xshape, yshape, axis) -> tuple:
+    """sigcorr.dask's crosscorrelation: the shape x and y broadcast to, as
+    the in-memory function broadcasts them (missing leading axes are 1, the
+    batch axes broadcast, the time axis ``axis`` (of the broadcast shape)
+    the same length in both)."""
+    nd = max(len(xshape), len(yshape))
+    xs = (1,) * (nd - len(xshape)) + tuple(xshape)
+    ys = (1,) * (nd - len(yshape)) + tuple(yshape)
+    axis = check_axis(axis, nd, f"{nd}-D x and y")
+    if xs[axis] != ys[axis]:
+        raise ValueError(f"x and y must have the same length along axis {axis}, got {xs[axis]} and {ys[axis]}")
+    try:
+        return np.broadcast_shapes(xs, ys), axis
+    except ValueError:
+        raise ValueError(f"x and y shapes {tuple(xshape)} and {tuple(yshape)} do not broadcast "
+                         f"(axis {axis} is the time axis)") from None
