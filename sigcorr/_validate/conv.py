@@ -162,9 +162,19 @@ def fill_in(fv: np.ndarray, dtype) -> np.ndarray:
     return fv.astype(dtype)
 
 
+def _lag_spec(value):
+    """``lags`` as nested tuples of scalars: tuples, lists and arrays of any
+    shape alike (an array's rows are its items; a 0-d array is its scalar)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (tuple, list)):
+        return tuple(_lag_spec(v) for v in value)
+    return value
+
+
 def _lag_pair(value):
     """An int L (lags -L..L) or a (lo, hi) pair -> (lo, hi)."""
-    if isinstance(value, (tuple, list, np.ndarray)):
+    if isinstance(value, tuple):
         if len(value) != 2:
             raise ValueError(f"lags must be an int L (lags -L..L) or a (lo, hi) pair, got {value!r}")
         lo, hi = (check_int(v, "lags") for v in value)
@@ -182,14 +192,17 @@ def check_lags(lags, n1s, n2s, mode):
     Returns one (lo, hi) per axis, each inside the 'full' range
     [-(n2 - 1), n1 - 1].  For 2-D, an int applies to both axes, and a pair
     whose items are ints-or-pairs, at least one a pair, ``((lo0, hi0),
-    (lo1, hi1))``, gives one window per axis; a bare pair of ints is
-    ambiguous there and refused.
+    (lo1, hi1))``, gives one window per axis (an int item L: -L..L on its
+    axis, so ``(5, (6, 7))`` is -5..5 on axis 0 and 6..7 on axis 1); a bare
+    pair of ints is ambiguous there and refused.  Lists and arrays of the
+    same shapes are read as the tuples.
     """
     if mode != "full":
         raise ValueError(f"lags= selects lags of the 'full' output; use mode='full' with lags, got mode={mode!r}")
     nd = len(n1s)
-    pair = isinstance(lags, (tuple, list, np.ndarray)) and len(lags) == 2
-    per_axis = nd == 2 and pair and any(isinstance(v, (tuple, list, np.ndarray)) for v in lags)
+    lags = _lag_spec(lags)  # one parser: tuples, lists and arrays of the same shapes alike
+    pair = isinstance(lags, tuple) and len(lags) == 2
+    per_axis = nd == 2 and pair and any(isinstance(v, tuple) for v in lags)
     if nd >= 2 and pair and not per_axis:
         # (lo, hi) on every axis, or lo on one axis and hi on the other? Ask.
         a, b = lags
