@@ -79,6 +79,14 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
     samples add 0 to every sum, and with ``adjusted=True`` each lag is
     scaled by sqrt(present x * present y) / (pairs present at that lag).
     ``crosscorrelation(x, x)`` equals ``autocorrelation(x)`` at lags >= 0.
+    A pair with a series that has no present sample gives NaN at every lag.
+
+    Right on every input: the normalized result does not depend on either
+    series' scale (float64 from 1e-300 to 1e300): a series outside a safe
+    range is multiplied by a power of two first (exact; ordinary data are
+    untouched), and with ``normalize=False`` the sums are scaled back to the
+    true sums (inf where those overflow float64).  numpy masked arrays: the
+    masked values are missing samples, as NaN.
 
     Examples
     --------
@@ -194,7 +202,9 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     fs : float
         Sampling rate: the delay is returned in units of 1/fs.
     max_lag : int, optional
-        Search lags -max_lag..max_lag (samples); default n - 1.
+        Search lags -max_lag..max_lag (samples); default n - 1.  With 0 the
+        only lag is 0: delay 0.0, its correlation as ``peak``, confidence
+        inf (a constant series still gets NaN).
     weighting : {None, 'phat'}
         None: the peak of the normalized cross-correlation
         (:func:`crosscorrelation`); 'phat': GCC-PHAT, the cross-spectrum
@@ -211,8 +221,10 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     DelayResult
         ``delay`` (x(t) ~ y(t - delay), positive when x comes later),
         ``peak``, ``confidence``; floats for one pair, arrays of the batch
-        shape for many.  A pair whose correlation is flat over the lags
-        searched (a constant series) gets a NaN delay and confidence.
+        shape for many.  A pair with a constant series (its present
+        samples all equal), or whose correlation is flat over the lags
+        searched, gets a NaN delay and confidence; one with a series that
+        has no present sample also a NaN peak.
 
     Notes
     -----
@@ -222,6 +234,12 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     points.  This is unbiased for band-limited signals, where a parabola
     through three samples of the correlation is biased by up to a tenth of a
     sample.  NaN samples are missing (as in :func:`crosscorrelation`).
+    GCC-PHAT demeans each series (over its present samples) as the plain
+    cross-correlation does: a DC offset does not pull its peak to lag 0.
+
+    Right on every input: the delay and peak do not depend on the data's
+    scale (float64 from 1e-300 to 1e300, see :func:`crosscorrelation`);
+    masked values of numpy masked arrays are missing samples.
 
     Examples
     --------
