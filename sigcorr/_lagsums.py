@@ -5,8 +5,10 @@ of lags, and the missing-data rule they share with ``sigcorr.dask``.
 Missing data (NaN or inf samples, as statsmodels' ``missing="conservative"``):
 each series is demeaned over its present samples (:func:`present`), missing
 samples contribute 0 to every sum, ``adjusted`` divides each lag by the
-number of pairs present there (:func:`pair_counts`), and a zero norm
-normalizes to 0, never to NaN (:func:`normalized`).  These helpers use only
+number of pairs present there (:func:`pair_counts`), a zero norm
+normalizes to 0, never to NaN (:func:`normalized`), and a series with no
+present sample at all (all NaN, or all masked) gives NaN at every lag, not
+0: nothing was measured (:func:`no_samples`).  These helpers use only
 NumPy functions that Dask arrays dispatch, so ``sigcorr.dask`` applies the
 same rule to chunked series.
 
@@ -53,6 +55,27 @@ def normalized(S, den):
     correlates 0 with everything, not NaN).  NumPy or Dask."""
     zero = den == 0
     return np.where(zero, 0.0, S / np.where(zero, 1.0, den))
+
+
+def no_samples(S, *counts):
+    """S (..., lags) with NaN on the rows where any of ``counts`` (..., 1),
+    the present samples of the series summed, is 0.  NumPy or Dask."""
+    empty = counts[0] == 0
+    for c in counts[1:]:
+        empty = empty | (c == 0)
+    return np.where(empty, np.nan, S)
+
+
+def degenerate_rows(X):
+    """(empty, constant) flags of validated (B, n) rows: no present sample;
+    present samples all equal (a constant series; empty ones too)."""
+    hi, lo = X.max(axis=1), X.min(axis=1)
+    if np.isfinite(hi).all() and np.isfinite(lo).all():
+        return np.zeros(X.shape[0], bool), hi == lo
+    ok = np.isfinite(X)
+    hi = np.where(ok, X, -np.inf).max(axis=1)
+    lo = np.where(ok, X, np.inf).min(axis=1)
+    return ~ok.any(axis=1), ~(hi > lo)
 
 
 def _lanes_fft(B, n, L):
@@ -159,7 +182,7 @@ def acf(y, L, demean, normalize, adjusted, method):
             return out
     missing = not np.isfinite(y).all()
     if missing:
-        z, ok, _ = present(y, demean)
+        z, ok, count = present(y, demean)
         S = auto_sums(np.ascontiguousarray(z), L, method)
     else:
         S = auto_sums(y, L, method, demean=demean)
@@ -171,7 +194,7 @@ def acf(y, L, demean, normalize, adjusted, method):
             S = S * (n / (n - np.arange(L + 1.0)))
     if normalize:
         S = normalized(S, S[:, :1])
-    return S
+    return no_samples(S, count) if missing else S
 
 
 def cross_sums(X, Y, lo, hi):
@@ -231,7 +254,7 @@ def xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
         if norms is None:
             norms = np.einsum("ij,ij->i", X, X) * np.einsum("ij,ij->i", Y, Y)
         S = normalized(S, np.sqrt(norms)[:, None])
-    return S
+    return no_samples(S, cx, cy) if missing else S
 
 
 def phat(X, Y, L):
@@ -248,13 +271,19 @@ def phat(X, Y, L):
     return np.concatenate([r[:, N - L:], r[:, :L + 1]], axis=1)
 
 
+def centred_rows(X, tag):
+    """Each row's present samples minus their mean, 0 at the missing ones:
+    the demeaning of every cross-correlation (centre_rows in one read when
+    every sample is present, in the work buffer ``tag``)."""
+    Xc, means, _ = _centred(X, tag)
+    return Xc if np.isfinite(means).all() else present(X, True)[0]
+
+
 def phat_inputs(X, Y):
-    """GCC-PHAT's input rows: as given when every sample is present; else
-    (NaN as missing) each row's present samples minus their mean, and 0 at
-    the missing ones."""
-    if np.isfinite(X).all() and np.isfinite(Y).all():
-        return X, Y
-    return present(X, True)[0], present(Y, True)[0]
+    """GCC-PHAT's input rows, demeaned as the plain cross-correlation's
+    (:func:`centred_rows`): a DC offset would otherwise put its transform's
+    leakage into every whitened frequency and pull the peak to lag 0."""
+    return centred_rows(X, "phat:in:x"), centred_rows(Y, "phat:in:y")
 
 
 def residual_acf(x, max_lag=None):
@@ -263,7 +292,7 @@ def residual_acf(x, max_lag=None):
     straight-line trend (:func:`residuals`).  ``x`` 1-D, or series along
     the last axis."""
     y, batch, _ = _validate.series_batch(x, -1)
-    res, _ = residuals(y)
+    res, _ = residuals(_validate.safe_rows(y)[0])
     L, method = _validate.acf_options(max_lag, y.shape[1], "auto", False, True, False)
     # a line fitted with an intercept leaves residuals of mean 0 over the kept
     # samples, and the others are 0: no demeaning, as detect's lag sums

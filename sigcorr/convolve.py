@@ -63,14 +63,18 @@ def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
         kernels); ``'auto'`` picks the cheaper by :func:`choose_conv_method`.
     axes : int or sequence of 1 or 2 ints, optional
         The axes convolved over, as in ``scipy.signal.fftconvolve``.
-    lags : int or (lo, hi), optional
+    lags : int, (lo, hi) or, for 2-D, one of them per axis, optional
         Compute only a window of the 'full' output (``mode`` must be
         'full'): an int L is the lags -L..L, a pair the lags lo..hi; the
         'full' output sample i has lag ``i - (in2 length - 1)``, as
         :func:`correlation_lags` numbers it.  For 2-D, an int applies to
         both axes and ``((lo0, hi0), (lo1, hi1))`` gives one window per
-        axis; a bare pair of ints is ambiguous there (lo..hi on both axes,
-        or -lo..lo and -hi..hi?) and raises ValueError.  The
+        axis, where an int item L stands for -L..L on its axis: the mixed
+        ``lags=(5, (6, 7))`` is -5..5 on axis 0 and 6..7 on axis 1; a bare
+        pair of ints is ambiguous there (lo..hi on both axes, or -lo..lo
+        and -hi..hi?) and raises ValueError.  Lists and arrays of these
+        shapes are read as the tuples (``np.array([[-3, 3], [-5, 5]])``).
+        The
         result equals the 'full' output sliced, in the order
         ``correlation_lags(..., lags=lags)`` gives; the direct path costs
         the window's size times the shorter input, not the whole output.
@@ -193,7 +197,10 @@ def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, lags=None
     fillvalue : scalar
         The value ``'fill'`` pads with (default 0).
     lags : int, (lo, hi) or ((lo0, hi0), (lo1, hi1)), optional
-        Only this window of the 'full' output, as in :func:`convolve`.
+        Only this window of the 'full' output, as in :func:`convolve`: an
+        int item of the per-axis form is -L..L on its axis (``(5, (6, 7))``:
+        -5..5 on axis 0, 6..7 on axis 1); lists and arrays of these shapes
+        are read as the tuples.
 
     Examples
     --------
@@ -272,7 +279,7 @@ def choose_conv_method(in1, in2, mode="full", measure=False):
     ['direct', 'fft']
     """
     a, k, axes, mode, _, _ = _validate.conv_inputs(in1, in2, mode, "auto", None)
-    if measure:
+    if _validate.check_flag(measure, "measure"):
         times = {m: _timeit_fast(lambda m=m: convolve(in1, in2, mode=mode, method=m)) for m in ("fft", "direct")}
         return ("fft" if times["fft"] < times["direct"] else "direct"), times
     if _validate.swap_needed(mode, a.shape, k.shape, axes):

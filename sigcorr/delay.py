@@ -79,6 +79,14 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
     samples add 0 to every sum, and with ``adjusted=True`` each lag is
     scaled by sqrt(present x * present y) / (pairs present at that lag).
     ``crosscorrelation(x, x)`` equals ``autocorrelation(x)`` at lags >= 0.
+    A pair with a series that has no present sample gives NaN at every lag.
+
+    Right on every input: the normalized result does not depend on either
+    series' scale (float64 from 1e-300 to 1e300): a series outside a safe
+    range is multiplied by a power of two first (exact; ordinary data are
+    untouched), and with ``normalize=False`` the sums are scaled back to the
+    true sums (inf where those overflow float64).  numpy masked arrays: the
+    masked values are missing samples, as NaN.
 
     Examples
     --------
@@ -98,7 +106,10 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
     flags = [_validate.check_flag(v, name) for v, name in
              ((demean, "demean"), (normalize, "normalize"), (adjusted, "adjusted"), (two_sided, "two_sided"))]
     demean, normalize, adjusted, two_sided = flags
+    (X, kx), (Y, ky) = _validate.safe_rows(X), _validate.safe_rows(Y)
     out = _lagsums.xcorr(X, Y, -L if two_sided else 0, L, demean, normalize, adjusted)
+    if not normalize:
+        out = _validate.unscale(out, kx + ky, power=1)
     out = out.reshape(batch + (out.shape[1],))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
 
@@ -191,7 +202,9 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     fs : float
         Sampling rate: the delay is returned in units of 1/fs.
     max_lag : int, optional
-        Search lags -max_lag..max_lag (samples); default n - 1.
+        Search lags -max_lag..max_lag (samples); default n - 1.  With 0 the
+        only lag is 0: delay 0.0, its correlation as ``peak``, confidence
+        inf (a constant series still gets NaN).
     weighting : {None, 'phat'}
         None: the peak of the normalized cross-correlation
         (:func:`crosscorrelation`); 'phat': GCC-PHAT, the cross-spectrum
@@ -208,8 +221,10 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     DelayResult
         ``delay`` (x(t) ~ y(t - delay), positive when x comes later),
         ``peak``, ``confidence``; floats for one pair, arrays of the batch
-        shape for many.  A pair whose correlation is flat over the lags
-        searched (a constant series) gets a NaN delay and confidence.
+        shape for many.  A pair with a constant series (its present
+        samples all equal), or whose correlation is flat over the lags
+        searched, gets a NaN delay and confidence; one with a series that
+        has no present sample also a NaN peak.
 
     Notes
     -----
@@ -219,6 +234,12 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     points.  This is unbiased for band-limited signals, where a parabola
     through three samples of the correlation is biased by up to a tenth of a
     sample.  NaN samples are missing (as in :func:`crosscorrelation`).
+    GCC-PHAT demeans each series (over its present samples) as the plain
+    cross-correlation does: a DC offset does not pull its peak to lag 0.
+
+    Right on every input: the delay and peak do not depend on the data's
+    scale (float64 from 1e-300 to 1e300, see :func:`crosscorrelation`);
+    masked values of numpy masked arrays are missing samples.
 
     Examples
     --------
@@ -243,6 +264,9 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     if weighting is not None:
         weighting = _validate.check_choice(weighting, "weighting", ("phat",),
                                            f"weighting must be None or 'phat', got {weighting!r}")
+    (X, _), (Y, _) = _validate.safe_rows(X), _validate.safe_rows(Y)
+    empty_x, const_x = _lagsums.degenerate_rows(X)
+    empty_y, const_y = _lagsums.degenerate_rows(Y)
     if weighting == "phat":
         X, Y = _lagsums.phat_inputs(X, Y)
     B = X.shape[0]
@@ -257,15 +281,18 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
         else:
             r = _lagsums.xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False)
         p[i:j], off[i:j], top[i:j], second[i:j] = _interpolated_peaks(r)
-        flat[i:j] = r.max(axis=1) == r.min(axis=1)
+        flat[i:j] = (r.max(axis=1) == r.min(axis=1)) & (L > 0)
     delay = (p - L + off) / fs
     if weighting is None:
         top = np.clip(top, -1.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         conf = np.where(second > 0, top / np.where(second > 0, second, 1.0), np.inf)
-    # a flat correlation (a constant series) has no delay
+    # a flat correlation or a constant series has no delay; a series with
+    # no present sample no peak either
+    flat |= const_x | const_y
     delay[flat] = np.nan
     conf[flat] = np.nan
+    top[empty_x | empty_y] = np.nan
     if not batch:
         return DelayResult(float(delay[0]), float(top[0]), float(conf[0]))
     return DelayResult(delay.reshape(batch), top.reshape(batch), conf.reshape(batch))

@@ -85,7 +85,16 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     NaN samples are missing data, as statsmodels' ``missing="conservative"``:
     the mean is taken over the present samples, missing ones contribute 0 to
     every sum, and with ``adjusted=True`` each lag is divided by the number of
-    pairs present at that lag.  The result is finite.
+    pairs present at that lag.  The result is finite, except for a series
+    with no present sample at all, which gives NaN at every lag.
+
+    Right on every input: the result does not depend on the data's scale
+    (float64 from 1e-300 to 1e300): series whose largest magnitude lies
+    outside a safe range are multiplied by a power of two first (exact;
+    ordinary data are untouched), and with ``normalize=False`` the sums are
+    scaled back, so they are the true sums (inf where those overflow
+    float64).  numpy masked arrays: the masked values are missing samples,
+    as NaN.
 
     Examples
     --------
@@ -100,7 +109,10 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     """
     y, batch, axis = _validate.series_batch(x, axis)
     max_lag, method = _validate.acf_options(max_lag, y.shape[1], method, demean, normalize, adjusted)
+    y, k = _validate.safe_rows(y)
     out = _lagsums.acf(y, max_lag, demean, normalize, adjusted, method)
+    if not normalize:
+        out = _validate.unscale(out, k)
     out = out.reshape(batch + (max_lag + 1,))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
 
@@ -147,11 +159,14 @@ class Periods:
     strengths: np.ndarray
 
 
-def _detect(x, n_cycles, min_period, max_period, fs, axis):
-    """(periods, strengths) (B, n_cycles) in 1/fs units, and the batch shape."""
+def _detect(x, max_periods, min_period, max_period, fs, axis):
+    """(periods, strengths) (B, n_cycles) in 1/fs units, and the batch shape;
+    n_cycles is ``max_periods`` clamped to the most the range can hold."""
     y, batch, axis = _validate.series_batch(x, axis)
     B, n = y.shape
     pmin, pmax, fs = _validate.period_range(n, min_period, max_period, fs)
+    n_cycles = _validate.check_max_periods(max_periods, pmin, pmax)
+    y = _validate.safe_rows(y)[0]
     L = int(min(n - 2, math.ceil(pmax) + 2))
     periods = np.empty((B, n_cycles))
     strengths = np.empty((B, n_cycles))
@@ -230,6 +245,18 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     noise: still no period).  ``candidates`` are the distinct cycles of
     :func:`detect_periods`.
 
+    Short series: below 25 samples the significance level (2.5 / sqrt(n))
+    is out of reach of the autocorrelation's peaks, so a period is also
+    accepted where the series repeats at it cleanly (mean square difference
+    at most a tenth of its largest over the half period before): six cycles
+    of period 2, ``np.tile([1., 2.], 6)``, give 2.  A range that does not
+    reach 2 samples (``max_period * fs < 2``) raises ValueError.
+
+    Right on every input: periods and strengths do not depend on the data's
+    scale (float64 from 1e-300 to 1e300; see :func:`autocorrelation`); a
+    series with no present sample gives NaN; masked values of a numpy
+    masked array are missing samples.
+
     Examples
     --------
     >>> import numpy as np
@@ -263,14 +290,17 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
         Series along ``axis``; every other axis is a batch (all series in
         parallel; a batched call gives exactly what one-at-a-time calls give).
     max_periods : int
-        How many cycles to report at most (>= 1).
+        How many cycles to report at most (>= 1); clamped to the most the
+        search range can hold, one per integer lag from min_period to
+        max_period (in samples), so a huge value costs nothing.
     min_period, max_period, fs, axis
         As for :func:`detect_period`.
 
     Returns
     -------
     Periods
-        ``periods`` and ``strengths`` of shape ``batch + (max_periods,)``,
+        ``periods`` and ``strengths`` of shape ``batch + (max_periods,)``
+        (``max_periods`` as clamped),
         strongest first, NaN-padded.  The first is ``detect_period(x)``'s
         period and strength.
 
@@ -302,6 +332,5 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
     >>> sigcorr.detect_periods(day).periods            # one cycle: the rest is NaN
     array([48., nan, nan])
     """
-    n_cycles = _validate.check_int(max_periods, "max_periods", minimum=1)
-    periods, strengths, batch = _detect(x, n_cycles, min_period, max_period, fs, axis)
-    return Periods(periods.reshape(batch + (n_cycles,)), strengths.reshape(batch + (n_cycles,)))
+    periods, strengths, batch = _detect(x, max_periods, min_period, max_period, fs, axis)
+    return Periods(periods.reshape(batch + periods.shape[-1:]), strengths.reshape(batch + periods.shape[-1:]))

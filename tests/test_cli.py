@@ -792,3 +792,39 @@ def test_match_nan_threshold_is_a_usage_error(tmp_path, capsys):
         assert code == 2, (argv, err)
         assert "Traceback" not in err and "threshold must be a number, not NaN" in err
         assert out == ""
+
+
+# --- issue 23 ------------------------------------------------------------------
+
+
+def test_a_bad_cell_is_named_without_column(tmp_path, capsys):
+    (tmp_path / "one.csv").write_text("t,v\n1,2.5\n2,oops\n3,4\n")  # both columns: one text cell in v
+    (tmp_path / "two.csv").write_text("a,b\nx,1\n2,y\n")
+    for name, fragment in (("one.csv", "'oops' in column 'v' at line 3"), ("two.csv", "in column 'b' at line 3")):
+        (tmp_path / name).write_text((tmp_path / name).read_text().replace("1,2.5", "x,2.5"))
+        code, out, err = call(capsys, "period", str(tmp_path / name))
+        assert_clean_error(code, err, "no numeric column")
+        assert fragment in err, err
+
+
+def test_a_file_or_glob_is_named_once(tmp_path, capsys):
+    tpl = str(tmp_path / "t.npy")
+    np.save(tpl, np.ones((3, 3)))
+    pattern = str(tmp_path / "nothing*.png")
+    code, out, err = call(capsys, "match", pattern, str(tmp_path / "absent.png"), "--template", tpl)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert lines[0].count("nothing*.png") == 1 and "no file matches" in lines[0], lines
+    assert lines[1].count("absent.png") == 1 and "no such file" in lines[1], lines
+    code, out, err = call(capsys, "match", pattern, "--template", tpl, "--jsonl")
+    rec = json.loads(out)
+    assert rec["file"] == pattern and "nothing*" not in rec["error"], rec
+
+
+def test_delay_phat_with_a_dc_offset(tmp_path, capsys, rng):
+    y = rng.standard_normal(400) + 50
+    np.save(tmp_path / "a.npy", np.roll(y, 5))
+    np.save(tmp_path / "b.npy", y)
+    code, out, err = call(capsys, "delay", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--phat",
+                          "--max-lag", "20", "--json")
+    assert code == 0 and abs(json.loads(out)["delay"] - 5) < 0.05, out

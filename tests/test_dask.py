@@ -384,3 +384,34 @@ def test_find_matches_a_maps_only_score_is_its_match():
         assert m.scores.tolist() == [0.5]
         assert m.positions.tolist() == sigcorr.find_matches(s).positions.tolist()
     assert len(sd.find_matches(np.ones((4, 4)), chunks=2)) == 0  # a flat map: none
+
+
+# --- issue 23 ------------------------------------------------------------------
+
+
+def test_crosscorrelation_broadcasts_as_in_memory(client, rng):
+    x = rng.standard_normal((3, 120))
+    y = rng.standard_normal((1, 120))
+    for chunks in [None, (1, 120), (2, 40), (3, 7)]:
+        for a, b in ((x, y), (y, x), (x, y[0])) + (((x[:, None], y),) if chunks is None else ()):
+            want = sigcorr.crosscorrelation(a, b, 6)
+            _close(sd.crosscorrelation(a, b, 6, chunks=chunks).compute(), want)
+    with pytest.raises(ValueError, match="do not broadcast"):
+        sd.crosscorrelation(x, rng.standard_normal((2, 120)))
+
+
+def test_all_missing_and_masked_series(rng):
+    x = rng.standard_normal((3, 300))
+    x[1] = np.nan
+    for c in [(3, 300), (2, 70)]:  # whole series per block, and the time axis chunked
+        _close(sd.autocorrelation(x, 8, chunks=c), sigcorr.autocorrelation(x, 8), rtol=1e-10)
+        assert np.isnan(sd.autocorrelation(x, 8, chunks=c).compute()[1]).all()
+    r = sd.crosscorrelation(x, x[0], 5, chunks=(1, 300)).compute()
+    assert np.isnan(r[1]).all()
+    _close(r, sigcorr.crosscorrelation(x, x[0], 5))
+    mask = np.zeros(x.shape, bool)
+    mask[:, 10] = True
+    xm = np.ma.masked_array(np.where(mask, 1e9, x), mask)
+    xn = np.where(mask, np.nan, x)
+    _close(sd.autocorrelation(xn, 8, chunks=(2, 70)), sigcorr.autocorrelation(xm, 8), rtol=1e-10)
+    _close(sd.detect_period(xn, chunks=(1, 300)).period, sigcorr.detect_period(xm).period)

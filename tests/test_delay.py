@@ -250,3 +250,97 @@ def test_constant_series_has_no_delay(rng):
     res = sigcorr.estimate_delay(np.ones((2, 100)), rng.standard_normal((2, 100)), max_lag=10)
     assert np.isnan(res.delay).all() and np.isnan(res.confidence).all()
     np.testing.assert_array_equal(res.peak, 0.0)
+
+
+# --- issue 23: right on every input ------------------------------------------
+
+
+@pytest.mark.parametrize("offset, noise", [(50.0, 0.0), (-1e4, 0.3)])
+def test_phat_removes_a_dc_offset(offset, noise, rng):
+    y = rng.standard_normal(400) + offset  # the issue's probe: + 50, delay 5
+    x = np.roll(y, 5) + noise * rng.standard_normal(400)
+    for res in (sigcorr.estimate_delay(x, y, weighting="phat", max_lag=20),
+                sigcorr.estimate_delay(x - offset, y - offset, weighting="phat", max_lag=20)):
+        assert abs(res.delay - 5) < 0.05, res
+    # the offset changes nothing: PHAT demeans as the plain path does
+    a = sigcorr.estimate_delay(x, y, weighting="phat", max_lag=20)
+    b = sigcorr.estimate_delay(x - offset, y - offset, weighting="phat", max_lag=20)
+    assert a.delay == pytest.approx(b.delay, abs=1e-9) and a.peak == pytest.approx(b.peak, abs=1e-9)
+
+
+@pytest.mark.parametrize("weighting", [None, "phat"])
+@pytest.mark.parametrize("value", [1.0, 0.1, -3e7])
+def test_constant_series_gives_nan_with_either_weighting(weighting, value, rng):
+    y = rng.standard_normal(100)
+    for a, b in ((np.full(100, value), np.full(100, value)), (np.full(100, value), y), (y, np.full(100, value))):
+        res = sigcorr.estimate_delay(a, b, max_lag=20, weighting=weighting)
+        assert np.isnan(res.delay) and np.isnan(res.confidence), (value, res)
+
+
+@pytest.mark.parametrize("weighting", [None, "phat"])
+def test_max_lag_zero_is_the_only_lag(weighting, rng):
+    y = rng.standard_normal(200)
+    x = np.roll(y, 2)
+    for a, b in ((y, y), (x, y)):
+        res = sigcorr.estimate_delay(a, b, max_lag=0, weighting=weighting)
+        assert res.delay == 0.0 and res.confidence == np.inf
+        if weighting is None:
+            assert res.peak == pytest.approx(sigcorr.crosscorrelation(a, b, 0)[0], abs=1e-12)
+    assert sigcorr.estimate_delay(y, y, max_lag=0).peak == pytest.approx(1.0)
+    assert np.isnan(sigcorr.estimate_delay(np.ones(50), y[:50], max_lag=0).delay)  # constant: still no delay
+
+
+def test_all_missing_series_give_nan(rng):
+    nan = np.full(100, np.nan)
+    y = rng.standard_normal(100)
+    for a, b in ((nan, nan), (nan, y), (y, nan)):
+        for kw in ({}, {"normalize": False}, {"adjusted": True}, {"demean": False}):
+            assert np.isnan(sigcorr.crosscorrelation(a, b, 5, **kw)).all(), kw
+        for w in (None, "phat"):
+            res = sigcorr.estimate_delay(a, b, max_lag=5, weighting=w)
+            assert np.isnan([res.delay, res.peak, res.confidence]).all(), res
+    # in a batch only that pair is NaN; the others are what they are alone
+    X = np.stack([y, nan, np.roll(y, 1)])
+    r = sigcorr.crosscorrelation(X, y, 5)
+    assert np.isnan(r[1]).all()
+    np.testing.assert_allclose(r[[0, 2]], sigcorr.crosscorrelation(X[[0, 2]], y, 5), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e-100, 1e155, 1e300])
+def test_normalized_results_are_scale_free(scale, rng):
+    y = rng.standard_normal(500)
+    x = np.roll(y, 3) + 0.3 * rng.standard_normal(500)
+    want = sigcorr.crosscorrelation(x, y, 10)
+    np.testing.assert_allclose(sigcorr.crosscorrelation(x * scale, y * scale, 10), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sigcorr.crosscorrelation(x * scale, y, 10), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sigcorr.crosscorrelation(x * scale, y, 10, adjusted=True),
+                               sigcorr.crosscorrelation(x, y, 10, adjusted=True), rtol=1e-12, atol=1e-12)
+    assert np.argmax(sigcorr.crosscorrelation(x * scale, y * scale, 10)) - 10 == 3
+    np.testing.assert_allclose(sigcorr.crosscorrelation(x * scale, y * scale, 10)[10:], ccf(x, y, adjusted=False,
+                               nlags=11), rtol=1e-9, atol=1e-12)  # statsmodels on the unscaled data
+    for w in (None, "phat"):
+        a = sigcorr.estimate_delay(x * scale, y * scale, max_lag=10, weighting=w)
+        b = sigcorr.estimate_delay(x, y, max_lag=10, weighting=w)
+        assert a.delay == pytest.approx(b.delay, abs=1e-9) and abs(a.delay - 3) < 0.1
+        assert a.peak == pytest.approx(b.peak, rel=1e-9)
+
+
+def test_unnormalized_sums_are_scaled_back(rng):
+    x, y = rng.standard_normal((2, 300))
+    s = 2.0 ** -350  # outside the safe range; the true sums (about 2**-700) are normal floats
+    want = np.ldexp(sigcorr.crosscorrelation(x, y, 8, normalize=False), -700)
+    np.testing.assert_allclose(sigcorr.crosscorrelation(x * s, y * s, 8, normalize=False), want, rtol=1e-12)
+    with np.errstate(over="ignore"):
+        big = sigcorr.crosscorrelation(x * 1e300, y * 1e300, 8, normalize=False)
+    assert np.all(np.isinf(big) | (big == 0))  # the true value overflows float64
+
+
+def test_masked_values_are_missing(rng):
+    x, y = rng.standard_normal((2, 200))
+    mask = np.zeros(200, bool)
+    mask[[5, 17, 80]] = True
+    xm = np.ma.masked_array(x * 1e6, mask)  # the masked values would dominate
+    xn = np.where(mask, np.nan, x)
+    np.testing.assert_array_equal(sigcorr.crosscorrelation(xm, y, 6), sigcorr.crosscorrelation(xn * 1e6, y, 6))
+    a, b = sigcorr.estimate_delay(xm, y, max_lag=6), sigcorr.estimate_delay(xn * 1e6, y, max_lag=6)
+    assert (a.delay, a.peak) == (b.delay, b.peak)

@@ -387,3 +387,111 @@ def test_short_quarterly_series_with_steep_curved_trend(rng):
     np.testing.assert_array_equal([sigcorr.detect_period(x).period for x in X], batch.period)
     many = sigcorr.detect_periods(X)
     np.testing.assert_array_equal(many.periods[:, 0], batch.period)
+
+
+# --- issue 23: right on every input ------------------------------------------
+
+
+def test_six_cycles_of_period_two():
+    res = sigcorr.detect_period(np.tile([1.0, 2.0], 6))  # the issue's probe (was NaN)
+    assert res.period == 2.0 and res.strength > 0.5
+    assert sigcorr.detect_period(np.tile([5.0, -1.0], 8)).period == 2.0
+
+
+@pytest.mark.parametrize("period", [2, 3, 4])
+@pytest.mark.parametrize("cycles", [3, 4, 5, 6])
+@pytest.mark.parametrize("noise", [0.0, 0.03])
+def test_short_clean_cycles_are_found(period, cycles, noise, rng):
+    # the naive reasoning: a series that repeats itself every `period`
+    # samples (and not at a shorter lag) has that period, however short
+    shape = rng.standard_normal(period)
+    while np.ptp(shape) < 1.0 or (period == 4 and abs(shape[0] - shape[2]) + abs(shape[1] - shape[3]) < 0.5):
+        shape = rng.standard_normal(period)  # distinct values: no shorter period
+    x = np.tile(shape, cycles) + noise * rng.standard_normal(period * cycles)
+    res = sigcorr.detect_period(x)
+    assert abs(res.period - period) <= 0.1, (period, cycles, noise, res)
+    if cycles >= 4:  # an integer period seen 4 times is reported exactly
+        assert res.period == period
+
+
+def test_short_white_noise_rarely_has_a_period(rng):
+    found = sum(np.isfinite(sigcorr.detect_period(rng.standard_normal(int(rng.integers(6, 25)))).period)
+                for _ in range(200))
+    assert found <= 16  # ~3 % measured; the clean-repeat test keeps short noise out
+
+
+@pytest.mark.parametrize("kw", [dict(min_period=1, max_period=1.5), dict(min_period=0.1, max_period=0.15, fs=10.0)])
+def test_a_range_below_two_samples_is_refused(kw):
+    with pytest.raises(ValueError, match="min_period and max_period.*2 samples"):
+        sigcorr.detect_period(np.sin(np.arange(100.0)), **kw)
+    with pytest.raises(ValueError, match="min_period and max_period"):
+        sigcorr.detect_periods(np.sin(np.arange(100.0)), **kw)
+    assert abs(sigcorr.detect_period(np.tile([0.0, 1.0], 20), min_period=1, max_period=2).period - 2.0) < 0.05
+
+
+@pytest.mark.parametrize("big", [10 ** 9, 10 ** 18])
+def test_max_periods_clamped_to_the_range(big):
+    import tracemalloc
+
+    x = np.sin(2 * np.pi * np.arange(256) / 16)
+    tracemalloc.start()
+    try:
+        res = sigcorr.detect_periods(x, max_periods=big)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert res.periods.shape == (127,)  # one cycle per integer lag of 2..128 at most
+    assert res.periods[0] == 16.0 and np.isnan(res.periods[1:]).all()
+    assert peak < 100 * x.nbytes
+    np.testing.assert_array_equal(res.periods[:3], sigcorr.detect_periods(x).periods)
+    assert sigcorr.detect_periods(np.ones((2, 40)), max_periods=big, max_period=5).periods.shape == (2, 4)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e155, 1e300])
+def test_normalized_results_are_scale_free(scale, rng):
+    x = _sine(20.0, 500, rng, noise=0.3)
+    want = sigcorr.autocorrelation(x, 40)
+    for kw in ({}, {"adjusted": True}, {"method": "direct"}, {"method": "fft"}):
+        np.testing.assert_allclose(sigcorr.autocorrelation(x * scale, 40, **kw), sigcorr.autocorrelation(x, 40, **kw),
+                                   rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sigcorr.autocorrelation(x * scale, 40), _sm_acf(x, nlags=40), atol=1e-10)
+    X = np.stack([x, -x, x[::-1]]) * scale  # a batch (the lane kernel's path for large ones)
+    np.testing.assert_allclose(sigcorr.autocorrelation(X, 40)[0], want, rtol=1e-12, atol=1e-12)
+    a, b = sigcorr.detect_period(x * scale), sigcorr.detect_period(x)
+    assert a.period == pytest.approx(b.period, rel=1e-9) and abs(a.period - 20) < 0.2
+    assert a.strength == pytest.approx(b.strength, rel=1e-9)
+    np.testing.assert_allclose(sigcorr.detect_periods(x * scale).periods, sigcorr.detect_periods(x).periods,
+                               rtol=1e-9)
+
+
+def test_unnormalized_autocorrelation_is_scaled_back(rng):
+    x = rng.standard_normal(300)
+    s = 2.0 ** -350
+    for kw in ({"normalize": False}, {"normalize": False, "demean": False}, {"normalize": False, "adjusted": True}):
+        np.testing.assert_allclose(sigcorr.autocorrelation(x * s, 10, **kw),
+                                   np.ldexp(sigcorr.autocorrelation(x, 10, **kw), -700), rtol=1e-12)
+
+
+def test_all_missing_series_give_nan(rng):
+    nan = np.full(60, np.nan)
+    for kw in ({}, {"normalize": False}, {"adjusted": True}, {"demean": False}):
+        assert np.isnan(sigcorr.autocorrelation(nan, 5, **kw)).all(), kw
+    X = np.stack([_sine(10.0, 60, rng), nan])
+    r = sigcorr.autocorrelation(X, 5)
+    assert np.isnan(r[1]).all() and np.isfinite(r[0]).all()
+    np.testing.assert_allclose(r[0], sigcorr.autocorrelation(X[0], 5), atol=1e-12)
+    res = sigcorr.detect_period(X)
+    assert np.isnan(res.period[1]) and abs(res.period[0] - 10) < 0.1
+    assert np.isnan(sigcorr.detect_period(nan).period)
+    assert np.isnan(sigcorr.detect_periods(nan).periods).all()
+
+
+def test_masked_values_are_missing(rng):
+    x = _sine(12.0, 240, rng, noise=0.2)
+    mask = np.zeros(240, bool)
+    mask[[3, 50, 51, 200]] = True
+    xm = np.ma.masked_array(np.where(mask, 1e9, x), mask)  # the masked values would dominate
+    xn = np.where(mask, np.nan, x)
+    np.testing.assert_array_equal(sigcorr.autocorrelation(xm, 30), sigcorr.autocorrelation(xn, 30))
+    assert sigcorr.detect_period(xm).period == sigcorr.detect_period(xn).period
+    np.testing.assert_array_equal(sigcorr.detect_periods(xm).periods, sigcorr.detect_periods(xn).periods)

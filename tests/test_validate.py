@@ -97,3 +97,26 @@ def test_template_fits_is_the_rule_match_template_applies():
     with pytest.raises(ValueError, match=r"template must not be larger than image in any axis, got template "
                                          r"shape \(6, 1\) and image shape \(5, 5\)"):
         sigcorr.match_template(np.ones((5, 5)), np.ones((6, 1)))
+
+
+def test_lags_read_arrays_as_the_nested_tuples():
+    a, k = np.ones((20, 20)), np.ones((10, 10))
+    want = sigcorr.correlate(a, k, lags=((-3, 3), (-5, 5)))
+    for lags in (np.array([[-3, 3], [-5, 5]]), [[-3, 3], [-5, 5]], (np.array([-3, 3]), [-5, 5])):
+        np.testing.assert_array_equal(sigcorr.correlate(a, k, lags=lags), want)
+        np.testing.assert_array_equal(sigcorr.correlate2d(a, k, lags=lags), sigcorr.correlate2d(a, k, lags=((-3, 3),
+                                                                                                          (-5, 5))))
+    mixed = sigcorr.correlate(a, k, lags=(5, (6, 7)))  # -5..5 on axis 0, 6..7 on axis 1
+    np.testing.assert_array_equal(mixed, sigcorr.correlate(a, k, lags=np.array([[-5, 5], [6, 7]], dtype=np.int32)))
+    assert sigcorr.correlate(a[0], k[0], lags=np.array(3)).shape == (7,)
+    with pytest.raises(TypeError, match="lags must be an integer"):
+        sigcorr.correlate(a, k, lags=np.array([[-3.0, 3.0], [-5.0, 5.0]]))
+    with pytest.raises(ValueError, match="ambiguous"):
+        sigcorr.correlate(a, k, lags=np.array([2, 3]))
+
+
+@pytest.mark.parametrize("measure", ["yes", 1, None])
+def test_choose_conv_method_measure_is_a_flag(measure):
+    with pytest.raises(TypeError, match="measure must be True or False"):
+        sigcorr.choose_conv_method(np.ones(10), np.ones(3), measure=measure)
+    assert sigcorr.choose_conv_method(np.ones(10), np.ones(3), measure=np.False_) in ("direct", "fft")

@@ -9,6 +9,14 @@ from ._jit import A1, A2, F8, jit
 _SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated once per task)
 _REPEAT = 0.5  # detect: the most a period's mean square difference may be of the largest before it
 _REPEAT_FEW = 0.25  # the same, for a period seen fewer than 6 times
+# A short series (under 25 samples) holds too few pairs for the significance
+# level, 2.5 / sqrt(n), to be reachable by the autocorrelation's tapered
+# peaks (a clean period 2 seen 6 times peaks at 5/6, scores 2/3 < 0.72):
+# there candidates are sought from _MAX_LEVEL on, and one below the level is
+# a period only when the series repeats at it cleanly: a mean square
+# difference at most _CLEAN of its largest over the half period before it
+_MAX_LEVEL = 0.5
+_CLEAN = 0.1
 
 # A candidate's peak must stand this far above the deepest point of r between
 # half its lag and it: a fraction of its height (a real cycle's r falls most
@@ -301,11 +309,17 @@ def _repeats(rb, p, n):
     # their mean square difference keeps growing with the lag (or stays
     # flat), 0.4 to 0.9, and show fewer than 6 cycles: there the bound is
     # 0.25 (a real cycle seen 4 to 6 times stays near 0.2 or below)
+    return _repeats_within(rb, p, n, _REPEAT if n >= 6.0 * p else _REPEAT_FEW)
+
+
+@jit()
+def _repeats_within(rb, p, n, bound):
+    # _repeats with the bound given (the mean square difference at p over its
+    # largest over [p / 2, p))
     k = int(np.floor(p + 0.5))
     worst = 0.0
     for j in range(k // 2, k):
         worst = max(worst, 1.0 - rb[j] / max(1.0 - j / n, 1e-3))
-    bound = _REPEAT if n >= 6.0 * p else _REPEAT_FEW
     return 1.0 - rb[k] / max(1.0 - k / n, 1e-3) <= bound * worst
 
 
@@ -417,15 +431,15 @@ def _detect_one(Sb, nvalid, pmin, pmax, level, work, used, periods, strengths):
     if hi < lo:
         return
     thr = max(_MIN_LEVEL, level / np.sqrt(max(nvalid, 1.0)))
-    npk = _candidates(rb, lo, hi, thr, lags, scores, vals)
+    npk = _candidates(rb, lo, hi, min(thr, _MAX_LEVEL), lags, scores, vals)
     if npk == 0:
         return
     chosen, best = _shortest_near_best(rb, lags, scores, used, npk, nvalid)
     if chosen < 0:
         return
     chosen = _season(rb, lags, vals, npk, chosen, best, nvalid, max(_SEASON_MARGIN, thr / 3.0))
-    if vals[chosen] < thr or scores[chosen] < thr:
-        return
+    if (vals[chosen] < thr or scores[chosen] < thr) and not _repeats_within(rb, lags[chosen], nvalid, _CLEAN):
+        return  # not significant, and (a short series) no clean repeat either
     for i in range(npk):
         refd[i] = np.nan
     periods[0] = _refined(rb, lags, vals, refd, chosen, L)

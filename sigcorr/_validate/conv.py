@@ -7,7 +7,15 @@ import numbers
 
 import numpy as np
 
-from .common import _KINDS_NUMERIC, as_numeric_array, check_choice, check_int, check_nonempty, compute_dtype
+from .common import (
+    _KINDS_NUMERIC,
+    as_numeric_array,
+    check_axis,
+    check_choice,
+    check_int,
+    check_nonempty,
+    compute_dtype,
+)
 
 # ---------------------------------------------------------------------------
 # convolve
@@ -154,9 +162,19 @@ def fill_in(fv: np.ndarray, dtype) -> np.ndarray:
     return fv.astype(dtype)
 
 
+def _lag_spec(value):
+    """``lags`` as nested tuples of scalars: tuples, lists and arrays of any
+    shape alike (an array's rows are its items; a 0-d array is its scalar)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (tuple, list)):
+        return tuple(_lag_spec(v) for v in value)
+    return value
+
+
 def _lag_pair(value):
     """An int L (lags -L..L) or a (lo, hi) pair -> (lo, hi)."""
-    if isinstance(value, (tuple, list, np.ndarray)):
+    if isinstance(value, tuple):
         if len(value) != 2:
             raise ValueError(f"lags must be an int L (lags -L..L) or a (lo, hi) pair, got {value!r}")
         lo, hi = (check_int(v, "lags") for v in value)
@@ -174,14 +192,17 @@ def check_lags(lags, n1s, n2s, mode):
     Returns one (lo, hi) per axis, each inside the 'full' range
     [-(n2 - 1), n1 - 1].  For 2-D, an int applies to both axes, and a pair
     whose items are ints-or-pairs, at least one a pair, ``((lo0, hi0),
-    (lo1, hi1))``, gives one window per axis; a bare pair of ints is
-    ambiguous there and refused.
+    (lo1, hi1))``, gives one window per axis (an int item L: -L..L on its
+    axis, so ``(5, (6, 7))`` is -5..5 on axis 0 and 6..7 on axis 1); a bare
+    pair of ints is ambiguous there and refused.  Lists and arrays of the
+    same shapes are read as the tuples.
     """
     if mode != "full":
         raise ValueError(f"lags= selects lags of the 'full' output; use mode='full' with lags, got mode={mode!r}")
     nd = len(n1s)
-    pair = isinstance(lags, (tuple, list, np.ndarray)) and len(lags) == 2
-    per_axis = nd == 2 and pair and any(isinstance(v, (tuple, list, np.ndarray)) for v in lags)
+    lags = _lag_spec(lags)  # one parser: tuples, lists and arrays of the same shapes alike
+    pair = isinstance(lags, tuple) and len(lags) == 2
+    per_axis = nd == 2 and pair and any(isinstance(v, tuple) for v in lags)
     if nd >= 2 and pair and not per_axis:
         # (lo, hi) on every axis, or lo on one axis and hi on the other? Ask.
         a, b = lags
@@ -219,7 +240,19 @@ def dask_conv_shapes(shape1, shape2, axes, mode) -> None:
         raise ValueError(f"{VALID_MESSAGE} (sigcorr.dask: in1, the chunked array, must be the larger)")
 
 
-def dask_pair_shapes(xshape, yshape) -> None:
-    """sigcorr.dask's crosscorrelation pairs blocks of x and y: the same shape (no broadcasting)."""
-    if tuple(xshape) != tuple(yshape):
-        raise ValueError(f"x and y must have the same shape, got {tuple(xshape)} and {tuple(yshape)}")
+def dask_pair_shapes(xshape, yshape, axis) -> tuple:
+    """sigcorr.dask's crosscorrelation: the shape x and y broadcast to, as
+    the in-memory function broadcasts them (missing leading axes are 1, the
+    batch axes broadcast, the time axis ``axis`` (of the broadcast shape)
+    the same length in both)."""
+    nd = max(len(xshape), len(yshape))
+    xs = (1,) * (nd - len(xshape)) + tuple(xshape)
+    ys = (1,) * (nd - len(yshape)) + tuple(yshape)
+    axis = check_axis(axis, nd, f"{nd}-D x and y")
+    if xs[axis] != ys[axis]:
+        raise ValueError(f"x and y must have the same length along axis {axis}, got {xs[axis]} and {ys[axis]}")
+    try:
+        return np.broadcast_shapes(xs, ys), axis
+    except ValueError:
+        raise ValueError(f"x and y shapes {tuple(xshape)} and {tuple(yshape)} do not broadcast "
+                         f"(axis {axis} is the time axis)") from None

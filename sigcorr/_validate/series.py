@@ -16,6 +16,7 @@ from .common import (
     compute_dtype,
 )
 from .conv import check_method
+from .scale import safe_exponent, scaled
 
 # ---------------------------------------------------------------------------
 # period
@@ -65,11 +66,31 @@ def period_range(n, min_period, max_period, fs):
         if max_period < min_period:
             raise ValueError(f"min_period ({min_period}) must be <= max_period ({max_period})")
         pmax = max_period * fs
+        if pmax < 2.0:
+            raise ValueError(
+                f"min_period and max_period: the range must reach 2 samples, the shortest detectable period "
+                f"(max_period >= {2.0 / fs:g} at fs={fs:g}), got min_period={min_period}, max_period={max_period}"
+            )
         if pmax > n / 2.0:
             raise ValueError(
                 f"max_period must allow two cycles in the series: at most {n / 2.0 / fs:g}, got {max_period}"
             )
     return pmin, pmax, fs
+
+
+def check_max_periods(max_periods, pmin, pmax):
+    """detect_periods' ``max_periods`` (>= 1), clamped to the most cycles a
+    search over the lags pmin..pmax (samples) can report: one per integer lag."""
+    k = check_int(max_periods, "max_periods", minimum=1)
+    return min(k, max(1, int(pmax) - int(np.ceil(pmin)) + 1))
+
+
+def safe_rows(y):
+    """(y scaled into the safe range, k): the scale-free rule
+    (:mod:`sigcorr._validate.scale`) on validated (B, n) series, one factor
+    2**-k for the whole array (``y`` itself, k = 0, for ordinary data)."""
+    k = safe_exponent(y)
+    return scaled(y, k), k
 
 
 # ---------------------------------------------------------------------------

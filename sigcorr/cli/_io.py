@@ -80,9 +80,21 @@ def save_plot(fig, out):
 
 def _check_file(path: Path) -> None:
     if not path.exists():
+        if any(ch in str(path) for ch in "*?["):
+            raise CliError(f"{path}: no file matches this pattern")
         raise CliError(f"{path}: no such file")
     if not path.is_file():
         raise CliError(f"{path}: not a regular file")
+
+
+def file_error(path, exc) -> str:
+    """The message of an error about ``path`` for a line or record that
+    already names the file: the error's text without its leading
+    ``"PATH: "`` (every CliError about a file starts with it), so the file
+    is named once."""
+    text = str(exc) or type(exc).__name__
+    head = f"{path}: "
+    return text[len(head):] if text.startswith(head) and len(text) > len(head) else text
 
 
 def _load_npy(path: Path) -> np.ndarray:
@@ -301,12 +313,19 @@ def read_timed_series(path, column=None):
             lineno, cell = bad
             raise CliError(f"{path}: non-numeric value {cell!r} in column {names[j]!r} at line {lineno}")
     else:
+        worst = None  # (numbers in the column, column, its first non-numeric cell)
         for j in range(width - 1, -1, -1):
             x, bad = values(j)
             if x is not None:
                 break
+            count = sum(_float_or_none(row[j] if j < len(row) else "") is not None for row in rows)
+            if worst is None or count > worst[0]:
+                worst = (count, j, bad)
         else:
-            raise CliError(f"{path}: no numeric column (every column holds non-numeric values)")
+            count, j, (lineno, cell) = worst
+            what = "a number column but for" if count else "every column holds non-numeric values, e.g."
+            raise CliError(f"{path}: no numeric column ({what} {cell!r} in column {names[j]!r} at line {lineno}; "
+                           "fix the cell, or leave it empty for a missing sample)")
     label = f"{path.name}, column {names[j]!r}" if header else f"{path.name}, column {j}"
     times = None
     for i in range(width):

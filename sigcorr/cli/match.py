@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validate import template_fits
 from ..match import locate, match_template
-from ._io import SAMPLE_IMAGE, SAMPLE_TEMPLATE, CliError, fmt, num, pyplot, read_image, save_plot
+from ._io import SAMPLE_IMAGE, SAMPLE_TEMPLATE, CliError, file_error, fmt, num, pyplot, read_image, save_plot
 
 
 def _check_fits(image, template, name="template"):
@@ -216,10 +216,8 @@ def _match_one(path, templates=None, options=None, image=None):
         # matches by centre and suppresses them together (one object, one match)
         matches = locate(image, list(templates), **kw)
         return {"file": str(path), **many_record(matches, options["subpixel"], search)}
-    except CliError as exc:
-        return {"file": str(path), "error": str(exc)}
-    except (ValueError, TypeError, OSError, MemoryError) as exc:
-        return {"file": str(path), "error": str(exc) or type(exc).__name__}
+    except (CliError, ValueError, TypeError, OSError, MemoryError) as exc:
+        return {"file": str(path), "error": file_error(path, exc)}  # the record names the file
 
 
 def _progress(total):

@@ -47,8 +47,9 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
                            chunks=y.chunks[:-1] + ((L + 1,),), dtype=np.float64)
         return da.moveaxis(out, -1, axis)
     # the in-memory missing-data rule, on lazy arrays: present samples
-    # demeaned, missing ones 0, pairs counted for ``adjusted``, 0 / 0 -> 0
-    z, ok, _ = _lagsums.present(y, demean)
+    # demeaned, missing ones 0, pairs counted for ``adjusted``, 0 / 0 -> 0,
+    # NaN for a series with none present
+    z, ok, count = _lagsums.present(y, demean)
     S = _partial_lag_sums(z, L)
     if adjusted:
         pairs = _lagsums.pair_counts(_partial_lag_sums(ok.astype(np.float64), L))
@@ -57,6 +58,7 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
         S = da.where(~ok.all(), S * (pairs[..., :1] / pairs), S * plain)
     if normalize:
         S = _lagsums.normalized(S, S[..., :1])
+    S = _lagsums.no_samples(S, count)  # a series without a present sample: NaN
     return da.moveaxis(S, -1, axis)
 
 
@@ -87,7 +89,7 @@ def _partial_lag_sums(z, L):
 def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjusted=False, two_sided=True, axis=-1,
                      chunks=None):
     """:func:`sigcorr.crosscorrelation` of chunked pairs of series (the pairs
-    as blocks, the time axis in one chunk).
+    as blocks, the time axis in one chunk); x and y broadcast as in memory.
 
     Examples
     --------
@@ -99,12 +101,13 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
     True
     """
     xd = _blocks.as_dask(x, chunks, "x")
-    yd = _blocks.as_dask(y, chunks if chunks is not None else xd.chunks, "y")
-    _validate.dask_pair_shapes(xd.shape, yd.shape)
+    yd = _blocks.as_dask(y, None, "y")  # chunked like x once both are broadcast
     _validate.check_nonempty(xd, "x")
-    axis = _validate.check_axis(axis, xd.ndim, f"{xd.ndim}-D x and y")
-    xd = xd.rechunk({axis: -1})
-    yd = yd.rechunk(xd.chunks)
+    _validate.check_nonempty(yd, "y")
+    shape, axis = _validate.dask_pair_shapes(xd.shape, yd.shape, axis)
+    # broadcast as the in-memory function does, then pair the blocks
+    xd = da.broadcast_to(xd, shape).rechunk({axis: -1})
+    yd = da.broadcast_to(yd, shape).rechunk(xd.chunks)
     kw = dict(demean=demean, normalize=normalize, adjusted=adjusted, two_sided=two_sided, axis=axis)
     probe = sigcorr.crosscorrelation(np.zeros(xd.shape[axis]), np.arange(xd.shape[axis], dtype=float),
                                     max_lag, **{**kw, "axis": -1})
