@@ -65,4 +65,5 @@ def unscale(result, k: int, power: int = 2):
     units: times 2**(power*k) (``power`` 2 for sums of products)."""
     if k == 0:
         return result
-    return np.ldexp(result, power * k)
+    with np.errstate(over="ignore"):  # inf is the true value beyond the dtype's range
+        return np.ldexp(result, power * k)
