@@ -438,8 +438,9 @@ def _detect_one(Sb, nvalid, pmin, pmax, level, work, used, periods, strengths):
     if chosen < 0:
         return
     chosen = _season(rb, lags, vals, npk, chosen, best, nvalid, max(_SEASON_MARGIN, thr / 3.0))
-    if (vals[chosen] < thr or scores[chosen] < thr) and not _repeats_within(rb, lags[chosen], nvalid, _CLEAN):
-        return  # not significant, and (a short series) no clean repeat either
+    if (vals[chosen] < thr or scores[chosen] < thr) and not (
+            thr > _MAX_LEVEL and _repeats_within(rb, lags[chosen], nvalid, _CLEAN)):
+        return  # not significant, and not a short series repeating cleanly either
     for i in range(npk):
         refd[i] = np.nan
     periods[0] = _refined(rb, lags, vals, refd, chosen, L)
