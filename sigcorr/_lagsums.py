@@ -225,9 +225,14 @@ def _centred(X, tag):
     return out, means, sumsq
 
 
-def xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
-    """:func:`xcorr` of one chunk of pairs."""
+def xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted, rescue=True):
+    """:func:`xcorr` of one chunk of pairs.  Normalized, the pairs whose
+    energies lie outside float64's comfortable range (the scale-free rule,
+    :mod:`sigcorr._validate.scale`) are computed again with each series
+    scaled by a power of two (``rescue``); a series whose demeaned energy is
+    only the rounding of its mean is constant: it correlates 0."""
     B, n = X.shape
+    X0, Y0 = X, Y
     # a NaN or inf sample makes its row's mean non-finite: the means say
     # whether the missing-data path is needed
     norms = None
@@ -252,8 +257,18 @@ def xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted):
             S = S * (n / (n - np.abs(lags)))
     if normalize:
         if norms is None:
-            norms = np.einsum("ij,ij->i", X, X) * np.einsum("ij,ij->i", Y, Y)
-        S = normalized(S, np.sqrt(norms)[:, None])
+            qx, qy = np.einsum("ij,ij->i", X, X), np.einsum("ij,ij->i", Y, Y)
+        elif demean:
+            # constant to rounding: a spread no larger than the rounding of
+            # the mean's sum (n ulps of the mean) is no signal
+            tol = n * (2 * n * np.finfo(np.float64).eps) ** 2
+            qx = np.where(qx <= tol * mx * mx, 0.0, qx)
+            qy = np.where(qy <= tol * my * my, 0.0, qy)
+        S = normalized(S, np.sqrt(qx * qy)[:, None])
+        redo = np.flatnonzero(_validate.unsafe_energy(qx) | _validate.unsafe_energy(qy)) if rescue else ()
+        if len(redo):
+            S[redo] = xcorr_chunk(_validate.rows_scaled(X0[redo]), _validate.rows_scaled(Y0[redo]), lo, hi, demean,
+                                  normalize, adjusted, rescue=False)
     return no_samples(S, cx, cy) if missing else S
 
 

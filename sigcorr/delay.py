@@ -106,10 +106,16 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
     flags = [_validate.check_flag(v, name) for v, name in
              ((demean, "demean"), (normalize, "normalize"), (adjusted, "adjusted"), (two_sided, "two_sided"))]
     demean, normalize, adjusted, two_sided = flags
-    (X, kx), (Y, ky) = _validate.safe_rows(X), _validate.safe_rows(Y)
-    out = _lagsums.xcorr(X, Y, -L if two_sided else 0, L, demean, normalize, adjusted)
+    lo = -L if two_sided else 0
+    out = _lagsums.xcorr(X, Y, lo, L, demean, normalize, adjusted)  # (normalized: scale-free there)
     if not normalize:
-        out = _validate.unscale(out, kx + ky, power=1)
+        # sums that overflowed into NaN (inf - inf) again, each series scaled,
+        # then scaled back: the true sums, inf where they leave float64
+        redo = np.flatnonzero(np.isnan(out).any(axis=1))
+        if redo.size:
+            (Xs, kx), (Ys, ky) = _validate.rows_scaled(X[redo], True), _validate.rows_scaled(Y[redo], True)
+            part = _lagsums.xcorr(Xs, Ys, lo, L, demean, normalize, adjusted)
+            out[redo] = _validate.unscale(part, (kx + ky)[:, None], power=1)
     out = out.reshape(batch + (out.shape[1],))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
 
@@ -264,10 +270,12 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     if weighting is not None:
         weighting = _validate.check_choice(weighting, "weighting", ("phat",),
                                            f"weighting must be None or 'phat', got {weighting!r}")
-    (X, _), (Y, _) = _validate.safe_rows(X), _validate.safe_rows(Y)
-    empty_x, const_x = _lagsums.degenerate_rows(X)
-    empty_y, const_y = _lagsums.degenerate_rows(Y)
     if weighting == "phat":
+        # whitening works on the spectra: scaled first, by one power of two
+        # per series (the plain path rescues its few rows after the sums)
+        X, Y = _validate.rows_scaled(X), _validate.rows_scaled(Y)
+        empty_x, const_x = _lagsums.degenerate_rows(X)
+        empty_y, const_y = _lagsums.degenerate_rows(Y)
         X, Y = _lagsums.phat_inputs(X, Y)
     B = X.shape[0]
     p, off, top, second = (np.empty(B, np.int64), np.empty(B), np.empty(B), np.empty(B))
@@ -281,7 +289,8 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
         else:
             r = _lagsums.xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False)
         p[i:j], off[i:j], top[i:j], second[i:j] = _interpolated_peaks(r)
-        flat[i:j] = (r.max(axis=1) == r.min(axis=1)) & (L > 0)
+        # (with one lag, only a constant series' exact 0 is flat)
+        flat[i:j] = (r.max(axis=1) == r.min(axis=1)) & ((L > 0) | (r[:, 0] == 0))
     delay = (p - L + off) / fs
     if weighting is None:
         top = np.clip(top, -1.0, 1.0)
@@ -289,10 +298,13 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
         conf = np.where(second > 0, top / np.where(second > 0, second, 1.0), np.inf)
     # a flat correlation or a constant series has no delay; a series with
     # no present sample no peak either
-    flat |= const_x | const_y
+    if weighting == "phat":
+        flat |= const_x | const_y
+        top[empty_x | empty_y] = np.nan
+    else:  # a constant series correlates 0 (flat), one without samples NaN
+        flat |= np.isnan(top)
     delay[flat] = np.nan
     conf[flat] = np.nan
-    top[empty_x | empty_y] = np.nan
     if not batch:
         return DelayResult(float(delay[0]), float(top[0]), float(conf[0]))
     return DelayResult(delay.reshape(batch), top.reshape(batch), conf.reshape(batch))

@@ -109,10 +109,18 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     """
     y, batch, axis = _validate.series_batch(x, axis)
     max_lag, method = _validate.acf_options(max_lag, y.shape[1], method, demean, normalize, adjusted)
-    y, k = _validate.safe_rows(y)
     out = _lagsums.acf(y, max_lag, demean, normalize, adjusted, method)
-    if not normalize:
-        out = _validate.unscale(out, k)
+    if normalize:
+        # the scale-free rule, read off the result: a healthy row starts at
+        # exactly 1; the others (energy 0 or beyond float64) again, scaled
+        redo = np.flatnonzero((out[:, 0] != 1.0) | _validate.maybe_tiny_rows(y))
+        if redo.size:
+            out[redo] = _lagsums.acf(_validate.rows_scaled(y[redo]), max_lag, demean, normalize, adjusted, method)
+    else:  # sums that overflowed into NaN again, scaled, then scaled back (inf where they leave float64)
+        redo = np.flatnonzero(np.isnan(out).any(axis=1))
+        if redo.size:
+            ys, k = _validate.rows_scaled(y[redo], True)
+            out[redo] = _validate.unscale(_lagsums.acf(ys, max_lag, demean, normalize, adjusted, method), k[:, None])
     out = out.reshape(batch + (max_lag + 1,))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
 
@@ -166,7 +174,6 @@ def _detect(x, max_periods, min_period, max_period, fs, axis):
     B, n = y.shape
     pmin, pmax, fs = _validate.period_range(n, min_period, max_period, fs)
     n_cycles = _validate.check_max_periods(max_periods, pmin, pmax)
-    y = _validate.safe_rows(y)[0]
     L = int(min(n - 2, math.ceil(pmax) + 2))
     periods = np.empty((B, n_cycles))
     strengths = np.empty((B, n_cycles))
@@ -177,6 +184,13 @@ def _detect(x, max_periods, min_period, max_period, fs, axis):
         j = min(B, i + step)
         res, nvalid = _lagsums.residuals(y[i:j])
         S = _lagsums.auto_sums(res, L, "auto")
+        # the scale-free rule, read off the residuals' energy: rows beyond
+        # float64's comfortable range again, each scaled by a power of two
+        redo = np.flatnonzero(_validate.unsafe_energy(S[:, 0]))
+        if redo.size:
+            r2, n2 = _lagsums.residuals(_validate.rows_scaled(y[i:j][redo]))
+            res[redo], nvalid[redo] = r2, n2
+            S[redo] = _lagsums.auto_sums(r2, L, "auto")
         run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, _LEVEL,
             periods[i:j], strengths[i:j])
         # no period, and a residual that is smooth from sample to sample: a
@@ -184,7 +198,7 @@ def _detect(x, max_periods, min_period, max_period, fs, axis):
         # first differences keep a season, and a random walk's are white noise
         smooth = np.flatnonzero(np.isnan(periods[i:j, 0]) & (S[:, 1] > _SMOOTH * S[:, 0]))
         if smooth.size and n - 1 >= 2 * pmin:
-            d = np.ascontiguousarray(np.diff(y[i:j][smooth], axis=1))
+            d = np.ascontiguousarray(np.diff(_validate.rows_scaled(y[i:j][smooth]), axis=1))  # (scale-free)
             res, nvalid = _lagsums.residuals(d)
             S = _lagsums.auto_sums(res, min(L, n - 3), "auto")
             p2 = np.empty((smooth.size, n_cycles))

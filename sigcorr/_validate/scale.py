@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SAFE", "peak", "safe_exponent", "scaled", "unscale"]
+__all__ = ["SAFE", "ENERGY_SAFE", "peak", "safe_exponent", "scaled", "unscale", "unsafe_energy", "rows_scaled", "maybe_tiny_rows"]
 
 #: (lowest, highest) largest finite magnitude computed on as it is.  float64:
 #: squares and sums of squares of any length stay normal and finite with a
@@ -26,6 +26,48 @@ SAFE = {
     np.dtype(np.float64): (2.0 ** -300, 2.0 ** 300),
     np.dtype(np.float32): (2.0 ** -40, 2.0 ** 40),
 }
+
+
+#: (lowest, highest) sum of squares of a float64 row computed on as it is: a
+#: lower one may hold squares that sank into subnormals (below 2**-1022, a
+#: few digits left) or to 0, a higher one is near overflow (or is inf); the
+#: product of two such energies (a cross-correlation's norm) stays normal too.  The
+#: series families read this after their lag sums (which hold each row's
+#: energy), so that ordinary data pay nothing for the rule; only the rows
+#: outside are computed again, scaled (:func:`rows_scaled`).
+ENERGY_SAFE = (2.0 ** -500, 2.0 ** 500)  # (the product of two stays normal)
+
+
+def unsafe_energy(e: np.ndarray) -> np.ndarray:
+    """Which rows' sums of squares ``e`` lie outside ``ENERGY_SAFE`` (0, NaN
+    and inf included: an all-zero row is computed again, at no harm)."""
+    lo, hi = ENERGY_SAFE
+    return ~((e >= lo) & (e <= hi))
+
+
+def maybe_tiny_rows(y: np.ndarray) -> np.ndarray:
+    """Which rows of (B, n) ``y`` may be too small for float64's squares
+    (every magnitude below 2**-450, where products sink into subnormals),
+    read off a few samples of each row (four cache lines, spread over the
+    row): a row with one sample of normal size there is safe, whatever the
+    others; a flagged row is only computed again, scaled."""
+    B, n = y.shape
+    cols = np.unique(np.concatenate([np.arange(q, min(q + 8, n)) for q in (0, n // 4, n // 2, 3 * n // 4)]))
+    probe = np.abs(y[:, cols])
+    with np.errstate(invalid="ignore"):
+        big = np.where(np.isfinite(probe), probe, 0.0).max(axis=1)
+    return big < 2.0 ** -450
+
+
+def rows_scaled(y: np.ndarray, with_exponents: bool = False):
+    """Each row of (B, n) ``y`` times its own power of two, 2**-k, its
+    largest finite magnitude brought into [0.5, 1) (rows without one
+    unchanged); a new array, and the k (B,) if ``with_exponents``."""
+    finite = np.isfinite(y)
+    p = np.where(finite, np.abs(y), 0.0).max(axis=1, initial=0.0)
+    k = np.where(p > 0, np.frexp(p)[1], 0)
+    out = np.ldexp(y, -k[:, None])
+    return (out, k) if with_exponents else out
 
 
 def peak(a: np.ndarray) -> float:
