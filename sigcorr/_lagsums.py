@@ -259,11 +259,8 @@ def xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted, rescue=True):
         if norms is None:
             qx, qy = np.einsum("ij,ij->i", X, X), np.einsum("ij,ij->i", Y, Y)
         elif demean:
-            # constant to rounding: a spread no larger than the rounding of
-            # the mean's sum (n ulps of the mean) is no signal
-            tol = n * (2 * n * np.finfo(np.float64).eps) ** 2
-            qx = np.where(qx <= tol * mx * mx, 0.0, qx)
-            qy = np.where(qy <= tol * my * my, 0.0, qy)
+            qx = np.where(constant(qx, mx, n), 0.0, qx)
+            qy = np.where(constant(qy, my, n), 0.0, qy)
         S = normalized(S, np.sqrt(qx * qy)[:, None])
         redo = np.flatnonzero(_validate.unsafe_energy(qx) | _validate.unsafe_energy(qy)) if rescue else ()
         if len(redo):
@@ -284,6 +281,25 @@ def phat(X, Y, L):
     run(_klags.phat_whiten, _twins.phat_whiten, G, H, PHAT_EPS)
     r = sfft.irfft(G, N, axis=1, workers=threads())
     return np.concatenate([r[:, N - L:], r[:, :L + 1]], axis=1)
+
+
+def constant(sumsq, means, n):
+    """Which demeaned rows of n samples are constant: their spread (sum of
+    squares ``sumsq``) no larger than the rounding of their mean's sum (n
+    ulps of the mean), which is no signal."""
+    return sumsq <= n * (2 * n * np.finfo(np.float64).eps) ** 2 * means * means
+
+
+def centred_flagged(X, tag):
+    """(centred rows as :func:`centred_rows`, empty, constant, energy): the
+    flags of the rows without a present sample and of the constant ones,
+    and each centred row's sum of squares."""
+    Xc, means, sumsq = _centred(X, tag)
+    if np.isfinite(means).all():
+        return Xc, np.zeros(X.shape[0], bool), constant(sumsq, means, X.shape[1]), sumsq
+    empty, const = degenerate_rows(X)  # (missing samples: the rare path)
+    z = present(X, True)[0]
+    return z, empty, const, np.einsum("ij,ij->i", z, z)
 
 
 def centred_rows(X, tag):

@@ -112,8 +112,8 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     out = _lagsums.acf(y, max_lag, demean, normalize, adjusted, method)
     if normalize:
         # the scale-free rule, read off the result: a healthy row starts at
-        # exactly 1; the others (energy 0 or beyond float64) again, scaled
-        redo = np.flatnonzero((out[:, 0] != 1.0) | _validate.maybe_tiny_rows(y))
+        # 1; the others (energy 0, or NaN beyond float64) again, scaled
+        redo = np.flatnonzero(~(np.abs(out[:, 0] - 1.0) <= 1e-9) | _validate.maybe_tiny_rows(y))
         if redo.size:
             out[redo] = _lagsums.acf(_validate.rows_scaled(y[redo]), max_lag, demean, normalize, adjusted, method)
     else:  # sums that overflowed into NaN again, scaled, then scaled back (inf where they leave float64)

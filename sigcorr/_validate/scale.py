@@ -38,10 +38,14 @@ SAFE = {
 ENERGY_SAFE = (2.0 ** -500, 2.0 ** 500)  # (the product of two stays normal)
 
 
-def unsafe_energy(e: np.ndarray) -> np.ndarray:
+def unsafe_energy(e: np.ndarray, power: int = 1) -> np.ndarray:
     """Which rows' sums of squares ``e`` lie outside ``ENERGY_SAFE`` (0, NaN
-    and inf included: an all-zero row is computed again, at no harm)."""
+    and inf included: an all-zero row is computed again, at no harm); with
+    ``power`` 2, outside its square root, for computations on products of
+    energies' squares (GCC-PHAT's squared spectrum magnitudes)."""
     lo, hi = ENERGY_SAFE
+    if power != 1:
+        lo, hi = lo ** (1 / power), hi ** (1 / power)
     return ~((e >= lo) & (e <= hi))
 
 
