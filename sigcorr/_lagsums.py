@@ -287,7 +287,7 @@ def constant(sumsq, means, n):
     """Which demeaned rows of n samples are constant: their spread (sum of
     squares ``sumsq``) no larger than the rounding of their mean's sum (n
     ulps of the mean), which is no signal."""
-    return sumsq <= n * (2 * n * np.finfo(np.float64).eps) ** 2 * means * means
+    return np.sqrt(sumsq) <= math.sqrt(n) * 2 * n * np.finfo(np.float64).eps * np.abs(means)  # (no square to overflow)
 
 
 def centred_flagged(X, tag):

@@ -107,7 +107,8 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
              ((demean, "demean"), (normalize, "normalize"), (adjusted, "adjusted"), (two_sided, "two_sided"))]
     demean, normalize, adjusted, two_sided = flags
     lo = -L if two_sided else 0
-    out = _lagsums.xcorr(X, Y, lo, L, demean, normalize, adjusted)  # (normalized: scale-free there)
+    with np.errstate(over="ignore", invalid="ignore"):  # rows that overflow are computed again
+        out = _lagsums.xcorr(X, Y, lo, L, demean, normalize, adjusted)  # (normalized: scale-free there)
     if not normalize:
         # sums that overflowed into NaN (inf - inf) again, each series scaled,
         # then scaled back: the true sums, inf where they leave float64
@@ -295,7 +296,8 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
         if weighting == "phat":
             r = _lagsums.phat(X[i:j], Y[i:j], L)
         else:
-            r = _lagsums.xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False)
+            with np.errstate(over="ignore", invalid="ignore"):  # (rows beyond float64: again, there)
+                r = _lagsums.xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False)
         p[i:j], off[i:j], top[i:j], second[i:j] = _interpolated_peaks(r)
         # (with one lag, only a constant series' exact 0 is flat)
         flat[i:j] = (r.max(axis=1) == r.min(axis=1)) & ((L > 0) | (r[:, 0] == 0))

@@ -109,7 +109,8 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     """
     y, batch, axis = _validate.series_batch(x, axis)
     max_lag, method = _validate.acf_options(max_lag, y.shape[1], method, demean, normalize, adjusted)
-    out = _lagsums.acf(y, max_lag, demean, normalize, adjusted, method)
+    with np.errstate(over="ignore", invalid="ignore"):  # rows that overflow are computed again below
+        out = _lagsums.acf(y, max_lag, demean, normalize, adjusted, method)
     if normalize:
         # the scale-free rule, read off the result: a healthy row starts at
         # 1; the others (energy 0, or NaN beyond float64) again, scaled
@@ -183,7 +184,8 @@ def _detect(x, max_periods, min_period, max_period, fs, axis):
     for i in range(0, B, step):
         j = min(B, i + step)
         res, nvalid = _lagsums.residuals(y[i:j])
-        S = _lagsums.auto_sums(res, L, "auto")
+        with np.errstate(over="ignore", invalid="ignore"):  # (rows beyond float64: again, below)
+            S = _lagsums.auto_sums(res, L, "auto")
         # the scale-free rule, read off the residuals' energy: rows beyond
         # float64's comfortable range again, each scaled by a power of two
         redo = np.flatnonzero(_validate.unsafe_energy(S[:, 0]))

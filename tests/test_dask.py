@@ -415,3 +415,12 @@ def test_all_missing_and_masked_series(rng):
     xn = np.where(mask, np.nan, x)
     _close(sd.autocorrelation(xn, 8, chunks=(2, 70)), sigcorr.autocorrelation(xm, 8), rtol=1e-10)
     _close(sd.detect_period(xn, chunks=(1, 300)).period, sigcorr.detect_period(xm).period)
+
+
+def test_wrap_and_symm_kernels_larger_than_the_array_are_refused(rng):
+    # found by the fuzz's explore run: the padded blocks gave a wrong shape
+    a, k = rng.standard_normal((1, 1)), rng.standard_normal((1, 3))
+    for boundary in ("wrap", "symm"):
+        with pytest.raises(ValueError, match="in1, the chunked array"):
+            sd.correlate2d(a, k, "full", boundary)
+    _close(sd.correlate2d(a, k, "full", "fill", chunks=1), sigcorr.correlate2d(a, k, "full", "fill"))

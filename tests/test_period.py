@@ -495,3 +495,12 @@ def test_masked_values_are_missing(rng):
     np.testing.assert_array_equal(sigcorr.autocorrelation(xm, 30), sigcorr.autocorrelation(xn, 30))
     assert sigcorr.detect_period(xm).period == sigcorr.detect_period(xn).period
     np.testing.assert_array_equal(sigcorr.detect_periods(xm).periods, sigcorr.detect_periods(xn).periods)
+
+
+def test_very_short_noise_never_fails():
+    # found by the fuzz's explore run: a candidate whose refined lag lies
+    # beyond the last scorable lag divided by zero in the detector
+    for seed in range(200):
+        for n in (4, 5, 6, 7, 9):
+            res = sigcorr.detect_period(np.random.default_rng(seed).standard_normal(n))
+            assert np.isnan(res.period) or 2 <= res.period <= n / 2

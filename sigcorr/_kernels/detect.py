@@ -472,6 +472,8 @@ def _candidates(rb, lo, hi, thr, lags, scores, vals):
             while m <= _SCORE_MULTIPLES and m * p <= L - 1:
                 tot += _near_peak(rb, m * p, L)
                 m += 1
+            if m == 1:  # the peak's refined lag lies beyond the last scorable lag
+                continue
             lags[npk] = p
             scores[npk] = tot / (m - 1)
             vals[npk] = v

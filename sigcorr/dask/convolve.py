@@ -83,6 +83,12 @@ def _boundary2d(in1, in2, mode, boundary, fillvalue, chunks, flip):
     fv = _validate.check_fillvalue(fillvalue)
     if mode == "valid":
         return _conv_dask(x, k, mode, "auto", None, None, flip)
+    if boundary != "fill" and (k.shape[0] > x.shape[0] or k.shape[1] > x.shape[1]):
+        # (a wrap or mirror pad wider than the array would repeat it: not
+        # done block by block; such an array is small enough for memory)
+        raise ValueError(f"sigcorr.dask: with boundary={boundary!r}, in1, the chunked array, must be at least as "
+                         f"large as in2, got shapes {tuple(x.shape)} and {tuple(k.shape)}; for a smaller array "
+                         "use the in-memory function on np.asarray(in1)")
     pads = _geometry.boundary_pads(x.shape, k.shape, mode, flip)
     dtype = _validate.compute_dtype(x.dtype, k.dtype)
     if boundary == "fill":
