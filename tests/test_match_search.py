@@ -138,3 +138,10 @@ def test_a_template_as_large_as_the_image_is_found(method, rng):
     # and a stack of two such templates: the better one
     m = sigcorr.locate(img, np.stack([img, img[::-1]]), method=method)
     assert m.template.tolist() == [0] and m.positions.tolist() == [[0.0, 0.0]]
+
+
+def test_an_absurd_pyramid_depth_is_the_deepest_usable(rng):
+    # found by the fuzz's explore run: pyramid_levels=2**31 looped over every level
+    img = rng.standard_normal((64, 80))
+    tpl = img[10:42, 20:52].copy()
+    assert sigcorr.locate(img, tpl, pyramid_levels=10 ** 12).positions.tolist() == [[10, 20]]

@@ -132,7 +132,10 @@ def check_2d_pair(a, b) -> None:
 
 def check_fillvalue(fillvalue) -> np.ndarray:
     """convolve2d's ``fillvalue``: one number (scipy's wording), as a 0-d array."""
-    fv = np.asarray(fillvalue)
+    try:
+        fv = np.asarray(fillvalue)
+    except (ValueError, TypeError):  # ragged sequences
+        raise ValueError(f"fillvalue must be scalar or an array with one element, got {fillvalue!r}") from None
     if fv.size != 1:
         raise ValueError("fillvalue must be scalar or an array with one element.")
     if fv.dtype.kind not in _KINDS_NUMERIC:

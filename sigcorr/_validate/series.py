@@ -57,7 +57,7 @@ def period_range(n, min_period, max_period, fs):
     if n < 2 * pmin:
         raise ValueError(
             f"the series has {n} samples, too short to hold two cycles of min_period "
-            f"({min_period} = {pmin:g} samples)"
+            f"({min_period} at fs={fs:g} = {pmin:g} samples)"
         )
     if max_period is None:
         pmax = n / 2.0

@@ -58,14 +58,23 @@ def per_task(func):
 def as_dask(x, chunks, name="x"):
     """``x`` as a Dask array of known chunk sizes (a NumPy input chunked by
     ``chunks``, "auto" without them; a Dask input rechunked if given)."""
-    if isinstance(x, da.Array):
-        if chunks is not None:
-            x = x.rechunk(chunks)
-        if any(math.isnan(c) for cs in x.chunks for c in cs):
-            raise ValueError(f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() first")
-        return x
-    arr = _validate.as_numeric_array(x, name)
-    return da.from_array(arr, chunks="auto" if chunks is None else chunks)
+    if isinstance(chunks, bool):
+        raise TypeError(f"chunks must be a Dask chunk specification (int, tuple, 'auto', ...), got {chunks!r}")
+    try:
+        if isinstance(x, da.Array):
+            if chunks is not None:
+                x = x.rechunk(chunks)
+            if any(math.isnan(c) for cs in x.chunks for c in cs):
+                raise ValueError(f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() first")
+            return x
+        arr = _validate.as_numeric_array(x, name)
+        return da.from_array(arr, chunks="auto" if chunks is None else chunks)
+    except (ValueError, TypeError, ZeroDivisionError, KeyError) as exc:
+        if "chunk" in str(exc) or name in str(exc):
+            raise
+        # (Dask's own words name the value, not the argument)
+        raise ValueError(f"chunks: {chunks!r} is not a chunk specification for {name} of shape "
+                         f"{tuple(x.shape)}: {exc}") from None
 
 
 def in_memory(k, name):

@@ -22,6 +22,7 @@ __all__ = ["locate"]
 def _usable_levels(levels, side):
     """The most pyramid levels, up to ``levels``, that keep a template side of
     ``side`` samples at least ``pyramid_min_side`` wide once pooled."""
+    levels = min(levels, int(side).bit_length())  # (beyond it every level pools the side to 0)
     while levels > 0 and side // 2 ** levels < _costs.get().pyramid_min_side:
         levels -= 1
     return levels
