@@ -291,9 +291,11 @@ def constant(sumsq, means, n):
 
 
 def centred_flagged(X, tag):
-    """(centred rows as :func:`centred_rows`, empty, constant, energy): the
-    flags of the rows without a present sample and of the constant ones,
-    and each centred row's sum of squares."""
+    """(centred rows, empty, constant, energy): each row's present samples
+    minus their mean, 0 at the missing ones (centre_rows in one read when
+    every sample is present, in the work buffer ``tag``); the flags of the
+    rows without a present sample and of the constant ones; each centred
+    row's sum of squares."""
     Xc, means, sumsq = _centred(X, tag)
     if np.isfinite(means).all():
         return Xc, np.zeros(X.shape[0], bool), constant(sumsq, means, X.shape[1]), sumsq
@@ -302,19 +304,28 @@ def centred_flagged(X, tag):
     return z, empty, const, np.einsum("ij,ij->i", z, z)
 
 
-def centred_rows(X, tag):
-    """Each row's present samples minus their mean, 0 at the missing ones:
-    the demeaning of every cross-correlation (centre_rows in one read when
-    every sample is present, in the work buffer ``tag``)."""
-    Xc, means, _ = _centred(X, tag)
-    return Xc if np.isfinite(means).all() else present(X, True)[0]
+def _phat_rows(X, tag):
+    """One side of :func:`phat_inputs`: the centred rows, their empty and
+    constant flags.  The scale-free rule, read off the energies: whitening
+    squares the spectra's products (a fourth power of the data), so the
+    rows beyond the square root of the safe range are centred again, scaled
+    first."""
+    Z, empty, const, energy = centred_flagged(X, tag)
+    redo = np.flatnonzero(_validate.unsafe_energy(energy, power=2) & ~empty)
+    if redo.size:
+        Z[redo], _, const[redo], _ = centred_flagged(_validate.rows_scaled(X[redo]), "phat:redo")
+    return Z, empty, const
 
 
 def phat_inputs(X, Y):
-    """GCC-PHAT's input rows, demeaned as the plain cross-correlation's
-    (:func:`centred_rows`): a DC offset would otherwise put its transform's
-    leakage into every whitened frequency and pull the peak to lag 0."""
-    return centred_rows(X, "phat:in:x"), centred_rows(Y, "phat:in:y")
+    """GCC-PHAT's input rows (estimate_delay's and the CLI's plot), demeaned
+    as the plain cross-correlation's (a DC offset would otherwise put its
+    transform's leakage into every whitened frequency and pull the peak to
+    lag 0), and the pairs' flags: ``(X, Y, empty, constant)``, a pair empty
+    or constant when either series is."""
+    X, empty_x, const_x = _phat_rows(X, "phat:in:x")
+    Y, empty_y, const_y = _phat_rows(Y, "phat:in:y")
+    return X, Y, empty_x | empty_y, const_x | const_y
 
 
 def residual_acf(x, max_lag=None):
@@ -323,7 +334,7 @@ def residual_acf(x, max_lag=None):
     straight-line trend (:func:`residuals`).  ``x`` 1-D, or series along
     the last axis."""
     y, batch, _ = _validate.series_batch(x, -1)
-    res, _ = residuals(_validate.safe_rows(y)[0])
+    res, _ = residuals(_validate.rows_scaled(y))  # (scale-free, as detect_period)
     L, method = _validate.acf_options(max_lag, y.shape[1], "auto", False, True, False)
     # a line fitted with an intercept leaves residuals of mean 0 over the kept
     # samples, and the others are 0: no demeaning, as detect's lag sums

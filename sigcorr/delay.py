@@ -198,18 +198,6 @@ def _interpolated_peaks(r):
 
 
 @serialized_if_needed
-def _phat_centred(X, tag):
-    """GCC-PHAT's centred rows, and the empty and constant ones' flags.  The
-    scale-free rule, read off the energies: whitening squares the spectra's
-    products (a fourth power of the data), so the rows beyond the square
-    root of the safe range are centred again, scaled first."""
-    Z, empty, const, energy = _lagsums.centred_flagged(X, tag)
-    redo = np.flatnonzero(_validate.unsafe_energy(energy, power=2) & ~empty)
-    if redo.size:
-        Z[redo], _, const[redo], _ = _lagsums.centred_flagged(_validate.rows_scaled(X[redo]), "phat:redo")
-    return Z, empty, const
-
-
 def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     """Delay of ``x`` behind ``y``, to a fraction of a sample, for one or many pairs.
 
@@ -284,8 +272,7 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
         weighting = _validate.check_choice(weighting, "weighting", ("phat",),
                                            f"weighting must be None or 'phat', got {weighting!r}")
     if weighting == "phat":
-        X, empty_x, const_x = _phat_centred(X, "phat:in:x")
-        Y, empty_y, const_y = _phat_centred(Y, "phat:in:y")
+        X, Y, empty, const = _lagsums.phat_inputs(X, Y)
     B = X.shape[0]
     p, off, top, second = (np.empty(B, np.int64), np.empty(B), np.empty(B), np.empty(B))
     flat = np.empty(B, bool)
@@ -309,8 +296,8 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     # a flat correlation or a constant series has no delay; a series with
     # no present sample no peak either
     if weighting == "phat":
-        flat |= const_x | const_y
-        top[empty_x | empty_y] = np.nan
+        flat |= const
+        top[empty] = np.nan
     else:  # a constant series correlates 0 (flat), one without samples NaN
         flat |= np.isnan(top)
     delay[flat] = np.nan

@@ -16,7 +16,6 @@ from .common import (
     compute_dtype,
 )
 from .conv import check_method
-from .scale import safe_exponent, scaled
 
 # ---------------------------------------------------------------------------
 # period
@@ -83,14 +82,6 @@ def check_max_periods(max_periods, pmin, pmax):
     search over the lags pmin..pmax (samples) can report: one per integer lag."""
     k = check_int(max_periods, "max_periods", minimum=1)
     return min(k, max(1, int(pmax) - int(np.ceil(pmin)) + 1))
-
-
-def safe_rows(y):
-    """(y scaled into the safe range, k): the scale-free rule
-    (:mod:`sigcorr._validate.scale`) on validated (B, n) series, one factor
-    2**-k for the whole array (``y`` itself, k = 0, for ordinary data)."""
-    k = safe_exponent(y)
-    return scaled(y, k), k
 
 
 # ---------------------------------------------------------------------------

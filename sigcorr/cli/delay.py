@@ -56,7 +56,7 @@ def plot_delay(ax, x, y, fs, result, phat, source):
     if phat:
         L = max(abs(lo), abs(hi))
         # the curve estimate_delay peaks on (its handling of missing samples too)
-        X, Y = phat_inputs(np.asarray(x, np.float64)[None], np.asarray(y, np.float64)[None])
+        X, Y, _, _ = phat_inputs(np.asarray(x, np.float64)[None], np.asarray(y, np.float64)[None])
         r = phat_correlation(X, Y, L)[0]
         r = r[lo + L:hi + L + 1]
     else:
