@@ -127,7 +127,7 @@ def auto_sums(y, L, method, demean=False):
     if how == "lanes":
         out = output_array((B, L + 1))
         run(_kacf_fft.lag_sums_fft, _twins.lag_sums_fft, np.ascontiguousarray(y), L, bool(demean), False, False,
-            out, *_lanes_plan(n, L)[:3])
+            out, np.empty(B), *_lanes_plan(n, L)[:3])
         return out
     if how in ("direct", "block"):
         if demean:
@@ -169,15 +169,18 @@ def _block_sums(y, L):
     return sfft.irfft(total, N)[:L + 1]
 
 
-def acf(y, L, demean, normalize, adjusted, method):
-    """Autocorrelation of validated (B, n) float64 series (NaN = missing)."""
+def acf(y, L, demean, normalize, adjusted, method, energy=None):
+    """Autocorrelation of validated (B, n) float64 series (NaN = missing);
+    ``energy``, a (B,) array if given, receives each row's lag-0 sum before
+    adjustment and normalization (the scale-free rule reads it)."""
     B, n = y.shape
+    energy = np.empty(B) if energy is None else energy
     if plan(B, n, L, method) == "lanes":
         # one kernel: demean, lag sums, adjustment and normalization; it
         # counts the series with non-finite samples (then: the general path)
         out = output_array((B, L + 1))
         nbad = run(_kacf_fft.lag_sums_fft, _twins.lag_sums_fft, y, L, bool(demean), bool(adjusted),
-                   bool(normalize), out, *_lanes_plan(n, L)[:3])
+                   bool(normalize), out, energy, *_lanes_plan(n, L)[:3])
         if nbad == 0:
             return out
     missing = not np.isfinite(y).all()
@@ -186,6 +189,7 @@ def acf(y, L, demean, normalize, adjusted, method):
         S = auto_sums(np.ascontiguousarray(z), L, method)
     else:
         S = auto_sums(y, L, method, demean=demean)
+    energy[:] = S[:, 0]
     if adjusted:
         if missing:
             pairs = pair_counts(auto_sums(np.ascontiguousarray(ok.astype(np.float64)), L, method))

@@ -252,7 +252,7 @@ def acf_direct(y, L, out):
     return out
 
 
-def lag_sums_fft(y, L, demean, adjusted, normalize, out, N, two_blocks, L_fft):
+def lag_sums_fft(y, L, demean, adjusted, normalize, out, energy, N, two_blocks, L_fft):
     """``_kernels.acf_fft.lag_sums_fft`` (the plan arguments N, two_blocks,
     L_fft are not needed: one transform gives every lag)."""
     B, n = y.shape
@@ -265,6 +265,7 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out, N, two_blocks, L_fft):
         if demean:
             z = z - (total / n)[:, None]
         S = _fft_lag_sums(z, L)
+        energy[sl] = S[:, 0]
         if normalize:
             s0 = S[:, :1].copy()
             zero = s0 == 0.0

@@ -188,7 +188,7 @@ def acf_ns(size, rounds):
     y = rng.standard_normal((B, nl))
     res = np.empty((B, L + 1))
     Nf, two, L_fft, work = kfft.plan(nl, L, c.tail_mac)
-    t = _best(rounds, kfft.lag_sums_fft, y, L, False, False, False, res, Nf, two, L_fft)
+    t = _best(rounds, kfft.lag_sums_fft, y, L, False, False, False, res, np.empty(B), Nf, two, L_fft)
     lanes = t * 1e9 * nthreads / ((B / 2) * work)
     return {"acf_direct_ns": direct, "acf_fft_ns": fft, "acf_lanes_ns": lanes}
 

@@ -109,12 +109,14 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     """
     y, batch, axis = _validate.series_batch(x, axis)
     max_lag, method = _validate.acf_options(max_lag, y.shape[1], method, demean, normalize, adjusted)
+    energy = np.empty(y.shape[0])
     with np.errstate(over="ignore", invalid="ignore"):  # rows that overflow are computed again below
-        out = _lagsums.acf(y, max_lag, demean, normalize, adjusted, method)
+        out = _lagsums.acf(y, max_lag, demean, normalize, adjusted, method, energy)
     if normalize:
-        # the scale-free rule, read off the result: a healthy row starts at
-        # 1; the others (energy 0, or NaN beyond float64) again, scaled
-        redo = np.flatnonzero(~(np.abs(out[:, 0] - 1.0) <= 1e-9) | _validate.maybe_tiny_rows(y))
+        # the scale-free rule, read off the lag sums' own lag 0: the rows
+        # whose energy lies outside float64's comfortable range (0, NaN
+        # beyond float64, subnormal squares) again, each scaled
+        redo = np.flatnonzero(_validate.unsafe_energy(energy))
         if redo.size:
             out[redo] = _lagsums.acf(_validate.rows_scaled(y[redo]), max_lag, demean, normalize, adjusted, method)
     else:  # sums that overflowed into NaN again, scaled, then scaled back (inf where they leave float64)

@@ -361,7 +361,10 @@ def test_lag_sums_fft_every_plan_equals_naive(B, n, data):
     scale = 1.0 if normalize else np.abs(want).max() * (n if adjusted else 1)
     for N, two, Lf in _fft_plans(n, L):
         out = np.full((B, L + 1), np.nan)
-        assert _call(acf_fft.lag_sums_fft, y, L, demean, adjusted, normalize, out, N, two, Lf) == 0
+        energy = np.full(B, np.nan)
+        assert _call(acf_fft.lag_sums_fft, y, L, demean, adjusted, normalize, out, energy, N, two, Lf) == 0
+        z = y - y.mean(axis=1, keepdims=True) if demean else y
+        np.testing.assert_allclose(energy, (z * z).sum(axis=1), rtol=1e-12, err_msg=str((N, two, Lf)))
         np.testing.assert_allclose(out, want, atol=1e-12 * max(1.0, scale), err_msg=str((N, two, Lf)))
 
 
@@ -372,7 +375,7 @@ def test_lag_sums_fft_every_plan_on_plan_edges(B, n, L, rng):
     want = naive.acf(y, L, True, True, False)
     for N, two, Lf in _fft_plans(n, L):
         out = np.full((B, L + 1), np.nan)
-        assert _call(acf_fft.lag_sums_fft, y, L, True, True, False, out, N, two, Lf) == 0
+        assert _call(acf_fft.lag_sums_fft, y, L, True, True, False, out, np.empty(B), N, two, Lf) == 0
         np.testing.assert_allclose(out, want, atol=1e-12 * np.abs(want).max() * n, err_msg=str((N, two, Lf)))
 
 

@@ -330,7 +330,7 @@ def test_scale_free_inside_the_safe_range_is_bit_identical(monkeypatch, rng):
         lo, hi = _validate.SAFE[np.dtype(dtype)]
         cases += [((img * s).astype(dtype), (tpl * s).astype(dtype)) for s in (1.0, hi / 2, lo * 2)]
     with_rule = [[sigcorr.match_template(a, t, m) for m in METHODS] for a, t in cases]
-    monkeypatch.setattr(_validate, "scale_free", lambda img, tpls, dtype: (img, tpls, 0))
+    monkeypatch.setattr(_validate, "scale_free", lambda img, tpls, dtype: (img, tpls, 0, None))
     for (a, t), got in zip(cases, with_rule):
         for m, g in zip(METHODS, got):
             np.testing.assert_array_equal(g, sigcorr.match_template(a, t, m))
@@ -345,3 +345,37 @@ def test_unnormalized_thresholds_and_scores_keep_the_datas_units(rng):
     assert len(sigcorr.locate(a, t, method="ccorr", threshold=best * 0.999999)) == 1
     assert len(sigcorr.locate(a, t, method="ccorr", threshold=best * 1.000001)) == 0
     assert sigcorr.locate(a, t, method="ccorr").scores[0] == pytest.approx(best, rel=1e-12)
+
+
+@pytest.mark.parametrize("pad_input", [False, True])
+def test_scores_reuse_the_scale_checks_extrema_bit_identically(monkeypatch, pad_input, rng):
+    # the scoring's rounding floor read off the scale check's per-channel
+    # extrema equals the one of a pass over the (centred, padded) image
+    from sigcorr import _validate
+
+    grey = rng.random((40, 37)) + 3.0  # all positive: the centred extrema are not the raw ones
+    colour = np.stack([grey, 1 - grey, grey * -2], axis=-1)
+    cases = [(grey, grey[5:12, 6:15]), (colour, colour[5:12, 6:15]),
+             (grey.astype(np.float32), grey[5:12, 6:15].astype(np.float32))]
+    with_ext = [[sigcorr.match_template(a, t, m, pad_input=pad_input) for m in METHODS] for a, t in cases]
+    real = _validate.scale_free
+    monkeypatch.setattr(_validate, "scale_free", lambda *a: real(*a)[:3] + (None,))
+    for (a, t), got in zip(cases, with_ext):
+        for m, g in zip(METHODS, got):
+            np.testing.assert_array_equal(g, sigcorr.match_template(a, t, m, pad_input=pad_input))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stats_peak_from_extrema_equals_a_pass(dtype, rng):
+    # the rounding floor's peak read off the image's extrema, raw and centred
+    from sigcorr import _validate
+    from sigcorr.match.scores import stats_peak
+
+    for shift in (0.0, 3.0, -7.5):
+        img = ((rng.random((3, 20, 17)) - 0.3) * rng.choice([1e-3, 1.0, 1e4], (3, 1, 1)) + shift).astype(dtype)
+        means = img.reshape(3, -1).mean(axis=1, dtype=np.float64)
+        centred = img - means.astype(dtype)[:, None, None]
+        ext = _validate.extrema(img)
+        assert stats_peak(img, ext, None) == float(np.abs(img).max())
+        assert stats_peak(centred, ext, means) == float(np.abs(centred).max())
+        assert stats_peak(centred, None, None) == float(np.abs(centred).max())

@@ -192,8 +192,9 @@ def test_lane_fft_kernel_equals_naive_sums(B, n, L, rng):
         scale = np.abs(want[:, :1])
         for adjusted in (False, True):
             for normalize in (False, True):
-                out = np.full((B, L + 1), np.nan)
-                assert lag_sums_fft(y, L, demean, adjusted, normalize, out, *plan(n, L, _TAIL_MAC)[:3]) == 0
+                out, energy = np.full((B, L + 1), np.nan), np.full(B, np.nan)
+                assert lag_sums_fft(y, L, demean, adjusted, normalize, out, energy, *plan(n, L, _TAIL_MAC)[:3]) == 0
+                np.testing.assert_allclose(energy, want[:, 0], rtol=1e-12)
                 ref = want * (n / (n - np.arange(L + 1.0))) if adjusted else want.copy()
                 if normalize:
                     ref = ref / np.where(ref[:, :1] == 0, 1.0, ref[:, :1])
@@ -223,10 +224,10 @@ def test_lane_fft_kernel_counts_bad_series(B, rng):
 
     y = rng.standard_normal((B, 77))
     good = np.full((B, 21), np.nan)
-    assert lag_sums_fft(y, 20, True, False, True, good, *plan(77, 20, _TAIL_MAC)[:3]) == 0
+    assert lag_sums_fft(y, 20, True, False, True, good, np.empty(B), *plan(77, 20, _TAIL_MAC)[:3]) == 0
     y[[0, 5, B - 1], [3, 76, 0]] = [np.nan, np.inf, -np.inf]
     out = np.full((B, 21), np.nan)
-    assert lag_sums_fft(y, 20, True, False, True, out, *plan(77, 20, _TAIL_MAC)[:3]) == 3
+    assert lag_sums_fft(y, 20, True, False, True, out, np.empty(B), *plan(77, 20, _TAIL_MAC)[:3]) == 3
     ok = np.ones(B, bool)
     ok[[0, 5, B - 1]] = False
     ok[[1, 4, B - 2]] = False  # the lane partners of the bad series share their transform

@@ -39,7 +39,7 @@ import math
 import numpy as np
 from numba import prange
 
-from ._jit import A2, B1, F8, I8, jit
+from ._jit import A1, A2, B1, F8, I8, jit
 
 LANES = 16  # complex sequences per task (two real series each): loops of 16 vectorize
 TILE = 128  # rows per depth-first tile: 128 rows x 16 lanes x 16 bytes = 32 KiB (L1)
@@ -581,12 +581,14 @@ def _inverse(re, im, N, tr, ti, nstages, rows):
         q *= 4
 
 
-@jit(parallel=True, fastmath={"contract"}, sigs=[(A2(F8), I8, B1, B1, B1, A2(F8), I8, B1, I8)])
-def lag_sums_fft(y, L, demean, adjusted, normalize, out, N, two_blocks, L_fft):
+@jit(parallel=True, fastmath={"contract"}, sigs=[(A2(F8), I8, B1, B1, B1, A2(F8), A1(F8), I8, B1, I8)])
+def lag_sums_fft(y, L, demean, adjusted, normalize, out, energy, N, two_blocks, L_fft):
     """S[b, k] = sum_t z[b, t] z[b, t + k] into ``out`` (B, L + 1) float64,
     z = y[b] minus its mean if ``demean``; y (B, n) float64, 0 <= L <= n - 1.
     ``adjusted``: S[b, k] * n / (n - k); ``normalize``: divided by lag 0 (a
-    row of zeros where lag 0 is 0).  (N, two_blocks, L_fft) is ``plan(n, L)``'s.
+    row of zeros where lag 0 is 0).  ``energy`` (B,) receives each row's lag
+    0, sum_t z[b, t]**2, as computed (before any adjustment or normalization:
+    the scale-free rule reads it).  (N, two_blocks, L_fft) is ``plan(n, L)``'s.
     Returns the number of series whose sum is not finite (NaN or inf
     samples: their rows are then meaningless).  (The caller allocates
     ``out`` with its pages already faulted in: ``_runtime.output_array``.)
@@ -602,12 +604,13 @@ def lag_sums_fft(y, L, demean, adjusted, normalize, out, N, two_blocks, L_fft):
     ntask = (B + per - 1) // per
     bad = np.zeros(ntask, dtype=np.int64)
     for task in prange(ntask):
-        bad[task] = _task(y, L, demean, normalize, out, N, two_blocks, L_fft, tr, ti, rev, adj, np.int64(task))
+        bad[task] = _task(y, L, demean, normalize, out, energy, N, two_blocks, L_fft, tr, ti, rev, adj,
+                          np.int64(task))
     return bad.sum()
 
 
 @jit(fastmath={"contract"})
-def _task(y, L, demean, normalize, out, N, two_blocks, L_fft, tr, ti, rev, adj, task):
+def _task(y, L, demean, normalize, out, energy, N, two_blocks, L_fft, tr, ti, rev, adj, task):
     # one task of lag_sums_fft: series 32 task .. 32 task + 31
     B, n = y.shape
     M = N // 2
@@ -730,8 +733,10 @@ def _task(y, L, demean, normalize, out, N, two_blocks, L_fft, tr, ti, rev, adj, 
     for u in range(per):
         lag = re if u % 2 == 0 else im
         fac[u] = scale
+        s0 = lag[u // 2] * scale
+        if b0 + u < B:
+            energy[b0 + u] = s0
         if normalize:  # divide by lag 0 (the adjustment there is 1)
-            s0 = lag[u // 2] * scale
             fac[u] = scale / s0 if s0 != 0.0 else 0.0
     if b0 + per <= B:
         # 8 x 8 blocks of the transpose back to series rows

@@ -7,7 +7,7 @@ import numpy as np
 from .._kernels.codes import MATCH_METHOD_CODES
 from .common import (as_kernel_array, as_numeric_array, check_choice, check_flag, check_int, check_nonempty, check_real,
                      compute_dtype)
-from .scale import safe_exponent, scaled
+from .scale import extrema, safe_exponent, scaled
 
 # ---------------------------------------------------------------------------
 # match
@@ -31,15 +31,21 @@ def normalized(method: str) -> bool:
 def scale_free(img, tpls, dtype):
     """Image and templates (an array or a list of them) scaled by one power
     of two into the safe range of ``dtype`` (:mod:`.scale`, the scale-free
-    rule; untouched, k = 0, for data inside it).  Returns ``(img, tpls, k)``:
-    normalized scores computed on them are the data's; unnormalized ones
-    (sums of products) come back with ``unscale(scores, k)``."""
+    rule; untouched, k = 0, for data inside it).  Returns ``(img, tpls, k,
+    ext)``: normalized scores computed on them are the data's; unnormalized
+    ones (sums of products) come back with ``unscale(scores, k)``; ``ext`` is
+    the returned (C, ...) image's per-channel :func:`extrema` (None where it
+    holds non-finite values), which the scoring reuses rather than pass over
+    the image again."""
     parts = list(tpls) if isinstance(tpls, list) else [tpls]
-    k = safe_exponent(img, *parts, dtype=dtype)
+    ext = extrema(img)
+    k = safe_exponent(img, *parts, dtype=dtype, ext=ext)
     if k == 0:
-        return img, tpls, 0
+        return img, tpls, 0, ext
     tpls = [scaled(t, k) for t in tpls] if isinstance(tpls, list) else scaled(tpls, k)
-    return scaled(img, k), tpls, k
+    # (ldexp is monotonic: the scaled image's extrema are the extrema scaled)
+    ext = None if ext is None else (scaled(ext[0], k), scaled(ext[1], k))
+    return scaled(img, k), tpls, k, ext
 
 
 def check_match_method(method) -> str:

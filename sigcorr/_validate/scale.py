@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SAFE", "ENERGY_SAFE", "peak", "safe_exponent", "scaled", "unscale", "unsafe_energy", "rows_scaled", "maybe_tiny_rows"]
+__all__ = ["SAFE", "ENERGY_SAFE", "extrema", "peak", "safe_exponent", "scaled", "unscale", "unsafe_energy", "rows_scaled"]
 
 #: (lowest, highest) largest finite magnitude computed on as it is.  float64:
 #: squares and sums of squares of any length stay normal and finite with a
@@ -49,19 +49,6 @@ def unsafe_energy(e: np.ndarray, power: int = 1) -> np.ndarray:
     return ~((e >= lo) & (e <= hi))
 
 
-def maybe_tiny_rows(y: np.ndarray) -> np.ndarray:
-    """Which rows of (B, n) ``y`` may be too small for float64's squares
-    (every magnitude below 2**-450, where products sink into subnormals),
-    read off eight samples spread over each row: a row with one sample of
-    normal size among them is safe, whatever the others; a flagged row is
-    only computed again, scaled (a sparse row whose eight are all 0 too)."""
-    cols = np.unique(np.linspace(0, y.shape[1] - 1, 8).astype(np.int64))
-    big = np.abs(y[:, cols[0]])
-    for c in cols[1:]:
-        np.fmax(big, np.abs(y[:, c]), out=big)  # (fmax: a NaN sample is skipped)
-    return ~(big >= 2.0 ** -450)
-
-
 def rows_scaled(y: np.ndarray, with_exponents: bool = False):
     """Each row of (B, n) ``y`` times its own power of two, 2**-k, its
     largest finite magnitude brought into [0.5, 1) (rows without one
@@ -73,13 +60,30 @@ def rows_scaled(y: np.ndarray, with_exponents: bool = False):
     return (out, k) if with_exponents else out
 
 
-def peak(a: np.ndarray) -> float:
-    """The largest finite magnitude in ``a`` (0 if it has none)."""
+def extrema(a: np.ndarray):
+    """(largest, smallest) value of each channel of (C, ...) ``a``, two (C,)
+    arrays, or None when ``a`` holds a NaN or inf (or is empty).  Where a
+    caller needs the largest magnitude of ``a - m`` (a centred image), these
+    give it without another pass: rounding is monotonic, so that is
+    ``max(hi - m, m - lo)`` computed in ``a``'s dtype."""
+    if a.size == 0:
+        return None
+    axes = tuple(range(1, a.ndim))
+    hi, lo = a.max(axis=axes), a.min(axis=axes)  # two passes without a temporary
+    if np.isfinite(hi).all() and np.isfinite(lo).all():
+        return hi, lo
+    return None
+
+
+def peak(a: np.ndarray, ext=None) -> float:
+    """The largest finite magnitude in ``a`` (0 if it has none); ``ext``:
+    ``a``'s :func:`extrema` when the caller has them (None: computed)."""
     if a.size == 0:
         return 0.0
-    hi, lo = float(a.max()), float(a.min())  # two passes without a temporary
-    if np.isfinite(hi) and np.isfinite(lo):
-        return max(hi, -lo)
+    if ext is None:
+        ext = extrema(a.reshape(1, -1))
+    if ext is not None:
+        return max(float(ext[0].max()), -float(ext[1].min()))
     if a.dtype.kind == "f":  # NaN samples (missing pixels): fmax skips them
         hi, lo = float(np.fmax.reduce(a, axis=None)), float(np.fmin.reduce(a, axis=None))
         if np.isfinite(hi) and np.isfinite(lo):
@@ -88,13 +92,13 @@ def peak(a: np.ndarray) -> float:
     return float(np.abs(finite).max()) if finite.size else 0.0
 
 
-def safe_exponent(*arrays: np.ndarray, dtype=np.float64) -> int:
+def safe_exponent(*arrays: np.ndarray, dtype=np.float64, ext=None) -> int:
     """k such that the arrays times 2**-k have their common largest finite
     magnitude in [0.5, 1); 0 when it already lies in ``SAFE[dtype]`` (or
     the arrays hold no nonzero finite value).  One factor for all the
     arrays, so quantities comparing them (``sqdiff_normed``) keep their
-    meaning."""
-    p = max(peak(a) for a in arrays)
+    meaning.  ``ext``: the first array's :func:`extrema`, when known."""
+    p = max([peak(arrays[0], ext)] + [peak(a) for a in arrays[1:]])
     lo, hi = SAFE[np.dtype(dtype)]
     if p == 0 or lo <= p <= hi:
         return 0

@@ -407,7 +407,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         image, template, mask, stack=stack, masked="missing" if omit_ else "nan_policy='omit'")
     policy, present, min_overlap = _validate.missing_inputs(nan_policy, image_mask, min_overlap, image, msk)
     pad_input = _validate.check_flag(pad_input, "pad_input")
-    img, tpls, k = _validate.scale_free(img, tpls, dtype)
+    img, tpls, k, ext = _validate.scale_free(img, tpls, dtype)
     lost = None
     if policy == "propagate":
         tpls, lost = template_missing(tpls, msk)
@@ -415,6 +415,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         h, w = tpls.shape[2:]
         pads = ((h // 2, h - 1 - h // 2), (w // 2, w - 1 - w // 2))
         img = np.pad(img, ((0, 0),) + pads)
+        ext = None if ext is None else (np.maximum(ext[0], 0), np.minimum(ext[1], 0))
         if present is not None:
             present = np.pad(present, pads, constant_values=True)
     if policy == "propagate" and present is not None:
@@ -425,7 +426,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     elif msk is not None:
         out = _stacked([_masked(img, t, msk, method).astype(dtype) for t in tpls])
     else:
-        out = match_stack(img, tpls, method, dtype)
+        out = match_stack(img, tpls, method, dtype, ext if present is None else None)
     if not _validate.normalized(method):
         out = _validate.unscale(out, k)
     if lost is not None:
@@ -460,13 +461,14 @@ def match_plain(img, tpl, method, dtype):
     return match_sizes(img, [tpl], method, dtype)[0]
 
 
-def match_stack(img, tpls, method, dtype):
+def match_stack(img, tpls, method, dtype, ext=None):
     """Scores (T, oh, ow) of (C, H, W) ``img`` against each (C, h, w) template
     of ``tpls`` (T, C, h, w): the image's centring, its non-finite counts and
-    (on the FFT path) its tiles' spectra are computed once for the stack."""
+    (on the FFT path) its tiles' spectra are computed once for the stack.
+    ``ext``: ``img``'s per-channel extrema, when the caller has them."""
     (T, _, h, w), (_, H, W) = tpls.shape, img.shape
     out = np.empty((T, H - h + 1, W - w + 1), dtype=dtype)
-    match_sizes(img, list(tpls), method, dtype, outs=out)
+    match_sizes(img, list(tpls), method, dtype, outs=out, ext=ext)
     return out
 
 
@@ -485,12 +487,13 @@ def _shared_plan(shape, sizes, item):
     return plan[0], (Ly, Lx), (ny, nx)
 
 
-def match_sizes(img, tpls, method, dtype, outs=None):
+def match_sizes(img, tpls, method, dtype, outs=None, ext=None):
     """Score maps of (C, H, W) ``img`` against each (C, h, w) template of the
     list ``tpls`` (sizes may differ: a scale search), sharing the image's
     centring and one FFT tiling whose tile spectra every template multiplies.
-    ``outs``: a (T, oh, ow) array to write the maps into (default new ones).  The
-    temporaries live in sigcorr's work buffers (``_workspace``)."""
+    ``outs``: a (T, oh, ow) array to write the maps into (default new ones);
+    ``ext``: ``img``'s per-channel :func:`~sigcorr._validate.extrema`, when the
+    caller has them (they save a pass over the image).  The temporaries live in sigcorr's work buffers (``_workspace``)."""
     C, H, W = img.shape
     sizes = sorted({t.shape[1:] for t in tpls})
     hmax, wmax = max(s[0] for s in sizes), max(s[1] for s in sizes)
@@ -522,7 +525,7 @@ def match_sizes(img, tpls, method, dtype, outs=None):
     ccoeff = method.startswith("ccoeff")
     stats = src if ccoeff else np.ascontiguousarray(img)
     # rounding floor of the window energies (see _kernels.windows.match_scores)
-    peak = float(np.max(np.abs(stats))) if stats.size else 0.0
+    peak = stats_peak(stats, ext if finite else None, means if ccoeff else None)
     spec = None if plan is None else _fft.tile_spectra(src, (hmax, wmax), plan, scratch="match:tiles")
     res = [None] * len(tpls)
     for group in _template_groups(tpls, 1 if spec is None else spec[0].nbytes):
@@ -554,6 +557,21 @@ def match_sizes(img, tpls, method, dtype, outs=None):
                 outs[i][...] = out[g]
             res[i] = out[g] if outs is None else outs[i]
     return res
+
+
+def stats_peak(stats, ext, means):
+    """The largest magnitude of ``stats`` (C, ...), the image the window
+    statistics are read from: the image (``means`` None) or the image
+    centred by ``means`` (C,) in its dtype (zeros beyond it).  Read off the
+    image's per-channel extrema ``ext`` when known, without a pass: rounding
+    is monotonic, so the centred image's are ``hi - m`` and ``lo - m``."""
+    if ext is None:
+        return float(np.max(np.abs(stats))) if stats.size else 0.0
+    hi, lo = (e.astype(stats.dtype) for e in ext)
+    if means is not None:
+        m = means.astype(stats.dtype)
+        hi, lo = hi - m, lo - m
+    return max(float(hi.max()), -float(lo.min()), 0.0)
 
 
 def _template_groups(tpls, spec_bytes):

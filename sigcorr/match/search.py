@@ -125,27 +125,28 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         scales, angles = _validate.scales_angles(scales, angles, one_d)
     # the scale-free rule: one power of two for image and templates; an
     # unnormalized method's threshold and scores in the scaled units inside
-    img, tpls, k = _validate.scale_free(img, tpls, dtype)
+    img, tpls, k, ext = _validate.scale_free(img, tpls, dtype)
     power = 0 if _validate.normalized(method) else 2
     if threshold is not None and k and power:
         threshold = float(np.ldexp(threshold, -power * k))
     m = _search(img, tpls, one_d, dtype, method, threshold, max_matches, min_distance, levels, subpixel,
-                scales, angles, axes_t)
+                scales, angles, axes_t, ext)
     if k and power:
         m = dataclasses.replace(m, scores=_validate.unscale(m.scores, k, power))
     return m
 
 
 def _search(img, tpls, one_d, dtype, method, threshold, max_matches, min_distance, levels, subpixel,
-            scales, angles, axes_t):
-    """locate on checked (and scaled) inputs."""
+            scales, angles, axes_t, ext=None):
+    """locate on checked (and scaled) inputs; ``ext``: the image's extrema
+    (:func:`~sigcorr._validate.scale_free`), or None."""
     maximize = _validate.maximizes(method)
     if scales is not None or angles is not None:
         return _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches,
                                    min_distance, maximize, subpixel, scales, angles)
     if isinstance(tpls, list):
         return _locate_sizes(img, tpls, method, dtype, levels, one_d, threshold, max_matches,
-                             min_distance, maximize, subpixel)
+                             min_distance, maximize, subpixel, ext)
     levels = _usable_levels(levels, int(min(axes_t)))
     if levels > 0:
         found = [_pyramid_matches(img, t, method, dtype, levels, one_d, threshold, max_matches,
@@ -159,7 +160,7 @@ def _search(img, tpls, one_d, dtype, method, threshold, max_matches, min_distanc
                        [np.full(len(f), k, dtype=np.int64) for k, f in enumerate(found)],
                        shape, one_d, maximize, min_distance, max_matches, dtype)
     else:
-        scores = match_stack(img, tpls, method, dtype)
+        scores = match_stack(img, tpls, method, dtype, ext)
         tix, pos, val = stack_peaks(scores, threshold, max_matches, min_distance, maximize, subpixel)
         if one_d:
             pos = pos[:, 1:]
@@ -169,7 +170,7 @@ def _search(img, tpls, one_d, dtype, method, threshold, max_matches, min_distanc
 
 
 def _locate_sizes(img, tpls, method, dtype, levels, one_d, threshold, max_matches, min_distance, maximize,
-                  subpixel):
+                  subpixel, ext=None):
     """locate for a list of templates of several sizes: each template's
     matches (the plain maps share one FFT tiling), merged by their centres
     (a window's top-left corner depends on the template's size) and
@@ -182,7 +183,7 @@ def _locate_sizes(img, tpls, method, dtype, levels, one_d, threshold, max_matche
             found.append((m.positions if not one_d else np.column_stack([np.zeros(len(m)), m.positions]),
                           m.scores))
     else:
-        for score_map in match_sizes(img, tpls, method, dtype):
+        for score_map in match_sizes(img, tpls, method, dtype, ext=ext):
             _, pos, val = stack_peaks(score_map[None], threshold, max_matches, min_distance, maximize, subpixel)
             found.append((pos, val))
     half = [(np.array(t.shape[1:], dtype=np.float64) - 1) / 2 for t in tpls]
