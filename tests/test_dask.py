@@ -140,6 +140,31 @@ def test_autocorrelation_long_series_chunked_in_time(adjusted, demean, normalize
            rtol=1e-10)
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e155, 1e300])
+def test_autocorrelation_chunked_in_time_is_scale_free(scale, rng):
+    # each block scaled by its own power of two, the blocks added at the
+    # row's largest: normalized results as at scale 1, unnormalized ones in
+    # the data's units (inf or subnormal only where the true value is)
+    X = rng.standard_normal((3, 2000)) + np.array([[0.0], [5.0], [0.0]])
+    X[1, ::7] = np.nan
+    X[2, :1000] *= 1e-6  # blocks of very different sizes in one row
+    for adjusted in (False, True):
+        want = sigcorr.autocorrelation(X, 30, adjusted=adjusted)
+        got = sd.autocorrelation(X * scale, 30, adjusted=adjusted, chunks=(2, 300)).compute()
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    if scale != 1e300:
+        return
+    want = sigcorr.autocorrelation(X, 30, demean=False, normalize=False)
+    with np.errstate(over="ignore"):
+        true = np.ldexp(want, 1040)
+    plain = sd.autocorrelation(X * 2.0 ** 520, 30, demean=False, normalize=False, chunks=(2, 300)).compute()
+    assert np.isinf(plain).any() and not np.isnan(plain).any()
+    np.testing.assert_array_equal(np.isinf(plain), np.isinf(true))
+    np.testing.assert_allclose(plain[~np.isinf(true)], true[~np.isinf(true)], rtol=1e-9)
+    tiny = sd.autocorrelation(X * 2.0 ** -300, 30, demean=False, normalize=False, chunks=(2, 300)).compute()
+    np.testing.assert_allclose(np.ldexp(tiny, 600), want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+
+
 def test_autocorrelation_batches(rng):
     X = rng.standard_normal((70, 300))
     _close(sd.autocorrelation(X, 40, chunks=(16, 300)), sigcorr.autocorrelation(X, 40))

@@ -473,6 +473,19 @@ def test_unnormalized_autocorrelation_is_scaled_back(rng):
                                    np.ldexp(sigcorr.autocorrelation(x, 10, **kw), -700), rtol=1e-12)
 
 
+def test_unnormalized_autocorrelation_overflowing_rows_of_a_batch(rng):
+    # several rows beyond float64 computed again at once, each scaled back by
+    # its own power of two: inf where the true value leaves float64, as NaN never
+    X = rng.standard_normal((3, 300)) * np.array([[2.0 ** 530], [2.0 ** 530], [1.0]])
+    got = sigcorr.autocorrelation(X, 10, normalize=False)
+    want = sigcorr.autocorrelation(X * np.array([[2.0 ** -530], [2.0 ** -530], [1.0]]), 10, normalize=False)
+    with np.errstate(over="ignore"):
+        true = np.ldexp(want, np.array([[1060], [1060], [0]]))
+    assert not np.isnan(got).any() and np.isinf(got[:2]).all()
+    np.testing.assert_array_equal(got[2], true[2])
+    np.testing.assert_array_equal(np.sign(got[:2]), np.sign(true[:2]))
+
+
 def test_all_missing_series_give_nan(rng):
     nan = np.full(60, np.nan)
     for kw in ({}, {"normalize": False}, {"adjusted": True}, {"demean": False}):

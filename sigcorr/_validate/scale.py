@@ -115,8 +115,9 @@ def scaled(a: np.ndarray, k: int) -> np.ndarray:
 
 def unscale(result, k: int, power: int = 2):
     """An unnormalized result of data scaled by 2**-k, back in the data's
-    units: times 2**(power*k) (``power`` 2 for sums of products)."""
-    if k == 0:
+    units: times 2**(power*k) (``power`` 2 for sums of products); ``k`` an
+    int or an array of them broadcasting against ``result`` (one per row)."""
+    if np.ndim(k) == 0 and k == 0:
         return result
     with np.errstate(over="ignore"):  # inf is the true value beyond the dtype's range
         return np.ldexp(result, power * k)

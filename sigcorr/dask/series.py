@@ -50,14 +50,16 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     # demeaned, missing ones 0, pairs counted for ``adjusted``, 0 / 0 -> 0,
     # NaN for a series with none present
     z, ok, count = _lagsums.present(y, demean)
-    S = _partial_lag_sums(z, L)
+    S, K = _partial_lag_sums(z, L)  # (the scale-free rule: S times 4**K is the sums' value)
     if adjusted:
-        pairs = _lagsums.pair_counts(_partial_lag_sums(ok.astype(np.float64), L))
+        pairs = _lagsums.pair_counts(_times4(*_partial_lag_sums(ok.astype(np.float64), L)))
         plain = n / (n - np.arange(L + 1.0))
         # (whether any sample is missing is known only on compute: both, chosen lazily)
         S = da.where(~ok.all(), S * (pairs[..., :1] / pairs), S * plain)
     if normalize:
         S = _lagsums.normalized(S, S[..., :1])
+    else:
+        S = _times4(S, K)
     S = _lagsums.no_samples(S, count)  # a series without a present sample: NaN
     return da.moveaxis(S, -1, axis)
 
@@ -65,25 +67,51 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
 def _partial_lag_sums(z, L):
     """sum_t z[..., t] z[..., t + k], k = 0..L, block by block along time:
     every block sums its own samples against themselves and the next L (its
-    halo; L zeros past the end), and the blocks' sums are added."""
+    halo; L zeros past the end), and the blocks' sums are added.
+
+    Scale-free in one pass: each block's rows are scaled by a power of two,
+    2**-k, that brings their largest finite magnitude into [0.5, 1) before
+    their products are formed (no overflow, no subnormal squares), and the
+    blocks' sums are added at the largest k of the row, K.  Returns ``(S,
+    K)``: the sums are ``S * 4**K`` (:func:`_times4`); a normalized result is
+    S over its lag 0.  Powers of two are exact: ordinary data give the
+    unscaled sums' bits."""
     lead = z.ndim - 1
     z = _blocks.fit(_blocks.pad(z, [(0, 0)] * lead + [(0, L)]), {lead: L})
 
     def block(b):
         own = b.shape[-1] - L  # every block carries exactly L samples after its own
         flat = b.reshape(-1, b.shape[-1])
-        if own <= 0 or flat.shape[0] == 0:
-            return np.zeros(b.shape[:-1] + (1, L + 1))
-        sums = sigcorr.correlate(flat, np.ascontiguousarray(flat[:, :own]), "valid", axes=-1)
-        return sums.reshape(b.shape[:-1] + (1, L + 1))
+        out = np.zeros((flat.shape[0], L + 2))
+        if own > 0 and flat.shape[0] > 0:
+            scaled, k = _validate.rows_scaled(flat, True)
+            out[:, :L + 1] = sigcorr.correlate(scaled, np.ascontiguousarray(scaled[:, :own]), "valid", axes=-1)
+            out[:, L + 1] = k
+        return out.reshape(b.shape[:-1] + (1, L + 2))
 
     depth = {ax: 0 for ax in range(lead)}
     depth[lead] = (0, L)
     nb = len(z.chunks[-1])
     parts = da.map_overlap(_blocks.per_task(block), z, depth=depth, boundary="none", trim=False, new_axis=lead + 1,
-                           chunks=z.chunks[:-1] + ((1,) * nb, (L + 1,)), dtype=np.float64,
+                           chunks=z.chunks[:-1] + ((1,) * nb, (L + 2,)), dtype=np.float64,
                            meta=np.empty((0,) * (lead + 2)))
-    return parts.sum(axis=lead)
+    k = parts[..., L + 1:]
+    K = k.max(axis=lead)  # (..., 1)
+    S = da.map_blocks(_at_common_scale, parts[..., :L + 1], k, K[..., None, :], dtype=np.float64).sum(axis=lead)
+    return S, K
+
+
+def _at_common_scale(s, k, K):
+    """Blocks' sums ``s`` of rows scaled by 2**-k, brought to the scale 2**-K
+    (K >= k): times 4**(k - K), exact (sums far below the largest only
+    lose what float64 could not have held beside it)."""
+    return np.ldexp(s, (2 * (k - K)).astype(np.int64))
+
+
+def _times4(S, K):
+    """Sums S of data scaled by 2**-K back in the data's units (inf where
+    they leave float64, as the true value does)."""
+    return da.map_blocks(lambda s, k: _validate.unscale(s, k.astype(np.int64)), S, K, dtype=np.float64)
 
 
 def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjusted=False, two_sided=True, axis=-1,
