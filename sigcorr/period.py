@@ -112,18 +112,15 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     energy = np.empty(y.shape[0])
     with np.errstate(over="ignore", invalid="ignore"):  # rows that overflow are computed again below
         out = _lagsums.acf(y, max_lag, demean, normalize, adjusted, method, energy)
-    if normalize:
-        # the scale-free rule, read off the lag sums' own lag 0: the rows
-        # whose energy lies outside float64's comfortable range (0, NaN
-        # beyond float64, subnormal squares) again, each scaled
-        redo = np.flatnonzero(_validate.unsafe_energy(energy))
-        if redo.size:
-            out[redo] = _lagsums.acf(_validate.rows_scaled(y[redo]), max_lag, demean, normalize, adjusted, method)
-    else:  # sums that overflowed into NaN again, scaled, then scaled back (inf where they leave float64)
-        redo = np.flatnonzero(np.isnan(out).any(axis=1))
-        if redo.size:
-            ys, k = _validate.rows_scaled(y[redo], True)
-            out[redo] = _validate.unscale(_lagsums.acf(ys, max_lag, demean, normalize, adjusted, method), k[:, None])
+    # the scale-free rule, read off the lag sums' own lag 0: the rows whose
+    # energy lies outside float64's comfortable range (0, NaN or inf beyond
+    # float64, subnormal squares) again, each scaled by its own power of two;
+    # unnormalized sums scaled back (inf where the true value leaves float64)
+    redo = np.flatnonzero(_validate.unsafe_energy(energy))
+    if redo.size:
+        ys, k = _validate.rows_scaled(y[redo], True)
+        part = _lagsums.acf(ys, max_lag, demean, normalize, adjusted, method)
+        out[redo] = part if normalize else _validate.unscale(part, k[:, None])
     out = out.reshape(batch + (max_lag + 1,))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
 
