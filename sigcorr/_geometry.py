@@ -1,6 +1,7 @@
 """Output geometry: where each mode's output lies inside the full result,
 and how far a boundary extends an input.  Shared by the in-memory paths and
-``sigcorr.dask``; pure index arithmetic, no arrays."""
+``sigcorr.dask``; pure index arithmetic, no arrays: also how
+``match_template(pad_input=True)`` extends its image (:func:`input_pads`)."""
 
 
 def out_slices(n, m, mode):
@@ -27,3 +28,24 @@ def boundary_pads(shape, kshape, mode, correlation):
             s0 = m // 2
         pads.append((m - 1 - s0, length - n + s0))
     return pads
+
+
+#: numpy.pad's modes that ``pad_input`` accepts (scikit-image's ``mode``;
+#: 'empty' is left out: its values are whatever memory held).
+PAD_MODES = ("constant", "edge", "linear_ramp", "maximum", "mean", "median", "minimum", "reflect",
+             "symmetric", "wrap")
+
+
+def input_pads(tshape, mode="constant"):
+    """How ``match_template(pad_input=True)`` extends the image along each
+    template axis, as scikit-image does.  Returns ``(pads, crops)``: the
+    image is padded by ``pads`` ((before, after) per axis) with ``mode``,
+    then ``crops`` ((start, stop) per axis, or None) taken of the padded
+    axes.  The window of output i starts at i - t // 2, so t // 2 before and
+    t - 1 - t // 2 after are read; scikit-image pads t on both sides, which
+    only 'linear_ramp' (a ramp over the pad's width) can tell apart: for it
+    the same t are padded, and the part read kept."""
+    read = [(t // 2, t - 1 - t // 2) for t in tshape]
+    if mode != "linear_ramp":
+        return read, None
+    return [(t, t) for t in tshape], [(t - b, -(t - a)) for t, (b, a) in zip(tshape, read)]

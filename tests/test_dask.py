@@ -67,6 +67,19 @@ def test_2d_boundaries_at_the_true_edges(boundary, fillvalue, mode, rng):
                sigcorr.correlate2d(img, k, mode, boundary, fillvalue))
 
 
+@pytest.mark.parametrize("mode", ["constant", "reflect", "linear_ramp", "mean", "wrap"])
+def test_match_template_pad_input_modes(mode, rng):
+    # the whole image padded (true edges), then scored in blocks
+    img = rng.random((90, 70))
+    tpl = img[20:31, 30:38].copy()
+    kw = {"constant_values": 0.5} if mode == "constant" else {}
+    _close(sd.match_template(img, tpl, pad_input=True, mode=mode, chunks=(25, 30), **kw),
+           sigcorr.match_template(img, tpl, pad_input=True, mode=mode, **kw), rtol=1e-9)
+    colour = np.stack([img, img[::-1], 1 - img], axis=-1)
+    _close(sd.match_template(colour, colour[20:31, 30:38], pad_input=True, mode=mode, chunks=(25, 30, 3), **kw),
+           sigcorr.match_template(colour, colour[20:31, 30:38], pad_input=True, mode=mode, **kw), rtol=1e-9)
+
+
 @pytest.mark.usefixtures("user_chunks")
 @pytest.mark.parametrize("method", ["ccoeff_normed", "ccorr_normed", "sqdiff_normed", "ccoeff", "ccorr", "sqdiff"])
 def test_match_template_every_method(method, rng):

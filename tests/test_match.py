@@ -113,6 +113,42 @@ def test_pad_input_equals_skimage():
     np.testing.assert_allclose(sigcorr.match_template(img, tpl), sk_match(img, tpl), atol=1e-9)
 
 
+@pytest.mark.parametrize("mode", ["constant", "edge", "linear_ramp", "maximum", "mean", "median", "minimum",
+                                  "reflect", "symmetric", "wrap"])
+def test_pad_input_modes_equal_skimage(mode, rng):
+    # scikit-image's mode= (numpy.pad's), its test's constant_values=image.mean() among them
+    img = PHOTOS["coins"][:90, :110].astype(np.float64)
+    kw = {"constant_values": float(img.mean())} if mode == "constant" else {}
+    for shape in [(15, 20), (16, 16), (1, 7)]:
+        r, c = rng.integers(0, 60), rng.integers(0, 80)
+        tpl = img[r:r + shape[0], c:c + shape[1]]
+        got = sigcorr.match_template(img, tpl, pad_input=True, mode=mode, **kw)
+        np.testing.assert_allclose(got, sk_match(img, tpl, pad_input=True, mode=mode, **kw), atol=1e-9)
+        # without pad_input the padding is never read
+        np.testing.assert_array_equal(sigcorr.match_template(img, tpl, mode=mode, **kw), sigcorr.match_template(img, tpl))
+
+
+def test_pad_input_modes_on_missing_pixels_and_errors(rng):
+    img = rng.random((30, 40))
+    tpl = img[5:12, 8:17]
+    holes = img.copy()
+    holes[0, 0] = np.nan  # a corner pixel: copied into the padding by 'reflect' (missing there too)
+    got = sigcorr.match_template(holes, tpl, pad_input=True, mode="symmetric")
+    assert np.isnan(got[:4, :5]).all() and np.isfinite(got[10:, 10:]).all()
+    omit = sigcorr.match_template(holes, tpl, pad_input=True, mode="symmetric", nan_policy="omit")
+    assert np.isfinite(omit[:4, :5]).all()
+    # NaN padding is missing: 'omit' scores the border windows over the image's pixels only
+    nanpad = sigcorr.match_template(img, tpl, pad_input=True, constant_values=np.nan, nan_policy="omit")
+    assert np.isnan(sigcorr.match_template(img, tpl, pad_input=True, constant_values=np.nan)[0, 0])
+    np.testing.assert_allclose(nanpad[3:-3, 4:-4], sigcorr.match_template(img, tpl), atol=1e-9)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        sigcorr.match_template(img, tpl, pad_input=True, mode="empty")
+    with pytest.raises(ValueError, match="constant_values is used only with mode='constant'"):
+        sigcorr.match_template(img, tpl, pad_input=True, mode="edge", constant_values=3)
+    with pytest.raises(TypeError, match="constant_values must be a real number"):
+        sigcorr.match_template(img, tpl, pad_input=True, constant_values="1")
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_1d_equals_opencv_on_one_row(method):
     row = PHOTOS["camera"][200].copy()

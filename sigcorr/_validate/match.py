@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._geometry import PAD_MODES
 from .._kernels.codes import MATCH_METHOD_CODES
 from .common import (as_kernel_array, as_numeric_array, check_choice, check_flag, check_int, check_nonempty, check_real,
                      compute_dtype)
@@ -46,6 +47,19 @@ def scale_free(img, tpls, dtype):
     # (ldexp is monotonic: the scaled image's extrema are the extrema scaled)
     ext = None if ext is None else (scaled(ext[0], k), scaled(ext[1], k))
     return scaled(img, k), tpls, k, ext
+
+
+def check_pad_mode(mode, constant_values):
+    """``pad_input``'s ``mode`` (numpy.pad's, as scikit-image's) and
+    ``constant_values`` (a real number, NaN allowed: padding that is
+    missing); a ``constant_values`` other than 0 with another mode, which
+    would be ignored, is refused."""
+    mode = check_choice(mode, "mode", PAD_MODES)
+    value = check_real(constant_values, "constant_values", finite=False)
+    if mode != "constant" and not value == 0:
+        raise ValueError(f"constant_values is used only with mode='constant', got mode={mode!r} "
+                         f"and constant_values={constant_values!r}")
+    return mode, value
 
 
 def check_match_method(method) -> str:

@@ -14,7 +14,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from .. import _validate
+from .. import _geometry, _validate
 from ..match import match_template as _match_template
 from ..match import peaks
 from . import _blocks
@@ -23,7 +23,7 @@ __all__ = ["match_template", "find_matches"]
 
 
 def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False, chunks=None,
-                   stack=None):
+                   stack=None, mode="constant", constant_values=0):
     """:func:`sigcorr.match_template` on a chunked image (1-D, 2-D or colour
     (H, W, C), the channels in one chunk); the template and mask in memory.
 
@@ -34,6 +34,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     merged ones.  A stack of templates (T, h, w[, C]), read as
     :func:`sigcorr.match_template` reads it (``stack``), gives (T, ...)
     scores, the stack scored together on every block (one chunk along T).
+    ``pad_input`` pads the whole image as ``mode`` says (true edges).
 
     Examples
     --------
@@ -52,14 +53,17 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     m = None if mask is None else _blocks.in_memory(mask, "mask")
     stacked = _validate.check_pair(x, t, stack)
     pad_input = _validate.check_flag(pad_input, "pad_input")
+    pad_mode, pad_value = _validate.check_pad_mode(mode, constant_values)
     tshape = t.shape[1:] if stacked else t.shape
     spatial = x.ndim if x.ndim < 3 else 2
     if x.ndim == 3:
         x = x.rechunk({2: -1})
     dtype = _validate.compute_dtype(x.dtype, t.dtype, family="image")
     if pad_input:
-        pads = [(tshape[ax] // 2, tshape[ax] - 1 - tshape[ax] // 2) for ax in range(spatial)] + [(0, 0)] * (x.ndim - spatial)
-        x = _blocks.pad(x, pads)
+        pads, crops = _geometry.input_pads(tshape[:spatial], pad_mode)
+        x = _blocks.pad(x, pads + [(0, 0)] * (x.ndim - spatial), pad_mode, pad_value)
+        if crops is not None:
+            x = x[tuple(slice(a, b) for a, b in crops)]
     halos = {ax: tshape[ax] - 1 for ax in range(spatial)}
     x = _blocks.coarsen(x, halos)
     colour = x.ndim == 3  # (not x itself: dask tokenizes the function by pickling what it closes over)

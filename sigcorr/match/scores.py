@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _conv, _costs, _fft, _twins, _validate, _workspace
+from .. import _conv, _costs, _fft, _geometry, _twins, _validate, _workspace
 from .._kernels import direct as _kdirect
 from .._kernels import windows as _kwin
 from .._kernels.codes import MATCH_METHOD_CODES
@@ -291,7 +291,8 @@ def _normalize(num, den, method):
 
 @serialized_if_needed
 def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False,
-                   nan_policy="propagate", image_mask=None, min_overlap=0.5, stack=None):
+                   nan_policy="propagate", image_mask=None, min_overlap=0.5, stack=None, mode="constant",
+                   constant_values=0):
     """Score every placement of ``template`` over ``image``, as ``cv2.matchTemplate``.
 
     Parameters
@@ -318,7 +319,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         False: the "valid" output, ``image.shape - template.shape + 1``.
         True: ``image.shape``, as ``skimage.feature.match_template``: index i
         holds the window starting at ``i - template.shape // 2`` on the
-        zero-padded image.
+        image padded as ``mode`` says (zeros by default).
     nan_policy : {'propagate', 'omit'}
         Missing pixels are the image's non-finite ones and those outside
         ``image_mask``, and the template's non-finite ones.  'propagate'
@@ -340,6 +341,18 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     min_overlap : float
         With 'omit', a window whose overlap holds fewer than this fraction
         of the template's present pixels (or none) scores NaN.
+    mode : str
+        How ``pad_input`` pads the image, scikit-image's ``mode`` (numpy.pad's
+        modes): 'constant' (the default, ``constant_values``), 'edge',
+        'reflect', 'symmetric', 'wrap', 'linear_ramp' (to 0 over the
+        template's extent, as scikit-image pads), or the row's statistic
+        'mean', 'median', 'maximum', 'minimum'.  Missing pixels padded by
+        copying stay missing; a statistic over a row that holds one is NaN.
+        Without ``pad_input`` every window lies inside the image and the
+        padding is never read.
+    constant_values : float
+        The padding's value with ``mode='constant'`` (default 0; NaN pads
+        with missing pixels, which ``nan_policy='omit'`` leaves out).
     stack : bool, optional
         Whether ``template`` is a stack of templates.  None (the default)
         reads one with one more axis than ``image`` as a stack, except where
@@ -407,26 +420,24 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         image, template, mask, stack=stack, masked="missing" if omit_ else "nan_policy='omit'")
     policy, present, min_overlap = _validate.missing_inputs(nan_policy, image_mask, min_overlap, image, msk)
     pad_input = _validate.check_flag(pad_input, "pad_input")
+    pad_mode, pad_value = _validate.check_pad_mode(mode, constant_values)
+    if present is not None:
+        # pixels outside image_mask are missing: NaN, which reaches their
+        # windows (omit leaves them out); a padding that copies them copies NaN
+        img = np.ascontiguousarray(np.where(present, img, np.nan), dtype=dtype)
+        present = None
+    if pad_input:
+        img = padded_input(img, tpls.shape[2:], pad_mode, pad_value)
     img, tpls, k, ext = _validate.scale_free(img, tpls, dtype)
     lost = None
     if policy == "propagate":
         tpls, lost = template_missing(tpls, msk)
-    if pad_input:
-        h, w = tpls.shape[2:]
-        pads = ((h // 2, h - 1 - h // 2), (w // 2, w - 1 - w // 2))
-        img = np.pad(img, ((0, 0),) + pads)
-        ext = None if ext is None else (np.maximum(ext[0], 0), np.minimum(ext[1], 0))
-        if present is not None:
-            present = np.pad(present, pads, constant_values=True)
-    if policy == "propagate" and present is not None:
-        # pixels outside image_mask are missing: NaN, which reaches their windows
-        img = np.ascontiguousarray(np.where(present, img, np.nan), dtype=dtype)
     if policy == "omit":
         out = _stacked([omit(img, t, msk, present, method, dtype, min_overlap) for t in tpls])
     elif msk is not None:
         out = _stacked([_masked(img, t, msk, method).astype(dtype) for t in tpls])
     else:
-        out = match_stack(img, tpls, method, dtype, ext if present is None else None)
+        out = match_stack(img, tpls, method, dtype, ext)
     if not _validate.normalized(method):
         out = _validate.unscale(out, k)
     if lost is not None:
@@ -434,6 +445,18 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     if one_d:
         out = out[:, 0]
     return out if stack else out[0]
+
+
+def padded_input(img, tshape, mode, value):
+    """(C, H, W) ``img`` extended for ``pad_input`` along the template's axes
+    (``tshape``: (h, w)), as scikit-image pads (:func:`sigcorr._geometry.input_pads`)."""
+    pads, crops = _geometry.input_pads(tshape, mode)
+    if mode == "constant":
+        return np.pad(img, [(0, 0)] + pads, constant_values=value)
+    out = np.pad(img, [(0, 0)] + pads, mode=mode)
+    if crops is not None:
+        out = np.ascontiguousarray(out[(slice(None),) + tuple(slice(a, b) for a, b in crops)])
+    return out
 
 
 def template_missing(tpls, msk):
