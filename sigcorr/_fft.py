@@ -83,7 +83,7 @@ def _inverse(x, n, real, axis=-1):
 
 
 def fftconv(a, k, nd, mode):
-    """Convolution over the last ``nd`` (1 or 2) axes by one big transform."""
+    """Convolution over the last ``nd`` axes by one big transform."""
     real = a.dtype.kind == "f"
     ns = a.shape[a.ndim - nd:]
     ms = k.shape[k.ndim - nd:]
@@ -94,14 +94,51 @@ def fftconv(a, k, nd, mode):
         out = _inverse(fa, fshape[0], real)
         s0, l0 = sel[0]
         return out[..., s0:s0 + l0]
-    # 2-D: last axis first over the data rows only, then the row axis padded.
-    f1, f0 = fshape[1], fshape[0]
-    fa = sfft.fft(_forward(a, f1, real), f0, axis=-2, workers=threads(), overwrite_x=True)
-    fk = sfft.fft(_forward(k, f1, real), f0, axis=-2, workers=threads(), overwrite_x=True)
-    fa = sfft.ifft(fa * fk, axis=-2, workers=threads(), overwrite_x=True)
-    (s0, l0), (s1, l1) = sel
-    out = _inverse(fa[..., s0:s0 + l0, :], f1, real)
-    return out[..., s1:s1 + l1]
+    if nd == 2:
+        # last axis first over the data rows only, then the row axis padded.
+        f1, f0 = fshape[1], fshape[0]
+        fa = sfft.fft(_forward(a, f1, real), f0, axis=-2, workers=threads(), overwrite_x=True)
+        fk = sfft.fft(_forward(k, f1, real), f0, axis=-2, workers=threads(), overwrite_x=True)
+        fa = sfft.ifft(fa * fk, axis=-2, workers=threads(), overwrite_x=True)
+        (s0, l0), (s1, l1) = sel
+        out = _inverse(fa[..., s0:s0 + l0, :], f1, real)
+        return out[..., s1:s1 + l1]
+    # N-D: the same passes axis by axis, each forward pass over the data
+    # only (the zero padding of the axes not transformed yet is skipped)
+    fa = _forward_nd(a, fshape, real)
+    fk = _forward_nd(k, fshape, real)
+    if np.broadcast_shapes(fa.shape, fk.shape) == fa.shape:
+        fa *= fk
+    else:
+        fa = fa * fk
+    del fk
+    return _inverse_nd(fa, fshape, sel, real)
+
+
+def _forward_nd(x, fshape, real):
+    """Spectrum of ``x`` over its last len(fshape) axes at the sizes
+    ``fshape``: the last axis first (real or complex), then the others from
+    the inside out, each pass over the data the previous ones produced."""
+    nd = len(fshape)
+    f = _forward(x, fshape[-1], real)
+    for ax in range(nd - 2, -1, -1):
+        f = sfft.fft(f, fshape[ax], axis=ax - nd, workers=threads(), overwrite_x=True)
+    return f
+
+
+def _inverse_nd(f, fshape, sel, real):
+    """Inverse of :func:`_forward_nd` keeping only the outputs ``sel``
+    ((start, length) per axis): the outer axes first, each later pass only
+    over what the earlier ones kept."""
+    nd = len(fshape)
+    for ax in range(nd - 1):
+        f = sfft.ifft(f, axis=ax - nd, workers=threads(), overwrite_x=True)
+        s0, length = sel[ax]
+        index = (Ellipsis, slice(s0, s0 + length)) + (slice(None),) * (nd - 1 - ax)
+        f = f[index]
+    out = _inverse(f, fshape[-1], real)
+    s0, length = sel[-1]
+    return out[..., s0:s0 + length]
 
 
 def overlap_save_block(m):

@@ -87,6 +87,37 @@ def corr_padded(img, ker, out, pad_top, pad_left):
     return out
 
 
+def corr_padded_nd(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left):
+    """``_kernels.direct.corr_padded_nd``: the N-D valid correlation of each
+    implicitly zero-padded volume (scipy.signal, direct where a volume holds
+    NaN or inf)."""
+    B, _, H, W = img.shape
+    Bk, _, h, w = ker.shape
+    shape = tuple(int(v) for v in sizes) + (H, W)
+    kshape = tuple(int(v) for v in ksizes) + (h, w)
+    oshape = tuple(int(v) for v in osizes) + out.shape[2:]
+    lead = tuple(int(v) for v in pads) + (pad_top, pad_left)
+    vol = img.reshape((B,) + shape)
+    kvol = ker.reshape((Bk,) + kshape)
+    res = out.reshape((B,) + oshape)
+    src = np.zeros((B,) + tuple(o + m - 1 for o, m in zip(oshape, kshape)), dtype=img.dtype)
+    dst, part = [slice(None)], [slice(None)]
+    for n, p_, span in zip(shape, lead, src.shape[1:]):
+        lo, hi = max(0, p_), min(span, p_ + n)
+        if lo >= hi:
+            res[...] = 0
+            return out
+        dst.append(slice(lo, hi))
+        part.append(slice(lo - p_, hi - p_))
+    src[tuple(dst)] = vol[tuple(part)]
+    finite = bool(np.isfinite(src).all() and np.isfinite(kvol).all())
+    for b in range(B):
+        k = kvol[b if Bk > 1 else 0]
+        method = ss.choose_conv_method(src[b], k, "valid") if finite else "direct"
+        res[b] = ss.correlate(src[b], k, "valid", method=method)
+    return out
+
+
 def lag_window(x, y, part, lo):
     """``_kernels.lags.lag_window``: each block's lag sums as a valid
     correlation of its stretch of (zero-extended) ``x`` with the block of ``y``

@@ -47,6 +47,24 @@ def corr_padded(img, ker, pad_top, pad_left, oh, ow):
     return out
 
 
+def corr_padded_nd(vol, ker, pads, oshape):
+    """out[b, o] = sum_t vol[b, o + t - pads] * ker[kb, t] over every kernel
+    tap t (N-D indices), the taps outside ``vol`` skipped (zero padding)."""
+    B, shape = vol.shape[0], vol.shape[1:]
+    Bk, kshape = ker.shape[0], ker.shape[1:]
+    out = np.zeros((B,) + tuple(oshape))
+    for b in range(B):
+        k = ker[b if Bk > 1 else 0]
+        for o in np.ndindex(*oshape):
+            s = 0.0
+            for t in np.ndindex(*kshape):
+                src = tuple(oi + ti - p for oi, ti, p in zip(o, t, pads))
+                if all(0 <= q < n for q, n in zip(src, shape)):
+                    s += float(vol[(b,) + src]) * float(k[t])
+            out[(b,) + o] = s
+    return out
+
+
 def lag_window(x, y, lo, nl, P):
     """part[b, p, k] = sum_{n in block p} x[b, n + lo + k] * y[kb, n], x zero
     outside [0, N1); the N2 samples of y cut in P blocks of ceil(N2 / P)."""

@@ -87,6 +87,34 @@ def test_corr_padded_across_column_chunks(dtype, rng):
 
 
 @st.composite
+def _corr_nd_case(draw):
+    nd = draw(st.integers(3, 4))
+    B = draw(st.integers(1, 2))
+    shape = [draw(st.integers(1, 5)) for _ in range(nd - 1)] + [draw(st.integers(1, 12))]
+    # the last axis picks the row passes (7 taps: two output rows per task)
+    kshape = [draw(st.integers(1, 3)) for _ in range(nd - 1)] + [draw(st.sampled_from([1, 2, 3, 5, 7, 9]))]
+    pads = [draw(st.integers(-1, m + 1)) for m in kshape]
+    oshape = [draw(st.integers(1, n + m)) for n, m in zip(shape, kshape)]
+    return B, draw(st.sampled_from([1, B])), shape, kshape, pads, oshape, draw(st.sampled_from(FLOATS)), \
+        draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=20, deadline=None)
+@given(_corr_nd_case())
+def test_corr_padded_nd_equals_naive(case):
+    B, Bk, shape, kshape, pads, oshape, dtype, seed = case
+    rng = np.random.default_rng(seed)
+    vol, ker = _rand(rng, [B] + shape, dtype), _rand(rng, [Bk] + kshape, dtype)
+    img = vol.reshape(B, -1, *shape[-2:])
+    kf = ker.reshape(Bk, -1, *kshape[-2:])
+    out = np.full((B, int(np.prod(oshape[:-2])), *oshape[-2:]), np.nan, dtype)
+    outer = [np.array(v[:-2], dtype=np.int64) for v in (shape, kshape, oshape, pads)]
+    got = _call(direct.corr_padded_nd, img, kf, out, *outer, pads[-2], pads[-1])
+    want = naive.corr_padded_nd(vol, ker, pads, oshape)
+    np.testing.assert_allclose(got.reshape(want.shape), want, atol=_tol(dtype, np.prod(kshape)))
+
+
+@st.composite
 def _lag_case(draw):
     B = draw(st.integers(1, 3))
     N1, N2 = draw(st.integers(1, 40)), draw(st.integers(1, 40))
