@@ -123,6 +123,11 @@ class Costs:
     overlap_save_min_block: int = 1024
     # ... used when the longer input spans at least this many blocks
     overlap_save_min_blocks: int = 4
+    # convolve's N-D FFT path (_fft.fftconv, three or more axes): a whole
+    # transform's spectrum of at most this many bytes; larger volumes are
+    # convolved in slabs along the outermost convolved axis (overlap-save),
+    # each slab's spectrum about this size, so memory stays bounded
+    fft_nd_slab_bytes: int = 128 << 20
     # _conv.lag_window_sums: the fewest samples per block of lag_window's
     # split sums (a series is split over the cores only in blocks this long)
     lag_block: int = 8192

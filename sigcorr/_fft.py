@@ -16,6 +16,7 @@ for ``mode`` with scipy's centring.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import scipy.fft as sfft
@@ -105,6 +106,11 @@ def fftconv(a, k, nd, mode):
         return out[..., s1:s1 + l1]
     # N-D: the same passes axis by axis, each forward pass over the data
     # only (the zero padding of the axes not transformed yet is skipped)
+    batch = np.broadcast_shapes(a.shape[:a.ndim - nd], k.shape[:k.ndim - nd])
+    item = 2 * np.dtype(a.dtype).itemsize if real else np.dtype(a.dtype).itemsize
+    spec_bytes = math.prod(batch) * math.prod(fshape[:-1]) * (fshape[-1] // 2 + 1) * item
+    if spec_bytes > _costs.get().fft_nd_slab_bytes and sel[0][1] > 1:
+        return _slabs(a, k, fshape, sel, real, spec_bytes)
     fa = _forward_nd(a, fshape, real)
     fk = _forward_nd(k, fshape, real)
     if np.broadcast_shapes(fa.shape, fk.shape) == fa.shape:
@@ -113,6 +119,46 @@ def fftconv(a, k, nd, mode):
         fa = fa * fk
     del fk
     return _inverse_nd(fa, fshape, sel, real)
+
+
+def _slabs(a, k, fshape, sel, real, spec_bytes):
+    """:func:`fftconv` over three or more axes in slabs along the outermost
+    one (overlap-save): each slab of S output planes transforms the S + m - 1
+    input planes it needs (zero beyond the input) at a fast length L, so the
+    spectra are about ``fft_nd_slab_bytes`` each whatever the volume; the
+    kernel's spectrum is computed once."""
+    nd = len(fshape)
+    n0, m0 = a.shape[a.ndim - nd], k.shape[k.ndim - nd]
+    s0, length = sel[0]
+    per_plane = spec_bytes / fshape[0]
+    L = sfft.next_fast_len(max(int(_costs.get().fft_nd_slab_bytes // per_plane), 2 * m0, 8), real)
+    L = min(L, fshape[0])
+    step = L - m0 + 1
+    shape = list(fshape)
+    shape[0] = L
+    fk = _forward_nd(k, shape, real)
+    batch = np.broadcast_shapes(a.shape[:a.ndim - nd], k.shape[:k.ndim - nd])
+    out = None
+    ax = a.ndim - nd
+    for t0 in range(s0, s0 + length, step):
+        cnt = min(step, s0 + length - t0)
+        # full output t needs input planes t - m0 + 1 .. t
+        lo, hi = t0 - m0 + 1, t0 + cnt
+        blk = np.zeros(a.shape[:ax] + (hi - lo,) + a.shape[ax + 1:], dtype=a.dtype)
+        src_lo, src_hi = max(lo, 0), min(hi, n0)
+        if src_lo < src_hi:
+            index = (slice(None),) * ax
+            blk[index + (slice(src_lo - lo, src_hi - lo),)] = a[index + (slice(src_lo, src_hi),)]
+        fb = _forward_nd(blk, shape, real)
+        if np.broadcast_shapes(fb.shape, fk.shape) == fb.shape:
+            fb *= fk
+        else:
+            fb = fb * fk
+        part = _inverse_nd(fb, shape, [(m0 - 1, cnt)] + list(sel[1:]), real)
+        if out is None:
+            out = np.empty(batch + (length,) + part.shape[len(batch) + 1:], dtype=part.dtype)
+        out[(Ellipsis, slice(t0 - s0, t0 - s0 + cnt)) + (slice(None),) * (nd - 1)] = part
+    return out
 
 
 def _forward_nd(x, fshape, real):

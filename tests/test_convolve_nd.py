@@ -128,3 +128,23 @@ def test_inputs_untouched_and_large_batch(rng):
     np.testing.assert_allclose(got, ss.correlate(a.astype(float), k.astype(float), "same"), atol=2e-5)
     np.testing.assert_array_equal(a, a0)
     np.testing.assert_array_equal(k, k0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_fft_slabs_bound_memory_and_agree(mode, rng, monkeypatch):
+    # a tiny slab budget: the volume is convolved in slabs along its first axis
+    import dataclasses
+
+    from sigcorr import _costs, _fft
+
+    calls = []
+    inner = _fft._slabs
+    monkeypatch.setattr(_fft, "_slabs", lambda *args: calls.append(1) or inner(*args))
+    a, k = rng.standard_normal((2, 23, 9, 10)), rng.standard_normal((1, 5, 3, 4))
+    with _costs.pinned(dataclasses.replace(_costs.DEFAULTS, fft_nd_slab_bytes=4096)):
+        got = sigcorr.convolve(a, k, mode, method="fft", axes=(1, 2, 3))
+        got_c = sigcorr.correlate(a + 1j * a[::-1], k, mode, method="fft", axes=(1, 2, 3))
+    assert calls
+    np.testing.assert_allclose(got, ss.fftconvolve(a, k, mode, axes=(1, 2, 3)), atol=1e-9)
+    want_c = np.stack([ss.correlate(x, k[0], mode) for x in a + 1j * a[::-1]])
+    np.testing.assert_allclose(got_c, want_c, atol=1e-9)

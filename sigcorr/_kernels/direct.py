@@ -25,6 +25,12 @@ vectorizes innermost loops), and a pass per tap would load and store the
 output once per tap instead of once per pass.
 The edges, where some taps fall into the padding, take a short scalar loop.
 The output dtype is the accumulator: float32 stays float32.
+
+Volumes (three or more axes): ``corr_padded_nd`` flattens the outer axes
+(all but the last two) into planes; each of its tasks (plane, output rows,
+column chunk) loops over the outer kernel taps and, for each tap whose source
+plane lies inside the input, runs the same row passes (``_add_plane``, shared
+with ``corr_padded``'s tasks) into the output rows, which stay in L1.
 """
 
 import numpy as np
