@@ -365,45 +365,53 @@ def _window_index(n_out, stride, pad, k, dil):
     return (np.arange(n_out) * stride - pad)[:, None] + (np.arange(k) * dil)[None, :]
 
 
-def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, want_idx, out, idx):
+def max_pool(x, kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw, want_idx, out, idx):
     """``_kernels.pool.max_pool``: torch's values and indices (the last NaN
     of a window; else its first maximum; the first tap inside the input
-    where nothing beats -inf)."""
-    P, H, W = x.shape
-    _, oh, ow = out.shape
+    where nothing beats -inf), over (P, D, H, W) volumes."""
+    P, D, H, W = x.shape
+    _, od, oh, ow = out.shape
+    Z = _window_index(od, sd, pd, kd, dd)
     R = _window_index(oh, sh, ph, kh, dh)
     Cc = _window_index(ow, sw, pw, kw, dw)
+    zin = (Z >= 0) & (Z < D)
     rin = (R >= 0) & (R < H)
     cin = (Cc >= 0) & (Cc < W)
-    Rc = np.clip(R, 0, H - 1)
-    Cq = np.clip(Cc, 0, W - 1)
-    inside = rin[:, None, :, None] & cin[None, :, None, :]  # (oh, ow, kh, kw)
-    flat_pos = Rc[:, None, :, None] * W + Cq[None, :, None, :]
-    first_r = np.where(rin, R, np.iinfo(np.int64).max).min(axis=1)
-    first_c = np.where(cin, Cc, np.iinfo(np.int64).max).min(axis=1)
-    fallback = first_r[:, None] * W + first_c[None, :]
-    for sl in _chunks(P, oh * ow * kh * kw * 8):
-        win = x[sl][:, Rc[:, None, :, None], Cq[None, :, None, :]]  # (p, oh, ow, kh, kw)
-        win = np.where(inside, win, -np.inf).reshape(win.shape[:3] + (kh * kw,))
+    Zc = np.clip(Z, 0, D - 1)[:, None, None, :, None, None]
+    Rc = np.clip(R, 0, H - 1)[None, :, None, None, :, None]
+    Cq = np.clip(Cc, 0, W - 1)[None, None, :, None, None, :]
+    # (od, oh, ow, kd, kh, kw)
+    inside = zin[:, None, None, :, None, None] & rin[None, :, None, None, :, None] & cin[None, None, :, None, None, :]
+    flat_pos = (Zc * H + Rc) * W + Cq
+    big = np.iinfo(np.int64).max
+    first_z = np.where(zin, Z, big).min(axis=1)
+    first_r = np.where(rin, R, big).min(axis=1)
+    first_c = np.where(cin, Cc, big).min(axis=1)
+    fallback = (first_z[:, None, None] * H + first_r[None, :, None]) * W + first_c[None, None, :]
+    kk = kd * kh * kw
+    for sl in _chunks(P, od * oh * ow * kk * 8):
+        win = x[sl][:, Zc, Rc, Cq]  # (p, od, oh, ow, kd, kh, kw)
+        win = np.where(inside, win, -np.inf).reshape(win.shape[:4] + (kk,))
         isnan = np.isnan(win)
         anynan = isnan.any(axis=-1)
         val = np.where(anynan, np.nan, np.where(isnan, -np.inf, win).max(axis=-1))
         out[sl] = val
         if want_idx:
-            last_nan = kh * kw - 1 - np.argmax(isnan[..., ::-1], axis=-1)
+            last_nan = kk - 1 - np.argmax(isnan[..., ::-1], axis=-1)
             first_max = np.argmax(np.where(isnan, -np.inf, win), axis=-1)
             k = np.where(anynan, last_nan, first_max)
-            pos = np.take_along_axis(flat_pos.reshape(oh, ow, kh * kw)[None], k[..., None], axis=-1)[..., 0]
+            pos = np.take_along_axis(np.broadcast_to(flat_pos, (od, oh, ow, kd, kh, kw)).reshape(od, oh, ow, kk)[None],
+                                     k[..., None], axis=-1)[..., 0]
             idx[sl] = np.where(~anynan & (val == -np.inf), fallback, pos)
     return out, idx
 
 
 def max_pool_2x2(x, out):
-    return max_pool(x, 2, 2, 2, 2, 0, 0, 1, 1, False, out, None)[0]
+    return max_pool_separable(x, 2, 2, 2, 2, 0, 0, 1, 1, out)
 
 
 def max_pool_separable(x, kh, kw, sh, sw, ph, pw, dh, dw, out):
-    return max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, False, out, None)[0]
+    return max_pool(x[:, None], 1, kh, kw, 1, sh, sw, 0, ph, pw, 1, dh, dw, False, out[:, None], None)[0][:, 0]
 
 
 def avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, out):

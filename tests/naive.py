@@ -12,6 +12,8 @@ both are tested against (``tests/test_kernels.py``).
 Every function returns new arrays (it never fills a kernel's ``out``).
 """
 
+import itertools
+
 import numpy as np
 
 # the template-matching method codes of the kernels, in OpenCV's order
@@ -377,6 +379,46 @@ def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                 out[p, i, j] = best
                 idx[p, i, j] = where[0] * W + where[1]
     return out, idx
+
+
+def max_pool3(x, k, s, p, d, oshape):
+    """``max_pool`` over (P, D, H, W) volumes: k, s, p, d one value per axis;
+    flat indices (z * H + r) * W + q; the same rules (last NaN, first
+    maximum, first tap at or past 0 in each axis where nothing beats -inf)."""
+    P, shape = x.shape[0], x.shape[1:]
+    out = np.empty((P,) + tuple(oshape))
+    idx = np.empty((P,) + tuple(oshape), dtype=np.int64)
+    for b in range(P):
+        for o in np.ndindex(*oshape):
+            axes = [[o[ax] * s[ax] - p[ax] + t * d[ax] for t in range(k[ax])] for ax in range(3)]
+            taps = [v for v in itertools.product(*axes) if all(0 <= v[ax] < shape[ax] for ax in range(3))]
+            nans = [v for v in taps if np.isnan(x[(b,) + v])]
+            flat = lambda v: (v[0] * shape[1] + v[1]) * shape[2] + v[2]  # noqa: E731
+            if nans:
+                out[(b,) + o], idx[(b,) + o] = np.nan, flat(nans[-1])
+                continue
+            best, where = -np.inf, None
+            for v in taps:
+                if x[(b,) + v] > best:
+                    best, where = x[(b,) + v], v
+            if where is None:
+                where = tuple(_first_at_or_past_0(axes[ax][0], d[ax]) for ax in range(3))
+            out[(b,) + o], idx[(b,) + o] = best, flat(where)
+    return out, idx
+
+
+def avg_pool3(x, k, s, p, include_pad, oshape):
+    """``avg_pool`` over (P, D, H, W) volumes (torch's avg_pool3d divisor)."""
+    P, shape = x.shape[0], x.shape[1:]
+    out = np.empty((P,) + tuple(oshape))
+    for b in range(P):
+        for o in np.ndindex(*oshape):
+            lo = [o[ax] * s[ax] - p[ax] for ax in range(3)]
+            hi = [min(lo[ax] + k[ax], shape[ax] + p[ax]) for ax in range(3)]
+            inside = x[(b,) + tuple(slice(max(lo[ax], 0), min(hi[ax], shape[ax])) for ax in range(3))]
+            cnt = int(np.prod([hi[ax] - lo[ax] for ax in range(3)])) if include_pad else inside.size
+            out[(b,) + o] = inside.astype(np.float64).sum() / cnt if cnt > 0 else np.nan
+    return out
 
 
 def avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, oh, ow):

@@ -510,12 +510,39 @@ def test_max_pool_and_separable_equal_naive(case):
         return
     x = _pool_input(np.random.default_rng(seed), (P, H, W), dtype)
     want, want_idx = naive.max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    out, idx = np.empty((P, oh, ow), dtype), np.full((P, oh, ow), -1, np.int64)
-    got, got_idx = _call(pool.max_pool, x, kh, kw, sh, sw, ph, pw, dh, dw, True, out, idx)
-    np.testing.assert_array_equal(got, want.astype(dtype))
-    np.testing.assert_array_equal(got_idx, want_idx)
+    out, idx = np.empty((P, 1, oh, ow), dtype), np.full((P, 1, oh, ow), -1, np.int64)
+    got, got_idx = _call(pool.max_pool, x[:, None], 1, kh, kw, 1, sh, sw, 0, ph, pw, 1, dh, dw, True, out, idx)
+    np.testing.assert_array_equal(got[:, 0], want.astype(dtype))
+    np.testing.assert_array_equal(got_idx[:, 0], want_idx)
     sep = _call(pool.max_pool_separable, x, kh, kw, sh, sw, ph, pw, dh, dw, np.empty((P, oh, ow), dtype))
     np.testing.assert_array_equal(sep, want.astype(dtype))
+
+
+@st.composite
+def _pool3_case(draw):
+    shape = [draw(st.integers(1, 6)) for _ in range(3)]
+    k = [draw(st.integers(1, 3)) for _ in range(3)]
+    s = [draw(st.integers(1, 3)) for _ in range(3)]
+    p = [draw(st.integers(0, kk // 2)) for kk in k]
+    d = [draw(st.integers(1, 2)) for _ in range(3)]
+    ceil = draw(st.booleans())
+    oshape = [_pool_out(*args, ceil) for args in zip(shape, k, s, p, d)]
+    return draw(st.integers(1, 2)), shape, k, s, p, d, oshape, draw(st.sampled_from(FLOATS)), \
+        draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=20, deadline=None)
+@given(_pool3_case())
+def test_max_pool_volumes_equal_naive(case):
+    P, shape, k, s, p, d, oshape, dtype, seed = case
+    if min(oshape) < 1:
+        return
+    x = _pool_input(np.random.default_rng(seed), [P] + shape, dtype)
+    want, want_idx = naive.max_pool3(x, k, s, p, d, oshape)
+    out, idx = np.empty([P] + oshape, dtype), np.full([P] + oshape, -1, np.int64)
+    got, got_idx = _call(pool.max_pool, x, *k, *s, *p, *d, True, out, idx)
+    np.testing.assert_array_equal(got, want.astype(dtype))
+    np.testing.assert_array_equal(got_idx, want_idx)
 
 
 @SETTINGS
