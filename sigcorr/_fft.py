@@ -105,7 +105,11 @@ def fftconv(a, k, nd, mode):
         out = _inverse(fa[..., s0:s0 + l0, :], f1, real)
         return out[..., s1:s1 + l1]
     # N-D: the same passes axis by axis, each forward pass over the data
-    # only (the zero padding of the axes not transformed yet is skipped)
+    # only (the zero padding of the axes not transformed yet is skipped).
+    # 'valid' outputs never see a circular wrap once the transform is as
+    # long as the larger input: no room for the n + m - 1 of the others.
+    if mode == "valid":
+        fshape = [sfft.next_fast_len(max(n, m), real) for n, m in zip(ns, ms)]
     batch = np.broadcast_shapes(a.shape[:a.ndim - nd], k.shape[:k.ndim - nd])
     item = 2 * np.dtype(a.dtype).itemsize if real else np.dtype(a.dtype).itemsize
     spec_bytes = math.prod(batch) * math.prod(fshape[:-1]) * (fshape[-1] // 2 + 1) * item

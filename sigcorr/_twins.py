@@ -250,6 +250,44 @@ def _match_scores_one(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm
     return out
 
 
+def _box_nd(a, sizes):
+    """Sums of every window of ``sizes`` over the last len(sizes) axes, in
+    float64 (cumulative sums one axis at a time)."""
+    a = np.asarray(a, dtype=np.float64)
+    nd = len(sizes)
+    for k, m in enumerate(sizes):
+        ax = a.ndim - nd + k
+        c = np.cumsum(a, axis=ax)
+        first = np.take(c, [m - 1], axis=ax)
+        n = a.shape[ax]
+        a = np.concatenate([first, np.take(c, np.arange(m, n), axis=ax) - np.take(c, np.arange(0, n - m), axis=ax)],
+                           axis=ax)
+    return a
+
+
+def volume_scores(img, d, h, w, cross, method, tmean, tsum2, tnorm, qeps, zb, out):
+    """``_kernels.windows.volume_scores`` (``cross`` may be ``out`` itself)."""
+    T = out.shape[0]
+    S = _box_nd(img, (d, h, w))
+    Q = _box_nd(np.square(img, dtype=np.float64), (d, h, w))
+    for t in range(T):
+        c = cross[t].astype(np.float64)
+        if method == CCOEFF_NORMED:
+            e = Q - S * S / (d * h * w)
+            e = np.where(e > np.maximum(ENERGY_REL * Q, qeps), e, 0.0)
+            num = c
+        else:
+            num = c + tmean[t] * S
+            if method in (SQDIFF, SQDIFF_NORMED):
+                num = np.maximum(Q - 2.0 * num + tsum2[t], 0.0)
+            if method in (CCORR, SQDIFF):
+                out[t] = num
+                continue
+            e = np.where(Q > qeps, Q, 0.0)
+        out[t] = normed_score(num, np.sqrt(e) * tnorm[t], 1.0 if method == SQDIFF_NORMED else 0.0, np.float64)
+    return out
+
+
 def suppress(coords, shape, radius, max_out):
     """``_kernels.peaks.suppress``."""
     blocked = np.zeros((int(shape[0]), int(shape[1])), dtype=bool)

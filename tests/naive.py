@@ -159,6 +159,29 @@ def match_scores(img, tpl, method, step=1, flat=1e-9):
     return np.where(is_flat, 1.0 if method == "sqdiff_normed" else 0.0, np.clip(q, lo, 1.0))
 
 
+def volume_scores(vol, tpl, method, flat=1e-9):
+    """:func:`match_scores` for a volume (D, H, W) and a template (d, h, w),
+    every axis spatial (means over the whole window)."""
+    vol = np.asarray(vol, dtype=np.float64)
+    t = np.asarray(tpl, dtype=np.float64)
+    win = np.lib.stride_tricks.sliding_window_view(vol, t.shape)  # (od, oh, ow, d, h, w)
+    axes = (-3, -2, -1)
+    raw = (win * win).sum(axis=axes)
+    traw = (t * t).sum()
+    if method.startswith("ccoeff"):
+        win = win - win.mean(axis=axes, keepdims=True)
+        t = t - t.mean()
+    num = ((win - t) ** 2).sum(axis=axes) if method.startswith("sqdiff") else (win * t).sum(axis=axes)
+    if not method.endswith("normed"):
+        return num
+    ea, et = (win * win).sum(axis=axes), (t * t).sum()
+    is_flat = (ea <= flat * np.maximum(1.0, raw)) | (et <= flat * max(1.0, traw))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = num / np.sqrt(ea * et)
+    lo = 0.0 if method == "sqdiff_normed" else -1.0
+    return np.where(is_flat, 1.0 if method == "sqdiff_normed" else 0.0, np.clip(q, lo, 1.0))
+
+
 def omit_scores(img, tpl, method, present=None, tmask=None, min_overlap=0.5):
     """Every window scored over the pixels present in both window and template
     (``nan_policy="omit"``): OpenCV's formulas restricted to the overlap,

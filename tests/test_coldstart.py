@@ -86,6 +86,10 @@ def _families(rng):
         "conv1d": lambda: sigcorr.conv1d(x4[:, :, 0], w4[:, :, 0], padding="same"),
         "correlate volume direct": lambda: sigcorr.correlate(vol, vol[:3, :4, :7], "same", method="direct"),
         "convolve volume NaN direct": lambda: sigcorr.convolve(vol_nan, vol[:2, :3, :3], method="direct"),
+        "match volume": lambda: sigcorr.match_template(vol.astype(np.float32), vol[3:8, 2:9, 4:10].astype(np.float32),
+                                                       channel_axis=None),
+        "match volume sqdiff_normed stack NaN": lambda: sigcorr.match_template(
+            vol_nan, np.stack([vol[3:8, 2:9, 4:10], vol[1:6, 0:7, 2:8]]), "sqdiff_normed", channel_axis=None),
         "max_pool3d": lambda: sigcorr.max_pool3d(x5, 2),
         "max_pool3d indices": lambda: sigcorr.max_pool3d(x5, 3, 2, 1, return_indices=True),
         "avg_pool3d": lambda: sigcorr.avg_pool3d(x5, (2, 3, 2), 1, (1, 1, 0), count_include_pad=False),

@@ -627,3 +627,33 @@ def test_touch_pages_equals_naive(size, page, rng):
     want = naive.touch_pages(buf, page)
     _call(memory.touch_pages, buf, page)
     np.testing.assert_array_equal(buf, want)
+
+
+# ---------------------------------------------------------------------------
+# volume scores (``windows.volume_scores``)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("method", ["sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff_normed"])
+def test_volume_scores_equal_naive(method, dtype, rng):
+    from sigcorr._kernels.codes import MATCH_METHOD_CODES
+
+    vol = rng.standard_normal((9, 8, 11)) + 2.0
+    vol[2:6, 1:5, 3:8] = 1.5  # flat windows: the degenerate-window rule
+    tpls = np.stack([vol[1:4, 2:6, 0:5], rng.standard_normal((3, 4, 5))])
+    d, h, w = tpls.shape[1:]
+    stats = vol - vol.mean() if method.startswith("ccoeff") else vol
+    tmean = tpls.reshape(2, -1).mean(axis=1)
+    tcs = tpls - tmean[:, None, None, None]
+    win = np.lib.stride_tricks.sliding_window_view(vol, (d, h, w))
+    cross = np.einsum("abcdef,tdef->tabc", win, tcs)  # sum I (T - mean T)
+    tsum2 = (tpls ** 2).reshape(2, -1).sum(axis=1)
+    tnorm = np.sqrt((tcs ** 2).reshape(2, -1).sum(axis=1) if method.startswith("ccoeff") else tsum2)
+    qeps = 1e-13 * d * h * w * float(np.abs(stats).max()) ** 2
+    out = np.empty(cross.shape, dtype)
+    got = _call(windows.volume_scores, np.ascontiguousarray(stats, dtype=dtype), d, h, w, cross.astype(dtype),
+                MATCH_METHOD_CODES[method], tmean, tsum2, tnorm, qeps, 2, out)
+    for t in range(2):
+        want = naive.volume_scores(vol, tpls[t], method)
+        np.testing.assert_allclose(got[t], want, atol=_tol(dtype, float(np.abs(want).max())) * 10)

@@ -74,7 +74,7 @@ def match_shapes(ishape, tshape) -> None:
     if len(ishape) == 3 and ishape[2] != tshape[2]:
         raise ValueError(
             f"image and template must have the same number of channels, "
-            f"got {ishape[2]} and {tshape[2]}"
+            f"got {ishape[2]} and {tshape[2]} (for a volume (D, H, W) pass channel_axis=None)"
         )
     if not template_fits(ishape, tshape):
         raise ValueError(
@@ -201,6 +201,98 @@ def match_stack_inputs(image, templates, mask, *, stack=None, masked=None):
         planes = np.moveaxis(tpl, 3, 1)
     tpls = as_kernel_array(planes, dtype)
     return i, tpls, m, one_d, dtype, True
+
+
+class _ChannelDefault:
+    """``channel_axis``'s default: OpenCV's colour reading of a 3-D image
+    whose template has as many channels, a volume otherwise."""
+
+    def __repr__(self):
+        return "'auto'"
+
+
+#: match_template's default ``channel_axis``
+CHANNEL_DEFAULT = _ChannelDefault()
+
+
+def channel_reading(image, template, channel_axis, stack=None):
+    """How match_template reads a 3-D image (arrays or shapes' owners).
+
+    Returns ``(image, template, volume)``: with ``channel_axis`` an int the
+    two with that axis moved last (the colour axis, OpenCV's (H, W, C)), and
+    whether every axis is spatial (a volume, with a 3-D template or a
+    (T, d, h, w) stack).  The default (:data:`CHANNEL_DEFAULT`) reads a 3-D
+    image as colour when the template's last axis has the image's channel
+    count or the image has at most four (an RGBA image's; a mismatch is then
+    the shape checks' error), as a volume otherwise; ``None``
+    (scikit-image's meaning) makes every axis spatial.
+    """
+    ndim = np.ndim(image)
+    if ndim > 3:
+        raise ValueError(
+            f"image must be 1-D, 2-D, a colour image (H, W, C) or, with channel_axis=None, a 3-D volume "
+            f"(D, H, W); got {ndim}-D (4-D and higher images are not supported: a stack of templates "
+            f"takes one more axis on the template)")
+    tshape = np.shape(template)
+    if channel_axis is CHANNEL_DEFAULT:
+        channels = np.shape(image)[-1] if ndim else 0
+        volume = ndim == 3 and len(tshape) in (3, 4) and tshape[-1] != channels \
+            and channels > max(CHANNEL_SIZES) and not (len(tshape) == 4 and stack is False)
+        return image, template, volume
+    if channel_axis is None:
+        return image, template, ndim == 3
+    ax = check_int(channel_axis, "channel_axis")
+    if ndim != 3:
+        raise ValueError(f"channel_axis={ax} names the colour axis of a 3-D (H, W, C) image, got a {ndim}-D image; "
+                         "leave channel_axis out (or pass None) for a grey image")
+    if not -3 <= ax < 3:
+        raise ValueError(f"channel_axis={ax} is out of range for a 3-D image: -3 to 2 (or None for a volume)")
+    ax %= 3
+    image = np.moveaxis(np.asarray(image), ax, -1)
+    template = np.asarray(template)
+    if template.ndim == 3:
+        template = np.moveaxis(template, ax, -1)
+    elif template.ndim == 4:
+        template = np.moveaxis(template, ax + 1, -1)
+    if template.ndim in (3, 4) and template.shape[-1] != image.shape[-1]:
+        raise ValueError(f"channel_axis={channel_axis}: image has {image.shape[-1]} channels on that axis but "
+                         f"template has {template.shape[-1]}")
+    return image, template, False
+
+
+def volume_inputs(image, templates, stack=None, *, mask=None, nan_policy="propagate", image_mask=None):
+    """Validate match_template's inputs for a volume (every axis spatial).
+
+    Returns ``(img, tpls, dtype, stack)``: the (D, H, W) volume and the
+    (T, d, h, w) templates (T = 1 without a stack) in the "image" compute
+    dtype.  ``mask``, ``nan_policy='omit'`` and ``image_mask`` are not
+    supported for volumes yet (a ValueError says so).
+    """
+    if mask is not None:
+        raise ValueError("mask is not supported for volumes (channel_axis=None) yet")
+    if check_choice(nan_policy, "nan_policy", NAN_POLICIES) != "propagate" or image_mask is not None:
+        raise ValueError("nan_policy='omit' and image_mask are not supported for volumes (channel_axis=None) yet; "
+                         "NaN voxels reach only the windows that hold them")
+    img = as_numeric_array(image, "image", allow_complex=False)
+    tpl = as_numeric_array(templates, "template", allow_complex=False)
+    if stack is None:
+        stack = tpl.ndim == 4
+    elif check_flag(stack, "stack") and tpl.ndim != 4:
+        raise ValueError(f"with stack=True template must be a (T, d, h, w) stack of volumes, got shape {tpl.shape}")
+    one = tpl[0] if stack else tpl
+    if one.ndim != 3:
+        raise ValueError(f"a volume (D, H, W) needs a 3-D template (d, h, w) or a (T, d, h, w) stack, got "
+                         f"template shape {tpl.shape}")
+    if stack and tpl.shape[0] == 0:
+        raise ValueError(f"template stack must hold at least one template, got shape {tpl.shape}")
+    check_nonempty(img, "image")
+    check_nonempty(one, "template")
+    if any(t > n for t, n in zip(one.shape, img.shape)):
+        raise ValueError(f"template must not be larger than image in any axis, got template shape {one.shape} "
+                         f"and image shape {img.shape}")
+    dtype = compute_dtype(img.dtype, tpl.dtype, family="image")
+    tpls = tpl if stack else tpl[None]
+    return as_kernel_array(img, dtype), as_kernel_array(tpls, dtype), dtype, bool(stack)
 
 
 def locate_inputs(image, templates, stack=None):

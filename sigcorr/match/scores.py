@@ -37,7 +37,7 @@ from .. import _conv, _costs, _fft, _twins, _validate, _workspace
 from .._kernels import direct as _kdirect
 from .._kernels import windows as _kwin
 from .._kernels.codes import MATCH_METHOD_CODES
-from .._runtime import run, serialized_if_needed
+from .._runtime import run, serialized_if_needed, threads
 
 __all__ = ["match_template"]
 
@@ -291,7 +291,8 @@ def _normalize(num, den, method):
 
 @serialized_if_needed
 def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False,
-                   nan_policy="propagate", image_mask=None, min_overlap=0.5, stack=None):
+                   nan_policy="propagate", image_mask=None, min_overlap=0.5, stack=None,
+                   channel_axis=_validate.CHANNEL_DEFAULT):
     """Score every placement of ``template`` over ``image``, as ``cv2.matchTemplate``.
 
     Parameters
@@ -340,6 +341,19 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     min_overlap : float
         With 'omit', a window whose overlap holds fewer than this fraction
         of the template's present pixels (or none) scores NaN.
+    channel_axis : int or None, optional
+        scikit-image's keyword.  By default a 3-D image is a colour image
+        (H, W, C), as in OpenCV, when the template's last axis has its C
+        channels (or C is at most 4: RGB(A)), and a volume (D, H, W)
+        otherwise.  ``None`` makes every
+        axis spatial: a 3-D image is a volume, matched with a 3-D template
+        (d, h, w) or a (T, d, h, w) stack, giving (D - d + 1, H - h + 1,
+        W - w + 1) scores (``image.shape`` with ``pad_input``), all six
+        methods, NaN voxels reaching only their windows; ``mask``,
+        ``nan_policy='omit'`` and ``image_mask`` are not supported for
+        volumes yet.  An int names the colour axis of a 3-D image (moved
+        last; the template's must have as many channels).  Images of four
+        or more axes are refused.
     stack : bool, optional
         Whether ``template`` is a stack of templates.  None (the default)
         reads one with one more axis than ``image`` as a stack, except where
@@ -399,8 +413,18 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     >>> omit = sigcorr.match_template(holes, image[20:28, 30:40], nan_policy="omit")
     >>> round(float(omit[20, 30]), 4), bool(np.isnan(omit).any())
     (1.0, False)
+
+    A volume (every axis spatial):
+
+    >>> volume = rng.random((24, 20, 22)).astype(np.float32)
+    >>> scores = sigcorr.match_template(volume, volume[5:11, 7:12, 3:9], channel_axis=None)
+    >>> scores.shape, np.unravel_index(np.argmax(scores), scores.shape)
+    ((19, 16, 17), (np.int64(5), np.int64(7), np.int64(3)))
     """
     method = _validate.check_match_method(method)
+    image, template, volume = _validate.channel_reading(image, template, channel_axis, stack)
+    if volume:
+        return _match_volume(image, template, method, mask, pad_input, nan_policy, image_mask, stack)
     # masked arrays: missing pixels with "omit", refused otherwise (so the policy first)
     omit_ = _validate.check_choice(nan_policy, "nan_policy", _validate.NAN_POLICIES) == "omit"
     img, tpls, msk, one_d, dtype, stack = _validate.match_stack_inputs(
@@ -433,6 +457,64 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     if one_d:
         out = out[:, 0]
     return out if stack else out[0]
+
+
+def _match_volume(image, template, method, mask, pad_input, nan_policy, image_mask, stack):
+    """match_template on a volume (``channel_axis=None``)."""
+    img, tpls, dtype, stack = _validate.volume_inputs(image, template, stack, mask=mask, nan_policy=nan_policy,
+                                                      image_mask=image_mask)
+    pad_input = _validate.check_flag(pad_input, "pad_input")
+    img, tpls, k = _validate.scale_free(img, tpls, dtype)
+    tpls, lost = template_missing(tpls, None)
+    if pad_input:
+        img = np.pad(img, [(t // 2, t - 1 - t // 2) for t in tpls.shape[1:]])
+    out = match_volume(np.ascontiguousarray(img, dtype=dtype), tpls, method, dtype)
+    if not _validate.normalized(method):
+        out = _validate.unscale(out, k)
+    if lost is not None:
+        out[lost] = np.nan
+    return out if stack else out[0]
+
+
+def match_volume(img, tpls, method, dtype):
+    """Scores (T, od, oh, ow) of the (D, H, W) volume ``img`` against each
+    (d, h, w) template of ``tpls``: the cross terms of the centred volume
+    with each centred template by the N-D convolution engine (direct or FFT
+    by the cost model), then ``volume_scores``' float64 running window sums
+    (as match_stack's, the centring and the degenerate-window rule
+    included)."""
+    T, d, h, w = tpls.shape
+    D, H, W = img.shape
+    ok = np.isfinite(img)
+    finite = bool(ok.all())
+    if not finite:
+        img = np.where(ok, img, 0).astype(dtype)
+    mean = img.sum(dtype=np.float64) / max(int(np.count_nonzero(ok)), 1)
+    src = (img - dtype.type(mean)).astype(dtype)
+    if not finite:
+        src[~ok] = 0
+    ccoeff = method.startswith("ccoeff")
+    stats = src if ccoeff else img
+    peak = float(np.max(np.abs(stats))) if stats.size else 0.0
+    t64 = tpls.astype(np.float64)
+    tmean = t64.reshape(T, -1).mean(axis=1)
+    tcs = t64 - tmean[:, None, None, None]
+    out = np.empty((T, D - d + 1, H - h + 1, W - w + 1), dtype=dtype)
+    # the cross terms, one template at a time (each its own 'auto' choice)
+    for t in range(T):
+        out[t] = _conv.convolve_core(src, np.ascontiguousarray(tcs[t, ::-1, ::-1, ::-1]).astype(dtype), (0, 1, 2),
+                                     "valid", "auto")
+    if method != "ccoeff":
+        tsum2 = (t64 * t64).reshape(T, -1).sum(axis=1)
+        tnorm = np.sqrt((tcs * tcs).reshape(T, -1).sum(axis=1) if ccoeff else tsum2)
+        qeps = _kwin.ENERGY_ABS * d * h * w * peak * peak
+        zb = max(1, -(-out.shape[1] // (4 * threads())))  # output slices per task
+        run(_kwin.volume_scores, _twins.volume_scores, np.ascontiguousarray(stats), d, h, w, out,
+            MATCH_METHOD_CODES[method], tmean, tsum2, tnorm, float(qeps), zb, out)
+    if not finite:
+        hit = _conv.convolve_core((~ok).astype(np.float64), np.ones((d, h, w)), (0, 1, 2), "valid", "auto") > 0.5
+        out[:, hit] = np.nan
+    return out
 
 
 def template_missing(tpls, msk):
