@@ -110,3 +110,48 @@ def test_volume_bad_input(rng):
         sigcorr.match_template(vol, vol[:2, :2, :2], nan_policy="omit", channel_axis=None)
     with pytest.raises(ValueError, match="method must be one of"):
         sigcorr.match_template(vol, vol[:2, :2, :2], "nope", channel_axis=None)
+
+
+def test_find_matches_volume_peaks_and_suppression():
+    s = np.zeros((12, 13, 14))
+    s[3, 4, 5] = 1.0
+    s[3, 5, 7] = 0.9  # within 2 of the best in every axis: suppressed
+    s[9, 10, 2] = 0.8
+    s[3, 4, 12] = 0.7  # 5 away along x from the suppressed one, 7 from the best
+    m = sigcorr.find_matches(s, min_distance=2, volume=True)
+    assert m.positions.tolist() == [[3.0, 4.0, 5.0], [9.0, 10.0, 2.0], [3.0, 4.0, 12.0]]
+    assert m.scores.tolist() == [1.0, 0.8, 0.7]
+    assert len(sigcorr.find_matches(s, min_distance=2, volume=True, max_matches=2)) == 2
+    assert sigcorr.find_matches(s, threshold=0.75, volume=True).scores.tolist() == [1.0, 0.9, 0.8]
+    # a stack of volume maps: one suppression across them
+    other = 0.95 * np.roll(s, 1, axis=0)  # the same objects, one slice on: suppressed
+    other[8, 1, 10] = 0.85  # and one of its own
+    m = sigcorr.find_matches(np.stack([s, other]), min_distance=2, volume=True)
+    assert m.template.tolist() == [0, 1, 0, 0]
+    assert m.positions.tolist() == [[3.0, 4.0, 5.0], [8.0, 1.0, 10.0], [9.0, 10.0, 2.0], [3.0, 4.0, 12.0]]
+    # sub-voxel: a parabola per axis
+    g = np.exp(-((np.indices((9, 9, 9)) - np.array([4.3, 3.8, 4.0])[:, None, None, None]) ** 2).sum(axis=0) / 4)
+    pos = sigcorr.find_matches(g, max_matches=1, subpixel=True, volume=True).positions[0]
+    np.testing.assert_allclose(pos, [4.3, 3.8, 4.0], atol=0.1)
+    with pytest.raises(ValueError, match="3-D volume map"):
+        sigcorr.find_matches(np.ones((4, 4)), volume=True)
+
+
+def test_locate_in_a_volume(rng):
+    vol = _volume(rng, (40, 36, 38)).astype(np.float32)
+    a, b = vol[5:13, 6:14, 7:15].copy(), vol[22:30, 20:28, 25:33].copy()
+    m = sigcorr.locate(vol, a, channel_axis=None)
+    assert m.positions.tolist() == [[5.0, 6.0, 7.0]] and m.centers.tolist() == [[8.5, 9.5, 10.5]]
+    m = sigcorr.locate(vol, np.stack([a, b]), max_matches=2, channel_axis=None)
+    assert sorted(m.template.tolist()) == [0, 1]
+    assert sorted(map(tuple, m.positions.tolist())) == [(5.0, 6.0, 7.0), (22.0, 20.0, 25.0)]
+    m = sigcorr.locate(vol, a, method="sqdiff", channel_axis=None)
+    assert m.positions.tolist() == [[5.0, 6.0, 7.0]]
+    # the default reads a (D, H, W) volume with W > 4 channels' worth as a volume
+    assert sigcorr.locate(vol, a).positions.tolist() == [[5.0, 6.0, 7.0]]
+    with pytest.raises(ValueError, match="not supported for volumes"):
+        sigcorr.locate(vol, a, pyramid_levels=1, channel_axis=None)
+    bad = a.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        sigcorr.locate(vol, bad, channel_axis=None)

@@ -391,6 +391,12 @@ def check_score_map(ndim, *, stack=True) -> None:
     raise ValueError(f"scores must be 1-D or 2-D{more}, got {ndim}-D")
 
 
+def check_volume_map(ndim) -> None:
+    """find_matches(volume=True)'s scores: one volume's 3-D map or a 4-D stack of them."""
+    if ndim not in (3, 4):
+        raise ValueError(f"scores must be a 3-D volume map (or a 4-D stack of them) with volume=True, got {ndim}-D")
+
+
 def check_threshold(threshold):
     """A score threshold: None or a real number, +-inf allowed, NaN refused
     (no score passes a NaN threshold, and no comparison could tell)."""
