@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _twins, _validate
+from . import _twins, _validate, _workspace
 from ._kernels import pool as _kpool
 from ._runtime import serialized_if_needed, output_array, run
 
@@ -73,9 +73,10 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, return_i
 
 def _max_pool3(arr, work, k, s, p, d, out, return_indices):
     """Volumes: with indices the window loop of ``max_pool``; values only in
-    two passes, the planes first (the largest array through the 2-D kernels,
-    the 2 x 2 one included), then the depth axis (slices as the rows of
-    (P, D, oh * ow) planes, a one-column window)."""
+    two passes: whole, disjoint depth windows first (elementwise maxima of
+    slices), then the planes; other depth windows after the planes (the
+    largest array through the 2-D kernels, the 2 x 2 one included), as the
+    rows of (P, D, oh * ow) planes with a one-column window."""
     vols, lead = _as3d(arr, 3, work)
     P, D, H, W = vols.shape
     shape = lead + tuple(out)
@@ -85,6 +86,20 @@ def _max_pool3(arr, work, k, s, p, d, out, return_indices):
         run(_kpool.max_pool, _twins.max_pool, vols, k[0], k[1], k[2], s[0], s[1], s[2], p[0], p[1], p[2],
             d[0], d[1], d[2], True, res, idx)
         return res.reshape(shape), idx.reshape(shape)
+    if (p[0], d[0], s[0]) == (0, 1, k[0]) and out[0] * k[0] <= D:
+        # whole, disjoint depth windows (max_pool3d(x, 2)'s): the depth
+        # first, as elementwise maxima of whole slices (contiguous, NaN
+        # propagated as torch does), halving what the planes' kernel reads
+        kd = k[0]
+        depth = _workspace.empty("pool3d:depth", (P, out[0], H, W), work)  # dies in this call
+        if kd == 1:
+            np.copyto(depth, vols[:, :out[0]])
+        else:
+            np.maximum(vols[:, 0:out[0] * kd:kd], vols[:, 1:out[0] * kd:kd], out=depth)
+        for e in range(2, kd):
+            np.maximum(depth, vols[:, e:out[0] * kd:kd], out=depth)
+        res = _max_planes(depth.reshape(P * out[0], H, W), k[1:], s[1:], p[1:], d[1:], out[1:])
+        return res.reshape(shape), None
     flat = _max_planes(vols.reshape(P * D, H, W), k[1:], s[1:], p[1:], d[1:], out[1:])
     depth = flat.reshape(P, D, out[1] * out[2])
     res = _max_planes(depth, (k[0], 1), (s[0], 1), (p[0], 0), (d[0], 1), (out[0], out[1] * out[2]))
