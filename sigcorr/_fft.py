@@ -148,10 +148,12 @@ def _slabs(a, k, fshape, sel, real, spec_bytes):
         cnt = min(step, s0 + length - t0)
         # full output t needs input planes t - m0 + 1 .. t
         lo, hi = t0 - m0 + 1, t0 + cnt
-        blk = np.zeros(a.shape[:ax] + (hi - lo,) + a.shape[ax + 1:], dtype=a.dtype)
+        blk = _workspace.empty("slabs:block", a.shape[:ax] + (hi - lo,) + a.shape[ax + 1:], a.dtype)
         src_lo, src_hi = max(lo, 0), min(hi, n0)
+        index = (slice(None),) * ax
+        blk[index + (slice(0, max(0, min(src_lo, hi) - lo)),)] = 0
+        blk[index + (slice(max(src_hi, lo) - lo, hi - lo),)] = 0
         if src_lo < src_hi:
-            index = (slice(None),) * ax
             blk[index + (slice(src_lo - lo, src_hi - lo),)] = a[index + (slice(src_lo, src_hi),)]
         fb = _forward_nd(blk, shape, real)
         if np.broadcast_shapes(fb.shape, fk.shape) == fb.shape:

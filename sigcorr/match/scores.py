@@ -485,25 +485,42 @@ def match_volume(img, tpls, method, dtype):
     included)."""
     T, d, h, w = tpls.shape
     D, H, W = img.shape
-    ok = np.isfinite(img)
-    finite = bool(ok.all())
+    # (large fresh arrays cost their page faults: no temporaries of the
+    # volume's size but the centred copy, which is a work buffer)
+    total = img.sum(dtype=np.float64)
+    finite = bool(np.isfinite(total))  # the data are in the safe range: no overflow
+    ok = None
     if not finite:
+        ok = np.isfinite(img)
         img = np.where(ok, img, 0).astype(dtype)
-    mean = img.sum(dtype=np.float64) / max(int(np.count_nonzero(ok)), 1)
-    src = (img - dtype.type(mean)).astype(dtype)
+        total = img.sum(dtype=np.float64)
+    mean = total / (img.size if finite else max(int(np.count_nonzero(ok)), 1))
+    src = np.subtract(img, dtype.type(mean), out=_workspace.empty("match3d:src", img.shape, dtype))
     if not finite:
         src[~ok] = 0
     ccoeff = method.startswith("ccoeff")
     stats = src if ccoeff else img
-    peak = float(np.max(np.abs(stats))) if stats.size else 0.0
+    peak = max(float(stats.max()), -float(stats.min())) if stats.size else 0.0
     t64 = tpls.astype(np.float64)
     tmean = t64.reshape(T, -1).mean(axis=1)
     tcs = t64 - tmean[:, None, None, None]
-    out = np.empty((T, D - d + 1, H - h + 1, W - w + 1), dtype=dtype)
-    # the cross terms, one template at a time (each its own 'auto' choice)
+    shape = (T, D - d + 1, H - h + 1, W - w + 1)
+    out = None
+    # the cross terms, one template at a time (each its own 'auto' choice;
+    # both inputs finite here, so the FFT path needs no NaN bookkeeping);
+    # the scores are written over them
     for t in range(T):
-        out[t] = _conv.convolve_core(src, np.ascontiguousarray(tcs[t, ::-1, ::-1, ::-1]).astype(dtype), (0, 1, 2),
-                                     "valid", "auto")
+        ker = np.ascontiguousarray(tcs[t, ::-1, ::-1, ::-1]).astype(dtype)
+        if _conv.choose(src, ker, 3, "valid") == "fft":
+            cross = _fft.fftconv(src, ker, 3, "valid")
+        else:
+            cross = _conv.convolve_core(src, ker, (0, 1, 2), "valid", "direct")
+        if T == 1 and cross.flags.c_contiguous and cross.flags.writeable and cross.dtype == dtype:
+            out = cross[None]  # (a slab-wise FFT's result is a fresh array: no second copy)
+            break
+        if out is None:
+            out = np.empty(shape, dtype=dtype)
+        out[t] = cross
     if method != "ccoeff":
         tsum2 = (t64 * t64).reshape(T, -1).sum(axis=1)
         tnorm = np.sqrt((tcs * tcs).reshape(T, -1).sum(axis=1) if ccoeff else tsum2)
