@@ -301,7 +301,7 @@ def test_bad_input_gives_the_in_memory_message():
     # one rule and one wording in sigcorr._validate for both front ends
     x3 = np.ones((3, 4, 5))
     cases = [
-        (lambda m: m.convolve(x3, np.ones((1, 1, 2)))),  # 3-D without axes
+        (lambda m: m.convolve(x3, np.ones((1, 1, 2)), axes=())),  # no axis named
         (lambda m: m.correlate(np.ones((3, 4)), np.ones(2))),  # dimensionality
         (lambda m: m.convolve(np.ones((3, 4)), np.ones((1, 2)), axes=(0, 5))),  # axis out of bounds
         (lambda m: m.convolve2d(np.ones(5), np.ones(2))),  # 2-D only

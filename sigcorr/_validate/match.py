@@ -233,7 +233,12 @@ def channel_reading(image, template, channel_axis, stack=None):
             f"image must be 1-D, 2-D, a colour image (H, W, C) or, with channel_axis=None, a 3-D volume "
             f"(D, H, W); got {ndim}-D (4-D and higher images are not supported: a stack of templates "
             f"takes one more axis on the template)")
-    tshape = np.shape(template)
+    ragged = False
+    try:
+        tshape = np.shape(template)
+    except ValueError:  # locate's list of templates of several sizes: read by its first
+        ragged = True
+        tshape = (len(template),) + np.shape(template[0])
     if channel_axis is CHANNEL_DEFAULT:
         channels = np.shape(image)[-1] if ndim else 0
         volume = ndim == 3 and len(tshape) in (3, 4) and tshape[-1] != channels \
@@ -249,14 +254,19 @@ def channel_reading(image, template, channel_axis, stack=None):
         raise ValueError(f"channel_axis={ax} is out of range for a 3-D image: -3 to 2 (or None for a volume)")
     ax %= 3
     image = np.moveaxis(np.asarray(image), ax, -1)
-    template = np.asarray(template)
-    if template.ndim == 3:
-        template = np.moveaxis(template, ax, -1)
-    elif template.ndim == 4:
-        template = np.moveaxis(template, ax + 1, -1)
-    if template.ndim in (3, 4) and template.shape[-1] != image.shape[-1]:
+    if ragged:  # a list of (h, w, C) templates: each one's axis
+        template = [np.moveaxis(np.asarray(t), ax, -1) if np.ndim(t) == 3 else t for t in template]
+        channels = {np.shape(t)[-1] for t in template if np.ndim(t) == 3}
+    else:
+        template = np.asarray(template)
+        if template.ndim == 3:
+            template = np.moveaxis(template, ax, -1)
+        elif template.ndim == 4:
+            template = np.moveaxis(template, ax + 1, -1)
+        channels = {template.shape[-1]} if template.ndim in (3, 4) else set()
+    if channels - {image.shape[-1]}:
         raise ValueError(f"channel_axis={channel_axis}: image has {image.shape[-1]} channels on that axis but "
-                         f"template has {template.shape[-1]}")
+                         f"template has {max(channels - {image.shape[-1]})}")
     return image, template, False
 
 
