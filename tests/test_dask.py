@@ -452,3 +452,21 @@ def test_wrap_and_symm_kernels_larger_than_the_array_are_refused(rng):
         with pytest.raises(ValueError, match="in1, the chunked array"):
             sd.correlate2d(a, k, "full", boundary)
     _close(sd.correlate2d(a, k, "full", "fill", chunks=1), sigcorr.correlate2d(a, k, "full", "fill"))
+
+
+@pytest.mark.usefixtures("user_chunks")
+@pytest.mark.parametrize("method", ["ccoeff_normed", "sqdiff"])
+def test_match_template_volumes_equal_in_memory(method, rng):
+    vol = rng.standard_normal((30, 27, 29))
+    vol[12, 13, 14] = np.nan
+    tpl = np.nan_to_num(vol[3:8, 4:10, 5:9])
+    kw = dict(channel_axis=None)
+    _close(sd.match_template(vol, tpl, method, chunks=(9, 8, 10), **kw), sigcorr.match_template(vol, tpl, method, **kw),
+           rtol=1e-9)
+    _close(sd.match_template(vol, tpl, method, pad_input=True, chunks=(9, 8, 10), **kw),
+           sigcorr.match_template(vol, tpl, method, pad_input=True, **kw), rtol=1e-9)
+    stack = np.stack([tpl, np.nan_to_num(vol[10:15, 0:6, 20:24])])
+    _close(sd.match_template(vol, stack, method, chunks=(9, 8, 10), **kw),
+           sigcorr.match_template(vol, stack, method, **kw), rtol=1e-9)
+    with pytest.raises(ValueError, match="mask is not supported for volumes"):
+        sd.match_template(vol, tpl, mask=np.ones(tpl.shape), chunks=10, **kw)

@@ -253,7 +253,7 @@ def channel_reading(image, template, channel_axis, stack=None):
     if not -3 <= ax < 3:
         raise ValueError(f"channel_axis={ax} is out of range for a 3-D image: -3 to 2 (or None for a volume)")
     ax %= 3
-    image = np.moveaxis(np.asarray(image), ax, -1)
+    image = np.moveaxis(image if hasattr(image, "ndim") else np.asarray(image), ax, -1)  # (a Dask array stays lazy)
     if ragged:  # a list of (h, w, C) templates: each one's axis
         template = [np.moveaxis(np.asarray(t), ax, -1) if np.ndim(t) == 3 else t for t in template]
         channels = {np.shape(t)[-1] for t in template if np.ndim(t) == 3}
@@ -278,31 +278,43 @@ def volume_inputs(image, templates, stack=None, *, mask=None, nan_policy="propag
     dtype.  ``mask``, ``nan_policy='omit'`` and ``image_mask`` are not
     supported for volumes yet (a ValueError says so).
     """
+    img = as_numeric_array(image, "image", allow_complex=False)
+    tpl = as_numeric_array(templates, "template", allow_complex=False)
+    stack = volume_shapes(img.shape, tpl.shape, stack, mask=mask, nan_policy=nan_policy, image_mask=image_mask)
+    dtype = compute_dtype(img.dtype, tpl.dtype, family="image")
+    tpls = tpl if stack else tpl[None]
+    return as_kernel_array(img, dtype), as_kernel_array(tpls, dtype), dtype, stack
+
+
+def volume_shapes(ishape, tshape, stack=None, *, mask=None, nan_policy="propagate", image_mask=None) -> bool:
+    """The checks of a volume and its template(s) by their shapes (both
+    front ends): a 3-D template or a (T, d, h, w) stack, none empty, not
+    larger than the volume; what volumes do not support yet refused.
+    Returns whether the template is a stack."""
     if mask is not None:
         raise ValueError("mask is not supported for volumes (channel_axis=None) yet")
     if check_choice(nan_policy, "nan_policy", NAN_POLICIES) != "propagate" or image_mask is not None:
         raise ValueError("nan_policy='omit' and image_mask are not supported for volumes (channel_axis=None) yet; "
                          "NaN voxels reach only the windows that hold them")
-    img = as_numeric_array(image, "image", allow_complex=False)
-    tpl = as_numeric_array(templates, "template", allow_complex=False)
+    ishape, tshape = tuple(ishape), tuple(tshape)
     if stack is None:
-        stack = tpl.ndim == 4
-    elif check_flag(stack, "stack") and tpl.ndim != 4:
-        raise ValueError(f"with stack=True template must be a (T, d, h, w) stack of volumes, got shape {tpl.shape}")
-    one = tpl[0] if stack else tpl
-    if one.ndim != 3:
+        stack = len(tshape) == 4
+    elif check_flag(stack, "stack") and len(tshape) != 4:
+        raise ValueError(f"with stack=True template must be a (T, d, h, w) stack of volumes, got shape {tshape}")
+    one = tshape[1:] if stack else tshape
+    if len(one) != 3:
         raise ValueError(f"a volume (D, H, W) needs a 3-D template (d, h, w) or a (T, d, h, w) stack, got "
-                         f"template shape {tpl.shape}")
-    if stack and tpl.shape[0] == 0:
-        raise ValueError(f"template stack must hold at least one template, got shape {tpl.shape}")
-    check_nonempty(img, "image")
-    check_nonempty(one, "template")
-    if any(t > n for t, n in zip(one.shape, img.shape)):
-        raise ValueError(f"template must not be larger than image in any axis, got template shape {one.shape} "
-                         f"and image shape {img.shape}")
-    dtype = compute_dtype(img.dtype, tpl.dtype, family="image")
-    tpls = tpl if stack else tpl[None]
-    return as_kernel_array(img, dtype), as_kernel_array(tpls, dtype), dtype, bool(stack)
+                         f"template shape {tshape}")
+    if stack and tshape[0] == 0:
+        raise ValueError(f"template stack must hold at least one template, got shape {tshape}")
+    if 0 in ishape:
+        raise ValueError(f"image must not be empty, got shape {ishape}")
+    if 0 in one:
+        raise ValueError(f"template must not be empty, got shape {one}")
+    if any(t > n for t, n in zip(one, ishape)):
+        raise ValueError(f"template must not be larger than image in any axis, got template shape {one} "
+                         f"and image shape {ishape}")
+    return bool(stack)
 
 
 def locate_inputs(image, templates, stack=None):
