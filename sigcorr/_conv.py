@@ -57,7 +57,8 @@ def estimated_times(a_shape, k_shape, nd, mode, dtype):
     cplx = dtype.kind == "c"
     item = dtype.itemsize // 2 if cplx else dtype.itemsize
     nthreads = threads()
-    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / nthreads
+    price = (c.direct_nd_ns if nd >= 3 else c.direct_ns)[item]
+    direct = batch * out * taps * price * (c.complex_direct if cplx else 1) / nthreads
     size_f = c.fft_f32 if item == 4 else 1.0
     size_f *= c.complex_fft if cplx else 1.0
     if nd == 1 and _use_overlap_save(ns[0], ms[0]):
@@ -99,7 +100,8 @@ def _choose_window(a, k, nd, win):
     out = math.prod(hi - lo + 1 for lo, hi in win)
     taps = math.prod(min(n, m) for n, m in zip(ns, ms))
     c = _costs.get()
-    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / threads() * 1e-9
+    price = (c.direct_nd_ns if nd >= 3 else c.direct_ns)[item]
+    direct = batch * out * taps * price * (c.complex_direct if cplx else 1) / threads() * 1e-9
     fft = estimated_times(a.shape, k.shape, nd, "full", a.dtype)[1]
     return "direct" if direct <= fft else "fft"
 

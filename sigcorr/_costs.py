@@ -67,6 +67,13 @@ class Costs:
     # below is per core too, twice match's old 0.18 and, for float64, 0.6 to
     # keep its old ratio 0.07 / 0.28, so match chooses as before.)
     direct_ns: dict = dataclasses.field(default_factory=lambda: {4: 0.08, 8: 0.15})
+    # direct.corr_padded_nd (convolve's direct path over three or more
+    # axes): one multiply-add of a real output tap, one core; dearer than a
+    # 2-D one (a volume's kernel rows are short, and every outer tap
+    # reloads the output rows).  calibrate.direct_nd_ns: 'same' correlations
+    # of a 64^3 cube (at the default size) with 3^3 and 5^3 kernels, wall x
+    # threads / (outputs x taps).
+    direct_nd_ns: dict = dataclasses.field(default_factory=lambda: {4: 0.5, 8: 0.55})
     # convolve's FFT path (convolve._fft_path, _fft.fftconv): one point x
     # log2(points) of one float64 real transform (three per convolution),
     # one core.  calibrate.fft_ns: one 1-D unbatched convolution of 2**17
@@ -172,7 +179,7 @@ class Costs:
 
 DEFAULTS = Costs()
 # the fields sigcorr calibrate measures and the cache file may set
-CALIBRATED = ("direct_ns", "fft_ns", "fft_parallel_ns", "fft_f32", "fft_call_ns", "tile_ns",
+CALIBRATED = ("direct_ns", "direct_nd_ns", "fft_ns", "fft_parallel_ns", "fft_f32", "fft_call_ns", "tile_ns",
               "acf_direct_ns", "acf_fft_ns", "acf_lanes_ns")
 
 _lock = threading.Lock()
