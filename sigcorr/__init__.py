@@ -18,10 +18,10 @@ from .convolve import (
     correlation_lags,
 )
 from .delay import DelayResult, crosscorrelation, estimate_delay
-from .layers import conv1d, conv2d
+from .layers import conv1d, conv2d, conv3d
 from .match import Matches, find_matches, locate, match_template
 from .period import PeriodResult, Periods, autocorrelation, detect_period, detect_periods
-from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from .pool import avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d
 from ._version import __version__  # noqa: F401  (sigcorr.__version__)
 from ._warmup import warmup
 
@@ -47,10 +47,13 @@ __all__ = [
     "PeriodResult",
     "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "conv1d",
     "conv2d",
+    "conv3d",
     "warmup",
     "tune_allocator",
 ]

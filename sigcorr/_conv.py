@@ -57,7 +57,8 @@ def estimated_times(a_shape, k_shape, nd, mode, dtype):
     cplx = dtype.kind == "c"
     item = dtype.itemsize // 2 if cplx else dtype.itemsize
     nthreads = threads()
-    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / nthreads
+    price = (c.direct_nd_ns if nd >= 3 else c.direct_ns)[item]
+    direct = batch * out * taps * price * (c.complex_direct if cplx else 1) / nthreads
     size_f = c.fft_f32 if item == 4 else 1.0
     size_f *= c.complex_fft if cplx else 1.0
     if nd == 1 and _use_overlap_save(ns[0], ms[0]):
@@ -69,7 +70,7 @@ def estimated_times(a_shape, k_shape, nd, mode, dtype):
     else:
         fshape = [n + m - 1 for n, m in zip(ns, ms)]
         pts = math.prod(fshape)
-        if nd == 2 or batch > 1:  # transforms batched over every core
+        if nd >= 2 or batch > 1:  # transforms batched over every core
             fft = 3 * batch * pts * math.log2(max(pts, 2)) * c.fft_parallel_ns * size_f / nthreads
         else:  # a single 1-D transform runs on one core
             fft = 3 * pts * math.log2(max(pts, 2)) * c.fft_ns * size_f
@@ -99,7 +100,8 @@ def _choose_window(a, k, nd, win):
     out = math.prod(hi - lo + 1 for lo, hi in win)
     taps = math.prod(min(n, m) for n, m in zip(ns, ms))
     c = _costs.get()
-    direct = batch * out * taps * c.direct_ns[item] * (c.complex_direct if cplx else 1) / threads() * 1e-9
+    price = (c.direct_nd_ns if nd >= 3 else c.direct_ns)[item]
+    direct = batch * out * taps * price * (c.complex_direct if cplx else 1) / threads() * 1e-9
     fft = estimated_times(a.shape, k.shape, nd, "full", a.dtype)[1]
     return "direct" if direct <= fft else "fft"
 
@@ -120,6 +122,8 @@ def _direct_real(a, k, nd, mode, sel=None):
         return _lags1_real(a, k, sel[0][0] - (ms[0] - 1), sel[0][1])
     pads = [m - 1 - s0 for (s0, _), m in zip(sel, ms)]
     outs = [length for _, length in sel]
+    if nd >= 3:
+        return _direct_nd(a, k, ns, ms, pads, outs, batch)
     if nd == 1:
         ns, ms, pads, outs = (1,) + tuple(ns), (1,) + tuple(ms), [0] + pads, [1] + outs
     if a.shape[:a.ndim - nd] != batch:
@@ -140,6 +144,25 @@ def _direct_real(a, k, nd, mode, sel=None):
         out = np.empty((B, outs[0], outs[1]), dtype=a.dtype)
     run(_kdirect.corr_padded, _twins.corr_padded, img, ker, out, pads[0], pads[1])
     return out.reshape(batch + tuple(outs[2 - nd:]))
+
+
+def _direct_nd(a, k, ns, ms, pads, outs, batch):
+    """Three or more convolved axes (last): ``corr_padded_nd``, the outer
+    axes (all but the last two) flattened into planes."""
+    nd = len(ns)
+    B = math.prod(batch)
+    if a.shape[:a.ndim - nd] != batch:
+        a = np.broadcast_to(a, batch + tuple(ns))
+    img = _validate.as_kernel_array(a, a.dtype).reshape((B, math.prod(ns[:-2])) + tuple(ns[-2:]))
+    kf = k[(Ellipsis,) + (slice(None, None, -1),) * nd]
+    if math.prod(k.shape[:k.ndim - nd]) != 1:
+        kf = np.broadcast_to(kf, batch + tuple(ms))
+    ker = _validate.as_kernel_array(kf, a.dtype)
+    ker = ker.reshape((ker.size // math.prod(ms), math.prod(ms[:-2])) + tuple(ms[-2:]))
+    out = np.empty((B, math.prod(outs[:-2]), outs[-2], outs[-1]), dtype=a.dtype)
+    outer = [np.array(v[:-2], dtype=np.int64) for v in (ns, ms, outs, pads)]
+    run(_kdirect.corr_padded_nd, _twins.corr_padded_nd, img, ker, out, *outer, pads[-2], pads[-1])
+    return out.reshape(batch + tuple(outs))
 
 
 def _use_lag_kernel(nl):

@@ -67,6 +67,13 @@ class Costs:
     # below is per core too, twice match's old 0.18 and, for float64, 0.6 to
     # keep its old ratio 0.07 / 0.28, so match chooses as before.)
     direct_ns: dict = dataclasses.field(default_factory=lambda: {4: 0.08, 8: 0.15})
+    # direct.corr_padded_nd (convolve's direct path over three or more
+    # axes): one multiply-add of a real output tap, one core; dearer than a
+    # 2-D one (a volume's kernel rows are short, and every outer tap
+    # reloads the output rows).  calibrate.direct_nd_ns: 'same' correlations
+    # of a 64^3 cube (at the default size) with 3^3 and 5^3 kernels, wall x
+    # threads / (outputs x taps).
+    direct_nd_ns: dict = dataclasses.field(default_factory=lambda: {4: 0.5, 8: 0.55})
     # convolve's FFT path (convolve._fft_path, _fft.fftconv): one point x
     # log2(points) of one float64 real transform (three per convolution),
     # one core.  calibrate.fft_ns: one 1-D unbatched convolution of 2**17
@@ -123,6 +130,13 @@ class Costs:
     overlap_save_min_block: int = 1024
     # ... used when the longer input spans at least this many blocks
     overlap_save_min_blocks: int = 4
+    # convolve's N-D FFT path (_fft.fftconv, three or more axes): a whole
+    # transform's spectrum of at most this many bytes; larger volumes are
+    # convolved in slabs along the outermost convolved axis (overlap-save),
+    # each slab's spectrum about this size, so memory stays bounded (a
+    # 384^3 float32 volume matched with a 32^3 template grows the peak RSS by
+    # 2.6x the volume's bytes beyond the output; 4.0x with 128 MiB slabs)
+    fft_nd_slab_bytes: int = 64 << 20
     # _conv.lag_window_sums: the fewest samples per block of lag_window's
     # split sums (a series is split over the cores only in blocks this long)
     lag_block: int = 8192
@@ -165,7 +179,7 @@ class Costs:
 
 DEFAULTS = Costs()
 # the fields sigcorr calibrate measures and the cache file may set
-CALIBRATED = ("direct_ns", "fft_ns", "fft_parallel_ns", "fft_f32", "fft_call_ns", "tile_ns",
+CALIBRATED = ("direct_ns", "direct_nd_ns", "fft_ns", "fft_parallel_ns", "fft_f32", "fft_call_ns", "tile_ns",
               "acf_direct_ns", "acf_fft_ns", "acf_lanes_ns")
 
 _lock = threading.Lock()

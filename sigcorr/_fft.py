@@ -16,6 +16,7 @@ for ``mode`` with scipy's centring.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import scipy.fft as sfft
@@ -83,7 +84,7 @@ def _inverse(x, n, real, axis=-1):
 
 
 def fftconv(a, k, nd, mode):
-    """Convolution over the last ``nd`` (1 or 2) axes by one big transform."""
+    """Convolution over the last ``nd`` axes by one big transform."""
     real = a.dtype.kind == "f"
     ns = a.shape[a.ndim - nd:]
     ms = k.shape[k.ndim - nd:]
@@ -94,14 +95,102 @@ def fftconv(a, k, nd, mode):
         out = _inverse(fa, fshape[0], real)
         s0, l0 = sel[0]
         return out[..., s0:s0 + l0]
-    # 2-D: last axis first over the data rows only, then the row axis padded.
-    f1, f0 = fshape[1], fshape[0]
-    fa = sfft.fft(_forward(a, f1, real), f0, axis=-2, workers=threads(), overwrite_x=True)
-    fk = sfft.fft(_forward(k, f1, real), f0, axis=-2, workers=threads(), overwrite_x=True)
-    fa = sfft.ifft(fa * fk, axis=-2, workers=threads(), overwrite_x=True)
-    (s0, l0), (s1, l1) = sel
-    out = _inverse(fa[..., s0:s0 + l0, :], f1, real)
-    return out[..., s1:s1 + l1]
+    if nd == 2:
+        # last axis first over the data rows only, then the row axis padded.
+        f1, f0 = fshape[1], fshape[0]
+        fa = sfft.fft(_forward(a, f1, real), f0, axis=-2, workers=threads(), overwrite_x=True)
+        fk = sfft.fft(_forward(k, f1, real), f0, axis=-2, workers=threads(), overwrite_x=True)
+        fa = sfft.ifft(fa * fk, axis=-2, workers=threads(), overwrite_x=True)
+        (s0, l0), (s1, l1) = sel
+        out = _inverse(fa[..., s0:s0 + l0, :], f1, real)
+        return out[..., s1:s1 + l1]
+    # N-D: the same passes axis by axis, each forward pass over the data
+    # only (the zero padding of the axes not transformed yet is skipped).
+    # 'valid' outputs never see a circular wrap once the transform is as
+    # long as the larger input: no room for the n + m - 1 of the others.
+    if mode == "valid":
+        fshape = [sfft.next_fast_len(max(n, m), real) for n, m in zip(ns, ms)]
+    batch = np.broadcast_shapes(a.shape[:a.ndim - nd], k.shape[:k.ndim - nd])
+    item = 2 * np.dtype(a.dtype).itemsize if real else np.dtype(a.dtype).itemsize
+    spec_bytes = math.prod(batch) * math.prod(fshape[:-1]) * (fshape[-1] // 2 + 1) * item
+    if spec_bytes > _costs.get().fft_nd_slab_bytes and sel[0][1] > 1:
+        return _slabs(a, k, fshape, sel, real, spec_bytes)
+    fa = _forward_nd(a, fshape, real)
+    fk = _forward_nd(k, fshape, real)
+    if np.broadcast_shapes(fa.shape, fk.shape) == fa.shape:
+        fa *= fk
+    else:
+        fa = fa * fk
+    del fk
+    return _inverse_nd(fa, fshape, sel, real)
+
+
+def _slabs(a, k, fshape, sel, real, spec_bytes):
+    """:func:`fftconv` over three or more axes in slabs along the outermost
+    one (overlap-save): each slab of S output planes transforms the S + m - 1
+    input planes it needs (zero beyond the input) at a fast length L, so the
+    spectra are about ``fft_nd_slab_bytes`` each whatever the volume; the
+    kernel's spectrum is computed once."""
+    nd = len(fshape)
+    n0, m0 = a.shape[a.ndim - nd], k.shape[k.ndim - nd]
+    s0, length = sel[0]
+    per_plane = spec_bytes / fshape[0]
+    L = sfft.next_fast_len(max(int(_costs.get().fft_nd_slab_bytes // per_plane), 2 * m0, 8), real)
+    L = min(L, fshape[0])
+    step = L - m0 + 1
+    shape = list(fshape)
+    shape[0] = L
+    fk = _forward_nd(k, shape, real)
+    batch = np.broadcast_shapes(a.shape[:a.ndim - nd], k.shape[:k.ndim - nd])
+    out = None
+    ax = a.ndim - nd
+    for t0 in range(s0, s0 + length, step):
+        cnt = min(step, s0 + length - t0)
+        # full output t needs input planes t - m0 + 1 .. t
+        lo, hi = t0 - m0 + 1, t0 + cnt
+        blk = _workspace.empty("slabs:block", a.shape[:ax] + (hi - lo,) + a.shape[ax + 1:], a.dtype)
+        src_lo, src_hi = max(lo, 0), min(hi, n0)
+        index = (slice(None),) * ax
+        blk[index + (slice(0, max(0, min(src_lo, hi) - lo)),)] = 0
+        blk[index + (slice(max(src_hi, lo) - lo, hi - lo),)] = 0
+        if src_lo < src_hi:
+            blk[index + (slice(src_lo - lo, src_hi - lo),)] = a[index + (slice(src_lo, src_hi),)]
+        fb = _forward_nd(blk, shape, real)
+        if np.broadcast_shapes(fb.shape, fk.shape) == fb.shape:
+            fb *= fk
+        else:
+            fb = fb * fk
+        part = _inverse_nd(fb, shape, [(m0 - 1, cnt)] + list(sel[1:]), real)
+        if out is None:
+            out = np.empty(batch + (length,) + part.shape[len(batch) + 1:], dtype=part.dtype)
+        out[(Ellipsis, slice(t0 - s0, t0 - s0 + cnt)) + (slice(None),) * (nd - 1)] = part
+    return out
+
+
+def _forward_nd(x, fshape, real):
+    """Spectrum of ``x`` over its last len(fshape) axes at the sizes
+    ``fshape``: the last axis first (real or complex), then the others from
+    the inside out, each pass over the data the previous ones produced."""
+    nd = len(fshape)
+    f = _forward(x, fshape[-1], real)
+    for ax in range(nd - 2, -1, -1):
+        f = sfft.fft(f, fshape[ax], axis=ax - nd, workers=threads(), overwrite_x=True)
+    return f
+
+
+def _inverse_nd(f, fshape, sel, real):
+    """Inverse of :func:`_forward_nd` keeping only the outputs ``sel``
+    ((start, length) per axis): the outer axes first, each later pass only
+    over what the earlier ones kept."""
+    nd = len(fshape)
+    for ax in range(nd - 1):
+        f = sfft.ifft(f, axis=ax - nd, workers=threads(), overwrite_x=True)
+        s0, length = sel[ax]
+        index = (Ellipsis, slice(s0, s0 + length)) + (slice(None),) * (nd - 1 - ax)
+        f = f[index]
+    out = _inverse(f, fshape[-1], real)
+    s0, length = sel[-1]
+    return out[..., s0:s0 + length]
 
 
 def overlap_save_block(m):

@@ -87,6 +87,37 @@ def corr_padded(img, ker, out, pad_top, pad_left):
     return out
 
 
+def corr_padded_nd(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left):
+    """``_kernels.direct.corr_padded_nd``: the N-D valid correlation of each
+    implicitly zero-padded volume (scipy.signal, direct where a volume holds
+    NaN or inf)."""
+    B, _, H, W = img.shape
+    Bk, _, h, w = ker.shape
+    shape = tuple(int(v) for v in sizes) + (H, W)
+    kshape = tuple(int(v) for v in ksizes) + (h, w)
+    oshape = tuple(int(v) for v in osizes) + out.shape[2:]
+    lead = tuple(int(v) for v in pads) + (pad_top, pad_left)
+    vol = img.reshape((B,) + shape)
+    kvol = ker.reshape((Bk,) + kshape)
+    res = out.reshape((B,) + oshape)
+    src = np.zeros((B,) + tuple(o + m - 1 for o, m in zip(oshape, kshape)), dtype=img.dtype)
+    dst, part = [slice(None)], [slice(None)]
+    for n, p_, span in zip(shape, lead, src.shape[1:]):
+        lo, hi = max(0, p_), min(span, p_ + n)
+        if lo >= hi:
+            res[...] = 0
+            return out
+        dst.append(slice(lo, hi))
+        part.append(slice(lo - p_, hi - p_))
+    src[tuple(dst)] = vol[tuple(part)]
+    finite = bool(np.isfinite(src).all() and np.isfinite(kvol).all())
+    for b in range(B):
+        k = kvol[b if Bk > 1 else 0]
+        method = ss.choose_conv_method(src[b], k, "valid") if finite else "direct"
+        res[b] = ss.correlate(src[b], k, "valid", method=method)
+    return out
+
+
 def lag_window(x, y, part, lo):
     """``_kernels.lags.lag_window``: each block's lag sums as a valid
     correlation of its stretch of (zero-extended) ``x`` with the block of ``y``
@@ -219,6 +250,44 @@ def _match_scores_one(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm
     return out
 
 
+def _box_nd(a, sizes):
+    """Sums of every window of ``sizes`` over the last len(sizes) axes, in
+    float64 (cumulative sums one axis at a time)."""
+    a = np.asarray(a, dtype=np.float64)
+    nd = len(sizes)
+    for k, m in enumerate(sizes):
+        ax = a.ndim - nd + k
+        c = np.cumsum(a, axis=ax)
+        first = np.take(c, [m - 1], axis=ax)
+        n = a.shape[ax]
+        a = np.concatenate([first, np.take(c, np.arange(m, n), axis=ax) - np.take(c, np.arange(0, n - m), axis=ax)],
+                           axis=ax)
+    return a
+
+
+def volume_scores(img, d, h, w, cross, method, tmean, tsum2, tnorm, qeps, zb, out):
+    """``_kernels.windows.volume_scores`` (``cross`` may be ``out`` itself)."""
+    T = out.shape[0]
+    S = _box_nd(img, (d, h, w))
+    Q = _box_nd(np.square(img, dtype=np.float64), (d, h, w))
+    for t in range(T):
+        c = cross[t].astype(np.float64)
+        if method == CCOEFF_NORMED:
+            e = Q - S * S / (d * h * w)
+            e = np.where(e > np.maximum(ENERGY_REL * Q, qeps), e, 0.0)
+            num = c
+        else:
+            num = c + tmean[t] * S
+            if method in (SQDIFF, SQDIFF_NORMED):
+                num = np.maximum(Q - 2.0 * num + tsum2[t], 0.0)
+            if method in (CCORR, SQDIFF):
+                out[t] = num
+                continue
+            e = np.where(Q > qeps, Q, 0.0)
+        out[t] = normed_score(num, np.sqrt(e) * tnorm[t], 1.0 if method == SQDIFF_NORMED else 0.0, np.float64)
+    return out
+
+
 def suppress(coords, shape, radius, max_out):
     """``_kernels.peaks.suppress``."""
     blocked = np.zeros((int(shape[0]), int(shape[1])), dtype=bool)
@@ -335,45 +404,53 @@ def _window_index(n_out, stride, pad, k, dil):
     return (np.arange(n_out) * stride - pad)[:, None] + (np.arange(k) * dil)[None, :]
 
 
-def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, want_idx, out, idx):
+def max_pool(x, kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw, want_idx, out, idx):
     """``_kernels.pool.max_pool``: torch's values and indices (the last NaN
     of a window; else its first maximum; the first tap inside the input
-    where nothing beats -inf)."""
-    P, H, W = x.shape
-    _, oh, ow = out.shape
+    where nothing beats -inf), over (P, D, H, W) volumes."""
+    P, D, H, W = x.shape
+    _, od, oh, ow = out.shape
+    Z = _window_index(od, sd, pd, kd, dd)
     R = _window_index(oh, sh, ph, kh, dh)
     Cc = _window_index(ow, sw, pw, kw, dw)
+    zin = (Z >= 0) & (Z < D)
     rin = (R >= 0) & (R < H)
     cin = (Cc >= 0) & (Cc < W)
-    Rc = np.clip(R, 0, H - 1)
-    Cq = np.clip(Cc, 0, W - 1)
-    inside = rin[:, None, :, None] & cin[None, :, None, :]  # (oh, ow, kh, kw)
-    flat_pos = Rc[:, None, :, None] * W + Cq[None, :, None, :]
-    first_r = np.where(rin, R, np.iinfo(np.int64).max).min(axis=1)
-    first_c = np.where(cin, Cc, np.iinfo(np.int64).max).min(axis=1)
-    fallback = first_r[:, None] * W + first_c[None, :]
-    for sl in _chunks(P, oh * ow * kh * kw * 8):
-        win = x[sl][:, Rc[:, None, :, None], Cq[None, :, None, :]]  # (p, oh, ow, kh, kw)
-        win = np.where(inside, win, -np.inf).reshape(win.shape[:3] + (kh * kw,))
+    Zc = np.clip(Z, 0, D - 1)[:, None, None, :, None, None]
+    Rc = np.clip(R, 0, H - 1)[None, :, None, None, :, None]
+    Cq = np.clip(Cc, 0, W - 1)[None, None, :, None, None, :]
+    # (od, oh, ow, kd, kh, kw)
+    inside = zin[:, None, None, :, None, None] & rin[None, :, None, None, :, None] & cin[None, None, :, None, None, :]
+    flat_pos = (Zc * H + Rc) * W + Cq
+    big = np.iinfo(np.int64).max
+    first_z = np.where(zin, Z, big).min(axis=1)
+    first_r = np.where(rin, R, big).min(axis=1)
+    first_c = np.where(cin, Cc, big).min(axis=1)
+    fallback = (first_z[:, None, None] * H + first_r[None, :, None]) * W + first_c[None, None, :]
+    kk = kd * kh * kw
+    for sl in _chunks(P, od * oh * ow * kk * 8):
+        win = x[sl][:, Zc, Rc, Cq]  # (p, od, oh, ow, kd, kh, kw)
+        win = np.where(inside, win, -np.inf).reshape(win.shape[:4] + (kk,))
         isnan = np.isnan(win)
         anynan = isnan.any(axis=-1)
         val = np.where(anynan, np.nan, np.where(isnan, -np.inf, win).max(axis=-1))
         out[sl] = val
         if want_idx:
-            last_nan = kh * kw - 1 - np.argmax(isnan[..., ::-1], axis=-1)
+            last_nan = kk - 1 - np.argmax(isnan[..., ::-1], axis=-1)
             first_max = np.argmax(np.where(isnan, -np.inf, win), axis=-1)
             k = np.where(anynan, last_nan, first_max)
-            pos = np.take_along_axis(flat_pos.reshape(oh, ow, kh * kw)[None], k[..., None], axis=-1)[..., 0]
+            pos = np.take_along_axis(np.broadcast_to(flat_pos, (od, oh, ow, kd, kh, kw)).reshape(od, oh, ow, kk)[None],
+                                     k[..., None], axis=-1)[..., 0]
             idx[sl] = np.where(~anynan & (val == -np.inf), fallback, pos)
     return out, idx
 
 
 def max_pool_2x2(x, out):
-    return max_pool(x, 2, 2, 2, 2, 0, 0, 1, 1, False, out, None)[0]
+    return max_pool_separable(x, 2, 2, 2, 2, 0, 0, 1, 1, out)
 
 
 def max_pool_separable(x, kh, kw, sh, sw, ph, pw, dh, dw, out):
-    return max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, False, out, None)[0]
+    return max_pool(x[:, None], 1, kh, kw, 1, sh, sw, 0, ph, pw, 1, dh, dw, False, out[:, None], None)[0][:, 0]
 
 
 def avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, out):

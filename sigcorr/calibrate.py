@@ -134,6 +134,31 @@ def direct_ns(size, rounds):
     return {"direct_ns": out}
 
 
+def direct_nd_ns(size, rounds):
+    """``direct.corr_padded_nd`` (volumes), ns per multiply-add on one core,
+    float32 and float64: the mean of 'same' correlations of a cube of
+    2**(size // 3 + 1) samples a side with 3 x 3 x 3 and 5 x 5 x 5 kernels
+    (the short rows of a volume's kernel taps make a volume's multiply-add
+    dearer than a 2-D one's)."""
+    from ._kernels import direct as kdirect
+
+    nthreads = threads()
+    rng = _rng()
+    side = 1 << (size // 3 + 1)
+    out = {}
+    for dt in (np.float32, np.float64):
+        prices = []
+        for m in (3, 5):
+            img = rng.standard_normal((1, side, side, side)).astype(dt)
+            ker = rng.standard_normal((1, m, m, m)).astype(dt)
+            res = np.empty_like(img)
+            outer = [np.array([v], dtype=np.int64) for v in (side, m, side, m // 2)]
+            t = _best(rounds, kdirect.corr_padded_nd, img, ker, res, *outer, m // 2, m // 2)
+            prices.append(t * 1e9 * nthreads / (res.size * m ** 3))
+        out[np.dtype(dt).itemsize] = float(np.mean(prices))
+    return {"direct_nd_ns": out}
+
+
 def tile_ns(size, rounds):
     """``_fft.tiled_corr`` (match_template's FFT cross term), ns per unit of
     ``_fft.tile_plan``'s cost on one core: a square image of
@@ -193,7 +218,7 @@ def acf_ns(size, rounds):
     return {"acf_direct_ns": direct, "acf_fft_ns": fft, "acf_lanes_ns": lanes}
 
 
-MEASUREMENTS = (fft_ns, direct_ns, tile_ns, acf_ns)
+MEASUREMENTS = (fft_ns, direct_ns, direct_nd_ns, tile_ns, acf_ns)
 
 
 def measure(quick=False, progress=None) -> _costs.Costs:

@@ -1,9 +1,11 @@
-"""Convolution and cross-correlation in 1-D and 2-D, with scipy.signal's results.
+"""Convolution and cross-correlation in any number of dimensions, with scipy.signal's results.
 
 Two computation paths share one front end:
 
-* ``direct``: the parallel Numba kernel ``_kernels.direct.corr_padded`` (the
-  zero padding of 'full'/'same' is implicit; convolution flips the kernel);
+* ``direct``: the parallel Numba kernels ``_kernels.direct.corr_padded`` (1-D,
+  2-D) and ``corr_padded_nd`` (volumes: the same row passes for every outer
+  kernel tap); the zero padding of 'full'/'same' is implicit; convolution
+  flips the kernel;
 * ``fft``: real (or complex) transforms from ``scipy.fft`` on all cores, with
   overlap-save for long 1-D signals and short kernels (``sigcorr._fft``).
 
@@ -49,8 +51,9 @@ def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
     Parameters
     ----------
     in1, in2 : array_like
-        Inputs of the same dimensionality.  Without ``axes`` they must be 1-D
-        or 2-D; with ``axes`` the other axes are batch axes that broadcast
+        Inputs of the same dimensionality, any number of axes (1-D signals,
+        2-D images, 3-D volumes, ...).  Without ``axes`` every axis is
+        convolved; with ``axes`` the other axes are batch axes that broadcast
         (each pair of lengths equal, or one of them 1).
     mode : {'full', 'valid', 'same'}
         ``'full'``: the whole linear convolution; ``'same'``: the size of
@@ -61,9 +64,9 @@ def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
         ``'direct'`` sums the products (parallel Numba kernel); ``'fft'`` uses
         real FFTs on all cores (overlap-save for long 1-D signals with short
         kernels); ``'auto'`` picks the cheaper by :func:`choose_conv_method`.
-    axes : int or sequence of 1 or 2 ints, optional
+    axes : int or sequence of ints, optional
         The axes convolved over, as in ``scipy.signal.fftconvolve``.
-    lags : int, (lo, hi) or, for 2-D, one of them per axis, optional
+    lags : int, (lo, hi) or, for 2-D and more, one of them per axis, optional
         Compute only a window of the 'full' output (``mode`` must be
         'full'): an int L is the lags -L..L, a pair the lags lo..hi; the
         'full' output sample i has lag ``i - (in2 length - 1)``, as
@@ -74,7 +77,8 @@ def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
         pair of ints is ambiguous there (lo..hi on both axes, or -lo..lo
         and -hi..hi?) and raises ValueError.  Lists and arrays of these
         shapes are read as the tuples (``np.array([[-3, 3], [-5, 5]])``).
-        The
+        For three or more axes give one item per axis (``lags=(2, (0, 3),
+        1)``) or one int for all.  The
         result equals the 'full' output sliced, in the order
         ``correlation_lags(..., lags=lags)`` gives; the direct path costs
         the window's size times the shorter input, not the whole output.
@@ -103,6 +107,8 @@ def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
            [4., 4.]])
     >>> sigcorr.convolve([1.0, 2.0, 3.0], [0.0, 1.0, 0.5], lags=(0, 1))  # 'full' samples 2, 3
     array([2.5, 4. ])
+    >>> sigcorr.convolve(np.ones((8, 8, 8)), np.ones((3, 3, 3)), mode="same")[0, 0, :3]  # a volume
+    array([ 8., 12., 12.])
     """
     a, k, axes, mode, method, _ = _validate.conv_inputs(in1, in2, mode, method, axes)
     return _conv.convolve_core(a, k, axes, mode, method, _window(a, k, axes, mode, lags))
@@ -245,7 +251,8 @@ def choose_conv_method(in1, in2, mode="full", measure=False):
     Parameters
     ----------
     in1, in2 : array_like
-        The inputs of :func:`convolve` (1-D or 2-D, same dimensionality).
+        The inputs of :func:`convolve` (same dimensionality, every axis
+        convolved).
     mode : {'full', 'valid', 'same'}
     measure : bool
         False (default): predict from the cost model of sigcorr's kernels

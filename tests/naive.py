@@ -12,6 +12,8 @@ both are tested against (``tests/test_kernels.py``).
 Every function returns new arrays (it never fills a kernel's ``out``).
 """
 
+import itertools
+
 import numpy as np
 
 # the template-matching method codes of the kernels, in OpenCV's order
@@ -44,6 +46,24 @@ def corr_padded(img, ker, pad_top, pad_left, oh, ow):
                         if 0 <= q < W:
                             s += float(img[b, r, q]) * float(k[a, c])
                 out[b, i, j] = s
+    return out
+
+
+def corr_padded_nd(vol, ker, pads, oshape):
+    """out[b, o] = sum_t vol[b, o + t - pads] * ker[kb, t] over every kernel
+    tap t (N-D indices), the taps outside ``vol`` skipped (zero padding)."""
+    B, shape = vol.shape[0], vol.shape[1:]
+    Bk, kshape = ker.shape[0], ker.shape[1:]
+    out = np.zeros((B,) + tuple(oshape))
+    for b in range(B):
+        k = ker[b if Bk > 1 else 0]
+        for o in np.ndindex(*oshape):
+            s = 0.0
+            for t in np.ndindex(*kshape):
+                src = tuple(oi + ti - p for oi, ti, p in zip(o, t, pads))
+                if all(0 <= q < n for q, n in zip(src, shape)):
+                    s += float(vol[(b,) + src]) * float(k[t])
+            out[(b,) + o] = s
     return out
 
 
@@ -128,6 +148,29 @@ def match_scores(img, tpl, method, step=1, flat=1e-9):
     if method.startswith("ccoeff"):
         win = win - win.mean(axis=(-2, -1), keepdims=True)
         t = t - t.mean(axis=(-2, -1), keepdims=True)
+    num = ((win - t) ** 2).sum(axis=axes) if method.startswith("sqdiff") else (win * t).sum(axis=axes)
+    if not method.endswith("normed"):
+        return num
+    ea, et = (win * win).sum(axis=axes), (t * t).sum()
+    is_flat = (ea <= flat * np.maximum(1.0, raw)) | (et <= flat * max(1.0, traw))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = num / np.sqrt(ea * et)
+    lo = 0.0 if method == "sqdiff_normed" else -1.0
+    return np.where(is_flat, 1.0 if method == "sqdiff_normed" else 0.0, np.clip(q, lo, 1.0))
+
+
+def volume_scores(vol, tpl, method, flat=1e-9):
+    """:func:`match_scores` for a volume (D, H, W) and a template (d, h, w),
+    every axis spatial (means over the whole window)."""
+    vol = np.asarray(vol, dtype=np.float64)
+    t = np.asarray(tpl, dtype=np.float64)
+    win = np.lib.stride_tricks.sliding_window_view(vol, t.shape)  # (od, oh, ow, d, h, w)
+    axes = (-3, -2, -1)
+    raw = (win * win).sum(axis=axes)
+    traw = (t * t).sum()
+    if method.startswith("ccoeff"):
+        win = win - win.mean(axis=axes, keepdims=True)
+        t = t - t.mean()
     num = ((win - t) ** 2).sum(axis=axes) if method.startswith("sqdiff") else (win * t).sum(axis=axes)
     if not method.endswith("normed"):
         return num
@@ -359,6 +402,46 @@ def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                 out[p, i, j] = best
                 idx[p, i, j] = where[0] * W + where[1]
     return out, idx
+
+
+def max_pool3(x, k, s, p, d, oshape):
+    """``max_pool`` over (P, D, H, W) volumes: k, s, p, d one value per axis;
+    flat indices (z * H + r) * W + q; the same rules (last NaN, first
+    maximum, first tap at or past 0 in each axis where nothing beats -inf)."""
+    P, shape = x.shape[0], x.shape[1:]
+    out = np.empty((P,) + tuple(oshape))
+    idx = np.empty((P,) + tuple(oshape), dtype=np.int64)
+    for b in range(P):
+        for o in np.ndindex(*oshape):
+            axes = [[o[ax] * s[ax] - p[ax] + t * d[ax] for t in range(k[ax])] for ax in range(3)]
+            taps = [v for v in itertools.product(*axes) if all(0 <= v[ax] < shape[ax] for ax in range(3))]
+            nans = [v for v in taps if np.isnan(x[(b,) + v])]
+            flat = lambda v: (v[0] * shape[1] + v[1]) * shape[2] + v[2]  # noqa: E731
+            if nans:
+                out[(b,) + o], idx[(b,) + o] = np.nan, flat(nans[-1])
+                continue
+            best, where = -np.inf, None
+            for v in taps:
+                if x[(b,) + v] > best:
+                    best, where = x[(b,) + v], v
+            if where is None:
+                where = tuple(_first_at_or_past_0(axes[ax][0], d[ax]) for ax in range(3))
+            out[(b,) + o], idx[(b,) + o] = best, flat(where)
+    return out, idx
+
+
+def avg_pool3(x, k, s, p, include_pad, oshape):
+    """``avg_pool`` over (P, D, H, W) volumes (torch's avg_pool3d divisor)."""
+    P, shape = x.shape[0], x.shape[1:]
+    out = np.empty((P,) + tuple(oshape))
+    for b in range(P):
+        for o in np.ndindex(*oshape):
+            lo = [o[ax] * s[ax] - p[ax] for ax in range(3)]
+            hi = [min(lo[ax] + k[ax], shape[ax] + p[ax]) for ax in range(3)]
+            inside = x[(b,) + tuple(slice(max(lo[ax], 0), min(hi[ax], shape[ax])) for ax in range(3))]
+            cnt = int(np.prod([hi[ax] - lo[ax] for ax in range(3)])) if include_pad else inside.size
+            out[(b,) + o] = inside.astype(np.float64).sum() / cnt if cnt > 0 else np.nan
+    return out
 
 
 def avg_pool(x, kh, kw, sh, sw, ph, pw, include_pad, oh, ow):

@@ -374,12 +374,14 @@ def test_bad_inputs_exit_1_with_one_line(tmp_path, capsys):
     (tmp_path / "words.csv").write_text("a,b\nx,y\nz,w\n")
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n3,oops\n")
     np.save(tmp_path / "cube.npy", np.zeros((3, 4, 5)))
+    np.save(tmp_path / "hyper.npy", np.zeros((2, 3, 4, 5)))
     cases = [
         (["match", str(tmp_path / "missing.png"), img], "no such file"),
         (["match", str(tmp_path / "fake.png"), img], "cannot read as an image"),
         (["match", img, big], "larger than the image"),
         (["match", img], "both IMAGE and TEMPLATE"),
-        (["match", str(tmp_path / "cube.npy"), img], "2-D"),
+        (["match", str(tmp_path / "cube.npy"), img], "3-D template"),  # a volume
+        (["match", str(tmp_path / "hyper.npy"), img], "2-D"),
         (["period", str(tmp_path / "missing.csv")], "no such file"),
         (["period", str(tmp_path / "words.csv")], "no numeric column"),
         (["period", str(tmp_path / "bad.csv"), "--column", "b"], "non-numeric value 'oops'"),
@@ -828,3 +830,27 @@ def test_delay_phat_with_a_dc_offset(tmp_path, capsys, rng):
     code, out, err = call(capsys, "delay", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--phat",
                           "--max-lag", "20", "--json")
     assert code == 0 and abs(json.loads(out)["delay"] - 5) < 0.05, out
+
+
+def test_match_volumes_npy_and_tiff_stack(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    vol = rng.random((20, 24, 22))
+    np.save(tmp_path / "vol.npy", vol)
+    np.save(tmp_path / "tpl.npy", vol[4:10, 7:13, 5:11])
+    code, out, err = call(capsys, "match", str(tmp_path / "vol.npy"), str(tmp_path / "tpl.npy"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["matches"][0]["position"] == [4, 7, 5]
+    code, out, err = call(capsys, "match", str(tmp_path / "vol.npy"), str(tmp_path / "tpl.npy"))
+    assert code == 0 and "volume 20x24x22" in out and "z" in out.splitlines()[1]
+    # a multi-page TIFF is a volume (pages read as grayscale)
+    pages = [PIL_Image.fromarray((255 * p).astype(np.uint8)) for p in vol]
+    pages[0].save(tmp_path / "vol.tif", save_all=True, append_images=pages[1:])
+    code, out, err = call(capsys, "match", str(tmp_path / "vol.tif"), str(tmp_path / "tpl.npy"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["matches"][0]["position"] == [4, 7, 5]
+    # mixing a volume and a 2-D template, or the 2-D-only options: one clear line
+    save_png(tmp_path / "flat.png", 255 * vol[0])
+    code, out, err = call(capsys, "match", str(tmp_path / "vol.npy"), str(tmp_path / "flat.png"))
+    assert code != 0 and "3-D template" in err and "Traceback" not in err
+    code, out, err = call(capsys, "match", str(tmp_path / "vol.npy"), str(tmp_path / "tpl.npy"), "--pyramid", "1")
+    assert code != 0 and "2-D images only" in err

@@ -42,6 +42,11 @@ def _families(rng):
     w4 = rng.standard_normal((6, 3, 5, 5)).astype(np.float32)
     xnan = rng.standard_normal((2, 3, 9, 9))
     xnan[0, 1, 4, 4] = np.nan
+    vol = rng.standard_normal((14, 15, 16))
+    vol_nan = vol.copy()
+    vol_nan[5, 6, 7] = np.nan
+    x5 = rng.standard_normal((2, 3, 7, 8, 9)).astype(np.float32)
+    w5 = rng.standard_normal((4, 3, 3, 2, 3)).astype(np.float32)
     long1 = rng.standard_normal(60_000)
     long2 = rng.standard_normal(50_000)
     return {
@@ -79,6 +84,16 @@ def _families(rng):
         "conv2d": lambda: sigcorr.conv2d(x4, w4, bias=np.arange(6, dtype=np.float32), padding=2),
         "conv2d strided": lambda: sigcorr.conv2d(x4, w4, stride=2, dilation=(1, 2), padding=1),
         "conv1d": lambda: sigcorr.conv1d(x4[:, :, 0], w4[:, :, 0], padding="same"),
+        "correlate volume direct": lambda: sigcorr.correlate(vol, vol[:3, :4, :7], "same", method="direct"),
+        "convolve volume NaN direct": lambda: sigcorr.convolve(vol_nan, vol[:2, :3, :3], method="direct"),
+        "match volume": lambda: sigcorr.match_template(vol.astype(np.float32), vol[3:8, 2:9, 4:10].astype(np.float32),
+                                                       channel_axis=None),
+        "match volume sqdiff_normed stack NaN": lambda: sigcorr.match_template(
+            vol_nan, np.stack([vol[3:8, 2:9, 4:10], vol[1:6, 0:7, 2:8]]), "sqdiff_normed", channel_axis=None),
+        "max_pool3d": lambda: sigcorr.max_pool3d(x5, 2),
+        "max_pool3d indices": lambda: sigcorr.max_pool3d(x5, 3, 2, 1, return_indices=True),
+        "avg_pool3d": lambda: sigcorr.avg_pool3d(x5, (2, 3, 2), 1, (1, 1, 0), count_include_pad=False),
+        "conv3d": lambda: sigcorr.conv3d(x5, w5, padding=1),
         "correlate lags one long pair": lambda: sigcorr.correlate(long1, long2, lags=(-70, 90), method="direct"),
         "correlate lags batch": lambda: sigcorr.correlate(batch, batch[::-1], axes=1, lags=30, method="direct"),
         "correlate lags float32 2-D": lambda: sigcorr.correlate(img, img[:60, :50], lags=((-5, 3), 4), method="direct"),

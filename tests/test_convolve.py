@@ -257,8 +257,8 @@ def test_bad_input(func):
         func(np.array([]), one)
     with pytest.raises(ValueError, match="0-d"):
         func(np.float64(3.0), np.float64(2.0))
-    with pytest.raises(ValueError, match="axes"):
-        func(np.ones((2, 3, 4)), np.ones((1, 1, 2)))
+    with pytest.raises(ValueError, match="axes must name at least one axis"):
+        func(np.ones((2, 3, 4)), np.ones((1, 1, 2)), axes=())
     with pytest.raises(ValueError, match="same dimensionality"):
         func(np.ones((3, 3)), one)
     with pytest.raises(ValueError, match="Acceptable mode flags are 'valid', 'same', or 'full'."):

@@ -233,6 +233,31 @@ def test_pooling(args, ceil_mode, rng):
     _close(sd.avg_pool1d(s, *args, ceil_mode=ceil_mode, chunks=(5, 9)), sigcorr.avg_pool1d(s, *args, ceil_mode=ceil_mode))
 
 
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("method", ["direct", "fft"])
+def test_convolve_correlate_volumes_at_the_true_edges(mode, method, rng):
+    vol = rng.standard_normal((21, 19, 23))
+    k = rng.standard_normal((3, 4, 2))
+    _close(sd.convolve(vol, k, mode, method, chunks=(8, 7, 9)), sigcorr.convolve(vol, k, mode, method), rtol=1e-10)
+    _close(sd.correlate(vol, k, mode, method, chunks=(8, 7, 9)), sigcorr.correlate(vol, k, mode, method), rtol=1e-10)
+    batch = rng.standard_normal((3, 12, 11, 10))
+    _close(sd.correlate(batch, k[None], mode, method, axes=(1, 2, 3), chunks=(2, 5, 6, 4)),
+           sigcorr.correlate(batch, k[None], mode, method, axes=(1, 2, 3)), rtol=1e-10)
+
+
+@pytest.mark.parametrize("args", [(2,), (3, 2, 1), (3, 1, 1), ((2, 3, 2), (1, 2, 2), (1, 1, 0))])
+@pytest.mark.parametrize("ceil_mode", [False, True])
+def test_pooling_volumes(args, ceil_mode, rng):
+    x = rng.standard_normal((2, 17, 15, 19)).astype(np.float32)
+    _close(sd.max_pool3d(x, *args, ceil_mode=ceil_mode, chunks=(1, 6, 5, 7)),
+           sigcorr.max_pool3d(x, *args, ceil_mode=ceil_mode))
+    _close(sd.max_pool3d(x, 3, 2, 1, dilation=(1, 2, 1), chunks=(1, 6, 5, 7)),
+           sigcorr.max_pool3d(x, 3, 2, 1, dilation=(1, 2, 1)))
+    for inc in (True, False):
+        _close(sd.avg_pool3d(x, *args, ceil_mode=ceil_mode, count_include_pad=inc, chunks=(1, 6, 5, 7)),
+               sigcorr.avg_pool3d(x, *args, ceil_mode=ceil_mode, count_include_pad=inc), rtol=1e-5)
+
+
 def test_conv_layers_batch_as_blocks(rng):
     x = rng.standard_normal((7, 3, 20, 21))
     w = rng.standard_normal((4, 3, 3, 5))
@@ -240,6 +265,9 @@ def test_conv_layers_batch_as_blocks(rng):
     _close(sd.conv2d(x, w, b, stride=2, padding=1, chunks=(3, 1, 5, 5)), sigcorr.conv2d(x, w, b, stride=2, padding=1))
     _close(sd.conv1d(x[:, :, 0], w[:, :, 0], b, padding="same", chunks=(2, 3, 21)),
            sigcorr.conv1d(x[:, :, 0], w[:, :, 0], b, padding="same"))
+    v, wv = rng.standard_normal((5, 2, 6, 7, 8)), rng.standard_normal((3, 2, 3, 2, 3))
+    _close(sd.conv3d(v, wv, b[:3], stride=(1, 2, 1), padding=1, chunks=(2, 1, 3, 3, 3)),
+           sigcorr.conv3d(v, wv, b[:3], stride=(1, 2, 1), padding=1))
 
 
 def test_bad_input_is_explained():
@@ -311,7 +339,7 @@ def test_bad_input_gives_the_in_memory_message():
     # one rule and one wording in sigcorr._validate for both front ends
     x3 = np.ones((3, 4, 5))
     cases = [
-        (lambda m: m.convolve(x3, np.ones((1, 1, 2)))),  # 3-D without axes
+        (lambda m: m.convolve(x3, np.ones((1, 1, 2)), axes=())),  # no axis named
         (lambda m: m.correlate(np.ones((3, 4)), np.ones(2))),  # dimensionality
         (lambda m: m.convolve(np.ones((3, 4)), np.ones((1, 2)), axes=(0, 5))),  # axis out of bounds
         (lambda m: m.convolve2d(np.ones(5), np.ones(2))),  # 2-D only
@@ -462,3 +490,21 @@ def test_wrap_and_symm_kernels_larger_than_the_array_are_refused(rng):
         with pytest.raises(ValueError, match="in1, the chunked array"):
             sd.correlate2d(a, k, "full", boundary)
     _close(sd.correlate2d(a, k, "full", "fill", chunks=1), sigcorr.correlate2d(a, k, "full", "fill"))
+
+
+@pytest.mark.usefixtures("user_chunks")
+@pytest.mark.parametrize("method", ["ccoeff_normed", "sqdiff"])
+def test_match_template_volumes_equal_in_memory(method, rng):
+    vol = rng.standard_normal((30, 27, 29))
+    vol[12, 13, 14] = np.nan
+    tpl = np.nan_to_num(vol[3:8, 4:10, 5:9])
+    kw = dict(channel_axis=None)
+    _close(sd.match_template(vol, tpl, method, chunks=(9, 8, 10), **kw), sigcorr.match_template(vol, tpl, method, **kw),
+           rtol=1e-9)
+    _close(sd.match_template(vol, tpl, method, pad_input=True, chunks=(9, 8, 10), **kw),
+           sigcorr.match_template(vol, tpl, method, pad_input=True, **kw), rtol=1e-9)
+    stack = np.stack([tpl, np.nan_to_num(vol[10:15, 0:6, 20:24])])
+    _close(sd.match_template(vol, stack, method, chunks=(9, 8, 10), **kw),
+           sigcorr.match_template(vol, stack, method, **kw), rtol=1e-9)
+    with pytest.raises(ValueError, match="mask is not supported for volumes"):
+        sd.match_template(vol, tpl, mask=np.ones(tpl.shape), chunks=10, **kw)

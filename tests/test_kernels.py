@@ -87,6 +87,34 @@ def test_corr_padded_across_column_chunks(dtype, rng):
 
 
 @st.composite
+def _corr_nd_case(draw):
+    nd = draw(st.integers(3, 4))
+    B = draw(st.integers(1, 2))
+    shape = [draw(st.integers(1, 5)) for _ in range(nd - 1)] + [draw(st.integers(1, 12))]
+    # the last axis picks the row passes (7 taps: two output rows per task)
+    kshape = [draw(st.integers(1, 3)) for _ in range(nd - 1)] + [draw(st.sampled_from([1, 2, 3, 5, 7, 9]))]
+    pads = [draw(st.integers(-1, m + 1)) for m in kshape]
+    oshape = [draw(st.integers(1, n + m)) for n, m in zip(shape, kshape)]
+    return B, draw(st.sampled_from([1, B])), shape, kshape, pads, oshape, draw(st.sampled_from(FLOATS)), \
+        draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=20, deadline=None)
+@given(_corr_nd_case())
+def test_corr_padded_nd_equals_naive(case):
+    B, Bk, shape, kshape, pads, oshape, dtype, seed = case
+    rng = np.random.default_rng(seed)
+    vol, ker = _rand(rng, [B] + shape, dtype), _rand(rng, [Bk] + kshape, dtype)
+    img = vol.reshape(B, -1, *shape[-2:])
+    kf = ker.reshape(Bk, -1, *kshape[-2:])
+    out = np.full((B, int(np.prod(oshape[:-2])), *oshape[-2:]), np.nan, dtype)
+    outer = [np.array(v[:-2], dtype=np.int64) for v in (shape, kshape, oshape, pads)]
+    got = _call(direct.corr_padded_nd, img, kf, out, *outer, pads[-2], pads[-1])
+    want = naive.corr_padded_nd(vol, ker, pads, oshape)
+    np.testing.assert_allclose(got.reshape(want.shape), want, atol=_tol(dtype, np.prod(kshape)))
+
+
+@st.composite
 def _lag_case(draw):
     B = draw(st.integers(1, 3))
     N1, N2 = draw(st.integers(1, 40)), draw(st.integers(1, 40))
@@ -485,12 +513,39 @@ def test_max_pool_and_separable_equal_naive(case):
         return
     x = _pool_input(np.random.default_rng(seed), (P, H, W), dtype)
     want, want_idx = naive.max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    out, idx = np.empty((P, oh, ow), dtype), np.full((P, oh, ow), -1, np.int64)
-    got, got_idx = _call(pool.max_pool, x, kh, kw, sh, sw, ph, pw, dh, dw, True, out, idx)
-    np.testing.assert_array_equal(got, want.astype(dtype))
-    np.testing.assert_array_equal(got_idx, want_idx)
+    out, idx = np.empty((P, 1, oh, ow), dtype), np.full((P, 1, oh, ow), -1, np.int64)
+    got, got_idx = _call(pool.max_pool, x[:, None], 1, kh, kw, 1, sh, sw, 0, ph, pw, 1, dh, dw, True, out, idx)
+    np.testing.assert_array_equal(got[:, 0], want.astype(dtype))
+    np.testing.assert_array_equal(got_idx[:, 0], want_idx)
     sep = _call(pool.max_pool_separable, x, kh, kw, sh, sw, ph, pw, dh, dw, np.empty((P, oh, ow), dtype))
     np.testing.assert_array_equal(sep, want.astype(dtype))
+
+
+@st.composite
+def _pool3_case(draw):
+    shape = [draw(st.integers(1, 6)) for _ in range(3)]
+    k = [draw(st.integers(1, 3)) for _ in range(3)]
+    s = [draw(st.integers(1, 3)) for _ in range(3)]
+    p = [draw(st.integers(0, kk // 2)) for kk in k]
+    d = [draw(st.integers(1, 2)) for _ in range(3)]
+    ceil = draw(st.booleans())
+    oshape = [_pool_out(*args, ceil) for args in zip(shape, k, s, p, d)]
+    return draw(st.integers(1, 2)), shape, k, s, p, d, oshape, draw(st.sampled_from(FLOATS)), \
+        draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=20, deadline=None)
+@given(_pool3_case())
+def test_max_pool_volumes_equal_naive(case):
+    P, shape, k, s, p, d, oshape, dtype, seed = case
+    if min(oshape) < 1:
+        return
+    x = _pool_input(np.random.default_rng(seed), [P] + shape, dtype)
+    want, want_idx = naive.max_pool3(x, k, s, p, d, oshape)
+    out, idx = np.empty([P] + oshape, dtype), np.full([P] + oshape, -1, np.int64)
+    got, got_idx = _call(pool.max_pool, x, *k, *s, *p, *d, True, out, idx)
+    np.testing.assert_array_equal(got, want.astype(dtype))
+    np.testing.assert_array_equal(got_idx, want_idx)
 
 
 @SETTINGS
@@ -575,3 +630,33 @@ def test_touch_pages_equals_naive(size, page, rng):
     want = naive.touch_pages(buf, page)
     _call(memory.touch_pages, buf, page)
     np.testing.assert_array_equal(buf, want)
+
+
+# ---------------------------------------------------------------------------
+# volume scores (``windows.volume_scores``)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("method", ["sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff_normed"])
+def test_volume_scores_equal_naive(method, dtype, rng):
+    from sigcorr._kernels.codes import MATCH_METHOD_CODES
+
+    vol = rng.standard_normal((9, 8, 11)) + 2.0
+    vol[2:6, 1:5, 3:8] = 1.5  # flat windows: the degenerate-window rule
+    tpls = np.stack([vol[1:4, 2:6, 0:5], rng.standard_normal((3, 4, 5))])
+    d, h, w = tpls.shape[1:]
+    stats = vol - vol.mean() if method.startswith("ccoeff") else vol
+    tmean = tpls.reshape(2, -1).mean(axis=1)
+    tcs = tpls - tmean[:, None, None, None]
+    win = np.lib.stride_tricks.sliding_window_view(vol, (d, h, w))
+    cross = np.einsum("abcdef,tdef->tabc", win, tcs)  # sum I (T - mean T)
+    tsum2 = (tpls ** 2).reshape(2, -1).sum(axis=1)
+    tnorm = np.sqrt((tcs ** 2).reshape(2, -1).sum(axis=1) if method.startswith("ccoeff") else tsum2)
+    qeps = 1e-13 * d * h * w * float(np.abs(stats).max()) ** 2
+    out = np.empty(cross.shape, dtype)
+    got = _call(windows.volume_scores, np.ascontiguousarray(stats, dtype=dtype), d, h, w, cross.astype(dtype),
+                MATCH_METHOD_CODES[method], tmean, tsum2, tnorm, qeps, 2, out)
+    for t in range(2):
+        want = naive.volume_scores(vol, tpls[t], method)
+        np.testing.assert_allclose(got[t], want, atol=_tol(dtype, float(np.abs(want).max())) * 10)

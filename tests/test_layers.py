@@ -111,3 +111,48 @@ def test_channel_blocks_and_tap_passes_match_torch(co, k, rng):
     for padding in (0, "same", (kh // 2, 1)):
         ref = F.conv2d(_t(x), _t(wt), _t(b), padding=padding).numpy()
         np.testing.assert_allclose(sigcorr.conv2d(x, wt, b, padding=padding), ref, rtol=1e-4, atol=1e-4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 2), ci=st.integers(1, 3), co=st.integers(1, 6), shape=st.tuples(st.integers(3, 7), st.integers(3, 8),
+                                                                                       st.integers(3, 9)),
+    k=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 5)), stride=st.sampled_from([1, 2, (2, 1, 1)]),
+    dilation=st.sampled_from([1, 2, (1, 1, 2)]), padding=st.sampled_from([0, 1, (1, 0, 2), "valid", "same"]),
+    bias=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_conv3d_matches_torch(n, ci, co, shape, k, stride, dilation, padding, bias, dtype):
+    rng = np.random.default_rng(sum(shape) * 31 + k[2])
+    x = rng.standard_normal((n, ci) + shape).astype(dtype)
+    w = rng.standard_normal((co, ci) + k).astype(dtype)
+    b = rng.standard_normal(co).astype(dtype) if bias else None
+    kw = dict(stride=stride, padding=padding, dilation=dilation)
+    try:
+        ref = F.conv3d(_t(x), _t(w), None if b is None else _t(b), **kw).numpy()
+    except RuntimeError:
+        with pytest.raises(ValueError):
+            sigcorr.conv3d(x, w, b, **kw)
+        return
+    got = sigcorr.conv3d(x, w, b, **kw)
+    assert got.shape == ref.shape and got.dtype == dtype
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)
+
+
+def test_conv3d_shapes_groups_and_bad_input(rng, monkeypatch):
+    from sigcorr import layers
+
+    x = rng.standard_normal((2, 3, 9, 6, 7))
+    w = rng.standard_normal((4, 3, 3, 3, 3))
+    want = F.conv3d(_t(x), _t(w), padding=1).numpy()
+    monkeypatch.setattr(layers, "_GATHER_BYTES", 1)  # one output slice per batch of conv2d
+    np.testing.assert_allclose(sigcorr.conv3d(x, w, padding=1), want, atol=1e-10)
+    # the layer arithmetic: (n + 2p - d(k - 1) - 1) // s + 1
+    assert sigcorr.conv3d(np.zeros((1, 1, 16, 16, 16)), np.zeros((2, 1, 3, 3, 3)), stride=2, padding=1,
+                          dilation=2).shape == (1, 2, 7, 7, 7)
+    with pytest.raises(ValueError, match=r"x must be 5-D \(N, C_in, D, H, W\)"):
+        sigcorr.conv3d(np.ones((1, 3, 4, 4)), w)
+    with pytest.raises(ValueError, match=r"weight must be 5-D \(C_out, C_in, kD, kH, kW\)"):
+        sigcorr.conv3d(x, np.ones((4, 3, 3, 3)))
+    with pytest.raises(ValueError, match="input channels"):
+        sigcorr.conv3d(x, np.ones((4, 2, 3, 3, 3)))

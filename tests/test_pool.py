@@ -175,3 +175,75 @@ def test_window_rows_entirely_in_padding_give_minus_inf(rng):
     x = rng.standard_normal((2, 3, 1, 1)).astype(np.float32)
     kw = dict(kernel_size=(2, 1), stride=1, padding=(1, 0), dilation=(2, 1))
     _same(sigcorr.max_pool2d(x, **kw), F.max_pool2d(_t(x), **kw))
+
+
+# --------------------------------------------------------------------------- volumes
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 7), st.integers(1, 7), st.integers(1, 7)),
+    k=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)),
+    s=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)),
+    p=st.tuples(st.integers(0, 1), st.integers(0, 1), st.integers(0, 1)),
+    d=st.tuples(st.integers(1, 2), st.integers(1, 2), st.integers(1, 2)), ceil=st.booleans(), nan=st.booleans(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_max_pool3d_matches_torch(shape, k, s, p, d, ceil, nan, dtype):
+    rng = np.random.default_rng(sum(shape) * 7 + k[0])
+    x = rng.standard_normal((2, 2) + shape).astype(dtype)
+    if nan:
+        x[1, 0, rng.integers(shape[0]), rng.integers(shape[1]), rng.integers(shape[2])] = np.nan
+    kw = dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
+    try:
+        ref, ref_idx = F.max_pool3d(_t(x), return_indices=True, **kw)
+    except RuntimeError:
+        with pytest.raises(ValueError):
+            sigcorr.max_pool3d(x, **kw)
+        return
+    got, idx = sigcorr.max_pool3d(x, return_indices=True, **kw)
+    _same(got, ref)
+    _same(sigcorr.max_pool3d(x, **kw), ref)  # values only: the planes, then the depth
+    np.testing.assert_array_equal(idx, ref_idx.numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 7), st.integers(1, 7), st.integers(1, 7)),
+    k=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)),
+    s=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)),
+    p=st.tuples(st.integers(0, 1), st.integers(0, 1), st.integers(0, 1)), ceil=st.booleans(), include=st.booleans(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_avg_pool3d_matches_torch(shape, k, s, p, ceil, include, dtype):
+    x = np.random.default_rng(sum(shape) + 5 * k[1]).standard_normal((3,) + shape).astype(dtype)
+    kw = dict(kernel_size=k, stride=s, padding=p, ceil_mode=ceil, count_include_pad=include)
+    try:
+        ref = F.avg_pool3d(_t(x), **kw)
+    except RuntimeError:
+        with pytest.raises(ValueError):
+            sigcorr.avg_pool3d(x, **kw)
+        return
+    got = sigcorr.avg_pool3d(x, **kw)
+    assert got.shape == tuple(ref.shape) and got.dtype == dtype
+    np.testing.assert_allclose(got, ref.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_pool3d_batch_axes_integers_and_bad_input(rng):
+    x = rng.integers(-9, 9, size=(2, 3, 4, 6, 6, 8)).astype(np.int32)  # two leading batch axes
+    x0 = x.copy()
+    got = sigcorr.max_pool3d(x, 2)
+    assert got.dtype == np.int32 and got.shape == (2, 3, 4, 3, 3, 4)
+    ref = F.max_pool3d(_t(x.reshape(6, 4, 6, 6, 8).astype(np.float64)), 2).numpy().reshape(got.shape)
+    np.testing.assert_array_equal(got, ref)
+    a = sigcorr.avg_pool3d(x, (2, 3, 2), padding=(1, 1, 0))
+    assert a.dtype == np.float64
+    ref = F.avg_pool3d(_t(x.reshape(6, 4, 6, 6, 8).astype(np.float64)), (2, 3, 2), padding=(1, 1, 0)).numpy()
+    np.testing.assert_allclose(a.reshape(ref.shape), ref, atol=1e-12)
+    np.testing.assert_array_equal(x, x0)
+    with pytest.raises(ValueError, match="at least 3 dimension"):
+        sigcorr.max_pool3d(np.ones((4, 4)), 2)
+    with pytest.raises(ValueError, match="kernel_size"):
+        sigcorr.avg_pool3d(np.ones((4, 4, 4)), (2, 2))
+    with pytest.raises(ValueError, match="padding should be at most half"):
+        sigcorr.max_pool3d(np.ones((4, 4, 4)), 2, padding=(0, 2, 0))

@@ -25,12 +25,18 @@ vectorizes innermost loops), and a pass per tap would load and store the
 output once per tap instead of once per pass.
 The edges, where some taps fall into the padding, take a short scalar loop.
 The output dtype is the accumulator: float32 stays float32.
+
+Volumes (three or more axes): ``corr_padded_nd`` flattens the outer axes
+(all but the last two) into planes; each of its tasks (plane, output rows,
+column chunk) loops over the outer kernel taps and, for each tap whose source
+plane lies inside the input, runs the same row passes (``_add_plane``, shared
+with ``corr_padded``'s tasks) into the output rows, which stay in L1.
 """
 
 import numpy as np
 from numba import prange
 
-from ._jit import A3, FLOATS, I8, jit
+from ._jit import A1, A3, A4, FLOATS, I8, jit
 
 # Output columns per task: a float64 chunk of 4096 values is 32 KiB (L1-sized).
 CHUNK = 4096
@@ -437,13 +443,9 @@ def corr_padded(img, ker, out, pad_top, pad_left):
 def _task(img, ker, out, pad_top, pad_left, t, rows, ngroups, nchunks):
     # task t of corr_padded: ``rows`` output rows (a group) of one plane, one
     # chunk of columns
-    _, H, W = img.shape
-    Bk, h, w = ker.shape
+    Bk = ker.shape[0]
     oh = out.shape[1]
     ow = out.shape[2]
-    # interior columns: every tap c in [0, w) lands inside [0, W)
-    jlo = min(max(pad_left, 0), ow)
-    jhi = max(min(ow, W + pad_left - w + 1), jlo)
     bi = t // (ngroups * nchunks)
     rem = t - bi * (ngroups * nchunks)
     group = rem // nchunks
@@ -457,23 +459,115 @@ def _task(img, ker, out, pad_top, pad_left, t, rows, ngroups, nchunks):
         row = out[bi, i]
         for j in range(js, je):
             row[j] = 0
+    _add_plane(img, bi, ker, kb, out, bi, i0, i1, js, je, pad_top, pad_left)
+
+
+@jit(fastmath={"contract"}, inline="always")
+def _add_plane(img, p, ker, kq, out, o, i0, i1, js, je, pad_top, pad_left):
+    # out[o, i0:i1, js:je] += the valid correlation of plane img[p] (implicitly
+    # zero-padded) with kernel plane ker[kq]: the 2-D work of one task, shared
+    # by corr_padded (one plane per output plane) and corr_padded_nd (one
+    # source plane per outer kernel tap)
+    H, W = img.shape[1], img.shape[2]
+    h, w = ker.shape[1], ker.shape[2]
+    ow = out.shape[2]
+    # interior columns: every tap c in [0, w) lands inside [0, W)
+    jlo = min(max(pad_left, 0), ow)
+    jhi = max(min(ow, W + pad_left - w + 1), jlo)
     ilo = max(js, jlo)
     ihi = min(je, jhi)
     if ilo < ihi:
         n = ihi - ilo
         off = ilo - pad_left
         if i1 - i0 == 2:
-            _interior2(out[bi, i0, ilo:ihi], out[bi, i0 + 1, ilo:ihi], img, ker, bi, kb, i0, pad_top, H, h, off, n)
+            _interior2(out[o, i0, ilo:ihi], out[o, i0 + 1, ilo:ihi], img, ker, p, kq, i0, pad_top, H, h, off, n)
         else:
-            _interior1(out[bi, i0, ilo:ihi], img, ker, bi, kb, i0, pad_top, H, h, w, off, n)
+            _interior1(out[o, i0, ilo:ihi], img, ker, p, kq, i0, pad_top, H, h, w, off, n)
     # edge columns (some taps in the padding), scalar
     for i in range(i0, i1):
-        row = out[bi, i]
+        row = out[o, i]
         for a in range(max(0, pad_top - i), min(h, H + pad_top - i)):
-            src = img[bi, i + a - pad_top]
-            krow = ker[kb, a]
+            src = img[p, i + a - pad_top]
+            krow = ker[kq, a]
             if ilo < ihi:
                 _edge(row, src, krow, js, ilo, pad_left, W, w)
                 _edge(row, src, krow, ihi, je, pad_left, W, w)
             else:
                 _edge(row, src, krow, js, je, pad_left, W, w)
+
+
+@jit(parallel=True, fastmath={"contract"},
+     sigs=[(A4(f), A4(f), A4(f), A1(I8), A1(I8), A1(I8), A1(I8), I8, I8) for f in FLOATS])
+def corr_padded_nd(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left):
+    """``corr_padded`` over three or more axes: the outer axes flattened.
+
+    ``img`` (B, P, H, W), ``ker`` (Bk, Q, h, w) with Bk in {1, B}, ``out``
+    (B, R, oh, ow): P, Q and R are the products of the outer axes' lengths
+    ``sizes``, ``ksizes`` and ``osizes`` (row-major), ``pads`` their leading
+    zero padding.  out[b, r] = sum over the outer kernel taps q whose source
+    plane lies inside the input of the 2-D ``corr_padded`` of that plane with
+    ker[kb, q]: each task (plane, output row group, column chunk) loops over
+    the outer taps and runs corr_padded's row passes on each.
+    """
+    B = img.shape[0]
+    R = out.shape[1]
+    oh = out.shape[2]
+    ow = out.shape[3]
+    nchunks = (ow + CHUNK - 1) // CHUNK
+    rows = 2 if ker.shape[3] == 7 else 1
+    ngroups = (oh + rows - 1) // rows
+    for t in prange(B * R * ngroups * nchunks):
+        _task_nd(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left, np.int64(t), rows, ngroups,
+                 nchunks)
+    return out
+
+
+@jit(fastmath={"contract"})
+def _task_nd(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left, t, rows, ngroups, nchunks):
+    # task t of corr_padded_nd: ``rows`` output rows of output plane (b, r),
+    # one chunk of columns, summed over the outer kernel taps
+    Bk, Q = ker.shape[0], ker.shape[1]
+    R = out.shape[1]
+    oh = out.shape[2]
+    ow = out.shape[3]
+    nax = sizes.shape[0]
+    per_b = R * ngroups * nchunks
+    b = t // per_b
+    rem = t - b * per_b
+    r = rem // (ngroups * nchunks)
+    rem = rem - r * (ngroups * nchunks)
+    group = rem // nchunks
+    ch = rem - group * nchunks
+    js = ch * CHUNK
+    je = min(js + CHUNK, ow)
+    kb = b if Bk > 1 else 0
+    i0 = group * rows
+    i1 = min(oh, i0 + rows)
+    o3 = out[b]
+    for i in range(i0, i1):
+        row = o3[r, i]
+        for j in range(js, je):
+            row[j] = 0
+    img3 = img[b]
+    ker3 = ker[kb]
+    for q in range(Q):
+        # source plane of output plane r under outer tap q (row-major
+        # indices, last outer axis fastest); skipped where it lies in the padding
+        p = np.int64(0)
+        rr = r
+        qq = q
+        scale = np.int64(1)
+        inside = True
+        for ax in range(nax - 1, -1, -1):
+            o_ax = rr % osizes[ax]
+            rr //= osizes[ax]
+            a_ax = qq % ksizes[ax]
+            qq //= ksizes[ax]
+            s_ax = o_ax + a_ax - pads[ax]
+            if s_ax < 0 or s_ax >= sizes[ax]:
+                inside = False
+                break
+            p += s_ax * scale
+            scale *= sizes[ax]
+        if inside:
+            _add_plane(img3, p, ker3, q, o3, r, i0, i1, js, je, pad_top, pad_left)

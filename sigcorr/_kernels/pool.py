@@ -1,4 +1,12 @@
-"""Max and average pooling over the last two axes of (P, H, W) planes.
+"""Max and average pooling over the last two axes of (P, H, W) planes (and,
+with indices, the last three of (P, D, H, W) volumes).
+
+Volumes without indices pool in two passes of these kernels: the planes
+first (a (P * D, H, W) batch), then the depth axis, read as the rows of
+(P, D, oh * ow) planes with a one-column window (the row pass of
+``max_pool_separable`` is an elementwise max of whole slices; ``avg_pool``'s
+divisor is a product of per-axis counts, so the two passes' divisors
+multiply to torch's).
 
 One pass over the input, ``prange`` over (plane, output row).  General
 windows (kernel, stride, padding, dilation, torch's ceil_mode rule) take the
@@ -14,17 +22,28 @@ maximum.  Indices are flat positions within the input plane (h * W + w).
 import numpy as np
 from numba import prange
 
-from ._jit import A3, B1, FLOATS, I8, jit
+from ._jit import A3, A4, B1, FLOATS, I8, jit
 
 
-@jit(parallel=True, sigs=[(A3(f), I8, I8, I8, I8, I8, I8, I8, I8, B1, A3(f), A3(I8)) for f in FLOATS])
-def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, want_idx, out, idx):
-    P, H, W = x.shape
-    oh, ow = out.shape[1], out.shape[2]
-    for t in prange(P * oh):
-        p = t // oh
-        i = t - p * oh
-        plane = x[p]
+@jit(parallel=True, sigs=[(A4(f), I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, B1, A4(f), A4(I8))
+                          for f in FLOATS])
+def max_pool(x, kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw, want_idx, out, idx):
+    """Max pooling of (P, D, H, W) volumes with indices (1-D and 2-D pooling
+    pass D = 1 and a depth window of one tap): the loop over each window,
+    ``prange`` over (volume, output slice, output row).  Indices are flat
+    within the volume ((z * H + r) * W + q)."""
+    P, D, H, W = x.shape
+    od, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+    for t in prange(P * od * oh):
+        p = t // (od * oh)
+        rem = t - p * (od * oh)
+        z = rem // oh
+        i = rem - z * oh
+        vol = x[p]
+        g0 = z * sd - pd
+        z0 = g0
+        while z0 < 0:
+            z0 += dd
         h0 = i * sh - ph
         r0 = h0
         while r0 < 0:
@@ -36,23 +55,28 @@ def max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, want_idx, out, idx):
                 c0 += dw
             best = -np.inf
             # torch's index when nothing beats -inf: the first tap at or past 0
-            bi = r0 * W + c0
-            for a in range(kh):
-                r = h0 + a * dh
-                if r < 0 or r >= H:
+            bi = (z0 * H + r0) * W + c0
+            for e in range(kd):
+                g = g0 + e * dd
+                if g < 0 or g >= D:
                     continue
-                row = plane[r]
-                for c in range(kw):
-                    q = w0 + c * dw
-                    if q < 0 or q >= W:
+                plane = vol[g]
+                for a in range(kh):
+                    r = h0 + a * dh
+                    if r < 0 or r >= H:
                         continue
-                    v = row[q]
-                    if v > best or v != v:
-                        best = v
-                        bi = r * W + q
-            out[p, i, j] = best
+                    row = plane[r]
+                    for c in range(kw):
+                        q = w0 + c * dw
+                        if q < 0 or q >= W:
+                            continue
+                        v = row[q]
+                        if v > best or v != v:
+                            best = v
+                            bi = (g * H + r) * W + q
+            out[p, z, i, j] = best
             if want_idx:
-                idx[p, i, j] = bi
+                idx[p, z, i, j] = bi
     return out, idx
 
 

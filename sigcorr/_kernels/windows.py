@@ -486,3 +486,121 @@ def _omit_rows(img, pres, cross, st, qt, by, bx, h, w, method, qtol, ttol, need,
             if nrow[j] < lim:
                 orow[j] = np.nan
     return out
+
+
+@jit(parallel=True, error_model="numpy",
+     sigs=[(A3(f), I8, I8, I8, A4(f), I8, A1(F8), A1(F8), A1(F8), F8, I8, A4(f)) for f in FLOATS])
+def volume_scores(img, d, h, w, cross, method, tmean, tsum2, tnorm, qeps, zb, out):
+    """``match_scores`` for volumes: OpenCV's six scores of T templates of
+    shape (d, h, w) over the volume ``img`` (D, H, W), from the cross terms
+    ``cross`` (T, od, oh, ow) (the correlation with each centred template),
+    into ``out`` (T, od, oh, ow).  The window sums and sums of squares are
+    running sums in float64, never stored as volumes: each task (``zb``
+    output slices) keeps a running depth sum of the d slices under its
+    window (a plane, updated by the slice entering and the one leaving),
+    box-sums each of its rows horizontally, then runs down the rows; the
+    degenerate-window rule and the templates' statistics (``tmean``,
+    ``tsum2``, ``tnorm``, ``qeps``) are match_scores' (the scores are
+    normalized in float64, then stored in ``out``'s dtype).  ``ccoeff``'s
+    scores are the cross terms themselves: the caller does not call this."""
+    od = out.shape[1]
+    ntasks = (od + zb - 1) // zb
+    for t in prange(ntasks):
+        z0 = np.int64(t) * zb
+        _volume_task(img, d, h, w, cross, method, tmean, tsum2, tnorm, qeps, out, z0, min(z0 + zb, od))
+    return out
+
+
+@jit(error_model="numpy")
+def _volume_task(img, d, h, w, cross, method, tmean, tsum2, tnorm, qeps, out, z0, z1):
+    # output slices z0..z1 of volume_scores
+    _, H, W = img.shape
+    T, _, oh, ow = out.shape
+    inv_vol = 1.0 / np.float64(d * h * w)
+    fallback = 1.0 if method == SQDIFF_NORMED else 0.0
+    acc = np.zeros((H, W))
+    acc2 = np.zeros((H, W))
+    hs = np.empty((H, ow))
+    hs2 = np.empty((H, ow))
+    vs = np.empty(ow)
+    vs2 = np.empty(ow)
+    num = np.empty(ow)
+    den = np.empty(ow)
+    for e in range(d):
+        _add_slice(acc, acc2, img[z0 + e], 1.0)
+    for z in range(z0, z1):
+        if z > z0:
+            _add_slice(acc, acc2, img[z + d - 1], 1.0)
+            _add_slice(acc, acc2, img[z - 1], -1.0)
+        for y in range(H):
+            _row_box(acc[y], acc2[y], w, hs[y], hs2[y])
+        for i in range(oh):
+            if i == 0:
+                for j in range(ow):
+                    vs[j] = 0.0
+                    vs2[j] = 0.0
+                for a in range(h):
+                    for j in range(ow):
+                        vs[j] += hs[a, j]
+                        vs2[j] += hs2[a, j]
+            else:
+                for j in range(ow):
+                    vs[j] += hs[i + h - 1, j] - hs[i - 1, j]
+                    vs2[j] += hs2[i + h - 1, j] - hs2[i - 1, j]
+            for t in range(T):
+                orow = out[t, z, i]
+                crow = cross[t, z, i]
+                if method == CCOEFF_NORMED:
+                    for j in range(ow):
+                        q = vs2[j]
+                        en = q - vs[j] * vs[j] * inv_vol
+                        den[j] = en if en > max(ENERGY_REL * q, qeps) else 0.0
+                        num[j] = crow[j]
+                else:
+                    tm = tmean[t]
+                    ts2 = tsum2[t]
+                    for j in range(ow):
+                        x = crow[j] + tm * vs[j]
+                        q = vs2[j]
+                        if method == SQDIFF or method == SQDIFF_NORMED:
+                            x = max(q - 2.0 * x + ts2, 0.0)
+                        num[j] = x
+                        den[j] = q if q > qeps else 0.0
+                    if method == CCORR or method == SQDIFF:
+                        for j in range(ow):
+                            orow[j] = num[j]
+                        continue
+                tn = tnorm[t]
+                for j in range(ow):
+                    orow[j] = normed_score(num[j], np.sqrt(den[j]) * tn, fallback)
+
+
+@jit(inline="always")
+def _add_slice(acc, acc2, plane, sign):
+    # acc += sign * plane, acc2 += sign * plane ** 2, in float64
+    H, W = plane.shape
+    for y in range(H):
+        a = acc[y]
+        a2 = acc2[y]
+        p = plane[y]
+        for x in range(W):
+            v = np.float64(p[x])
+            a[x] += sign * v
+            a2[x] += sign * (v * v)
+
+
+@jit(inline="always")
+def _row_box(a, a2, w, out, out2):
+    # sums of every w-sample window of the rows a and a2
+    s = 0.0
+    q = 0.0
+    for k in range(w):
+        s += a[k]
+        q += a2[k]
+    out[0] = s
+    out2[0] = q
+    for j in range(1, out.shape[0]):
+        s += a[j + w - 1] - a[j - 1]
+        q += a2[j + w - 1] - a2[j - 1]
+        out[j] = s
+        out2[j] = q

@@ -89,16 +89,11 @@ def check_same_ndim(a, b) -> None:
 
 def conv_axes(axes, shape1, shape2) -> tuple:
     """``axes=`` of convolve/correlate for inputs of these shapes (same
-    length): a sorted tuple of the 1 or 2 convolved axes, non-negative.
-    ``None`` means every axis, allowed for 1-D and 2-D inputs only; the
-    axes not convolved must have equal lengths or a length of 1."""
+    length): a sorted tuple of the convolved axes, non-negative (at least
+    one).  ``None`` means every axis; the axes not convolved must have equal
+    lengths or a length of 1."""
     ndim = len(shape1)
     if axes is None:
-        if ndim > 2:
-            raise ValueError(
-                f"in1 and in2 are {ndim}-D: without `axes` only 1-D and 2-D inputs "
-                "are convolved; pass axes=(...) to name the 1 or 2 axes to convolve over"
-            )
         return tuple(range(ndim))
     if isinstance(axes, (numbers.Integral, np.integer)) and not isinstance(axes, bool):
         axes = (axes,)
@@ -113,8 +108,8 @@ def conv_axes(axes, shape1, shape2) -> tuple:
         norm.append(ax % ndim)
     if len(set(norm)) != len(norm):
         raise ValueError(f"axes must be unique, got {axes!r}")
-    if not 1 <= len(norm) <= 2:
-        raise ValueError(f"axes must name 1 or 2 axes, got {len(norm)}")
+    if not norm:
+        raise ValueError("axes must name at least one axis, got an empty sequence")
     for ax in range(ndim):
         if ax not in norm and shape1[ax] != shape2[ax] and 1 not in (shape1[ax], shape2[ax]):
             raise ValueError(
@@ -205,13 +200,22 @@ def check_lags(lags, n1s, n2s, mode):
     nd = len(n1s)
     lags = _lag_spec(lags)  # one parser: tuples, lists and arrays of the same shapes alike
     pair = isinstance(lags, tuple) and len(lags) == 2
-    per_axis = nd == 2 and pair and any(isinstance(v, tuple) for v in lags)
-    if nd >= 2 and pair and not per_axis:
+    # one item per axis: for 2-D a pair with at least one pair among its
+    # items (a bare pair of ints is ambiguous there); for 3 or more axes any
+    # tuple of that many items
+    per_axis = isinstance(lags, tuple) and len(lags) == nd and (
+        nd > 2 or (nd == 2 and any(isinstance(v, tuple) for v in lags)))
+    if nd == 2 and pair and not per_axis:
         # (lo, hi) on every axis, or lo on one axis and hi on the other? Ask.
         a, b = lags
         raise ValueError(
             f"lags={tuple(lags)!r} is ambiguous for inputs of {nd} axes: write lags=(({a}, {b}), ({a}, {b})) "
             f"for the lags {a}..{b} on both axes, or one (lo, hi) pair per axis such as lags=((-{a}, {a}), (-{b}, {b}))"
+        )
+    if nd > 2 and isinstance(lags, tuple) and not per_axis:
+        raise ValueError(
+            f"lags={lags!r}: for inputs of {nd} axes give an int L (lags -L..L on every axis) or one item per "
+            f"axis ({nd} items, each an int L or a (lo, hi) pair), got {len(lags)} items"
         )
     if per_axis:
         wins = [_lag_pair(v) for v in lags]

@@ -94,7 +94,7 @@ def match_shapes(ishape, tshape) -> None:
     if len(ishape) == 3 and ishape[2] != tshape[2]:
         raise ValueError(
             f"image and template must have the same number of channels, "
-            f"got {ishape[2]} and {tshape[2]}"
+            f"got {ishape[2]} and {tshape[2]} (for a volume (D, H, W) pass channel_axis=None)"
         )
     if not template_fits(ishape, tshape):
         raise ValueError(
@@ -223,6 +223,120 @@ def match_stack_inputs(image, templates, mask, *, stack=None, masked=None):
     return i, tpls, m, one_d, dtype, True
 
 
+class _ChannelDefault:
+    """``channel_axis``'s default: OpenCV's colour reading of a 3-D image
+    whose template has as many channels, a volume otherwise."""
+
+    def __repr__(self):
+        return "'auto'"
+
+
+#: match_template's default ``channel_axis``
+CHANNEL_DEFAULT = _ChannelDefault()
+
+
+def channel_reading(image, template, channel_axis, stack=None):
+    """How match_template reads a 3-D image (arrays or shapes' owners).
+
+    Returns ``(image, template, volume)``: with ``channel_axis`` an int the
+    two with that axis moved last (the colour axis, OpenCV's (H, W, C)), and
+    whether every axis is spatial (a volume, with a 3-D template or a
+    (T, d, h, w) stack).  The default (:data:`CHANNEL_DEFAULT`) reads a 3-D
+    image as colour when the template's last axis has the image's channel
+    count or the image has at most four (an RGBA image's; a mismatch is then
+    the shape checks' error), as a volume otherwise; ``None``
+    (scikit-image's meaning) makes every axis spatial.
+    """
+    ndim = np.ndim(image)
+    if ndim > 3:
+        raise ValueError(
+            f"image must be 1-D, 2-D, a colour image (H, W, C) or, with channel_axis=None, a 3-D volume "
+            f"(D, H, W); got {ndim}-D (4-D and higher images are not supported: a stack of templates "
+            f"takes one more axis on the template)")
+    ragged = False
+    try:
+        tshape = np.shape(template)
+    except ValueError:  # locate's list of templates of several sizes: read by its first
+        ragged = True
+        tshape = (len(template),) + np.shape(template[0])
+    if channel_axis is CHANNEL_DEFAULT:
+        channels = np.shape(image)[-1] if ndim else 0
+        volume = ndim == 3 and len(tshape) in (3, 4) and tshape[-1] != channels \
+            and channels > max(CHANNEL_SIZES) and not (len(tshape) == 4 and stack is False)
+        return image, template, volume
+    if channel_axis is None:
+        return image, template, ndim == 3
+    ax = check_int(channel_axis, "channel_axis")
+    if ndim != 3:
+        raise ValueError(f"channel_axis={ax} names the colour axis of a 3-D (H, W, C) image, got a {ndim}-D image; "
+                         "leave channel_axis out (or pass None) for a grey image")
+    if not -3 <= ax < 3:
+        raise ValueError(f"channel_axis={ax} is out of range for a 3-D image: -3 to 2 (or None for a volume)")
+    ax %= 3
+    image = np.moveaxis(image if hasattr(image, "ndim") else np.asarray(image), ax, -1)  # (a Dask array stays lazy)
+    if ragged:  # a list of (h, w, C) templates: each one's axis
+        template = [np.moveaxis(np.asarray(t), ax, -1) if np.ndim(t) == 3 else t for t in template]
+        channels = {np.shape(t)[-1] for t in template if np.ndim(t) == 3}
+    else:
+        template = np.asarray(template)
+        if template.ndim == 3:
+            template = np.moveaxis(template, ax, -1)
+        elif template.ndim == 4:
+            template = np.moveaxis(template, ax + 1, -1)
+        channels = {template.shape[-1]} if template.ndim in (3, 4) else set()
+    if channels - {image.shape[-1]}:
+        raise ValueError(f"channel_axis={channel_axis}: image has {image.shape[-1]} channels on that axis but "
+                         f"template has {max(channels - {image.shape[-1]})}")
+    return image, template, False
+
+
+def volume_inputs(image, templates, stack=None, *, mask=None, nan_policy="propagate", image_mask=None):
+    """Validate match_template's inputs for a volume (every axis spatial).
+
+    Returns ``(img, tpls, dtype, stack)``: the (D, H, W) volume and the
+    (T, d, h, w) templates (T = 1 without a stack) in the "image" compute
+    dtype.  ``mask``, ``nan_policy='omit'`` and ``image_mask`` are not
+    supported for volumes yet (a ValueError says so).
+    """
+    img = as_numeric_array(image, "image", allow_complex=False)
+    tpl = as_numeric_array(templates, "template", allow_complex=False)
+    stack = volume_shapes(img.shape, tpl.shape, stack, mask=mask, nan_policy=nan_policy, image_mask=image_mask)
+    dtype = compute_dtype(img.dtype, tpl.dtype, family="image")
+    tpls = tpl if stack else tpl[None]
+    return as_kernel_array(img, dtype), as_kernel_array(tpls, dtype), dtype, stack
+
+
+def volume_shapes(ishape, tshape, stack=None, *, mask=None, nan_policy="propagate", image_mask=None) -> bool:
+    """The checks of a volume and its template(s) by their shapes (both
+    front ends): a 3-D template or a (T, d, h, w) stack, none empty, not
+    larger than the volume; what volumes do not support yet refused.
+    Returns whether the template is a stack."""
+    if mask is not None:
+        raise ValueError("mask is not supported for volumes (channel_axis=None) yet")
+    if check_choice(nan_policy, "nan_policy", NAN_POLICIES) != "propagate" or image_mask is not None:
+        raise ValueError("nan_policy='omit' and image_mask are not supported for volumes (channel_axis=None) yet; "
+                         "NaN voxels reach only the windows that hold them")
+    ishape, tshape = tuple(ishape), tuple(tshape)
+    if stack is None:
+        stack = len(tshape) == 4
+    elif check_flag(stack, "stack") and len(tshape) != 4:
+        raise ValueError(f"with stack=True template must be a (T, d, h, w) stack of volumes, got shape {tshape}")
+    one = tshape[1:] if stack else tshape
+    if len(one) != 3:
+        raise ValueError(f"a volume (D, H, W) needs a 3-D template (d, h, w) or a (T, d, h, w) stack, got "
+                         f"template shape {tshape}")
+    if stack and tshape[0] == 0:
+        raise ValueError(f"template stack must hold at least one template, got shape {tshape}")
+    if 0 in ishape:
+        raise ValueError(f"image must not be empty, got shape {ishape}")
+    if 0 in one:
+        raise ValueError(f"template must not be empty, got shape {one}")
+    if any(t > n for t, n in zip(one, ishape)):
+        raise ValueError(f"template must not be larger than image in any axis, got template shape {one} "
+                         f"and image shape {ishape}")
+    return bool(stack)
+
+
 def locate_inputs(image, templates, stack=None):
     """Validate locate's image and templates: one template, a stack (as
     :func:`match_stack_inputs`), or a list or tuple of templates (each with
@@ -317,6 +431,12 @@ def check_score_map(ndim, *, stack=True) -> None:
         return
     more = " (or a 3-D stack of 2-D maps)" if stack else ""
     raise ValueError(f"scores must be 1-D or 2-D{more}, got {ndim}-D")
+
+
+def check_volume_map(ndim) -> None:
+    """find_matches(volume=True)'s scores: one volume's 3-D map or a 4-D stack of them."""
+    if ndim not in (3, 4):
+        raise ValueError(f"scores must be a 3-D volume map (or a 4-D stack of them) with volume=True, got {ndim}-D")
 
 
 def check_threshold(threshold):

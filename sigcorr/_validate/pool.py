@@ -69,6 +69,15 @@ def pool_params(shape, nd, kernel_size, stride, padding, dilation, ceil_mode):
     return k, s, p, d, out
 
 
+def check_avg_pool3d_size(shape, k):
+    """torch's avg_pool3d rule (not its 1-D/2-D ones): the input, padding
+    aside, at least as large as the window along each pooled axis."""
+    sizes = tuple(shape[len(shape) - 3:])
+    if any(n < kk for n, kk in zip(sizes, k)):
+        raise ValueError(f"x's last three axes {sizes} are smaller than kernel_size {tuple(k)} "
+                         "(torch's avg_pool3d refuses them, padding aside)")
+
+
 def pool_output_size(size, k, s, p, d, ceil_mode):
     """torch's pooling_output_shape for one axis."""
     num = size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
@@ -81,7 +90,7 @@ def pool_output_size(size, k, s, p, d, ceil_mode):
 
 
 def layer_inputs(x, weight, bias, stride, padding, dilation, nd):
-    """Validate conv1d/conv2d's inputs (``nd`` spatial axes).
+    """Validate conv1d/conv2d/conv3d's inputs (``nd`` spatial axes).
 
     Returns ``(x, weight, bias, dtype, stride, dilation, pads, outs)``: the
     arrays as given (bias None or (C_out,)), the compute dtype, stride and
@@ -92,7 +101,7 @@ def layer_inputs(x, weight, bias, stride, padding, dilation, nd):
     check_layer_x_ndim(xa.shape, nd)
     if wa.ndim != nd + 2:
         raise ValueError(
-            f"weight must be {nd + 2}-D (C_out, C_in, {'K' if nd == 1 else 'kH, kW'}), got shape {wa.shape}")
+            f"weight must be {nd + 2}-D (C_out, C_in, {_KERNEL_AXES[nd]}), got shape {wa.shape}")
     if xa.size == 0 or wa.size == 0:
         raise ValueError(f"x and weight must not be empty, got shapes {xa.shape} and {wa.shape}")
     if wa.shape[1] != xa.shape[1]:
@@ -125,9 +134,13 @@ def layer_inputs(x, weight, bias, stride, padding, dilation, nd):
     return xa, wa, ba, dtype, s, d, pads, outs
 
 
+_KERNEL_AXES = {1: "K", 2: "kH, kW", 3: "kD, kH, kW"}
+_INPUT_AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
 def check_layer_x_ndim(shape, nd):
     if len(shape) != nd + 2:
-        raise ValueError(f"x must be {nd + 2}-D (N, C_in, {'L' if nd == 1 else 'H, W'}), got shape {tuple(shape)}")
+        raise ValueError(f"x must be {nd + 2}-D (N, C_in, {_INPUT_AXES[nd]}), got shape {tuple(shape)}")
 
 
 def conv_padding(padding, nd, kernel, dilation, stride):

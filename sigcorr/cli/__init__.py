@@ -142,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("match", help="find a template in an image",
                        description="Find TEMPLATE in IMAGE (PNG/JPEG/TIFF read as grayscale, or .npy). "
                        "Positions are the [row, col] of the match's top-left corner, best first. "
+                       "A 3-D .npy array or a multi-page TIFF stack is a volume, searched with a 3-D "
+                       "template ([z, row, col] positions). "
                        "Without IMAGE and TEMPLATE, runs on the embedded sample photograph. "
                        "'sigcorr match IMAGES... --template T [--template T2 ...]' searches many images "
                        "(globs allowed; --workers N for worker processes), one line per image (--jsonl: JSON lines), "

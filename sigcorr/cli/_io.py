@@ -151,6 +151,65 @@ def read_image(path) -> np.ndarray:
     return arr
 
 
+def read_match_input(path) -> np.ndarray:
+    """``read_image``, or a volume: a 3-D ``.npy`` array, or a TIFF stack of
+    several pages (read with tifffile when installed, else page by page with
+    Pillow, each page grayscale), as a (D, H, W) float64 array.
+
+    Examples
+    --------
+    >>> from sigcorr.cli import SAMPLE_IMAGE
+    >>> from sigcorr.cli._io import read_match_input
+    >>> read_match_input(SAMPLE_IMAGE).shape
+    (256, 256)
+    """
+    path = Path(path)
+    _check_file(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        arr = _load_npy(path)
+        if arr.ndim not in (2, 3):
+            raise CliError(f"{path}: an image must be a 2-D array or a volume a 3-D one, got shape {arr.shape}")
+        return arr.astype(np.float64)
+    if suffix in (".tif", ".tiff"):
+        pages = _tiff_pages(path)
+        if pages is not None and pages.ndim == 3 and pages.shape[0] > 1:
+            return pages
+    return read_image(path)
+
+
+def _tiff_pages(path: Path):
+    """Every page of a TIFF file as a (D, H, W) float64 stack, or None when it
+    cannot be read as one (then it is read as a single image)."""
+    try:
+        import tifffile
+    except ImportError:
+        tifffile = None
+    if tifffile is not None:
+        try:
+            arr = np.asarray(tifffile.imread(path), dtype=np.float64)
+        except Exception:  # noqa: BLE001 - any reader failure: fall back to Pillow
+            arr = None
+        if arr is not None and arr.ndim == 3:
+            return arr
+    Image = pil_image()
+    try:
+        with Image.open(path) as img:
+            n = getattr(img, "n_frames", 1)
+            if n < 2:
+                return None
+            pages = []
+            for k in range(n):
+                img.seek(k)
+                page = img if (img.mode in ("I", "F") or img.mode.startswith("I;16")) else img.convert("L")
+                pages.append(np.asarray(page, dtype=np.float64))
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise CliError(f"{path}: cannot read as an image ({exc})") from None
+    if len({p.shape for p in pages}) != 1:
+        raise CliError(f"{path}: the TIFF pages differ in size, not a volume")
+    return np.stack(pages)
+
+
 def _float_or_none(text: str):
     """float(text), NaN for an empty cell, None when not a number."""
     text = text.strip()

@@ -17,11 +17,20 @@ import numpy as np
 
 from .._validate import template_fits
 from ..match import locate, match_template
-from ._io import SAMPLE_IMAGE, SAMPLE_TEMPLATE, CliError, file_error, fmt, num, pyplot, read_image, save_plot
+from ._io import (SAMPLE_IMAGE, SAMPLE_TEMPLATE, CliError, file_error, fmt, num, pyplot, read_image,
+                  read_match_input, save_plot)
 
 
 def _check_fits(image, template, name="template"):
     """The library's rule (``template_fits``), worded for the command line."""
+    if image.ndim == 3 or template.ndim == 3:
+        if image.ndim != template.ndim:
+            raise CliError(f"a volume needs a 3-D template and a 3-D template a volume, got image shape "
+                           f"{image.shape} and {name} shape {template.shape}")
+        if any(t > n for t, n in zip(template.shape, image.shape)):
+            raise CliError(f"{name} ({'x'.join(map(str, template.shape))}) is larger than the volume "
+                           f"({'x'.join(map(str, image.shape))}) in at least one dimension")
+        return
     if not template_fits(image.shape, template.shape):
         raise CliError(
             f"{name} ({template.shape[0]}x{template.shape[1]}) is larger than the image "
@@ -54,6 +63,11 @@ def run_match(image, template, *, method="ccoeff_normed", threshold=None, max_ma
     [[38.0, 92.0]]
     """
     _check_fits(image, template)
+    if image.ndim == 3:  # a volume: every axis spatial
+        if pyramid:
+            raise CliError("--pyramid searches 2-D images only, not volumes")
+        return locate(image, template, method=method, threshold=threshold, max_matches=max_matches,
+                      min_distance=min_distance, subpixel=subpixel, channel_axis=None)
     return locate(image, template, method=method, threshold=threshold, max_matches=max_matches,
                   min_distance=min_distance, pyramid_levels=pyramid, subpixel=subpixel)
 
@@ -67,18 +81,19 @@ def match_record(matches, subpixel=False) -> dict:
 
 
 def match_table(record, image, template, method, source="") -> str:
+    kind = "volume" if image.ndim == 3 else "image"
     lines = [
-        f"image {image.shape[0]}x{image.shape[1]}, template {template.shape[0]}x{template.shape[1]}"
+        f"{kind} {'x'.join(map(str, image.shape))}, template {'x'.join(map(str, template.shape))}"
         f", method {method}{source}",
     ]
     if not record["matches"]:
         lines.append("no match found (try a lower --threshold)")
         return "\n".join(lines)
-    lines.append(f"{'rank':>4}  {'row':>8}  {'col':>8}  {'score':>10}")
+    axes = ("z", "row", "col") if image.ndim == 3 else ("row", "col")
+    lines.append("  ".join([f"{'rank':>4}"] + [f"{a:>8}" for a in axes] + [f"{'score':>10}"]))
     for i, m in enumerate(record["matches"], start=1):
-        r, c = m["position"]
         score = "n/a" if m["score"] is None else f"{m['score']:.4f}"
-        lines.append(f"{i:>4}  {fmt(r, 2):>8}  {fmt(c, 2):>8}  {score:>10}")
+        lines.append("  ".join([f"{i:>4}"] + [f"{fmt(v, 2):>8}" for v in m["position"]] + [f"{score:>10}"]))
     return "\n".join(lines)
 
 
@@ -113,7 +128,9 @@ def cmd_match(args) -> int:
     args.image, args.template = args.inputs if args.inputs else (None, None)
     image_path = Path(args.image) if args.image else SAMPLE_IMAGE
     template_path = Path(args.template) if args.template else SAMPLE_TEMPLATE
-    image, template = read_image(image_path), read_image(template_path)
+    image, template = read_match_input(image_path), read_match_input(template_path)
+    if image.ndim == 3 and (args.plot or args.scales is not None or args.angles is not None):
+        raise CliError("--plot, --scales and --angles work on 2-D images only, not volumes")
     plt = pyplot() if args.plot else None
     if args.scales is not None or args.angles is not None:
         _check_fits(image, template)

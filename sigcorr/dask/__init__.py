@@ -46,11 +46,11 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
 
 from .convolve import convolve, convolve2d, correlate, correlate2d
 from .match import find_matches, match_template
-from .pool import avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
+from .pool import avg_pool1d, avg_pool2d, avg_pool3d, conv1d, conv2d, conv3d, max_pool1d, max_pool2d, max_pool3d
 from .series import autocorrelation, crosscorrelation, detect_period, detect_periods
 
 __all__ = [
     "convolve", "correlate", "convolve2d", "correlate2d", "match_template", "find_matches",
     "autocorrelation", "crosscorrelation", "detect_period", "detect_periods", "max_pool1d", "max_pool2d",
-    "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
+    "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "conv1d", "conv2d", "conv3d",
 ]

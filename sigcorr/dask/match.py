@@ -23,7 +23,7 @@ __all__ = ["match_template", "find_matches"]
 
 
 def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False, chunks=None,
-                   stack=None, mode="constant", constant_values=0):
+                   stack=None, channel_axis=_validate.CHANNEL_DEFAULT, mode="constant", constant_values=0):
     """:func:`sigcorr.match_template` on a chunked image (1-D, 2-D or colour
     (H, W, C), the channels in one chunk); the template and mask in memory.
 
@@ -46,14 +46,25 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     >>> stack = np.stack([img[:16, :20], img[100:116, 50:70]])
     >>> sigcorr.dask.match_template(img, stack, chunks=64).shape
     (2, 241, 237)
+
+    A chunked volume (``channel_axis=None``, as :func:`sigcorr.match_template`):
+
+    >>> vol = np.random.default_rng(4).random((40, 36, 38)).astype(np.float32)
+    >>> s = sigcorr.dask.match_template(vol, vol[5:11, 6:12, 7:13], chunks=16, channel_axis=None)
+    >>> bool(np.allclose(s.compute(), sigcorr.match_template(vol, vol[5:11, 6:12, 7:13], channel_axis=None),
+    ...                  atol=1e-5))
+    True
     """
     x = _blocks.as_dask(image, chunks, "image")
     t = _blocks.in_memory(template, "template")
     method = _validate.check_match_method(method)
+    pad_mode, pad_value = _validate.check_pad_mode(mode, constant_values)
+    x, t, volume = _validate.channel_reading(x, t, channel_axis, stack)
+    if volume:
+        return _match_volume(x, t, method, mask, pad_input, stack, pad_mode, pad_value)
     m = None if mask is None else _blocks.in_memory(mask, "mask")
     stacked = _validate.check_pair(x, t, stack)
     pad_input = _validate.check_flag(pad_input, "pad_input")
-    pad_mode, pad_value = _validate.check_pad_mode(mode, constant_values)
     tshape = t.shape[1:] if stacked else t.shape
     spatial = x.ndim if x.ndim < 3 else 2
     if x.ndim == 3:
@@ -87,6 +98,29 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     if x.ndim == 3:
         return _blocks.valid(x, halos, block, dtype, last_axis_chunks=(1,))[..., 0]
     return _blocks.valid(x, halos, block, dtype)
+
+
+def _match_volume(x, t, method, mask, pad_input, stack, pad_mode, pad_value):
+    """match_template on a chunked volume: every block scored with the
+    template's extent of its neighbours (below, right and behind)."""
+    stacked = _validate.volume_shapes(x.shape, t.shape, stack, mask=mask)
+    pad_input = _validate.check_flag(pad_input, "pad_input")
+    tshape = t.shape[1:] if stacked else t.shape
+    dtype = _validate.compute_dtype(x.dtype, t.dtype, family="image")
+    if pad_input:
+        pads, crops = _geometry.input_pads(tshape, pad_mode)
+        x = _blocks.pad(x, pads, pad_mode, pad_value)
+        if crops is not None:
+            x = x[tuple(slice(a, b) for a, b in crops)]
+    halos = {ax: tshape[ax] - 1 for ax in range(3)}
+    x = _blocks.coarsen(x, halos)
+    if stacked:
+        def block_stack(b):  # the stack's axis last: one chunk of T scores per block
+            return np.moveaxis(_match_template(b[..., 0], t, method, stack=True, channel_axis=None), 0, -1)
+
+        out = _blocks.valid(x[..., None], halos, block_stack, dtype, last_axis_chunks=(t.shape[0],))
+        return da.moveaxis(out, -1, 0)
+    return _blocks.valid(x, halos, lambda b: _match_template(b, t, method, channel_axis=None), dtype)
 
 
 def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False,

@@ -1,4 +1,4 @@
-"""Pooling and the ``conv1d`` / ``conv2d`` layers on Dask arrays.
+"""Pooling (1-D to 3-D) and the ``conv1d`` / ``conv2d`` / ``conv3d`` layers on Dask arrays.
 
 Pooling pads at the true edges, aligns the chunks to the stride (every block
 starts at a window's start) and gives each block a halo where windows
@@ -18,7 +18,8 @@ from .. import _validate
 from .._kernels.pool import window_count
 from . import _blocks
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d"]
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "conv1d", "conv2d",
+           "conv3d"]
 
 
 def _pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg, count_include_pad=True):
@@ -26,7 +27,9 @@ def _pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg,
     _validate.check_pool_ndim(xd.ndim, nd)
     count_include_pad = _validate.check_flag(count_include_pad, "count_include_pad")
     k, s, p, d, outs = _validate.pool_params(xd.shape, nd, kernel_size, stride, padding, dilation, ceil_mode)
-    k, s, p, d, outs = k[2 - nd:], s[2 - nd:], p[2 - nd:], d[2 - nd:], outs[2 - nd:]
+    if avg and nd == 3:
+        _validate.check_avg_pool3d_size(xd.shape, k)
+    k, s, p, d, outs = k[len(k) - nd:], s[len(k) - nd:], p[len(k) - nd:], d[len(k) - nd:], outs[len(k) - nd:]
     axes = list(range(xd.ndim - nd, xd.ndim))
     dtype = _validate.compute_dtype(xd.dtype) if avg else xd.dtype
     fill = 0.0 if avg else (-np.inf if xd.dtype.kind == "f" else np.iinfo(xd.dtype).min)
@@ -61,11 +64,13 @@ def _pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg,
         out_chunks[ax] = tuple(c)
     kw = dict(kernel_size=k, stride=s, padding=0)
 
+    avg_f = (sigcorr.avg_pool1d, sigcorr.avg_pool2d, sigcorr.avg_pool3d)[nd - 1]
+    max_f = (sigcorr.max_pool1d, sigcorr.max_pool2d, sigcorr.max_pool3d)[nd - 1]
+
     def block(b):
         if avg:
-            r = sigcorr.avg_pool1d(b, **kw) if nd == 1 else sigcorr.avg_pool2d(b, **kw)
-            return r.astype(dtype, copy=False)
-        return sigcorr.max_pool1d(b, dilation=d, **kw) if nd == 1 else sigcorr.max_pool2d(b, dilation=d, **kw)
+            return avg_f(b, **kw).astype(dtype, copy=False)
+        return max_f(b, dilation=d, **kw)
 
     depth = {ax: (0, halos.get(ax, 0)) for ax in range(xp.ndim)}
     out = da.map_overlap(_blocks.per_task(block), xp, depth=depth, boundary="none", trim=False,
@@ -142,13 +147,43 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, *, ceil_mode=False, count
                  count_include_pad=count_include_pad)
 
 
+def max_pool3d(x, kernel_size, stride=None, padding=0, *, dilation=1, ceil_mode=False, chunks=None):
+    """:func:`sigcorr.max_pool3d` (values) of a chunked array (a volume's
+    chunks, zarr's say, pooled at the true edges).
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(14).standard_normal((2, 30, 28, 26)).astype(np.float32)
+    >>> y = sigcorr.dask.max_pool3d(x, 3, 2, 1, chunks=(1, 10, 10, 10))
+    >>> bool(np.array_equal(y.compute(), sigcorr.max_pool3d(x, 3, 2, 1)))
+    True
+    """
+    return _pool(x, 3, kernel_size, stride, padding, dilation, ceil_mode, chunks, avg=False)
+
+
+def avg_pool3d(x, kernel_size, stride=None, padding=0, *, ceil_mode=False, count_include_pad=True, chunks=None):
+    """:func:`sigcorr.avg_pool3d` of a chunked array.
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(15).standard_normal((20, 22, 24))
+    >>> y = sigcorr.dask.avg_pool3d(x, 3, 2, 1, count_include_pad=False, chunks=(8, 8, 8))
+    >>> bool(np.allclose(y.compute(), sigcorr.avg_pool3d(x, 3, 2, 1, count_include_pad=False)))
+    True
+    """
+    return _pool(x, 3, kernel_size, stride, padding, 1, ceil_mode, chunks, avg=True,
+                 count_include_pad=count_include_pad)
+
+
 def _layer(x, weight, bias, stride, padding, dilation, nd, chunks):
     xd = _blocks.as_dask(x, chunks, "x")
     w = _blocks.in_memory(weight, "weight")
     b = None if bias is None else _blocks.in_memory(bias, "bias")
     _validate.check_layer_x_ndim(xd.shape, nd)
     xd = xd.rechunk({ax: -1 for ax in range(1, xd.ndim)})  # the batch axis as blocks
-    f = sigcorr.conv1d if nd == 1 else sigcorr.conv2d
+    f = (sigcorr.conv1d, sigcorr.conv2d, sigcorr.conv3d)[nd - 1]
     probe = f(np.zeros((1,) + xd.shape[1:], dtype=xd.dtype), w, b, stride, padding, dilation)
     return xd.map_blocks(_blocks.per_task(lambda blk: f(blk, w, b, stride, padding, dilation)),
                          chunks=(xd.chunks[0],) + tuple((c,) for c in probe.shape[1:]), dtype=probe.dtype)
@@ -181,3 +216,18 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, *, chunks=None
     True
     """
     return _layer(x, weight, bias, stride, padding, dilation, 2, chunks)
+
+
+def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, *, chunks=None):
+    """:func:`sigcorr.conv3d` of a chunked batch (N as blocks).
+
+    Examples
+    --------
+    >>> import numpy as np, sigcorr, sigcorr.dask
+    >>> x = np.random.default_rng(16).standard_normal((4, 2, 10, 10, 10))
+    >>> w = np.random.default_rng(17).standard_normal((3, 2, 3, 3, 3))
+    >>> y = sigcorr.dask.conv3d(x, w, padding=1, chunks=(2, 2, 10, 10, 10))
+    >>> bool(np.allclose(y.compute(), sigcorr.conv3d(x, w, padding=1)))
+    True
+    """
+    return _layer(x, weight, bias, stride, padding, dilation, 3, chunks)

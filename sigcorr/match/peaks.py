@@ -82,7 +82,8 @@ class Matches:
 
 
 @serialized_if_needed
-def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False):
+def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False,
+                 volume=False):
     """The peaks of a score map, best first, with non-maximum suppression.
 
     A peak is a finite score that is the best of the (2 * min_distance + 1)
@@ -110,6 +111,12 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     subpixel : bool
         Refine each position by a parabola through the peak and its two
         neighbours, per axis (offset within +-0.5).
+    volume : bool
+        True: ``scores`` is the 3-D map of a volume (``match_template(...,
+        channel_axis=None)``), or a 4-D stack of them (T, D, H, W), rather
+        than a stack of 2-D maps: peaks, suppression (a cube of half-width
+        ``min_distance``) and sub-voxel fits run over all three axes, and
+        ``.positions`` is (k, 3).
 
     Returns
     -------
@@ -125,6 +132,15 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     ([[5.0, 5.0], [15.0, 12.0]], [1.0, 0.8])
     """
     arr = _validate.as_numeric_array(scores, "scores", allow_complex=False)
+    if _validate.check_flag(volume, "volume"):
+        _validate.check_volume_map(arr.ndim)
+        threshold, max_matches, min_distance = _validate.peak_options(threshold, max_matches, min_distance,
+                                                                      arr.shape[-3:])
+        s4 = arr[None] if arr.ndim == 3 else arr
+        tix, pos, found = volume_peaks(s4, threshold, max_matches, min_distance,
+                                       _validate.check_flag(maximize, "maximize"),
+                                       _validate.check_flag(subpixel, "subpixel"))
+        return Matches(pos, found, template=tix)
     _validate.check_score_map(arr.ndim)
     threshold, max_matches, min_distance = _validate.peak_options(threshold, max_matches, min_distance,
                                                                   arr.shape[-2:] if arr.ndim == 3 else arr.shape)
@@ -228,6 +244,67 @@ def stack_peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
         for t in np.unique(ts):
             sel = ts == t
             pos[sel] = refine(work[t].astype(np.float64), coords[sel], pos[sel])
+    return ts, pos, np.asarray(found)
+
+
+def volume_peaks(s4, threshold, max_matches, min_distance, maximize, subpixel):
+    """find_matches on (T, D, H, W) volume maps: each map's peaks (the best
+    of their (2d + 1)-wide cube, above the map's floor or the threshold),
+    best first (ties in raster order, then by map), one greedy suppression
+    across the maps in cubes of half-width d.  Returns (map index, (k, 3)
+    positions, scores)."""
+    from scipy import ndimage
+
+    T = s4.shape[0]
+    if s4.size == 0:
+        return np.empty(0, dtype=np.int64), np.empty((0, 3)), np.empty(0, dtype=s4.dtype)
+    work = gains(s4, maximize, s4.dtype if s4.dtype in (np.float32, np.float64) else np.float64)
+    fin = work > -np.inf
+    d = min_distance
+    peak = (work == ndimage.maximum_filter(work, size=(1,) + (2 * d + 1,) * 3, mode="constant", cval=-np.inf)) & fin
+    if threshold is not None:
+        peak &= (work >= np.float64(threshold)) if maximize else (work >= -np.float64(threshold))
+    elif peak.any():
+        lowest = np.where(fin, work, np.inf).reshape(T, -1).min(axis=1)
+        floor = no_peak_floor(lowest, np.count_nonzero(fin.reshape(T, -1), axis=1))
+        peak &= work > floor[:, None, None, None]
+    flat = np.flatnonzero(peak)
+    vals = work.reshape(-1)[flat]
+    ts, zs, ys, xs = np.unravel_index(flat, work.shape)
+    order = np.lexsort((ts, xs, ys, zs, -vals))
+    limit = len(order) if max_matches is None else max_matches
+    keep = []
+    cells = {}
+    for i in order.tolist():
+        if len(keep) >= limit:
+            break
+        p = (int(zs[i]), int(ys[i]), int(xs[i]))
+        c = tuple(v // d for v in p)
+        near = (cells.get((c[0] + a, c[1] + b, c[2] + e), ()) for a in (-1, 0, 1) for b in (-1, 0, 1)
+                for e in (-1, 0, 1))
+        if any(max(abs(q[0] - p[0]), abs(q[1] - p[1]), abs(q[2] - p[2])) <= d for cell in near for q in cell):
+            continue
+        keep.append(i)
+        cells.setdefault(c, []).append(p)
+    keep = np.array(keep, dtype=np.int64)
+    ts = ts[keep].astype(np.int64)
+    coords = np.stack([zs[keep], ys[keep], xs[keep]], axis=1).astype(np.int64)
+    pos = coords.astype(np.float64)
+    if subpixel:
+        for r, (t, c) in enumerate(zip(ts.tolist(), coords.tolist())):
+            m = work[t]
+            for axis in range(3):
+                i = c[axis]
+                if i <= 0 or i >= m.shape[axis] - 1:
+                    continue
+                lo, hi = list(c), list(c)
+                lo[axis] -= 1
+                hi[axis] += 1
+                a, b, e = float(m[tuple(lo)]), float(m[tuple(c)]), float(m[tuple(hi)])
+                den = a - 2 * b + e
+                if np.isfinite(a) and np.isfinite(e) and den < 0:
+                    pos[r, axis] += float(np.clip(0.5 * (a - e) / den, -0.5, 0.5))
+    found = s4[ts, coords[:, 0], coords[:, 1], coords[:, 2]] if len(ts) else np.empty(0, dtype=s4.dtype)
     return ts, pos, np.asarray(found)
 
 

@@ -37,7 +37,7 @@ from .. import _conv, _costs, _fft, _geometry, _twins, _validate, _workspace
 from .._kernels import direct as _kdirect
 from .._kernels import windows as _kwin
 from .._kernels.codes import MATCH_METHOD_CODES
-from .._runtime import run, serialized_if_needed
+from .._runtime import run, serialized_if_needed, threads
 
 __all__ = ["match_template"]
 
@@ -291,8 +291,8 @@ def _normalize(num, den, method):
 
 @serialized_if_needed
 def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_input=False,
-                   nan_policy="propagate", image_mask=None, min_overlap=0.5, stack=None, mode="constant",
-                   constant_values=0):
+                   nan_policy="propagate", image_mask=None, min_overlap=0.5, stack=None,
+                   channel_axis=_validate.CHANNEL_DEFAULT, mode="constant", constant_values=0):
     """Score every placement of ``template`` over ``image``, as ``cv2.matchTemplate``.
 
     Parameters
@@ -341,6 +341,19 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     min_overlap : float
         With 'omit', a window whose overlap holds fewer than this fraction
         of the template's present pixels (or none) scores NaN.
+    channel_axis : int or None, optional
+        scikit-image's keyword.  By default a 3-D image is a colour image
+        (H, W, C), as in OpenCV, when the template's last axis has its C
+        channels (or C is at most 4: RGB(A)), and a volume (D, H, W)
+        otherwise.  ``None`` makes every
+        axis spatial: a 3-D image is a volume, matched with a 3-D template
+        (d, h, w) or a (T, d, h, w) stack, giving (D - d + 1, H - h + 1,
+        W - w + 1) scores (``image.shape`` with ``pad_input``), all six
+        methods, NaN voxels reaching only their windows; ``mask``,
+        ``nan_policy='omit'`` and ``image_mask`` are not supported for
+        volumes yet.  An int names the colour axis of a 3-D image (moved
+        last; the template's must have as many channels).  Images of four
+        or more axes are refused.
     mode : str
         How ``pad_input`` pads the image, scikit-image's ``mode`` (numpy.pad's
         modes): 'constant' (the default, ``constant_values``), 'edge',
@@ -412,15 +425,26 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     >>> omit = sigcorr.match_template(holes, image[20:28, 30:40], nan_policy="omit")
     >>> round(float(omit[20, 30]), 4), bool(np.isnan(omit).any())
     (1.0, False)
+
+    A volume (every axis spatial):
+
+    >>> volume = rng.random((24, 20, 22)).astype(np.float32)
+    >>> scores = sigcorr.match_template(volume, volume[5:11, 7:12, 3:9], channel_axis=None)
+    >>> scores.shape, np.unravel_index(np.argmax(scores), scores.shape)
+    ((19, 16, 17), (np.int64(5), np.int64(7), np.int64(3)))
     """
     method = _validate.check_match_method(method)
+    pad_mode, pad_value = _validate.check_pad_mode(mode, constant_values)
+    image, template, volume = _validate.channel_reading(image, template, channel_axis, stack)
+    if volume:
+        return _match_volume(image, template, method, mask, pad_input, nan_policy, image_mask, stack, pad_mode,
+                             pad_value)
     # masked arrays: missing pixels with "omit", refused otherwise (so the policy first)
     omit_ = _validate.check_choice(nan_policy, "nan_policy", _validate.NAN_POLICIES) == "omit"
     img, tpls, msk, one_d, dtype, stack = _validate.match_stack_inputs(
         image, template, mask, stack=stack, masked="missing" if omit_ else "nan_policy='omit'")
     policy, present, min_overlap = _validate.missing_inputs(nan_policy, image_mask, min_overlap, image, msk)
     pad_input = _validate.check_flag(pad_input, "pad_input")
-    pad_mode, pad_value = _validate.check_pad_mode(mode, constant_values)
     if present is not None:
         # pixels outside image_mask are missing: NaN, which reaches their
         # windows (omit leaves them out); a padding that copies them copies NaN
@@ -448,14 +472,89 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
 
 
 def padded_input(img, tshape, mode, value):
-    """(C, H, W) ``img`` extended for ``pad_input`` along the template's axes
-    (``tshape``: (h, w)), as scikit-image pads (:func:`sigcorr._geometry.input_pads`)."""
+    """(C, ...) ``img`` extended for ``pad_input`` along the template's axes
+    (``tshape``: (h, w), or (d, h, w) for a volume), as scikit-image pads (:func:`sigcorr._geometry.input_pads`)."""
     pads, crops = _geometry.input_pads(tshape, mode)
     if mode == "constant":
         return np.pad(img, [(0, 0)] + pads, constant_values=value)
     out = np.pad(img, [(0, 0)] + pads, mode=mode)
     if crops is not None:
         out = np.ascontiguousarray(out[(slice(None),) + tuple(slice(a, b) for a, b in crops)])
+    return out
+
+
+def _match_volume(image, template, method, mask, pad_input, nan_policy, image_mask, stack, pad_mode, pad_value):
+    """match_template on a volume (``channel_axis=None``)."""
+    img, tpls, dtype, stack = _validate.volume_inputs(image, template, stack, mask=mask, nan_policy=nan_policy,
+                                                      image_mask=image_mask)
+    pad_input = _validate.check_flag(pad_input, "pad_input")
+    if pad_input:
+        img = padded_input(img[None], tpls.shape[1:], pad_mode, pad_value)[0]
+    img, tpls, k, _ = _validate.scale_free(img, tpls, dtype)
+    tpls, lost = template_missing(tpls, None)
+    out = match_volume(np.ascontiguousarray(img, dtype=dtype), tpls, method, dtype)
+    if not _validate.normalized(method):
+        out = _validate.unscale(out, k)
+    if lost is not None:
+        out[lost] = np.nan
+    return out if stack else out[0]
+
+
+def match_volume(img, tpls, method, dtype):
+    """Scores (T, od, oh, ow) of the (D, H, W) volume ``img`` against each
+    (d, h, w) template of ``tpls``: the cross terms of the centred volume
+    with each centred template by the N-D convolution engine (direct or FFT
+    by the cost model), then ``volume_scores``' float64 running window sums
+    (as match_stack's, the centring and the degenerate-window rule
+    included)."""
+    T, d, h, w = tpls.shape
+    D, H, W = img.shape
+    # (large fresh arrays cost their page faults: no temporaries of the
+    # volume's size but the centred copy, which is a work buffer)
+    total = img.sum(dtype=np.float64)
+    finite = bool(np.isfinite(total))  # the data are in the safe range: no overflow
+    ok = None
+    if not finite:
+        ok = np.isfinite(img)
+        img = np.where(ok, img, 0).astype(dtype)
+        total = img.sum(dtype=np.float64)
+    mean = total / (img.size if finite else max(int(np.count_nonzero(ok)), 1))
+    src = np.subtract(img, dtype.type(mean), out=_workspace.empty("match3d:src", img.shape, dtype))
+    if not finite:
+        src[~ok] = 0
+    ccoeff = method.startswith("ccoeff")
+    stats = src if ccoeff else img
+    peak = max(float(stats.max()), -float(stats.min())) if stats.size else 0.0
+    t64 = tpls.astype(np.float64)
+    tmean = t64.reshape(T, -1).mean(axis=1)
+    tcs = t64 - tmean[:, None, None, None]
+    shape = (T, D - d + 1, H - h + 1, W - w + 1)
+    out = None
+    # the cross terms, one template at a time (each its own 'auto' choice;
+    # both inputs finite here, so the FFT path needs no NaN bookkeeping);
+    # the scores are written over them
+    for t in range(T):
+        ker = np.ascontiguousarray(tcs[t, ::-1, ::-1, ::-1]).astype(dtype)
+        if _conv.choose(src, ker, 3, "valid") == "fft":
+            cross = _fft.fftconv(src, ker, 3, "valid")
+        else:
+            cross = _conv.convolve_core(src, ker, (0, 1, 2), "valid", "direct")
+        if T == 1 and cross.flags.c_contiguous and cross.flags.writeable and cross.dtype == dtype:
+            out = cross[None]  # (a slab-wise FFT's result is a fresh array: no second copy)
+            break
+        if out is None:
+            out = np.empty(shape, dtype=dtype)
+        out[t] = cross
+    if method != "ccoeff":
+        tsum2 = (t64 * t64).reshape(T, -1).sum(axis=1)
+        tnorm = np.sqrt((tcs * tcs).reshape(T, -1).sum(axis=1) if ccoeff else tsum2)
+        qeps = _kwin.ENERGY_ABS * d * h * w * peak * peak
+        zb = max(1, -(-out.shape[1] // (4 * threads())))  # output slices per task
+        run(_kwin.volume_scores, _twins.volume_scores, np.ascontiguousarray(stats), d, h, w, out,
+            MATCH_METHOD_CODES[method], tmean, tsum2, tnorm, float(qeps), zb, out)
+    if not finite:
+        hit = _conv.convolve_core((~ok).astype(np.float64), np.ones((d, h, w)), (0, 1, 2), "valid", "auto") > 0.5
+        out[:, hit] = np.nan
     return out
 
 

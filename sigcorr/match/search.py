@@ -13,8 +13,8 @@ import numpy as np
 from .. import _costs, _twins, _validate
 from .._kernels import windows as _kwin
 from .._runtime import run, serialized_if_needed
-from .peaks import Matches, cells_best, find_matches, gains, refine, refine_best, stack_peaks, suppress
-from .scores import match_plain, match_sizes, match_stack, omit
+from .peaks import Matches, cells_best, find_matches, gains, refine, refine_best, stack_peaks, suppress, volume_peaks
+from .scores import match_plain, match_sizes, match_stack, match_volume, omit
 
 __all__ = ["locate"]
 
@@ -30,7 +30,8 @@ def _usable_levels(levels, side):
 
 @serialized_if_needed
 def locate(image, template, *, method="ccoeff_normed", threshold=None, max_matches=1,
-           min_distance=None, pyramid_levels=0, subpixel=False, scales=None, angles=None, stack=None):
+           min_distance=None, pyramid_levels=0, subpixel=False, scales=None, angles=None, stack=None,
+           channel_axis=_validate.CHANNEL_DEFAULT):
     """Find ``template`` in ``image``: :func:`match_template` then :func:`find_matches`.
 
     Parameters
@@ -77,6 +78,12 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         ``.positions`` is the top-left corner of the refined copy's box.  With
         ``pyramid_levels`` every copy is searched on the pooled image first.
         2-D and colour images only.
+    channel_axis : int or None, optional
+        As :func:`match_template`: ``None`` (or, by default, a 3-D image
+        whose last axis is not the template's channels) searches a volume
+        with a 3-D template or a (T, d, h, w) stack; positions and centres
+        are then (z, row, col).  The pyramid and the scale/angle search are
+        2-D only.
 
     Returns
     -------
@@ -115,6 +122,10 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     max_matches = _validate.check_int(max_matches, "max_matches", minimum=1)
     levels = _validate.check_int(pyramid_levels, "pyramid_levels", minimum=0)
     subpixel = _validate.check_flag(subpixel, "subpixel")
+    image, template, volume = _validate.channel_reading(image, template, channel_axis, stack)
+    if volume:
+        return _locate_volume(image, template, method, threshold, max_matches, min_distance, levels, subpixel,
+                              scales, angles, stack)
     img, tpls, one_d, dtype = _validate.locate_inputs(image, template, stack)
     # the templates' searched axes (the smallest of each, for several sizes)
     axes_t = np.min([t.shape[2:] if one_d else t.shape[1:] for t in tpls], axis=0)
@@ -134,6 +145,29 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     if k and power:
         m = dataclasses.replace(m, scores=_validate.unscale(m.scores, k, power))
     return m
+
+
+def _locate_volume(image, template, method, threshold, max_matches, min_distance, levels, subpixel, scales, angles,
+                   stack):
+    """locate in a volume: match_volume's scores, then the volume peaks."""
+    if levels or scales is not None or angles is not None:
+        raise ValueError("pyramid_levels, scales and angles are not supported for volumes (channel_axis=None) yet")
+    img, tpls, dtype, _ = _validate.volume_inputs(image, template, stack)
+    _validate.finite_templates(tpls)
+    tshape = tpls.shape[1:]
+    if min_distance is None:
+        min_distance = max(1, int(min(tshape)) // 2)
+    min_distance = _validate.clamp_distance(min_distance, img.shape)
+    img, tpls, k, _ = _validate.scale_free(img, tpls, dtype)
+    power = 0 if _validate.normalized(method) else 2
+    if threshold is not None and k and power:
+        threshold = float(np.ldexp(threshold, -power * k))
+    scores = match_volume(img, tpls, method, dtype)
+    tix, pos, val = volume_peaks(scores, threshold, max_matches, min_distance, _validate.maximizes(method), subpixel)
+    if k and power:
+        val = _validate.unscale(val, k, power)
+    half = (np.array(tshape, dtype=np.float64) - 1) / 2
+    return Matches(pos, val, centers=pos + half, template=tix)
 
 
 def _search(img, tpls, one_d, dtype, method, threshold, max_matches, min_distance, levels, subpixel,

@@ -1,0 +1,170 @@
+"""match_template on volumes (every axis spatial) against scikit-image's 3-D
+match_template and the float64 definitions; the channel_axis rules."""
+
+import numpy as np
+import pytest
+
+import naive
+import sigcorr
+
+sk_match = pytest.importorskip("skimage.feature").match_template
+
+METHODS = ["sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed"]
+
+
+def _volume(rng, shape=(26, 24, 28)):
+    # smooth structure plus noise, so windows differ and the peak is unique
+    x = rng.standard_normal(shape)
+    for ax in range(3):
+        x = x + np.roll(x, 1, axis=ax)
+    return x
+
+
+@pytest.mark.parametrize("pad_input", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_volume_matches_skimage(dtype, pad_input, rng):
+    vol = _volume(rng)
+    tpl = vol[5:12, 3:9, 10:18].copy()
+    ref = sk_match(vol, tpl, pad_input=pad_input)  # float64 truth
+    got = sigcorr.match_template(vol.astype(dtype), tpl.astype(dtype), pad_input=pad_input, channel_axis=None)
+    assert got.dtype == dtype and got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, atol=2e-3 if dtype == np.float32 else 1e-9)
+    assert np.unravel_index(np.argmax(got), got.shape) == ((8, 6, 14) if pad_input else (5, 3, 10))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_equals_the_definition(method, rng):
+    vol = _volume(rng, (12, 10, 13)) + 3.0
+    vol[1:7, 2:8, 0:6] = 2.5  # flat windows: 0 (1 for sqdiff_normed), never NaN
+    tpl = vol[3:8, 1:5, 6:12].copy()
+    got = sigcorr.match_template(vol, tpl, method, channel_axis=None)
+    want = naive.volume_scores(vol, tpl, method)
+    np.testing.assert_allclose(got, want, atol=1e-8 * max(1.0, float(np.abs(want).max())))
+    got32 = sigcorr.match_template(vol.astype(np.float32), tpl.astype(np.float32), method, channel_axis=None)
+    np.testing.assert_allclose(got32, want, atol=2e-3 * max(1.0, float(np.abs(want).max())))
+
+
+def test_stack_nan_and_inputs_untouched(rng):
+    vol = _volume(rng, (20, 18, 16)).astype(np.float32)
+    vol[10, 9, 8] = np.nan
+    before = vol.copy()
+    tpls = np.stack([np.nan_to_num(vol[2:6, 3:8, 1:6]), np.nan_to_num(vol[9:13, 0:5, 10:15])])
+    got = sigcorr.match_template(vol, tpls, channel_axis=None)
+    assert got.shape == (2, 17, 14, 12)
+    for t in range(2):
+        np.testing.assert_allclose(got[t], sigcorr.match_template(vol, tpls[t], channel_axis=None), atol=1e-6,
+                                   equal_nan=True)
+    # NaN reaches only the windows that hold the voxel
+    hit = np.zeros(got.shape[1:], bool)
+    hit[7:11, 5:10, 4:9] = True
+    np.testing.assert_array_equal(np.isnan(got[0]), hit)
+    np.testing.assert_array_equal(vol, before, strict=True)
+    # a template with a NaN voxel scores NaN everywhere (nan_policy="propagate")
+    bad = tpls[0].copy()
+    bad[1, 1, 1] = np.nan
+    assert np.isnan(sigcorr.match_template(vol, bad, channel_axis=None)).all()
+
+
+def test_fft_and_direct_cross_terms_agree(rng):
+    vol = _volume(rng, (30, 29, 31))
+    small = vol[4:7, 5:8, 6:9].copy()  # 'auto' takes the direct kernel
+    big = vol[4:20, 5:21, 6:22].copy()  # ... and the FFT path
+    for tpl in (small, big):
+        np.testing.assert_allclose(sigcorr.match_template(vol, tpl, channel_axis=None), sk_match(vol, tpl), atol=1e-9)
+
+
+def test_channel_axis_rules(rng):
+    img = rng.random((20, 22, 3))
+    tpl = img[4:10, 5:12].copy()
+    colour = sigcorr.match_template(img, tpl)  # OpenCV's (H, W, C)
+    assert colour.shape == (15, 16)
+    np.testing.assert_allclose(sigcorr.match_template(img, tpl, channel_axis=-1), colour, atol=1e-12)
+    moved = sigcorr.match_template(np.moveaxis(img, 2, 0), np.moveaxis(tpl, 2, 0), channel_axis=0)
+    np.testing.assert_allclose(moved, colour, atol=1e-12)
+    # channel_axis=None: every axis spatial
+    assert sigcorr.match_template(img, tpl, channel_axis=None).shape == (15, 16, 1)
+    # the default: a 3-D template whose last axis is not the image's channels is a volume
+    vol = rng.random((30, 30, 30))
+    assert sigcorr.match_template(vol, vol[2:7, 3:9, 4:8]).shape == (26, 25, 27)
+    with pytest.raises(ValueError, match="channel_axis=5 is out of range"):
+        sigcorr.match_template(img, tpl, channel_axis=5)
+    with pytest.raises(ValueError, match="image has 3 channels on that axis but template has 2"):
+        sigcorr.match_template(img, tpl[..., :2], channel_axis=2)
+    with pytest.raises(ValueError, match="names the colour axis of a 3-D"):
+        sigcorr.match_template(img[..., 0], tpl[..., 0], channel_axis=1)
+    with pytest.raises(TypeError, match="channel_axis"):
+        sigcorr.match_template(img, tpl, channel_axis=1.5)
+
+
+def test_volume_bad_input(rng):
+    vol = rng.random((10, 11, 12))
+    with pytest.raises(ValueError, match="4-D and higher images are not supported"):
+        sigcorr.match_template(np.ones((4, 5, 6, 7)), np.ones((2, 2, 2, 2)))
+    with pytest.raises(ValueError, match="not be larger than image"):
+        sigcorr.match_template(vol, np.ones((11, 2, 2)), channel_axis=None)
+    with pytest.raises(ValueError, match="3-D template"):
+        sigcorr.match_template(vol, np.ones((2, 2)), channel_axis=None)
+    with pytest.raises(ValueError, match="mask is not supported for volumes"):
+        sigcorr.match_template(vol, vol[:2, :2, :2], mask=np.ones((2, 2, 2)), channel_axis=None)
+    with pytest.raises(ValueError, match="not supported for volumes"):
+        sigcorr.match_template(vol, vol[:2, :2, :2], nan_policy="omit", channel_axis=None)
+    with pytest.raises(ValueError, match="method must be one of"):
+        sigcorr.match_template(vol, vol[:2, :2, :2], "nope", channel_axis=None)
+
+
+def test_find_matches_volume_peaks_and_suppression():
+    s = np.zeros((12, 13, 14))
+    s[3, 4, 5] = 1.0
+    s[3, 5, 7] = 0.9  # within 2 of the best in every axis: suppressed
+    s[9, 10, 2] = 0.8
+    s[3, 4, 12] = 0.7  # 5 away along x from the suppressed one, 7 from the best
+    m = sigcorr.find_matches(s, min_distance=2, volume=True)
+    assert m.positions.tolist() == [[3.0, 4.0, 5.0], [9.0, 10.0, 2.0], [3.0, 4.0, 12.0]]
+    assert m.scores.tolist() == [1.0, 0.8, 0.7]
+    assert len(sigcorr.find_matches(s, min_distance=2, volume=True, max_matches=2)) == 2
+    assert sigcorr.find_matches(s, threshold=0.75, volume=True).scores.tolist() == [1.0, 0.9, 0.8]
+    # a stack of volume maps: one suppression across them
+    other = 0.95 * np.roll(s, 1, axis=0)  # the same objects, one slice on: suppressed
+    other[8, 1, 10] = 0.85  # and one of its own
+    m = sigcorr.find_matches(np.stack([s, other]), min_distance=2, volume=True)
+    assert m.template.tolist() == [0, 1, 0, 0]
+    assert m.positions.tolist() == [[3.0, 4.0, 5.0], [8.0, 1.0, 10.0], [9.0, 10.0, 2.0], [3.0, 4.0, 12.0]]
+    # sub-voxel: a parabola per axis
+    g = np.exp(-((np.indices((9, 9, 9)) - np.array([4.3, 3.8, 4.0])[:, None, None, None]) ** 2).sum(axis=0) / 4)
+    pos = sigcorr.find_matches(g, max_matches=1, subpixel=True, volume=True).positions[0]
+    np.testing.assert_allclose(pos, [4.3, 3.8, 4.0], atol=0.1)
+    with pytest.raises(ValueError, match="3-D volume map"):
+        sigcorr.find_matches(np.ones((4, 4)), volume=True)
+
+
+def test_locate_in_a_volume(rng):
+    vol = _volume(rng, (40, 36, 38)).astype(np.float32)
+    a, b = vol[5:13, 6:14, 7:15].copy(), vol[22:30, 20:28, 25:33].copy()
+    m = sigcorr.locate(vol, a, channel_axis=None)
+    assert m.positions.tolist() == [[5.0, 6.0, 7.0]] and m.centers.tolist() == [[8.5, 9.5, 10.5]]
+    m = sigcorr.locate(vol, np.stack([a, b]), max_matches=2, channel_axis=None)
+    assert sorted(m.template.tolist()) == [0, 1]
+    assert sorted(map(tuple, m.positions.tolist())) == [(5.0, 6.0, 7.0), (22.0, 20.0, 25.0)]
+    m = sigcorr.locate(vol, a, method="sqdiff", channel_axis=None)
+    assert m.positions.tolist() == [[5.0, 6.0, 7.0]]
+    # the default reads a (D, H, W) volume with W > 4 channels' worth as a volume
+    assert sigcorr.locate(vol, a).positions.tolist() == [[5.0, 6.0, 7.0]]
+    with pytest.raises(ValueError, match="not supported for volumes"):
+        sigcorr.locate(vol, a, pyramid_levels=1, channel_axis=None)
+    bad = a.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        sigcorr.locate(vol, bad, channel_axis=None)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "linear_ramp", "edge", "mean"])
+def test_volume_pad_input_modes_equal_skimage(mode):
+    # scikit-image's mode= on volumes too (3-D padding, the template's extent)
+    from skimage.feature import match_template as sk_match
+
+    rng = np.random.default_rng(25)
+    vol = rng.random((18, 16, 17))
+    tpl = vol[4:9, 3:7, 5:11].copy()
+    kw = {"constant_values": 0.4} if mode == "constant" else {}
+    got = sigcorr.match_template(vol, tpl, pad_input=True, channel_axis=None, mode=mode, **kw)
+    np.testing.assert_allclose(got, sk_match(vol, tpl, pad_input=True, mode=mode, **kw), atol=1e-9)
