@@ -342,6 +342,84 @@ def residual_acf(x, max_lag=None):
     return out.reshape(batch + out.shape[-1:])
 
 
+def gappy_sums(S, z, mask, level):
+    """The lag sums ``S`` (B, L + 1) of residual rows ``z`` (B, n; 0 where
+    missing) with missing samples made fit for the period detector, in
+    place; returns their pair counts (B, L + 1) and the rows' effective
+    pairs (B,).
+
+    The sum at lag k holds only the P(k) pairs present there, so S(k) / S(0)
+    shrinks with the share of samples missing (0.3 at 70% missing), and
+    which samples pair up at a lag changes from lag to lag.  Each lag is
+    normalized by the energies of its own pairs' samples,
+    r(k) = S(k) / sqrt(sum x[t]^2 sum x[t + k]^2) over the pairs present
+    (|r| <= 1, Cauchy-Schwarz; a smooth series stays smooth, whatever
+    samples pair up); a lag left fewer pairs than the row's typical count
+    there, T(k) = P(0)^2 / n^2 (n - k) (what samples missing at random
+    leave), is shrunk toward 0 by ``level`` times the standard error the
+    missing pairs add, level (1 / sqrt(P(k)) - 1 / sqrt(T(k))) (white
+    noise's r over P pairs scatters by 1 / sqrt(P): a lag with few pairs
+    cannot win on noise); r is then given the taper of a complete series,
+    (1 - k / n), so that the sums read as those of n samples.  The row's
+    effective pairs, P(0)^2 / n (n for a complete row), set the noise the
+    detector measures its margins against.  ``mask`` (B, n): the samples
+    kept (float 0 / 1)."""
+    B, n = mask.shape
+    L = S.shape[1] - 1
+    m = np.ascontiguousarray(mask)
+    z2 = np.ascontiguousarray(z * z)
+    P = np.maximum(np.rint(auto_sums(m, L, "auto")), 0.0)
+    # the energies of the pairs' first and second samples at each lag
+    e1 = np.maximum(cross_sums(m, z2, 0, L), 0.0)
+    e2 = np.maximum(cross_sums(z2, m, 0, L), 0.0)
+    k = np.arange(L + 1.0)
+    share = P[:, :1] / n
+    typical = np.maximum(share * share * (n - k), 1.0)
+    den = np.sqrt(e1 * e2)
+    ok = (P > 0) & (den > 0)
+    r = np.where(ok, S / np.where(ok, den, 1.0), 0.0)
+    excess = level * np.maximum(0.0, 1.0 / np.sqrt(np.maximum(P, 1.0)) - 1.0 / np.sqrt(typical))
+    r = np.clip(np.sign(r) * np.maximum(np.abs(r) - excess, 0.0), -1.0, 1.0)
+    r[:, 0] = 1.0
+    S[:] = r * (1.0 - k / n) * S[:, :1]
+    return P, np.maximum(P[:, 0] * share[:, 0], 1.0)
+
+
+def detect_sums(y, L, level):
+    """(S, nvalid, npairs, pairs) for the period detector from validated
+    (B, n) series: the lag sums 0..L of their residuals (:func:`residuals`),
+    each row scaled by a power of two where their energy leaves float64's
+    safe range, with the rows that miss samples (NaN, or spikes) made
+    unbiased and shrunk by their pairs (:func:`gappy_sums`: they then read
+    as a complete series, ``nvalid`` = n, whose noise is that of ``npairs``
+    pairs); ``pairs`` (B, L + 1): the pairs behind each lag (n - k for a
+    complete row)."""
+    B, n = y.shape
+    res, nvalid = residuals(y)
+    with np.errstate(over="ignore", invalid="ignore"):  # (rows beyond float64: again, below)
+        S = auto_sums(res, L, "auto")
+    # the scale-free rule, read off the residuals' energy: rows beyond
+    # float64's comfortable range again, each scaled by a power of two
+    redo = np.flatnonzero(_validate.unsafe_energy(S[:, 0]))
+    if redo.size:
+        r2, n2 = residuals(_validate.rows_scaled(y[redo]))
+        res[redo], nvalid[redo] = r2, n2
+        S[redo] = auto_sums(r2, L, "auto")
+    pairs = np.broadcast_to(n - np.arange(L + 1.0), (B, L + 1))
+    npairs = nvalid
+    gappy = np.flatnonzero(nvalid < n)
+    if gappy.size:
+        pairs, npairs, nvalid = pairs.copy(), nvalid.copy(), nvalid.copy()
+        # the kept samples: present, not a spike (a kept sample whose
+        # residual is exactly 0 adds nothing to a sum and counts as missing)
+        mask = (np.isfinite(y[gappy]) & (res[gappy] != 0.0)).astype(np.float64)
+        Sg = S[gappy]
+        pairs[gappy], npairs[gappy] = gappy_sums(Sg, res[gappy], mask, level)
+        S[gappy] = Sg
+        nvalid[gappy] = n
+    return S, nvalid, npairs, pairs
+
+
 def residuals(y):
     """(residuals, present-sample counts) of validated (B, n) series: each
     series minus its straight-line trend, with spikes (beyond ``SPIKE``

@@ -317,11 +317,11 @@ def robust_residuals(x, spike):
     return y, m.sum(axis=1)
 
 
-def detect(S, pmin, pmax, nvalid, level, periods, strengths):
+def detect(S, pmin, pmax, nvalid, npairs, level, periods, strengths):
     """``_kernels.detect.detect``: the kernel's own code, as Python."""
     from ._kernels import detect as kdetect
 
-    return python_twin(kdetect.detect)(S, pmin, pmax, nvalid, level, periods, strengths)
+    return python_twin(kdetect.detect)(S, pmin, pmax, nvalid, npairs, level, periods, strengths)
 
 
 # ---------------------------------------------------------------------------

@@ -144,11 +144,17 @@ class PeriodResult:
         the mean autocorrelation at a peak's first (up to 4) multiples, the
         score that chose the period.  Multiples and harmonics of a listed
         cycle are not listed (see :func:`detect_periods`).
+    support : float or ndarray
+        The pairs of samples behind the period: how many products
+        x[t] x[t + k] the autocorrelation at its lag k (rounded, in
+        samples) was read from, n - k for a complete series, fewer where
+        samples are missing (NaN where there is no period).
     """
 
     period: float | np.ndarray
     strength: float | np.ndarray
     candidates: np.ndarray | None = None
+    support: float | np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,9 +174,20 @@ class Periods:
     strengths: np.ndarray
 
 
+def _support(pairs, periods_samples):
+    """The pairs behind each row's first period (its lag rounded; NaN where
+    there is no period)."""
+    p = periods_samples
+    ok = np.isfinite(p)
+    k = np.where(ok, np.rint(np.where(ok, p, 0.0)), 0).astype(np.int64)
+    k = np.minimum(k, pairs.shape[1] - 1)
+    return np.where(ok, pairs[np.arange(pairs.shape[0]), k], np.nan)
+
+
 def _detect(x, max_periods, min_period, max_period, fs, axis):
-    """(periods, strengths) (B, n_cycles) in 1/fs units, and the batch shape;
-    n_cycles is ``max_periods`` clamped to the most the range can hold."""
+    """(periods, strengths) (B, n_cycles) in 1/fs units, the support (B,)
+    of the first period (pairs at its lag), and the batch shape; n_cycles
+    is ``max_periods`` clamped to the most the range can hold."""
     y, batch, axis = _validate.series_batch(x, axis)
     B, n = y.shape
     pmin, pmax, fs = _validate.period_range(n, min_period, max_period, fs)
@@ -178,39 +195,32 @@ def _detect(x, max_periods, min_period, max_period, fs, axis):
     L = int(min(n - 2, math.ceil(pmax) + 2))
     periods = np.empty((B, n_cycles))
     strengths = np.empty((B, n_cycles))
+    support = np.empty(B)
     # in chunks of series, so the residuals and lag sums stay cache- and
     # heap-sized (large fresh arrays are page-faulted in on every call)
     step = max(1, _costs.get().acf_chunk_points // n)
     for i in range(0, B, step):
         j = min(B, i + step)
-        res, nvalid = _lagsums.residuals(y[i:j])
-        with np.errstate(over="ignore", invalid="ignore"):  # (rows beyond float64: again, below)
-            S = _lagsums.auto_sums(res, L, "auto")
-        # the scale-free rule, read off the residuals' energy: rows beyond
-        # float64's comfortable range again, each scaled by a power of two
-        redo = np.flatnonzero(_validate.unsafe_energy(S[:, 0]))
-        if redo.size:
-            r2, n2 = _lagsums.residuals(_validate.rows_scaled(y[i:j][redo]))
-            res[redo], nvalid[redo] = r2, n2
-            S[redo] = _lagsums.auto_sums(r2, L, "auto")
-        run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, _LEVEL,
-            periods[i:j], strengths[i:j])
+        S, nvalid, npairs, pairs = _lagsums.detect_sums(y[i:j], L, _LEVEL)
+        run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, npairs,
+            _LEVEL, periods[i:j], strengths[i:j])
+        support[i:j] = _support(pairs, periods[i:j, 0])
         # no period, and a residual that is smooth from sample to sample: a
         # trend that bends (quadratic, exponential) hides the season; its
         # first differences keep a season, and a random walk's are white noise
         smooth = np.flatnonzero(np.isnan(periods[i:j, 0]) & (S[:, 1] > _SMOOTH * S[:, 0]))
         if smooth.size and n - 1 >= 2 * pmin:
             d = np.ascontiguousarray(np.diff(_validate.rows_scaled(y[i:j][smooth]), axis=1))  # (scale-free)
-            res, nvalid = _lagsums.residuals(d)
-            S = _lagsums.auto_sums(res, min(L, n - 3), "auto")
+            S, nvalid, npairs, pairs = _lagsums.detect_sums(d, min(L, n - 3), _LEVEL)
             p2 = np.empty((smooth.size, n_cycles))
             s2 = np.empty((smooth.size, n_cycles))
             run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
-                nvalid, _LEVEL, p2, s2)
+                nvalid, npairs, _LEVEL, p2, s2)
             periods[i + smooth] = p2
             strengths[i + smooth] = s2
+            support[i + smooth] = _support(pairs, p2[:, 0])
     periods /= fs
-    return periods, strengths, batch
+    return periods, strengths, support, batch
 
 
 @serialized_if_needed
@@ -288,12 +298,13 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     # candidates only for a single series: a batch asks for the period alone
     # (the search for further cycles stops at once)
     y_ndim = np.ndim(x)
-    periods, strengths, batch = _detect(x, _CANDIDATES if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
+    periods, strengths, support, batch = _detect(x, _CANDIDATES if y_ndim <= 1 else 1, min_period, max_period, fs,
+                                                 axis)
     if not batch:
         ok = np.isfinite(periods[0])
         cand = np.stack([periods[0][ok], strengths[0][ok]], axis=1)
-        return PeriodResult(float(periods[0, 0]), float(strengths[0, 0]), cand)
-    return PeriodResult(periods[:, 0].reshape(batch), strengths[:, 0].reshape(batch), None)
+        return PeriodResult(float(periods[0, 0]), float(strengths[0, 0]), cand, float(support[0]))
+    return PeriodResult(periods[:, 0].reshape(batch), strengths[:, 0].reshape(batch), None, support.reshape(batch))
 
 
 @serialized_if_needed
@@ -348,5 +359,5 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
     >>> sigcorr.detect_periods(day).periods            # one cycle: the rest is NaN
     array([48., nan, nan])
     """
-    periods, strengths, batch = _detect(x, max_periods, min_period, max_period, fs, axis)
+    periods, strengths, _, batch = _detect(x, max_periods, min_period, max_period, fs, axis)
     return Periods(periods.reshape(batch + periods.shape[-1:]), strengths.reshape(batch + periods.shape[-1:]))

@@ -133,7 +133,7 @@ def test_python_twin_runs_the_kernel_source():
 
     S = np.tile(np.cos(2 * np.pi * np.arange(101) / 10.0), (3, 1)) * 50
     out = [np.empty((3, 2)), np.empty((3, 2))]
-    _twins.python_twin(detect.detect)(S, 2.0, 40.0, np.full(3, 200.0), 3.0, *out)
+    _twins.python_twin(detect.detect)(S, 2.0, 40.0, np.full(3, 200.0), np.full(3, 200.0), 3.0, *out)
     np.testing.assert_allclose(out[0][:, 0], 10.0, atol=0.05)
 
 

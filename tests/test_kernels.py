@@ -418,7 +418,7 @@ def test_detect_first_period_equals_naive(p, reps, noise, seed):
     periods, strengths = np.full((1, K), -1.0), np.full((1, K), -1.0)
     nvalid = np.array([float(n)])
     # the callers' contract: lags up to pmax + 2 (a peak's neighbours and its parabola)
-    _call(detect.detect, S, 2.0, float(L - 2), nvalid, 2.5, periods, strengths)
+    _call(detect.detect, S, 2.0, float(L - 2), nvalid, nvalid, 2.5, periods, strengths)
     want = naive.first_period(S[0], 2.0, float(L - 2), float(n), 2.5)
     assert periods[0, 0] == want[0] == p
     np.testing.assert_allclose(strengths[0, 0], want[1], atol=1e-9)
@@ -433,7 +433,8 @@ def test_detect_finds_no_period_in_noise(n, rng):
     S = naive.acf(rng.standard_normal((4, n)), n // 2, demean=True, normalize=False)
     S[3] = 0.0  # a series with no variance
     periods, strengths = np.zeros((4, 2)), np.zeros((4, 2))
-    _call(detect.detect, S, 2.0, float(n // 2 - 2), np.full(4, float(n)), 2.5, periods, strengths)
+    _call(detect.detect, S, 2.0, float(n // 2 - 2), np.full(4, float(n)), np.full(4, float(n)), 2.5, periods,
+          strengths)
     for b in range(4):
         assert np.isnan(naive.first_period(S[b], 2.0, n // 2 - 2, n, 2.5)[0])
     assert np.isnan(periods).all() and np.isnan(strengths).all()

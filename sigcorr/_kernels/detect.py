@@ -121,13 +121,13 @@ def _ls_vertex(r, k, hw, L):
     return min(max(v, -hw), np.float64(hw))
 
 
-@jit(parallel=True, sigs=[(A2(F8), F8, F8, A1(F8), F8, A2(F8), A2(F8))])
-def detect(S, pmin, pmax, nvalid, level, periods, strengths):
+@jit(parallel=True, sigs=[(A2(F8), F8, F8, A1(F8), A1(F8), F8, A2(F8), A2(F8))])
+def detect(S, pmin, pmax, nvalid, npairs, level, periods, strengths):
     """The cycles of each series from its lag sums ``S`` (B, L + 1),
     normalized here by lag 0 into r (0 throughout for a series with S[0] <= 0).
 
     Candidates are the local maxima of r with lags in [pmin, pmax] that reach
-    the significance level (``level`` / sqrt(nvalid), at least 0.1) and that r
+    the significance level (``level`` / sqrt(npairs), at least 0.1) and that r
     dips well below between half their lag and them.  Each is scored by the
     mean of r at its first (up to 4) multiples, so a half period (for a
     fundamental weaker than its 2nd harmonic) scores low on its odd
@@ -156,21 +156,25 @@ def detect(S, pmin, pmax, nvalid, level, periods, strengths):
     else by least-squares parabolas (the three top samples of a sharp peak)
     and a fit through the origin.
     ``periods``, ``strengths`` (B, K) receive the first K cycles (NaN after).
+    ``nvalid`` (B,): the length of the series the sums read as (the taper
+    1 - k / nvalid of r, and how many cycles fit); ``npairs`` (B,): the pairs
+    behind r, whose 1 / sqrt(npairs) is the noise every margin is measured
+    against (nvalid for a complete series; fewer where samples are missing).
     """
     nch = (S.shape[0] + _SERIES_PER_TASK - 1) // _SERIES_PER_TASK
     for ch in prange(nch):
-        _detect_chunk(S, pmin, pmax, nvalid, level, periods, strengths, np.int64(ch))
+        _detect_chunk(S, pmin, pmax, nvalid, npairs, level, periods, strengths, np.int64(ch))
 
 
 @jit()
-def _detect_chunk(S, pmin, pmax, nvalid, level, periods, strengths, ch):
+def _detect_chunk(S, pmin, pmax, nvalid, npairs, level, periods, strengths, ch):
     # one task of ``detect``: its series share the work buffers
     B = S.shape[0]
     L = S.shape[1] - 1
     work = np.empty((_WORK_ROWS, L + 1))
     used = np.empty(L + 1, dtype=np.bool_)
     for b in range(ch * _SERIES_PER_TASK, min(B, (ch + 1) * _SERIES_PER_TASK)):
-        _detect_one(S[b], nvalid[b], pmin, pmax, level, work, used, periods[b], strengths[b])
+        _detect_one(S[b], nvalid[b], npairs[b], pmin, pmax, level, work, used, periods[b], strengths[b])
 
 
 @jit()
@@ -409,10 +413,10 @@ def _own_cycle(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, L)
 
 
 @jit()
-def _detect_one(Sb, nvalid, pmin, pmax, level, work, used, periods, strengths):
-    # one series of ``detect``: its lag sums Sb (L + 1), number of valid
-    # samples, the lag range and significance level; work (_WORK_ROWS, >= L + 1)
-    # and used (>= L + 1) are buffers; its cycles go to periods, strengths (K)
+def _detect_one(Sb, nvalid, npairs, pmin, pmax, level, work, used, periods, strengths):
+    # one series of ``detect``: its lag sums Sb (L + 1), length, pairs, the
+    # lag range and significance level; work (_WORK_ROWS, >= L + 1) and used
+    # (>= L + 1) are buffers; its cycles go to periods, strengths (K)
     L = Sb.shape[0] - 1
     rb = work[_R]
     lags = work[_LAGS]
@@ -430,7 +434,7 @@ def _detect_one(Sb, nvalid, pmin, pmax, level, work, used, periods, strengths):
     hi = min(int(np.floor(pmax)), L - 1)
     if hi < lo:
         return
-    thr = max(_MIN_LEVEL, level / np.sqrt(max(nvalid, 1.0)))
+    thr = max(_MIN_LEVEL, level / np.sqrt(max(npairs, 1.0)))
     npk = _candidates(rb, lo, hi, min(thr, _MAX_LEVEL), lags, scores, vals)
     if npk == 0:
         return
@@ -438,8 +442,9 @@ def _detect_one(Sb, nvalid, pmin, pmax, level, work, used, periods, strengths):
     if chosen < 0:
         return
     chosen = _season(rb, lags, vals, npk, chosen, best, nvalid, max(_SEASON_MARGIN, thr / 3.0))
+    short = level / np.sqrt(max(nvalid, 1.0)) > _MAX_LEVEL  # (a gappy long series is no short one)
     if (vals[chosen] < thr or scores[chosen] < thr) and not (
-            thr > _MAX_LEVEL and _repeats_within(rb, lags[chosen], nvalid, _CLEAN)):
+            short and _repeats_within(rb, lags[chosen], nvalid, _CLEAN)):
         return  # not significant, and not a short series repeating cleanly either
     for i in range(npk):
         refd[i] = np.nan
