@@ -26,6 +26,7 @@ import scipy.fft as sfft
 from . import _conv, _costs, _fft, _twins, _validate, _workspace
 from ._kernels import acf as _kacf
 from ._kernels import acf_fft as _kacf_fft
+from ._kernels import irregular as _kirr
 from ._kernels import lags as _klags
 from ._runtime import output_array, run, threads
 
@@ -364,7 +365,7 @@ def gappy_sums(S, z, mask, level):
     effective pairs, P(0)^2 / n (n for a complete row), set the noise the
     detector measures its margins against.  ``mask`` (B, n): the samples
     kept (float 0 / 1)."""
-    B, n = mask.shape
+    n = mask.shape[1]
     L = S.shape[1] - 1
     m = np.ascontiguousarray(mask)
     z2 = np.ascontiguousarray(z * z)
@@ -372,17 +373,37 @@ def gappy_sums(S, z, mask, level):
     # the energies of the pairs' first and second samples at each lag
     e1 = np.maximum(cross_sums(m, z2, 0, L), 0.0)
     e2 = np.maximum(cross_sums(z2, m, 0, L), 0.0)
-    k = np.arange(L + 1.0)
     share = P[:, :1] / n
-    typical = np.maximum(share * share * (n - k), 1.0)
+    r = pair_normalized(S, e1, e2, P)
+    S[:] = for_detector(r, P, share * share, n, level) * S[:, :1]
+    return P, np.maximum(P[:, 0] * share[:, 0], 1.0)
+
+
+def pair_normalized(S, e1, e2, P):
+    """S / sqrt(e1 e2): each lag's sum over its pairs divided by the
+    energies of the pairs' first and second samples (|r| <= 1, Cauchy-
+    Schwarz); 0 where a lag has no pair or no energy, 1 at lag 0."""
     den = np.sqrt(e1 * e2)
     ok = (P > 0) & (den > 0)
-    r = np.where(ok, S / np.where(ok, den, 1.0), 0.0)
-    excess = level * np.maximum(0.0, 1.0 / np.sqrt(np.maximum(P, 1.0)) - 1.0 / np.sqrt(typical))
-    r = np.clip(np.sign(r) * np.maximum(np.abs(r) - excess, 0.0), -1.0, 1.0)
+    r = np.clip(np.where(ok, S / np.where(ok, den, 1.0), 0.0), -1.0, 1.0)
     r[:, 0] = 1.0
-    S[:] = r * (1.0 - k / n) * S[:, :1]
-    return P, np.maximum(P[:, 0] * share[:, 0], 1.0)
+    return r
+
+
+def for_detector(r, P, rate, n, level):
+    """Pair-normalized autocorrelations ``r`` (B, L + 1) read as the lag sums
+    of complete series of ``n`` (scalar or (B, 1)) samples, lag 0 = 1: each
+    lag left fewer pairs than its typical count rate (n - k) (``rate``
+    (B, 1): the pairs per lag and unit of overlap) shrunk toward 0 by
+    ``level`` (1 / sqrt(P(k)) - 1 / sqrt(typical)) (white noise's r over P
+    pairs scatters by 1 / sqrt(P): a lag with few pairs cannot win on
+    noise), then tapered by (1 - k / n)."""
+    k = np.arange(r.shape[1], dtype=np.float64)
+    typical = np.maximum(rate * (n - k), 1.0)
+    excess = level * np.maximum(0.0, 1.0 / np.sqrt(np.maximum(P, 1e-12)) - 1.0 / np.sqrt(typical))
+    out = np.sign(r) * np.maximum(np.abs(r) - excess, 0.0) * np.maximum(1.0 - k / n, 0.0)
+    out[:, 0] = 1.0
+    return out
 
 
 def detect_sums(y, L, level):
@@ -425,3 +446,81 @@ def residuals(y):
     series minus its straight-line trend, with spikes (beyond ``SPIKE``
     residual RMS) and NaN samples missing (0)."""
     return run(_kacf.robust_residuals, _twins.robust_residuals, y, SPIKE)
+
+
+# ---------------------------------------------------------------------------
+# irregular samples (times=): the kernel estimator
+# ---------------------------------------------------------------------------
+
+GAUSS_WIDTH = 0.25  # the Gaussian kernel's standard deviation, in lag steps (Rehfeld et al. 2011)
+
+
+def kernel_acf(t, v, m, step, K, kernel, demean=True):
+    """(r, W): the kernel-estimator autocorrelation (B, K + 1) of series
+    sampled at times ``t`` (rows of :func:`sigcorr._validate.irregular_batch`:
+    present samples first, sorted, ``m`` of them), at lags k * ``step``, and
+    the weight of pairs behind each lag (for a regular grid, the pairs).
+    Each lag is normalized by the weighted energies of its pairs' samples,
+    so |r| <= 1 (pastas' normalization by the whole series' variance is
+    not bounded); lag 0 is 1, a row without a present sample NaN, a
+    constant row 0."""
+    B = t.shape[0]
+    present = np.arange(t.shape[1])[None, :] < m[:, None]
+    if demean:
+        mean = np.where(present, v, 0.0).sum(axis=1, keepdims=True) / np.maximum(m, 1)[:, None]
+        v = np.where(present, v - mean, 0.0)
+    out = np.empty((B, 4, K + 1))
+    run(_kirr.kernel_lag_sums, _twins.kernel_lag_sums, np.ascontiguousarray(t), np.ascontiguousarray(v), m,
+        float(step), float(GAUSS_WIDTH * step), kernel == "gaussian", out)
+    W = out[:, 3]
+    r = pair_normalized(out[:, 0], out[:, 1], out[:, 2], W)
+    energy = np.einsum("ij,ij->i", v, v)
+    r[energy == 0] = 0.0
+    r[m == 0] = np.nan
+    return r, W
+
+
+def irregular_residuals(t, v, m):
+    """Rows of :func:`kernel_acf`'s input with their straight-line trend in
+    time removed and spikes (beyond ``SPIKE`` residual RMS, found twice)
+    dropped: ``(t, v, m)`` anew, present samples first."""
+    B, n = t.shape
+    keep = np.arange(n)[None, :] < m[:, None]
+    tc = np.where(keep, t - np.where(keep, t, 0.0).sum(axis=1, keepdims=True) / np.maximum(m, 1)[:, None], 0.0)
+    for _ in range(3):
+        w = keep.astype(np.float64)
+        s0 = w.sum(axis=1)
+        s1, s2 = (w * tc).sum(axis=1), (w * tc * tc).sum(axis=1)
+        sx, stx = (w * v).sum(axis=1), (w * tc * v).sum(axis=1)
+        den = s0 * s2 - s1 * s1
+        c = np.where(den > 0, (s0 * stx - s1 * sx) / np.where(den > 0, den, 1.0), 0.0)
+        a = np.where(s0 > 0, (sx - c * s1) / np.maximum(s0, 1.0), 0.0)
+        res = np.where(keep, v - a[:, None] - c[:, None] * tc, 0.0)
+        rms = np.sqrt((res * res).sum(axis=1) / np.maximum(s0, 1.0))
+        spikes = keep & (np.abs(res) > SPIKE * rms[:, None])
+        if not spikes.any():
+            break
+        keep &= ~spikes
+    order = np.argsort(~keep, axis=1, kind="stable")  # kept first, in time order
+    rows = np.arange(B)[:, None]
+    return (np.ascontiguousarray(np.where(keep, t, np.inf)[rows, order]),
+            np.ascontiguousarray(res[rows, order]), keep.sum(axis=1).astype(np.int64))
+
+
+def irregular_detect_sums(t, v, m, step, K, kernel, level):
+    """(S, nvalid, npairs, W) for the period detector from irregular rows:
+    the kernel autocorrelation of their residuals (:func:`irregular_residuals`)
+    read as the lag sums of a complete series (:func:`for_detector`) of as
+    many lag steps as the row spans (``nvalid``), ``npairs`` the weight
+    of pairs a lag typically holds times that length."""
+    t, v, m = irregular_residuals(t, v, m)
+    r, W = kernel_acf(t, v, m, step, K, kernel, demean=False)
+    r = np.nan_to_num(r)
+    last = t[np.arange(t.shape[0]), np.maximum(m - 1, 0)]
+    span = np.where(m > 1, last - t[:, 0], 0.0)
+    n = np.floor(span / step + 1e-9) + 1.0
+    k = np.arange(K + 1.0)
+    overlap = np.maximum(n[:, None] - k, 0.0)[:, 1:]
+    rate = (W[:, 1:].sum(axis=1) / np.maximum(overlap.sum(axis=1), 1.0))[:, None]
+    S = for_detector(r, W, rate, n[:, None], level)
+    return np.ascontiguousarray(S), n, np.maximum(rate[:, 0] * n, 1.0), W

@@ -45,7 +45,8 @@ _SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series with
 
 
 @serialized_if_needed
-def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=False, axis=-1, method="auto"):
+def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=False, axis=-1, method="auto",
+                    times=None, lag_step=None, kernel="gaussian"):
     """Autocorrelation of one or many series, for lags 0..max_lag.
 
     Parameters
@@ -71,6 +72,28 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
         large batches, scipy.fft otherwise, blocks for a single long
         series); 'direct': the lag sums in a parallel Numba kernel; 'auto':
         the cheaper by a cost model.
+    times : array_like, optional
+        Irregular sample times: ``x``'s shape, or 1-D (the same times for
+        every series).  The autocorrelation is then a kernel estimator at
+        lags ``k * lag_step``, k = 0..max_lag (``max_lag`` in lag steps;
+        default: every lag step the longest series spans).  Unsorted times
+        are sorted together with their values; a NaN value is a missing
+        sample; a NaN time is padding, allowed only at the end of a row (a
+        ragged batch, NaN-padded) and with a NaN value.  ``adjusted`` does
+        not apply (each lag is normalized by its own pairs) and
+        ``normalize=False`` is refused.
+    lag_step : float, optional
+        With ``times``: the lag spacing, in the units of ``times``; default
+        the median interval between successive sample times.
+    kernel : {'gaussian', 'slotted'}
+        With ``times``: how pairs count at a lag.  'gaussian' (Rehfeld et
+        al. 2011): a pair whose time difference is d weighs
+        exp(-(d - k lag_step)^2 / (2 h^2)) at lag k, h = lag_step / 4;
+        'slotted' (Edelson & Krolik 1988): a pair counts (weight 1) at the
+        lag nearest to d.  Each lag is divided by the weighted energies of
+        its pairs' two samples, so |r| <= 1.  O(n * pairs within the lag
+        range): times are sorted and each sample meets only those within
+        ``max_lag * lag_step`` after it.
 
     Returns
     -------
@@ -106,7 +129,20 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     20
     >>> sigcorr.autocorrelation(np.ones((3, 50)), 4).shape  # three series
     (3, 5)
+
+    Irregular samples (``times=``): a cycle of 20 time units seen at 300
+    random times; the lags are multiples of the median interval
+
+    >>> rng = np.random.default_rng(0)
+    >>> tt = np.sort(rng.uniform(0, 200, 300))
+    >>> r = sigcorr.autocorrelation(np.sin(2 * np.pi * tt / 20), 60, times=tt, lag_step=0.5)
+    >>> int(np.argmax(r[10:])) + 10  # lag 40 * 0.5 = 20
+    40
+    >>> bool(np.abs(r).max() <= 1.0)
+    True
     """
+    if times is not None:
+        return _irregular_acf(x, max_lag, times, lag_step, kernel, demean, normalize, axis)
     y, batch, axis = _validate.series_batch(x, axis)
     max_lag, method = _validate.acf_options(max_lag, y.shape[1], method, demean, normalize, adjusted)
     with np.errstate(over="ignore", invalid="ignore"):  # rows that overflow are computed again below
@@ -123,6 +159,23 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
             ys, k = _validate.rows_scaled(y[redo], True)
             out[redo] = _validate.unscale(_lagsums.acf(ys, max_lag, demean, normalize, adjusted, method), k[:, None])
     out = out.reshape(batch + (max_lag + 1,))
+    return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
+
+
+def _irregular_acf(x, max_lag, times, lag_step, kernel, demean, normalize, axis):
+    """autocorrelation(..., times=): the kernel estimator, batch shape kept."""
+    t, v, m, batch = _validate.irregular_batch(x, times, axis)
+    step = _validate.check_lag_step(lag_step, t, m)
+    kernel = _validate.check_kernel(kernel)
+    _validate.check_flag(demean, "demean")
+    if not _validate.check_flag(normalize, "normalize"):
+        raise ValueError("normalize=False does not apply with times=: the kernel autocorrelation is normalized")
+    last = t[np.arange(t.shape[0]), np.maximum(m - 1, 0)]
+    span = float(np.where(m > 1, last - t[:, 0], 0.0).max())
+    every = int(np.floor(span / step + 1e-9))
+    max_lag = every if max_lag is None else _validate.check_int(max_lag, "max_lag", minimum=0)
+    r, _ = _lagsums.kernel_acf(t, v, m, step, max_lag, kernel, demean)
+    out = r.reshape(batch + (max_lag + 1,))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
 
 
@@ -184,10 +237,37 @@ def _support(pairs, periods_samples):
     return np.where(ok, pairs[np.arange(pairs.shape[0]), k], np.nan)
 
 
-def _detect(x, max_periods, min_period, max_period, fs, axis):
+def _detect_irregular(x, times, lag_step, kernel, max_periods, min_period, max_period, fs, axis):
+    """:func:`_detect` of irregular samples: periods in the units of ``times``."""
+    t, v, m, batch = _validate.irregular_batch(x, times, axis)
+    step = _validate.check_lag_step(lag_step, t, m)
+    kernel = _validate.check_kernel(kernel)
+    if _validate.check_positive(fs, "fs") != 1.0:
+        raise ValueError(f"fs does not apply with times= (periods come in the units of times), got fs={fs}")
+    last = t[np.arange(t.shape[0]), np.maximum(m - 1, 0)]
+    span = float(np.where(m > 1, last - t[:, 0], 0.0).max())
+    n = int(np.floor(span / step + 1e-9)) + 1  # the lag steps the longest series spans
+    pmin, pmax, _ = _validate.period_range(n, 2.0 * step if min_period is None else min_period, max_period,
+                                           1.0 / step, "lag steps (times / lag_step)")
+    n_cycles = _validate.check_max_periods(max_periods, pmin, pmax)
+    K = int(min(n - 2, math.ceil(pmax) + 2))
+    S, nvalid, npairs, W = _lagsums.irregular_detect_sums(t, v, m, step, K, kernel, _LEVEL)
+    B = S.shape[0]
+    periods = np.empty((B, n_cycles))
+    strengths = np.empty((B, n_cycles))
+    run(_kdetect.detect, _twins.detect, S, float(pmin), float(pmax), nvalid, npairs, _LEVEL, periods, strengths)
+    support = _support(W, periods[:, 0])
+    return periods * step, strengths, support, batch
+
+
+def _detect(x, max_periods, min_period, max_period, fs, axis, times=None, lag_step=None, kernel="gaussian"):
     """(periods, strengths) (B, n_cycles) in 1/fs units, the support (B,)
     of the first period (pairs at its lag), and the batch shape; n_cycles
     is ``max_periods`` clamped to the most the range can hold."""
+    if times is not None:
+        return _detect_irregular(x, times, lag_step, kernel, max_periods, min_period, max_period, fs, axis)
+    if min_period is None:
+        min_period = 2.0
     y, batch, axis = _validate.series_batch(x, axis)
     B, n = y.shape
     pmin, pmax, fs = _validate.period_range(n, min_period, max_period, fs)
@@ -224,7 +304,8 @@ def _detect(x, max_periods, min_period, max_period, fs, axis):
 
 
 @serialized_if_needed
-def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
+def detect_period(x, *, min_period=None, max_period=None, fs=1.0, axis=-1, times=None, lag_step=None,
+                  kernel="gaussian"):
     """The dominant period of each series, from its autocorrelation.
 
     Parameters
@@ -236,11 +317,19 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
         The range searched, in units of 1/fs (like the result): default from
         ``min_period=2`` (2 samples at fs=1, 2 * fs samples in general; the
         search never goes below 2 samples) to half the series length, since
-        two cycles must fit.
+        two cycles must fit.  With ``times``: in the units of ``times``,
+        from 2 lag steps by default.
     fs : float
         Sampling rate: periods are returned in units of 1/fs.
     axis : int
         The time axis.
+    times, lag_step, kernel
+        Irregular sample times, the lag spacing (default: the median
+        sampling interval) and the kernel ('gaussian' or 'slotted'), as for
+        :func:`autocorrelation`: the period is read from the kernel
+        autocorrelation of the series' residual (straight-line trend in time
+        and spikes removed) at lags ``k * lag_step``, by the same rules, and
+        comes back in the units of ``times`` (``fs`` must stay 1).
 
     Returns
     -------
@@ -294,12 +383,21 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     37.5
     >>> float(sigcorr.detect_period(np.random.default_rng(0).standard_normal(1000)).period)
     nan
+
+    Irregular times: a 12-hour cycle seen at 600 random instants over 20 days
+    (times in hours)
+
+    >>> rng = np.random.default_rng(1)
+    >>> hours = np.sort(rng.uniform(0, 480, 600))
+    >>> y = np.sin(2 * np.pi * hours / 12) + 0.3 * rng.standard_normal(600)
+    >>> round(float(sigcorr.detect_period(y, times=hours).period))
+    12
     """
     # candidates only for a single series: a batch asks for the period alone
     # (the search for further cycles stops at once)
     y_ndim = np.ndim(x)
     periods, strengths, support, batch = _detect(x, _CANDIDATES if y_ndim <= 1 else 1, min_period, max_period, fs,
-                                                 axis)
+                                                 axis, times, lag_step, kernel)
     if not batch:
         ok = np.isfinite(periods[0])
         cand = np.stack([periods[0][ok], strengths[0][ok]], axis=1)
@@ -308,7 +406,8 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
 
 
 @serialized_if_needed
-def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, axis=-1):
+def detect_periods(x, *, max_periods=3, min_period=None, max_period=None, fs=1.0, axis=-1, times=None,
+                   lag_step=None, kernel="gaussian"):
     """Every cycle of each series: a daily and a weekly one, say.
 
     Parameters
@@ -320,7 +419,7 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
         How many cycles to report at most (>= 1); clamped to the most the
         search range can hold, one per integer lag from min_period to
         max_period (in samples), so a huge value costs nothing.
-    min_period, max_period, fs, axis
+    min_period, max_period, fs, axis, times, lag_step, kernel
         As for :func:`detect_period`.
 
     Returns
@@ -359,5 +458,5 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
     >>> sigcorr.detect_periods(day).periods            # one cycle: the rest is NaN
     array([48., nan, nan])
     """
-    periods, strengths, _, batch = _detect(x, max_periods, min_period, max_period, fs, axis)
+    periods, strengths, _, batch = _detect(x, max_periods, min_period, max_period, fs, axis, times, lag_step, kernel)
     return Periods(periods.reshape(batch + periods.shape[-1:]), strengths.reshape(batch + periods.shape[-1:]))
