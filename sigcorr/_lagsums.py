@@ -520,7 +520,10 @@ def irregular_detect_sums(t, v, m, step, K, kernel, level):
     span = np.where(m > 1, last - t[:, 0], 0.0)
     n = np.floor(span / step + 1e-9) + 1.0
     k = np.arange(K + 1.0)
-    overlap = np.maximum(n[:, None] - k, 0.0)[:, 1:]
-    rate = (W[:, 1:].sum(axis=1) / np.maximum(overlap.sum(axis=1), 1.0))[:, None]
+    # the pairs per lag and step of overlap, over the lags up to half the
+    # row's span (a row's own, whatever the batch's lag range)
+    within = (k[1:] <= n[:, None] / 2.0)
+    overlap = np.where(within, n[:, None] - k[1:], 0.0)
+    rate = (np.where(within, W[:, 1:], 0.0).sum(axis=1) / np.maximum(overlap.sum(axis=1), 1.0))[:, None]
     S = for_detector(r, W, rate, n[:, None], level)
     return np.ascontiguousarray(S), n, np.maximum(rate[:, 0] * n, 1.0), W

@@ -253,9 +253,20 @@ def _detect_irregular(x, times, lag_step, kernel, max_periods, min_period, max_p
     K = int(min(n - 2, math.ceil(pmax) + 2))
     S, nvalid, npairs, W = _lagsums.irregular_detect_sums(t, v, m, step, K, kernel, _LEVEL)
     B = S.shape[0]
-    periods = np.empty((B, n_cycles))
-    strengths = np.empty((B, n_cycles))
-    run(_kdetect.detect, _twins.detect, S, float(pmin), float(pmax), nvalid, npairs, _LEVEL, periods, strengths)
+    periods = np.full((B, n_cycles), np.nan)
+    strengths = np.full((B, n_cycles), np.nan)
+    # each series searched over its own range, as alone (a ragged batch's
+    # rows span different lengths): the rows of one span at a time
+    for nb in np.unique(nvalid):
+        rows = np.flatnonzero(nvalid == nb)
+        hi = min(pmax, nb / 2.0)
+        if hi < pmin:
+            continue  # too short for two cycles: no period
+        Kb = int(min(nb - 2, math.ceil(hi) + 2))
+        p, s = np.empty((rows.size, n_cycles)), np.empty((rows.size, n_cycles))
+        run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S[rows, :Kb + 1]), float(pmin), float(hi),
+            nvalid[rows], npairs[rows], _LEVEL, p, s)
+        periods[rows], strengths[rows] = p, s
     support = _support(W, periods[:, 0])
     return periods * step, strengths, support, batch
 

@@ -192,9 +192,15 @@ def irregular_batch(x, times, axis, name="x"):
     return ts, vs, m, batch
 
 
+GRID_TOL = 1e-3  # intervals within this fraction of a multiple of the shortest lie on its grid
+
+
 def check_lag_step(lag_step, t, m):
-    """``lag_step``, > 0 and finite; None: the median interval between
-    successive distinct sample times of every series pooled."""
+    """``lag_step``, > 0 and finite; None: the sampling interval, the median
+    interval between successive distinct sample times of every series
+    pooled, except for times on a grid with gaps (every interval a whole
+    multiple of the shortest, within ``GRID_TOL``: a regular series with
+    samples left out), whose step is the shortest interval."""
     if lag_step is not None:
         return check_positive(lag_step, "lag_step")
     gaps = [np.diff(t[b, :m[b]]) for b in range(t.shape[0])]
@@ -203,6 +209,10 @@ def check_lag_step(lag_step, t, m):
     if gaps.size == 0:
         raise ValueError("times: at least two distinct sample times (with values present) are needed to "
                          "set lag_step, the median sampling interval")
+    shortest = gaps.min()
+    ratio = gaps / shortest
+    if np.all(np.abs(ratio - np.rint(ratio)) <= GRID_TOL * np.maximum(ratio, 1.0)):
+        return float(shortest)
     return float(np.median(gaps))
 
 

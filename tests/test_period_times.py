@@ -1,0 +1,169 @@
+"""times= (issue 24): the kernel-estimator autocorrelation of irregular
+samples against its naive twin, its invariances, and detect_period(s) on
+irregular times."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import naive
+import sigcorr
+from sigcorr import _twins
+from sigcorr._kernels.irregular import kernel_lag_sums
+
+
+def _irregular(rng, n, span):
+    return rng.uniform(0, span, n)
+
+
+@pytest.mark.parametrize("gaussian", [True, False])
+def test_kernel_and_twin_equal_naive(gaussian, rng):
+    K, step = 12, 1.3
+    rows = []
+    for n in (1, 7, 40):
+        t = np.sort(_irregular(rng, n, 30.0))
+        t[len(t) // 2:len(t) // 2 + 2] = t[len(t) // 2]  # repeated times
+        rows.append((np.sort(t), rng.standard_normal(n)))
+    B, N = len(rows), 40
+    T = np.full((B, N), np.inf)
+    X = np.zeros((B, N))
+    m = np.array([len(r[0]) for r in rows], dtype=np.int64)
+    for b, (t, x) in enumerate(rows):
+        T[b, :len(t)], X[b, :len(t)] = t, x
+    out = np.empty((B, 4, K + 1))
+    kernel_lag_sums(T, X, m, step, step / 4, gaussian, out)
+    twin = np.empty((B, 4, K + 1))
+    _twins.kernel_lag_sums(T, X, m, step, step / 4, gaussian, twin)
+    for b, (t, x) in enumerate(rows):
+        want = naive.kernel_lag_sums(t, x, step, step / 4, gaussian, K)
+        np.testing.assert_allclose(out[b], want, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(twin[b], want, rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(2, 60), st.sampled_from(["gaussian", "slotted"]), st.integers(0, 2**32 - 1))
+def test_kernel_acf_bounded_and_order_free(n, kernel, seed):
+    rng = np.random.default_rng(seed)
+    t = _irregular(rng, n, 50.0)
+    x = rng.standard_normal(n) * 10 ** rng.uniform(-3, 3) + rng.uniform(-5, 5)
+    r = sigcorr.autocorrelation(x, 20, times=t, lag_step=1.0, kernel=kernel)
+    assert r.shape == (21,) and r[0] == 1.0
+    assert np.all(np.abs(r) <= 1.0)
+    perm = rng.permutation(n)
+    np.testing.assert_allclose(sigcorr.autocorrelation(x[perm], 20, times=t[perm], lag_step=1.0, kernel=kernel),
+                               r, atol=1e-12)
+
+
+def test_ragged_batch_equals_one_at_a_time(rng):
+    t1, t2 = np.sort(_irregular(rng, 80, 100.0)), np.sort(_irregular(rng, 50, 60.0))
+    x1, x2 = np.sin(t1), np.cos(t2 / 3)
+    T = np.full((2, 80), np.nan)
+    X = np.full((2, 80), np.nan)
+    T[0], X[0] = t1, x1
+    T[1, :50], X[1, :50] = t2, x2
+    r = sigcorr.autocorrelation(X, 30, times=T, lag_step=1.0)
+    np.testing.assert_allclose(r[0], sigcorr.autocorrelation(x1, 30, times=t1, lag_step=1.0))
+    np.testing.assert_allclose(r[1], sigcorr.autocorrelation(x2, 30, times=t2, lag_step=1.0))
+    p = sigcorr.detect_period(X, times=T, lag_step=1.0).period
+    assert p.shape == (2,)
+    np.testing.assert_allclose(p[1], sigcorr.detect_period(x2, times=t2, lag_step=1.0).period, rtol=1e-9)
+    # one set of times for every series; a NaN value is a missing sample
+    Y = np.stack([x1, -x1])
+    Y[1, 5] = np.nan
+    r = sigcorr.autocorrelation(Y, 10, times=t1, lag_step=1.0)
+    keep = np.arange(80) != 5
+    np.testing.assert_allclose(r[1], sigcorr.autocorrelation(-x1[keep], 10, times=t1[keep], lag_step=1.0))
+
+
+def test_regular_times_read_the_pairs(rng):
+    # on a regular grid the slotted kernel counts exactly the pairs at each
+    # lag, the Gaussian one nearly (its neighbours weigh exp(-8))
+    x = rng.standard_normal(200)
+    t = np.arange(200) * 0.5
+    z = x - x.mean()
+    want = [1.0] + [z[:-k] @ z[k:] / np.sqrt((z[:-k] @ z[:-k]) * (z[k:] @ z[k:])) for k in range(1, 11)]
+    for kernel, tol in (("slotted", 1e-9), ("gaussian", 2e-3)):
+        np.testing.assert_allclose(sigcorr.autocorrelation(x, 10, times=t, kernel=kernel), want, atol=tol)
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "slotted"])
+def test_period_of_irregular_samples_in_units_of_times(kernel, rng):
+    hits = 0
+    for _ in range(8):
+        p = rng.uniform(8, 30)
+        n = int(rng.integers(300, 700))
+        t = np.sort(_irregular(rng, n, p * rng.uniform(12, 25)))
+        x = np.sin(2 * np.pi * t / p) + 0.3 * rng.standard_normal(n) + 0.01 * t
+        res = sigcorr.detect_period(x, times=t * 3600, kernel=kernel)
+        hits += bool(abs(res.period / 3600 - p) <= 0.02 * p)
+        assert res.support > 0
+    assert hits >= 7
+
+
+def test_bursty_sampling_and_no_harmonics(rng):
+    # clusters of samples with long gaps, a waveform with a strong 2nd harmonic
+    starts = np.sort(rng.uniform(0, 900, 40))
+    t = np.concatenate([s + np.sort(rng.uniform(0, 8, 12)) for s in starts])
+    u = 2 * np.pi * t / 25.0
+    x = np.sin(u) + 0.8 * np.sin(2 * u + 1) + 0.2 * rng.standard_normal(t.size)
+    res = sigcorr.detect_periods(x, times=t)
+    assert abs(res.periods[0] - 25.0) < 0.5
+    rest = res.periods[1:][np.isfinite(res.periods[1:])]
+    assert all(abs(q / 25.0 - round(q / 25.0)) > 0.05 and abs(25.0 / q - round(25.0 / q)) > 0.05 for q in rest)
+
+
+def test_acyclic_irregular_series_have_no_period(rng):
+    called = 0
+    for i in range(30):
+        n = int(rng.integers(100, 600))
+        t = np.sort(_irregular(rng, n, n * 1.5))
+        e = rng.standard_normal(n)
+        x = e if i % 2 else np.cumsum(e)
+        called += bool(np.isfinite(sigcorr.detect_period(x, times=t).period))
+    assert called <= 2
+
+
+def test_grid_with_gaps_uses_its_step(rng):
+    t = np.flatnonzero(rng.random(400) > 0.5) * 2.0  # every other 2-unit step kept, about
+    x = np.sin(2 * np.pi * t / 8.0)
+    r = sigcorr.autocorrelation(x, 8, times=t)
+    assert np.argmax(r[2:]) + 2 == 4  # lag 4 steps of 2.0 = 8
+    assert abs(sigcorr.detect_period(x, times=t).period - 8.0) < 0.05
+
+
+def test_bad_times(rng):
+    x = rng.standard_normal(50)
+    t = np.arange(50.0)
+    with pytest.raises(ValueError, match="times"):
+        sigcorr.detect_period(x, times=t[:40])
+    with pytest.raises(ValueError, match="times"):
+        sigcorr.autocorrelation(x, times=np.where(t == 7, np.inf, t))
+    with pytest.raises(ValueError, match="times"):
+        sigcorr.autocorrelation(x, times=np.where(t == 7, np.nan, t))  # NaN inside a row
+    with pytest.raises(ValueError, match="times"):
+        sigcorr.autocorrelation(x, times=np.where(t >= 45, np.nan, t))  # padding with values
+    with pytest.raises(ValueError, match="lag_step"):
+        sigcorr.detect_period(x, times=t, lag_step=0.0)
+    with pytest.raises(ValueError, match="lag_step"):
+        sigcorr.autocorrelation(x, times=t, lag_step=-1.0)
+    with pytest.raises(ValueError, match="kernel"):
+        sigcorr.autocorrelation(x, times=t, kernel="box")
+    with pytest.raises(ValueError, match="fs"):
+        sigcorr.detect_period(x, times=t, fs=10.0)
+    with pytest.raises(ValueError, match="normalize"):
+        sigcorr.autocorrelation(x, times=t, normalize=False)
+    with pytest.raises(ValueError, match="times"):
+        sigcorr.detect_period(x[:3], times=t[:3])  # too short for two cycles
+    with pytest.raises(ValueError, match="times"):
+        sigcorr.autocorrelation(x, times=np.zeros(50))  # no interval
+    with pytest.raises(TypeError, match="times"):
+        sigcorr.autocorrelation(x, times=["a"] * 50)
+    padded = np.where(t >= 45, np.nan, t)
+    xp = np.where(t >= 45, np.nan, x)
+    np.testing.assert_allclose(sigcorr.autocorrelation(xp, 10, times=padded), sigcorr.autocorrelation(
+        x[:45], 10, times=t[:45]))
+    xs, ts = x.copy(), t.copy()
+    sigcorr.detect_period(xs[::-1], times=ts[::-1])
+    np.testing.assert_array_equal(xs, x)  # inputs untouched
+    np.testing.assert_array_equal(ts, t)
