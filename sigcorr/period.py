@@ -202,12 +202,20 @@ class PeriodResult:
         x[t] x[t + k] the autocorrelation at its lag k (rounded, in
         samples) was read from, n - k for a complete series, fewer where
         samples are missing (NaN where there is no period).
+    period_seconds : float or ndarray or None
+        For a pandas Series or DataFrame with a DatetimeIndex: the period in
+        seconds (``period`` is then in samples of the sampling step, the
+        median interval); None otherwise.
+    timedelta : pandas.Timedelta or ndarray of numpy.timedelta64 or None
+        The same period as a time span (NaT where there is no period).
     """
 
     period: float | np.ndarray
     strength: float | np.ndarray
     candidates: np.ndarray | None = None
     support: float | np.ndarray | None = None
+    period_seconds: float | np.ndarray | None = None
+    timedelta: object = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,10 +229,14 @@ class Periods:
         first is :func:`detect_period`'s period), NaN-padded.
     strengths : ndarray (..., max_periods)
         The normalized autocorrelation at each of them (NaN where padded).
+    periods_seconds : ndarray (..., max_periods) or None
+        For a pandas Series or DataFrame with a DatetimeIndex: the cycles in
+        seconds (``periods`` then in samples of the sampling step).
     """
 
     periods: np.ndarray
     strengths: np.ndarray
+    periods_seconds: np.ndarray | None = None
 
 
 def _support(pairs, periods_samples):
@@ -312,6 +324,48 @@ def _detect(x, max_periods, min_period, max_period, fs, axis, times=None, lag_st
             support[i + smooth] = _support(pairs, p2[:, 0])
     periods /= fs
     return periods, strengths, support, batch
+
+
+def _on_pandas(func, x, times, min_period, max_period, fs, lag_step, kernel, **kw):
+    """``func`` (detect_period or detect_periods) of a pandas Series /
+    DataFrame: on its timestamps when it has a DatetimeIndex (as a regular
+    series when they are evenly spaced), periods in samples of the sampling
+    step; returns (result, step in seconds or None)."""
+    values, seconds, _ = _validate.from_pandas(x, times)
+    if seconds is None:
+        return func(values, min_period=min_period, max_period=max_period, fs=fs, lag_step=lag_step, kernel=kernel,
+                    **kw), None
+    if fs != 1.0:
+        raise ValueError(f"fs does not apply to a pandas series with a DatetimeIndex (its times set the step), got {fs}")
+    t, _, m, _ = _validate.irregular_batch(values, seconds, -1)
+    step = _validate.check_lag_step(lag_step, t, m)
+    gaps = np.diff(seconds)
+    regular = lag_step is None and gaps.size > 0 and np.all(gaps == gaps[0]) and gaps[0] > 0
+    rng = {"min_period": None if min_period is None else min_period / step,
+           "max_period": None if max_period is None else max_period / step}
+    if regular:  # evenly spaced timestamps: the regular-grid detector, NaN values missing
+        return func(values, **rng, **kw), step
+    return func(values, times=seconds / step, lag_step=1.0, kernel=kernel, **rng, **kw), step
+
+
+def _spans(seconds):
+    """Seconds as numpy timedelta64[ns] (NaT where NaN)."""
+    sec = np.asarray(seconds, dtype=np.float64)
+    ns = np.where(np.isfinite(sec), np.rint(np.nan_to_num(sec) * 1e9), 0).astype(np.int64).view("timedelta64[ns]")
+    return np.where(np.isfinite(sec), ns, np.timedelta64("NaT", "ns"))
+
+
+def _detect_pandas(x, times, min_period, max_period, fs, lag_step, kernel):
+    """detect_period of a pandas object: the period also in seconds and as a span."""
+    res, step = _on_pandas(detect_period, x, times, min_period, max_period, fs, lag_step, kernel)
+    if step is None:
+        return res
+    sec = np.asarray(res.period) * step
+    if np.ndim(sec) == 0:
+        import pandas as pd  # (x is a pandas object: pandas is there)
+
+        return dataclasses.replace(res, period_seconds=float(sec), timedelta=pd.Timedelta(_spans(sec)[()]))
+    return dataclasses.replace(res, period_seconds=sec, timedelta=_spans(sec))
 
 
 @serialized_if_needed
@@ -403,9 +457,20 @@ def detect_period(x, *, min_period=None, max_period=None, fs=1.0, axis=-1, times
     >>> y = np.sin(2 * np.pi * hours / 12) + 0.3 * rng.standard_normal(600)
     >>> round(float(sigcorr.detect_period(y, times=hours).period))
     12
+
+    A pandas Series with a DatetimeIndex (regular or not) is detected on its
+    timestamps (a DataFrame: each column; pandas is imported only then)
+
+    >>> import pandas as pd
+    >>> idx = pd.Timestamp("2024-01-01") + pd.to_timedelta(hours, unit="h")
+    >>> res = sigcorr.detect_period(pd.Series(y, index=idx))
+    >>> round(res.period_seconds / 3600), res.timedelta.round("h")
+    (12, Timedelta('0 days 12:00:00'))
     """
     # candidates only for a single series: a batch asks for the period alone
     # (the search for further cycles stops at once)
+    if _validate.is_pandas(x):
+        return _detect_pandas(x, times, min_period, max_period, fs, lag_step, kernel)
     y_ndim = np.ndim(x)
     periods, strengths, support, batch = _detect(x, _CANDIDATES if y_ndim <= 1 else 1, min_period, max_period, fs,
                                                  axis, times, lag_step, kernel)
@@ -469,5 +534,9 @@ def detect_periods(x, *, max_periods=3, min_period=None, max_period=None, fs=1.0
     >>> sigcorr.detect_periods(day).periods            # one cycle: the rest is NaN
     array([48., nan, nan])
     """
+    if _validate.is_pandas(x):
+        res, step = _on_pandas(detect_periods, x, times, min_period, max_period, fs, lag_step, kernel,
+                               max_periods=max_periods)
+        return res if step is None else dataclasses.replace(res, periods_seconds=res.periods * step)
     periods, strengths, _, batch = _detect(x, max_periods, min_period, max_period, fs, axis, times, lag_step, kernel)
     return Periods(periods.reshape(batch + periods.shape[-1:]), strengths.reshape(batch + periods.shape[-1:]))

@@ -167,3 +167,53 @@ def test_bad_times(rng):
     sigcorr.detect_period(xs[::-1], times=ts[::-1])
     np.testing.assert_array_equal(xs, x)  # inputs untouched
     np.testing.assert_array_equal(ts, t)
+
+
+# --- pandas ----------------------------------------------------------------
+
+
+def test_pandas_series_on_its_timestamps(rng):
+    pd = pytest.importorskip("pandas")
+    hours = np.sort(rng.uniform(0, 480, 600))
+    y = np.sin(2 * np.pi * hours / 12) + 0.3 * rng.standard_normal(600)
+    idx = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(hours, unit="h")
+    res = sigcorr.detect_period(pd.Series(y, index=idx))
+    assert abs(res.period_seconds / 3600 - 12) < 0.1
+    assert isinstance(res.timedelta, pd.Timedelta) and abs(res.timedelta - pd.Timedelta(hours=12)) < pd.Timedelta(
+        minutes=6)
+    assert res.period == pytest.approx(res.period_seconds / (np.median(np.diff(hours)) * 3600), rel=1e-6)
+    # shuffled rows: the same (times sorted with their values)
+    perm = rng.permutation(600)
+    again = sigcorr.detect_period(pd.Series(y[perm], index=idx[perm]))
+    assert again.period_seconds == pytest.approx(res.period_seconds, rel=1e-9)
+
+
+def test_pandas_regular_index_dataframe_and_plain_index(rng):
+    pd = pytest.importorskip("pandas")
+    n = 24 * 30
+    t = np.arange(n)
+    frame = pd.DataFrame({"day": np.sin(2 * np.pi * t / 24) + 0.2 * rng.standard_normal(n),
+                          "half": np.cos(2 * np.pi * t / 12) + 0.2 * rng.standard_normal(n)},
+                         index=pd.date_range("2023-03-01", periods=n, freq="h"))
+    res = sigcorr.detect_period(frame)
+    np.testing.assert_allclose(res.period, [24, 12], atol=0.05)
+    np.testing.assert_allclose(res.period_seconds, [86400, 43200], rtol=2e-3)
+    assert res.timedelta.dtype == np.dtype("timedelta64[ns]")
+    one = sigcorr.detect_period(frame[["day"]])
+    assert one.period == sigcorr.detect_period(frame["day"]).period == res.period[0]
+    assert one.period == sigcorr.detect_period(frame["day"].to_numpy()).period
+    per = sigcorr.detect_periods(frame["day"])
+    assert per.periods_seconds[0] == pytest.approx(one.period_seconds)
+    plain = sigcorr.detect_period(pd.Series(frame["day"].to_numpy()))  # no timestamps: samples
+    assert plain.period == one.period and plain.period_seconds is None
+
+
+def test_pandas_errors_and_no_import(rng):
+    pd = pytest.importorskip("pandas")
+    a = pd.Timestamp("2024-01-01 00:00", tz="UTC")
+    b = pd.Timestamp("2024-01-01 01:00", tz="Europe/Paris")
+    s = pd.Series(rng.standard_normal(40), index=pd.Index([a, b] * 20, dtype=object))
+    with pytest.raises(ValueError, match="time zones"):
+        sigcorr.detect_period(s)
+    with pytest.raises(ValueError, match="times"):
+        sigcorr.detect_period(pd.Series(np.zeros(10)), times=np.arange(10.0))

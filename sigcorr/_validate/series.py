@@ -221,3 +221,48 @@ def check_kernel(kernel):
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be 'gaussian' or 'slotted', got {kernel!r}")
     return kernel
+
+
+# ---------------------------------------------------------------------------
+# pandas input (no pandas import: only objects the caller built with it)
+# ---------------------------------------------------------------------------
+
+
+def is_pandas(x):
+    """Whether ``x`` is a pandas Series or DataFrame (read off its type's
+    module: sigcorr never imports pandas itself)."""
+    return type(x).__module__.startswith("pandas") and type(x).__name__ in ("Series", "DataFrame")
+
+
+def from_pandas(x, times, name="x"):
+    """``(values, seconds, step)`` of a pandas Series (one series) or
+    DataFrame (a batch of its columns; one column: its Series): the values
+    as float64 (rows = series), and for a DatetimeIndex the sample times in
+    seconds from the first and the sampling step in seconds (the median
+    interval, or a grid's step: :func:`check_lag_step`); ``seconds`` and
+    ``step`` None for another index.  A timezone mix is refused."""
+    if times is not None:
+        raise ValueError(f"times: a pandas {type(x).__name__} brings its own times (its index); pass its values "
+                         f"to give times")
+    if type(x).__name__ == "DataFrame":
+        values = np.asarray(x.to_numpy(dtype=np.float64, na_value=np.nan)).T
+        if values.shape[0] == 1:
+            values = values[0]
+    else:
+        values = np.asarray(x.to_numpy(dtype=np.float64, na_value=np.nan))
+    idx = x.index
+    if type(idx).__name__ != "DatetimeIndex":
+        if idx.dtype == object and len(idx) and all(hasattr(v, "tzinfo") for v in idx[:1000]):
+            zones = {str(getattr(v, "tzinfo", None)) for v in idx}
+            if len(zones) > 1:
+                raise ValueError(f"{name}: its index mixes time zones ({', '.join(sorted(zones))}); convert it to one "
+                                 f"(e.g. .tz_convert('UTC')) first")
+        return values, None, None
+    if len(idx) == 0:
+        return values, None, None
+    if bool(np.asarray(idx.isna()).any()):
+        raise ValueError(f"{name}: its DatetimeIndex has missing times (NaT)")
+    ticks = np.asarray(idx.asi8, dtype=np.int64)  # (UTC for a zone-aware index), in the index's unit
+    per_second = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[getattr(idx, "unit", "ns")]
+    seconds = (ticks - ticks.min()).astype(np.float64) / per_second
+    return values, seconds, None
