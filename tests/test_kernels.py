@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 import naive
 from sigcorr import _costs
-from sigcorr._kernels import acf, acf_fft, detect, direct, lags, layers, memory, peaks, pool, windows
+from sigcorr import _twins
+from sigcorr._kernels import acf, acf_fft, detect, direct, irregular, lags, layers, memory, peaks, pool, windows
 from sigcorr._kernels._jit import REGISTRY
 
 FLOATS = [np.float32, np.float64]
@@ -573,3 +574,32 @@ def test_touch_pages_equals_naive(size, page, rng):
     want = naive.touch_pages(buf, page)
     _call(memory.touch_pages, buf, page)
     np.testing.assert_array_equal(buf, want)
+
+
+# ---------------------------------------------------------------------------
+# irregular samples (times=)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gaussian", [True, False])
+def test_irregular_kernel_lag_sums_and_twin_equal_naive(gaussian, rng):
+    K, step = 12, 1.3
+    rows = []
+    for n in (1, 7, 40):
+        t = np.sort(rng.uniform(0, 30.0, n))
+        t[len(t) // 2:len(t) // 2 + 2] = t[len(t) // 2]  # repeated times
+        rows.append((np.sort(t), rng.standard_normal(n)))
+    B, N = len(rows), 40
+    T = np.full((B, N), np.inf)
+    X = np.zeros((B, N))
+    m = np.array([len(r[0]) for r in rows], dtype=np.int64)
+    for b, (t, x) in enumerate(rows):
+        T[b, :len(t)], X[b, :len(t)] = t, x
+    out = np.empty((B, 4, K + 1))
+    _call(irregular.kernel_lag_sums, T, X, m, step, step / 4, gaussian, out)
+    twin = np.empty((B, 4, K + 1))
+    _twins.kernel_lag_sums(T, X, m, step, step / 4, gaussian, twin)
+    for b, (t, x) in enumerate(rows):
+        want = naive.kernel_lag_sums(t, x, step, step / 4, gaussian, K)
+        np.testing.assert_allclose(out[b], want, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(twin[b], want, rtol=1e-9, atol=1e-9)

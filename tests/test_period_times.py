@@ -1,5 +1,5 @@
 """times= (issue 24): the kernel-estimator autocorrelation of irregular
-samples against its naive twin, its invariances, and detect_period(s) on
+samples (its kernel against the naive twin: test_kernels.py), its invariances, and detect_period(s) on
 irregular times."""
 
 import numpy as np
@@ -7,38 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import naive
 import sigcorr
-from sigcorr import _twins
-from sigcorr._kernels.irregular import kernel_lag_sums
 
 
 def _irregular(rng, n, span):
     return rng.uniform(0, span, n)
-
-
-@pytest.mark.parametrize("gaussian", [True, False])
-def test_kernel_and_twin_equal_naive(gaussian, rng):
-    K, step = 12, 1.3
-    rows = []
-    for n in (1, 7, 40):
-        t = np.sort(_irregular(rng, n, 30.0))
-        t[len(t) // 2:len(t) // 2 + 2] = t[len(t) // 2]  # repeated times
-        rows.append((np.sort(t), rng.standard_normal(n)))
-    B, N = len(rows), 40
-    T = np.full((B, N), np.inf)
-    X = np.zeros((B, N))
-    m = np.array([len(r[0]) for r in rows], dtype=np.int64)
-    for b, (t, x) in enumerate(rows):
-        T[b, :len(t)], X[b, :len(t)] = t, x
-    out = np.empty((B, 4, K + 1))
-    kernel_lag_sums(T, X, m, step, step / 4, gaussian, out)
-    twin = np.empty((B, 4, K + 1))
-    _twins.kernel_lag_sums(T, X, m, step, step / 4, gaussian, twin)
-    for b, (t, x) in enumerate(rows):
-        want = naive.kernel_lag_sums(t, x, step, step / 4, gaussian, K)
-        np.testing.assert_allclose(out[b], want, rtol=1e-9, atol=1e-9)
-        np.testing.assert_allclose(twin[b], want, rtol=1e-9, atol=1e-9)
 
 
 @settings(max_examples=20, deadline=None)
