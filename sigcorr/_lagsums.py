@@ -507,6 +507,20 @@ def irregular_residuals(t, v, m):
             np.ascontiguousarray(res[rows, order]), keep.sum(axis=1).astype(np.int64))
 
 
+def successive_differences(t, v, m):
+    """Rows of irregular samples (present first, sorted, ``m`` of them) ->
+    the differences of successive samples at their midpoints: ``(t, v, m)``,
+    m - 1 of them per row (a bending trend's curve gone, a season kept)."""
+    B, n = t.shape
+    td = np.full((B, max(n - 1, 1)), np.inf)
+    vd = np.zeros((B, max(n - 1, 1)))
+    md = np.maximum(m - 1, 0)
+    ok = np.arange(n - 1)[None, :] < md[:, None]
+    td[:, :n - 1] = np.where(ok, 0.5 * (t[:, 1:] + np.where(ok, t[:, :-1], 0.0)), np.inf)
+    vd[:, :n - 1] = np.where(ok, v[:, 1:] - v[:, :-1], 0.0)
+    return np.ascontiguousarray(td), np.ascontiguousarray(vd), md.astype(np.int64)
+
+
 def irregular_detect_sums(t, v, m, step, K, kernel, level):
     """(S, nvalid, npairs, W) for the period detector from irregular rows:
     the kernel autocorrelation of their residuals (:func:`irregular_residuals`)

@@ -264,23 +264,39 @@ def _detect_irregular(x, times, lag_step, kernel, max_periods, min_period, max_p
     n_cycles = _validate.check_max_periods(max_periods, pmin, pmax)
     K = int(min(n - 2, math.ceil(pmax) + 2))
     S, nvalid, npairs, W = _lagsums.irregular_detect_sums(t, v, m, step, K, kernel, _LEVEL)
+    periods, strengths = _detect_spans(S, nvalid, npairs, pmin, pmax, n_cycles)
+    support = _support(W, periods[:, 0])
+    # no period, and a residual that is smooth from step to step (a bending
+    # trend): searched again on the differences of successive samples, at
+    # their midpoints, as the regular detector does
+    smooth = np.flatnonzero(np.isnan(periods[:, 0]) & (S[:, 1] > _SMOOTH * S[:, 0]) & (m > 3))
+    if smooth.size:
+        td, vd, md = _lagsums.successive_differences(t[smooth], v[smooth], m[smooth])
+        S2, nv2, np2, W2 = _lagsums.irregular_detect_sums(td, vd, md, step, K, kernel, _LEVEL)
+        p2, s2 = _detect_spans(S2, nv2, np2, pmin, pmax, n_cycles)
+        periods[smooth], strengths[smooth] = p2, s2
+        support[smooth] = _support(W2, p2[:, 0])
+    return periods * step, strengths, support, batch
+
+
+def _detect_spans(S, nvalid, npairs, pmin, pmax, n_cycles):
+    """detect over rows of irregular lag sums, each series searched over its
+    own range, as alone (a ragged batch's rows span different lengths):
+    the rows of one span at a time; a row too short for two cycles: NaN."""
     B = S.shape[0]
     periods = np.full((B, n_cycles), np.nan)
     strengths = np.full((B, n_cycles), np.nan)
-    # each series searched over its own range, as alone (a ragged batch's
-    # rows span different lengths): the rows of one span at a time
     for nb in np.unique(nvalid):
         rows = np.flatnonzero(nvalid == nb)
         hi = min(pmax, nb / 2.0)
         if hi < pmin:
-            continue  # too short for two cycles: no period
-        Kb = int(min(nb - 2, math.ceil(hi) + 2))
+            continue
+        Kb = int(min(nb - 2, math.ceil(hi) + 2, S.shape[1] - 1))
         p, s = np.empty((rows.size, n_cycles)), np.empty((rows.size, n_cycles))
         run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S[rows, :Kb + 1]), float(pmin), float(hi),
             nvalid[rows], npairs[rows], _LEVEL, p, s)
         periods[rows], strengths[rows] = p, s
-    support = _support(W, periods[:, 0])
-    return periods * step, strengths, support, batch
+    return periods, strengths
 
 
 def _detect(x, max_periods, min_period, max_period, fs, axis, times=None, lag_step=None, kernel="gaussian"):
