@@ -190,3 +190,23 @@ def test_pandas_errors_and_no_import(rng):
         sigcorr.detect_period(s)
     with pytest.raises(ValueError, match="times"):
         sigcorr.detect_period(pd.Series(np.zeros(10)), times=np.arange(10.0))
+
+
+def test_dask_detect_period_with_times(rng):
+    sd = pytest.importorskip("sigcorr.dask")
+    B, n = 9, 300
+    T = np.sort(rng.uniform(0, 400, (B, n)), axis=1)
+    X = np.sin(2 * np.pi * T / rng.uniform(15, 40, (B, 1))) + 0.2 * rng.standard_normal((B, n))
+    T[2, 200:] = X[2, 200:] = np.nan  # ragged rows
+    T[7, 50:] = X[7, 50:] = np.nan
+    X[4, ::3] = np.nan  # missing samples
+    want = sigcorr.detect_period(X, times=T)
+    got = sd.detect_period(X, times=T, chunks=(2, n))
+    np.testing.assert_allclose(got.period.compute(), want.period, rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(got.support.compute(), want.support, rtol=1e-9, equal_nan=True)
+    t1 = np.sort(rng.uniform(0, 400, n))
+    Y = np.sin(2 * np.pi * t1 / 20) + 0.2 * rng.standard_normal((4, n))
+    np.testing.assert_allclose(sd.detect_period(Y, times=t1, chunks=(3, n), kernel="slotted").period.compute(),
+                               sigcorr.detect_period(Y, times=t1, kernel="slotted").period, rtol=1e-9)
+    with pytest.raises(ValueError, match="times"):
+        sd.detect_period(Y, times=t1[:10], chunks=(3, n))

@@ -116,11 +116,18 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
                          chunks=out_chunks, dtype=np.float64)
 
 
-def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=None):
+def detect_period(x, *, min_period=None, max_period=None, fs=1.0, axis=-1, chunks=None, times=None, lag_step=None,
+                  kernel="gaussian"):
     """:func:`sigcorr.detect_period` of chunked series (the series axes as
     blocks, the time axis in one chunk).  Returns a :class:`sigcorr.PeriodResult`
     of lazy Dask arrays (``candidates`` None); a single series is computed
     right away.
+
+    ``times`` (irregular samples, as in memory): 1-D, the same times for
+    every series, or the shape of ``x`` (a Dask array chunked like it, or
+    NumPy), NaN-padded for ragged series; ``lag_step`` defaults to the
+    median interval of every series' times, computed once up front, so the
+    blocks agree with the in-memory call.
 
     Examples
     --------
@@ -130,23 +137,62 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=N
     >>> res = sigcorr.dask.detect_period(X, chunks=(10, 500))
     >>> bool(np.allclose(res.period.compute(), sigcorr.detect_period(X).period))
     True
+
+    Irregular times, rows chunked along the batch
+
+    >>> T = np.sort(np.random.default_rng(6).uniform(0, 500, (40, 400)), axis=1)
+    >>> Y = np.sin(2 * np.pi * T / 25.0)
+    >>> res = sigcorr.dask.detect_period(Y, times=T, chunks=(10, 400))
+    >>> bool(np.allclose(res.period.compute(), sigcorr.detect_period(Y, times=T).period))
+    True
     """
     xd = _blocks.as_dask(x, chunks, "x")
+    kw = {"min_period": min_period, "max_period": max_period, "fs": fs}
+    if times is not None:
+        kw.update(kernel=_validate.check_kernel(kernel))
     if xd.ndim == 1:
-        return sigcorr.detect_period(xd.compute(), min_period=min_period, max_period=max_period, fs=fs)
+        return sigcorr.detect_period(xd.compute(), times=None if times is None else np.asarray(times),
+                                     lag_step=lag_step, **kw)
     axis = _validate.check_axis(axis, xd.ndim, f"a {xd.ndim}-D x")
     y = da.moveaxis(xd, axis, -1).rechunk({xd.ndim - 1: -1})
-    _validate.period_range(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
+    if times is None:
+        _validate.period_range(y.shape[-1], min_period, max_period, fs)  # errors now, not on compute
 
-    def block(b):
-        r = sigcorr.detect_period(b, min_period=min_period, max_period=max_period, fs=fs)
-        return np.stack([np.asarray(r.period, dtype=np.float64), np.asarray(r.strength, dtype=np.float64)], axis=-1)
+        def block(b):
+            r = sigcorr.detect_period(b, **kw)
+            return np.stack([np.asarray(r.period, dtype=np.float64), np.asarray(r.strength, dtype=np.float64),
+                             np.asarray(r.support, dtype=np.float64)], axis=-1)
 
-    both = y.map_blocks(_blocks.per_task(block), chunks=y.chunks[:-1] + ((2,),), dtype=np.float64)
-    return sigcorr.PeriodResult(both[..., 0], both[..., 1], None)
+        three = y.map_blocks(_blocks.per_task(block), chunks=y.chunks[:-1] + ((3,),), dtype=np.float64)
+        return sigcorr.PeriodResult(three[..., 0], three[..., 1], None, three[..., 2])
+    # irregular: the checks, the lag step and the search range once, on the
+    # whole batch (what the in-memory call reads off it), then each block
+    tt = times.compute() if hasattr(times, "compute") else np.asarray(times)
+    values = np.where(da.isfinite(y).compute(), 0.0, np.nan)  # (which samples are present: the step reads them)
+    moved = np.moveaxis(tt, axis, -1) if tt.ndim == xd.ndim else tt
+    t, _, m, _ = _validate.irregular_batch(values, moved, -1)  # (checks times against x)
+    full = np.broadcast_to(moved, y.shape)
+    step = _validate.check_lag_step(lag_step, t, m)
+    last = t[np.arange(t.shape[0]), np.maximum(m - 1, 0)]
+    span = float(np.where(m > 1, last - t[:, 0], 0.0).max())
+    _validate.period_range(int(np.floor(span / step + 1e-9)) + 1, None if min_period is None else min_period,
+                           max_period, 1.0 / step, "lag steps (times / lag_step)")  # errors now, not on compute
+
+    def block(b, tb):
+        try:
+            r = sigcorr.detect_period(b, times=tb, lag_step=step, **kw)
+        except ValueError:  # every series of this block too short for two cycles (the batch is not): no period
+            return np.full(b.shape[:-1] + (3,), np.nan)
+        return np.stack([np.asarray(r.period, dtype=np.float64), np.asarray(r.strength, dtype=np.float64),
+                         np.asarray(r.support, dtype=np.float64)], axis=-1)
+
+    td = da.from_array(np.ascontiguousarray(full), chunks=y.chunks)
+
+    three = da.map_blocks(_blocks.per_task(block), y, td, chunks=y.chunks[:-1] + ((3,),), dtype=np.float64)
+    return sigcorr.PeriodResult(three[..., 0], three[..., 1], None, three[..., 2])
 
 
-def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, axis=-1, chunks=None):
+def detect_periods(x, *, max_periods=3, min_period=None, max_period=None, fs=1.0, axis=-1, chunks=None):
     """:func:`sigcorr.detect_periods` of chunked series (the series axes as
     blocks, the time axis in one chunk).  Returns a :class:`sigcorr.Periods`
     of lazy Dask arrays of shape ``batch + (max_periods,)``; a single series
