@@ -9,6 +9,7 @@ from ._jit import A1, A2, F8, jit
 _SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated once per task)
 _REPEAT = 0.5  # detect: the most a period's mean square difference may be of the largest before it
 _REPEAT_FEW = 0.25  # the same, for a period seen fewer than 6 times
+_REPEAT_SEASON = 0.6  # the same, for an exact integer season seen 6 times or more (_repeats_at)
 # A short series (under 25 samples) holds too few pairs for the significance
 # level, 2.5 / sqrt(n), to be reachable by the autocorrelation's tapered
 # peaks (a clean period 2 seen 6 times peaks at 5/6, scores 2/3 < 0.72):
@@ -259,20 +260,18 @@ def _refine(rb, p0, v0, L):
 
 @jit()
 def _sub_cycle(rb, kc, kb, L, margin):
-    # whether r at the multiples of kb (a multiple of kc) is higher on
-    # average, by margin, than at kc's other multiples
+    # whether r at the multiples of kb (a multiple of kc) rises above the
+    # mean of r at the multiples of kc either side of it, by margin on
+    # average: the decay of r with the lag (a trend, a slow cycle) lowers
+    # every later multiple alike, so a sub-cycle's season shows as peaks
+    # standing out of the line through its neighbours, whatever the decay
+    # (a plain mean would favour kc, whose first multiple is the highest)
     sb = 0.0
     nb = 0
-    sc = 0.0
-    nc = 0
-    for k in range(kc, L, kc):
-        if k % kb == 0:
-            sb += rb[k]
-            nb += 1
-        else:
-            sc += rb[k]
-            nc += 1
-    return nb > 0 and nc > 0 and sc / nc < sb / nb - margin
+    for k in range(kb, L - kc + 1, kb):
+        sb += rb[k] - 0.5 * (rb[k - kc] + rb[k + kc])
+        nb += 1
+    return nb > 0 and sb / nb > margin
 
 
 @jit()
@@ -438,7 +437,7 @@ def _detect_one(Sb, nvalid, npairs, pmin, pmax, level, work, used, periods, stre
     npk = _candidates(rb, lo, hi, min(thr, _MAX_LEVEL), lags, scores, vals)
     if npk == 0:
         return
-    chosen, best = _shortest_near_best(rb, lags, scores, used, npk, nvalid)
+    chosen, best = _shortest_near_best(rb, lags, scores, vals, used, npk, nvalid)
     if chosen < 0:
         return
     chosen = _season(rb, lags, vals, npk, chosen, best, nvalid, max(_SEASON_MARGIN, thr / 3.0))
@@ -487,9 +486,22 @@ def _candidates(rb, lo, hi, thr, lags, scores, vals):
 
 
 @jit()
-def _shortest_near_best(rb, lags, scores, used, npk, nvalid):
+def _repeats_at(rb, lags, vals, i, nvalid):
+    # _repeats for candidate i, with the looser _REPEAT_SEASON bound for an
+    # exact integer season seen 6 times or more (r peaking exactly at its
+    # first multiples, which the humps of a random walk or an AR(1) do
+    # not): a weekly cycle of daily data under a strong yearly swing
+    L = rb.shape[0] - 1
+    if _repeats(rb, lags[i], nvalid):
+        return True
+    return nvalid >= 6.0 * lags[i] and _integer_lag(rb, lags[i], vals[i], L) > 0 and _repeats_within(
+        rb, lags[i], nvalid, _REPEAT_SEASON)
+
+
+@jit()
+def _shortest_near_best(rb, lags, scores, vals, used, npk, nvalid):
     # (chosen, best): the best-scoring candidate the series repeats at
-    # (``_repeats``), and the shortest one scoring within 1 - _NEAR_BEST of it
+    # (``_repeats_at``), and the shortest one scoring within 1 - _NEAR_BEST of it
     # that it repeats at too; (-1, -1) when it repeats at none.  ``used``
     # marks the candidates found not to repeat
     for i in range(npk):
@@ -501,13 +513,13 @@ def _shortest_near_best(rb, lags, scores, used, npk, nvalid):
                 best = i
         if best < 0:
             return -1, -1
-        if _repeats(rb, lags[best], nvalid):
+        if _repeats_at(rb, lags, vals, best, nvalid):
             break
         used[best] = True
     chosen = best
     for i in range(best):  # the candidates are in order of lag
         if not used[i] and scores[i] >= _NEAR_BEST * scores[best]:
-            if _repeats(rb, lags[i], nvalid):
+            if _repeats_at(rb, lags, vals, i, nvalid):
                 chosen = i
                 break
             used[i] = True
