@@ -203,6 +203,12 @@ def check_lag_step(lag_step, t, m):
     samples left out), whose step is the shortest interval."""
     if lag_step is not None:
         return check_positive(lag_step, "lag_step")
+    return sampling_step(t, m)[0]
+
+
+def sampling_step(t, m):
+    """(step, grid): :func:`check_lag_step`'s default, and whether the times
+    lie on a grid (with gaps)."""
     gaps = [np.diff(t[b, :m[b]]) for b in range(t.shape[0])]
     gaps = np.concatenate(gaps) if gaps else np.empty(0)
     gaps = gaps[gaps > 0]
@@ -212,8 +218,8 @@ def check_lag_step(lag_step, t, m):
     shortest = gaps.min()
     ratio = gaps / shortest
     if np.all(np.abs(ratio - np.rint(ratio)) <= GRID_TOL * np.maximum(ratio, 1.0)):
-        return float(shortest)
-    return float(np.median(gaps))
+        return float(shortest), True
+    return float(np.median(gaps)), False
 
 
 def check_kernel(kernel):
