@@ -26,6 +26,12 @@ _CLEAN = 0.1
 # _MIN_LEVEL, the significance floor (for weak peaks)
 _DIP = 0.3
 _MIN_LEVEL = 0.1
+# a multiple m P of a kept cycle P is a cycle of its own when its peak rises
+# above the mean of those at (m -+ 1) P by the significance level itself,
+# 2.5 / sqrt(n), at least _STAND (not floored at _MIN_LEVEL: the peaks of
+# one long series' multiples are steady to far better than 0.1, and a
+# weekly cycle of intraday data, 5 x 169, stands out of them by 0.03)
+_STAND = 0.02
 # a candidate's score: the mean of r near its first _SCORE_MULTIPLES multiples
 # (a half period scores low on its odd multiples, a double period through
 # the fewer, later peaks; more multiples reach lags where r has decayed)
@@ -334,7 +340,7 @@ def _half_way(rb, x, L):
 
 
 @jit()
-def _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L):
+def _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, stand, L):
     # whether the candidate at lag p (peak value v, score ``score``) sits near
     # a multiple of a shorter candidate without standing out of its multiples.
     # Only a shorter one scoring at least 0.6 of it counts: a cycle's
@@ -354,13 +360,13 @@ def _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L):
         d = _refined(rb, lags, vals, refd, i, L)
         m = np.floor(p / d + 0.5)
         if m >= 2.0 and abs(p - m * d) <= max(0.5, 0.02 * p):
-            if not _stands_out(rb, p, v, d, m, thr, L):
+            if not _stands_out(rb, p, v, d, m, stand, L):
                 return True
     return False
 
 
 @jit()
-def _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, L):
+def _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, stand, L):
     # whether the candidate at lag p (peak value v) is a multiple or an echo
     # of a shorter candidate or of the nk cycles already in kept: a
     # test that p's own sub-sample refinement does not change, made first.
@@ -370,7 +376,7 @@ def _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, 
         q = kept[j]
         m = np.floor(p / q + 0.5)
         if m >= 1.0 and abs(p - m * q) <= max(0.5, 0.02 * p, 0.1 * q):
-            if m == 1.0 or not _stands_out(rb, p, v, q, m, thr, L):
+            if m == 1.0 or not _stands_out(rb, p, v, q, m, stand, L):
                 return True
         elif p > q:
             # an echo: r repeats with the kept cycle, so a peak at e < q
@@ -379,15 +385,15 @@ def _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, 
             e = p - np.floor(p / q) * q
             if v < _near_peak(rb, e, L) + thr:
                 return True
-    return _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L)
+    return _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, stand, L)
 
 
 @jit()
-def _own_cycle(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, L):
+def _own_cycle(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, stand, L):
     # the lag to report if the candidate at (refined) lag p is a cycle of its
     # own (no multiple or echo, and no divisor of a kept cycle unless it
     # shows as one under it: then the kept lag / m, the more precise), else -1
-    if _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, L):
+    if _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, stand, L):
         return -1.0
     out = p
     for j in range(nk):
@@ -449,7 +455,8 @@ def _detect_one(Sb, nvalid, npairs, pmin, pmax, level, work, used, periods, stre
         refd[i] = np.nan
     periods[0] = _refined(rb, lags, vals, refd, chosen, L)
     strengths[0] = min(1.0, max(-1.0, vals[chosen]))
-    _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, periods, strengths)
+    stand = max(_STAND, level / np.sqrt(max(npairs, 1.0)))
+    _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, stand, periods, strengths)
 
 
 @jit()
@@ -560,7 +567,7 @@ def _season(rb, lags, vals, npk, chosen, best, nvalid, margin):
 
 
 @jit()
-def _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, periods, strengths):
+def _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, stand, periods, strengths):
     # the cycles after the period (periods[0], candidate ``chosen``), best
     # score first, each kept only if it is a cycle of its own
     L = rb.shape[0] - 1
@@ -579,10 +586,11 @@ def _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, periods,
         used[top] = True
         if scores[top] < thr:
             break  # best score first: the rest score lower still
-        if _is_multiple(rb, lags[top], vals[top], scores[top], periods, nk, lags, scores, vals, refd, npk, thr, L):
+        if _is_multiple(rb, lags[top], vals[top], scores[top], periods, nk, lags, scores, vals, refd, npk, thr, stand,
+                        L):
             continue  # before refining: most candidates are multiples
         p = _own_cycle(rb, _refined(rb, lags, vals, refd, top, L), vals[top], scores[top], periods, nk, lags,
-                       scores, vals, refd, npk, thr, L)
+                       scores, vals, refd, npk, thr, stand, L)
         if p < 0.0:
             continue
         periods[nk] = p
