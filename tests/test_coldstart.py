@@ -42,6 +42,11 @@ def _families(rng):
     w4 = rng.standard_normal((6, 3, 5, 5)).astype(np.float32)
     xnan = rng.standard_normal((2, 3, 9, 9))
     xnan[0, 1, 4, 4] = np.nan
+    gappy = np.sin(2 * np.pi * np.arange(800) / 23.0) + 0.3 * rng.standard_normal(800)
+    gappy[rng.random(800) < 0.5] = np.nan
+    irr_t = np.sort(rng.uniform(0, 300, (2, 250)), axis=1)
+    irr_x = np.sin(2 * np.pi * irr_t / 17.0) + 0.2 * rng.standard_normal((2, 250))
+    irr_t[1, 200:] = irr_x[1, 200:] = np.nan  # a ragged batch
     long1 = rng.standard_normal(60_000)
     long2 = rng.standard_normal(50_000)
     return {
@@ -84,6 +89,11 @@ def _families(rng):
         "correlate lags float32 2-D": lambda: sigcorr.correlate(img, img[:60, :50], lags=((-5, 3), 4), method="direct"),
         "crosscorrelation NaN": lambda: sigcorr.crosscorrelation(batch, batch[::-1], 40, adjusted=True),
         "estimate_delay": lambda: sigcorr.estimate_delay(long1, np.roll(long1, 5), max_lag=20).delay,
+        "estimate_delay NaN": lambda: sigcorr.estimate_delay(gappy, np.roll(gappy, 3), max_lag=20).delay,
+        "detect_period NaN": lambda: (sigcorr.detect_period(gappy).period, sigcorr.detect_period(gappy).support),
+        "autocorrelation times": lambda: sigcorr.autocorrelation(irr_x, 40, times=irr_t),
+        "autocorrelation times slotted": lambda: sigcorr.autocorrelation(irr_x, 40, times=irr_t, kernel="slotted"),
+        "detect_period times": lambda: sigcorr.detect_period(irr_x, times=irr_t).period,
     }
 
 
