@@ -440,6 +440,11 @@ def _detect_one(Sb, nvalid, npairs, pmin, pmax, level, work, used, periods, stre
     if hi < lo:
         return
     thr = max(_MIN_LEVEL, level / np.sqrt(max(npairs, 1.0)))
+    # a gappy series (fewer pairs than samples): the noise of r at different
+    # lags comes from different pairs, nearly independent, so the mean over
+    # a candidate's M multiples (its score) has 1 / sqrt(M) of a lag's; a
+    # complete series' errors at nearby lags move together (Bartlett)
+    gappy = npairs < 0.99 * nvalid
     npk = _candidates(rb, lo, hi, min(thr, _MAX_LEVEL), lags, scores, vals)
     if npk == 0:
         return
@@ -447,8 +452,12 @@ def _detect_one(Sb, nvalid, npairs, pmin, pmax, level, work, used, periods, stre
     if chosen < 0:
         return
     chosen = _season(rb, lags, vals, npk, chosen, best, nvalid, max(_SEASON_MARGIN, thr / 3.0))
+    final = thr
+    if gappy:
+        final = max(_MIN_LEVEL, thr / np.sqrt(np.sqrt(max(1.0, min(np.float64(_SCORE_MULTIPLES),
+                                                                    np.floor((L - 1) / lags[chosen]))))))
     short = level / np.sqrt(max(nvalid, 1.0)) > _MAX_LEVEL  # (a gappy long series is no short one)
-    if (vals[chosen] < thr or scores[chosen] < thr) and not (
+    if (vals[chosen] < final or scores[chosen] < final) and not (
             short and _repeats_within(rb, lags[chosen], nvalid, _CLEAN)):
         return  # not significant, and not a short series repeating cleanly either
     for i in range(npk):
