@@ -446,8 +446,8 @@ def detect_sums(y, L, level):
     safe range, with the rows that miss samples (NaN, or spikes) made
     unbiased and shrunk by their pairs (:func:`gappy_sums`: they then read
     as a complete series, ``nvalid`` = n, whose noise is that of ``npairs``
-    pairs); ``pairs`` (B, L + 1): the pairs behind each lag (n - k for a
-    complete row)."""
+    pairs); ``pairs``: (the rows missing samples, the pairs behind each of
+    their lags), the other rows have n - k at lag k (None when none miss)."""
     B, n = y.shape
     res, nvalid = residuals(y)
     with np.errstate(over="ignore", invalid="ignore"):  # (rows beyond float64: again, below)
@@ -459,19 +459,19 @@ def detect_sums(y, L, level):
         r2, n2 = residuals(_validate.rows_scaled(y[redo]))
         res[redo], nvalid[redo] = r2, n2
         S[redo] = auto_sums(r2, L, "auto")
-    pairs = np.broadcast_to(n - np.arange(L + 1.0), (B, L + 1))
     npairs = nvalid
     gappy = np.flatnonzero(nvalid < n)
+    pairs = None
     if gappy.size:
-        pairs, npairs, nvalid = pairs.copy(), nvalid.copy(), nvalid.copy()
+        npairs, nvalid = nvalid.copy(), nvalid.copy()
         # the kept samples: present, not a spike (a kept sample whose
         # residual is exactly 0 adds nothing to a sum and counts as missing)
         mask = (np.isfinite(y[gappy]) & (res[gappy] != 0.0)).astype(np.float64)
         Sg = S[gappy]
-        pairs[gappy], npairs[gappy] = gappy_sums(Sg, res[gappy], mask, level)
+        pairs, npairs[gappy] = gappy_sums(Sg, res[gappy], mask, level)
         S[gappy] = Sg
         nvalid[gappy] = n
-    return S, nvalid, npairs, pairs
+    return S, nvalid, npairs, (gappy, pairs)
 
 
 def residuals(y):
