@@ -210,3 +210,15 @@ def test_dask_detect_period_with_times(rng):
                                sigcorr.detect_period(Y, times=t1, kernel="slotted").period, rtol=1e-9)
     with pytest.raises(ValueError, match="times"):
         sd.detect_period(Y, times=t1[:10], chunks=(3, n))
+
+
+def test_dask_detect_periods_with_times(rng):
+    sd = pytest.importorskip("sigcorr.dask")
+    B, n = 5, 400
+    T = np.sort(rng.uniform(0, 600, (B, n)), axis=1)
+    X = np.sin(2 * np.pi * T / 12.0) + 0.6 * np.sin(2 * np.pi * T / 97.0) + 0.2 * rng.standard_normal((B, n))
+    T[3, 300:] = X[3, 300:] = np.nan
+    want = sigcorr.detect_periods(X, times=T, max_periods=3)
+    got = sd.detect_periods(X, times=T, max_periods=3, chunks=(2, n))
+    np.testing.assert_allclose(got.periods.compute(), want.periods, rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(got.strengths.compute(), want.strengths, rtol=1e-9, equal_nan=True)
