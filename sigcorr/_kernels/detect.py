@@ -9,6 +9,7 @@ from ._jit import A1, A2, F8, jit
 _SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated once per task)
 _REPEAT = 0.5  # detect: the most a period's mean square difference may be of the largest before it
 _REPEAT_FEW = 0.25  # the same, for a period seen fewer than 6 times
+_REPEAT_FEW_GAPPY = 0.15  # the same, in a series missing samples (its r noisier)
 _REPEAT_SEASON = 0.6  # the same, for an exact integer season seen 6 times or more (_repeats_at)
 # A short series (under 25 samples) holds too few pairs for the significance
 # level, 2.5 / sqrt(n), to be reachable by the autocorrelation's tapered
@@ -308,7 +309,7 @@ def _stands_out(rb, p, v, q, m, margin, L):
 
 
 @jit()
-def _repeats(rb, p, n):
+def _repeats(rb, p, n, few):
     # whether the series returns to itself after p much better than after
     # the lags in between: mean (x[t + k] - x[t])^2 is about 1 - r(k) / (1 -
     # k / n) in units of the variance, and at the period it must be at most
@@ -318,7 +319,7 @@ def _repeats(rb, p, n):
     # their mean square difference keeps growing with the lag (or stays
     # flat), 0.4 to 0.9, and show fewer than 6 cycles: there the bound is
     # 0.25 (a real cycle seen 4 to 6 times stays near 0.2 or below)
-    return _repeats_within(rb, p, n, _REPEAT if n >= 6.0 * p else _REPEAT_FEW)
+    return _repeats_within(rb, p, n, _REPEAT if n >= 6.0 * p else few)
 
 
 @jit()
@@ -448,10 +449,14 @@ def _detect_one(Sb, nvalid, npairs, pmin, pmax, level, work, used, periods, stre
     npk = _candidates(rb, lo, hi, min(thr, _MAX_LEVEL), lags, scores, vals)
     if npk == 0:
         return
-    chosen, best = _shortest_near_best(rb, lags, scores, vals, used, npk, nvalid)
+    # a gappy series' r is noisier: the worst of its lags before p, the
+    # bound's reference, is raised by the noise, so with few cycles (where a
+    # wandering series' humps live) the bound is tighter
+    few = _REPEAT_FEW_GAPPY if gappy else _REPEAT_FEW
+    chosen, best = _shortest_near_best(rb, lags, scores, vals, used, npk, nvalid, few)
     if chosen < 0:
         return
-    chosen = _season(rb, lags, vals, npk, chosen, best, nvalid, max(_SEASON_MARGIN, thr / 3.0))
+    chosen = _season(rb, lags, vals, npk, chosen, best, nvalid, max(_SEASON_MARGIN, thr / 3.0), few)
     final = thr
     if gappy:
         final = max(_MIN_LEVEL, thr / np.sqrt(np.sqrt(max(1.0, min(np.float64(_SCORE_MULTIPLES),
@@ -502,20 +507,20 @@ def _candidates(rb, lo, hi, thr, lags, scores, vals):
 
 
 @jit()
-def _repeats_at(rb, lags, vals, i, nvalid):
+def _repeats_at(rb, lags, vals, i, nvalid, few):
     # _repeats for candidate i, with the looser _REPEAT_SEASON bound for an
     # exact integer season seen 6 times or more (r peaking exactly at its
     # first multiples, which the humps of a random walk or an AR(1) do
     # not): a weekly cycle of daily data under a strong yearly swing
     L = rb.shape[0] - 1
-    if _repeats(rb, lags[i], nvalid):
+    if _repeats(rb, lags[i], nvalid, few):
         return True
     return nvalid >= 6.0 * lags[i] and _integer_lag(rb, lags[i], vals[i], L) > 0 and _repeats_within(
         rb, lags[i], nvalid, _REPEAT_SEASON)
 
 
 @jit()
-def _shortest_near_best(rb, lags, scores, vals, used, npk, nvalid):
+def _shortest_near_best(rb, lags, scores, vals, used, npk, nvalid, few):
     # (chosen, best): the best-scoring candidate the series repeats at
     # (``_repeats_at``), and the shortest one scoring within 1 - _NEAR_BEST of it
     # that it repeats at too; (-1, -1) when it repeats at none.  ``used``
@@ -529,13 +534,13 @@ def _shortest_near_best(rb, lags, scores, vals, used, npk, nvalid):
                 best = i
         if best < 0:
             return -1, -1
-        if _repeats_at(rb, lags, vals, best, nvalid):
+        if _repeats_at(rb, lags, vals, best, nvalid, few):
             break
         used[best] = True
     chosen = best
     for i in range(best):  # the candidates are in order of lag
         if not used[i] and scores[i] >= _NEAR_BEST * scores[best]:
-            if _repeats_at(rb, lags, vals, i, nvalid):
+            if _repeats_at(rb, lags, vals, i, nvalid, few):
                 chosen = i
                 break
             used[i] = True
@@ -543,7 +548,7 @@ def _shortest_near_best(rb, lags, scores, vals, used, npk, nvalid):
 
 
 @jit()
-def _season(rb, lags, vals, npk, chosen, best, nvalid, margin):
+def _season(rb, lags, vals, npk, chosen, best, nvalid, margin, few):
     # integer-sampled seasonality whose season holds a strong sub-cycle (3
     # or 6 months in 12): where the chosen lag kc is an exact integer period
     # and an exact multiple kb of it (2 to _SEASON_FACTORS times, the
@@ -565,7 +570,7 @@ def _season(rb, lags, vals, npk, chosen, best, nvalid, margin):
                 break
             i = _candidate_at(lags, npk, kb)
             if i >= 0 and _integer_lag(rb, lags[i], vals[i], L) == kb and _sub_cycle(rb, kc, kb, L, margin) \
-                    and _repeats(rb, lags[i], nvalid):
+                    and _repeats(rb, lags[i], nvalid, few):
                 nxt = i
                 break
         if nxt < 0:
