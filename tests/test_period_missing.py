@@ -40,7 +40,7 @@ def test_noisy_cycles_half_missing_within_one_percent(rng):
 def test_acyclic_series_with_holes_stay_without_period(share, rng):
     called = 0
     for i in range(45):
-        n = int(rng.integers(100, 800))
+        n = int(rng.integers(100, 1500))
         e = rng.standard_normal(n)
         x = (e, np.cumsum(e), ss.lfilter([1.0], [1.0, -rng.uniform(0.5, 0.95)], e))[i % 3]
         called += bool(np.isfinite(sigcorr.detect_period(_holed(x, share, rng)).period))
