@@ -74,7 +74,8 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
         the cheaper by a cost model.
     times : array_like, optional
         Irregular sample times: ``x``'s shape, or 1-D (the same times for
-        every series).  The autocorrelation is then a kernel estimator at
+        every series); numpy datetime64 times are read in seconds from the
+        earliest (lags and periods then in seconds).  The autocorrelation is then a kernel estimator at
         lags ``k * lag_step``, k = 0..max_lag (``max_lag`` in lag steps;
         default: every lag step the longest series spans).  Unsorted times
         are sorted together with their values; a NaN value is a missing

@@ -222,3 +222,12 @@ def test_dask_detect_periods_with_times(rng):
     got = sd.detect_periods(X, times=T, max_periods=3, chunks=(2, n))
     np.testing.assert_allclose(got.periods.compute(), want.periods, rtol=1e-9, equal_nan=True)
     np.testing.assert_allclose(got.strengths.compute(), want.strengths, rtol=1e-9, equal_nan=True)
+
+
+def test_numpy_datetime_times_in_seconds(rng):
+    hours = np.sort(rng.uniform(0, 480, 500))
+    y = np.sin(2 * np.pi * hours / 12) + 0.2 * rng.standard_normal(500)
+    stamps = np.datetime64("2024-05-01T00:00:00") + (hours * 3600e9).astype("timedelta64[ns]")
+    res = sigcorr.detect_period(y, times=stamps)
+    assert abs(res.period / 3600 - 12) < 0.1
+    np.testing.assert_allclose(res.period, sigcorr.detect_period(y, times=hours * 3600).period, rtol=1e-6)

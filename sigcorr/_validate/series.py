@@ -153,10 +153,19 @@ def irregular_batch(x, times, axis, name="x"):
     order), then padding (t = +inf, v = 0); m (B,) int64 their number.
 
     ``times`` has ``x``'s shape, or is 1-D (one set of times for every
-    series).  The rule for non-finite times: NaN is padding, allowed only as
+    series); numpy datetime64 / timedelta64 times are read in seconds from
+    the earliest (NaT as NaN).  The rule for non-finite times: NaN is padding, allowed only as
     a row's trailing run (a ragged batch, NaN-padded) where the value is NaN
     too; any other NaN time, and every infinite one, is refused."""
     y, batch, axis = series_batch(x, axis, name)
+    raw = np.asarray(times) if not isinstance(times, (str, bytes)) else times
+    if getattr(raw, "dtype", None) is not None and raw.dtype.kind in "mM":
+        # numpy datetime64 / timedelta64: seconds (from the earliest); NaT is padding as NaN
+        ticks = raw.astype("datetime64[ns]" if raw.dtype.kind == "M" else "timedelta64[ns]")
+        nat = np.isnat(ticks)
+        ns = ticks.view(np.int64)
+        base = ns[~nat].min() if (~nat).any() else 0
+        times = np.where(nat, np.nan, (ns - base) / 1e9)
     arr = as_numeric_array(times, "times", allow_complex=False)
     if arr.dtype.kind == "b":
         raise TypeError(f"times must be real numbers, got dtype {arr.dtype}")
