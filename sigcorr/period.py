@@ -45,7 +45,8 @@ _SMOOTH = 0.5  # lag-1 autocorrelation of the residual above which a series with
 
 
 @serialized_if_needed
-def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=False, axis=-1, method="auto"):
+def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=False, axis=-1, method="auto",
+                    times=None, lag_step=None, kernel="gaussian"):
     """Autocorrelation of one or many series, for lags 0..max_lag.
 
     Parameters
@@ -71,6 +72,29 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
         large batches, scipy.fft otherwise, blocks for a single long
         series); 'direct': the lag sums in a parallel Numba kernel; 'auto':
         the cheaper by a cost model.
+    times : array_like, optional
+        Irregular sample times: ``x``'s shape, or 1-D (the same times for
+        every series); numpy datetime64 times are read in seconds from the
+        earliest (lags and periods then in seconds).  The autocorrelation is then a kernel estimator at
+        lags ``k * lag_step``, k = 0..max_lag (``max_lag`` in lag steps;
+        default: every lag step the longest series spans).  Unsorted times
+        are sorted together with their values; a NaN value is a missing
+        sample; a NaN time is padding, allowed only at the end of a row (a
+        ragged batch, NaN-padded) and with a NaN value.  ``adjusted`` does
+        not apply (each lag is normalized by its own pairs) and
+        ``normalize=False`` is refused.
+    lag_step : float, optional
+        With ``times``: the lag spacing, in the units of ``times``; default
+        the median interval between successive sample times.
+    kernel : {'gaussian', 'slotted'}
+        With ``times``: how pairs count at a lag.  'gaussian' (Rehfeld et
+        al. 2011): a pair whose time difference is d weighs
+        exp(-(d - k lag_step)^2 / (2 h^2)) at lag k, h = lag_step / 4;
+        'slotted' (Edelson & Krolik 1988): a pair counts (weight 1) at the
+        lag nearest to d.  Each lag is divided by the weighted energies of
+        its pairs' two samples, so |r| <= 1.  O(n * pairs within the lag
+        range): times are sorted and each sample meets only those within
+        ``max_lag * lag_step`` after it.
 
     Returns
     -------
@@ -106,7 +130,20 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     20
     >>> sigcorr.autocorrelation(np.ones((3, 50)), 4).shape  # three series
     (3, 5)
+
+    Irregular samples (``times=``): a cycle of 20 time units seen at 300
+    random times; the lags are multiples of the median interval
+
+    >>> rng = np.random.default_rng(0)
+    >>> tt = np.sort(rng.uniform(0, 200, 300))
+    >>> r = sigcorr.autocorrelation(np.sin(2 * np.pi * tt / 20), 60, times=tt, lag_step=0.5)
+    >>> int(np.argmax(r[10:])) + 10  # lag 40 * 0.5 = 20
+    40
+    >>> bool(np.abs(r).max() <= 1.0)
+    True
     """
+    if times is not None:
+        return _irregular_acf(x, max_lag, times, lag_step, kernel, demean, normalize, axis)
     y, batch, axis = _validate.series_batch(x, axis)
     max_lag, method = _validate.acf_options(max_lag, y.shape[1], method, demean, normalize, adjusted)
     energy = np.empty(y.shape[0])
@@ -122,6 +159,23 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
         part = _lagsums.acf(ys, max_lag, demean, normalize, adjusted, method)
         out[redo] = part if normalize else _validate.unscale(part, k[:, None])
     out = out.reshape(batch + (max_lag + 1,))
+    return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
+
+
+def _irregular_acf(x, max_lag, times, lag_step, kernel, demean, normalize, axis):
+    """autocorrelation(..., times=): the kernel estimator, batch shape kept."""
+    t, v, m, batch = _validate.irregular_batch(x, times, axis)
+    step = _validate.check_lag_step(lag_step, t, m)
+    kernel = _validate.check_kernel(kernel)
+    _validate.check_flag(demean, "demean")
+    if not _validate.check_flag(normalize, "normalize"):
+        raise ValueError("normalize=False does not apply with times=: the kernel autocorrelation is normalized")
+    last = t[np.arange(t.shape[0]), np.maximum(m - 1, 0)]
+    span = float(np.where(m > 1, last - t[:, 0], 0.0).max())
+    every = int(np.floor(span / step + 1e-9))
+    max_lag = every if max_lag is None else _validate.check_int(max_lag, "max_lag", minimum=0)
+    r, _ = _lagsums.kernel_acf(t, v, m, step, max_lag, kernel, demean)
+    out = r.reshape(batch + (max_lag + 1,))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
 
 
@@ -143,11 +197,25 @@ class PeriodResult:
         the mean autocorrelation at a peak's first (up to 4) multiples, the
         score that chose the period.  Multiples and harmonics of a listed
         cycle are not listed (see :func:`detect_periods`).
+    support : float or ndarray
+        The pairs of samples behind the period: how many products
+        x[t] x[t + k] the autocorrelation at its lag k (rounded, in
+        samples) was read from, n - k for a complete series, fewer where
+        samples are missing (NaN where there is no period).
+    period_seconds : float or ndarray or None
+        For a pandas Series or DataFrame with a DatetimeIndex: the period in
+        seconds (``period`` is then in samples of the sampling step, the
+        median interval); None otherwise.
+    timedelta : pandas.Timedelta or ndarray of numpy.timedelta64 or None
+        The same period as a time span (NaT where there is no period).
     """
 
     period: float | np.ndarray
     strength: float | np.ndarray
     candidates: np.ndarray | None = None
+    support: float | np.ndarray | None = None
+    period_seconds: float | np.ndarray | None = None
+    timedelta: object = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,15 +229,117 @@ class Periods:
         first is :func:`detect_period`'s period), NaN-padded.
     strengths : ndarray (..., max_periods)
         The normalized autocorrelation at each of them (NaN where padded).
+    periods_seconds : ndarray (..., max_periods) or None
+        For a pandas Series or DataFrame with a DatetimeIndex: the cycles in
+        seconds (``periods`` then in samples of the sampling step).
     """
 
     periods: np.ndarray
     strengths: np.ndarray
+    periods_seconds: np.ndarray | None = None
 
 
-def _detect(x, max_periods, min_period, max_period, fs, axis):
-    """(periods, strengths) (B, n_cycles) in 1/fs units, and the batch shape;
-    n_cycles is ``max_periods`` clamped to the most the range can hold."""
+def _support_at(pairs, periods_samples):
+    """The pairs behind each row's first period (its lag rounded; NaN where
+    there is no period), read off ``pairs`` (B, L + 1)."""
+    p = periods_samples
+    ok = np.isfinite(p)
+    k = np.where(ok, np.rint(np.where(ok, p, 0.0)), 0).astype(np.int64)
+    k = np.minimum(k, pairs.shape[1] - 1)
+    return np.where(ok, pairs[np.arange(pairs.shape[0]), k], np.nan)
+
+
+def _support(n, periods_samples, gappy_pairs):
+    """:func:`_support_at` of regular rows of n samples: n - k, but for the
+    rows missing samples (``gappy_pairs`` from ``_lagsums.detect_sums``)."""
+    out = n - np.rint(periods_samples)  # (NaN stays NaN)
+    gappy, pairs = gappy_pairs
+    if gappy.size:
+        out[gappy] = _support_at(pairs, periods_samples[gappy])
+    return out
+
+
+_MIN_PAIRS = 30  # the pairs a lag should hold on average, at the least, for the detector's default lag step
+
+
+def _sparse_step(t, m, step):
+    """The detector's default lag step: the sampling step (the median
+    interval), widened where the series are too sparse for it, so that a
+    lag holds ``_MIN_PAIRS`` pairs on average (of the m^2 3/8 pairs within
+    half the span, over the lags there): a few clusters of samples spread
+    over a long span (bursty sampling) would leave most lags a handful of
+    pairs, each lag's r noise.  Times on a grid keep the grid's step."""
+    if _validate.sampling_step(t, m)[1] or step != _validate.sampling_step(t, m)[0]:
+        return step
+    last = t[np.arange(t.shape[0]), np.maximum(m - 1, 0)]
+    span = np.where(m > 1, last - t[:, 0], 0.0)
+    ok = m > 1
+    if not ok.any():
+        return step
+    per_lag = (0.375 * m[ok].astype(np.float64) ** 2) / np.maximum(span[ok] / (2.0 * step), 1.0)
+    return step * max(1.0, _MIN_PAIRS / float(np.median(per_lag)))
+
+
+def _detect_irregular(x, times, lag_step, kernel, max_periods, min_period, max_period, fs, axis):
+    """:func:`_detect` of irregular samples: periods in the units of ``times``."""
+    t, v, m, batch = _validate.irregular_batch(x, times, axis)
+    step = _validate.check_lag_step(lag_step, t, m)
+    kernel = _validate.check_kernel(kernel)
+    if lag_step is None:
+        step = _sparse_step(t, m, step)
+    if _validate.check_positive(fs, "fs") != 1.0:
+        raise ValueError(f"fs does not apply with times= (periods come in the units of times), got fs={fs}")
+    last = t[np.arange(t.shape[0]), np.maximum(m - 1, 0)]
+    span = float(np.where(m > 1, last - t[:, 0], 0.0).max())
+    n = int(np.floor(span / step + 1e-9)) + 1  # the lag steps the longest series spans
+    pmin, pmax, _ = _validate.period_range(n, 2.0 * step if min_period is None else min_period, max_period,
+                                           1.0 / step, "lag steps (times / lag_step)")
+    n_cycles = _validate.check_max_periods(max_periods, pmin, pmax)
+    K = int(min(n - 2, math.ceil(pmax) + 2))
+    S, nvalid, npairs, W = _lagsums.irregular_detect_sums(t, v, m, step, K, kernel, _LEVEL)
+    periods, strengths = _detect_spans(S, nvalid, npairs, pmin, pmax, n_cycles)
+    support = _support_at(W, periods[:, 0])
+    # no period, and a residual that is smooth from step to step (a bending
+    # trend): searched again on the differences of successive samples, at
+    # their midpoints, as the regular detector does
+    smooth = np.flatnonzero(np.isnan(periods[:, 0]) & (S[:, 1] > _SMOOTH * S[:, 0]) & (m > 3))
+    if smooth.size:
+        td, vd, md = _lagsums.successive_differences(t[smooth], v[smooth], m[smooth])
+        S2, nv2, np2, W2 = _lagsums.irregular_detect_sums(td, vd, md, step, K, kernel, _LEVEL)
+        p2, s2 = _detect_spans(S2, nv2, np2, pmin, pmax, n_cycles)
+        periods[smooth], strengths[smooth] = p2, s2
+        support[smooth] = _support_at(W2, p2[:, 0])
+    return periods * step, strengths, support, batch
+
+
+def _detect_spans(S, nvalid, npairs, pmin, pmax, n_cycles):
+    """detect over rows of irregular lag sums, each series searched over its
+    own range, as alone (a ragged batch's rows span different lengths):
+    the rows of one span at a time; a row too short for two cycles: NaN."""
+    B = S.shape[0]
+    periods = np.full((B, n_cycles), np.nan)
+    strengths = np.full((B, n_cycles), np.nan)
+    for nb in np.unique(nvalid):
+        rows = np.flatnonzero(nvalid == nb)
+        hi = min(pmax, nb / 2.0)
+        if hi < pmin:
+            continue
+        Kb = int(min(nb - 2, math.ceil(hi) + 2, S.shape[1] - 1))
+        p, s = np.empty((rows.size, n_cycles)), np.empty((rows.size, n_cycles))
+        run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S[rows, :Kb + 1]), float(pmin), float(hi),
+            nvalid[rows], npairs[rows], _LEVEL, p, s)
+        periods[rows], strengths[rows] = p, s
+    return periods, strengths
+
+
+def _detect(x, max_periods, min_period, max_period, fs, axis, times=None, lag_step=None, kernel="gaussian"):
+    """(periods, strengths) (B, n_cycles) in 1/fs units, the support (B,)
+    of the first period (pairs at its lag), and the batch shape; n_cycles
+    is ``max_periods`` clamped to the most the range can hold."""
+    if times is not None:
+        return _detect_irregular(x, times, lag_step, kernel, max_periods, min_period, max_period, fs, axis)
+    if min_period is None:
+        min_period = 2.0
     y, batch, axis = _validate.series_batch(x, axis)
     B, n = y.shape
     pmin, pmax, fs = _validate.period_range(n, min_period, max_period, fs)
@@ -177,43 +347,79 @@ def _detect(x, max_periods, min_period, max_period, fs, axis):
     L = int(min(n - 2, math.ceil(pmax) + 2))
     periods = np.empty((B, n_cycles))
     strengths = np.empty((B, n_cycles))
+    support = np.empty(B)
     # in chunks of series, so the residuals and lag sums stay cache- and
     # heap-sized (large fresh arrays are page-faulted in on every call)
     step = max(1, _costs.get().acf_chunk_points // n)
     for i in range(0, B, step):
         j = min(B, i + step)
-        res, nvalid = _lagsums.residuals(y[i:j])
-        with np.errstate(over="ignore", invalid="ignore"):  # (rows beyond float64: again, below)
-            S = _lagsums.auto_sums(res, L, "auto")
-        # the scale-free rule, read off the residuals' energy: rows beyond
-        # float64's comfortable range again, each scaled by a power of two
-        redo = np.flatnonzero(_validate.unsafe_energy(S[:, 0]))
-        if redo.size:
-            r2, n2 = _lagsums.residuals(_validate.rows_scaled(y[i:j][redo]))
-            res[redo], nvalid[redo] = r2, n2
-            S[redo] = _lagsums.auto_sums(r2, L, "auto")
-        run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, _LEVEL,
-            periods[i:j], strengths[i:j])
+        S, nvalid, npairs, pairs = _lagsums.detect_sums(y[i:j], L, _LEVEL)
+        run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, npairs,
+            _LEVEL, periods[i:j], strengths[i:j])
+        support[i:j] = _support(n, periods[i:j, 0], pairs)
         # no period, and a residual that is smooth from sample to sample: a
         # trend that bends (quadratic, exponential) hides the season; its
         # first differences keep a season, and a random walk's are white noise
         smooth = np.flatnonzero(np.isnan(periods[i:j, 0]) & (S[:, 1] > _SMOOTH * S[:, 0]))
         if smooth.size and n - 1 >= 2 * pmin:
             d = np.ascontiguousarray(np.diff(_validate.rows_scaled(y[i:j][smooth]), axis=1))  # (scale-free)
-            res, nvalid = _lagsums.residuals(d)
-            S = _lagsums.auto_sums(res, min(L, n - 3), "auto")
+            S, nvalid, npairs, pairs = _lagsums.detect_sums(d, min(L, n - 3), _LEVEL)
             p2 = np.empty((smooth.size, n_cycles))
             s2 = np.empty((smooth.size, n_cycles))
             run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
-                nvalid, _LEVEL, p2, s2)
+                nvalid, npairs, _LEVEL, p2, s2)
             periods[i + smooth] = p2
             strengths[i + smooth] = s2
+            support[i + smooth] = _support(n - 1, p2[:, 0], pairs)
     periods /= fs
-    return periods, strengths, batch
+    return periods, strengths, support, batch
+
+
+def _on_pandas(func, x, times, min_period, max_period, fs, lag_step, kernel, **kw):
+    """``func`` (detect_period or detect_periods) of a pandas Series /
+    DataFrame: on its timestamps when it has a DatetimeIndex (as a regular
+    series when they are evenly spaced), periods in samples of the sampling
+    step; returns (result, step in seconds or None)."""
+    values, seconds, _ = _validate.from_pandas(x, times)
+    if seconds is None:
+        return func(values, min_period=min_period, max_period=max_period, fs=fs, lag_step=lag_step, kernel=kernel,
+                    **kw), None
+    if fs != 1.0:
+        raise ValueError(f"fs does not apply to a pandas series with a DatetimeIndex (its times set the step), got {fs}")
+    t, _, m, _ = _validate.irregular_batch(values, seconds, -1)
+    step = _validate.check_lag_step(lag_step, t, m)
+    gaps = np.diff(seconds)
+    regular = lag_step is None and gaps.size > 0 and np.all(gaps == gaps[0]) and gaps[0] > 0
+    rng = {"min_period": None if min_period is None else min_period / step,
+           "max_period": None if max_period is None else max_period / step}
+    if regular:  # evenly spaced timestamps: the regular-grid detector, NaN values missing
+        return func(values, **rng, **kw), step
+    return func(values, times=seconds / step, lag_step=1.0, kernel=kernel, **rng, **kw), step
+
+
+def _spans(seconds):
+    """Seconds as numpy timedelta64[ns] (NaT where NaN)."""
+    sec = np.asarray(seconds, dtype=np.float64)
+    ns = np.where(np.isfinite(sec), np.rint(np.nan_to_num(sec) * 1e9), 0).astype(np.int64).view("timedelta64[ns]")
+    return np.where(np.isfinite(sec), ns, np.timedelta64("NaT", "ns"))
+
+
+def _detect_pandas(x, times, min_period, max_period, fs, lag_step, kernel):
+    """detect_period of a pandas object: the period also in seconds and as a span."""
+    res, step = _on_pandas(detect_period, x, times, min_period, max_period, fs, lag_step, kernel)
+    if step is None:
+        return res
+    sec = np.asarray(res.period) * step
+    if np.ndim(sec) == 0:
+        import pandas as pd  # (x is a pandas object: pandas is there)
+
+        return dataclasses.replace(res, period_seconds=float(sec), timedelta=pd.Timedelta(_spans(sec)[()]))
+    return dataclasses.replace(res, period_seconds=sec, timedelta=_spans(sec))
 
 
 @serialized_if_needed
-def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
+def detect_period(x, *, min_period=None, max_period=None, fs=1.0, axis=-1, times=None, lag_step=None,
+                  kernel="gaussian"):
     """The dominant period of each series, from its autocorrelation.
 
     Parameters
@@ -225,11 +431,22 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
         The range searched, in units of 1/fs (like the result): default from
         ``min_period=2`` (2 samples at fs=1, 2 * fs samples in general; the
         search never goes below 2 samples) to half the series length, since
-        two cycles must fit.
+        two cycles must fit.  With ``times``: in the units of ``times``,
+        from 2 lag steps by default.
     fs : float
         Sampling rate: periods are returned in units of 1/fs.
     axis : int
         The time axis.
+    times, lag_step, kernel
+        Irregular sample times, the lag spacing (default: the median
+        sampling interval, widened where the samples are too sparse for a
+        lag to hold 30 pairs on average: a few bursts over a long span; a
+        grid's step for times on a grid with gaps) and the kernel
+        ('gaussian' or 'slotted'), as for
+        :func:`autocorrelation`: the period is read from the kernel
+        autocorrelation of the series' residual (straight-line trend in time
+        and spikes removed) at lags ``k * lag_step``, by the same rules, and
+        comes back in the units of ``times`` (``fs`` must stay 1).
 
     Returns
     -------
@@ -283,20 +500,42 @@ def detect_period(x, *, min_period=2, max_period=None, fs=1.0, axis=-1):
     37.5
     >>> float(sigcorr.detect_period(np.random.default_rng(0).standard_normal(1000)).period)
     nan
+
+    Irregular times: a 12-hour cycle seen at 600 random instants over 20 days
+    (times in hours)
+
+    >>> rng = np.random.default_rng(1)
+    >>> hours = np.sort(rng.uniform(0, 480, 600))
+    >>> y = np.sin(2 * np.pi * hours / 12) + 0.3 * rng.standard_normal(600)
+    >>> round(float(sigcorr.detect_period(y, times=hours).period))
+    12
+
+    A pandas Series with a DatetimeIndex (regular or not) is detected on its
+    timestamps (a DataFrame: each column; pandas is imported only then)
+
+    >>> import pandas as pd
+    >>> idx = pd.Timestamp("2024-01-01") + pd.to_timedelta(hours, unit="h")
+    >>> res = sigcorr.detect_period(pd.Series(y, index=idx))
+    >>> round(res.period_seconds / 3600), res.timedelta.round("h")
+    (12, Timedelta('0 days 12:00:00'))
     """
     # candidates only for a single series: a batch asks for the period alone
     # (the search for further cycles stops at once)
+    if _validate.is_pandas(x):
+        return _detect_pandas(x, times, min_period, max_period, fs, lag_step, kernel)
     y_ndim = np.ndim(x)
-    periods, strengths, batch = _detect(x, _CANDIDATES if y_ndim <= 1 else 1, min_period, max_period, fs, axis)
+    periods, strengths, support, batch = _detect(x, _CANDIDATES if y_ndim <= 1 else 1, min_period, max_period, fs,
+                                                 axis, times, lag_step, kernel)
     if not batch:
         ok = np.isfinite(periods[0])
         cand = np.stack([periods[0][ok], strengths[0][ok]], axis=1)
-        return PeriodResult(float(periods[0, 0]), float(strengths[0, 0]), cand)
-    return PeriodResult(periods[:, 0].reshape(batch), strengths[:, 0].reshape(batch), None)
+        return PeriodResult(float(periods[0, 0]), float(strengths[0, 0]), cand, float(support[0]))
+    return PeriodResult(periods[:, 0].reshape(batch), strengths[:, 0].reshape(batch), None, support.reshape(batch))
 
 
 @serialized_if_needed
-def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, axis=-1):
+def detect_periods(x, *, max_periods=3, min_period=None, max_period=None, fs=1.0, axis=-1, times=None,
+                   lag_step=None, kernel="gaussian"):
     """Every cycle of each series: a daily and a weekly one, say.
 
     Parameters
@@ -308,7 +547,7 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
         How many cycles to report at most (>= 1); clamped to the most the
         search range can hold, one per integer lag from min_period to
         max_period (in samples), so a huge value costs nothing.
-    min_period, max_period, fs, axis
+    min_period, max_period, fs, axis, times, lag_step, kernel
         As for :func:`detect_period`.
 
     Returns
@@ -347,5 +586,9 @@ def detect_periods(x, *, max_periods=3, min_period=2, max_period=None, fs=1.0, a
     >>> sigcorr.detect_periods(day).periods            # one cycle: the rest is NaN
     array([48., nan, nan])
     """
-    periods, strengths, batch = _detect(x, max_periods, min_period, max_period, fs, axis)
+    if _validate.is_pandas(x):
+        res, step = _on_pandas(detect_periods, x, times, min_period, max_period, fs, lag_step, kernel,
+                               max_periods=max_periods)
+        return res if step is None else dataclasses.replace(res, periods_seconds=res.periods * step)
+    periods, strengths, _, batch = _detect(x, max_periods, min_period, max_period, fs, axis, times, lag_step, kernel)
     return Periods(periods.reshape(batch + periods.shape[-1:]), strengths.reshape(batch + periods.shape[-1:]))

@@ -526,3 +526,29 @@ def phat_whiten(fx, fy, eps):
         floor = eps * top if top > 0 else 1.0
         out[b] = [v / max(abs(v), floor) for v in g]
     return out
+
+
+# ---------------------------------------------------------------------------
+# kernel-estimator autocorrelation of irregular samples (``_kernels.irregular``)
+# ---------------------------------------------------------------------------
+
+
+def kernel_lag_sums(t, x, step, width, gaussian, K):
+    """(4, K + 1): for every pair i < j of one series (any order of times),
+    w(t_j - t_i - k step) times x_i x_j, x_i^2, x_j^2 and 1, summed per lag
+    k = 1..K (i the earlier sample); w Gaussian of sd ``width`` cut off
+    beyond 5 widths, or 1 in the slot |u| < step / 2 (the nearer lag)."""
+    order = np.argsort(t, kind="stable")
+    t, x = np.asarray(t, float)[order], np.asarray(x, float)[order]
+    out = np.zeros((4, K + 1))
+    for i in range(len(t)):
+        for j in range(i + 1, len(t)):
+            d = t[j] - t[i]
+            for k in range(1, K + 1):
+                u = d - k * step
+                if gaussian:
+                    w = np.exp(-u * u / (2 * width * width)) if abs(u) <= 5 * width else 0.0
+                else:
+                    w = 1.0 if k == int(np.floor(d / step + 0.5)) else 0.0
+                out[:, k] += w * np.array([x[i] * x[j], x[i] ** 2, x[j] ** 2, 1.0])
+    return out

@@ -641,17 +641,28 @@ def test_period_monthly_and_weekly_units(tmp_path, capsys):
     assert "52.2 weeks" in out
 
 
-def test_period_irregular_timestamps_one_line_error(tmp_path, capsys):
+def test_period_irregular_timestamps_in_natural_units(tmp_path, capsys):
+    # irregular timestamps (30 to 90 minutes apart), a daily cycle: reported
+    # in natural units, from the kernel autocorrelation on the timestamps
     rng = np.random.default_rng(3)
-    t = np.datetime64("2024-01-01T00:00:00") + np.cumsum(rng.integers(1800, 5400, 200)).astype("timedelta64[s]")
-    path = timed_csv(tmp_path / "irregular.csv", [str(v) for v in t], rng.standard_normal(200), ("t", "v"))
+    steps = rng.integers(1800, 5400, 600)
+    t = np.datetime64("2024-01-01T00:00:00") + np.cumsum(steps).astype("timedelta64[s]")
+    hours = np.cumsum(steps) / 3600.0
+    y = np.sin(2 * np.pi * hours / 24) + 0.3 * rng.standard_normal(hours.size)
+    path = timed_csv(tmp_path / "irregular.csv", [str(v) for v in t], y, ("t", "v"))
     code, out, err = call(capsys, "period", path)
-    assert_clean_error(code, err, "irregular sampling")
-    assert "resample" in err and len(err.strip().splitlines()) == 1
-    dup = timed_csv(tmp_path / "dup.csv", ["2024-01-01", "2024-01-02", "2024-01-02", "2024-01-03"] * 1,
-                    [1.0, 2.0, 3.0, 4.0], ("t", "v"))
-    code, out, err = call(capsys, "period", dup)
-    assert_clean_error(code, err, "appears twice")
+    assert code == 0, err
+    assert "irregular timestamps" in out and "24.0 hours" in out
+    record = json.loads(call(capsys, "period", path, "--json")[1])
+    assert record["period_seconds"] == pytest.approx(86400, rel=0.01)
+    cycles = json.loads(call(capsys, "period", path, "--all", "--json")[1])["periods"]
+    assert cycles[0]["period_seconds"] == pytest.approx(86400, rel=0.01)
+    # repeated timestamps: averaged, and the user told how many
+    stamps = [str(v) for v in t]
+    dup = timed_csv(tmp_path / "dup.csv", stamps + stamps[:3], np.concatenate([y, y[:3] + 1]), ("t", "v"))
+    code, out, err = call(capsys, "period", dup, "--json")
+    assert code == 0 and "3 repeated timestamps" in err and "averaged" in err
+    assert json.loads(out)["period_seconds"] == pytest.approx(86400, rel=0.01)
 
 
 def test_period_all_without_timestamps(tmp_path, capsys):

@@ -47,6 +47,11 @@ def _families(rng):
     vol_nan[5, 6, 7] = np.nan
     x5 = rng.standard_normal((2, 3, 7, 8, 9)).astype(np.float32)
     w5 = rng.standard_normal((4, 3, 3, 2, 3)).astype(np.float32)
+    gappy = np.sin(2 * np.pi * np.arange(800) / 23.0) + 0.3 * rng.standard_normal(800)
+    gappy[rng.random(800) < 0.5] = np.nan
+    irr_t = np.sort(rng.uniform(0, 300, (2, 250)), axis=1)
+    irr_x = np.sin(2 * np.pi * irr_t / 17.0) + 0.2 * rng.standard_normal((2, 250))
+    irr_t[1, 200:] = irr_x[1, 200:] = np.nan  # a ragged batch
     long1 = rng.standard_normal(60_000)
     long2 = rng.standard_normal(50_000)
     return {
@@ -99,6 +104,11 @@ def _families(rng):
         "correlate lags float32 2-D": lambda: sigcorr.correlate(img, img[:60, :50], lags=((-5, 3), 4), method="direct"),
         "crosscorrelation NaN": lambda: sigcorr.crosscorrelation(batch, batch[::-1], 40, adjusted=True),
         "estimate_delay": lambda: sigcorr.estimate_delay(long1, np.roll(long1, 5), max_lag=20).delay,
+        "estimate_delay NaN": lambda: sigcorr.estimate_delay(gappy, np.roll(gappy, 3), max_lag=20).delay,
+        "detect_period NaN": lambda: (sigcorr.detect_period(gappy).period, sigcorr.detect_period(gappy).support),
+        "autocorrelation times": lambda: sigcorr.autocorrelation(irr_x, 40, times=irr_t),
+        "autocorrelation times slotted": lambda: sigcorr.autocorrelation(irr_x, 40, times=irr_t, kernel="slotted"),
+        "detect_period times": lambda: sigcorr.detect_period(irr_x, times=irr_t).period,
     }
 
 
@@ -148,7 +158,7 @@ def test_python_twin_runs_the_kernel_source():
 
     S = np.tile(np.cos(2 * np.pi * np.arange(101) / 10.0), (3, 1)) * 50
     out = [np.empty((3, 2)), np.empty((3, 2))]
-    _twins.python_twin(detect.detect)(S, 2.0, 40.0, np.full(3, 200.0), 3.0, *out)
+    _twins.python_twin(detect.detect)(S, 2.0, 40.0, np.full(3, 200.0), np.full(3, 200.0), 3.0, *out)
     np.testing.assert_allclose(out[0][:, 0], 10.0, atol=0.05)
 
 

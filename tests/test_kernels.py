@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 import naive
 from sigcorr import _costs
-from sigcorr._kernels import acf, acf_fft, detect, direct, lags, layers, memory, peaks, pool, windows
+from sigcorr import _twins
+from sigcorr._kernels import acf, acf_fft, detect, direct, irregular, lags, layers, memory, peaks, pool, windows
 from sigcorr._kernels._jit import REGISTRY
 
 FLOATS = [np.float32, np.float64]
@@ -449,7 +450,7 @@ def test_detect_first_period_equals_naive(p, reps, noise, seed):
     periods, strengths = np.full((1, K), -1.0), np.full((1, K), -1.0)
     nvalid = np.array([float(n)])
     # the callers' contract: lags up to pmax + 2 (a peak's neighbours and its parabola)
-    _call(detect.detect, S, 2.0, float(L - 2), nvalid, 2.5, periods, strengths)
+    _call(detect.detect, S, 2.0, float(L - 2), nvalid, nvalid, 2.5, periods, strengths)
     want = naive.first_period(S[0], 2.0, float(L - 2), float(n), 2.5)
     assert periods[0, 0] == want[0] == p
     np.testing.assert_allclose(strengths[0, 0], want[1], atol=1e-9)
@@ -464,7 +465,8 @@ def test_detect_finds_no_period_in_noise(n, rng):
     S = naive.acf(rng.standard_normal((4, n)), n // 2, demean=True, normalize=False)
     S[3] = 0.0  # a series with no variance
     periods, strengths = np.zeros((4, 2)), np.zeros((4, 2))
-    _call(detect.detect, S, 2.0, float(n // 2 - 2), np.full(4, float(n)), 2.5, periods, strengths)
+    _call(detect.detect, S, 2.0, float(n // 2 - 2), np.full(4, float(n)), np.full(4, float(n)), 2.5, periods,
+          strengths)
     for b in range(4):
         assert np.isnan(naive.first_period(S[b], 2.0, n // 2 - 2, n, 2.5)[0])
     assert np.isnan(periods).all() and np.isnan(strengths).all()
@@ -660,3 +662,32 @@ def test_volume_scores_equal_naive(method, dtype, rng):
     for t in range(2):
         want = naive.volume_scores(vol, tpls[t], method)
         np.testing.assert_allclose(got[t], want, atol=_tol(dtype, float(np.abs(want).max())) * 10)
+
+
+# ---------------------------------------------------------------------------
+# irregular samples (times=)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gaussian", [True, False])
+def test_irregular_kernel_lag_sums_and_twin_equal_naive(gaussian, rng):
+    K, step = 12, 1.3
+    rows = []
+    for n in (1, 7, 40):
+        t = np.sort(rng.uniform(0, 30.0, n))
+        t[len(t) // 2:len(t) // 2 + 2] = t[len(t) // 2]  # repeated times
+        rows.append((np.sort(t), rng.standard_normal(n)))
+    B, N = len(rows), 40
+    T = np.full((B, N), np.inf)
+    X = np.zeros((B, N))
+    m = np.array([len(r[0]) for r in rows], dtype=np.int64)
+    for b, (t, x) in enumerate(rows):
+        T[b, :len(t)], X[b, :len(t)] = t, x
+    out = np.empty((B, 4, K + 1))
+    _call(irregular.kernel_lag_sums, T, X, m, step, step / 4, gaussian, out)
+    twin = np.empty((B, 4, K + 1))
+    _twins.kernel_lag_sums(T, X, m, step, step / 4, gaussian, twin)
+    for b, (t, x) in enumerate(rows):
+        want = naive.kernel_lag_sums(t, x, step, step / 4, gaussian, K)
+        np.testing.assert_allclose(out[b], want, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(twin[b], want, rtol=1e-9, atol=1e-9)

@@ -518,3 +518,18 @@ def test_very_short_noise_never_fails():
         for n in (4, 5, 6, 7, 9):
             res = sigcorr.detect_period(np.random.default_rng(seed).standard_normal(n))
             assert np.isnan(res.period) or 2 <= res.period <= n / 2
+
+
+def test_weekly_cycle_of_five_day_weeks_stands_out(rng):
+    # intraday data, 169 samples a day, 5-day weeks (845 a week), one
+    # weekday busier: the weekly peak stands out of the daily multiples by
+    # a few hundredths, which is far above the noise of a long series
+    n = 845 * 12
+    t = np.arange(n)
+    day = np.sin(2 * np.pi * t / 169) + 0.5 * np.sin(4 * np.pi * t / 169 + 1)
+    week = 0.5 * ((t // 169) % 5 == 2)
+    x = day + week + 0.3 * rng.standard_normal(n)
+    got = sigcorr.detect_periods(x, max_periods=3).periods
+    assert abs(got[0] - 169) < 0.1 and np.any(np.abs(got[1:] - 845) <= 2)
+    alone = sigcorr.detect_periods(day + 0.3 * rng.standard_normal(n), max_periods=3).periods
+    assert abs(alone[0] - 169) < 0.1 and not np.any(np.abs(alone[1:] / 169 - np.round(alone[1:] / 169)) < 0.02)

@@ -9,6 +9,8 @@ from ._jit import A1, A2, F8, jit
 _SERIES_PER_TASK = 16  # detect: series per parallel task (buffers allocated once per task)
 _REPEAT = 0.5  # detect: the most a period's mean square difference may be of the largest before it
 _REPEAT_FEW = 0.25  # the same, for a period seen fewer than 6 times
+_REPEAT_FEW_GAPPY = 0.15  # the same, in a series missing samples (its r noisier)
+_REPEAT_SEASON = 0.6  # the same, for an exact integer season seen 6 times or more (_repeats_at)
 # A short series (under 25 samples) holds too few pairs for the significance
 # level, 2.5 / sqrt(n), to be reachable by the autocorrelation's tapered
 # peaks (a clean period 2 seen 6 times peaks at 5/6, scores 2/3 < 0.72):
@@ -25,6 +27,12 @@ _CLEAN = 0.1
 # _MIN_LEVEL, the significance floor (for weak peaks)
 _DIP = 0.3
 _MIN_LEVEL = 0.1
+# a multiple m P of a kept cycle P is a cycle of its own when its peak rises
+# above the mean of those at (m -+ 1) P by the significance level itself,
+# 2.5 / sqrt(n), at least _STAND (not floored at _MIN_LEVEL: the peaks of
+# one long series' multiples are steady to far better than 0.1, and a
+# weekly cycle of intraday data, 5 x 169, stands out of them by 0.03)
+_STAND = 0.02
 # a candidate's score: the mean of r near its first _SCORE_MULTIPLES multiples
 # (a half period scores low on its odd multiples, a double period through
 # the fewer, later peaks; more multiples reach lags where r has decayed)
@@ -121,13 +129,13 @@ def _ls_vertex(r, k, hw, L):
     return min(max(v, -hw), np.float64(hw))
 
 
-@jit(parallel=True, sigs=[(A2(F8), F8, F8, A1(F8), F8, A2(F8), A2(F8))])
-def detect(S, pmin, pmax, nvalid, level, periods, strengths):
+@jit(parallel=True, sigs=[(A2(F8), F8, F8, A1(F8), A1(F8), F8, A2(F8), A2(F8))])
+def detect(S, pmin, pmax, nvalid, npairs, level, periods, strengths):
     """The cycles of each series from its lag sums ``S`` (B, L + 1),
     normalized here by lag 0 into r (0 throughout for a series with S[0] <= 0).
 
     Candidates are the local maxima of r with lags in [pmin, pmax] that reach
-    the significance level (``level`` / sqrt(nvalid), at least 0.1) and that r
+    the significance level (``level`` / sqrt(npairs), at least 0.1) and that r
     dips well below between half their lag and them.  Each is scored by the
     mean of r at its first (up to 4) multiples, so a half period (for a
     fundamental weaker than its 2nd harmonic) scores low on its odd
@@ -156,21 +164,25 @@ def detect(S, pmin, pmax, nvalid, level, periods, strengths):
     else by least-squares parabolas (the three top samples of a sharp peak)
     and a fit through the origin.
     ``periods``, ``strengths`` (B, K) receive the first K cycles (NaN after).
+    ``nvalid`` (B,): the length of the series the sums read as (the taper
+    1 - k / nvalid of r, and how many cycles fit); ``npairs`` (B,): the pairs
+    behind r, whose 1 / sqrt(npairs) is the noise every margin is measured
+    against (nvalid for a complete series; fewer where samples are missing).
     """
     nch = (S.shape[0] + _SERIES_PER_TASK - 1) // _SERIES_PER_TASK
     for ch in prange(nch):
-        _detect_chunk(S, pmin, pmax, nvalid, level, periods, strengths, np.int64(ch))
+        _detect_chunk(S, pmin, pmax, nvalid, npairs, level, periods, strengths, np.int64(ch))
 
 
 @jit()
-def _detect_chunk(S, pmin, pmax, nvalid, level, periods, strengths, ch):
+def _detect_chunk(S, pmin, pmax, nvalid, npairs, level, periods, strengths, ch):
     # one task of ``detect``: its series share the work buffers
     B = S.shape[0]
     L = S.shape[1] - 1
     work = np.empty((_WORK_ROWS, L + 1))
     used = np.empty(L + 1, dtype=np.bool_)
     for b in range(ch * _SERIES_PER_TASK, min(B, (ch + 1) * _SERIES_PER_TASK)):
-        _detect_one(S[b], nvalid[b], pmin, pmax, level, work, used, periods[b], strengths[b])
+        _detect_one(S[b], nvalid[b], npairs[b], pmin, pmax, level, work, used, periods[b], strengths[b])
 
 
 @jit()
@@ -255,20 +267,18 @@ def _refine(rb, p0, v0, L):
 
 @jit()
 def _sub_cycle(rb, kc, kb, L, margin):
-    # whether r at the multiples of kb (a multiple of kc) is higher on
-    # average, by margin, than at kc's other multiples
+    # whether r at the multiples of kb (a multiple of kc) rises above the
+    # mean of r at the multiples of kc either side of it, by margin on
+    # average: the decay of r with the lag (a trend, a slow cycle) lowers
+    # every later multiple alike, so a sub-cycle's season shows as peaks
+    # standing out of the line through its neighbours, whatever the decay
+    # (a plain mean would favour kc, whose first multiple is the highest)
     sb = 0.0
     nb = 0
-    sc = 0.0
-    nc = 0
-    for k in range(kc, L, kc):
-        if k % kb == 0:
-            sb += rb[k]
-            nb += 1
-        else:
-            sc += rb[k]
-            nc += 1
-    return nb > 0 and nc > 0 and sc / nc < sb / nb - margin
+    for k in range(kb, L - kc + 1, kb):
+        sb += rb[k] - 0.5 * (rb[k - kc] + rb[k + kc])
+        nb += 1
+    return nb > 0 and sb / nb > margin
 
 
 @jit()
@@ -299,7 +309,7 @@ def _stands_out(rb, p, v, q, m, margin, L):
 
 
 @jit()
-def _repeats(rb, p, n):
+def _repeats(rb, p, n, few):
     # whether the series returns to itself after p much better than after
     # the lags in between: mean (x[t + k] - x[t])^2 is about 1 - r(k) / (1 -
     # k / n) in units of the variance, and at the period it must be at most
@@ -309,7 +319,7 @@ def _repeats(rb, p, n):
     # their mean square difference keeps growing with the lag (or stays
     # flat), 0.4 to 0.9, and show fewer than 6 cycles: there the bound is
     # 0.25 (a real cycle seen 4 to 6 times stays near 0.2 or below)
-    return _repeats_within(rb, p, n, _REPEAT if n >= 6.0 * p else _REPEAT_FEW)
+    return _repeats_within(rb, p, n, _REPEAT if n >= 6.0 * p else few)
 
 
 @jit()
@@ -331,7 +341,7 @@ def _half_way(rb, x, L):
 
 
 @jit()
-def _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L):
+def _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, stand, L):
     # whether the candidate at lag p (peak value v, score ``score``) sits near
     # a multiple of a shorter candidate without standing out of its multiples.
     # Only a shorter one scoring at least 0.6 of it counts: a cycle's
@@ -351,13 +361,13 @@ def _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L):
         d = _refined(rb, lags, vals, refd, i, L)
         m = np.floor(p / d + 0.5)
         if m >= 2.0 and abs(p - m * d) <= max(0.5, 0.02 * p):
-            if not _stands_out(rb, p, v, d, m, thr, L):
+            if not _stands_out(rb, p, v, d, m, stand, L):
                 return True
     return False
 
 
 @jit()
-def _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, L):
+def _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, stand, L):
     # whether the candidate at lag p (peak value v) is a multiple or an echo
     # of a shorter candidate or of the nk cycles already in kept: a
     # test that p's own sub-sample refinement does not change, made first.
@@ -367,7 +377,7 @@ def _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, 
         q = kept[j]
         m = np.floor(p / q + 0.5)
         if m >= 1.0 and abs(p - m * q) <= max(0.5, 0.02 * p, 0.1 * q):
-            if m == 1.0 or not _stands_out(rb, p, v, q, m, thr, L):
+            if m == 1.0 or not _stands_out(rb, p, v, q, m, stand, L):
                 return True
         elif p > q:
             # an echo: r repeats with the kept cycle, so a peak at e < q
@@ -376,15 +386,15 @@ def _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, 
             e = p - np.floor(p / q) * q
             if v < _near_peak(rb, e, L) + thr:
                 return True
-    return _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, L)
+    return _multiple_of(rb, p, v, score, lags, scores, vals, refd, npk, thr, stand, L)
 
 
 @jit()
-def _own_cycle(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, L):
+def _own_cycle(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, stand, L):
     # the lag to report if the candidate at (refined) lag p is a cycle of its
     # own (no multiple or echo, and no divisor of a kept cycle unless it
     # shows as one under it: then the kept lag / m, the more precise), else -1
-    if _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, L):
+    if _is_multiple(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, stand, L):
         return -1.0
     out = p
     for j in range(nk):
@@ -409,10 +419,10 @@ def _own_cycle(rb, p, v, score, kept, nk, lags, scores, vals, refd, npk, thr, L)
 
 
 @jit()
-def _detect_one(Sb, nvalid, pmin, pmax, level, work, used, periods, strengths):
-    # one series of ``detect``: its lag sums Sb (L + 1), number of valid
-    # samples, the lag range and significance level; work (_WORK_ROWS, >= L + 1)
-    # and used (>= L + 1) are buffers; its cycles go to periods, strengths (K)
+def _detect_one(Sb, nvalid, npairs, pmin, pmax, level, work, used, periods, strengths):
+    # one series of ``detect``: its lag sums Sb (L + 1), length, pairs, the
+    # lag range and significance level; work (_WORK_ROWS, >= L + 1) and used
+    # (>= L + 1) are buffers; its cycles go to periods, strengths (K)
     L = Sb.shape[0] - 1
     rb = work[_R]
     lags = work[_LAGS]
@@ -430,22 +440,37 @@ def _detect_one(Sb, nvalid, pmin, pmax, level, work, used, periods, strengths):
     hi = min(int(np.floor(pmax)), L - 1)
     if hi < lo:
         return
-    thr = max(_MIN_LEVEL, level / np.sqrt(max(nvalid, 1.0)))
+    thr = max(_MIN_LEVEL, level / np.sqrt(max(npairs, 1.0)))
+    # a gappy series (fewer pairs than samples): the noise of r at different
+    # lags comes from different pairs, nearly independent, so the mean over
+    # a candidate's M multiples (its score) has 1 / sqrt(M) of a lag's; a
+    # complete series' errors at nearby lags move together (Bartlett)
+    gappy = npairs < 0.99 * nvalid
     npk = _candidates(rb, lo, hi, min(thr, _MAX_LEVEL), lags, scores, vals)
     if npk == 0:
         return
-    chosen, best = _shortest_near_best(rb, lags, scores, used, npk, nvalid)
+    # a gappy series' r is noisier: the worst of its lags before p, the
+    # bound's reference, is raised by the noise, so with few cycles (where a
+    # wandering series' humps live) the bound is tighter
+    few = _REPEAT_FEW_GAPPY if gappy else _REPEAT_FEW
+    chosen, best = _shortest_near_best(rb, lags, scores, vals, used, npk, nvalid, few)
     if chosen < 0:
         return
-    chosen = _season(rb, lags, vals, npk, chosen, best, nvalid, max(_SEASON_MARGIN, thr / 3.0))
-    if (vals[chosen] < thr or scores[chosen] < thr) and not (
-            thr > _MAX_LEVEL and _repeats_within(rb, lags[chosen], nvalid, _CLEAN)):
+    chosen = _season(rb, lags, vals, npk, chosen, best, nvalid, max(_SEASON_MARGIN, thr / 3.0), few)
+    final = thr
+    if gappy:
+        final = max(_MIN_LEVEL, thr / np.sqrt(np.sqrt(max(1.0, min(np.float64(_SCORE_MULTIPLES),
+                                                                    np.floor((L - 1) / lags[chosen]))))))
+    short = level / np.sqrt(max(nvalid, 1.0)) > _MAX_LEVEL  # (a gappy long series is no short one)
+    if (vals[chosen] < final or scores[chosen] < final) and not (
+            short and _repeats_within(rb, lags[chosen], nvalid, _CLEAN)):
         return  # not significant, and not a short series repeating cleanly either
     for i in range(npk):
         refd[i] = np.nan
     periods[0] = _refined(rb, lags, vals, refd, chosen, L)
     strengths[0] = min(1.0, max(-1.0, vals[chosen]))
-    _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, periods, strengths)
+    stand = max(_STAND, level / np.sqrt(max(npairs, 1.0)))
+    _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, stand, periods, strengths)
 
 
 @jit()
@@ -482,9 +507,22 @@ def _candidates(rb, lo, hi, thr, lags, scores, vals):
 
 
 @jit()
-def _shortest_near_best(rb, lags, scores, used, npk, nvalid):
+def _repeats_at(rb, lags, vals, i, nvalid, few):
+    # _repeats for candidate i, with the looser _REPEAT_SEASON bound for an
+    # exact integer season seen 6 times or more (r peaking exactly at its
+    # first multiples, which the humps of a random walk or an AR(1) do
+    # not): a weekly cycle of daily data under a strong yearly swing
+    L = rb.shape[0] - 1
+    if _repeats(rb, lags[i], nvalid, few):
+        return True
+    return nvalid >= 6.0 * lags[i] and _integer_lag(rb, lags[i], vals[i], L) > 0 and _repeats_within(
+        rb, lags[i], nvalid, _REPEAT_SEASON)
+
+
+@jit()
+def _shortest_near_best(rb, lags, scores, vals, used, npk, nvalid, few):
     # (chosen, best): the best-scoring candidate the series repeats at
-    # (``_repeats``), and the shortest one scoring within 1 - _NEAR_BEST of it
+    # (``_repeats_at``), and the shortest one scoring within 1 - _NEAR_BEST of it
     # that it repeats at too; (-1, -1) when it repeats at none.  ``used``
     # marks the candidates found not to repeat
     for i in range(npk):
@@ -496,13 +534,13 @@ def _shortest_near_best(rb, lags, scores, used, npk, nvalid):
                 best = i
         if best < 0:
             return -1, -1
-        if _repeats(rb, lags[best], nvalid):
+        if _repeats_at(rb, lags, vals, best, nvalid, few):
             break
         used[best] = True
     chosen = best
     for i in range(best):  # the candidates are in order of lag
         if not used[i] and scores[i] >= _NEAR_BEST * scores[best]:
-            if _repeats(rb, lags[i], nvalid):
+            if _repeats_at(rb, lags, vals, i, nvalid, few):
                 chosen = i
                 break
             used[i] = True
@@ -510,7 +548,7 @@ def _shortest_near_best(rb, lags, scores, used, npk, nvalid):
 
 
 @jit()
-def _season(rb, lags, vals, npk, chosen, best, nvalid, margin):
+def _season(rb, lags, vals, npk, chosen, best, nvalid, margin, few):
     # integer-sampled seasonality whose season holds a strong sub-cycle (3
     # or 6 months in 12): where the chosen lag kc is an exact integer period
     # and an exact multiple kb of it (2 to _SEASON_FACTORS times, the
@@ -532,7 +570,7 @@ def _season(rb, lags, vals, npk, chosen, best, nvalid, margin):
                 break
             i = _candidate_at(lags, npk, kb)
             if i >= 0 and _integer_lag(rb, lags[i], vals[i], L) == kb and _sub_cycle(rb, kc, kb, L, margin) \
-                    and _repeats(rb, lags[i], nvalid):
+                    and _repeats(rb, lags[i], nvalid, few):
                 nxt = i
                 break
         if nxt < 0:
@@ -543,7 +581,7 @@ def _season(rb, lags, vals, npk, chosen, best, nvalid, margin):
 
 
 @jit()
-def _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, periods, strengths):
+def _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, stand, periods, strengths):
     # the cycles after the period (periods[0], candidate ``chosen``), best
     # score first, each kept only if it is a cycle of its own
     L = rb.shape[0] - 1
@@ -562,10 +600,11 @@ def _other_cycles(rb, lags, scores, vals, refd, used, npk, chosen, thr, periods,
         used[top] = True
         if scores[top] < thr:
             break  # best score first: the rest score lower still
-        if _is_multiple(rb, lags[top], vals[top], scores[top], periods, nk, lags, scores, vals, refd, npk, thr, L):
+        if _is_multiple(rb, lags[top], vals[top], scores[top], periods, nk, lags, scores, vals, refd, npk, thr, stand,
+                        L):
             continue  # before refining: most candidates are multiples
         p = _own_cycle(rb, _refined(rb, lags, vals, refd, top, L), vals[top], scores[top], periods, nk, lags,
-                       scores, vals, refd, npk, thr, L)
+                       scores, vals, refd, npk, thr, stand, L)
         if p < 0.0:
             continue
         periods[nk] = p

@@ -415,8 +415,11 @@ class Sampling:
     months: int = 0
     start: str = ""
     missing: int = 0  # samples inserted for gaps
+    irregular: bool = False  # irregular timestamps: ``seconds`` is their median interval
 
     def describe(self) -> str:
+        if self.irregular:
+            return f"irregular timestamps from {self.start}, median interval {_step_text(self.seconds)}"
         if self.months:
             step = {1: "1 month", 3: "1 quarter", 12: "1 year"}.get(self.months, f"{self.months} months")
         else:
@@ -497,6 +500,42 @@ def regularize(x, times, path_name="the file"):
     k = (ns - ns[0]) // step
     return _fill(x, k, path_name, hint), Sampling(step / 1e9, 0, _when(times[0]),
                                                   int(k[-1] + 1 - len(x)))
+
+
+def average_repeats(x, times):
+    """Values at the same timestamp averaged (NaN ones left out): ``(x,
+    times, repeated)``, sorted by time, ``repeated`` the rows merged away.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.array(["2024-01-01", "2024-01-02", "2024-01-01"], dtype="datetime64[ns]")
+    >>> y, tt, k = average_repeats(np.array([1.0, 5.0, 3.0]), t)
+    >>> y.tolist(), k
+    ([2.0, 5.0], 1)
+    """
+    order = np.argsort(times, kind="stable")
+    times, x = times[order], x[order]
+    uniq, start = np.unique(times, return_index=True)
+    if uniq.size == times.size:
+        return x, times, 0
+    ok = np.isfinite(x)
+    sums = np.add.reduceat(np.where(ok, x, 0.0), start)
+    counts = np.add.reduceat(ok.astype(np.int64), start)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return means, uniq, int(times.size - uniq.size)
+
+
+def irregular_sampling(times):
+    """(seconds from the first timestamp, Sampling) of sorted irregular
+    timestamps: the sampling step is their median interval."""
+    ns = times.astype(np.int64)
+    seconds = (ns - ns[0]) / 1e9
+    d = np.diff(seconds)
+    d = d[d > 0]
+    step = float(np.median(d)) if d.size else 1.0
+    return seconds, Sampling(step, 0, _when(times[0]), 0, True)
 
 
 def _fill(x, k, path_name, hint):

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from .._lagsums import residual_acf
-from .. import detect_period, detect_periods
-from ._io import SAMPLE_SERIES, CliError, fmt, natural_units, num, pyplot, read_timed_series, regularize, save_plot
+from .. import autocorrelation, detect_period, detect_periods
+from ._io import (SAMPLE_SERIES, CliError, average_repeats, fmt, irregular_sampling, natural_units, num, pyplot,
+                  read_timed_series, regularize, save_plot)
 
 # The command's own rules, kept as they were (the library may take them over):
 #: the shortest series searched: two cycles of the shortest period (2 samples)
@@ -54,7 +56,7 @@ def _period_kwargs(x, fs, min_period, max_period):
     return kwargs
 
 
-def run_period(x, *, fs=1.0, min_period=None, max_period=None):
+def run_period(x, *, fs=1.0, min_period=None, max_period=None, times=None):
     """detect_period, plus the autocorrelation it reads the period from.
 
     Parameters
@@ -64,6 +66,10 @@ def run_period(x, *, fs=1.0, min_period=None, max_period=None):
     fs, min_period, max_period : float, optional
         As :func:`sigcorr.detect_period`, except that ``min_period``
         defaults to 2 samples whatever ``fs`` is.
+    times : numpy.ndarray, optional
+        Irregular sample times, in samples of the sampling step (the median
+        interval): the period comes back in those units, and ``acf`` is the
+        kernel autocorrelation at lags of one step.
 
     Returns
     -------
@@ -81,15 +87,22 @@ def run_period(x, *, fs=1.0, min_period=None, max_period=None):
     >>> round(float(result.period), 1), acf.shape
     (25.0, (200,))
     """
+    if times is not None:
+        result = detect_period(x, times=times, lag_step=1.0, **_period_kwargs(x, 1.0, min_period, max_period))
+        return result, np.asarray(autocorrelation(x, times=times, lag_step=1.0), dtype=float)
     result = detect_period(x, **_period_kwargs(x, fs, min_period, max_period))
     acf = np.asarray(residual_acf(x, len(x) - 1), dtype=float)
     return result, acf
 
 
 
-def run_periods(x, *, fs=1.0, min_period=None, max_period=None):
+def run_periods(x, *, fs=1.0, min_period=None, max_period=None, times=None):
     """Every cycle (up to ALL_PERIODS): [(period, strength), ...], strongest first."""
-    res = detect_periods(x, max_periods=ALL_PERIODS, **_period_kwargs(x, fs, min_period, max_period))
+    if times is not None:
+        res = detect_periods(x, max_periods=ALL_PERIODS, times=times, lag_step=1.0,
+                             **_period_kwargs(x, 1.0, min_period, max_period))
+    else:
+        res = detect_periods(x, max_periods=ALL_PERIODS, **_period_kwargs(x, fs, min_period, max_period))
     return [(float(p), float(s)) for p, s in zip(res.periods, res.strengths) if math.isfinite(p)]
 
 
@@ -177,13 +190,22 @@ def cmd_period(args) -> int:
     path = Path(args.file) if args.file else SAMPLE_SERIES
     x, source, times = read_timed_series(path, args.column)
     sampling = None
-    if times is not None:
-        x, sampling = regularize(x, times, path.name)
-        if args.fs is not None:  # --fs overrides the timestamps' interval
-            sampling = None
+    steps = None  # irregular timestamps: the sample times in steps of their median interval
+    if times is not None and args.fs is not None:  # --fs overrides the timestamps' interval
+        x, _ = regularize(x, times, path.name)
+    elif times is not None:
+        x, times, repeated = average_repeats(x, times)
+        if repeated:
+            print(f"note: {repeated} repeated timestamps: the values at each timestamp were averaged",
+                  file=sys.stderr)
+        try:
+            x, sampling = regularize(x, times, path.name)
+        except CliError:  # irregular: the kernel autocorrelation on the timestamps
+            seconds, sampling = irregular_sampling(times)
+            steps = seconds / sampling.seconds
     fs = 1.0 if args.fs is None else args.fs
     plt = pyplot() if args.plot else None
-    kwargs = {"fs": fs, "min_period": args.min_period, "max_period": args.max_period}
+    kwargs = {"fs": fs, "min_period": args.min_period, "max_period": args.max_period, "times": steps}
     result, acf = run_period(x, **kwargs)
     cycles = run_periods(x, **kwargs) if args.all else None
     if args.json:
