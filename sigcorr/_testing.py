@@ -55,7 +55,7 @@ def photo_family():
     return out
 
 
-def recovery_case(photo, rng, scale, angle, side, min_std=12.0, max_tries=400):
+def recovery_case(photo, rng, scale, angle, side, min_std=12.0, max_tries=400, at=None):
     """One case of the scale/angle accuracy family: a crop of ``photo``
     (``side`` square, its standard deviation at least ``min_std``) that is
     unique in the photograph (no other window within 0.9 of it by
@@ -74,7 +74,10 @@ def recovery_case(photo, rng, scale, angle, side, min_std=12.0, max_tries=400):
     for _ in range(max_tries):
         if H - 2 * m - side < 1 or W - 2 * m - side < 1:
             return None
-        y, x = int(rng.integers(m, H - m - side)), int(rng.integers(m, W - m - side))
+        if at is not None:
+            y, x = at
+        else:
+            y, x = int(rng.integers(m, H - m - side)), int(rng.integers(m, W - m - side))
         crop = photo[y:y + side, x:x + side]
         if crop.std() < min_std:
             continue

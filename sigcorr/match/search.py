@@ -69,7 +69,10 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         row 0 at the top: ``scipy.ndimage.rotate``'s sense), resampled with
         ``scipy.ndimage`` (linear); the corners of a rotated copy's box are
         left out of every window's sums (quarter turns are exact and need no
-        mask).  Each copy's few best windows are candidates; the best
+        mask).  Each copy's few best windows are candidates (a copy whose
+        score would fall steeply half a grid step off, large and finely
+        textured, is scored on smoothed image and copy for this stage, and
+        its candidates in faint windows dropped); the best
         candidates that are distinct hypotheses (place, scale or angle) are
         each refined between the grid steps (the angle by parabolas at
         halving steps, the scale over every whole template size within a
@@ -346,8 +349,30 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
     simg = img if lv == 0 else run(_kwin.block_mean, _twins.block_mean, img, f)
     small = {key: (v if lv == 0 else run(_kwin.block_mean, _twins.block_mean, v, f))
              for key, v in variants.items()}
-    plain = [key for key, v in small.items() if not np.isnan(v).any()]
-    maps = dict(zip(plain, match_sizes(simg, [small[key] for key in plain], method, dtype))) if plain else {}
+    # a copy whose score falls steeply between the grid steps (large and
+    # finely textured: half a step's turn moves its rim by pixels) is scored
+    # on smoothed inputs, else the true match can trail a look-alike on the
+    # grid and never be refined; a smooth copy stays sharp (smoothing it
+    # only adds look-alikes)
+    blur = {key: 0 for key in variants}
+    if lv == 0:
+        lsg = np.log(scales)
+        # (one copy per template and scale decides: the one turned farthest
+        # from a quarter turn, resampled like most copies)
+        off = np.abs((np.asarray(angles, dtype=np.float64) + 45) % 90 - 45)
+        widths = {}
+        for key in sorted(variants, key=lambda kk: -off[kk[2]]):
+            k, si, ai = key
+            if (k, si) not in widths:
+                widths[k, si] = _grid_blur(variants[key], _grid_step(angles, ai), _grid_step(lsg, si))
+            blur[key] = widths[k, si]
+        small = {key: (_smooth(v, blur[key]) if blur[key] else v) for key, v in variants.items()}
+    simgs = {b: (simg if b == 0 else _smooth(img, b)) for b in set(blur.values())}
+    maps = {}
+    for b, simg_b in simgs.items():
+        plain = [key for key, v in small.items() if blur[key] == b and not np.isnan(v).any()]
+        if plain:
+            maps.update(zip(plain, match_sizes(simg_b, [small[key] for key in plain], method, dtype)))
     # a few peaks per copy: the true match can be the second best of its
     # copy (a look-alike of that zoom and turn leading it) and still lead
     # once refined
@@ -355,7 +380,7 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
     for key, v in variants.items():
         _, h, w = v.shape
         sv_ = small[key]
-        scores = maps.pop(key) if key in maps else _score_any(simg, sv_, method, dtype)
+        scores = maps.pop(key) if key in maps else _score_any(simgs[blur[key]], sv_, method, dtype)
         md = max(1, min(min_distance, min(h, w) // 2) // f)
         m = _top_peaks(scores, threshold if lv == 0 else None, per_map, md, maximize, subpixel and lv == 0)
         for (y, x), sc in zip(m.positions, m.scores):
@@ -368,6 +393,8 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
                 if threshold is not None and (sc < threshold if maximize else sc > threshold):
                     continue
                 y, x = cy - (h - 1) / 2, cx - (w - 1) / 2
+            if blur[key] and _faint(img, v, y, x):
+                continue
             cands.append((float(sc), cy, cx, key[0], key[1], key[2], y, x))
     if not cands:
         return _empty_transformed(dtype)
@@ -406,6 +433,59 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
     scores = c[:, 0] if maximize else -c[:, 0]
     return Matches(pos, scores.astype(dtype), centers=c[:, 1:3].copy(), template=c[:, 3].astype(np.int64),
                    scales=c[:, 4].copy(), angles=c[:, 5].copy())
+
+
+def _faint(img, v, y, x, ratio=0.2):
+    """Whether the image's window under copy ``v`` at top-left (y, x) has
+    less than ``ratio`` of the copy's contrast (standard deviation over the
+    copy's support).  Smoothing spreads an edge's tail into flat surroundings
+    (a constant border, a blank sky) as a faint ramp that a smoothed copy
+    matches almost perfectly: such a window is no candidate."""
+    _, h, w = v.shape
+    yi, xi = int(round(y)), int(round(x))
+    win = img[:, max(0, yi):yi + h, max(0, xi):xi + w]
+    if win.shape[1:] != (h, w):
+        return False
+    ok = np.isfinite(v).all(axis=0)
+    return float(win[:, ok].std(axis=1).sum()) < ratio * float(v[:, ok].std(axis=1).sum())
+
+
+def _grid_blur(v, astep, sstep, floor=0.9):
+    """The smallest Gaussian width (0, 1 or 2 pixels) at which copy ``v``
+    (NaN outside its support) keeps a predicted score of ``floor`` or more
+    half a grid step off (``astep`` degrees, ``sstep`` in log scale).  The
+    prediction: a turn by d and a zoom by e move a pixel at radius r by about
+    r * hypot(d, e), so a correlation falls by about
+    (d^2 + e^2) / 4 * mean(r^2 |grad v|^2) / var(v)."""
+    d2 = np.deg2rad(astep / 2) ** 2 + (sstep / 2) ** 2
+    _, h, w = v.shape
+    r2 = (np.arange(h)[:, None] - (h - 1) / 2) ** 2 + (np.arange(w)[None, :] - (w - 1) / 2) ** 2
+    for sigma in (0, 1, 2):
+        vs = (v if sigma == 0 else _smooth(v, sigma)).astype(np.float64)
+        gy, gx = np.gradient(vs, axis=(1, 2))
+        g2 = gy * gy + gx * gx
+        ok = np.isfinite(g2).all(axis=0)
+        var = float(vs[:, ok].var(axis=1).sum()) if ok.any() else 0.0
+        if var <= 0:
+            return sigma
+        if d2 / 4 * float((g2[:, ok] * r2[ok]).sum(axis=0).mean()) / var <= 1 - floor:
+            return sigma
+    return 2
+
+
+def _smooth(planes, sigma):
+    """``planes`` (C, h, w) smoothed by a Gaussian of ``sigma`` pixels, NaN
+    pixels left out of the weighted means (and NaN again after)."""
+    from scipy import ndimage
+
+    miss = np.isnan(planes)
+    if not miss.any():
+        return np.stack([ndimage.gaussian_filter(p, sigma, mode="nearest") for p in planes]).astype(planes.dtype)
+    w = ndimage.gaussian_filter((~miss[0]).astype(np.float64), sigma, mode="constant")
+    out = np.stack([ndimage.gaussian_filter(np.where(m, 0.0, p.astype(np.float64)), sigma, mode="constant")
+                    for p, m in zip(planes, miss)]) / np.maximum(w, 1e-12)
+    out[miss] = np.nan
+    return out.astype(planes.dtype)
 
 
 def _hypotheses(c, tpls, scales, angles, maximize, normed, max_matches):
@@ -459,6 +539,8 @@ def _refine_grid(img, tpl, method, dtype, maximize, best, scales, angles, si, ai
     astep = _grid_step(angles, ai)
     ls, an = float(np.log(scales[si])), float(angles[ai])
     side = max(tpl.shape[1:])
+    # the grid's score is the smoothed inputs': the cell scored again as is
+    best = _local_best(img, _variant(tpl, float(np.exp(ls)), an), best[1], best[2], method, dtype, maximize)
     for _ in range(3):
         rim = 0.5 * side * float(np.exp(ls))
         r = max(2, int(np.ceil(rim * max(np.deg2rad(astep), sstep))))
