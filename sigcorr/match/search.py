@@ -393,12 +393,18 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
                 if threshold is not None and (sc < threshold if maximize else sc > threshold):
                     continue
                 y, x = cy - (h - 1) / 2, cx - (w - 1) / 2
-            if blur[key] and _faint(img, v, y, x):
-                continue
             cands.append((float(sc), cy, cx, key[0], key[1], key[2], y, x))
     if not cands:
         return _empty_transformed(dtype)
-    c = _hypotheses(np.array(cands), tpls, scales, angles, maximize, _validate.normalized(method), max_matches)
+    c = np.array(cands)
+
+    def faint(row):  # (a smoothed copy's candidate only; checked as the hypotheses are chosen)
+        key = (int(row[3]), int(row[4]), int(row[5]))
+        return bool(blur[key]) and _faint(img, variants[key], row[6], row[7])
+
+    c = _hypotheses(c, tpls, scales, angles, maximize, _validate.normalized(method), max_matches, faint)
+    if not len(c):
+        return _empty_transformed(dtype)
     out = []  # (frame score, centre y, x, template, scale, angle)
     for row in c:
         k, si, ai = int(row[3]), int(row[4]), int(row[5])
@@ -488,22 +494,27 @@ def _smooth(planes, sigma):
     return out.astype(planes.dtype)
 
 
-def _hypotheses(c, tpls, scales, angles, maximize, normed, max_matches):
+def _hypotheses(c, tpls, scales, angles, maximize, normed, max_matches, faint=None):
     """The grid candidates worth refining: best first, those within a margin
     of the best (0.12 for normalized scores, 12% otherwise), at most eight
     per asked-for match, a candidate left out when a better one of the same
     template is the same hypothesis (centre within a fifth of the copy's
-    side, scale and angle within about a grid step).  Several hypotheses
+    side, scale and angle within about a grid step); ``faint(row)`` true
+    drops a candidate (looked at only for the best few).  Several hypotheses
     per place are kept: on the grid the true zoom and turn can trail a wrong
     one at the same place (a coarse grid blurs a large textured copy's score
     more than a small copy's), and the refinement tells them apart."""
     g = c[:, 0] if maximize else -c[:, 0]
     order = np.argsort(-g, kind="stable")
-    best = g[order[0]]
-    margin = 0.12 if normed else 0.12 * abs(best)
+    if faint is not None:  # (dropped lazily: only the best few are looked at)
+        order = (i for i in order if not faint(c[i]))
+    best = None
     ls = np.log(scales)
     kept = []
     for i in order:
+        if best is None:
+            best = g[i]
+            margin = 0.12 if normed else 0.12 * abs(best)
         if g[i] < best - margin or len(kept) >= 8 * max_matches:
             break
         k, si, ai = int(c[i, 3]), int(c[i, 4]), int(c[i, 5])
