@@ -70,12 +70,21 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         row 0 at the top: ``scipy.ndimage.rotate``'s sense), resampled with
         ``scipy.ndimage`` (linear); the corners of a rotated copy's box are
         left out of every window's sums (quarter turns are exact and need no
-        mask).  The copies' matches are merged by their centres and
-        suppressed together (one object, one match), and each match's scale
-        and angle are refined between the grid steps (the angle by parabolas
-        at halving steps, the scale over every whole template size within a
-        step), so ``.scales`` and ``.angles`` are finer than the grids and
-        ``.positions`` is the top-left corner of the refined copy's box.  With
+        mask).  Each copy's few best windows are candidates (a copy whose
+        score would fall steeply half a grid step off, large and finely
+        textured, is scored on smoothed image and copy for this stage, and
+        its candidates in faint windows dropped); the best
+        candidates that are distinct hypotheses (place, scale or angle) are
+        each refined between the grid steps (the angle by parabolas at
+        halving steps, the scale over every whole template size within a
+        step, the centre free to follow), then polished jointly (centre,
+        scale, angle) and scored by the template against the image
+        resampled at that pose: every hypothesis on the template's whole
+        support, whatever its zoom.  Those scores rank the matches and are
+        their ``.scores``; the matches are suppressed by their centres (one
+        object, one match).  ``.scales`` and ``.angles`` are finer than the
+        grids and ``.positions`` is the top-left corner of the refined copy's
+        box (rounded to whole pixels unless ``subpixel``).  With
         ``pyramid_levels`` every copy is searched on the pooled image first.
         2-D and colour images only.
     channel_axis : int or None, optional
@@ -351,9 +360,11 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
                         maximize, subpixel, scales, angles):
     """locate over every scale x angle (x template) copy: each copy's best
     windows (on the pooled image first with ``levels``, then re-scored at full
-    resolution), merged by their centres and suppressed together (one object,
-    one match), then each kept match's angle and scale refined between the
-    grid steps; best first by the refined scores."""
+    resolution) are the candidates; the distinct hypotheses among the best
+    (:func:`_hypotheses`) are refined between the grid steps
+    (:func:`_refine_grid`), polished and scored in the template's frame
+    (:func:`_polish`, :func:`_frame_gain`), then suppressed together by
+    their centres (one object, one match); best first by those scores."""
     _, H, W = img.shape
     cands = []  # (score, centre y, centre x, template, scale index, angle index, top-left y, x)
     variants = {}
@@ -372,13 +383,38 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
     simg = img if lv == 0 else run(_kwin.block_mean, _twins.block_mean, img, f)
     small = {key: (v if lv == 0 else run(_kwin.block_mean, _twins.block_mean, v, f))
              for key, v in variants.items()}
-    plain = [key for key, v in small.items() if not np.isnan(v).any()]
-    maps = dict(zip(plain, match_sizes(simg, [small[key] for key in plain], method, dtype))) if plain else {}
-    per_map = max_matches if lv == 0 else max(2 * max_matches, 4)
+    # a copy whose score falls steeply between the grid steps (large and
+    # finely textured: half a step's turn moves its rim by pixels) is scored
+    # on smoothed inputs, else the true match can trail a look-alike on the
+    # grid and never be refined; a smooth copy stays sharp (smoothing it
+    # only adds look-alikes)
+    blur = {key: 0 for key in variants}
+    if lv == 0:
+        lsg = np.log(scales)
+        # (one copy per template and scale decides: the one turned farthest
+        # from a quarter turn, resampled like most copies)
+        off = np.abs((np.asarray(angles, dtype=np.float64) + 45) % 90 - 45)
+        widths = {}
+        for key in sorted(variants, key=lambda kk: -off[kk[2]]):
+            k, si, ai = key
+            if (k, si) not in widths:
+                widths[k, si] = _grid_blur(variants[key], _grid_step(angles, ai), _grid_step(lsg, si))
+            blur[key] = widths[k, si]
+        small = {key: (_smooth(v, blur[key]) if blur[key] else v) for key, v in variants.items()}
+    simgs = {b: (simg if b == 0 else _smooth(img, b)) for b in set(blur.values())}
+    maps = {}
+    for b, simg_b in simgs.items():
+        plain = [key for key, v in small.items() if blur[key] == b and not np.isnan(v).any()]
+        if plain:
+            maps.update(zip(plain, match_sizes(simg_b, [small[key] for key in plain], method, dtype)))
+    # a few peaks per copy: the true match can be the second best of its
+    # copy (a look-alike of that zoom and turn leading it) and still lead
+    # once refined
+    per_map = max_matches + 2 if lv == 0 else max(2 * max_matches, 4)
     for key, v in variants.items():
         _, h, w = v.shape
         sv_ = small[key]
-        scores = maps.pop(key) if key in maps else _score_any(simg, sv_, method, dtype)
+        scores = maps.pop(key) if key in maps else _score_any(simgs[blur[key]], sv_, method, dtype)
         md = max(1, min(min_distance, min(h, w) // 2) // f)
         m = _top_peaks(scores, threshold if lv == 0 else None, per_map, md, maximize, subpixel and lv == 0)
         for (y, x), sc in zip(m.positions, m.scores):
@@ -395,68 +431,265 @@ def _locate_transformed(img, tpls, method, dtype, levels, threshold, max_matches
     if not cands:
         return _empty_transformed(dtype)
     c = np.array(cands)
-    # a few more candidates than asked for are refined: a look-alike can lead
-    # on the grid and fall behind the true match once both are refined
-    c = c[suppress(c[:, 0] if maximize else -c[:, 0], c[:, 1:3], (H, W), min_distance, max(3 * max_matches, 3),
-                   tie=c[:, 3])]
-    # (only those close behind: within 5% of the last asked-for score)
-    ck = c[:, 0] if maximize else -c[:, 0]
-    last = ck[min(max_matches, len(ck)) - 1]
-    c = c[(np.arange(len(c)) < max_matches) | (ck >= last - 0.05 * abs(last))]
-    sc_out, an_out = [], []
-    for r, row in enumerate(c):
+
+    def faint(row):  # (a smoothed copy's candidate only; checked as the hypotheses are chosen)
+        key = (int(row[3]), int(row[4]), int(row[5]))
+        return bool(blur[key]) and _faint(img, variants[key], row[6], row[7])
+
+    c = _hypotheses(c, tpls, scales, angles, maximize, _validate.normalized(method), max_matches, faint)
+    if not len(c):
+        return _empty_transformed(dtype)
+    out = []  # (frame score, centre y, x, template, scale, angle)
+    for row in c:
         k, si, ai = int(row[3]), int(row[4]), int(row[5])
-        sstep = _grid_step(np.log(scales), si)
-        astep = _grid_step(angles, ai)
-        best = (float(row[0]) if maximize else -float(row[0]), float(row[1]), float(row[2]))
-        ls, an = float(np.log(scales[si])), float(angles[ai])
-        # between the grid steps, three rounds: the angle by a parabola
-        # through its neighbours a full, half, quarter step away, then the
-        # scale scanned over the whole template sizes within a step; every
-        # value evaluated by matching the resampled template around the
-        # match's centre
-        side = max(tpls[k].shape[1:])
-        for _ in range(3):
-            if astep > 0:
-                vals = [_local_best(img, _variant(tpls[k], float(np.exp(ls)), an + d), best[1], best[2],
-                                    method, dtype, maximize) for d in (-astep, astep)]
-                a_, b_, c_ = vals[0][0], best[0], vals[1][0]
-                den = a_ - 2 * b_ + c_
-                if np.isfinite(a_) and np.isfinite(c_) and den < 0:
-                    off = float(np.clip(0.5 * (a_ - c_) / den, -1.0, 1.0)) * astep
-                    got = _local_best(img, _variant(tpls[k], float(np.exp(ls)), an + off), best[1], best[2],
-                                      method, dtype, maximize)
-                    if got[0] >= b_:
-                        best, an = got, an + off
-                elif max(a_, c_) > b_:  # no parabola: step to the better neighbour
-                    better = 0 if a_ >= c_ else 1
-                    best, an = vals[better], an + (astep if better else -astep)
-            if sstep > 0:
-                # scale: every whole template size within a step (the score is
-                # jagged between sizes, no parabola fits it)
-                lo, hi = int(np.floor(side * np.exp(ls - sstep))), int(np.ceil(side * np.exp(ls + sstep)))
-                for n in range(max(lo, 2), hi + 1):
-                    cand = float(np.log(n / side))
-                    if abs(cand - ls) < 1e-12:
-                        continue
-                    v = _variant(tpls[k], n / side, an)
-                    if v.shape[1] > H or v.shape[2] > W:
-                        continue
-                    got = _local_best(img, v, best[1], best[2], method, dtype, maximize)
-                    if got[0] > best[0]:
-                        best, ls = got, cand
-            astep /= 2
-        c[r, 0] = best[0] if maximize else -best[0]
-        c[r, 1], c[r, 2] = best[1], best[2]
-        v = _variant(tpls[k], float(np.exp(ls)), an)
-        c[r, 6], c[r, 7] = best[1] - (v.shape[1] - 1) / 2, best[2] - (v.shape[2] - 1) / 2
-        sc_out.append(float(np.exp(ls)))
-        an_out.append(an % 360.0)
-    sc_out, an_out = np.array(sc_out), np.array(an_out)
-    keep = suppress(c[:, 0] if maximize else -c[:, 0], c[:, 1:3], (H, W), min_distance, max_matches, tie=c[:, 3])
-    c, sc_out, an_out = c[keep], sc_out[keep], an_out[keep]
-    return Matches(c[:, 6:8].copy(), c[:, 0].astype(dtype), centers=c[:, 1:3].copy(),
-                   template=c[:, 3].astype(np.int64), scales=sc_out, angles=an_out)
+        g = float(row[0]) if maximize else -float(row[0])
+        g, cy, cx, ls, an = _refine_grid(img, tpls[k], method, dtype, maximize, (g, float(row[1]), float(row[2])),
+                                         scales, angles, si, ai)
+        # the final pose and its score: the template against the image
+        # resampled at the pose (every hypothesis scored on the same, whole
+        # template support, whatever its zoom: a small copy's few pixels do
+        # not outscore the true match by chance), polished jointly in
+        # position, scale and angle
+        g, (cy, cx, ls, an) = _polish(lambda p, t=tpls[k]: _frame_gain(img, t, p, method, dtype, maximize),
+                                      np.array([cy, cx, ls, an]), _grid_step(np.log(scales), si),
+                                      _grid_step(angles, ai))
+        if np.isfinite(g):
+            out.append((g, cy, cx, k, float(np.exp(ls)), an % 360.0))
+    if not out:
+        return _empty_transformed(dtype)
+    c = np.array(out)
+    if threshold is not None:
+        c = c[c[:, 0] >= (threshold if maximize else -threshold)]
+    keep = suppress(c[:, 0], c[:, 1:3], (H, W), min_distance, max_matches, tie=c[:, 3])
+    c = c[keep]
+    pos = np.empty((len(c), 2))
+    for r, row in enumerate(c):
+        h, w = _variant_shape(tpls[int(row[3])].shape[1:], row[4], row[5])
+        pos[r] = row[1] - (h - 1) / 2, row[2] - (w - 1) / 2
+    if not subpixel:
+        cen = c[:, 1:3] - pos
+        pos = np.rint(pos)
+        c[:, 1:3] = pos + cen
+    scores = c[:, 0] if maximize else -c[:, 0]
+    return Matches(pos, scores.astype(dtype), centers=c[:, 1:3].copy(), template=c[:, 3].astype(np.int64),
+                   scales=c[:, 4].copy(), angles=c[:, 5].copy())
+
+
+def _faint(img, v, y, x, ratio=0.2):
+    """Whether the image's window under copy ``v`` at top-left (y, x) has
+    less than ``ratio`` of the copy's contrast (standard deviation over the
+    copy's support).  Smoothing spreads an edge's tail into flat surroundings
+    (a constant border, a blank sky) as a faint ramp that a smoothed copy
+    matches almost perfectly: such a window is no candidate."""
+    _, h, w = v.shape
+    yi, xi = int(round(y)), int(round(x))
+    win = img[:, max(0, yi):yi + h, max(0, xi):xi + w]
+    if win.shape[1:] != (h, w):
+        return False
+    ok = np.isfinite(v).all(axis=0)
+    return float(win[:, ok].std(axis=1).sum()) < ratio * float(v[:, ok].std(axis=1).sum())
+
+
+def _grid_blur(v, astep, sstep, floor=0.9):
+    """The smallest Gaussian width (0, 1 or 2 pixels) at which copy ``v``
+    (NaN outside its support) keeps a predicted score of ``floor`` or more
+    half a grid step off (``astep`` degrees, ``sstep`` in log scale).  The
+    prediction: a turn by d and a zoom by e move a pixel at radius r by about
+    r * hypot(d, e), so a correlation falls by about
+    (d^2 + e^2) / 4 * mean(r^2 |grad v|^2) / var(v)."""
+    d2 = np.deg2rad(astep / 2) ** 2 + (sstep / 2) ** 2
+    _, h, w = v.shape
+    r2 = (np.arange(h)[:, None] - (h - 1) / 2) ** 2 + (np.arange(w)[None, :] - (w - 1) / 2) ** 2
+    for sigma in (0, 1, 2):
+        vs = (v if sigma == 0 else _smooth(v, sigma)).astype(np.float64)
+        gy, gx = np.gradient(vs, axis=(1, 2))
+        g2 = gy * gy + gx * gx
+        ok = np.isfinite(g2).all(axis=0)
+        var = float(vs[:, ok].var(axis=1).sum()) if ok.any() else 0.0
+        if var <= 0:
+            return sigma
+        if d2 / 4 * float((g2[:, ok] * r2[ok]).sum(axis=0).mean()) / var <= 1 - floor:
+            return sigma
+    return 2
+
+
+def _smooth(planes, sigma):
+    """``planes`` (C, h, w) smoothed by a Gaussian of ``sigma`` pixels, NaN
+    pixels left out of the weighted means (and NaN again after)."""
+    from scipy import ndimage
+
+    miss = np.isnan(planes)
+    if not miss.any():
+        return np.stack([ndimage.gaussian_filter(p, sigma, mode="nearest") for p in planes]).astype(planes.dtype)
+    w = ndimage.gaussian_filter((~miss[0]).astype(np.float64), sigma, mode="constant")
+    out = np.stack([ndimage.gaussian_filter(np.where(m, 0.0, p.astype(np.float64)), sigma, mode="constant")
+                    for p, m in zip(planes, miss)]) / np.maximum(w, 1e-12)
+    out[miss] = np.nan
+    return out.astype(planes.dtype)
+
+
+def _hypotheses(c, tpls, scales, angles, maximize, normed, max_matches, faint=None):
+    """The grid candidates worth refining: best first, those within a margin
+    of the best (0.12 for normalized scores, 12% otherwise), at most eight
+    per asked-for match, a candidate left out when a better one of the same
+    template is the same hypothesis (centre within a fifth of the copy's
+    side, scale and angle within about a grid step); ``faint(row)`` true
+    drops a candidate (looked at only for the best few).  Several hypotheses
+    per place are kept: on the grid the true zoom and turn can trail a wrong
+    one at the same place (a coarse grid blurs a large textured copy's score
+    more than a small copy's), and the refinement tells them apart."""
+    g = c[:, 0] if maximize else -c[:, 0]
+    order = np.argsort(-g, kind="stable")
+    if faint is not None:  # (dropped lazily: only the best few are looked at)
+        order = (i for i in order if not faint(c[i]))
+    best = None
+    ls = np.log(scales)
+    kept = []
+    for i in order:
+        if best is None:
+            best = g[i]
+            margin = 0.12 if normed else 0.12 * abs(best)
+        if g[i] < best - margin or len(kept) >= 8 * max_matches:
+            break
+        k, si, ai = int(c[i, 3]), int(c[i, 4]), int(c[i, 5])
+        size = max(tpls[k].shape[1:]) * scales[si]
+        same = False
+        for j in kept:
+            if int(c[j, 3]) != k:
+                continue
+            sj, aj = int(c[j, 4]), int(c[j, 5])
+            da = abs((angles[ai] - angles[aj] + 180) % 360 - 180)
+            if (np.hypot(c[i, 1] - c[j, 1], c[i, 2] - c[j, 2]) <= max(2.0, 0.2 * size)
+                    and abs(ls[si] - ls[sj]) <= 1.5 * _grid_step(ls, sj) + 1e-12
+                    and da <= 1.5 * _grid_step(angles, aj) + 1e-9):
+                same = True
+                break
+        if not same:
+            kept.append(i)
+    return c[kept]
+
+
+def _refine_grid(img, tpl, method, dtype, maximize, best, scales, angles, si, ai):
+    """A grid candidate refined between the grid steps by forward matching
+    (three rounds: the angle by a parabola through its neighbours a full,
+    half, quarter step away, then the scale over every whole template size
+    within a step; each value scored by matching the resampled template
+    around the centre, as far as a turn or zoom of that step moves the
+    copy's rim: a wrong turn also shifts the best-fitting centre when the
+    template's structure lies off its centre).  ``best``: (gain, centre y,
+    x) at the grid cell.
+    Returns (gain, centre y, x, log scale, angle)."""
+    _, H, W = img.shape
+    sstep = _grid_step(np.log(scales), si)
+    astep = _grid_step(angles, ai)
+    ls, an = float(np.log(scales[si])), float(angles[ai])
+    side = max(tpl.shape[1:])
+    # the grid's score is the smoothed inputs': the cell scored again as is
+    best = _local_best(img, _variant(tpl, float(np.exp(ls)), an), best[1], best[2], method, dtype, maximize)
+    for _ in range(3):
+        rim = 0.5 * side * float(np.exp(ls))
+        r = max(2, int(np.ceil(rim * max(np.deg2rad(astep), sstep))))
+        if astep > 0:
+            vals = [_local_best(img, _variant(tpl, float(np.exp(ls)), an + d), best[1], best[2],
+                                method, dtype, maximize, r) for d in (-astep, astep)]
+            a_, b_, c_ = vals[0][0], best[0], vals[1][0]
+            den = a_ - 2 * b_ + c_
+            if np.isfinite(a_) and np.isfinite(c_) and den < 0:
+                off = float(np.clip(0.5 * (a_ - c_) / den, -1.0, 1.0)) * astep
+                got = _local_best(img, _variant(tpl, float(np.exp(ls)), an + off), best[1], best[2],
+                                  method, dtype, maximize, r)
+                if got[0] >= b_:
+                    best, an = got, an + off
+            elif max(a_, c_) > b_:  # no parabola: step to the better neighbour
+                better = 0 if a_ >= c_ else 1
+                best, an = vals[better], an + (astep if better else -astep)
+        if sstep > 0:
+            # scale: every whole template size within a step (the score is
+            # jagged between sizes, no parabola fits it)
+            lo, hi = int(np.floor(side * np.exp(ls - sstep))), int(np.ceil(side * np.exp(ls + sstep)))
+            for n in range(max(lo, 2), hi + 1):
+                cand = float(np.log(n / side))
+                if abs(cand - ls) < 1e-12:
+                    continue
+                v = _variant(tpl, n / side, an)
+                if v.shape[1] > H or v.shape[2] > W:
+                    continue
+                got = _local_best(img, v, best[1], best[2], method, dtype, maximize, r)
+                if got[0] > best[0]:
+                    best, ls = got, cand
+        astep /= 2
+        sstep /= 2
+    return best[0], best[1], best[2], ls, an
+
+
+def _frame_gain(img, tpl, p, method, dtype, maximize):
+    """The gain (score, negated for minimizing methods) of ``tpl`` (C, h, w)
+    against ``img`` resampled (linear) on the template's own grid placed at
+    pose ``p`` = (centre y, centre x, log scale, angle): the image's pixels
+    where each template pixel falls.  The whole template is compared, its
+    corners too (they fall on the object's surroundings, which the image
+    has); -inf when a tenth of the template falls outside the image."""
+    from scipy import ndimage
+
+    C, h, w = tpl.shape
+    s, t = float(np.exp(p[2])), np.deg2rad(p[3])
+    uy = (np.arange(h) - (h - 1) / 2)[:, None]
+    ux = (np.arange(w) - (w - 1) / 2)[None, :]
+    # scipy.ndimage.rotate's sense (counter-clockwise as displayed)
+    yy = p[0] + s * (uy * np.cos(t) - ux * np.sin(t))
+    xx = p[1] + s * (ux * np.cos(t) + uy * np.sin(t))
+    _, H, W = img.shape
+    inside = (yy >= 0) & (yy <= H - 1) & (xx >= 0) & (xx <= W - 1)
+    if inside.mean() < 0.9:
+        return -np.inf
+    patch = np.stack([ndimage.map_coordinates(img[c], [yy, xx], order=1, mode="nearest") for c in range(C)])
+    patch = patch.astype(tpl.dtype)
+    if not inside.all():
+        patch[:, ~inside] = np.nan
+    sc = _score_any(patch, tpl, method, dtype) if inside.all() else omit(patch, tpl, None, None, method, dtype, 0.0)
+    g = float(gains(sc, maximize)[0, 0])
+    return g
+
+
+def _polish(fn, p, sstep, astep, levels=3):
+    """Pattern search maximizing ``fn`` from pose ``p`` (centre y, x, log
+    scale, angle): each coordinate stepped both ways while it gains, the
+    steps (1 px, a quarter of the scale and angle grid steps at most) halved
+    ``levels`` times.  Returns (best value, pose)."""
+    steps = np.array([1.0, 1.0, min(sstep / 2, 0.03), min(astep / 2, 4.0)])
+    best = fn(p)
+    if not np.isfinite(best):
+        return best, p
+    for _ in range(levels):
+        for _ in range(4):
+            moved = False
+            for d in range(4):
+                if steps[d] <= 0:
+                    continue
+                for sgn in (-1.0, 1.0):
+                    q = p.copy()
+                    q[d] += sgn * steps[d]
+                    v = fn(q)
+                    if v > best:
+                        best, p, moved = v, q, True
+                        break
+            if not moved:
+                break
+        steps /= 2
+    return best, p
+
+
+def _variant_shape(shape, scale, angle):
+    """The box (h, w) of :func:`_variant`'s copy of a template of ``shape``."""
+    h, w = shape
+    if scale != 1.0:
+        h, w = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
+    turns = angle / 90.0
+    if abs(turns - round(turns)) < 1e-9:
+        return (h, w) if int(round(turns)) % 2 == 0 else (w, h)
+    from scipy import ndimage
+
+    return ndimage.rotate(np.ones((h, w)), angle, reshape=True, order=0).shape
 
 
 def _empty_transformed(dtype):
