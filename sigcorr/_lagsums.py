@@ -230,12 +230,14 @@ def _centred(X, tag):
     return out, means, sumsq
 
 
-def xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted, rescue=True):
+def xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted, rescue=True, gaps=None):
     """:func:`xcorr` of one chunk of pairs.  Normalized, the pairs whose
     energies lie outside float64's comfortable range (the scale-free rule,
     :mod:`sigcorr._validate.scale`) are computed again with each series
     scaled by a power of two (``rescue``); a series whose demeaned energy is
-    only the rounding of its mean is constant: it correlates 0."""
+    only the rounding of its mean is constant: it correlates 0.  ``gaps``:
+    a list, which receives the indices of the pairs with a missing sample
+    (read off the means the centring makes: no pass of its own)."""
     B, n = X.shape
     X0, Y0 = X, Y
     # a NaN or inf sample makes its row's mean non-finite: the means say
@@ -247,6 +249,10 @@ def xcorr_chunk(X, Y, lo, hi, demean, normalize, adjusted, rescue=True):
     else:
         mx, my = X.mean(axis=1), Y.mean(axis=1)
     missing = not (np.isfinite(mx).all() and np.isfinite(my).all())
+    if gaps is not None and missing:
+        # (a non-finite mean is a missing sample, or finite ones summing past float64)
+        odd = np.flatnonzero(~(np.isfinite(mx) & np.isfinite(my)))
+        gaps.extend(odd[~(np.isfinite(X[odd]).all(axis=1) & np.isfinite(Y[odd]).all(axis=1))].tolist())
     if missing:
         X, okx, cx = present(X, demean)
         Y, oky, cy = present(Y, demean)

@@ -290,11 +290,12 @@ def estimate_delay(x, y, *, fs=1.0, max_lag=None, weighting=None, axis=-1):
         if weighting == "phat":
             r = _lagsums.phat(X[i:j], Y[i:j], L)
         else:
+            gappy = []
             with np.errstate(over="ignore", invalid="ignore"):  # (rows beyond float64: again, there)
-                r = _lagsums.xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False)
+                r = _lagsums.xcorr_chunk(X[i:j], Y[i:j], -L, L, True, True, False, gaps=gappy)
             # pairs with missing samples: each lag normalized by its own pairs
-            gappy = np.flatnonzero(~(np.isfinite(X[i:j]).all(axis=1) & np.isfinite(Y[i:j]).all(axis=1)))
-            if gappy.size:
+            if gappy:
+                gappy = np.array(gappy, dtype=np.int64)
                 r[gappy] = _lagsums.pair_xcorr(X[i:j][gappy], Y[i:j][gappy], L, _GAP_LEVEL)
         p[i:j], off[i:j], top[i:j], second[i:j] = _interpolated_peaks(r)
         # (with one lag, only a constant series' exact 0 is flat)
