@@ -499,12 +499,12 @@ def test_match_template_volumes_equal_in_memory(method, rng):
     vol[12, 13, 14] = np.nan
     tpl = np.nan_to_num(vol[3:8, 4:10, 5:9])
     kw = dict(channel_axis=None)
-    _close(sd.match_template(vol, tpl, method, chunks=(9, 8, 10), **kw), sigcorr.match_template(vol, tpl, method, **kw),
+    _close(sd.match_template(vol, tpl, method, chunks=(14, 13, 15), **kw), sigcorr.match_template(vol, tpl, method, **kw),
            rtol=1e-9)
-    _close(sd.match_template(vol, tpl, method, pad_input=True, chunks=(9, 8, 10), **kw),
+    _close(sd.match_template(vol, tpl, method, pad_input=True, chunks=(14, 13, 15), **kw),
            sigcorr.match_template(vol, tpl, method, pad_input=True, **kw), rtol=1e-9)
     stack = np.stack([tpl, np.nan_to_num(vol[10:15, 0:6, 20:24])])
-    _close(sd.match_template(vol, stack, method, chunks=(9, 8, 10), **kw),
+    _close(sd.match_template(vol, stack, method, chunks=(14, 13, 15), **kw),
            sigcorr.match_template(vol, stack, method, **kw), rtol=1e-9)
     with pytest.raises(ValueError, match="mask is not supported for volumes"):
         sd.match_template(vol, tpl, mask=np.ones(tpl.shape), chunks=10, **kw)
