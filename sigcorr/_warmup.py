@@ -24,12 +24,12 @@ import time
 _ORDER = (
     "sigcorr._kernels.direct.corr_padded",
     "sigcorr._kernels.acf_fft.lag_sums_fft",
+    "sigcorr._kernels.windows.match_scores",
+    "sigcorr._kernels.detect.detect",
     "sigcorr._kernels.direct.corr_padded_nd",
     "sigcorr._kernels.windows.volume_scores",
-    "sigcorr._kernels.windows.match_scores",
     "sigcorr._kernels.windows.omit_scores",
     "sigcorr._kernels.layers.conv2d_unit",
-    "sigcorr._kernels.detect.detect",
     "sigcorr._kernels.lags.lag_window",
 )
 
