@@ -87,3 +87,29 @@ def _declared_signatures_only(monkeypatch):
         return inner(kernel, *args)
 
     monkeypatch.setattr(_runtime, "ready", checked)
+
+
+# The longest tests (seconds of Dask spilling, photograph searches, child
+# processes) go first, so that pytest-xdist's two workers share them from the
+# start instead of one of them finishing the suite alone.
+_LONGEST_FIRST = (
+    "test_dask.py::test_zarr_input_larger_than_worker_memory",
+    "test_match_search.py::test_scale_and_angle_recovered_on_photographs",
+    "test_coldstart.py::test_background_compile_fills_the_cache_and_takes_a_lock",
+    "test_cli.py::test_demo_subprocess_json_and_plot",
+    "test_dask.py::test_match_template_stacks_equal_in_memory",
+    "test_cli.py::test_many_images_in_worker_processes",
+    "test_dask.py::test_on_a_two_process_cluster",
+    "test_import.py::test_a_pool_that_already_runs_is_respected",
+    "test_dask.py::test_find_matches_nan_threshold_and_huge_min_distance",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    def rank(item):
+        for i, name in enumerate(_LONGEST_FIRST):
+            if name in item.nodeid:
+                return i
+        return len(_LONGEST_FIRST)
+
+    items.sort(key=rank)  # (stable: the rest keep their order)
