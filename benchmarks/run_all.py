@@ -38,10 +38,14 @@ def machine() -> str:
                     break
     except OSError:
         pass
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel ran (sections answered by FFTs alone)
+        layer = "not started"
     return (
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
         f"numpy {numpy.__version__}, scipy {scipy.__version__}, numba {numba.__version__} "
-        f"(threading layer: {numba.threading_layer()})"
+        f"(threading layer: {layer})"
     )
 
 
