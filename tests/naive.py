@@ -142,12 +142,19 @@ def match_scores(img, tpl, method, step=1, flat=1e-9):
     img = np.asarray(img, dtype=np.float64)
     t = np.asarray(tpl, dtype=np.float64)
     win = np.lib.stride_tricks.sliding_window_view(img, t.shape)[0, ::step, ::step]  # (oh, ow, C, h, w)
+    return _window_scores(win, t, method, flat, centre_axes=(-2, -1))  # (means per channel)
+
+
+def _window_scores(win, t, method, flat, centre_axes):
+    """The scores of windows ``win`` (..., a, b, c) against ``t`` (a, b, c),
+    the sums over the last three axes, centred over ``centre_axes`` for the
+    ccoeff methods; the degenerate-window rule of :func:`match_scores`."""
     axes = (-3, -2, -1)
     raw = (win * win).sum(axis=axes)
     traw = (t * t).sum()
     if method.startswith("ccoeff"):
-        win = win - win.mean(axis=(-2, -1), keepdims=True)
-        t = t - t.mean(axis=(-2, -1), keepdims=True)
+        win = win - win.mean(axis=centre_axes, keepdims=True)
+        t = t - t.mean(axis=centre_axes, keepdims=True)
     num = ((win - t) ** 2).sum(axis=axes) if method.startswith("sqdiff") else (win * t).sum(axis=axes)
     if not method.endswith("normed"):
         return num
@@ -165,21 +172,7 @@ def volume_scores(vol, tpl, method, flat=1e-9):
     vol = np.asarray(vol, dtype=np.float64)
     t = np.asarray(tpl, dtype=np.float64)
     win = np.lib.stride_tricks.sliding_window_view(vol, t.shape)  # (od, oh, ow, d, h, w)
-    axes = (-3, -2, -1)
-    raw = (win * win).sum(axis=axes)
-    traw = (t * t).sum()
-    if method.startswith("ccoeff"):
-        win = win - win.mean(axis=axes, keepdims=True)
-        t = t - t.mean()
-    num = ((win - t) ** 2).sum(axis=axes) if method.startswith("sqdiff") else (win * t).sum(axis=axes)
-    if not method.endswith("normed"):
-        return num
-    ea, et = (win * win).sum(axis=axes), (t * t).sum()
-    is_flat = (ea <= flat * np.maximum(1.0, raw)) | (et <= flat * max(1.0, traw))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q = num / np.sqrt(ea * et)
-    lo = 0.0 if method == "sqdiff_normed" else -1.0
-    return np.where(is_flat, 1.0 if method == "sqdiff_normed" else 0.0, np.clip(q, lo, 1.0))
+    return _window_scores(win, t, method, flat, centre_axes=(-3, -2, -1))  # (means over the whole window)
 
 
 def omit_scores(img, tpl, method, present=None, tmask=None, min_overlap=0.5):
