@@ -22,6 +22,22 @@ def _same(a, b):
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6, equal_nan=True)
 
 
+def _max_pool_as_torch(ours, theirs, x, kw):
+    """``ours`` (a sigcorr max pool) against torch's ``theirs`` on ``x``:
+    values (with and without indices) and indices equal, or a ValueError
+    where torch refuses the arguments."""
+    try:
+        ref, ref_idx = theirs(_t(x), return_indices=True, **kw)
+    except RuntimeError:
+        with pytest.raises(ValueError):
+            ours(x, **kw)
+        return
+    got, idx = ours(x, return_indices=True, **kw)
+    _same(got, ref)
+    _same(ours(x, **kw), ref)
+    np.testing.assert_array_equal(idx, ref_idx.numpy())
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     h=st.integers(1, 12), w=st.integers(1, 12), k=st.tuples(st.integers(1, 4), st.integers(1, 4)),
@@ -35,16 +51,7 @@ def test_max_pool2d_matches_torch(h, w, k, s, p, d, ceil, nan, dtype):
     if nan:
         x[0, 1, rng.integers(h), rng.integers(w)] = np.nan
     kw = dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
-    try:
-        ref, ref_idx = F.max_pool2d(_t(x), return_indices=True, **kw)
-    except RuntimeError:
-        with pytest.raises(ValueError):
-            sigcorr.max_pool2d(x, **kw)
-        return
-    got, idx = sigcorr.max_pool2d(x, return_indices=True, **kw)
-    _same(got, ref)
-    _same(sigcorr.max_pool2d(x, **kw), ref)  # the values-only paths
-    np.testing.assert_array_equal(idx, ref_idx.numpy())
+    _max_pool_as_torch(sigcorr.max_pool2d, F.max_pool2d, x, kw)  # (the values-only paths too)
 
 
 @settings(max_examples=60, deadline=None)
@@ -195,16 +202,7 @@ def test_max_pool3d_matches_torch(shape, k, s, p, d, ceil, nan, dtype):
     if nan:
         x[1, 0, rng.integers(shape[0]), rng.integers(shape[1]), rng.integers(shape[2])] = np.nan
     kw = dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
-    try:
-        ref, ref_idx = F.max_pool3d(_t(x), return_indices=True, **kw)
-    except RuntimeError:
-        with pytest.raises(ValueError):
-            sigcorr.max_pool3d(x, **kw)
-        return
-    got, idx = sigcorr.max_pool3d(x, return_indices=True, **kw)
-    _same(got, ref)
-    _same(sigcorr.max_pool3d(x, **kw), ref)  # values only: the planes, then the depth
-    np.testing.assert_array_equal(idx, ref_idx.numpy())
+    _max_pool_as_torch(sigcorr.max_pool3d, F.max_pool3d, x, kw)  # (values only: the planes, then the depth)
 
 
 @settings(max_examples=40, deadline=None)
