@@ -5,6 +5,18 @@ Not part of the public API; nothing in the library imports it."""
 import numpy as np
 
 
+def random_array(rng, shape, dtype):
+    """Random data of ``dtype`` for the convolution tests: small integers
+    (exact in every method) for integer dtypes, standard normal values (real
+    and imaginary parts for complex ones) otherwise."""
+    if np.dtype(dtype).kind == "i":
+        return rng.integers(-5, 6, size=shape).astype(dtype)
+    x = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape)
+    return x.astype(dtype)
+
+
 def transformed_scene(photo, rng, scale, angle, side=40):
     """A textured crop of ``photo`` and a scene: its surroundings zoomed by
     ``scale`` and rotated by ``angle`` about the crop's centre (the scene's

@@ -10,19 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sigcorr
+from sigcorr._testing import random_array as _rand
 
 MODES = ["full", "same", "valid"]
 METHODS = ["direct", "fft", "auto"]
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128, np.int32]
-
-
-def _rand(rng, shape, dtype):
-    if np.dtype(dtype).kind == "i":
-        return rng.integers(-5, 6, size=shape).astype(dtype)
-    x = rng.standard_normal(shape)
-    if np.dtype(dtype).kind == "c":
-        x = x + 1j * rng.standard_normal(shape)
-    return x.astype(dtype)
 
 
 def _tol(dtype):

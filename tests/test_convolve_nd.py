@@ -5,6 +5,7 @@ import pytest
 import scipy.signal as ss
 
 import sigcorr
+from sigcorr._testing import random_array as _rand
 
 MODES = ["full", "same", "valid"]
 METHODS = ["direct", "fft", "auto"]
@@ -14,15 +15,6 @@ DTYPES = [np.float32, np.float64, np.complex64, np.complex128, np.int16]
 # 'valid'), length-1 axes, 7-tap rows (two output rows per task)
 SHAPES_3D = [((9, 10, 11), (3, 4, 2)), ((5, 6, 7), (7, 8, 9)), ((6, 6, 6), (6, 6, 6)), ((1, 8, 9), (1, 3, 7)),
              ((12, 1, 5), (4, 1, 2)), ((7, 9, 20), (2, 3, 7))]
-
-
-def _rand(rng, shape, dtype):
-    if np.dtype(dtype).kind == "i":
-        return rng.integers(-5, 6, size=shape).astype(dtype)
-    x = rng.standard_normal(shape)
-    if np.dtype(dtype).kind == "c":
-        x = x + 1j * rng.standard_normal(shape)
-    return x.astype(dtype)
 
 
 def _wide(dtype):
