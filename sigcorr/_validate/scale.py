@@ -75,13 +75,17 @@ def extrema(a: np.ndarray):
     return None
 
 
-def peak(a: np.ndarray, ext=None) -> float:
+_COMPUTE = object()  # peak's and safe_exponent's default: the extrema not given, computed
+
+
+def peak(a: np.ndarray, ext=_COMPUTE) -> float:
     """The largest finite magnitude in ``a`` (0 if it has none); ``ext``:
-    ``a``'s :func:`extrema` when the caller has them (None: computed)."""
+    ``a``'s :func:`extrema` when the caller has them (None, as extrema
+    says: ``a`` holds a non-finite value, so they are not computed again)."""
     if a.size == 0:
         return 0.0
-    if ext is None:
-        ext = extrema(a.reshape(1, -1))
+    if ext is _COMPUTE:
+        ext = extrema(a[None])  # (a view: reshape would copy a non-contiguous array)
     if ext is not None:
         return max(float(ext[0].max()), -float(ext[1].min()))
     if a.dtype.kind == "f":  # NaN samples (missing pixels): fmax skips them
@@ -92,12 +96,12 @@ def peak(a: np.ndarray, ext=None) -> float:
     return float(np.abs(finite).max()) if finite.size else 0.0
 
 
-def safe_exponent(*arrays: np.ndarray, dtype=np.float64, ext=None) -> int:
+def safe_exponent(*arrays: np.ndarray, dtype=np.float64, ext=_COMPUTE) -> int:
     """k such that the arrays times 2**-k have their common largest finite
     magnitude in [0.5, 1); 0 when it already lies in ``SAFE[dtype]`` (or
     the arrays hold no nonzero finite value).  One factor for all the
     arrays, so quantities comparing them (``sqdiff_normed``) keep their
-    meaning.  ``ext``: the first array's :func:`extrema`, when known."""
+    meaning.  ``ext``: the first array's :func:`extrema`, when known (see :func:`peak`)."""
     p = max([peak(arrays[0], ext)] + [peak(a) for a in arrays[1:]])
     lo, hi = SAFE[np.dtype(dtype)]
     if p == 0 or lo <= p <= hi:
