@@ -174,7 +174,7 @@ class _Corr:
         return full[:oh, :ow].astype(np.float64)
 
 
-def omit(img, tpl, msk, present, method, dtype, min_overlap):
+def omit(img, tpl, msk, method, dtype, min_overlap):
     """Scores over the pixels present in both window and template
     (``nan_policy="omit"``): Padfield's masked correlation, every window sum
     restricted to the overlap of the image's and the template's present pixels.
@@ -191,8 +191,8 @@ def omit(img, tpl, msk, present, method, dtype, min_overlap):
     """
     C, H, W = img.shape
     _, h, w = tpl.shape
-    ok = np.isfinite(img).all(axis=0)
-    P = ok if present is None else ok & present
+    # the image's presence P: its finite pixels (image_mask's missing ones are NaN by now)
+    P = np.isfinite(img).all(axis=0)
     mt = np.isfinite(tpl)
     if msk is not None:
         mt &= msk > 0
@@ -449,7 +449,6 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         # pixels outside image_mask are missing: NaN, which reaches their
         # windows (omit leaves them out); a padding that copies them copies NaN
         img = np.ascontiguousarray(np.where(present, img, np.nan), dtype=dtype)
-        present = None
     if pad_input:
         img = padded_input(img, tpls.shape[2:], pad_mode, pad_value)
     img, tpls, k, ext = _validate.scale_free(img, tpls, dtype)
@@ -457,7 +456,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     if policy == "propagate":
         tpls, lost = template_missing(tpls, msk)
     if policy == "omit":
-        out = _stacked([omit(img, t, msk, present, method, dtype, min_overlap) for t in tpls])
+        out = _stacked([omit(img, t, msk, method, dtype, min_overlap) for t in tpls])
     elif msk is not None:
         out = _stacked([_masked(img, t, msk, method).astype(dtype) for t in tpls])
     else:

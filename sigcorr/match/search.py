@@ -331,7 +331,7 @@ def _score_any(img, tpl, method, dtype):
     """Score maps for a template whose NaN pixels (a rotated template's
     corners) are left out of every window's sums; no NaN: the plain scores."""
     if np.isnan(tpl).any():
-        return omit(img, tpl, None, None, method, dtype, 0.0)
+        return omit(img, tpl, None, method, dtype, 0.0)
     return match_plain(img, tpl, method, dtype)
 
 
@@ -646,7 +646,7 @@ def _frame_gain(img, tpl, p, method, dtype, maximize):
     patch = patch.astype(tpl.dtype)
     if not inside.all():
         patch[:, ~inside] = np.nan
-    sc = _score_any(patch, tpl, method, dtype) if inside.all() else omit(patch, tpl, None, None, method, dtype, 0.0)
+    sc = _score_any(patch, tpl, method, dtype) if inside.all() else omit(patch, tpl, None, method, dtype, 0.0)
     g = float(gains(sc, maximize)[0, 0])
     return g
 
