@@ -71,10 +71,7 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         x = x.rechunk({2: -1})
     dtype = _validate.compute_dtype(x.dtype, t.dtype, family="image")
     if pad_input:
-        pads, crops = _geometry.input_pads(tshape[:spatial], pad_mode)
-        x = _blocks.pad(x, pads + [(0, 0)] * (x.ndim - spatial), pad_mode, pad_value)
-        if crops is not None:
-            x = x[tuple(slice(a, b) for a, b in crops)]
+        x = _padded_input(x, tshape[:spatial], pad_mode, pad_value)
     halos = {ax: tshape[ax] - 1 for ax in range(spatial)}
     x = _blocks.coarsen(x, halos)
     colour = x.ndim == 3  # (not x itself: dask tokenizes the function by pickling what it closes over)
@@ -100,6 +97,15 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     return _blocks.valid(x, halos, block, dtype)
 
 
+def _padded_input(x, tshape, mode, value):
+    """The whole image ``x`` extended for ``pad_input`` along its leading
+    ``len(tshape)`` axes (the template's; colour channels untouched), as
+    :func:`sigcorr._geometry.input_pads` says: the true edges."""
+    pads, crops = _geometry.input_pads(tshape, mode)
+    x = _blocks.pad(x, pads + [(0, 0)] * (x.ndim - len(tshape)), mode, value)
+    return x if crops is None else x[tuple(slice(a, b) for a, b in crops)]
+
+
 def _match_volume(x, t, method, mask, pad_input, stack, pad_mode, pad_value):
     """match_template on a chunked volume: every block scored with the
     template's extent of its neighbours (below, right and behind)."""
@@ -108,10 +114,7 @@ def _match_volume(x, t, method, mask, pad_input, stack, pad_mode, pad_value):
     tshape = t.shape[1:] if stacked else t.shape
     dtype = _validate.compute_dtype(x.dtype, t.dtype, family="image")
     if pad_input:
-        pads, crops = _geometry.input_pads(tshape, pad_mode)
-        x = _blocks.pad(x, pads, pad_mode, pad_value)
-        if crops is not None:
-            x = x[tuple(slice(a, b) for a, b in crops)]
+        x = _padded_input(x, tshape, pad_mode, pad_value)
     halos = {ax: tshape[ax] - 1 for ax in range(3)}
     x = _blocks.coarsen(x, halos)
     if stacked:
