@@ -249,6 +249,15 @@ def is_pandas(x):
     return type(x).__module__.startswith("pandas") and type(x).__name__ in ("Series", "DataFrame")
 
 
+def pandas_time_axis(x, axis) -> None:
+    """A pandas object's time runs along its index (a DataFrame's rows, each
+    column a series, as statsmodels' acf reads a one-column DataFrame):
+    ``axis`` may be left at -1 or name that axis, 0."""
+    if check_int(axis, "axis") not in (-1, 0):
+        raise ValueError(f"axis: a pandas {type(x).__name__}'s time axis is its index (axis 0, each column a series), "
+                         f"got axis={axis}")
+
+
 def from_pandas(x, times, name="x"):
     """``(values, seconds, step)`` of a pandas Series (one series) or
     DataFrame (a batch of its columns; one column: its Series): the values
