@@ -87,14 +87,31 @@ def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
     Returns
     -------
     out : ndarray
-        float32 input stays float32, float64 stays float64, complex stays
-        complex; bool and integer inputs are computed in float64, float16 in
-        float32.
+        scipy's dtype: float32 input stays float32, float64 stays float64,
+        complex stays complex; bool and integer inputs are computed in
+        float64 and come back in scipy's integer (or bool) dtype, rounded,
+        in one pass over the output.  float16 comes back as float32 and long
+        double as float64 (computed so; scipy keeps them).  Two 0-d inputs
+        give ``in1 * in2`` (``in1 * conj(in2)`` for :func:`correlate`), as
+        scipy; an empty input gives an empty array of shape (0,), as scipy's
+        ``fftconvolve``.  With ``mode='same'`` the output has ``in1``'s
+        shape on every axis, batch axes too: where ``in1`` has length 1 on a
+        batch axis and ``in2`` more, in2's centred element is used, as
+        scipy's ``fftconvolve`` crops.
 
     Notes
     -----
     NaN or inf in an input reaches only the outputs whose window contains it
-    (with ``method='fft'`` such outputs are NaN).
+    (with ``method='fft'`` such outputs are NaN; scipy's FFT method makes
+    every output NaN and warns).
+
+    Integer results are exact while every sum stays below 2**53 in
+    magnitude (float64 holds every integer up to there).  Beyond, the
+    float64 sums are rounded before they are cast back, and a value outside
+    the integer dtype's range is cast as NumPy casts floats, as scipy's
+    ``method='fft'`` does: 8- and 16-bit results wrap around (as scipy's
+    direct method), a value beyond the int32 or int64 range gives NumPy's
+    RuntimeWarning and no meaningful value.
 
     Examples
     --------
@@ -109,6 +126,10 @@ def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
     array([2.5, 4. ])
     >>> sigcorr.convolve(np.ones((8, 8, 8)), np.ones((3, 3, 3)), mode="same")[0, 0, :3]  # a volume
     array([ 8., 12., 12.])
+    >>> sigcorr.convolve([3, 4, 5], [1, 2, 3])  # integers in, integers out (computed in float64)
+    array([ 3, 10, 22, 22, 15])
+    >>> sigcorr.convolve(np.arange(5.0)[:, None], np.ones((3, 3)), mode="same", axes=0).shape  # in1's shape
+    (5, 1)
     """
     a, k, axes, mode, method, out_dtype = _validate.conv_inputs(in1, in2, mode, method, axes)
     special = _validate.scalar_or_empty(a, k)

@@ -120,8 +120,8 @@ def to_result(out: np.ndarray, dtype) -> np.ndarray:
     sum stays below 2**53 in magnitude (float64 holds every integer up to
     there); beyond, the float64 sum is already rounded, and a value outside
     the integer dtype's range is cast as NumPy casts floats, as scipy's
-    ``method='fft'`` does (8- and 16-bit results wrap around as integer
-    arithmetic would, as scipy's direct method)."""
+    ``method='fft'`` does (8- and 16-bit results wrap around, as scipy's
+    direct method; beyond the int32 or int64 range NumPy warns)."""
     dtype = np.dtype(dtype)
     if out.dtype == dtype:
         return out
