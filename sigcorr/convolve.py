@@ -334,6 +334,8 @@ def choose_conv_method(in1, in2, mode="full", measure=False):
     ['direct', 'fft']
     """
     a, k, axes, mode, _, _ = _validate.conv_inputs(in1, in2, mode, "auto", None)
+    if axes is None and not _validate.check_flag(measure, "measure"):
+        return "direct"  # 0-d or empty inputs: nothing to transform (scipy's answer too)
     if _validate.check_flag(measure, "measure"):
         times = {m: _timeit_fast(lambda m=m: convolve(in1, in2, mode=mode, method=m)) for m in ("fft", "direct")}
         return ("fft" if times["fft"] < times["direct"] else "direct"), times

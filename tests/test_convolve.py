@@ -184,6 +184,8 @@ def test_zero_rank_and_empty_as_scipy():
             out = ours(np.asarray(a), np.asarray(b))
             assert out.shape == (0,) and out.dtype == np.result_type(np.asarray(a), np.asarray(b))
             np.testing.assert_array_equal(out, ss.fftconvolve(np.asarray(a), np.asarray(b)))
+        assert sigcorr.choose_conv_method(np.float64(1), np.float64(2)) == ss.choose_conv_method(np.float64(1), 2.0)
+        assert sigcorr.choose_conv_method(np.ones((0, 3)), np.ones((2, 2))) == "direct"
     for func in ("convolve2d", "correlate2d"):
         for mode in MODES:
             for a, b in ((np.ones((0, 3)), np.ones((2, 2))), (np.ones((2, 2)), np.zeros((0, 3))),
