@@ -197,7 +197,7 @@ def _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip, lags=None):
         full = _boundary_conv2d(a, k, mode, boundary, fv, flip)
         return np.ascontiguousarray(full[tuple(slice(lo + m - 1, hi + m) for (lo, hi), m in zip(win, k.shape))])
     dtype = _validate.compute_dtype(a.dtype, k.dtype)
-    fv = _validate.fill_in(fv, dtype)
+    fv = _validate.fill_in(fv, dtype, out_dtype)
     if a.size == 0 or k.size == 0:
         # every output sums over the fill values only (or over no products)
         shape = _validate.empty_2d_shape(a.shape, k.shape, mode, boundary)

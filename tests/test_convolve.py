@@ -170,6 +170,9 @@ def test_bool_and_int_come_back_in_scipys_dtype(method, rng):
     np.testing.assert_array_equal(sigcorr.correlate(big, big[:700], method=method), ss.correlate(big, big[:700], method="direct"))
     i8 = np.array([100, 100], np.int8)
     np.testing.assert_array_equal(sigcorr.convolve(i8, np.array([3, 3], np.int8), method=method), [44, 88, 44])
+    for fill in (1.5, -2.7, True):  # cast to the integer output type first, as scipy does
+        np.testing.assert_array_equal(sigcorr.correlate2d(big[:600].reshape(20, 30), np.ones((3, 4), int), fillvalue=fill),
+                                      ss.correlate2d(big[:600].reshape(20, 30), np.ones((3, 4), int), fillvalue=fill))
     got = sigcorr.convolve2d(big[:600].reshape(20, 30), np.arange(12).reshape(3, 4), mode="same", boundary="symm")
     np.testing.assert_array_equal(got, ss.convolve2d(big[:600].reshape(20, 30), np.arange(12).reshape(3, 4), "same", "symm"))
 

@@ -199,11 +199,15 @@ def empty_2d_shape(shape1, shape2, mode, boundary) -> tuple:
     return shape
 
 
-def fill_in(fv: np.ndarray, dtype) -> np.ndarray:
+def fill_in(fv: np.ndarray, dtype, out_dtype=None) -> np.ndarray:
     """The 0-d fill value in the compute ``dtype`` of real or complex inputs;
-    a complex fill value with real inputs is refused (it would be cast)."""
+    a complex fill value with real inputs is refused (it would be cast).
+    With an integer (or bool) ``out_dtype`` it is first cast to it, as scipy
+    casts ``fillvalue`` to the output type (1.5 fills an integer image with 1)."""
     if dtype.kind != "c" and fv.dtype.kind == "c":
         raise ValueError("could not cast `fillvalue` directly to the output type: it is complex, in1 and in2 are real")
+    if out_dtype is not None and np.dtype(out_dtype).kind in "biu":
+        fv = fv.astype(out_dtype)
     return fv.astype(dtype)
 
 

@@ -96,7 +96,7 @@ def _boundary2d(in1, in2, mode, boundary, fillvalue, chunks, flip):
     dtype = _validate.compute_dtype(x.dtype, k.dtype)
     out_dtype = _validate.result_dtype(x.dtype, k.dtype)
     if boundary == "fill":
-        xp = _blocks.pad(x.astype(dtype), pads, "constant", _validate.fill_in(fv, dtype).item())
+        xp = _blocks.pad(x.astype(dtype), pads, "constant", _validate.fill_in(fv, dtype, out_dtype).item())
     else:
         xp = _blocks.pad(x.astype(dtype), pads, "wrap" if boundary == "wrap" else "symmetric")
     return _conv_dask(xp, k, "valid", "auto", None, None, flip, out_dtype)
