@@ -55,9 +55,9 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
         Series along ``axis``; every other axis is a batch of series.  A
         pandas Series, or a one-column DataFrame, is one series along its
         index, as statsmodels' ``acf`` reads it (1-D result); a DataFrame's
-        columns are a batch, with the lags along the rows, (max_lag + 1,
-        columns); an irregular DatetimeIndex gives the sample times
-        (``times=``, in seconds).  ``axis`` may only name the index (0).
+        columns are a batch of series, (columns, max_lag + 1); an irregular
+        DatetimeIndex gives the sample times (``times=``, in seconds).
+        ``axis`` may only name the index (0).
     max_lag : int, optional
         Last lag, in [0, n - 1]; default n - 1 (every lag; statsmodels'
         default is about 10 log10(n), pass it explicitly to compare).
@@ -176,8 +176,8 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
 def _pandas_acf(x, max_lag, demean, normalize, adjusted, axis, method, times, lag_step, kernel):
     """autocorrelation of a pandas Series or DataFrame: time along the index
     (a one-column DataFrame is its Series, as statsmodels' acf reads it; a
-    DataFrame's columns are a batch, the lags along the rows, (max_lag + 1,
-    columns)); an irregular DatetimeIndex is its sample times in seconds."""
+    DataFrame's columns are a batch, (columns, max_lag + 1)); an irregular
+    DatetimeIndex is its sample times in seconds."""
     _validate.pandas_time_axis(x, axis)
     values, seconds, _ = _validate.from_pandas(x, times)
     gaps = np.diff(seconds) if seconds is not None else None
@@ -186,7 +186,7 @@ def _pandas_acf(x, max_lag, demean, normalize, adjusted, axis, method, times, la
     else:
         out = autocorrelation(values, max_lag, demean=demean, normalize=normalize, times=seconds, lag_step=lag_step,
                               kernel=kernel)
-    return out.T if out.ndim > 1 else out
+    return out
 
 
 def _irregular_acf(x, max_lag, times, lag_step, kernel, demean, normalize, axis):

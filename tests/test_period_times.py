@@ -192,9 +192,15 @@ def test_pandas_autocorrelation_as_statsmodels(rng):
     np.testing.assert_allclose(sigcorr.autocorrelation(frame[["y"]], 40), want, atol=1e-12)
     np.testing.assert_allclose(sigcorr.autocorrelation(frame["y"], 40), want, atol=1e-12)
     np.testing.assert_allclose(sigcorr.autocorrelation(frame[["y"]], 40, axis=0), want, atol=1e-12)
-    both = sigcorr.autocorrelation(frame, 40)  # columns are a batch, lags along the rows
-    assert both.shape == (41, 2)
-    np.testing.assert_allclose(both[:, 1], acf(frame["z"], nlags=40), atol=1e-12)
+    both = sigcorr.autocorrelation(frame, 40)  # columns are a batch
+    assert both.shape == (2, 41)
+    np.testing.assert_allclose(both[1], acf(frame["z"], nlags=40), atol=1e-12)
+    # crosscorrelation reads them so too (a one-column DataFrame is its Series)
+    np.testing.assert_allclose(sigcorr.crosscorrelation(frame[["y"]], frame["z"], 30),
+                               sigcorr.crosscorrelation(frame["y"].to_numpy(), frame["z"].to_numpy(), 30))
+    assert sigcorr.crosscorrelation(frame, frame["z"], 5).shape == (2, 11)
+    with pytest.raises(ValueError, match="time axis is its index"):
+        sigcorr.crosscorrelation(frame, frame, 4, axis=1)
     with pytest.raises(ValueError, match="time axis is its index"):
         sigcorr.autocorrelation(frame, 4, axis=1)
     # an irregular DatetimeIndex: its times, in seconds
