@@ -2,9 +2,9 @@
 against sigcorr's ``match_template`` (a volume where skimage reads 3-D).
 
 The wheel ships no tests, and their code is not copied into this
-repository: ``python tests/peers/fetch_skimage_tests.py`` downloads the
-file of the installed scikit-image's release tag once (its SHA-256 is
-pinned in skimage_peer.py) into ``~/.cache/sigcorr/peers/`` (or ``$SIGCORR_PEER_TESTS``),
+repository: ``python tests/peers/fetch_skimage_tests.py`` takes the file
+out of the installed release's source distribution on PyPI once (its
+SHA-256 is pinned in skimage_peer.py) into ``~/.cache/sigcorr/peers/`` (or ``$SIGCORR_PEER_TESTS``),
 and CI runs that before this step.  Without the file these tests are
 skipped, with that command as the reason; under CI (``$CI`` set) they fail.
 """
