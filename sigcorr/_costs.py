@@ -164,6 +164,11 @@ class Costs:
     # match_template with a template stack: the product spectra of one
     # batch of templates, in bytes (about as much again for their inverse)
     match_group_bytes: int = 64 << 20
+    # matched_filter's FFT path (sigcorr._network): the product spectra of
+    # one batch of (template, channel, block) transforms, in bytes (their
+    # inverse as much again); small enough to stay near the caches between
+    # the product, the inverse transform and the stacking kernel
+    network_group_bytes: int = 8 << 20
     # locate(pyramid_levels=): the pooled template stays at least this many
     # samples wide in every searched axis (fewer levels are used otherwise)
     pyramid_min_side: int = 8

@@ -545,3 +545,44 @@ def kernel_lag_sums(t, x, step, width, gaussian, K):
                     w = 1.0 if k == int(np.floor(d / step + 0.5)) else 0.0
                 out[:, k] += w * np.array([x[i] * x[j], x[i] ** 2, x[j] ** 2, 1.0])
     return out
+
+
+# ---------------------------------------------------------------------------
+# network matched filtering (``_kernels.network``, ``sigcorr.matched_filter``)
+# ---------------------------------------------------------------------------
+
+
+def matched_filter(data, templates, moveouts=None, weights=None, step=1, flat=1e-9):
+    """out[t, i] = sum_c w[t, c] r_tc(i + moveout[t, c]) / sum_c w[t, c] for
+    every step-th i, r_tc(j) the ccoeff_normed score of templates[t, c]
+    against data[c, j:j + m] (:func:`match_scores`), the channels whose
+    window holds NaN left out of both sums (NaN where none is left; a flat
+    template channel scores 0 on windows without NaN)."""
+    data = np.asarray(data, dtype=np.float64)
+    data = data[None] if data.ndim == 1 else data
+    tpl = np.asarray(templates, dtype=np.float64)
+    tpl = tpl[:, None] if tpl.ndim == 2 else tpl
+    T, C, m = tpl.shape
+    N = data.shape[1]
+    mv = np.zeros((T, C), dtype=np.int64) if moveouts is None else np.asarray(moveouts)
+    w = np.ones((T, C)) if weights is None else np.asarray(weights, dtype=np.float64)
+    n_out = N - m - int(mv.max()) + 1
+    keep = range(0, n_out, step)
+    out = np.full((T, len(keep)), np.nan)
+    for t in range(T):
+        r = [match_scores(data[c][None, None], tpl[t, c][None, None], "ccoeff_normed", flat=flat)[0]
+             for c in range(C)]
+        # a window holding NaN is missing data, even for a flat template (which scores 0 elsewhere)
+        r = [np.where(np.isnan(np.lib.stride_tricks.sliding_window_view(data[c], m)).any(axis=1), np.nan, rc)
+             for c, rc in enumerate(r)]
+        for k, i in enumerate(keep):
+            num = den = 0.0
+            for c in range(C):
+                v = r[c][i + mv[t, c]]
+                if np.isnan(v) or w[t, c] == 0:
+                    continue
+                num += w[t, c] * v
+                den += w[t, c]
+            if den > 0:
+                out[t, k] = num / den
+    return out

@@ -1,0 +1,79 @@
+"""Network matched filtering: per-channel normalized scores, weighted and
+stacked over the channels, straight into the (T, N_out) network score.
+
+The caller computes the cross terms (correlations of the centred channels
+with the centred templates, block by block: direct or overlap-save FFT) and
+each channel's window statistics once (``invn``: the inverse window norm, 0
+for a flat window, NaN for a window holding a missing sample); this kernel
+turns a block of cross terms into ccoeff_normed scores (the degenerate-window
+rule of ``windows``: a ratio just past 1 is rounding and gives +-1, a larger
+one a degenerate window, 0), weights them, drops the channels whose window
+is missing (renormalizing the weights) and writes the stacked score of every
+``step``-th output.  No per-channel score array is stored: each task keeps
+one block's weighted sums (float64) in a buffer of the block's length.
+"""
+
+import numpy as np
+from numba import prange
+
+from ._jit import A2, A4, F8, FLOATS, I8, jit
+from .windows import NORMED_SLACK
+
+
+@jit(parallel=True, error_model="numpy",
+     sigs=[(A4(f), I8, I8, A2(I8), A2(I8), A2(F8), A2(F8), A2(f), I8, I8, A2(f)) for f in FLOATS])
+def network_stack(cross, i0, S, shift, mv, wts, itn, invn, n, step, out):
+    """Stacked scores of G templates over the outputs ``i0 .. i0 + nb * S``
+    (clipped to ``n``, the undecimated output count) into ``out`` (G, n_dec):
+    output i (kept where i % step == 0, at ``out[g, i // step]``) is
+
+        sum_c w[g, c] r_gc(i) / sum_c w[g, c]   over the channels whose
+        ``invn[c, i + mv[g, c]]`` is not NaN (NaN when none is),
+
+    with r_gc(i) = clamp(cross[g, c, b, r + shift[g, c]] * invn[c, i + mv[g, c]]
+    * itn[g, c]) for i = i0 + b * S + r, 0 <= r < S.  ``cross`` (G, C, nb, R);
+    ``wts`` the weights and ``itn`` the inverse centred-template norms (0 for
+    a flat template), both (G, C); ``invn`` (C, Nw) per channel and window
+    start.  Tasks: (template, block) pairs."""
+    G, C, nb, R = cross.shape
+    for task in prange(G * nb):
+        k = np.int64(task)
+        g = k // nb
+        b = k - g * nb
+        _stack_block(cross, g, b, i0, S, shift, mv, wts, itn, invn, n, step, out)
+    return out
+
+
+@jit(error_model="numpy")
+def _stack_block(cross, g, b, i0, S, shift, mv, wts, itn, invn, n, step, out):
+    # one (template, block) task of network_stack
+    C = cross.shape[1]
+    lo = i0 + b * S
+    cnt = min(S, n - lo)
+    if cnt <= 0:
+        return
+    num = np.zeros(cnt)
+    den = np.zeros(cnt)
+    slack = NORMED_SLACK
+    for c in range(C):
+        w = wts[g, c]
+        if w == 0.0:
+            continue
+        k = itn[g, c]
+        row = cross[g, c, b]
+        sh = shift[g, c]
+        nrow = invn[c]
+        jv = lo + mv[g, c]
+        for r in range(cnt):
+            v = np.float64(nrow[jv + r])
+            x = np.float64(row[sh + r]) * (v * k)
+            a = abs(x)
+            s = x if a < 1.0 else ((1.0 if x > 0 else -1.0) if a < slack else 0.0)
+            ok = v == v
+            num[r] += w * s if ok else 0.0
+            den[r] += w if ok else 0.0
+    orow = out[g]
+    first = (step - lo % step) % step
+    for r in range(first, cnt, step):
+        d = den[r]
+        orow[(lo + r) // step] = num[r] / d if d > 0.0 else np.nan
