@@ -12,11 +12,11 @@ depends only on the samples of its own windows, and ``phase`` keeps the
 
 Per slice:
 
-1. each channel's window statistics, once (not per template): float64 box
-   sums of the centred samples, their squares and the missing-sample count
-   (``_kernels.windows.window_sums``), turned into ``invn``, the inverse
-   window norm (0 for a flat window, NaN for a window holding a missing
-   sample);
+1. each channel's window statistics, once (not per template): float64
+   running sums of the centred samples, their squares and the missing-sample
+   count (``_kernels.network.window_norms``), turned into ``invn``, the
+   inverse window norm (0 for a flat window, NaN for a window holding a
+   missing sample);
 2. the cross terms of the centred channels with the centred, unit-norm
    templates: the direct kernel (``_kernels.direct.corr_padded``) one
    template at a time for short templates, else overlap-save FFTs: each
@@ -40,7 +40,32 @@ from ._runtime import run, threads
 
 __all__ = ["Bank", "block_plan", "output_length"]
 
-_STATS_BLOCK = 1 << 20  # samples per pass of the window statistics (float64 temporaries)
+
+
+_POOL = []
+
+
+def _product(X, spec, out):
+    """out[g, c, b] = X[c, b] * spec[g, c] (the product spectra of a batch),
+    split over sigcorr's threads (numpy's multiply releases the GIL)."""
+    n = min(threads(), out.shape[0] * out.shape[1])
+    if n <= 1 or out.size < (1 << 16):
+        np.multiply(X[None], spec[:, :, None, :], out=out)
+        return out
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(max(2, threads()), thread_name_prefix="sigcorr-network"))
+    flat_out = out.reshape((-1,) + out.shape[2:])  # (G * C, nb, F)
+    C = out.shape[1]
+
+    def part(lo, hi):
+        for k in range(lo, hi):
+            np.multiply(X[k % C], spec[k // C, k % C, None, :], out=flat_out[k])
+
+    bounds = np.linspace(0, flat_out.shape[0], n + 1).astype(int)
+    list(_POOL[0].map(lambda ab: part(*ab), zip(bounds[:-1], bounds[1:])))
+    return out
 
 
 def output_length(n, span, step, phase=0):
@@ -142,44 +167,30 @@ class Bank:
     def _window_stats(self, x, xc):
         """``xc[:, :n]`` = the channels centred by their present samples'
         means, missing samples 0 (zeros beyond n); returns ``invn`` (C, n -
-        m + 1): 1 / sqrt(window energy), 0 for a flat window (the
+        m + 1) from ``_kernels.network.window_norms``: 1 / sqrt(window
+        energy) in float64 running sums, 0 for a flat window (the
         degenerate-window rule of ``_kernels.windows``), NaN for a window
         with a missing sample."""
         C, n = x.shape
         m = self.m
-        nw = n - m + 1
-        invn = np.empty((C, nw), dtype=self.dtype)
         xc[:, n:] = 0
-        for c in range(C):
-            row = x[c]
-            ok = np.isfinite(row)
-            whole = bool(ok.all())
-            present = row if whole else row[ok]
-            mean = float(present.mean(dtype=np.float64)) if present.size else 0.0
-            dst = xc[c, :n]
-            np.subtract(row, self.dtype.type(mean), out=dst)
-            if not whole:
-                dst[~ok] = 0
-            peak = float(np.max(np.abs(dst))) if n else 0.0
-            qeps = _kwin.ENERGY_ABS * m * peak * peak
-            for a in range(0, nw, _STATS_BLOCK):
-                b = min(a + _STATS_BLOCK, nw)
-                seg = dst[a:b + m - 1].astype(np.float64)
-                rows = np.empty((3 if not whole else 2, seg.size))
-                rows[0] = seg
-                np.multiply(seg, seg, out=rows[1])
-                if not whole:
-                    rows[2] = ~ok[a:b + m - 1]
-                sums = run(_kwin.window_sums, _twins.window_sums, rows, 1, m)
-                s, q = sums[0], sums[1]
-                e = q - s * s * (1.0 / m)
-                good = e > np.maximum(_kwin.ENERGY_REL * q, qeps)
-                with np.errstate(divide="ignore"):
-                    v = np.where(good, 1.0 / np.sqrt(np.where(good, e, 1.0)), 0.0)
-                if not whole:
-                    v[sums[2] > 0.5] = np.nan
-                invn[c, a:b] = v
-        return invn
+        dst = xc[:, :n]
+        sums = x.sum(axis=1, dtype=np.float64)
+        whole = bool(np.isfinite(sums).all())  # (no missing sample: the sums of finite data are finite)
+        if whole:
+            means = sums / n
+            np.subtract(x, means.astype(self.dtype)[:, None], out=dst)
+        else:
+            ok = np.isfinite(x)
+            np.copyto(dst, x)
+            dst[~ok] = 0
+            means = dst.sum(axis=1, dtype=np.float64) / np.maximum(ok.sum(axis=1), 1)
+            dst -= means.astype(self.dtype)[:, None]
+            dst[~ok] = 0
+        peak = np.maximum(dst.max(axis=1), -dst.min(axis=1)).astype(np.float64)
+        qeps = _kwin.ENERGY_ABS * m * peak * peak
+        invn = np.empty((C, n - m + 1), dtype=self.dtype)
+        return run(_knet.window_norms, _twins.window_norms, x, np.int64(m), means, qeps, invn)
 
     def _direct_scores(self, xc, invn, n_out, step, phase, out, progress):
         C = self.C
@@ -211,7 +222,7 @@ class Bank:
             for g0 in range(0, T, G):
                 g1 = min(g0 + G, T)
                 prod = _workspace.empty("network:prod", (g1 - g0, C, nb, F), X.dtype)
-                np.multiply(X[None], spec_t[g0:g1, :, None, :], out=prod)
+                _product(X, spec_t[g0:g1], prod)
                 cross = _fft.irfft_blocks(prod, L, "network:cross")
                 self._stack(cross, b0 * S, S, zero[g0:g1], self.mv[g0:g1], g0, g1, invn, n_out, step, phase, out)
                 if progress is not None and b0 + nb >= nb_total:

@@ -650,3 +650,20 @@ def network_stack(cross, i0, S, shift, mv, wts, itn, invn, n, step, out):
             vals = np.where(den[keep] > 0, num[keep] / den[keep], np.nan)
         out[g, (lo + keep) // step] = vals
     return out
+
+
+def window_norms(x, m, means, qeps, out):
+    """``_kernels.network.window_norms`` (float64 cumulative sums)."""
+    v = x.astype(np.float64) - means[:, None]
+    bad = ~np.isfinite(v)
+    v[bad] = 0
+    s = _box(v[:, None, :], 1, m)[:, 0]
+    q = _box((v * v)[:, None, :], 1, m)[:, 0]
+    e = q - s * s / m
+    flat = e <= np.maximum(ENERGY_REL * q, qeps[:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = 1.0 / np.sqrt(np.where(flat, 1.0, e))
+    r[flat] = 0
+    r[_box(bad[:, None, :], 1, m)[:, 0] > 0.5] = np.nan
+    out[...] = r
+    return out
