@@ -183,3 +183,29 @@ def test_inputs_not_modified_and_stack_twin_agrees(rng):
         a = _knet.network_stack(*args, np.full((G, 40), -7.0, dtype))
         b = _twins.network_stack(*args, np.full((G, 40), -7.0, dtype))
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_dask_equals_in_memory(rng):
+    pytest.importorskip("dask")
+    import sigcorr.dask
+
+    x, tpl, mv, w = _network(rng, N=900, T=2, m=30, max_mv=40)
+    x[1, 300:305] = np.nan
+    for step, chunks in ((1, (3, 100)), (3, (3, 250)), (4, (3, 899))):
+        ref = sigcorr.matched_filter(x, tpl, moveouts=mv, weights=w, step=step)
+        lazy = sigcorr.dask.matched_filter(x, tpl, moveouts=mv, weights=w, step=step, chunks=chunks)
+        assert lazy.shape == ref.shape
+        np.testing.assert_allclose(lazy.compute(scheduler="sync"), ref, rtol=0, atol=1e-9)
+
+
+def test_window_norms_twin_agrees(rng):
+    for dtype in (np.float32, np.float64):
+        x = rng.standard_normal((2, 300)).astype(dtype)
+        x[0, 50] = np.nan
+        x[1, 100:140] = 2.0  # flat windows
+        means = np.array([0.1, 2.0])
+        args = (x, np.int64(20), means, np.full(2, 1e-12))
+        a = _knet.window_norms(*args, np.empty((2, 281), dtype))
+        b = _twins.window_norms(*args, np.empty((2, 281), dtype))
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+        assert np.isnan(a[0, 31:51]).all() and (a[1, 100:121] == 0).all()
