@@ -209,3 +209,57 @@ def test_window_norms_twin_agrees(rng):
         b = _twins.window_norms(*args, np.empty((2, 281), dtype))
         np.testing.assert_allclose(a, b, rtol=1e-5)
         assert np.isnan(a[0, 31:51]).all() and (a[1, 100:121] == 0).all()
+
+
+def _detect_files(tmp_path, rng):
+    x = rng.standard_normal((3, 6000)).astype(np.float32)
+    tpl = rng.standard_normal((2, 3, 80))
+    mv = np.array([[0, 10, 20], [5, 0, 3]])
+    events = [(0, 1000), (1, 2500), (0, 4500)]
+    for t, i in events:
+        for c in range(3):
+            x[c, i + mv[t, c]:i + mv[t, c] + 80] += tpl[t, c]
+    for name, arr in (("x", x), ("t", tpl), ("m", mv)):
+        np.save(tmp_path / f"{name}.npy", arr)
+    return x, events
+
+
+def test_cli_detect_npy_csv_and_errors(tmp_path, rng, capsys):
+    import json
+
+    from sigcorr.cli import main
+
+    x, events = _detect_files(tmp_path, rng)
+    args = ["--templates", str(tmp_path / "t.npy"), "--moveouts", str(tmp_path / "m.npy")]
+    assert main(["detect", str(tmp_path / "x.npy"), *args, "--jsonl", "--fs", "100"]) == 0
+    lines = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    assert [(d["template"], d["sample"]) for d in lines] == events
+    assert all(d["mad"] > 8 and d["time"] == d["sample"] / 100 for d in lines)
+    np.savetxt(tmp_path / "x.csv", x.T, delimiter=",", header="z,n,e", comments="")
+    assert main(["detect", str(tmp_path / "x.csv"), *args]) == 0
+    out = capsys.readouterr()
+    assert out.out.count("template ") == 3 and "3 detections" in out.err
+    assert main(["detect", str(tmp_path / "x.npy"), "--templates", str(tmp_path / "m.npy")]) == 1
+    assert "channels" in capsys.readouterr().err
+
+
+def test_cli_detect_miniseed(tmp_path, rng, capsys):
+    obspy = pytest.importorskip("obspy")
+    import json
+
+    from sigcorr.cli import main
+
+    x, events = _detect_files(tmp_path, rng)
+    x[1, 3000:3100] = np.nan  # a gap in one channel
+    start = obspy.UTCDateTime(2024, 1, 1)
+    traces = []
+    for c in range(3):
+        for a, b in ((0, 3000), (3100, 6000)) if c == 1 else ((0, 6000),):
+            traces.append(obspy.Trace(x[c, a:b].copy(), header=dict(station="ST", channel="HH" + "ZNE"[c],
+                                                                    sampling_rate=100.0, starttime=start + a / 100)))
+    obspy.Stream(traces).write(str(tmp_path / "x.mseed"), format="MSEED")
+    assert main(["detect", str(tmp_path / "x.mseed"), "--templates", str(tmp_path / "t.npy"), "--moveouts",
+                 str(tmp_path / "m.npy"), "--jsonl"]) == 0
+    lines = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    assert [(d["template"], d["sample"]) for d in lines] == events
+    assert lines[0]["time"] == "2024-01-01T00:00:10.000000Z"
