@@ -70,7 +70,7 @@ def match_loop(data, tpl, mv):
 
 
 def rows(quick: bool = False) -> list[Row]:
-    rep = 3 if quick else 7
+    rep = 3 if quick else 5
     data, tpl, mv = case(20, 6, 100_000, 400)
     mine = sigcorr.matched_filter(data, tpl, moveouts=mv)
     assert np.abs(mine - match_loop(data, tpl, mv)).max() < 2e-4
@@ -83,7 +83,7 @@ def rows(quick: bool = False) -> list[Row]:
         funcs["ob"] = lambda: obspy_loop(data, tpl, mv)
     except ImportError:
         pass
-    times = best_times(funcs, repeat=rep, burst=1)
+    times = best_times(funcs, repeat=rep)
     what = "matched_filter 20 templates x 6 channels x 100,000 float32, m=400, moveouts <= 50"
     out = [Row(what, times["s"], "sigcorr match_template per channel + numpy stacking", times["mt"], "<= 0.7x", 0.7)]
     if "ob" in times:
