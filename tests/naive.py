@@ -586,3 +586,45 @@ def matched_filter(data, templates, moveouts=None, weights=None, step=1, flat=1e
             if den > 0:
                 out[t, k] = num / den
     return out
+
+
+def network_stack(cross, i0, S, shift, mv, wts, itn, invn, n, step, out):
+    """``_kernels.network.network_stack`` from its contract, output by output
+    (a copy of ``out`` with the kept outputs written)."""
+    out = np.array(out, dtype=np.float64, copy=True)
+    G, C, nb, _ = cross.shape
+    for g in range(G):
+        for b in range(nb):
+            for r in range(S):
+                i = i0 + b * S + r
+                if i >= n or i % step:
+                    continue
+                num = den = 0.0
+                for c in range(C):
+                    v = float(invn[c, i + mv[g, c]])
+                    if np.isnan(v) or wts[g, c] == 0:
+                        continue
+                    x = float(cross[g, c, b, r + shift[g, c]]) * v * itn[g, c]
+                    s = x if abs(x) < 1 else (np.sign(x) if abs(x) < 1.125 else 0.0)
+                    num += wts[g, c] * s
+                    den += wts[g, c]
+                out[g, i // step] = num / den if den > 0 else np.nan
+    return out
+
+
+def window_norms(x, m, means, qeps):
+    """``_kernels.network.window_norms``: 1 / sqrt(sum (w - mean w)^2) of every
+    m-sample window w of each channel, 0 when that energy is at most 1e-12 of
+    sum (w - means[c])^2 or ``qeps[c]``, NaN when the window holds NaN or inf."""
+    C, n = x.shape
+    out = np.empty((C, n - m + 1))
+    for c in range(C):
+        for j in range(n - m + 1):
+            w = x[c, j:j + m].astype(np.float64) - means[c]
+            if not np.isfinite(w).all():
+                out[c, j] = np.nan
+                continue
+            q = float((w * w).sum())
+            e = float(((w - w.mean()) ** 2).sum())
+            out[c, j] = 0.0 if e <= max(1e-12 * q, qeps[c]) else 1.0 / np.sqrt(e)
+    return out

@@ -8,8 +8,7 @@ import pytest
 
 import naive
 import sigcorr
-from sigcorr import _costs, _twins
-from sigcorr._kernels import network as _knet
+from sigcorr import _costs
 
 # the cost model pinned to one path (the tests never depend on the prices)
 PATHS = {
@@ -163,26 +162,13 @@ def test_bad_shapes():
         sigcorr.matched_filter(np.zeros((1, 100), dtype=complex), np.ones((1, 1, 10)))
 
 
-def test_inputs_not_modified_and_stack_twin_agrees(rng):
+def test_inputs_not_modified(rng):
     x, tpl, mv, w = _network(rng)
     x[0, 5] = np.nan
     before = (x.copy(), tpl.copy(), mv.copy(), w.copy())
     sigcorr.matched_filter(x, tpl, moveouts=mv, weights=w)
     for a, b in zip(before, (x, tpl, mv, w)):
         np.testing.assert_array_equal(a, b)
-    # the kernel and its cold-path twin, with a decimation grid that starts
-    # inside the first block (a negative first output)
-    for dtype in (np.float32, np.float64):
-        G, C, nb, R, S = 2, 3, 4, 40, 30
-        cross = rng.standard_normal((G, C, nb, R)).astype(dtype)
-        invn = (rng.random((C, 200)) * 0.6).astype(dtype)
-        invn[1, 50:60] = np.nan
-        invn[:, 70:72] = np.nan
-        args = (cross, np.int64(-2), np.int64(S), np.zeros((G, C), np.int64), rng.integers(2, 9, (G, C)),
-                rng.random((G, C)), np.ones((G, C)), invn, np.int64(110), np.int64(3))
-        a = _knet.network_stack(*args, np.full((G, 40), -7.0, dtype))
-        b = _twins.network_stack(*args, np.full((G, 40), -7.0, dtype))
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
 def test_dask_equals_in_memory(rng):
@@ -197,18 +183,6 @@ def test_dask_equals_in_memory(rng):
         assert lazy.shape == ref.shape
         np.testing.assert_allclose(lazy.compute(scheduler="sync"), ref, rtol=0, atol=1e-9)
 
-
-def test_window_norms_twin_agrees(rng):
-    for dtype in (np.float32, np.float64):
-        x = rng.standard_normal((2, 300)).astype(dtype)
-        x[0, 50] = np.nan
-        x[1, 100:140] = 2.0  # flat windows
-        means = np.array([0.1, 2.0])
-        args = (x, np.int64(20), means, np.full(2, 1e-12))
-        a = _knet.window_norms(*args, np.empty((2, 281), dtype))
-        b = _twins.window_norms(*args, np.empty((2, 281), dtype))
-        np.testing.assert_allclose(a, b, rtol=1e-5)
-        assert np.isnan(a[0, 31:51]).all() and (a[1, 100:121] == 0).all()
 
 
 def _detect_files(tmp_path, rng):
