@@ -111,13 +111,15 @@ class Bank:
         c = _costs.get()
         item = self.dtype.itemsize
         n_out = max(n - self.span + 1, 1)
-        direct = self.T * self.C * (n - self.m + 1) * self.m * c.direct_ns[item]
+        # direct: the multiply-adds, and per window and template channel the
+        # cross term's trip through memory to the stacking kernel
+        direct = self.T * self.C * (n - self.m + 1) * (self.m * c.direct_ns[item] + c.network_direct_window_ns)
         L, S = block_plan(self.span)
         nb = -(-n_out // S)
         price = c.fft_parallel_ns * (c.fft_f32 if item == 4 else 1.0)
-        # one inverse transform per template, channel and block (and the
-        # spectra's product, about a transform's worth); the forward ones once per channel
-        fft = (2 * self.T + 1) * self.C * nb * L * np.log2(L) * price + c.fft_call_ns
+        # FFT: one inverse transform per template, channel and block (the
+        # forward ones are once per channel, the products a fraction of it)
+        fft = self.T * self.C * nb * L * np.log2(L) * price + c.fft_call_ns
         return "fft" if fft < direct else "direct"
 
     def spectra(self, L):
