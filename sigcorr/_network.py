@@ -144,6 +144,7 @@ class Bank:
         [0, n - span + 1) with (phase + i) % step == 0.  ``out``: an array
         to write them into; ``progress``: called with the number of
         templates done, as they are done."""
+        x = np.ascontiguousarray(x, dtype=self.dtype)  # (a slice of a longer record: copied)
         C, n = x.shape
         n_out = n - self.span + 1
         n_dec = output_length(n, self.span, step, phase)

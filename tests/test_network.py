@@ -237,3 +237,18 @@ def test_cli_detect_miniseed(tmp_path, rng, capsys):
     lines = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
     assert [(d["template"], d["sample"]) for d in lines] == events
     assert lines[0]["time"] == "2024-01-01T00:00:10.000000Z"
+
+
+def test_bank_on_slices_equals_one_call(rng):
+    # the engine a stream builds on: consecutive slices (each carrying the
+    # last span - 1 samples over) with the decimation phase give the one-call scores
+    from sigcorr import _network as engine
+
+    x, tpl, mv, w = _network(rng, N=700, T=2, m=20, max_mv=15)
+    bank = engine.Bank(tpl, mv, w, np.dtype(np.float64))
+    span = bank.span
+    for method in ("direct", "fft"):
+        full = bank.scores(x, 3, method=method)
+        parts = [bank.scores(x[:, a:b + span - 1], 3, phase=a, method=method)
+                 for a, b in ((0, 250), (250, 401), (401, 700 - span + 1))]
+        np.testing.assert_allclose(np.concatenate(parts, axis=1), full, rtol=0, atol=1e-12)
