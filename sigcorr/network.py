@@ -36,7 +36,9 @@ def matched_filter(data, templates, *, moveouts=None, weights=None, method="ccoe
         holds one drops its channel from that window's sum, the other
         channels' weights renormalized; where every channel drops, NaN.
         float32 (and 8/16-bit integer) data computes and returns float32,
-        with float64 window sums; everything else float64.
+        with float64 window sums; everything else float64.  The scores do
+        not depend on the data's scale (data far from 1 are scaled by a
+        power of two first: the scale-free rule of ``match_template``).
     templates : array_like, (T, C, m)
         T templates of C channels of m samples ((T, m) for one-channel data).
         A flat template channel (constant) scores 0.
@@ -83,6 +85,7 @@ def matched_filter(data, templates, *, moveouts=None, weights=None, method="ccoe
     1.0
     """
     x, tpl, mv, w, dtype, step, _ = _validate.network_inputs(data, templates, moveouts, weights, method, step)
+    x, tpl, _, _ = _validate.scale_free(x, tpl, dtype)  # (the scores are normalized: nothing to scale back)
     return _network.Bank(tpl, mv, w, dtype).scores(x, step)
 
 

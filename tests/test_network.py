@@ -252,3 +252,11 @@ def test_bank_on_slices_equals_one_call(rng):
         parts = [bank.scores(x[:, a:b + span - 1], 3, phase=a, method=method)
                  for a, b in ((0, 250), (250, 401), (401, 700 - span + 1))]
         np.testing.assert_allclose(np.concatenate(parts, axis=1), full, rtol=0, atol=1e-12)
+
+
+def test_scale_free(rng):
+    x, tpl, mv, _ = _network(rng, T=1)
+    ref = sigcorr.matched_filter(x, tpl, moveouts=mv)
+    for dtype, k in ((np.float64, 1e300), (np.float64, 1e-300), (np.float32, 1e30), (np.float32, 1e-30)):
+        out = sigcorr.matched_filter((x * k).astype(dtype), tpl * k, moveouts=mv)
+        assert np.abs(out - ref).max() <= TOL[dtype]
