@@ -1,10 +1,11 @@
 """Network matched filtering: per-channel normalized scores, weighted and
 stacked over the channels, straight into the (T, N_out) network score.
 
-The caller computes the cross terms (correlations of the centred channels
-with the centred templates, block by block: direct or overlap-save FFT) and
-each channel's window statistics once (``invn``: the inverse window norm, 0
-for a flat window, NaN for a window holding a missing sample); this kernel
+``window_norms`` computes each channel's window statistics once, for every
+template (``invn``: the inverse window norm, 0 for a flat window, NaN for a
+window holding a missing sample); the caller computes the cross terms
+(correlations of the centred channels with the centred, unit-norm
+templates, block by block: direct or overlap-save FFT); ``network_stack``
 turns a block of cross terms into ccoeff_normed scores (the degenerate-window
 rule of ``windows``: a ratio just past 1 is rounding and gives +-1, a larger
 one a degenerate window, 0), weights them, drops the channels whose window
