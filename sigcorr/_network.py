@@ -29,6 +29,8 @@ Per slice:
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.fft as sfft
 
@@ -42,7 +44,7 @@ __all__ = ["Bank", "block_plan", "output_length"]
 
 
 
-_POOL = []
+_POOL = {}  # pid -> the threads of _product (a forked child makes its own: its parent's are not there)
 
 
 def _product(X, spec, out):
@@ -52,10 +54,12 @@ def _product(X, spec, out):
     if n <= 1 or out.size < (1 << 16):
         np.multiply(X[None], spec[:, :, None, :], out=out)
         return out
-    if not _POOL:
+    pool = _POOL.get(os.getpid())
+    if pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL.append(ThreadPoolExecutor(max(2, threads()), thread_name_prefix="sigcorr-network"))
+        _POOL.clear()
+        pool = _POOL[os.getpid()] = ThreadPoolExecutor(max(2, threads()), thread_name_prefix="sigcorr-network")
     flat_out = out.reshape((-1,) + out.shape[2:])  # (G * C, nb, F)
     C = out.shape[1]
 
@@ -64,7 +68,7 @@ def _product(X, spec, out):
             np.multiply(X[k % C], spec[k // C, k % C, None, :], out=flat_out[k])
 
     bounds = np.linspace(0, flat_out.shape[0], n + 1).astype(int)
-    list(_POOL[0].map(lambda ab: part(*ab), zip(bounds[:-1], bounds[1:])))
+    list(pool.map(lambda ab: part(*ab), zip(bounds[:-1], bounds[1:])))
     return out
 
 
