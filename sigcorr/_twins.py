@@ -611,3 +611,20 @@ def phat_whiten(fx, fy, eps):
     floor = eps * mag.max(axis=1, keepdims=True)
     fx /= np.maximum(mag, np.where(floor > 0, floor, 1.0))
     return fx
+
+
+# ---------------------------------------------------------------------------
+# streams (``_kernels.stream``)
+# ---------------------------------------------------------------------------
+
+
+def corr_push(hist, x, work, ker, out):
+    """``_kernels.stream.corr_push``: one push of a streamed valid correlation
+    (numpy's direct correlation, so NaN reaches only its windows)."""
+    B, n = x.shape
+    m1 = hist.shape[1]
+    p = np.concatenate([hist, x], axis=1)
+    for b in range(B):
+        out[b] = np.correlate(p[b], ker[0], "valid")
+    hist[...] = p[:, n:n + m1]
+    return out

@@ -1,0 +1,149 @@
+"""sigcorr.stream: chunked pushes equal the offline call, for any chunking.
+
+Every object is fed random chunkings (hypothesis draws the chunk sizes:
+empty chunks, single samples, chunks shorter than the kernel) and the
+concatenated outputs are compared with the offline sigcorr call on the whole
+signal: 1e-10 relative in float64, the offline tolerance in float32.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.signal as ss
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sigcorr
+from sigcorr import stream
+
+SETTINGS = settings(max_examples=20, deadline=None)
+CHUNKS = st.lists(st.integers(0, 40), min_size=1, max_size=5)
+FLOATS = [np.float32, np.float64]
+
+
+def _tol(dtype):
+    return 2e-4 if np.dtype(dtype) == np.float32 else 1e-10
+
+
+def _close(got, want, dtype):
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    scale = max(1.0, float(np.nanmax(np.abs(want)))) if want.size and not np.isnan(want).all() else 1.0
+    np.testing.assert_allclose(got, want, rtol=_tol(dtype), atol=_tol(dtype) * scale)
+
+
+def _fed(s, x, sizes):
+    """Every output of ``s`` fed ``x`` in chunks of ``sizes`` (cycled), flushed."""
+    parts, i, k = [s.push(x[..., :0])], 0, 0  # (an empty chunk first: it fixes the channels)
+    n = x.shape[-1]
+    while i < n:
+        c = sizes[k % len(sizes)]
+        k += 1
+        if c == 0 and k > 3 * len(sizes):
+            c = 1  # (all-zero sizes: move on)
+        parts.append(s.push(x[..., i:i + c]))
+        i += c
+    parts.append(s.flush())
+    return np.concatenate(parts, axis=-1)
+
+
+# ---------------------------------------------------------------------------
+# Correlate, Convolve
+# ---------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(CHUNKS, st.sampled_from(["valid", "same", "full"]), st.sampled_from([1, 2, 5, 8, 17]),
+       st.sampled_from([(), (2,), (2, 3)]), st.integers(0, 90), st.sampled_from(FLOATS), st.booleans(),
+       st.integers(0, 2**32 - 1))
+def test_correlate_convolve_equal_offline(sizes, mode, m, lead, n, dtype, conv, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(lead + (n,)).astype(dtype)
+    h = rng.standard_normal(m).astype(dtype)
+    cls, offline = (stream.Convolve, sigcorr.convolve) if conv else (stream.Correlate, sigcorr.correlate)
+    got = _fed(cls(h, mode), x, sizes)
+    if n == 0:
+        assert got.shape == lead + (0,)
+        return
+    want = offline(x, h.reshape((1,) * len(lead) + (m,)), mode=mode, axes=-1)
+    _close(got, want, dtype)
+
+
+@pytest.mark.parametrize("mode", ["valid", "same", "full"])
+def test_long_chunks_and_nan(mode, rng):
+    # 100,000-sample chunks (the FFT path for a long kernel) beside single
+    # samples; NaN reaches only its windows
+    x = rng.standard_normal((2, 200_003))
+    x[0, 123_456] = np.nan
+    for m in (3, 700):
+        h = rng.standard_normal(m)
+        got = _fed(stream.Correlate(h, mode), x, [100_000, 1, 2])
+        _close(got, sigcorr.correlate(x, h[None], mode=mode, axes=-1), np.float64)
+
+
+def test_fir_equals_lfilter(rng):
+    h, x = rng.standard_normal(64), rng.standard_normal(10_000)
+    fir = stream.Convolve(h, "full")
+    y = np.concatenate([fir.push(x[i:i + 1024]) for i in range(0, x.size, 1024)])
+    np.testing.assert_allclose(y, ss.lfilter(h, 1, x), rtol=1e-10, atol=1e-10)
+    assert fir.flush().shape == (63,)
+
+
+def test_output_returned_by_the_push_that_completes_it(rng):
+    h = rng.standard_normal(5)
+    s = stream.Correlate(h, "valid")
+    assert [s.push(np.ones(1)).size for _ in range(6)] == [0, 0, 0, 0, 1, 1]
+    s = stream.Correlate(h, "full")
+    assert s.push(np.ones(1)).size == 1
+    s = stream.Correlate(h, "same")  # 'same' starts (m - 1) // 2 samples in
+    assert [s.push(np.ones(1)).size for _ in range(4)] == [0, 0, 1, 1]
+    assert s.flush().size == 2
+
+
+def test_reset_copy_pickle(rng):
+    x, h = rng.standard_normal((3, 500)), rng.standard_normal(9)
+    want = sigcorr.convolve(x, h[None], mode="full", axes=-1)
+    s = stream.Convolve(h, "full")
+    first = s.push(x[:, :200])
+    fork = s.copy()
+    moved = pickle.loads(pickle.dumps(s))
+    for t in (s, fork, moved):
+        _close(np.concatenate([first, t.push(x[:, 200:]), t.flush()], axis=-1), want, np.float64)
+    s.reset()
+    _close(_fed(s, x, [77]), want, np.float64)
+
+
+def test_float32_stays_float32_and_dtype_is_fixed(rng):
+    s = stream.Correlate(np.ones(3, np.float32))
+    assert s.push(np.ones(5, np.float32)).dtype == np.float32
+    with pytest.raises(TypeError, match="float64.*float32"):
+        s.push(np.ones(5))
+    s = stream.Correlate(np.ones(3), dtype=np.float32)  # (dtype= fixes it up front: float64 with a float64 kernel)
+    assert s.dtype == np.float64
+    s = stream.Correlate(np.ones(3))
+    assert s.push(np.arange(5)).dtype == np.float64  # integers compute in float64
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="Acceptable mode flags"):
+        stream.Correlate(np.ones(3), "middle")
+    with pytest.raises(ValueError, match="kernel must be 1-D"):
+        stream.Convolve(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="kernel"):
+        stream.Convolve(np.ones(3) * 1j)
+    s = stream.Correlate(np.ones(3))
+    s.push(np.ones((2, 4)))
+    with pytest.raises(ValueError, match=r"leading shape \(3,\) \(3 channels\).*\(2,\) \(2 channels\)"):
+        s.push(np.ones((3, 4)))
+    with pytest.raises(ValueError, match="scalar"):
+        s.push(1.0)
+    with pytest.raises(TypeError, match="chunk must be real"):
+        s.push(np.ones((2, 4), complex))
+    s.flush()
+    with pytest.raises(ValueError, match="push after flush"):
+        s.push(np.ones((2, 4)))
+    with pytest.raises(ValueError, match="already"):
+        s.flush()
+    s.reset()
+    assert s.push(np.ones((3, 4))).shape == (3, 2)  # a new stream: new channels
