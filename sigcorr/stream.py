@@ -41,9 +41,11 @@ import numpy as np
 from . import _conv, _costs, _twins, _validate
 from ._kernels import direct as _kdirect
 from ._kernels import stream as _kstream
+from ._kernels import windows as _kwin
+from ._kernels.codes import MATCH_METHOD_CODES
 from ._runtime import ready, serialized_if_needed
 
-__all__ = ["Correlate", "Convolve"]
+__all__ = ["Correlate", "Convolve", "MatchTemplate"]
 
 
 class _Kernel:
@@ -153,6 +155,27 @@ class _Stream:
         if self.lead is None:
             self.lead = ()
             self._channels()
+
+    def _take(self, x):
+        """The samples held (the last ``m - 1`` of the stream, fewer at its
+        start) followed by the (B, n) chunk ``x``, as one (B, L) array; the
+        last ``m - 1`` of it are held from now on."""
+        m1 = self._hist.shape[1]
+        h = self._h
+        B, n = x.shape
+        L = h + n
+        if h:
+            work = np.empty((B, L), x.dtype)
+            work[:, :h] = self._hist[:, m1 - h:]
+            work[:, h:] = x
+        else:
+            work = x
+        if L >= m1:
+            self._hist[...] = work[:, L - m1:]
+        else:
+            self._hist[:, m1 - L:] = work
+        self._h = min(L, m1)
+        return work
 
     def _start(self):
         pass
@@ -269,28 +292,11 @@ class Correlate(_Stream):
 
     @serialized_if_needed
     def _advance(self, x):
-        m1 = self.m - 1
-        B, n = x.shape
-        h = self._h
-        L = h + n
-        nout = L - m1
-        hist = self._hist
+        work = self._take(x)
+        nout = work.shape[1] - (self.m - 1)
         if nout <= 0:  # still filling the kernel's span
-            if n:
-                hist[:, :m1 - n] = hist[:, n:]
-                hist[:, m1 - n:] = x
-            self._h = L
             return np.empty(self.lead + (0,), self.dtype)
-        if h:
-            work = np.empty((B, L), self.dtype)
-            work[:, :h] = hist[:, m1 - h:]
-            work[:, h:] = x
-        else:
-            work = x
         out = self._valid(work, nout)
-        if m1:
-            hist[...] = work[:, L - m1:]
-        self._h = m1
         first = self._emitted
         self._emitted += nout
         skip = self._skip - first
@@ -355,3 +361,217 @@ class Convolve(Correlate):
     """
 
     _flip = True
+
+
+# ---------------------------------------------------------------------------
+# template matching
+# ---------------------------------------------------------------------------
+
+
+class MatchTemplate(_Stream):
+    """Streamed 1-D ``sigcorr.match_template(signal, template, method, mask=mask)``.
+
+    Parameters
+    ----------
+    template : array_like
+        A 1-D template (m,), or a stack (T, m) scored in one pass.
+    method : {'ccoeff_normed', 'ccorr_normed', 'sqdiff_normed', 'ccoeff', 'ccorr', 'sqdiff'}
+        OpenCV's scores, as offline.
+    mask : array_like, optional
+        Weights >= 0 of the template's shape (OpenCV's masked matching).
+    dtype : dtype, optional
+        The compute dtype; by default the first chunk's, by the offline rule
+        (float32 and 8/16-bit integers compute in float32, the rest in
+        float64; the window sums are float64 either way).
+
+    Notes
+    -----
+    Each push scores the windows the chunk completes (output i is the window
+    starting at sample i, the "valid" output): the cross term by the direct
+    kernel, the window sums and sums of squares by ``match_scores``' float64
+    running sums over the held ``m - 1`` samples and the chunk, so no sum is
+    carried from the start of the stream and none drifts.  The ccoeff
+    methods centre the data by a reference level (the first chunk's mean),
+    as the offline call centres by the whole signal's mean: the scores do
+    not change, the sums stay small.  NaN makes the windows that hold it
+    NaN; a template with NaN (of weight > 0 under ``mask``) scores NaN
+    everywhere.
+
+    Two things the whole signal decides offline are read from the samples
+    seen so far: the degenerate-window floor (a window whose energy is below
+    1e-13 m times the largest squared sample counts as flat), which can tell
+    apart only windows within rounding of flat; and the scale-free rule:
+    data beyond float64's safe range (magnitudes outside 2**-300..2**300;
+    float32: 2**-40..2**40), which the offline call scales by a power of
+    two first, are scored as they are.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> from sigcorr import stream
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal(3000)
+    >>> s = stream.MatchTemplate(x[1000:1100])
+    >>> scores = np.concatenate([s.push(x[i:i + 256]) for i in range(0, 3000, 256)] + [s.flush()])
+    >>> scores.shape, int(np.argmax(scores))
+    ((2901,), 1000)
+    >>> bool(np.allclose(scores, sigcorr.match_template(x, x[1000:1100])))
+    True
+    """
+
+    _family = "image"
+
+    def __init__(self, template, method="ccoeff_normed", *, mask=None, dtype=None):
+        self.method = _validate.check_match_method(method)
+        t = _validate.as_numeric_array(template, "template", allow_complex=False)
+        if t.ndim not in (1, 2):
+            raise ValueError(f"template must be 1-D (m,) or a stack (T, m), got shape {t.shape}")
+        _validate.check_nonempty(t, "template")
+        self.stack = t.ndim == 2
+        self.template = t.reshape(-1, t.shape[-1]).copy()
+        self.m = t.shape[-1]
+        self.mask = None
+        if mask is not None:
+            msk = _validate.finite_mask(_validate.as_numeric_array(mask, "mask", allow_complex=False), "mask")
+            if msk.shape != (self.m,):
+                raise ValueError(f"mask must have the template's shape ({self.m},), got {msk.shape}")
+            if np.any(msk < 0):
+                raise ValueError("mask weights must be >= 0")
+            self.mask = msk
+        super().__init__(dtype, t.dtype)
+
+    def _start(self):
+        self._hist = None
+        self._ref = None  # the reference level (B,) the ccoeff methods centre by
+        self._peak = 0.0  # the largest |sample| seen (the degenerate-window floor)
+        self._cross = _Kernel(_kdirect.corr_padded, _twins.corr_padded)
+        self._scores = _Kernel(_kwin.match_scores, _twins.match_scores)
+        self._counts = _Kernel(_kwin.window_sums, _twins.window_sums)
+
+    def _channels(self):
+        B = self._B = _count(self.lead)
+        self._hist = np.zeros((B, self.m - 1), self.dtype)
+        self._h = 0
+        # the templates in the compute dtype (as offline), NaN ones lost
+        tpls = self.template.astype(self.dtype)
+        ok = np.isfinite(tpls)
+        bad = ~ok if self.mask is None else ~ok & (self.mask[None] > 0)
+        self._lost = bad.any(axis=1)
+        t64 = np.where(ok, tpls, 0).astype(self.dtype).astype(np.float64)
+        self._t64 = t64
+        self._tmean = t64.mean(axis=1)
+        self._tmean2 = np.ascontiguousarray(self._tmean[:, None])
+        tcs = t64 - self._tmean[:, None]
+        self._tker = np.ascontiguousarray(tcs.astype(self.dtype)[:, None, :])  # (T, 1, m)
+        self._tsum2 = (t64 * t64).sum(axis=1)
+        ccoeff = self.method.startswith("ccoeff")
+        self._tnorm = np.sqrt((tcs * tcs).sum(axis=1) if ccoeff else self._tsum2)
+
+    def push(self, chunk):
+        """The scores of the windows ``chunk`` completes, shape
+        ``(*channels, k)`` (``(*channels, T, k)`` for a stack)."""
+        x = self._accept(chunk)
+        self.count += x.shape[1]
+        return self._advance(x)
+
+    @serialized_if_needed
+    def _advance(self, x):
+        work = self._take(x)
+        B, L = work.shape
+        T = self._t64.shape[0]
+        nout = L - self.m + 1
+        if nout <= 0:
+            return self._shaped(np.empty((T, B, 0), self.dtype))
+        bad = ~np.isfinite(work)
+        anybad = bool(bad.any())
+        if self._ref is None:  # the first samples' mean: the level the ccoeff methods centre by
+            self._ref = np.array([r[np.isfinite(r)].mean() if np.isfinite(r).any() else 0.0 for r in work])
+        out = self._masked(work, bad, anybad, nout) if self.mask is not None else self._plain(work, bad, anybad, nout)
+        out[self._lost] = np.nan
+        return self._shaped(out)
+
+    def _shaped(self, out):
+        """(T, B, k) scores as ``(*channels, [T,] k)``."""
+        T, B, k = out.shape
+        out = np.moveaxis(out, 0, 1).reshape(self.lead + (T, k))
+        return np.ascontiguousarray(out if self.stack else out[..., 0, :])
+
+    def _plain(self, work, bad, anybad, nout):
+        B, L = work.shape
+        m, dt = self.m, self.dtype
+        T = self._t64.shape[0]
+        img = np.where(bad, 0, work).astype(dt) if anybad else work
+        src = (img - self._ref[:, None]).astype(dt)
+        if anybad:
+            src[bad] = 0
+        ccoeff = self.method.startswith("ccoeff")
+        stats = np.ascontiguousarray(src if ccoeff else img).reshape(1, B, L)
+        if stats.size:
+            self._peak = max(self._peak, float(np.abs(stats).max()))
+        qeps = _kwin.ENERGY_ABS * m * self._peak * self._peak
+        # the cross terms of the centred data with each centred template, as
+        # match_scores' blocks (T, 1, 1, B, nout)
+        cross = np.empty((T, B, nout), dt)
+        planes = src.reshape(1, B, L) if T == 1 else np.ascontiguousarray(np.broadcast_to(src, (T, B, L)))
+        self._cross(planes, self._tker, cross, 0, 0)
+        counts = np.zeros((1, 1))
+        if anybad:
+            counts = self._counts(np.ascontiguousarray(bad, dtype=np.float64), 1, m)
+        out = np.empty((T, B, nout), dt)
+        self._scores(stats, 1, m, cross.reshape(T, 1, 1, B, nout), B, nout, counts, MATCH_METHOD_CODES[self.method],
+                     self._tmean2, self._tsum2, self._tnorm, float(qeps), out)
+        return out
+
+    def _masked(self, work, bad, anybad, nout):
+        """OpenCV's masked matching in float64 (match_template's mask= path)."""
+        method = self.method
+        M = self.mask
+        M2 = M * M
+
+        def corr(a, k):  # valid correlations of (B, L) rows with one (m,) kernel
+            return _conv.convolve_core(np.ascontiguousarray(a), np.ascontiguousarray(k[::-1])[None], (1,), "valid",
+                                       "auto")
+
+        I = np.where(bad, 0.0, work).astype(np.float64)  # noqa: E741
+        if method.startswith("ccoeff"):
+            I = I - self._ref[:, None]  # noqa: E741
+        self._peak = max(self._peak, float(np.abs(I).max()))
+        II = corr(I * I, M2)
+        floor = _kwin.ENERGY_ABS * float(M2.sum()) * self._peak * self._peak
+        fallback = 1.0 if method == "sqdiff_normed" else 0.0
+        res = []
+        for T in self._t64:
+            if method in ("ccorr", "ccorr_normed", "sqdiff", "sqdiff_normed"):
+                cross = corr(I, M2 * T)
+                tt = float(np.sum(M2 * T * T))
+                sq = np.maximum(II - 2 * cross + tt, 0)
+                if method in ("ccorr", "sqdiff"):
+                    r = cross if method == "ccorr" else sq
+                else:
+                    num = cross if method == "ccorr_normed" else sq
+                    r = _twins.normed_score(num, np.sqrt(np.where(II > floor, II, 0.0) * tt), fallback, np.float64)
+            else:
+                msum = float(M.sum()) or 1.0
+                Tc = M * (T - float((M * T).sum()) / msum)
+                mI = corr(I, M) / msum
+                num = corr(I, M * Tc) - mI * float(np.sum(M * Tc))
+                if method == "ccoeff":
+                    r = num
+                else:
+                    ii = corr(I * I, M2) - 2 * mI * corr(I, M2) + mI * mI * float(M2.sum())
+                    ii = np.where(ii > np.maximum(_kwin.ENERGY_REL * II, floor), ii, 0.0)
+                    r = _twins.normed_score(num, np.sqrt(ii * float(np.sum(Tc * Tc))), fallback, np.float64)
+            res.append(r)
+        out = np.stack(res).astype(self.dtype)
+        if anybad:
+            hit = corr(bad.astype(np.float64), np.ones(self.m)) > 0.5
+            out[:, hit] = np.nan
+        return out
+
+    def flush(self):
+        """Nothing is owed at the end (the scores are the valid ones), but
+        for a stream shorter than the template, which has none; closes the
+        stream."""
+        self._close()
+        return self._shaped(np.empty((self.template.shape[0], _count(self.lead), 0), self.dtype))

@@ -147,3 +147,49 @@ def test_bad_input():
         s.flush()
     s.reset()
     assert s.push(np.ones((3, 4))).shape == (3, 2)  # a new stream: new channels
+
+
+# ---------------------------------------------------------------------------
+# MatchTemplate
+# ---------------------------------------------------------------------------
+
+METHODS = ["sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed"]
+
+
+@SETTINGS
+@given(CHUNKS, st.sampled_from(METHODS), st.sampled_from([1, 4, 13]), st.sampled_from([(), (2,)]),
+       st.integers(0, 90), st.sampled_from(FLOATS), st.booleans(), st.booleans(), st.integers(0, 2**32 - 1))
+def test_match_template_equals_offline(sizes, method, m, lead, n, dtype, stack, masked, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(lead + (n,)) + 3).astype(dtype)
+    if n > 30:
+        x[..., 10:30] = 2.5  # a flat stretch: degenerate windows
+        x[..., n // 2] = np.nan
+    tpl = rng.standard_normal((3, m) if stack else (m,)).astype(dtype)
+    mask = rng.random(m) if masked else None
+    got = _fed(stream.MatchTemplate(tpl, method, mask=mask), x, sizes)
+    if n < m:
+        assert got.shape == lead + tpl.shape[:-1] + (0,)
+        return
+    rows = x.reshape(-1, n)
+    want = np.stack([sigcorr.match_template(r, tpl, method, mask=mask, stack=stack) for r in rows]).reshape(got.shape)
+    _close(got, want, dtype)
+
+
+def test_match_template_nan_template_and_errors(rng):
+    x = rng.standard_normal(50)
+    tpl = np.stack([x[5:10], x[20:25]])
+    tpl[1, 2] = np.nan
+    got = _fed(stream.MatchTemplate(tpl), x, [7])
+    _close(got, sigcorr.match_template(x, tpl), np.float64)
+    assert np.isnan(got[1]).all() and not np.isnan(got[0]).any()
+    with pytest.raises(ValueError, match="Acceptable|method"):
+        stream.MatchTemplate(x[:5], "sad")
+    with pytest.raises(ValueError, match="mask must have the template's shape"):
+        stream.MatchTemplate(x[:5], mask=np.ones(4))
+    with pytest.raises(ValueError, match="template must be 1-D"):
+        stream.MatchTemplate(np.ones((2, 2, 2)))
+    s = stream.MatchTemplate(x[:5].astype(np.float32))
+    s.push(np.ones(3, np.float32))
+    with pytest.raises(TypeError, match="float64"):
+        s.push(np.ones(3))
