@@ -35,17 +35,18 @@ window holds it.
 from __future__ import annotations
 
 import copy as _copy
+import math
 
 import numpy as np
 
-from . import _conv, _costs, _twins, _validate
+from . import _conv, _costs, _lagsums, _twins, _validate
 from ._kernels import direct as _kdirect
 from ._kernels import stream as _kstream
 from ._kernels import windows as _kwin
 from ._kernels.codes import MATCH_METHOD_CODES
 from ._runtime import ready, serialized_if_needed
 
-__all__ = ["Correlate", "Convolve", "MatchTemplate"]
+__all__ = ["Correlate", "Convolve", "MatchTemplate", "PeriodTracker"]
 
 
 class _Kernel:
@@ -575,3 +576,138 @@ class MatchTemplate(_Stream):
         stream."""
         self._close()
         return self._shaped(np.empty((self.template.shape[0], _count(self.lead), 0), self.dtype))
+
+
+# ---------------------------------------------------------------------------
+# period tracking
+# ---------------------------------------------------------------------------
+
+# detect_period's detector constants (sigcorr.period's: the significance level
+# of an autocorrelation peak, in standard errors of white noise, and the
+# lag-1 autocorrelation above which a series without period is searched
+# again on its first differences)
+_LEVEL = 2.5
+_SMOOTH = 0.5
+
+
+class PeriodTracker(_Stream):
+    """Every ``hop`` samples, ``sigcorr.detect_period`` of the last ``window``.
+
+    Parameters
+    ----------
+    window : int
+        Samples per window (> 0; at least two cycles of ``min_period``).
+    hop : int
+        Samples between the ends of successive windows (> 0; a hop longer
+        than the window skips the samples between windows).
+    min_period, max_period, fs
+        As :func:`sigcorr.detect_period` on a series of ``window`` samples
+        (periods in units of 1/fs).
+
+    Returns (from ``push`` and ``flush``)
+    -------------------------------------
+    rows : ndarray, float64, shape ``(*channels, k, 3)``
+        One row per window the push completes: (end, period, strength),
+        ``end`` the index one past the window's last sample (the window is
+        ``x[end - window:end]``; the first window ends at ``window``, the
+        next ``hop`` later), ``period`` and ``strength`` those of
+        ``detect_period(x[..., end - window:end])`` (NaN where it finds no
+        period).  ``flush()`` owes nothing (a window is reported by the push
+        that completes it) and returns no rows.
+
+    Notes
+    -----
+    The windows a push completes are detected together, as one batch of
+    series through detect_period's own detector (a batched call equals
+    one-at-a-time calls), so a push of many hops costs what one batched
+    ``detect_period`` call costs, and a push of one hop what one window's
+    detection costs, without the per-call checks.  The state is the last
+    ``window`` samples per channel.  NaN samples are missing, as offline.
+
+    The lag sums are computed afresh for each window rather than slid from
+    the previous one: sliding them costs ``2 * hop * (max lag + 1)``
+    multiply-adds per window (half of the direct sum for a 2048-sample
+    window and 512-sample hop), and the residual's trend and mean must then
+    be taken back out of raw sums, losing digits on series far from zero
+    mean; the window's own lag sums (FFT or direct, whichever the cost model
+    picks for the batch) cost less than that on the batches a push holds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> from sigcorr import stream
+    >>> t = np.arange(6000)
+    >>> x = np.sin(2 * np.pi * t / np.where(t < 3000, 40.0, 25.0))
+    >>> tracker = stream.PeriodTracker(1024, 512)
+    >>> rows = np.concatenate([tracker.push(x[i:i + 700]) for i in range(0, 6000, 700)])
+    >>> [(int(end), round(float(p), 2)) for end, p, _ in rows[[0, -1]]]
+    [(1024, 40.0), (5632, 25.0)]
+    >>> res = sigcorr.detect_period(x[5632 - 1024:5632])
+    >>> bool(abs(res.period - rows[-1, 1]) < 1e-9 and abs(res.strength - rows[-1, 2]) < 1e-9)
+    True
+    """
+
+    _family = "series"
+
+    def __init__(self, window, hop, *, min_period=None, max_period=None, fs=1.0):
+        self.window = _validate.check_int(window, "window", minimum=1)
+        self.hop = _validate.check_int(hop, "hop", minimum=1)
+        pmin, pmax, fs = _validate.period_range(self.window, min_period, max_period, fs)
+        self.min_period, self.max_period, self.fs = min_period, max_period, fs
+        self._range = (pmin, pmax)
+        self._L = int(min(self.window - 2, math.ceil(pmax) + 2))
+        super().__init__(None)
+
+    def _start(self):
+        self._buf = None
+
+    def _channels(self):
+        self._B = _count(self.lead)
+        self._buf = np.empty((self._B, 0))
+
+    def push(self, chunk):
+        """The rows of the windows ``chunk`` completes, shape ``(*channels, k, 3)``."""
+        x = self._accept(chunk)
+        start = self.count  # the index of the chunk's first sample
+        self.count += x.shape[1]
+        W, hop = self.window, self.hop
+        # the ends of the windows this push completes: W + j hop in (start, count]
+        j0 = max(0, -(-(start + 1 - W) // hop))
+        j1 = (self.count - W) // hop if self.count >= W else -1
+        seq = np.concatenate([self._buf, x], axis=1) if self._buf.shape[1] else x
+        first = start - self._buf.shape[1]  # the stream index of seq[:, 0]
+        self._buf = np.ascontiguousarray(seq[:, max(0, seq.shape[1] - W):])
+        ends = W + hop * np.arange(j0, j1 + 1)
+        if not ends.size:
+            return np.empty(self.lead + (0, 3))
+        return self._rows(seq, ends - first, ends)
+
+    @serialized_if_needed
+    def _rows(self, seq, stops, ends):
+        """detect_period of the windows of ``seq`` ending at ``stops`` (one
+        batch of series), as rows (end, period, strength)."""
+        W, B = self.window, self._B
+        nw = stops.size
+        view = np.lib.stride_tricks.sliding_window_view(seq, W, axis=1)  # (B, n - W + 1, W)
+        y = np.ascontiguousarray(view[:, stops - W].reshape(B * nw, W))
+        pmin, pmax = self._range
+        periods = np.empty((B * nw, 1))
+        strengths = np.empty((B * nw, 1))
+        support = np.empty(B * nw)
+        step = max(1, _costs.get().acf_chunk_points // W)  # (chunks of series, as detect_period)
+        for i in range(0, B * nw, step):
+            j = min(B * nw, i + step)
+            _lagsums.detect_rows(y[i:j], self._L, pmin, pmax, _LEVEL, _SMOOTH, periods[i:j], strengths[i:j],
+                                 support[i:j])
+        out = np.empty((B, nw, 3))
+        out[:, :, 0] = ends
+        out[:, :, 1] = periods[:, 0].reshape(B, nw) / self.fs
+        out[:, :, 2] = strengths[:, 0].reshape(B, nw)
+        return out.reshape(self.lead + (nw, 3))
+
+    def flush(self):
+        """No rows (each window was reported by the push that completed it);
+        closes the stream."""
+        self._close()
+        return np.empty(self.lead + (0, 3))

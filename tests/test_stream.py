@@ -33,8 +33,9 @@ def _close(got, want, dtype):
     np.testing.assert_allclose(got, want, rtol=_tol(dtype), atol=_tol(dtype) * scale)
 
 
-def _fed(s, x, sizes):
-    """Every output of ``s`` fed ``x`` in chunks of ``sizes`` (cycled), flushed."""
+def _fed(s, x, sizes, axis=-1):
+    """Every output of ``s`` fed ``x`` in chunks of ``sizes`` (cycled), flushed,
+    joined along ``axis``."""
     parts, i, k = [s.push(x[..., :0])], 0, 0  # (an empty chunk first: it fixes the channels)
     n = x.shape[-1]
     while i < n:
@@ -45,7 +46,7 @@ def _fed(s, x, sizes):
         parts.append(s.push(x[..., i:i + c]))
         i += c
     parts.append(s.flush())
-    return np.concatenate(parts, axis=-1)
+    return np.concatenate(parts, axis=axis)
 
 
 # ---------------------------------------------------------------------------
@@ -193,3 +194,56 @@ def test_match_template_nan_template_and_errors(rng):
     s.push(np.ones(3, np.float32))
     with pytest.raises(TypeError, match="float64"):
         s.push(np.ones(3))
+
+
+# ---------------------------------------------------------------------------
+# PeriodTracker
+# ---------------------------------------------------------------------------
+
+
+def _period_series(rng, lead, n):
+    t = np.arange(n)
+    x = np.sin(2 * np.pi * t / np.where(t < n // 2, 9.0, 13.5)) + 0.3 * rng.standard_normal(lead + (n,))
+    if n > 100:
+        x[..., 70:73] = np.nan  # missing samples: the gappy detector
+        x[..., 90] += 40.0  # a spike
+    return x
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.integers(0, 80), min_size=1, max_size=4), st.sampled_from([(64, 16), (60, 25), (40, 70)]),
+       st.sampled_from([(), (2,)]), st.integers(0, 260), st.integers(0, 2**32 - 1))
+def test_period_tracker_equals_detect_period(sizes, wh, lead, n, seed):
+    window, hop = wh
+    rng = np.random.default_rng(seed)
+    x = _period_series(rng, lead, n)
+    rows = _fed(stream.PeriodTracker(window, hop, max_period=20), x, sizes, axis=-2)
+    ends = np.arange(window, n + 1, hop)
+    assert rows.shape == lead + (ends.size, 3)
+    np.testing.assert_array_equal(rows[..., 0], np.broadcast_to(ends, lead + ends.shape))
+    for k, end in enumerate(ends):
+        res = sigcorr.detect_period(x[..., end - window:end], max_period=20)
+        for got, want in ((rows[..., k, 1], res.period), (rows[..., k, 2], res.strength)):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_period_tracker_state_and_errors(rng):
+    x = _period_series(rng, (), 400)
+    s = stream.PeriodTracker(128, 32, fs=2.0)
+    head = s.push(x[:200])
+    fork, moved = s.copy(), pickle.loads(pickle.dumps(s))
+    want = np.concatenate([head, s.push(x[200:]), s.flush()])
+    assert want.shape == (9, 3)
+    for t in (fork, moved):
+        np.testing.assert_array_equal(np.concatenate([head, t.push(x[200:]), t.flush()]), want)
+    res = sigcorr.detect_period(x[384 - 128:384], fs=2.0)  # (the last window: 128 + 8 hops of 32)
+    np.testing.assert_allclose(want[-1, 1:], [res.period, res.strength], rtol=1e-10)
+    s.reset()
+    np.testing.assert_array_equal(np.concatenate([s.push(x), s.flush()]), want)
+    for bad in ({"window": 0, "hop": 4}, {"window": 64, "hop": 0}, {"window": 64, "hop": -3}):
+        with pytest.raises(ValueError, match="window|hop"):
+            stream.PeriodTracker(**bad)
+    with pytest.raises(ValueError, match="too short to hold two cycles"):
+        stream.PeriodTracker(10, 2, min_period=6)
+    with pytest.raises(ValueError, match="push after flush"):
+        s.push(x)
