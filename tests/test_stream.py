@@ -247,3 +247,48 @@ def test_period_tracker_state_and_errors(rng):
         stream.PeriodTracker(10, 2, min_period=6)
     with pytest.raises(ValueError, match="push after flush"):
         s.push(x)
+
+
+# ---------------------------------------------------------------------------
+# the command line: sigcorr match --stream, sigcorr period --follow
+# ---------------------------------------------------------------------------
+
+
+def _cli(monkeypatch, capsys, argv, text):
+    import io
+
+    from sigcorr.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+    rc = main(argv)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_cli_match_stream_and_period_follow(monkeypatch, capsys, tmp_path, rng):
+    t = np.arange(600)
+    x = np.sin(2 * np.pi * t / 25) + 0.2 * rng.standard_normal(600)
+    x[300] = np.nan
+    np.save(tmp_path / "t.npy", x[100:140])
+    lines = "time,value\n" + "".join(f"{i},{'' if np.isnan(v) else repr(float(v))}\n" for i, v in enumerate(x))
+    rc, out, _ = _cli(monkeypatch, capsys, ["match", "--stream", "--template", str(tmp_path / "t.npy"),
+                                            "--column", "value", "--jsonl"], lines)
+    import json
+
+    got = [json.loads(ln) for ln in out.splitlines()]
+    want = sigcorr.match_template(x, x[100:140])
+    assert rc == 0 and [g["index"] for g in got] == list(range(want.size))
+    np.testing.assert_allclose([np.nan if g["scores"][0] is None else g["scores"][0] for g in got], want,
+                               rtol=1e-10, atol=1e-12)
+    rc, out, _ = _cli(monkeypatch, capsys, ["match", "--stream", "--template", str(tmp_path / "t.npy"),
+                                            "--threshold", "0.99"], "\n".join(map(str, x[:200])))
+    assert rc == 0 and [ln.split("\t")[0] for ln in out.splitlines()] == ["100"]
+    rc, out, _ = _cli(monkeypatch, capsys, ["period", "--follow", "--window", "128", "--hop", "64", "--json"], lines)
+    rows = [json.loads(ln) for ln in out.splitlines()]
+    assert rc == 0 and [r["end"] for r in rows] == list(range(128, 601, 64))
+    res = sigcorr.detect_period(x[rows[-1]["end"] - 128:rows[-1]["end"]])
+    assert rows[-1]["period"] == pytest.approx(res.period, rel=1e-10)
+    rc, _, err = _cli(monkeypatch, capsys, ["period", "--follow"], "1\nabc\n")
+    assert rc != 0 and "stdin line 2: not a number" in err
+    rc, _, err = _cli(monkeypatch, capsys, ["match", "--stream"], "1\n")
+    assert rc != 0 and "--stream needs one --template" in err
