@@ -13,7 +13,8 @@ Two kinds of constants:
 
 * **Prices** (:data:`CALIBRATED`): timings.  The defaults below were
   fitted to the break-even sizes of both paths on a 2-core AVX-512 x86-64
-  machine; ``sigcorr calibrate`` times each operation on its own (see
+  machine (AMD EPYC; :data:`VENDOR_PRICES` holds what differs on Intel);
+  ``sigcorr calibrate`` times each operation on its own (see
   :mod:`sigcorr.calibrate`, one function per group of prices) and writes
   the prices to a JSON file in the user cache, which :func:`get` loads on
   first use.  ``python benchmarks/bench_costs.py`` shows the time
@@ -30,7 +31,8 @@ The cache file is ``$SIGCORR_COSTS`` if set, else
 It holds one entry per machine (CPU name and core count) and sigcorr
 version, so a home directory shared by different nodes keeps each node's
 prices.  A missing, unreadable or stale file means the built-in defaults,
-silently; a corrupt one too, after one warning.  Nothing is read at import.
+silently; a corrupt one too, after one warning.  Nothing is read at import
+but the CPU vendor, which picks the built-in prices (:data:`VENDOR_PRICES`).
 """
 
 from __future__ import annotations
@@ -183,7 +185,30 @@ class Costs:
     stream_serial_macs: int = 1 << 18
 
 
-DEFAULTS = Costs()
+def _vendor() -> str:
+    """The CPU vendor (``vendor_id`` of /proc/cpuinfo), or "" where unknown."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for _, line in zip(range(16), f):
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+# The prices ``sigcorr calibrate`` measures on each vendor's machines, where
+# they differ from the defaults above (fitted on AMD EPYC) by more than the
+# run-to-run spread.  On Intel Xeon (AVX-512) the direct kernels' FMA chains
+# run about 1.5x faster against the FFTs, so direct correlation wins up to
+# larger templates (a 16^2 template on a 512^2 image: 2.0 ms direct, 2.4 ms
+# tiled FFT), while float64 FFT tiles cost more.
+VENDOR_PRICES = {
+    "GenuineIntel": {"direct_ns": {4: 0.053, 8: 0.09}, "direct_nd_ns": {4: 0.25, 8: 0.27},
+                     "tile_ns": {4: 0.38, 8: 0.82}},
+}
+
+DEFAULTS = dataclasses.replace(Costs(), **VENDOR_PRICES.get(_vendor(), {}))
 # the fields sigcorr calibrate measures and the cache file may set
 CALIBRATED = ("direct_ns", "direct_nd_ns", "fft_ns", "fft_parallel_ns", "fft_f32", "fft_call_ns", "tile_ns",
               "acf_direct_ns", "acf_fft_ns", "acf_lanes_ns")

@@ -311,6 +311,8 @@ def volume_peaks(s4, threshold, max_matches, min_distance, maximize, subpixel):
 def floors(work, fin):
     """Each (T, H, W) gain map's floor, the score that is no peak: its lowest
     finite gain (:func:`no_peak_floor`); ``fin`` marks the finite gains."""
+    if fin.all():  # the common case: no copy of the maps
+        return no_peak_floor(work.reshape(len(work), -1).min(axis=1), np.full(len(work), work[0].size))
     lowest = np.where(fin, work, np.inf).min(axis=(1, 2))
     return no_peak_floor(lowest, np.count_nonzero(fin.reshape(len(fin), -1), axis=1))
 
@@ -358,6 +360,12 @@ def max_filter(work, d, rows):
 
     def along(x, axis):
         n, size = x.shape[axis], 2 * d + 1
+        if d == 1:  # each sample's and its two neighbours' maximum, without the padded copy
+            out = x.copy()
+            lo, hi = (slice(None),) * axis + (slice(None, -1),), (slice(None),) * axis + (slice(1, None),)
+            np.maximum(out[hi], x[lo], out=out[hi])
+            np.maximum(out[lo], x[hi], out=out[lo])
+            return out
         pad = [(0, 0)] * x.ndim
         pad[axis] = (d, d)
         cur = np.pad(x, pad, constant_values=-np.inf)

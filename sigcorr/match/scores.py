@@ -42,30 +42,51 @@ from .._runtime import run, serialized_if_needed, threads
 __all__ = ["match_template"]
 
 
-def _cross_plan(shape, tshape, item):
+def _cross_plan(shape, tshape, item, cells=1):
     """The tiled-FFT plan for the cross term, or None when the direct kernel
     (``corr_padded``, priced as in convolve) is cheaper.  Both paths use
-    every core, so the thread count cancels out of the comparison."""
+    every core, so the thread count cancels out of the comparison.  With
+    ``cells`` > 1 the image is that many equal pieces side by side (a
+    mosaic, :func:`match_sizes`) and the direct kernel scores each piece's
+    own windows only, not those straddling two."""
     c = _costs.get()
     H, W = shape
     h, w = tshape
-    direct = (H - h + 1) * (W - w + 1) * h * w * c.direct_ns[item]
+    direct = (H - h + 1) * (W // cells - w + 1) * cells * h * w * c.direct_ns[item]
     plan = _fft.tile_plan(shape, tshape)
     return plan if plan[0] * c.tile_ns[item] < direct else None
 
 
-def _cross(src, tpl, plan):
+def _cross(src, tpl, plan, cells=1, dest=None):
     """Sum over channels of the valid cross-correlation of (C, H, W) ``src``
     (zero-padded for ``plan``) with (C, h, w) ``tpl``, as ``(blocks, by, bx)``
-    for ``match_scores``."""
+    for ``match_scores``.  Direct path: ``cells`` > 1 scores the windows of
+    each of that many equal pieces of ``src`` (side by side along its rows)
+    alone, in block ``k`` of the layout (block columns past a piece's windows
+    are 0: they are never read); ``dest``, the (ny, nx, by, bx) blocks to
+    write (default: new ones)."""
     if plan is not None:
         return _fft.tiled_corr(src, tpl, plan)
     C, H, W = src.shape
     _, h, w = tpl.shape
-    out = np.empty((C, H - h + 1, W - w + 1), dtype=src.dtype)
+    cw = W // cells
+    oh, ow = H - h + 1, cw - w + 1
+    shape = (1, cells, oh, ow if cells == 1 else cw)
+    dest = np.empty(shape, dtype=src.dtype) if dest is None else dest
+    if cells > 1:
+        # the pieces as a batch, piece-major then channel, each with its
+        # channel's template
+        src = np.ascontiguousarray(src.reshape(C, H, cells, cw).transpose(2, 0, 1, 3)).reshape(cells * C, H, cw)
+        tpl = tpl if C == 1 else np.ascontiguousarray(np.broadcast_to(tpl, (cells, C, h, w))).reshape(cells * C, h, w)
+    if C == 1 and cells == 1:
+        run(_kdirect.corr_padded, _twins.corr_padded, src, tpl, dest[0], 0, 0)
+        return dest, oh, ow
+    out = _workspace.empty("match:cells", (cells * C, oh, ow), src.dtype)
     run(_kdirect.corr_padded, _twins.corr_padded, src, tpl, out, 0, 0)
-    out = out[0] if C == 1 else out.sum(axis=0)
-    return out[None, None], out.shape[0], out.shape[1]
+    if cells > 1:
+        dest[0, :, :, ow:] = 0
+    dest[0, :, :, :ow] = out.reshape(cells, C, oh, ow).sum(axis=1)
+    return dest, oh, (ow if cells == 1 else cw)
 
 
 def _masked(img, tpl, msk, method):
@@ -577,9 +598,10 @@ def _stacked(maps):
     return maps[0][None] if len(maps) == 1 else np.stack(maps)
 
 
-def match_plain(img, tpl, method, dtype):
-    """Scores of (C, H, W) ``img`` against (C, h, w) ``tpl`` (no mask)."""
-    return match_sizes(img, [tpl], method, dtype)[0]
+def match_plain(img, tpl, method, dtype, cells=1):
+    """Scores of (C, H, W) ``img`` against (C, h, w) ``tpl`` (no mask);
+    ``cells`` as in :func:`match_sizes`."""
+    return match_sizes(img, [tpl], method, dtype, cells=cells)[0]
 
 
 def match_stack(img, tpls, method, dtype, ext=None):
@@ -593,13 +615,13 @@ def match_stack(img, tpls, method, dtype, ext=None):
     return out
 
 
-def _shared_plan(shape, sizes, item):
+def _shared_plan(shape, sizes, item, cells=1):
     """One FFT tiling for templates of several sizes, or None (direct path):
     the tiles of the largest template's plan, their stride set by the
     largest template and their count by the smallest (the most outputs)."""
     hmax, wmax = max(s[0] for s in sizes), max(s[1] for s in sizes)
     hmin, wmin = min(s[0] for s in sizes), min(s[1] for s in sizes)
-    plan = _cross_plan(shape, (hmax, wmax), item)
+    plan = _cross_plan(shape, (hmax, wmax), item, cells)
     if plan is None or len(sizes) == 1:
         return plan
     _, (Ly, Lx), _ = plan
@@ -608,17 +630,21 @@ def _shared_plan(shape, sizes, item):
     return plan[0], (Ly, Lx), (ny, nx)
 
 
-def match_sizes(img, tpls, method, dtype, outs=None, ext=None):
+def match_sizes(img, tpls, method, dtype, outs=None, ext=None, cells=1):
     """Score maps of (C, H, W) ``img`` against each (C, h, w) template of the
     list ``tpls`` (sizes may differ: a scale search), sharing the image's
     centring and one FFT tiling whose tile spectra every template multiplies.
     ``outs``: a (T, oh, ow) array to write the maps into (default new ones);
     ``ext``: ``img``'s per-channel :func:`~sigcorr._validate.extrema`, when the
-    caller has them (they save a pass over the image).  The temporaries live in sigcorr's work buffers (``_workspace``)."""
+    caller has them (they save a pass over the image); ``cells``: ``img`` is
+    a mosaic of that many equal pieces side by side, of which only each
+    piece's own windows are wanted (the others are not scored when the
+    direct kernel is chosen: garbage, not to be read).  The temporaries live
+    in sigcorr's work buffers (``_workspace``)."""
     C, H, W = img.shape
     sizes = sorted({t.shape[1:] for t in tpls})
     hmax, wmax = max(s[0] for s in sizes), max(s[1] for s in sizes)
-    plan = _shared_plan((H, W), sizes, dtype.itemsize)
+    plan = _shared_plan((H, W), sizes, dtype.itemsize, cells)
     if plan is None:
         shape = (H, W)
     else:
@@ -662,9 +688,10 @@ def match_sizes(img, tpls, method, dtype, outs=None, ext=None):
             crosses, by, bx = _fft.tiled_corr_terms(spec, tcs.reshape(G * C, h, w).astype(dtype), terms, plan,
                                                     stride, scratch="match:cross")
         else:
-            blocks = [_cross(src, np.ascontiguousarray(tc.astype(dtype)), None) for tc in tcs]
-            by, bx = blocks[0][1:]
-            crosses = np.stack([b[0] for b in blocks])
+            crosses = _workspace.empty("match:direct", (G, 1, cells, H - h + 1, W - w + 1 if cells == 1 else W // cells),
+                                       dtype)
+            for g, tc in enumerate(tcs):
+                _, by, bx = _cross(src, np.ascontiguousarray(tc.astype(dtype)), None, cells, crosses[g])
         tsum2 = (t64 * t64).reshape(G, -1).sum(axis=1)
         tnorm = np.sqrt((tcs * tcs).reshape(G, -1).sum(axis=1) if ccoeff else tsum2)
         # the group's maps: a slice of the caller's stack when the group is one

@@ -295,7 +295,12 @@ def _pyramid_matches(img, tpl, method, dtype, levels, one_d, threshold, max_matc
     mosaic = np.zeros((img.shape[0], cy_, max(1, len(boxes)) * cx_), dtype=img.dtype)
     for k, (y0, y1, x0, x1) in enumerate(boxes):
         mosaic[:, :y1 - y0 + h - 1, k * cx_:k * cx_ + x1 - x0 + w - 1] = img[:, y0:y1 + h - 1, x0:x1 + w - 1]
-    maps = score(mosaic, tpl, method, dtype) if boxes else None
+    if not boxes:
+        maps = None
+    elif score is match_plain:  # the direct kernel (when cheaper) scores each cell's own windows only
+        maps = match_plain(mosaic, tpl, method, dtype, cells=len(boxes))
+    else:
+        maps = score(mosaic, tpl, method, dtype)
     locals_ = [maps[:y1 - y0, k * cx_:k * cx_ + x1 - x0] for k, (y0, y1, x0, x1) in enumerate(boxes)]
     # a suppression window that covers a whole neighbourhood keeps its best
     # score alone: every such neighbourhood's best at once, the others (and
