@@ -67,8 +67,14 @@ class _Kernel:
             return self.kernel(*args)
         return self.twin(*args)
 
-    def __reduce__(self):  # (the dispatchers are module globals: pickled by name)
-        return (_Kernel, (self.kernel, self.twin))
+    def __reduce__(self):  # by the kernel's name: a stream's pickle holds no code
+        return (_kernel_named, (self.kernel.sigcorr_name,))
+
+
+def _kernel_named(name):
+    from ._kernels import REGISTRY
+
+    return _Kernel(REGISTRY[name][0], getattr(_twins, name.rsplit(".", 1)[1]))
 
 
 def _check_kernel_1d(kernel, name):
@@ -109,6 +115,12 @@ class _Stream:
     def copy(self):
         """An independent copy of the stream, state included (a fork)."""
         return _copy.deepcopy(self)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        if state.get("_work") is not None:  # scratch, made again on the next push
+            state["_work"] = np.empty((state["_work"].shape[0], 0), state["_work"].dtype)
+        return state
 
     def _accept(self, chunk):
         """``chunk`` as a C-contiguous (B, n) array in the compute dtype; the

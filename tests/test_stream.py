@@ -109,6 +109,7 @@ def test_reset_copy_pickle(rng):
     first = s.push(x[:, :200])
     fork = s.copy()
     moved = pickle.loads(pickle.dumps(s))
+    assert len(pickle.dumps(s)) < 2048  # the state is the kernel's span, not the stream (nor code)
     for t in (s, fork, moved):
         _close(np.concatenate([first, t.push(x[:, 200:]), t.flush()], axis=-1), want, np.float64)
     s.reset()
@@ -232,6 +233,7 @@ def test_period_tracker_state_and_errors(rng):
     s = stream.PeriodTracker(128, 32, fs=2.0)
     head = s.push(x[:200])
     fork, moved = s.copy(), pickle.loads(pickle.dumps(s))
+    assert len(pickle.dumps(s)) < 128 * 8 + 2048  # the last window, not the stream
     want = np.concatenate([head, s.push(x[200:]), s.flush()])
     assert want.shape == (9, 3)
     for t in (fork, moved):
