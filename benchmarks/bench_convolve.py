@@ -31,7 +31,7 @@ def rows(quick: bool = False) -> list[Row]:
     t = best_times({"s": lambda: sigcorr.correlate(img, k7, "same"),
                     "p": lambda: cv2.filter2D(img, -1, k7, borderType=cv2.BORDER_CONSTANT)}, repeat=rep * 2)
     out.append(Row("2-D correlate, 2048x2048 float32, 7x7, same", t["s"], "cv2.filter2D", t["p"],
-                   "<= 1.0x", 1.0))
+                   "<= 0.8x", 0.8))
 
     a = rng.standard_normal((1024, 1024))
     k63 = rng.standard_normal((63, 63))

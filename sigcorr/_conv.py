@@ -139,7 +139,7 @@ def _direct_real(a, k, nd, mode, sel=None):
         # every output row lies the same distance (mod 4096) from the source
         # rows it is computed from: placed half a page from them (see
         # output_apart), not wherever the heap puts it
-        out = output_apart((B, outs[0], outs[1]), a.dtype, img)
+        out = output_apart((B, outs[0], outs[1]), a.dtype, img, lead=max(pads[1], 0))
     else:
         out = np.empty((B, outs[0], outs[1]), dtype=a.dtype)
     run(_kdirect.corr_padded, _twins.corr_padded, img, ker, out, pads[0], pads[1])

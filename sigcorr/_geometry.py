@@ -15,6 +15,19 @@ def out_slices(n, m, mode):
     return (full - length) // 2, length
 
 
+def centred_batch(shape1, shape2, axes):
+    """scipy's 'same' output has in1's shape on every axis, batch axes too:
+    where in1 has length 1 on a batch axis and in2 more, only in2's centred
+    element ((length - 1) // 2, as scipy's ``_centered`` crops) is kept.
+    Returns the slices of in2 that leave that element, or None."""
+    sel = [slice(None)] * len(shape2)
+    for ax, (n, m) in enumerate(zip(shape1, shape2)):
+        if ax not in axes and n == 1 and m > 1:
+            c = (m - 1) // 2
+            sel[ax] = slice(c, c + 1)
+    return tuple(sel) if any(s != slice(None) for s in sel) else None
+
+
 def boundary_pads(shape, kshape, mode, correlation):
     """Per-axis (before, after) extension of ``in1`` for ``convolve2d`` /
     ``correlate2d`` with a boundary: the 'valid' result of the extended input

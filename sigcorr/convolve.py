@@ -87,14 +87,31 @@ def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
     Returns
     -------
     out : ndarray
-        float32 input stays float32, float64 stays float64, complex stays
-        complex; bool and integer inputs are computed in float64, float16 in
-        float32.
+        scipy's dtype: float32 input stays float32, float64 stays float64,
+        complex stays complex; bool and integer inputs are computed in
+        float64 and come back in scipy's integer (or bool) dtype, rounded,
+        in one pass over the output.  float16 comes back as float32 and long
+        double as float64 (computed so; scipy keeps them).  Two 0-d inputs
+        give ``in1 * in2`` (``in1 * conj(in2)`` for :func:`correlate`), as
+        scipy; an empty input gives an empty array of shape (0,), as scipy's
+        ``fftconvolve``.  With ``mode='same'`` the output has ``in1``'s
+        shape on every axis, batch axes too: where ``in1`` has length 1 on a
+        batch axis and ``in2`` more, in2's centred element is used, as
+        scipy's ``fftconvolve`` crops.
 
     Notes
     -----
     NaN or inf in an input reaches only the outputs whose window contains it
-    (with ``method='fft'`` such outputs are NaN).
+    (with ``method='fft'`` such outputs are NaN; scipy's FFT method makes
+    every output NaN and warns).
+
+    Integer results are exact while every sum stays below 2**53 in
+    magnitude (float64 holds every integer up to there).  Beyond, the
+    float64 sums are rounded before they are cast back, and a value outside
+    the integer dtype's range is cast as NumPy casts floats, as scipy's
+    ``method='fft'`` does: 8- and 16-bit results wrap around (as scipy's
+    direct method), a value beyond the int32 or int64 range gives NumPy's
+    RuntimeWarning and no meaningful value.
 
     Examples
     --------
@@ -109,9 +126,24 @@ def convolve(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
     array([2.5, 4. ])
     >>> sigcorr.convolve(np.ones((8, 8, 8)), np.ones((3, 3, 3)), mode="same")[0, 0, :3]  # a volume
     array([ 8., 12., 12.])
+    >>> sigcorr.convolve([3, 4, 5], [1, 2, 3])  # integers in, integers out (computed in float64)
+    array([ 3, 10, 22, 22, 15])
+    >>> sigcorr.convolve(np.arange(5.0)[:, None], np.ones((3, 3)), mode="same", axes=0).shape  # in1's shape
+    (5, 1)
     """
-    a, k, axes, mode, method, _ = _validate.conv_inputs(in1, in2, mode, method, axes)
-    return _conv.convolve_core(a, k, axes, mode, method, _window(a, k, axes, mode, lags))
+    a, k, axes, mode, method, out_dtype = _validate.conv_inputs(in1, in2, mode, method, axes)
+    special = _validate.scalar_or_empty(a, k)
+    if special is not None:
+        return special
+    a, k = _same_batch(a, k, axes, mode)
+    return _validate.to_result(_conv.convolve_core(a, k, axes, mode, method, _window(a, k, axes, mode, lags)), out_dtype)
+
+
+def _same_batch(a, k, axes, mode):
+    """'same' keeps in1's shape on the batch axes too (scipy's crop): in2's
+    centred element where in1 has length 1 and in2 more."""
+    sel = _geometry.centred_batch(a.shape, k.shape, axes) if mode == "same" else None
+    return (a, k) if sel is None else (a, k[sel])
 
 
 @serialized_if_needed
@@ -144,23 +176,39 @@ def correlate(in1, in2, mode="full", method="auto", axes=None, *, lags=None):
     >>> int(sigcorr.correlation_lags(x.size, x.size, lags=20)[np.argmax(r)])
     7
     """
-    a, k, axes, mode, method, _ = _validate.conv_inputs(in1, in2, mode, method, axes)
+    a, k, axes, mode, method, out_dtype = _validate.conv_inputs(in1, in2, mode, method, axes)
+    special = _validate.scalar_or_empty(a, k, conj=True)
+    if special is not None:
+        return special
     win = _window(a, k, axes, mode, lags)
+    a, k = _same_batch(a, k, axes, mode)
     k = k[tuple(slice(None, None, -1) if ax in axes else slice(None) for ax in range(k.ndim))]
     if k.dtype.kind == "c":
         k = k.conj()
-    return _conv.convolve_core(a, k, axes, mode, method, win)
+    return _validate.to_result(_conv.convolve_core(a, k, axes, mode, method, win), out_dtype)
 
 
 def _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip, lags=None):
     a, k, mode, boundary, fv = _validate.conv2d_inputs(in1, in2, mode, boundary, fillvalue)
+    out_dtype = _validate.result_dtype(a.dtype, k.dtype)
     win = None if lags is None else _validate.check_lags(lags, a.shape, k.shape, mode)
     if win is not None and not (boundary == "fill" and np.all(fv == 0)):
         # another boundary: the whole output, then the window
         full = _boundary_conv2d(a, k, mode, boundary, fv, flip)
         return np.ascontiguousarray(full[tuple(slice(lo + m - 1, hi + m) for (lo, hi), m in zip(win, k.shape))])
     dtype = _validate.compute_dtype(a.dtype, k.dtype)
-    fv = _validate.fill_in(fv, dtype)
+    fv = _validate.fill_in(fv, dtype, out_dtype)
+    if a.size == 0 or k.size == 0:
+        # every output sums over the fill values only (or over no products)
+        shape = _validate.empty_2d_shape(a.shape, k.shape, mode, boundary)
+        value = fv * (k.conj() if flip else k).astype(dtype).sum() if a.size == 0 else 0
+        return _validate.to_result(np.full(shape, value, dtype=dtype), out_dtype)
+    out = _filled_conv2d(a, k, mode, boundary, fv, flip, win, dtype)
+    # C-contiguous either way, in one pass at most (to_result writes a new array)
+    return np.ascontiguousarray(out) if out.dtype == out_dtype else _validate.to_result(out, out_dtype)
+
+
+def _filled_conv2d(a, k, mode, boundary, fv, flip, win, dtype):
     a = a.astype(dtype, copy=False)
     k = k.astype(dtype, copy=False)
     swapped = _validate.swap_needed(mode, a.shape, k.shape, (0, 1))
@@ -186,7 +234,7 @@ def _boundary_conv2d(in1, in2, mode, boundary, fillvalue, flip, lags=None):
         out = _conv.convolve_core(ap, k, (0, 1), "valid", "auto")
     if swapped and flip:
         out = out[::-1, ::-1]
-    return np.ascontiguousarray(out)
+    return out
 
 
 @serialized_if_needed
@@ -286,6 +334,8 @@ def choose_conv_method(in1, in2, mode="full", measure=False):
     ['direct', 'fft']
     """
     a, k, axes, mode, _, _ = _validate.conv_inputs(in1, in2, mode, "auto", None)
+    if axes is None and not _validate.check_flag(measure, "measure"):
+        return "direct"  # 0-d or empty inputs: nothing to transform (scipy's answer too)
     if _validate.check_flag(measure, "measure"):
         times = {m: _timeit_fast(lambda m=m: convolve(in1, in2, mode=mode, method=m)) for m in ("fft", "direct")}
         return ("fft" if times["fft"] < times["direct"] else "direct"), times
@@ -329,7 +379,7 @@ def correlation_lags(in1_len, in2_len, mode="full", *, lags=None):
     """
     n1 = _validate.check_int(in1_len, "in1_len", minimum=1)
     n2 = _validate.check_int(in2_len, "in2_len", minimum=1)
-    mode = _validate.check_mode(mode)
+    mode = _validate.check_lags_mode(mode)
     if lags is not None:
         ((lo, hi),) = _validate.check_lags(lags, [n1], [n2], mode)
         return np.arange(lo, hi + 1)

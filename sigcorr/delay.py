@@ -39,9 +39,11 @@ def crosscorrelation(x, y, max_lag=None, *, demean=True, normalize=True, adjuste
 
     Parameters
     ----------
-    x, y : array_like, real
+    x, y : array_like, real, or pandas Series / DataFrame
         Series along ``axis``, of the same length n there; the other axes
-        are batches of pairs and broadcast together.
+        are batches of pairs and broadcast together.  pandas objects are
+        read as :func:`sigcorr.autocorrelation` reads them: time along the
+        index, a one-column DataFrame its Series, columns a batch.
     max_lag : int, optional
         Last lag, in [0, n - 1]; default n - 1.
     demean : bool

@@ -51,8 +51,13 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
 
     Parameters
     ----------
-    x : array_like
-        Series along ``axis``; every other axis is a batch of series.
+    x : array_like, pandas Series or DataFrame
+        Series along ``axis``; every other axis is a batch of series.  A
+        pandas Series, or a one-column DataFrame, is one series along its
+        index, as statsmodels' ``acf`` reads it (1-D result); a DataFrame's
+        columns are a batch of series, (columns, max_lag + 1); an irregular
+        DatetimeIndex gives the sample times (``times=``, in seconds).
+        ``axis`` may only name the index (0).
     max_lag : int, optional
         Last lag, in [0, n - 1]; default n - 1 (every lag; statsmodels'
         default is about 10 log10(n), pass it explicitly to compare).
@@ -130,6 +135,10 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     20
     >>> sigcorr.autocorrelation(np.ones((3, 50)), 4).shape  # three series
     (3, 5)
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"load": np.sin(2 * np.pi * t / 20)})
+    >>> sigcorr.autocorrelation(df, 3).round(3)  # time along the rows, as statsmodels' acf(df)
+    array([1.   , 0.951, 0.81 , 0.591])
 
     Irregular samples (``times=``): a cycle of 20 time units seen at 300
     random times; the lags are multiples of the median interval
@@ -142,6 +151,8 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
     >>> bool(np.abs(r).max() <= 1.0)
     True
     """
+    if _validate.is_pandas(x):
+        return _pandas_acf(x, max_lag, demean, normalize, adjusted, axis, method, times, lag_step, kernel)
     if times is not None:
         return _irregular_acf(x, max_lag, times, lag_step, kernel, demean, normalize, axis)
     y, batch, axis = _validate.series_batch(x, axis)
@@ -160,6 +171,22 @@ def autocorrelation(x, max_lag=None, *, demean=True, normalize=True, adjusted=Fa
         out[redo] = part if normalize else _validate.unscale(part, k[:, None])
     out = out.reshape(batch + (max_lag + 1,))
     return np.moveaxis(out, -1, axis) if out.ndim > 1 else out
+
+
+def _pandas_acf(x, max_lag, demean, normalize, adjusted, axis, method, times, lag_step, kernel):
+    """autocorrelation of a pandas Series or DataFrame: time along the index
+    (a one-column DataFrame is its Series, as statsmodels' acf reads it; a
+    DataFrame's columns are a batch, (columns, max_lag + 1)); an irregular
+    DatetimeIndex is its sample times in seconds."""
+    _validate.pandas_time_axis(x, axis)
+    values, seconds, _ = _validate.from_pandas(x, times)
+    gaps = np.diff(seconds) if seconds is not None else None
+    if gaps is None or lag_step is None and gaps.size and np.all(gaps == gaps[0]) and gaps[0] > 0:
+        out = autocorrelation(values, max_lag, demean=demean, normalize=normalize, adjusted=adjusted, method=method)
+    else:
+        out = autocorrelation(values, max_lag, demean=demean, normalize=normalize, times=seconds, lag_step=lag_step,
+                              kernel=kernel)
+    return out
 
 
 def _irregular_acf(x, max_lag, times, lag_step, kernel, demean, normalize, axis):

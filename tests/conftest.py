@@ -72,8 +72,17 @@ def pytest_sessionstart(session):
     sigcorr.warmup()
 
 
-@pytest.fixture(autouse=True)
-def _declared_signatures_only(monkeypatch):
+def _peers_only(config):
+    return all("peers" in str(arg) for arg in config.args)
+
+
+def _signature_check_scope(fixture_name, config):
+    # installed once for the peers' 22,000 small tests (tests/peers), per test elsewhere
+    return "session" if _peers_only(config) else "function"
+
+
+@pytest.fixture(autouse=True, scope=_signature_check_scope)
+def _declared_signatures_only():
     from sigcorr import _runtime
     from sigcorr._kernels._jit import REGISTRY
 
@@ -86,7 +95,9 @@ def _declared_signatures_only(monkeypatch):
             f"{getattr(kernel, 'sigcorr_name', kernel)} called with undeclared argument types {sig}")
         return inner(kernel, *args)
 
-    monkeypatch.setattr(_runtime, "ready", checked)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(_runtime, "ready", checked)
+        yield
 
 
 # The longest tests (seconds of Dask spilling, photograph searches, child
@@ -103,6 +114,14 @@ _LONGEST_FIRST = (
     "test_import.py::test_a_pool_that_already_runs_is_respected",
     "test_dask.py::test_find_matches_nan_threshold_and_huge_min_distance",
 )
+
+
+def pytest_ignore_collect(collection_path, config):
+    # the peers' own suites (tests/peers) are a CI step of their own, run
+    # only when named: python -m pytest tests/peers
+    if collection_path.name == "peers" and collection_path.parent.name == "tests":
+        return not any("peers" in str(arg) for arg in config.args) or None
+    return None
 
 
 def pytest_collection_modifyitems(session, config, items):

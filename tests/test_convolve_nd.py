@@ -22,7 +22,7 @@ def _wide(dtype):
 
 
 def _check(got, ref, dtype):
-    assert got.dtype == sigcorr._validate.compute_dtype(np.dtype(dtype))
+    assert got.dtype == sigcorr._validate.result_dtype(np.dtype(dtype))
     assert got.shape == ref.shape
     single = np.dtype(dtype) in (np.float32, np.complex64)
     tol = 2e-4 if single else 1e-9

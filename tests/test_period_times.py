@@ -181,6 +181,38 @@ def test_pandas_regular_index_dataframe_and_plain_index(rng):
     assert plain.period == one.period and plain.period_seconds is None
 
 
+def test_pandas_autocorrelation_as_statsmodels(rng):
+    # time along the index: a Series and a one-column DataFrame are one series, as statsmodels' acf reads them
+    pd = pytest.importorskip("pandas")
+    acf = pytest.importorskip("statsmodels.tsa.stattools").acf
+    n = 300
+    y = np.sin(2 * np.pi * np.arange(n) / 17) + 0.3 * rng.standard_normal(n)
+    frame = pd.DataFrame({"y": y, "z": rng.standard_normal(n)}, index=pd.date_range("2024-01-01", periods=n, freq="h"))
+    want = acf(frame[["y"]], nlags=40)
+    np.testing.assert_allclose(sigcorr.autocorrelation(frame[["y"]], 40), want, atol=1e-12)
+    np.testing.assert_allclose(sigcorr.autocorrelation(frame["y"], 40), want, atol=1e-12)
+    np.testing.assert_allclose(sigcorr.autocorrelation(frame[["y"]], 40, axis=0), want, atol=1e-12)
+    both = sigcorr.autocorrelation(frame, 40)  # columns are a batch
+    assert both.shape == (2, 41)
+    np.testing.assert_allclose(both[1], acf(frame["z"], nlags=40), atol=1e-12)
+    # crosscorrelation reads them so too (a one-column DataFrame is its Series)
+    np.testing.assert_allclose(sigcorr.crosscorrelation(frame[["y"]], frame["z"], 30),
+                               sigcorr.crosscorrelation(frame["y"].to_numpy(), frame["z"].to_numpy(), 30))
+    assert sigcorr.crosscorrelation(frame, frame["z"], 5).shape == (2, 11)
+    with pytest.raises(ValueError, match="time axis is its index"):
+        sigcorr.crosscorrelation(frame, frame, 4, axis=1)
+    with pytest.raises(ValueError, match="time axis is its index"):
+        sigcorr.autocorrelation(frame, 4, axis=1)
+    # an irregular DatetimeIndex: its times, in seconds
+    keep = np.sort(rng.choice(n, 200, replace=False))
+    gappy = frame["y"].iloc[keep]
+    seconds = (gappy.index - gappy.index[0]).total_seconds().to_numpy()
+    np.testing.assert_allclose(sigcorr.autocorrelation(gappy, 30, lag_step=3600.0),
+                               sigcorr.autocorrelation(gappy.to_numpy(), 30, times=seconds, lag_step=3600.0))
+    # all missing: NaN at every lag (statsmodels raises "All observations are missing")
+    assert np.isnan(sigcorr.autocorrelation(pd.Series(np.full(10, np.nan)), 3)).all()
+
+
 def test_pandas_errors_and_no_import(rng):
     pd = pytest.importorskip("pandas")
     a = pd.Timestamp("2024-01-01 00:00", tz="UTC")

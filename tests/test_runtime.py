@@ -183,9 +183,10 @@ def test_output_array_pages_touched_once_each():
 
 
 def test_direct_outputs_half_a_page_from_their_source(rng):
-    # the direct kernel's output is placed 2048 bytes (mod 4096) from the
-    # image it reads, wherever the heap puts things: no 4K aliasing between
-    # its stores and its loads; small outputs are plain arrays
+    # the direct kernel's output is placed 2048 bytes (mod 4096, within one
+    # cache line) from the image it reads, wherever the heap puts things: no
+    # 4K aliasing between its stores and its loads; its element ``lead`` on
+    # a cache line; small outputs are plain arrays
     from sigcorr._runtime import output_apart
 
     pool = np.zeros(300_000, np.float64)
@@ -193,11 +194,13 @@ def test_direct_outputs_half_a_page_from_their_source(rng):
                                          (np.complex128, (64, 1024)), (np.float32, (10, 10))]):
         src = pool.view(np.uint8)[16 * k + 48 * (k % 2):][:np.prod(shape) * np.dtype(dtype).itemsize]
         src = src.view(dtype).reshape(shape)
-        out = output_apart(shape, dtype, src)
+        lead = k % 4
+        out = output_apart(shape, dtype, src, lead=lead)
         assert out.shape == shape and out.dtype == dtype and out.flags.c_contiguous and out.flags.writeable
         assert out.ctypes.data % np.dtype(dtype).alignment == 0
         if out.nbytes >= 1 << 16:
-            assert (out.ctypes.data - src.ctypes.data) % 4096 == 2048
+            assert 2048 <= (out.ctypes.data - src.ctypes.data) % 4096 < 2048 + 64
+            assert (out.ctypes.data + lead * np.dtype(dtype).itemsize) % 64 == 0
         else:
             assert out.base is None
         out[...] = 1
@@ -205,7 +208,8 @@ def test_direct_outputs_half_a_page_from_their_source(rng):
     img = rng.standard_normal((512, 1024)).astype(np.float32)
     k7 = rng.standard_normal((7, 7)).astype(np.float32)
     res = sigcorr.correlate(img, k7, "same", method="direct")
-    assert (res.ctypes.data - img.ctypes.data) % 4096 == 2048
+    assert 2048 <= (res.ctypes.data - img.ctypes.data) % 4096 < 2048 + 64
+    assert (res.ctypes.data + 3 * 4) % 64 == 0  # the first column of the vector passes, past the 3 edge columns
     want = scipy.signal.correlate(img.astype(np.float64), k7.astype(np.float64), "same")
     np.testing.assert_allclose(res, want, rtol=1e-4, atol=1e-3)
     # rows of other lengths lie at every distance from their sources (and a
@@ -215,7 +219,7 @@ def test_direct_outputs_half_a_page_from_their_source(rng):
             a = a.base
         return a
 
-    assert owner(res).nbytes == res.nbytes + 4096
+    assert owner(res).nbytes == res.nbytes + 4096 + 64
     for r in (sigcorr.correlate(img, k7, "valid", method="direct"),
               sigcorr.correlate(img[0], k7[0], "same", method="direct")):
         assert owner(r).nbytes == r.nbytes

@@ -71,7 +71,7 @@ LAG_CHUNK = 2048
 
 @jit(fastmath={"contract", "reassoc"})
 def _lag_dots(r, xs, ys, i0, i1, lo, nl):
-    # r[l] += sum_{n in [i0, i1)} xs[n + lo + l] * ys[n]: register-blocked,
+    # r[g] += sum_{n in [i0, i1)} xs[n + lo + g] * ys[n] (g: the lag): register-blocked,
     # eight lags per pass, each a dot product vectorized along n (reassoc:
     # the lanes hold partial sums), so one load of y serves eight
     # multiply-adds and the accumulators stay in registers; over cache-sized
@@ -80,10 +80,10 @@ def _lag_dots(r, xs, ys, i0, i1, lo, nl):
     for c0 in range(i0, i1, LAG_CHUNK):
         m = min(i1, c0 + LAG_CHUNK) - c0
         yc = ys[c0:c0 + m]
-        l = np.int64(0)
-        while l + 8 <= nl:
-            xc = xs[c0 + lo + l:]
-            a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = r[l] * 0
+        g = np.int64(0)
+        while g + 8 <= nl:
+            xc = xs[c0 + lo + g:]
+            a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = r[g] * 0
             for k in range(m):
                 v = yc[k]
                 a0 += xc[k] * v
@@ -94,22 +94,22 @@ def _lag_dots(r, xs, ys, i0, i1, lo, nl):
                 a5 += xc[k + 5] * v
                 a6 += xc[k + 6] * v
                 a7 += xc[k + 7] * v
-            r[l] += a0
-            r[l + 1] += a1
-            r[l + 2] += a2
-            r[l + 3] += a3
-            r[l + 4] += a4
-            r[l + 5] += a5
-            r[l + 6] += a6
-            r[l + 7] += a7
-            l += 8
-        while l < nl:
-            xc = xs[c0 + lo + l:]
-            a = r[l] * 0
+            r[g] += a0
+            r[g + 1] += a1
+            r[g + 2] += a2
+            r[g + 3] += a3
+            r[g + 4] += a4
+            r[g + 5] += a5
+            r[g + 6] += a6
+            r[g + 7] += a7
+            g += 8
+        while g < nl:
+            xc = xs[c0 + lo + g:]
+            a = r[g] * 0
             for k in range(m):
                 a += xc[k] * yc[k]
-            r[l] += a
-            l += 1
+            r[g] += a
+            g += 1
 
 
 @jit(fastmath={"contract"})

@@ -132,6 +132,45 @@ def _slide_columns(img, i, h, acc, acc2):
 
 
 @jit(error_model="numpy")
+def _window_row(a, w, out, n):
+    # out[j] = sum(a[j:j + w]), j < n, by running sums: one running sum is a
+    # chain of dependent adds (one add's latency per output), so the row is
+    # cut into four quarters whose running sums advance together, each from
+    # its own first window's sum
+    L = n // 4
+    if L < 2:
+        L = np.int64(0)
+    s0 = s1 = s2 = s3 = 0.0
+    if L > 0:
+        b1, b2, b3 = L, 2 * L, 3 * L
+        for k in range(w):
+            s0 += a[k]
+            s1 += a[b1 + k]
+            s2 += a[b2 + k]
+            s3 += a[b3 + k]
+        out[0] = s0
+        out[b1] = s1
+        out[b2] = s2
+        out[b3] = s3
+        for j in range(1, L):
+            s0 += a[j + w - 1] - a[j - 1]
+            out[j] = s0
+            s1 += a[b1 + j + w - 1] - a[b1 + j - 1]
+            out[b1 + j] = s1
+            s2 += a[b2 + j + w - 1] - a[b2 + j - 1]
+            out[b2 + j] = s2
+            s3 += a[b3 + j + w - 1] - a[b3 + j - 1]
+            out[b3 + j] = s3
+    else:  # a short row: one running sum
+        for k in range(w):
+            s3 += a[k]
+        out[0] = s3
+    for j in range(max(4 * L, 1), n):
+        s3 += a[j + w - 1] - a[j - 1]
+        out[j] = s3
+
+
+@jit(error_model="numpy")
 def _mark_bad(bad, i0, i1, out):
     # NaN where a window of rows i0..i1 holds a non-finite sample
     for i in range(i0, i1):
@@ -171,28 +210,8 @@ def _score_rows(img, h, w, cross, by, bx, bad, method, tmean, tsum2, tnorm, qeps
             # horizontal running sums (sequential chains: the sum of squares
             # with channel 0, then each further channel)
             for c in range(C):
-                a = acc[c]
-                srow = srows[c]
-                s = 0.0
-                q = 0.0
-                if c == 0:
-                    for k in range(w):
-                        s += a[k]
-                        q += acc2[k]
-                    srow[0] = s
-                    qrow[0] = q
-                    for j in range(1, ow):
-                        s += a[j + w - 1] - a[j - 1]
-                        q += acc2[j + w - 1] - acc2[j - 1]
-                        srow[j] = s
-                        qrow[j] = q
-                else:
-                    for k in range(w):
-                        s += a[k]
-                    srow[0] = s
-                    for j in range(1, ow):
-                        s += a[j + w - 1] - a[j - 1]
-                        srow[j] = s
+                _window_row(acc[c], w, srows[c], ow)
+            _window_row(acc2, w, qrow, ow)
             # the window energy (0 at rounding level), for the normed methods
             if method == CCOEFF_NORMED:
                 for j in range(ow):

@@ -103,6 +103,35 @@ def compute_dtype(*dtypes, family: str = "signal") -> np.dtype:
     return np.result_type(*(_compute_one(np.dtype(dt), family) for dt in dtypes)).newbyteorder("=")
 
 
+def result_dtype(*dtypes) -> np.dtype:
+    """The dtype convolve, correlate and their 2-D forms return: scipy's,
+    ``np.result_type`` of the inputs (an integer or bool result too: it is
+    computed in float64 and rounded back, :func:`to_result`), but float16
+    comes back as float32 and long double as float64 (:func:`compute_dtype`
+    computes them so)."""
+    dt = np.result_type(*dtypes)
+    return dt if dt.kind in "biu" else compute_dtype(dt)
+
+
+def to_result(out: np.ndarray, dtype) -> np.ndarray:
+    """``out`` (computed in :func:`compute_dtype`) in the :func:`result_dtype`
+    ``dtype``, in one pass over it: an integer or bool result is rounded to
+    the nearest integer and cast (bool: nonzero is True).  Exact while every
+    sum stays below 2**53 in magnitude (float64 holds every integer up to
+    there); beyond, the float64 sum is already rounded, and a value outside
+    the integer dtype's range is cast as NumPy casts floats, as scipy's
+    ``method='fft'`` does (8- and 16-bit results wrap around, as scipy's
+    direct method; beyond the int32 or int64 range NumPy warns)."""
+    dtype = np.dtype(dtype)
+    if out.dtype == dtype:
+        return out
+    if dtype.kind not in "biu":
+        return out.astype(dtype)
+    res = np.empty(out.shape, dtype=dtype)
+    np.rint(out, out=res, casting="unsafe")
+    return res
+
+
 def _compute_one(dt: np.dtype, family: str) -> np.dtype:
     if family == "series":
         return np.dtype(np.float64)

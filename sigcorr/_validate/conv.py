@@ -13,8 +13,8 @@ from .common import (
     check_axis,
     check_choice,
     check_int,
-    check_nonempty,
     compute_dtype,
+    result_dtype,
 )
 
 # ---------------------------------------------------------------------------
@@ -22,6 +22,10 @@ from .common import (
 # ---------------------------------------------------------------------------
 
 MODE_MESSAGE = "Acceptable mode flags are 'valid', 'same', or 'full'."
+#: scipy's fftconvolve/oaconvolve (and convolve(..., method='fft')) word it in lower case
+FFT_MODE_MESSAGE = "acceptable mode flags are 'valid', 'same', or 'full'"
+#: correlation_lags' wording, followed by the choices
+LAGS_MODE_MESSAGE = "Mode {mode} is invalid: acceptable mode flags are 'valid', 'same', or 'full'"
 METHOD_MESSAGE = "Acceptable method flags are 'auto', 'direct', or 'fft'."
 BOUNDARY_MESSAGE = "Acceptable boundary flags are 'fill', 'wrap' (or 'circular'), and 'symm' (or 'symmetric')."
 SAME_NDIM_MESSAGE = "in1 and in2 should have the same dimensionality"
@@ -33,8 +37,15 @@ _BOUNDARIES = {"fill": "fill", "pad": "fill", "wrap": "wrap", "circular": "wrap"
                "symm": "symm", "symmetric": "symm"}
 
 
-def check_mode(mode) -> str:
-    return check_choice(mode, "mode", ("full", "same", "valid"), MODE_MESSAGE)
+def check_mode(mode, method=None) -> str:
+    """A mode flag; the message is scipy's for the same call (lower case
+    with ``method='fft'``, as fftconvolve words it)."""
+    return check_choice(mode, "mode", ("full", "same", "valid"), FFT_MODE_MESSAGE if method == "fft" else MODE_MESSAGE)
+
+
+def check_lags_mode(mode) -> str:
+    """correlation_lags' mode, in its own scipy wording."""
+    return check_choice(mode, "mode", ("full", "same", "valid"), LAGS_MODE_MESSAGE.format(mode=mode))
 
 
 def check_method(method) -> str:
@@ -65,20 +76,36 @@ def swap_needed(mode: str, s1, s2, axes) -> bool:
 def conv_inputs(in1, in2, mode, method, axes):
     """Validate the inputs of convolve/correlate.
 
-    Returns ``(a, k, axes, dtype)``: both arrays converted to the compute dtype
-    (not copied when already right), ``axes`` a sorted tuple of the convolved
-    axes (non-negative).
+    Returns ``(a, k, axes, mode, method, out_dtype)``: both arrays converted
+    to the compute dtype (not copied when already right), ``axes`` a sorted
+    tuple of the convolved axes (non-negative), ``out_dtype`` the dtype of
+    the result (:func:`result_dtype`).  Two 0-d inputs or an empty one are
+    not refused: see :func:`scalar_or_empty`.
     """
-    mode = check_mode(mode)
     method = check_method(method)
+    mode = check_mode(mode, method)
     a = as_numeric_array(in1, "in1")
     k = as_numeric_array(in2, "in2")
     check_same_ndim(a, k)
-    check_nonempty(a, "in1")
-    check_nonempty(k, "in2")
+    out_dtype = result_dtype(a.dtype, k.dtype)
+    if a.ndim == 0 or a.size == 0 or k.size == 0:
+        return a, k, None, mode, method, out_dtype
     axes = conv_axes(axes, a.shape, k.shape)
     dtype = compute_dtype(a.dtype, k.dtype)
-    return a.astype(dtype, copy=False), k.astype(dtype, copy=False), axes, mode, method, dtype
+    return a.astype(dtype, copy=False), k.astype(dtype, copy=False), axes, mode, method, out_dtype
+
+
+def scalar_or_empty(a, k, conj=False):
+    """scipy's answers where there is nothing to slide: two 0-d inputs give
+    their product ``a * k`` (``a * conj(k)`` for a correlation), with NumPy's
+    promotion, as scipy returns it; an empty input gives an empty result of
+    shape (0,) in :func:`result_dtype`, as scipy's fftconvolve and oaconvolve
+    (scipy's convolve raises on most of them).  None for other inputs."""
+    if a.ndim == 0:
+        return a * (np.conj(k) if conj and k.dtype.kind == "c" else k)
+    if a.size == 0 or k.size == 0:
+        return np.empty(0, dtype=result_dtype(a.dtype, k.dtype))
+    return None
 
 
 def check_same_ndim(a, b) -> None:
@@ -99,17 +126,17 @@ def conv_axes(axes, shape1, shape2) -> tuple:
         axes = (axes,)
     try:
         axes = tuple(check_int(ax, "axes") for ax in axes)
-    except TypeError:
-        raise TypeError(f"axes must be an int or a sequence of ints, got {axes!r}") from None
+    except TypeError:  # scipy's wording and exception
+        raise ValueError(f"axes must be a scalar or iterable of integers, got {axes!r}") from None
+    if not axes:
+        raise ValueError("when provided, axes cannot be empty: name at least one axis")
     norm = []
     for ax in axes:
         if not -ndim <= ax < ndim:
-            raise ValueError(f"axes: axis {ax} is out of bounds for {ndim}-D inputs")
+            raise ValueError(f"axes exceeds dimensionality of input: axis {ax} is out of bounds for {ndim}-D inputs")
         norm.append(ax % ndim)
     if len(set(norm)) != len(norm):
-        raise ValueError(f"axes must be unique, got {axes!r}")
-    if not norm:
-        raise ValueError("axes must name at least one axis, got an empty sequence")
+        raise ValueError(f"all axes must be unique, got {axes!r}")
     for ax in range(ndim):
         if ax not in norm and shape1[ax] != shape2[ax] and 1 not in (shape1[ax], shape2[ax]):
             raise ValueError(
@@ -130,9 +157,11 @@ def check_fillvalue(fillvalue) -> np.ndarray:
     try:
         fv = np.asarray(fillvalue)
     except (ValueError, TypeError):  # ragged sequences
-        raise ValueError(f"fillvalue must be scalar or an array with one element, got {fillvalue!r}") from None
+        raise ValueError(f"`fillvalue` must be scalar or an array with one element, got {fillvalue!r}") from None
+    if fv.size == 0:
+        raise ValueError("`fillvalue` cannot be an empty array.")
     if fv.size != 1:
-        raise ValueError("fillvalue must be scalar or an array with one element.")
+        raise ValueError("`fillvalue` must be scalar or an array with one element.")
     if fv.dtype.kind not in _KINDS_NUMERIC:
         raise TypeError(f"fillvalue must be a number, got {fillvalue!r}")
     return fv.reshape(())
@@ -147,16 +176,38 @@ def conv2d_inputs(in1, in2, mode, boundary, fillvalue):
     a = as_numeric_array(in1, "in1")
     k = as_numeric_array(in2, "in2")
     check_2d_pair(a, k)
-    check_nonempty(a, "in1")
-    check_nonempty(k, "in2")
     return a, k, mode, boundary, check_fillvalue(fillvalue)
 
 
-def fill_in(fv: np.ndarray, dtype) -> np.ndarray:
+def empty_2d_shape(shape1, shape2, mode, boundary) -> tuple:
+    """The output shape of convolve2d/correlate2d with an empty input, as
+    scipy answers it (each axis the mode's length, ``n + m - 1`` for 'full';
+    sums over no products are 0).  'wrap' and 'symm' cannot extend an empty
+    ``in1`` into a non-empty output."""
+    swap_needed(mode, shape1, shape2, (0, 1))  # scipy's 'valid' refusal
+    if mode == "valid":
+        shape = tuple(abs(n - m) + 1 for n, m in zip(shape1, shape2))
+    elif mode == "same":
+        shape = tuple(shape1)
+    else:
+        shape = tuple(n + m - 1 for n, m in zip(shape1, shape2))
+    if min(shape) < 0:
+        raise ValueError(f"negative dimensions are not allowed: the 'full' output of inputs of shapes "
+                         f"{tuple(shape1)} and {tuple(shape2)} has shape {shape}")
+    if boundary != "fill" and 0 in shape1 and 0 not in shape:
+        raise ValueError(f"boundary={boundary!r} cannot extend an empty in1 (shape {tuple(shape1)}); use boundary='fill'")
+    return shape
+
+
+def fill_in(fv: np.ndarray, dtype, out_dtype=None) -> np.ndarray:
     """The 0-d fill value in the compute ``dtype`` of real or complex inputs;
-    a complex fill value with real inputs is refused (it would be cast)."""
+    a complex fill value with real inputs is refused (it would be cast).
+    With an integer (or bool) ``out_dtype`` it is first cast to it, as scipy
+    casts ``fillvalue`` to the output type (1.5 fills an integer image with 1)."""
     if dtype.kind != "c" and fv.dtype.kind == "c":
-        raise ValueError("fillvalue is complex but in1 and in2 are real")
+        raise ValueError("could not cast `fillvalue` directly to the output type: it is complex, in1 and in2 are real")
+    if out_dtype is not None and np.dtype(out_dtype).kind in "biu":
+        fv = fv.astype(out_dtype)
     return fv.astype(dtype)
 
 

@@ -101,6 +101,8 @@ def pair_batch(x, y, axis):
     ``X`` and ``Y`` are (B, n) float64 C-contiguous, their batch axes
     broadcast together; both must have the same length n along ``axis``.
     """
+    if is_pandas(x) or is_pandas(y):  # time along the index: a one-column DataFrame is its Series (statsmodels' ccf)
+        x, y, axis = pandas_rows(x, axis, "x"), pandas_rows(y, axis, "y"), -1
     a = as_numeric_array(x, "x", allow_complex=False, masked="missing")
     b = as_numeric_array(y, "y", allow_complex=False, masked="missing")
     check_nonempty(a, "x")
@@ -247,6 +249,25 @@ def is_pandas(x):
     """Whether ``x`` is a pandas Series or DataFrame (read off its type's
     module: sigcorr never imports pandas itself)."""
     return type(x).__module__.startswith("pandas") and type(x).__name__ in ("Series", "DataFrame")
+
+
+def pandas_time_axis(x, axis) -> None:
+    """A pandas object's time runs along its index (a DataFrame's rows, each
+    column a series, as statsmodels' acf reads a one-column DataFrame):
+    ``axis`` may be left at -1 or name that axis, 0."""
+    if check_int(axis, "axis") not in (-1, 0):
+        raise ValueError(f"axis: a pandas {type(x).__name__}'s time axis is its index (axis 0, each column a series), "
+                         f"got axis={axis}")
+
+
+def pandas_rows(x, axis, name):
+    """A pandas Series (or one-column DataFrame) as its 1-D values, a
+    DataFrame as (columns, rows): time last, as :func:`from_pandas` reads
+    them; anything else as given."""
+    if not is_pandas(x):
+        return x
+    pandas_time_axis(x, axis)
+    return from_pandas(x, None, name)[0]
 
 
 def from_pandas(x, times, name="x"):

@@ -13,7 +13,7 @@ from . import _blocks
 __all__ = ["convolve", "correlate", "convolve2d", "correlate2d"]
 
 
-def _conv_dask(in1, in2, mode, method, axes, chunks, flip):
+def _conv_dask(in1, in2, mode, method, axes, chunks, flip, out_dtype=None):
     x = _blocks.as_dask(in1, chunks, "in1")
     k = _blocks.in_memory(in2, "in2")
     mode = _validate.check_mode(mode)
@@ -37,10 +37,13 @@ def _conv_dask(in1, in2, mode, method, axes, chunks, flip):
     xp = _blocks.pad(x.astype(dtype), pads)
     halos = {ax: k.shape[ax] - 1 for ax in axes}
 
-    def block(b):
-        return sigcorr.convolve(b, kk, "valid", method, axes=axes if batch else None).astype(dtype, copy=False)
+    if out_dtype is None:  # integers and bools rounded back, as in memory
+        out_dtype = _validate.result_dtype(x.dtype, k.dtype)
 
-    return _blocks.valid(xp, halos, block, dtype)
+    def block(b):
+        return _validate.to_result(sigcorr.convolve(b, kk, "valid", method, axes=axes if batch else None), out_dtype)
+
+    return _blocks.valid(xp, halos, block, out_dtype)
 
 
 def convolve(in1, in2, mode="full", method="auto", axes=None, *, chunks=None):
@@ -91,11 +94,12 @@ def _boundary2d(in1, in2, mode, boundary, fillvalue, chunks, flip):
                          "use the in-memory function on np.asarray(in1)")
     pads = _geometry.boundary_pads(x.shape, k.shape, mode, flip)
     dtype = _validate.compute_dtype(x.dtype, k.dtype)
+    out_dtype = _validate.result_dtype(x.dtype, k.dtype)
     if boundary == "fill":
-        xp = _blocks.pad(x.astype(dtype), pads, "constant", _validate.fill_in(fv, dtype).item())
+        xp = _blocks.pad(x.astype(dtype), pads, "constant", _validate.fill_in(fv, dtype, out_dtype).item())
     else:
         xp = _blocks.pad(x.astype(dtype), pads, "wrap" if boundary == "wrap" else "symmetric")
-    return _conv_dask(xp, k, "valid", "auto", None, None, flip)
+    return _conv_dask(xp, k, "valid", "auto", None, None, flip, out_dtype)
 
 
 def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, chunks=None):
