@@ -20,6 +20,7 @@ from .convolve import (
 from .delay import DelayResult, crosscorrelation, estimate_delay
 from .layers import conv1d, conv2d, conv3d
 from .match import Matches, find_matches, locate, match_template
+from .network import mad_threshold, matched_filter
 from .period import PeriodResult, Periods, autocorrelation, detect_period, detect_periods
 from .pool import avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d
 from . import stream  # noqa: F401  (sigcorr.stream: Correlate, Convolve, ...)
@@ -41,6 +42,8 @@ __all__ = [
     "find_matches",
     "locate",
     "Matches",
+    "matched_filter",
+    "mad_threshold",
     "autocorrelation",
     "detect_period",
     "detect_periods",

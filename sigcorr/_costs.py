@@ -166,6 +166,20 @@ class Costs:
     # match_template with a template stack: the product spectra of one
     # batch of templates, in bytes (about as much again for their inverse)
     match_group_bytes: int = 64 << 20
+    # matched_filter's direct path (sigcorr._network.Bank.method): per window
+    # and template channel, what the direct path spends beyond its
+    # multiply-adds (the cross term written and read back by the stacking
+    # kernel), ns on one core.  Not calibrated yet: read off
+    # benchmarks/bench_network.py's break-even (float32, 10 templates x 3
+    # channels x 100,000 samples: the paths tie at m = 16-32, the FFT 1.3x
+    # faster at 64, 1.5x at 128; one channel of 1e6 samples, m = 40: FFT
+    # 1.9x faster) on the Xeon of issue 27's session.
+    network_direct_window_ns: float = 4.0
+    # matched_filter's FFT path (sigcorr._network): the product spectra of
+    # one batch of (template, channel, block) transforms, in bytes (their
+    # inverse as much again); small enough to stay near the caches between
+    # the product, the inverse transform and the stacking kernel
+    network_group_bytes: int = 8 << 20
     # locate(pyramid_levels=): the pooled template stays at least this many
     # samples wide in every searched axis (fewer levels are used otherwise)
     pyramid_min_side: int = 8

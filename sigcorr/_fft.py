@@ -351,3 +351,28 @@ def tiled_corr_terms(spec_img, kernels, terms, plan, stride=None, scratch=None):
         return sfft.irfft(spec, Lx, axis=-1, workers=threads()), by, bx
     real = _workspace.empty(scratch + ":corr", spec.shape[:-1] + (Lx,), spec.real.dtype)
     return _irfft_into(spec, Lx, real), by, bx
+
+
+def block_spectra(x, L, step, b0, nb, scratch):
+    """Spectra of the overlap-save blocks ``x[..., b * step : b * step + L]``
+    for b in ``b0 .. b0 + nb`` (``x`` (..., n) real, long enough for the
+    last block), as (..., nb, L // 2 + 1), in sigcorr's work buffer
+    ``scratch`` (valid until that tag's next use).  The blocks are a strided
+    view: nothing is copied before the transform."""
+    view = np.lib.stride_tricks.sliding_window_view(x, L, axis=-1)[..., b0 * step:(b0 + nb - 1) * step + 1:step, :]
+    cplx = np.result_type(x.dtype, np.complex64)
+    out = _workspace.empty(scratch, view.shape[:-1] + (L // 2 + 1,), cplx)
+    if _pocket is not None:
+        try:
+            return _pocket.r2c(view, (view.ndim - 1,), True, 0, out, threads())
+        except (TypeError, ValueError, AttributeError):
+            pass
+    out[...] = sfft.rfft(view, axis=-1, workers=threads())
+    return out
+
+
+def irfft_blocks(spec, L, scratch):
+    """``scipy.fft.irfft(spec, L)`` along the last axis, all rows as one
+    batch over the cores, into sigcorr's work buffer ``scratch``."""
+    real = _workspace.empty(scratch, spec.shape[:-1] + (L,), spec.real.dtype)
+    return _irfft_into(spec, L, real)

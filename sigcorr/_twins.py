@@ -629,3 +629,59 @@ def corr_push(hist, x, work, ker, out):
     out[...] = np.lib.stride_tricks.sliding_window_view(p, m1 + 1, axis=1)[:, :n] @ ker[0]
     hist[...] = p[:, n:n + m1]
     return out
+
+
+# ---------------------------------------------------------------------------
+# network matched filtering
+# ---------------------------------------------------------------------------
+
+
+def network_stack(cross, i0, S, shift, mv, wts, itn, invn, n, step, out):
+    """``_kernels.network.network_stack`` (see there for the arguments)."""
+    G, C, nb, R = cross.shape
+    lo = int(i0)
+    cnt = min(nb * S, n - lo)
+    if cnt <= 0:
+        return out
+    r = np.arange(cnt)
+    b, rr = np.divmod(r, S)
+    num = np.zeros(cnt)
+    den = np.zeros(cnt)
+    first = (-lo) % step
+    keep = r[first::step]
+    for g in range(G):
+        num[:] = 0
+        den[:] = 0
+        for c in range(C):
+            w = wts[g, c]
+            if w == 0:
+                continue
+            v = invn[c, lo + mv[g, c]:lo + mv[g, c] + cnt].astype(np.float64)
+            x = cross[g, c, b, rr + shift[g, c]].astype(np.float64) * (v * itn[g, c])
+            a = np.abs(x)
+            with np.errstate(invalid="ignore"):
+                s = np.where(a < 1.0, x, np.where(a < NORMED_SLACK, np.sign(x), 0.0))
+            ok = ~np.isnan(v)
+            num += np.where(ok, w * s, 0.0)
+            den += np.where(ok, w, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vals = np.where(den[keep] > 0, num[keep] / den[keep], np.nan)
+        out[g, (lo + keep) // step] = vals
+    return out
+
+
+def window_norms(x, m, means, qeps, out):
+    """``_kernels.network.window_norms`` (float64 cumulative sums)."""
+    v = x.astype(np.float64) - means[:, None]
+    bad = ~np.isfinite(v)
+    v[bad] = 0
+    s = _box(v[:, None, :], 1, m)[:, 0]
+    q = _box((v * v)[:, None, :], 1, m)[:, 0]
+    e = q - s * s / m
+    flat = e <= np.maximum(ENERGY_REL * q, qeps[:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = 1.0 / np.sqrt(np.where(flat, 1.0, e))
+    r[flat] = 0
+    r[_box(bad[:, None, :], 1, m)[:, 0] > 0.5] = np.nan
+    out[...] = r
+    return out

@@ -558,3 +558,86 @@ def corr_push(hist, x, ker):
         for j in range(n):
             out[b, j] = sum(p[b, j + c] * float(ker[0, c]) for c in range(m))
     return out, p[:, n:n + m - 1]
+
+
+# ---------------------------------------------------------------------------
+# network matched filtering (``_kernels.network``, ``sigcorr.matched_filter``)
+# ---------------------------------------------------------------------------
+
+
+def matched_filter(data, templates, moveouts=None, weights=None, step=1, flat=1e-9):
+    """out[t, i] = sum_c w[t, c] r_tc(i + moveout[t, c]) / sum_c w[t, c] for
+    every step-th i, r_tc(j) the ccoeff_normed score of templates[t, c]
+    against data[c, j:j + m] (:func:`match_scores`), the channels whose
+    window holds NaN left out of both sums (NaN where none is left; a flat
+    template channel scores 0 on windows without NaN)."""
+    data = np.asarray(data, dtype=np.float64)
+    data = data[None] if data.ndim == 1 else data
+    tpl = np.asarray(templates, dtype=np.float64)
+    tpl = tpl[:, None] if tpl.ndim == 2 else tpl
+    T, C, m = tpl.shape
+    N = data.shape[1]
+    mv = np.zeros((T, C), dtype=np.int64) if moveouts is None else np.asarray(moveouts)
+    w = np.ones((T, C)) if weights is None else np.asarray(weights, dtype=np.float64)
+    n_out = N - m - int(mv.max()) + 1
+    keep = range(0, n_out, step)
+    out = np.full((T, len(keep)), np.nan)
+    for t in range(T):
+        r = [match_scores(data[c][None, None], tpl[t, c][None, None], "ccoeff_normed", flat=flat)[0]
+             for c in range(C)]
+        # a window holding NaN is missing data, even for a flat template (which scores 0 elsewhere)
+        r = [np.where(np.isnan(np.lib.stride_tricks.sliding_window_view(data[c], m)).any(axis=1), np.nan, rc)
+             for c, rc in enumerate(r)]
+        for k, i in enumerate(keep):
+            num = den = 0.0
+            for c in range(C):
+                v = r[c][i + mv[t, c]]
+                if np.isnan(v) or w[t, c] == 0:
+                    continue
+                num += w[t, c] * v
+                den += w[t, c]
+            if den > 0:
+                out[t, k] = num / den
+    return out
+
+
+def network_stack(cross, i0, S, shift, mv, wts, itn, invn, n, step, out):
+    """``_kernels.network.network_stack`` from its contract, output by output
+    (a copy of ``out`` with the kept outputs written)."""
+    out = np.array(out, dtype=np.float64, copy=True)
+    G, C, nb, _ = cross.shape
+    for g in range(G):
+        for b in range(nb):
+            for r in range(S):
+                i = i0 + b * S + r
+                if i >= n or i % step:
+                    continue
+                num = den = 0.0
+                for c in range(C):
+                    v = float(invn[c, i + mv[g, c]])
+                    if np.isnan(v) or wts[g, c] == 0:
+                        continue
+                    x = float(cross[g, c, b, r + shift[g, c]]) * v * itn[g, c]
+                    s = x if abs(x) < 1 else (np.sign(x) if abs(x) < 1.125 else 0.0)
+                    num += wts[g, c] * s
+                    den += wts[g, c]
+                out[g, i // step] = num / den if den > 0 else np.nan
+    return out
+
+
+def window_norms(x, m, means, qeps):
+    """``_kernels.network.window_norms``: 1 / sqrt(sum (w - mean w)^2) of every
+    m-sample window w of each channel, 0 when that energy is at most 1e-12 of
+    sum (w - means[c])^2 or ``qeps[c]``, NaN when the window holds NaN or inf."""
+    C, n = x.shape
+    out = np.empty((C, n - m + 1))
+    for c in range(C):
+        for j in range(n - m + 1):
+            w = x[c, j:j + m].astype(np.float64) - means[c]
+            if not np.isfinite(w).all():
+                out[c, j] = np.nan
+                continue
+            q = float((w * w).sum())
+            e = float(((w - w.mean()) ** 2).sum())
+            out[c, j] = 0.0 if e <= max(1e-12 * q, qeps[c]) else 1.0 / np.sqrt(e)
+    return out

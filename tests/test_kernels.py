@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import naive
 from sigcorr import _costs
 from sigcorr import _twins
-from sigcorr._kernels import acf, acf_fft, detect, direct, irregular, lags, layers, memory, peaks, pool, stream, windows
+from sigcorr._kernels import acf, acf_fft, detect, direct, irregular, lags, layers, memory, network, peaks, pool, stream, windows  # noqa: E501
 from sigcorr._kernels._jit import REGISTRY
 
 FLOATS = [np.float32, np.float64]
@@ -710,3 +710,46 @@ def test_irregular_kernel_lag_sums_and_twin_equal_naive(gaussian, rng):
         want = naive.kernel_lag_sums(t, x, step, step / 4, gaussian, K)
         np.testing.assert_allclose(out[b], want, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(twin[b], want, rtol=1e-9, atol=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# network matched filtering
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_network_stack_equals_naive_and_twin(dtype, rng):
+    # missing windows (NaN), a channel of weight 0, degenerate ratios past
+    # the slack (0) and just past 1 (+-1), a decimation grid that starts
+    # inside the first block (a negative first output)
+    G, C, nb, R, S = 2, 3, 4, 40, 30
+    cross = _rand(rng, (G, C, nb, R), dtype)
+    cross[0, 0, 1, :5] = [1.05, -1.05, 3.0, -0.5, 0.0]
+    invn = (rng.random((C, 200)) * 0.6).astype(dtype)
+    invn[1, 50:60] = np.nan
+    invn[:, 70:72] = np.nan
+    invn[0, 30:40] = 1.0
+    wts = rng.random((G, C))
+    wts[1, 2] = 0
+    args = (cross, np.int64(-2), np.int64(S), rng.integers(0, 3, (G, C)), rng.integers(2, 9, (G, C)), wts,
+            np.ones((G, C)), invn, np.int64(110), np.int64(3))
+    got = _call(network.network_stack, *args, np.full((G, 40), -7.0, dtype))
+    twin = _twins.network_stack(*args, np.full((G, 40), -7.0, dtype))
+    want = naive.network_stack(*args, np.full((G, 40), -7.0))
+    np.testing.assert_allclose(got, want, rtol=_tol(dtype), atol=_tol(dtype))
+    np.testing.assert_allclose(twin, want, rtol=_tol(dtype), atol=_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_window_norms_equals_naive_and_twin(dtype, rng):
+    x = _rand(rng, (2, 300), dtype)
+    x[0, 50] = np.nan
+    x[0, 200] = np.inf
+    x[1, 100:140] = 2.0  # flat windows
+    args = (x, np.int64(20), np.array([0.1, 2.0]), np.full(2, 1e-12))
+    got = _call(network.window_norms, *args, np.empty((2, 281), dtype))
+    twin = _twins.window_norms(*args, np.empty((2, 281), dtype))
+    want = naive.window_norms(*args)
+    for a in (got, twin):
+        np.testing.assert_allclose(a, want, rtol=10 * _tol(dtype))
+    assert np.isnan(got[0, 31:51]).all() and (got[1, 100:121] == 0).all()

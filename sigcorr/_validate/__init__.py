@@ -16,6 +16,7 @@ checks to your family's module.
 from .common import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .match import *  # noqa: F401,F403
+from .network import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .scale import *  # noqa: F401,F403
 from .series import *  # noqa: F401,F403

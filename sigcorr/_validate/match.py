@@ -450,6 +450,23 @@ def check_threshold(threshold):
     return value
 
 
+def row_thresholds(threshold, rows):
+    """find_matches(rows=True)'s threshold: None, one number (as
+    :func:`check_threshold`) or one per row, as a (rows,) float64 array (a
+    NaN entry: no match in that row, as ``mad_threshold`` gives a row of
+    gaps)."""
+    if threshold is None:
+        return None
+    arr = np.asarray(threshold) if not isinstance(threshold, (str, bytes)) else None
+    if arr is None or arr.dtype.kind not in "biuf" or arr.dtype.kind == "b":
+        raise TypeError(f"threshold must be a number or one number per row, got {threshold!r}")
+    if arr.ndim == 0:
+        return np.full(rows, check_threshold(float(arr)))
+    if arr.shape != (rows,):
+        raise ValueError(f"threshold must be one number or one per row ({rows},), got shape {arr.shape}")
+    return arr.astype(np.float64)
+
+
 def clamp_distance(min_distance, shape):
     """A checked ``min_distance`` (>= 1) no wider than a map of ``shape``
     needs: a suppression half-width of ``max(shape) - 1`` already covers the

@@ -41,6 +41,7 @@ from ._io import (
     read_timed_series,
 )
 from .delay import cmd_delay
+from .detect import cmd_detect
 from .match import cmd_match
 from .period import cmd_period, run_period
 from .tools import cmd_calibrate, cmd_demo, cmd_warmup
@@ -137,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         "on sigcorr's parallel Numba kernels.",
         epilog="Run 'sigcorr demo' to see both on the embedded sample data.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{match,period,delay,demo,warmup,calibrate}")
+    sub = parser.add_subparsers(dest="command", metavar="{match,period,delay,detect,demo,warmup,calibrate}")
 
     p = sub.add_parser("match", help="find a template in an image",
                        description="Find TEMPLATE in IMAGE (PNG/JPEG/TIFF read as grayscale, or .npy). "
@@ -235,6 +236,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="OUT.png", help="save the correlation around its peak")
     p.set_defaults(func=cmd_delay)
 
+    p = sub.add_parser("detect", help="network matched-filter detections in multichannel data",
+                       description="Slide multichannel templates (each channel at its moveout) over DATA and "
+                       "report every time a template's network score (the weighted mean of its channels' "
+                       "normalized correlations) stands K median absolute deviations above its median. DATA is "
+                       "a (channels, samples) .npy, a CSV with one column per channel, or miniSEED (with ObsPy: "
+                       'pip install "sigcorr[seismo]"); NaN or empty cells and miniSEED gaps are missing '
+                       "samples. One line per detection, by time; --jsonl prints JSON lines "
+                       '{"template": t, "sample": i, "score": s, "mad": k, "time": ...} (time: UTC for '
+                       "miniSEED, seconds with --fs).")
+    p.add_argument("data", metavar="DATA", help="the data: .npy (C, N), CSV columns or miniSEED")
+    p.add_argument("--templates", required=True, metavar="T.npy", help="templates (T, C, m) (or one (C, m))")
+    p.add_argument("--moveouts", metavar="M.npy", help="integer moveouts (T, C) in samples (default 0)")
+    p.add_argument("--weights", metavar="W.npy", help="channel weights (T, C) (default 1)")
+    p.add_argument("--mad", type=_positive_float, default=8.0, metavar="K",
+                   help="detect at K x the median absolute deviation of each template's scores (default: %(default)s)")
+    p.add_argument("--threshold", type=_threshold, default=None,
+                   help="detect at this network score instead of --mad")
+    p.add_argument("--min-distance", type=_int_at_least(1), default=None, metavar="D",
+                   help="samples between two detections of a template (default: the template's length)")
+    p.add_argument("--step", type=_int_at_least(1), default=1, metavar="S",
+                   help="score every S-th sample only (default: %(default)s)")
+    p.add_argument("--fs", type=_positive_float, default=None, metavar="HZ",
+                   help="sampling rate, to report times in seconds (miniSEED: from the file, times in UTC)")
+    p.add_argument("--jsonl", action="store_true", help="one JSON line per detection")
+    p.set_defaults(func=cmd_detect)
+
     p = sub.add_parser("demo", help="run match and period on the embedded sample data",
                        description="Find a face cut from a NASA photograph of Eileen Collins in that "
                        "photograph, and the solar cycle in yearly sunspot numbers.")
@@ -290,7 +317,8 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         parser.print_usage(sys.stderr)
-        print("sigcorr: error: choose a command: match, period, delay, demo, warmup or calibrate", file=sys.stderr)
+        print("sigcorr: error: choose a command: match, period, delay, detect, demo, warmup or calibrate",
+              file=sys.stderr)
         return 2
     try:
         return args.func(args)

@@ -646,6 +646,116 @@ def fmt(v, digits=4):
     return "0" if text in ("", "-0") else text  # a value that rounds to zero prints without a sign
 
 
+def progress_bar(total, unit, desc):
+    """A tqdm progress bar on stderr when stderr is a terminal (and tqdm is
+    installed: the ``cli`` extra), else None."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr)
+
+
+@dataclasses.dataclass
+class Channels:
+    """Multichannel data read for ``sigcorr detect``: ``data`` (C, N) float
+    (NaN: missing), the sampling rate and start time when the file has them
+    (miniSEED), and a name per channel."""
+
+    data: np.ndarray
+    fs: float | None
+    start: object  # an obspy UTCDateTime, or None
+    names: list
+
+
+MSEED_SUFFIXES = {".mseed", ".miniseed", ".ms", ".seed"}
+
+
+def read_npy(path) -> np.ndarray:
+    """A real numeric array from a ``.npy`` file (a :class:`CliError` otherwise)."""
+    path = Path(path)
+    _check_file(path)
+    return _load_npy(path)
+
+
+def read_channels(path) -> Channels:
+    """Channels of ``path``: ``.npy`` (C, N) or (N,); CSV, one column per
+    channel (header optional, empty cells missing, non-numeric columns
+    skipped); miniSEED (``.mseed``, ``.miniseed``, ``.ms``) through ObsPy
+    (the ``seismo`` extra): traces merged per channel id (the channels in
+    the order their ids first appear in the file), gaps as NaN, cut to the
+    span every channel covers, one sampling rate.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> p = Path(tempfile.mkdtemp()) / "d.csv"
+    >>> _ = p.write_text("e,n\\n1,2\\n3,\\n5,6\\n")
+    >>> ch = read_channels(p)
+    >>> ch.data.tolist(), ch.names
+    ([[1.0, 3.0, 5.0], [2.0, nan, 6.0]], ['e', 'n'])
+    """
+    path = Path(path)
+    _check_file(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        arr = _load_npy(path)
+        if arr.ndim not in (1, 2) or arr.size == 0:
+            raise CliError(f"{path}: expected a (channels, samples) array, got shape {arr.shape}")
+        arr = arr[None] if arr.ndim == 1 else arr
+        return Channels(arr, None, None, [str(i) for i in range(arr.shape[0])])
+    if suffix in MSEED_SUFFIXES:
+        return _read_mseed(path)
+    rows = _csv_rows(path)
+    header = [c for c in rows[0]]
+    has_header = any(_float_or_none(c) is None for c in header)
+    body = rows[1:] if has_header else rows
+    ncol = max(len(r) for r in body) if body else 0
+    cols, names = [], []
+    for j in range(ncol):
+        vals = [_float_or_none(r[j]) if j < len(r) else math.nan for r in body]
+        if any(v is None for v in vals):
+            continue  # a text or date column
+        cols.append(vals)
+        names.append(header[j] if has_header and j < len(header) else str(j))
+    if not cols or not body:
+        raise CliError(f"{path}: no numeric column")
+    return Channels(np.array(cols, dtype=np.float64), None, None, names)
+
+
+def _read_mseed(path: Path) -> Channels:
+    try:
+        import obspy
+    except ImportError:
+        raise CliError(f'{path}: reading miniSEED needs ObsPy: pip install "sigcorr[seismo]"') from None
+    try:
+        st = obspy.read(str(path))
+    except Exception as exc:  # ObsPy raises many kinds for a bad file
+        raise CliError(f"{path}: not a readable miniSEED file ({exc})") from None
+    rates = {float(tr.stats.sampling_rate) for tr in st}
+    if len(rates) != 1:
+        raise CliError(f"{path}: the channels have different sampling rates {sorted(rates)}; resample them first")
+    order = list(dict.fromkeys(tr.id for tr in st))  # the channels in the file's order
+    st.merge(fill_value=None)  # gaps: masked samples
+    start = max(tr.stats.starttime for tr in st)
+    end = min(tr.stats.endtime for tr in st)
+    if end <= start:
+        raise CliError(f"{path}: the channels share no time span")
+    st.trim(start, end, pad=True, fill_value=None, nearest_sample=True)
+    traces = sorted(st, key=lambda tr: order.index(tr.id))
+    n = min(tr.stats.npts for tr in traces)
+    data = np.full((len(traces), n), np.nan)
+    for i, tr in enumerate(traces):
+        d = np.ma.masked_invalid(np.ma.asarray(tr.data[:n], dtype=np.float64))
+        data[i] = d.filled(np.nan)
+    return Channels(data, rates.pop(), traces[0].stats.starttime, [tr.id for tr in traces])
+
+
 # ---------------------------------------------------------------------------
 # values from stdin, as they arrive (match --stream, period --follow)
 # ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import numpy as np
 from .._validate import template_fits
 from ..match import locate, match_template
 from ..stream import MatchTemplate
-from ._io import (SAMPLE_IMAGE, SAMPLE_TEMPLATE, CliError, file_error, fmt, num, pyplot, read_image,
+from ._io import (SAMPLE_IMAGE, SAMPLE_TEMPLATE, CliError, file_error, fmt, num, progress_bar, pyplot, read_image,
                   read_match_input, read_series, save_plot, serve, stdin_rows)
 
 
@@ -240,16 +240,6 @@ def _match_one(path, templates=None, options=None, image=None):
         return {"file": str(path), "error": file_error(path, exc)}  # the record names the file
 
 
-def _progress(total):
-    if not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, unit="image", desc="sigcorr match", file=sys.stderr)
-
-
 def cmd_match_many(args) -> int:
     """``sigcorr match IMAGES... --template T [...]``: one line per image."""
     if args.plot:
@@ -263,7 +253,7 @@ def cmd_match_many(args) -> int:
                    scales=args.scales, angles=args.angles)
 
     workers = min(args.workers or 1, len(paths))
-    bar = _progress(len(paths))
+    bar = progress_bar(len(paths), "image", "sigcorr match")
     failed = 0
 
     def emit(rec):

@@ -19,6 +19,8 @@ How each is chunked:
 * ``autocorrelation``: every block adds its lag sums over its own samples
   against the next ``max_lag`` ones; the blocks' partial sums are added, so
   one long series may be chunked in time.  NaN is missing, as in memory.
+* ``matched_filter``: time chunks with a halo of the templates' span
+  (``m - 1 + max(moveouts)``), their boundaries on multiples of ``step``.
 * ``detect_period``, ``detect_periods``, ``conv1d``, ``conv2d``: the series / batch axis as
   blocks (the time axis, and the channels, in one chunk).
 * pooling: the padding at the true edges, chunks aligned to the stride, a
@@ -34,7 +36,7 @@ Workers compile nothing on their first task when their kernels are in the
 cache: ``client.run(sigcorr.warmup)`` compiles them once per machine.
 
 One module per family, beside the in-memory one: :mod:`.convolve`,
-:mod:`.match`, :mod:`.series` (autocorrelation, cross-correlation,
+:mod:`.match`, :mod:`.network` (matched filtering), :mod:`.series` (autocorrelation, cross-correlation,
 periods), :mod:`.pool` (pooling and layers); the chunk machinery they
 share is in :mod:`._blocks`.
 """
@@ -46,11 +48,12 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
 
 from .convolve import convolve, convolve2d, correlate, correlate2d
 from .match import find_matches, match_template
+from .network import matched_filter
 from .pool import avg_pool1d, avg_pool2d, avg_pool3d, conv1d, conv2d, conv3d, max_pool1d, max_pool2d, max_pool3d
 from .series import autocorrelation, crosscorrelation, detect_period, detect_periods
 
 __all__ = [
     "convolve", "correlate", "convolve2d", "correlate2d", "match_template", "find_matches",
     "autocorrelation", "crosscorrelation", "detect_period", "detect_periods", "max_pool1d", "max_pool2d",
-    "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "conv1d", "conv2d", "conv3d",
+    "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "conv1d", "conv2d", "conv3d", "matched_filter",
 ]

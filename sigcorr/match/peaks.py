@@ -72,6 +72,12 @@ class Matches:
     def __len__(self):
         return len(self.scores)
 
+    @property
+    def times(self):
+        """The sample index of each match along the last axis (its time, in
+        the 1-D score rows of ``matched_filter``), as int64."""
+        return np.rint(self.positions[:, -1]).astype(np.int64) if len(self) else np.empty(0, dtype=np.int64)
+
     def __iter__(self):
         return iter(zip(map(tuple, self.positions.tolist()), self.scores.tolist()))
 
@@ -83,7 +89,7 @@ class Matches:
 
 @serialized_if_needed
 def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False,
-                 volume=False):
+                 volume=False, rows=False, across=False):
     """The peaks of a score map, best first, with non-maximum suppression.
 
     A peak is a finite score that is the best of the (2 * min_distance + 1)
@@ -117,6 +123,18 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
         than a stack of 2-D maps: peaks, suppression (a cube of half-width
         ``min_distance``) and sub-voxel fits run over all three axes, and
         ``.positions`` is (k, 3).
+    rows : bool
+        True: ``scores`` is a stack of 1-D score rows (T, N), one per
+        template, as :func:`matched_filter` returns (or one row (N,)):
+        peaks along each row, ``min_distance`` in samples, ``threshold``
+        a number or one per row (e.g. :func:`mad_threshold`'s; a NaN one
+        gives its row no match), and ``.template`` the row of each match,
+        ``.times`` its sample.  The rows are searched independently (each
+        template keeps its own detections, as EQcorrscan's rule), unless
+        ``across``.
+    across : bool
+        With ``rows``: one suppression across the rows too (a match blocks
+        the other templates' within ``min_distance`` samples).
 
     Returns
     -------
@@ -132,6 +150,16 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     ([[5.0, 5.0], [15.0, 12.0]], [1.0, 0.8])
     """
     arr = _validate.as_numeric_array(scores, "scores", allow_complex=False)
+    if _validate.check_flag(rows, "rows"):
+        across = _validate.check_flag(across, "across")
+        if arr.ndim not in (1, 2):
+            raise ValueError(f"scores must be 1-D or 2-D (T, N) score rows with rows=True, got {arr.ndim}-D")
+        s2 = arr[None] if arr.ndim == 1 else arr
+        thr = _validate.row_thresholds(threshold, s2.shape[0])
+        _, max_matches, min_distance = _validate.peak_options(None, max_matches, min_distance, s2.shape[-1:])
+        tix, pos, found = row_peaks(s2, thr, max_matches, min_distance, _validate.check_flag(maximize, "maximize"),
+                                    _validate.check_flag(subpixel, "subpixel"), across)
+        return Matches(pos, found, template=tix)
     if _validate.check_flag(volume, "volume"):
         _validate.check_volume_map(arr.ndim)
         threshold, max_matches, min_distance = _validate.peak_options(threshold, max_matches, min_distance,
@@ -245,6 +273,38 @@ def stack_peaks(s3, threshold, max_matches, min_distance, maximize, subpixel):
             sel = ts == t
             pos[sel] = refine(work[t].astype(np.float64), coords[sel], pos[sel])
     return ts, pos, np.asarray(found)
+
+
+def row_peaks(s2, thr, max_matches, min_distance, maximize, subpixel, across):
+    """find_matches(rows=True) on (T, N) score rows with one threshold per
+    row (``thr`` (T,) or None): each row's peaks best first (the rules of
+    :func:`stack_peaks` on it), all of them merged best first (ties by time,
+    then row); with ``across``, one suppression over every row instead.
+    Returns (row index, (k, 1) positions, scores)."""
+    T, N = s2.shape
+    if across:
+        work = s2
+        if thr is not None:  # per-row thresholds: below them is no match
+            ok = np.isfinite(thr)[:, None] & ((s2 >= thr[:, None]) if maximize else (s2 <= thr[:, None]))
+            work = np.where(ok, s2, np.nan)
+        ts, pos, found = stack_peaks(work[:, None, :], None if thr is None else (-np.inf if maximize else np.inf),
+                                     max_matches, min_distance, maximize, subpixel)
+        return ts, pos[:, 1:], found if thr is None else s2[ts, np.rint(pos[:, 1]).astype(np.int64)]
+    parts = []
+    for t in range(T):
+        th = None if thr is None else float(thr[t])
+        if th is not None and np.isnan(th):
+            continue
+        _, pos, found = stack_peaks(s2[t][None, None, :], th, max_matches, min_distance, maximize, subpixel)
+        parts.append((np.full(len(found), t, dtype=np.int64), pos[:, 1], np.asarray(found)))
+    if not parts:
+        return np.empty(0, dtype=np.int64), np.empty((0, 1)), np.empty(0, dtype=s2.dtype)
+    ts, xs, found = (np.concatenate(p) for p in zip(*parts))
+    gain = found.astype(np.float64) if maximize else -found.astype(np.float64)
+    order = np.lexsort((ts, xs, -gain))
+    if max_matches is not None:
+        order = order[:max_matches]
+    return ts[order], xs[order, None], found[order]
 
 
 def volume_peaks(s4, threshold, max_matches, min_distance, maximize, subpixel):
