@@ -39,14 +39,14 @@ import math
 
 import numpy as np
 
-from . import _conv, _costs, _lagsums, _twins, _validate
+from . import _conv, _costs, _lagsums, _network, _twins, _validate
 from ._kernels import direct as _kdirect
 from ._kernels import stream as _kstream
 from ._kernels import windows as _kwin
 from ._kernels.codes import MATCH_METHOD_CODES
 from ._runtime import ready, serialized_if_needed
 
-__all__ = ["Correlate", "Convolve", "MatchTemplate", "PeriodTracker"]
+__all__ = ["Correlate", "Convolve", "MatchTemplate", "PeriodTracker", "MatchedFilter"]
 
 
 class _Kernel:
@@ -723,3 +723,101 @@ class PeriodTracker(_Stream):
         closes the stream."""
         self._close()
         return np.empty(self.lead + (0, 3))
+
+
+# ---------------------------------------------------------------------------
+# network matched filtering
+# ---------------------------------------------------------------------------
+
+
+class MatchedFilter(_Stream):
+    """Streamed ``sigcorr.matched_filter(data, templates, moveouts=, weights=)``.
+
+    Parameters
+    ----------
+    templates : array_like, (T, C, m)
+        T templates of C channels (or (T, m) for one channel).
+    moveouts, weights : array_like, (T, C), optional
+        As :func:`sigcorr.matched_filter`.
+    method : {'ccoeff_normed'}
+    dtype : dtype, optional
+        The compute dtype; by default the first chunk's (float32 and 8/16-bit
+        data compute in float32, the rest in float64), as offline.
+
+    Notes
+    -----
+    Chunks are (C, n) (or (n,) for one channel).  Each push scores the
+    outputs the chunk completes, output i being the network score of the
+    windows starting at i + moveout[t, c], complete once sample
+    i + m + max(moveouts) - 1 has arrived: the held ``m + max(moveouts) - 1``
+    samples and the chunk go through matched_filter's own engine
+    (``_network.Bank``: direct or FFT blocks by the cost model).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigcorr
+    >>> from sigcorr import stream
+    >>> rng = np.random.default_rng(0)
+    >>> data = rng.standard_normal((3, 2000))
+    >>> templates = np.stack([data[:, 500:540], data[:, 1200:1240]])
+    >>> mf = stream.MatchedFilter(templates)
+    >>> scores = np.concatenate([mf.push(data[:, i:i + 100]) for i in range(0, 2000, 100)] + [mf.flush()], axis=-1)
+    >>> scores.shape, bool(np.allclose(scores, sigcorr.matched_filter(data, templates)))
+    ((2, 1961), True)
+    """
+
+    _family = "image"
+
+    def __init__(self, templates, *, moveouts=None, weights=None, method="ccoeff_normed", dtype=None):
+        _validate.check_network_method(method)
+        t = _validate.as_numeric_array(templates, "templates", allow_complex=False)
+        self._one = t.ndim == 2
+        C = 1 if self._one else (t.shape[1] if t.ndim == 3 else 0)
+        long = (1 << 62,) if self._one else (C, 1 << 62)  # (a stream has no length)
+        tpl, mv, w, _ = _validate.network_shapes(long, t, moveouts, weights)
+        self.templates = np.asarray(tpl, dtype=np.float64).copy()
+        self.moveouts, self.weights = mv, w
+        self.m = self.templates.shape[2] + int(mv.max())  # the span of a network window
+        super().__init__(dtype)
+
+    def _start(self):
+        self._hist = None
+        self._bank = None
+
+    def _channels(self):
+        C = self.templates.shape[1]
+        if self.lead != (() if self._one else (C,)):
+            want = "(n,)" if self._one else f"({C}, n)"
+            raise ValueError(f"chunk has leading shape {self.lead}, but the templates have {C} channel(s): "
+                             f"chunks must be {want}")
+        self._hist = np.zeros((C, self.m - 1), self.dtype)
+        self._h = 0
+        self._bank = _network.Bank(self.templates, self.moveouts, self.weights, self.dtype)
+
+    def push(self, chunk):
+        """The network scores the chunk completes, (T, k)."""
+        if self.lead is None:
+            try:
+                x = self._accept(chunk)
+            except ValueError:
+                self.lead = None
+                raise
+        else:
+            x = self._accept(chunk)
+        self.count += x.shape[1]
+        return self._advance(x)
+
+    @serialized_if_needed
+    def _advance(self, x):
+        work = self._take(x)
+        if work.shape[1] < self.m:
+            return np.empty((self.templates.shape[0], 0), self.dtype)
+        return self._bank.scores(work)
+
+    def flush(self):
+        """Nothing is owed at the end (the scores are the valid ones); closes the stream."""
+        if self.lead is None:  # nothing pushed: the templates' channels
+            self.lead = () if self._one else (self.templates.shape[1],)
+        self._close()
+        return np.empty((self.templates.shape[0], 0), self.dtype)

@@ -294,3 +294,38 @@ def test_cli_match_stream_and_period_follow(monkeypatch, capsys, tmp_path, rng):
     assert rc != 0 and "stdin line 2: not a number" in err
     rc, _, err = _cli(monkeypatch, capsys, ["match", "--stream"], "1\n")
     assert rc != 0 and "--stream needs one --template" in err
+
+
+# ---------------------------------------------------------------------------
+# MatchedFilter
+# ---------------------------------------------------------------------------
+
+
+@settings(max_examples=10, deadline=None)
+@given(CHUNKS, st.sampled_from([1, 3]), st.sampled_from([5, 12]), st.integers(0, 120), st.sampled_from(FLOATS),
+       st.booleans(), st.integers(0, 2**32 - 1))
+def test_matched_filter_equals_offline(sizes, C, m, n, dtype, moved, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((C, n)).astype(dtype)
+    if n > 40:
+        x[0, n // 2] = np.nan
+    tpl = rng.standard_normal((2, C, m))
+    mv = rng.integers(0, 4, (2, C)) if moved else None
+    w = rng.random((2, C)) + 0.1
+    data = x if C > 1 else x[0]
+    templates = tpl if C > 1 else tpl[:, 0]
+    got = _fed(stream.MatchedFilter(templates, moveouts=mv, weights=w), data, sizes)
+    span = m + (0 if mv is None else int(mv.max()))
+    if n < span:
+        assert got.shape == (2, 0)
+        return
+    want = sigcorr.matched_filter(x, tpl, moveouts=mv, weights=w)
+    _close(got, want, dtype)
+
+
+def test_matched_filter_errors():
+    mf = stream.MatchedFilter(np.ones((2, 3, 5)) + np.arange(5))
+    with pytest.raises(ValueError, match="3 channel"):
+        mf.push(np.ones((2, 10)))
+    with pytest.raises(ValueError, match="method"):
+        stream.MatchedFilter(np.ones((2, 3, 5)), method="ccorr")
