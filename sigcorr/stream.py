@@ -788,8 +788,9 @@ class MatchedFilter(_Stream):
     def _channels(self):
         C = self.templates.shape[1]
         if self.lead != (() if self._one else (C,)):
+            lead, self.lead, self.dtype = self.lead, None, self._fixed  # (not fixed by a refused chunk)
             want = "(n,)" if self._one else f"({C}, n)"
-            raise ValueError(f"chunk has leading shape {self.lead}, but the templates have {C} channel(s): "
+            raise ValueError(f"chunk has leading shape {lead}, but the templates have {C} channel(s): "
                              f"chunks must be {want}")
         self._hist = np.zeros((C, self.m - 1), self.dtype)
         self._h = 0
@@ -797,14 +798,7 @@ class MatchedFilter(_Stream):
 
     def push(self, chunk):
         """The network scores the chunk completes, (T, k)."""
-        if self.lead is None:
-            try:
-                x = self._accept(chunk)
-            except ValueError:
-                self.lead = None
-                raise
-        else:
-            x = self._accept(chunk)
+        x = self._accept(chunk)
         self.count += x.shape[1]
         return self._advance(x)
 

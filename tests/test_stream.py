@@ -327,5 +327,6 @@ def test_matched_filter_errors():
     mf = stream.MatchedFilter(np.ones((2, 3, 5)) + np.arange(5))
     with pytest.raises(ValueError, match="3 channel"):
         mf.push(np.ones((2, 10)))
+    assert mf.push(np.ones((3, 10)) + np.arange(10)).shape == (2, 6)  # (a refused chunk fixed nothing)
     with pytest.raises(ValueError, match="method"):
         stream.MatchedFilter(np.ones((2, 3, 5)), method="ccorr")
