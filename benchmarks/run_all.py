@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _harness import format_table  # noqa: E402
 
-MODULES = ["convolve", "match", "match_stack", "network", "period", "pool", "volume", "delay", "dask"]
+MODULES = ["convolve", "match", "match_stack", "network", "period", "pool", "volume", "delay", "dask", "stream"]
 
 
 def machine() -> str:

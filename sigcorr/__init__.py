@@ -23,6 +23,7 @@ from .match import Matches, find_matches, locate, match_template
 from .network import mad_threshold, matched_filter
 from .period import PeriodResult, Periods, autocorrelation, detect_period, detect_periods
 from .pool import avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d
+from . import stream  # noqa: F401  (sigcorr.stream: Correlate, Convolve, ...)
 from ._version import __version__  # noqa: F401  (sigcorr.__version__)
 from ._warmup import warmup
 

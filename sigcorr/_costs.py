@@ -191,6 +191,12 @@ class Costs:
     dask_halo_blocks: int = 32
     # ... unless a block would then hold more than this many bytes of image
     dask_block_bytes: int = 64 << 20
+    # sigcorr.stream's pushes: a direct push of at most this many
+    # multiply-adds (channels x chunk x taps) runs as one serial call
+    # (_kernels.stream.corr_push: ~10 us at this size here), below the
+    # parallel kernel's launch and the Python steps around it; larger ones
+    # go to corr_padded (or the FFT) on every core
+    stream_serial_macs: int = 1 << 18
 
 
 def _vendor() -> str:

@@ -26,6 +26,7 @@ import scipy.fft as sfft
 from . import _conv, _costs, _fft, _twins, _validate, _workspace
 from ._kernels import acf as _kacf
 from ._kernels import acf_fft as _kacf_fft
+from ._kernels import detect as _kdetect
 from ._kernels import irregular as _kirr
 from ._kernels import lags as _klags
 from ._runtime import output_array, run, threads
@@ -584,3 +585,53 @@ def irregular_detect_sums(t, v, m, step, K, kernel, level):
     rate = (np.where(within, W[:, 1:], 0.0).sum(axis=1) / np.maximum(overlap.sum(axis=1), 1.0))[:, None]
     S = for_detector(r, W, rate, n[:, None], level)
     return np.ascontiguousarray(S), n, np.maximum(rate[:, 0] * n, 1.0), W
+
+
+def support_at(pairs, periods_samples):
+    """The pairs behind each row's first period (its lag rounded; NaN where
+    there is no period), read off ``pairs`` (B, L + 1)."""
+    p = periods_samples
+    ok = np.isfinite(p)
+    k = np.where(ok, np.rint(np.where(ok, p, 0.0)), 0).astype(np.int64)
+    k = np.minimum(k, pairs.shape[1] - 1)
+    return np.where(ok, pairs[np.arange(pairs.shape[0]), k], np.nan)
+
+
+def regular_support(n, periods_samples, gappy_pairs):
+    """:func:`support_at` of regular rows of n samples: n - k, but for the
+    rows missing samples (``gappy_pairs`` from :func:`detect_sums`)."""
+    out = n - np.rint(periods_samples)  # (NaN stays NaN)
+    gappy, pairs = gappy_pairs
+    if gappy.size:
+        out[gappy] = support_at(pairs, periods_samples[gappy])
+    return out
+
+
+def detect_rows(y, L, pmin, pmax, level, smooth_level, periods, strengths, supports):
+    """The regular period detector on validated (B, n) float64 series, lags
+    0..L, into ``periods``, ``strengths`` (B, n_cycles) (in samples) and
+    ``supports`` (B,): ``detect_period``'s work for one chunk of series, shared
+    with ``sigcorr.stream.PeriodTracker`` (which feeds it the windows each
+    push completes).  ``level``: the detector's significance level;
+    ``smooth_level``: the lag-1 autocorrelation above which a series without
+    period is searched again on its first differences."""
+    n = y.shape[1]
+    n_cycles = periods.shape[1]
+    S, nvalid, npairs, pairs = detect_sums(y, L, level)
+    run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, npairs,
+        level, periods, strengths)
+    supports[...] = regular_support(n, periods[:, 0], pairs)
+    # no period, and a residual that is smooth from sample to sample: a
+    # trend that bends (quadratic, exponential) hides the season; its
+    # first differences keep a season, and a random walk's are white noise
+    smooth = np.flatnonzero(np.isnan(periods[:, 0]) & (S[:, 1] > smooth_level * S[:, 0]))
+    if smooth.size and n - 1 >= 2 * pmin:
+        d = np.ascontiguousarray(np.diff(_validate.rows_scaled(y[smooth]), axis=1))  # (scale-free)
+        S, nvalid, npairs, pairs = detect_sums(d, min(L, n - 3), level)
+        p2 = np.empty((smooth.size, n_cycles))
+        s2 = np.empty((smooth.size, n_cycles))
+        run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
+            nvalid, npairs, level, p2, s2)
+        periods[smooth] = p2
+        strengths[smooth] = s2
+        supports[smooth] = regular_support(n - 1, p2[:, 0], pairs)

@@ -82,10 +82,14 @@ def output_length(n, span, step, phase=0):
     return max(0, -(-(total - first) // step))
 
 
-def block_plan(span):
+def block_plan(span, n=None):
     """The overlap-save block length L for an effective template of ``span``
-    samples (m + the largest moveout) and its stride L - span + 1."""
+    samples (m + the largest moveout) and its stride L - span + 1; for a
+    slice of ``n`` samples shorter than that block (a stream's push), the
+    fast length that holds the slice in one block."""
     L = _fft.overlap_save_block(span)
+    if n is not None and n < L:
+        L = sfft.next_fast_len(n, True)
     return L, L - span + 1
 
 
@@ -118,7 +122,7 @@ class Bank:
         # direct: the multiply-adds, and per window and template channel the
         # cross term's trip through memory to the stacking kernel
         direct = self.T * self.C * (n - self.m + 1) * (self.m * c.direct_ns[item] + c.network_direct_window_ns)
-        L, S = block_plan(self.span)
+        L, S = block_plan(self.span, n)
         nb = -(-n_out // S)
         price = c.fft_parallel_ns * (c.fft_f32 if item == 4 else 1.0)
         # FFT: one inverse transform per template, channel and block (the
@@ -157,7 +161,7 @@ class Bank:
         if n_dec == 0:
             return out
         method = self.method(n) if method is None else method
-        L, S = block_plan(self.span)
+        L, S = block_plan(self.span, n)
         if method == "fft":
             nb = -(-n_out // S)
             length = max(nb * S + self.span - 1, n)

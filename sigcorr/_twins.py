@@ -614,6 +614,24 @@ def phat_whiten(fx, fy, eps):
 
 
 # ---------------------------------------------------------------------------
+# streams (``_kernels.stream``)
+# ---------------------------------------------------------------------------
+
+
+def corr_push(hist, x, work, ker, out):
+    """``_kernels.stream.corr_push``: one push of a streamed valid correlation
+    (each window's dot product, so NaN reaches only its windows)."""
+    n = x.shape[1]
+    m1 = hist.shape[1]
+    if n == 0:
+        return out
+    p = np.concatenate([hist, x], axis=1)
+    out[...] = np.lib.stride_tricks.sliding_window_view(p, m1 + 1, axis=1)[:, :n] @ ker[0]
+    hist[...] = p[:, n:n + m1]
+    return out
+
+
+# ---------------------------------------------------------------------------
 # network matched filtering
 # ---------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ _ORDER = (
 
 def registry() -> dict:
     """name -> (dispatcher, signatures) of every kernel called from Python."""
-    from ._kernels import acf, acf_fft, detect, direct, irregular, lags, layers, memory, network, peaks, pool, windows  # noqa: F401
+    from ._kernels import acf, acf_fft, detect, direct, irregular, lags, layers, memory, network, peaks, pool, stream, windows  # noqa: F401,E501
     from ._kernels import REGISTRY
 
     return REGISTRY

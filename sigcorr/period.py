@@ -266,26 +266,6 @@ class Periods:
     periods_seconds: np.ndarray | None = None
 
 
-def _support_at(pairs, periods_samples):
-    """The pairs behind each row's first period (its lag rounded; NaN where
-    there is no period), read off ``pairs`` (B, L + 1)."""
-    p = periods_samples
-    ok = np.isfinite(p)
-    k = np.where(ok, np.rint(np.where(ok, p, 0.0)), 0).astype(np.int64)
-    k = np.minimum(k, pairs.shape[1] - 1)
-    return np.where(ok, pairs[np.arange(pairs.shape[0]), k], np.nan)
-
-
-def _support(n, periods_samples, gappy_pairs):
-    """:func:`_support_at` of regular rows of n samples: n - k, but for the
-    rows missing samples (``gappy_pairs`` from ``_lagsums.detect_sums``)."""
-    out = n - np.rint(periods_samples)  # (NaN stays NaN)
-    gappy, pairs = gappy_pairs
-    if gappy.size:
-        out[gappy] = _support_at(pairs, periods_samples[gappy])
-    return out
-
-
 _MIN_PAIRS = 30  # the pairs a lag should hold on average, at the least, for the detector's default lag step
 
 
@@ -325,7 +305,7 @@ def _detect_irregular(x, times, lag_step, kernel, max_periods, min_period, max_p
     K = int(min(n - 2, math.ceil(pmax) + 2))
     S, nvalid, npairs, W = _lagsums.irregular_detect_sums(t, v, m, step, K, kernel, _LEVEL)
     periods, strengths = _detect_spans(S, nvalid, npairs, pmin, pmax, n_cycles)
-    support = _support_at(W, periods[:, 0])
+    support = _lagsums.support_at(W, periods[:, 0])
     # no period, and a residual that is smooth from step to step (a bending
     # trend): searched again on the differences of successive samples, at
     # their midpoints, as the regular detector does
@@ -335,7 +315,7 @@ def _detect_irregular(x, times, lag_step, kernel, max_periods, min_period, max_p
         S2, nv2, np2, W2 = _lagsums.irregular_detect_sums(td, vd, md, step, K, kernel, _LEVEL)
         p2, s2 = _detect_spans(S2, nv2, np2, pmin, pmax, n_cycles)
         periods[smooth], strengths[smooth] = p2, s2
-        support[smooth] = _support_at(W2, p2[:, 0])
+        support[smooth] = _lagsums.support_at(W2, p2[:, 0])
     return periods * step, strengths, support, batch
 
 
@@ -380,24 +360,7 @@ def _detect(x, max_periods, min_period, max_period, fs, axis, times=None, lag_st
     step = max(1, _costs.get().acf_chunk_points // n)
     for i in range(0, B, step):
         j = min(B, i + step)
-        S, nvalid, npairs, pairs = _lagsums.detect_sums(y[i:j], L, _LEVEL)
-        run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, npairs,
-            _LEVEL, periods[i:j], strengths[i:j])
-        support[i:j] = _support(n, periods[i:j, 0], pairs)
-        # no period, and a residual that is smooth from sample to sample: a
-        # trend that bends (quadratic, exponential) hides the season; its
-        # first differences keep a season, and a random walk's are white noise
-        smooth = np.flatnonzero(np.isnan(periods[i:j, 0]) & (S[:, 1] > _SMOOTH * S[:, 0]))
-        if smooth.size and n - 1 >= 2 * pmin:
-            d = np.ascontiguousarray(np.diff(_validate.rows_scaled(y[i:j][smooth]), axis=1))  # (scale-free)
-            S, nvalid, npairs, pairs = _lagsums.detect_sums(d, min(L, n - 3), _LEVEL)
-            p2 = np.empty((smooth.size, n_cycles))
-            s2 = np.empty((smooth.size, n_cycles))
-            run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(min(pmax, (n - 1) / 2)),
-                nvalid, npairs, _LEVEL, p2, s2)
-            periods[i + smooth] = p2
-            strengths[i + smooth] = s2
-            support[i + smooth] = _support(n - 1, p2[:, 0], pairs)
+        _lagsums.detect_rows(y[i:j], L, pmin, pmax, _LEVEL, _SMOOTH, periods[i:j], strengths[i:j], support[i:j])
     periods /= fs
     return periods, strengths, support, batch
 

@@ -547,6 +547,19 @@ def kernel_lag_sums(t, x, step, width, gaussian, K):
     return out
 
 
+def corr_push(hist, x, ker):
+    """``_kernels.stream.corr_push``: (out, new history) of one push,
+    out[b, j] = sum_c p[b, j + c] ker[0, c], p = hist[b] then x[b]."""
+    p = np.concatenate([hist, x], axis=1).astype(np.float64)
+    B, n = x.shape
+    m = ker.shape[1]
+    out = np.zeros((B, n))
+    for b in range(B):
+        for j in range(n):
+            out[b, j] = sum(p[b, j + c] * float(ker[0, c]) for c in range(m))
+    return out, p[:, n:n + m - 1]
+
+
 # ---------------------------------------------------------------------------
 # network matched filtering (``_kernels.network``, ``sigcorr.matched_filter``)
 # ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import naive
 from sigcorr import _costs
 from sigcorr import _twins
-from sigcorr._kernels import acf, acf_fft, detect, direct, irregular, lags, layers, memory, network, peaks, pool, windows
+from sigcorr._kernels import acf, acf_fft, detect, direct, irregular, lags, layers, memory, network, peaks, pool, stream, windows  # noqa: E501
 from sigcorr._kernels._jit import REGISTRY
 
 FLOATS = [np.float32, np.float64]
@@ -183,6 +183,25 @@ def test_lag_window_nan_reaches_only_the_lags_it_meets(where, rng):
         want = naive.lag_window(x, y, lo, 20, 3)
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
         np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 3), st.integers(0, 20), st.sampled_from([1, 2, 3, 7, 9, 17]), st.sampled_from(FLOATS),
+       st.integers(0, 2**32 - 1))
+def test_corr_push_equals_naive(B, n, m, dtype, seed):
+    rng = np.random.default_rng(seed)
+    hist, x, ker = _rand(rng, (B, m - 1), dtype), _rand(rng, (B, n), dtype), _rand(rng, (1, m), dtype)
+    want, want_hist = naive.corr_push(hist, x, ker)
+    work = np.full((B, m - 1 + n + 3), np.nan, dtype)
+    out = np.full((B, n), np.nan, dtype)
+    hist0 = hist.copy()
+    got = _call(stream.corr_push, hist, x, work, ker, out)
+    np.testing.assert_allclose(got, want, atol=_tol(dtype, m))
+    np.testing.assert_array_equal(hist, want_hist.astype(dtype))
+    # the reference twin (first calls) too
+    got = _twins.corr_push(hist0, x, work, ker, np.empty_like(out))
+    np.testing.assert_allclose(got, want, atol=_tol(dtype, m))
+    np.testing.assert_array_equal(hist0, want_hist.astype(dtype))
 
 
 # ---------------------------------------------------------------------------

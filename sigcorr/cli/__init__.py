@@ -179,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subpixel", action="store_true", help="refine positions by a parabola fit")
     p.add_argument("--json", action="store_true", help='print {"matches": [{"position": [row, col], "score": s}, ...]}')
     p.add_argument("--plot", metavar="OUT.png", help="save the image with the matches and the score map")
+    p.add_argument("--stream", action="store_true",
+                   help="match the 1-D --template T against a series read from stdin (one value, or one CSV "
+                   "row of channels, per line), printing each window's score as soon as its last sample "
+                   "arrives: 'index<TAB>score...' lines (--jsonl: JSON lines); --threshold keeps the passing ones")
+    p.add_argument("--column", metavar="NAME", default=None,
+                   help="with --stream: the stdin CSV column (header name or 0-based index; default every column)")
     p.set_defaults(func=cmd_match)
 
     p = sub.add_parser("period", help="find the dominant cycle of a series",
@@ -201,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help='print {"period": p, "strength": s} (null: no period), plus "period_seconds" with '
                    'timestamps; with --all {"periods": [{"period": p, "strength": s, "period_seconds": t}, ...]}')
     p.add_argument("--plot", metavar="OUT.png", help="save the series and its autocorrelation")
+    p.add_argument("--follow", action="store_true",
+                   help="read the series from stdin (one value or CSV row per line) and print, every --hop "
+                   "samples, the period of the last --window samples as soon as that window is complete: "
+                   "'end<TAB>period<TAB>strength' lines (--json: JSON lines)")
+    p.add_argument("--window", type=_int_at_least(4), default=256, metavar="W",
+                   help="with --follow: samples per window (default: %(default)s)")
+    p.add_argument("--hop", type=_int_at_least(1), default=None, metavar="H",
+                   help="with --follow: samples between windows (default: a quarter window)")
     p.set_defaults(func=cmd_period)
 
     p = sub.add_parser("delay", help="estimate the delay between two series",

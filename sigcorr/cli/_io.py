@@ -15,6 +15,8 @@ import csv
 import dataclasses
 import io
 import math
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -752,3 +754,77 @@ def _read_mseed(path: Path) -> Channels:
         d = np.ma.masked_invalid(np.ma.asarray(tr.data[:n], dtype=np.float64))
         data[i] = d.filled(np.nan)
     return Channels(data, rates.pop(), traces[0].stats.starttime, [tr.id for tr in traces])
+
+
+# ---------------------------------------------------------------------------
+# values from stdin, as they arrive (match --stream, period --follow)
+# ---------------------------------------------------------------------------
+
+
+def stdin_rows(lines, column=None):
+    """One float64 array per input line, as the lines arrive: a line holds
+    one value or one CSV row (commas, semicolons, tabs or spaces); blank
+    lines and ``#`` comments are skipped, a first line that is not numbers
+    is a header, an empty or "nan" cell is a missing sample (NaN).
+    ``column``: one column by header name or 0-based index (the row then
+    holds that value alone); every row must have as many cells as the first.
+
+    Examples
+    --------
+    >>> [r.tolist() for r in stdin_rows(["time,a,b", "0,1.5,2", "1,,4"], column="b")]
+    [[2.0], [4.0]]
+    >>> [r.tolist() for r in stdin_rows(["3", "nan", "4.5"])]
+    [[3.0], [nan], [4.5]]
+    """
+    header, width, pick = None, None, None
+    for k, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        cells = re.split(r"[,;\t]", text) if re.search(r"[,;\t]", text) else text.split()
+        values = [_float_or_none(c) for c in cells]
+        if any(v is None for v in values):
+            if header is None and width is None:
+                header = [c.strip() for c in cells]
+                continue
+            raise CliError(f"stdin line {k}: not a number in {text!r}")
+        if width is None:
+            width = len(values)
+            if column is not None:
+                pick = _stdin_column(column, header, width)
+        elif len(values) != width:
+            raise CliError(f"stdin line {k}: {len(values)} values, but the first row had {width}")
+        row = np.array(values, dtype=np.float64)
+        yield row if pick is None else row[pick:pick + 1]
+
+
+def _stdin_column(column, header, width):
+    if header is not None and column in header:
+        return header.index(column)
+    try:
+        index = int(column)
+    except ValueError:
+        raise CliError(f"no column {column!r} on stdin (header: {header})") from None
+    if not -width <= index < width:
+        raise CliError(f"column {index} out of range: stdin rows have {width} values")
+    return index % width
+
+
+def serve(rows, step):
+    """The loop of a streaming command: each row (from :func:`stdin_rows`)
+    given to ``step``, which returns the lines it completes; they are
+    printed and flushed at once.  A reader that leaves (``| head``) ends the
+    loop quietly."""
+    out = sys.stdout
+    try:
+        for row in rows:
+            lines = step(row)
+            if lines:
+                out.write("".join(lines))
+                out.flush()
+    except BrokenPipeError:
+        # stdout pointed at the null device, so the interpreter's last flush stays silent
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -17,8 +17,9 @@ import numpy as np
 
 from .._validate import template_fits
 from ..match import locate, match_template
+from ..stream import MatchTemplate
 from ._io import (SAMPLE_IMAGE, SAMPLE_TEMPLATE, CliError, file_error, fmt, num, progress_bar, pyplot, read_image,
-                  read_match_input, save_plot)
+                  read_match_input, read_series, save_plot, serve, stdin_rows)
 
 
 def _check_fits(image, template, name="template"):
@@ -118,6 +119,8 @@ def plot_match(axes, image, template, matches, scores, method):
 
 
 def cmd_match(args) -> int:
+    if args.stream:
+        return cmd_match_stream(args)
     if args.template:
         return cmd_match_many(args)
     if args.jsonl:
@@ -298,3 +301,40 @@ def cmd_match_many(args) -> int:
         if bar is not None:
             bar.close()
     return 1 if failed else 0
+
+
+def cmd_match_stream(args) -> int:
+    """``sigcorr match --stream --template T``: a series read from stdin (one
+    value, or one CSV row of channels, per line), each window's score printed
+    as soon as its last sample arrives (with ``--threshold``, only the
+    windows that pass it): ``index<TAB>score...`` lines, or JSON lines
+    ``{"index": i, "scores": [...]}`` with ``--jsonl``/``--json``; ``index`` is
+    the window's first sample (0-based)."""
+    if not args.template or len(args.template) != 1:
+        raise CliError("--stream needs one --template (a 1-D .npy or CSV series)")
+    if args.inputs:
+        raise CliError("--stream reads the series from stdin; give no IMAGE")
+    template, _ = read_series(Path(args.template[0]))
+    matcher = MatchTemplate(template, args.method)
+    keep = None
+    if args.threshold is not None:
+        t = args.threshold
+        keep = (lambda s: s <= t) if args.method.startswith("sqdiff") else (lambda s: s >= t)
+    index = [0]  # the next window's first sample
+
+    def step(row):
+        scores = matcher.push(row[:, None])  # (channels, k)
+        lines = []
+        for j in range(scores.shape[1]):
+            col = scores[:, j]
+            if keep is None or any(keep(float(s)) for s in col):
+                if args.jsonl or args.json:
+                    lines.append(json.dumps({"index": index[0] + j, "scores": [num(s) for s in col]}) + "\n")
+                else:
+                    lines.append("\t".join([str(index[0] + j)] + [fmt(s, 6) for s in col]) + "\n")
+        index[0] += scores.shape[1]
+        return lines
+
+    serve(stdin_rows(sys.stdin, args.column), step)
+    matcher.flush()
+    return 0

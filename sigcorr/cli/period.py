@@ -16,8 +16,9 @@ import numpy as np
 
 from .._lagsums import residual_acf
 from .. import autocorrelation, detect_period, detect_periods
+from ..stream import PeriodTracker
 from ._io import (SAMPLE_SERIES, CliError, average_repeats, fmt, irregular_sampling, natural_units, num, pyplot,
-                  read_timed_series, regularize, save_plot)
+                  read_timed_series, regularize, save_plot, serve, stdin_rows)
 
 # The command's own rules, kept as they were (the library may take them over):
 #: the shortest series searched: two cycles of the shortest period (2 samples)
@@ -187,6 +188,8 @@ def plot_period(axes, x, fs, result, acf, source):
 
 
 def cmd_period(args) -> int:
+    if args.follow:
+        return cmd_period_follow(args)
     path = Path(args.file) if args.file else SAMPLE_SERIES
     x, source, times = read_timed_series(path, args.column)
     sampling = None
@@ -218,4 +221,30 @@ def cmd_period(args) -> int:
         plot_period(axes, x, fs, result, acf, source)
         fig.tight_layout()
         save_plot(fig, args.plot)
+    return 0
+
+
+def cmd_period_follow(args) -> int:
+    """``sigcorr period --follow``: a series read from stdin (one value per
+    line, or a CSV row: ``--column`` picks the column, else the last), and
+    every ``--hop`` samples the period of the last ``--window`` printed as
+    soon as that window is complete: ``end<TAB>period<TAB>strength`` lines
+    (``end``: one past the window's last sample; periods in 1/fs units,
+    "n/a" where none is found), or JSON lines with ``--json``."""
+    if args.file:
+        raise CliError("--follow reads the series from stdin; give no FILE")
+    fs = 1.0 if args.fs is None else args.fs
+    window = args.window
+    hop = args.hop if args.hop is not None else max(1, window // 4)
+    kwargs = _period_kwargs(np.empty(max(window, MIN_SAMPLES)), fs, args.min_period, args.max_period)
+    tracker = PeriodTracker(window, hop, **kwargs)
+
+    def step(row):
+        if args.json:
+            return [json.dumps({"end": int(e), "period": num(p), "strength": num(s)}) + "\n"
+                    for e, p, s in tracker.push(row)]
+        return [f"{int(e)}\t{fmt(p)}\t{fmt(s, 3)}\n" for e, p, s in tracker.push(row)]
+
+    serve(stdin_rows(sys.stdin, args.column if args.column is not None else -1), step)
+    tracker.flush()
     return 0
