@@ -199,16 +199,22 @@ class Costs:
     stream_serial_macs: int = 1 << 18
 
 
-def _vendor() -> str:
-    """The CPU vendor (``vendor_id`` of /proc/cpuinfo), or "" where unknown."""
+def _cpuinfo(*keys):
+    """The value of the first line of /proc/cpuinfo that starts with one of
+    ``keys`` (lower case), or None (no such line, or no such file)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for _, line in zip(range(16), f):
-                if line.startswith("vendor_id"):
+            for line in f:
+                if line.lower().startswith(keys):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return ""
+    return None
+
+
+def _vendor() -> str:
+    """The CPU vendor (``vendor_id`` of /proc/cpuinfo), or "" where unknown."""
+    return _cpuinfo("vendor_id") or ""
 
 
 # The prices that differ on each vendor's machines from the defaults above
@@ -244,14 +250,7 @@ def cache_path() -> str:
 
 
 def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.lower().startswith(("model name", "hardware", "cpu model")):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
+    return _cpuinfo("model name", "hardware", "cpu model") or platform.processor() or platform.machine() or "unknown"
 
 
 def _version() -> str:

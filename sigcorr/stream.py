@@ -147,14 +147,11 @@ class _Stream:
                 if x.size == 0 and x.ndim == 1:
                     x = np.empty(self.lead + (0,), self.dtype)
                 else:
-                    raise ValueError(f"chunk has leading shape {x.shape[:-1]} ({_count(x.shape[:-1])} channels), "
-                                     f"but this stream has {self.lead} ({_count(self.lead)} channels), fixed by "
+                    raise ValueError(f"chunk has leading shape {x.shape[:-1]} ({math.prod(x.shape[:-1])} channels), "
+                                     f"but this stream has {self.lead} ({math.prod(self.lead)} channels), fixed by "
                                      "its first chunk; time is the last axis")
             x = x.astype(self.dtype, copy=False)
-        B = 1
-        for s in self.lead:
-            B *= s
-        x = x.reshape(B, x.shape[-1])
+        x = x.reshape(math.prod(self.lead), x.shape[-1])
         if not x.flags.c_contiguous:
             x = np.ascontiguousarray(x)
         return x
@@ -195,13 +192,6 @@ class _Stream:
 
     def _channels(self):
         pass
-
-
-def _count(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 # ---------------------------------------------------------------------------
@@ -267,7 +257,7 @@ class Correlate(_Stream):
 
     def _channels(self):
         m = self.m
-        B = self._B = _count(self.lead)
+        B = self._B = math.prod(self.lead)
         pre = 0 if self.mode == "valid" else m - 1
         self._hist = np.zeros((B, m - 1), self.dtype)
         self._h = pre  # samples of the padded stream held at the end of _hist
@@ -336,7 +326,7 @@ class Correlate(_Stream):
         tail of 'full' and 'same'); closes the stream."""
         self._close()
         m1 = self.m - 1
-        B = _count(self.lead)
+        B = math.prod(self.lead)
         N = self.count
         if self.mode == "valid":
             if N < self.m and N > 0:  # scipy's swap: the kernel slides over the signal
@@ -463,7 +453,7 @@ class MatchTemplate(_Stream):
         self._counts = _Kernel(_kwin.window_sums, _twins.window_sums)
 
     def _channels(self):
-        B = self._B = _count(self.lead)
+        B = self._B = math.prod(self.lead)
         self._hist = np.zeros((B, self.m - 1), self.dtype)
         self._h = 0
         # the templates in the compute dtype (as offline), NaN ones lost
@@ -587,7 +577,7 @@ class MatchTemplate(_Stream):
         for a stream shorter than the template, which has none; closes the
         stream."""
         self._close()
-        return self._shaped(np.empty((self.template.shape[0], _count(self.lead), 0), self.dtype))
+        return self._shaped(np.empty((self.template.shape[0], math.prod(self.lead), 0), self.dtype))
 
 
 # ---------------------------------------------------------------------------
@@ -675,7 +665,7 @@ class PeriodTracker(_Stream):
         self._buf = None
 
     def _channels(self):
-        self._B = _count(self.lead)
+        self._B = math.prod(self.lead)
         self._buf = np.empty((self._B, 0))
 
     def push(self, chunk):

@@ -57,6 +57,14 @@ def _cross_plan(shape, tshape, item, cells=1):
     return plan if plan[0] * c.tile_ns[item] < direct else None
 
 
+def _direct_layout(H, W, h, w, cells):
+    """(rows, cols) of each of the direct path's ``cells`` blocks of the
+    cross term of an (H, W) image and an (h, w) template (see :func:`_cross`):
+    one block is the valid output; a piece's block is as wide as the piece."""
+    cw = W // cells
+    return H - h + 1, (W - w + 1 if cells == 1 else cw)
+
+
 def _cross(src, tpl, plan, cells=1, dest=None):
     """Sum over channels of the valid cross-correlation of (C, H, W) ``src``
     (zero-padded for ``plan``) with (C, h, w) ``tpl``, as ``(blocks, by, bx)``
@@ -70,9 +78,9 @@ def _cross(src, tpl, plan, cells=1, dest=None):
     C, H, W = src.shape
     _, h, w = tpl.shape
     cw = W // cells
-    oh, ow = H - h + 1, cw - w + 1
-    shape = (1, cells, oh, ow if cells == 1 else cw)
-    dest = np.empty(shape, dtype=src.dtype) if dest is None else dest
+    oh, bx = _direct_layout(H, W, h, w, cells)
+    ow = cw - w + 1  # each piece's valid windows
+    dest = np.empty((1, cells, oh, bx), dtype=src.dtype) if dest is None else dest
     if cells > 1:
         # the pieces as a batch, piece-major then channel, each with its
         # channel's template
@@ -80,13 +88,13 @@ def _cross(src, tpl, plan, cells=1, dest=None):
         tpl = tpl if C == 1 else np.ascontiguousarray(np.broadcast_to(tpl, (cells, C, h, w))).reshape(cells * C, h, w)
     if C == 1 and cells == 1:
         run(_kdirect.corr_padded, _twins.corr_padded, src, tpl, dest[0], 0, 0)
-        return dest, oh, ow
+        return dest, oh, bx
     out = _workspace.empty("match:cells", (cells * C, oh, ow), src.dtype)
     run(_kdirect.corr_padded, _twins.corr_padded, src, tpl, out, 0, 0)
     if cells > 1:
         dest[0, :, :, ow:] = 0
     dest[0, :, :, :ow] = out.reshape(cells, C, oh, ow).sum(axis=1)
-    return dest, oh, (ow if cells == 1 else cw)
+    return dest, oh, bx
 
 
 def _masked(img, tpl, msk, method):
@@ -688,8 +696,7 @@ def match_sizes(img, tpls, method, dtype, outs=None, ext=None, cells=1):
             crosses, by, bx = _fft.tiled_corr_terms(spec, tcs.reshape(G * C, h, w).astype(dtype), terms, plan,
                                                     stride, scratch="match:cross")
         else:
-            crosses = _workspace.empty("match:direct", (G, 1, cells, H - h + 1, W - w + 1 if cells == 1 else W // cells),
-                                       dtype)
+            crosses = _workspace.empty("match:direct", (G, 1, cells) + _direct_layout(H, W, h, w, cells), dtype)
             for g, tc in enumerate(tcs):
                 _, by, bx = _cross(src, np.ascontiguousarray(tc.astype(dtype)), None, cells, crosses[g])
         tsum2 = (t64 * t64).reshape(G, -1).sum(axis=1)

@@ -256,12 +256,10 @@ def _merge(pos, val, tix, shape, one_d, maximize, min_distance, max_matches, dty
 
 
 def _pyramid_matches(img, tpl, method, dtype, levels, one_d, threshold, max_matches,
-                     min_distance, maximize, subpixel, score=None):
+                     min_distance, maximize, subpixel):
     """Coarse search on 2**levels-pooled inputs, then full-resolution re-scoring
     of a neighbourhood of each coarse candidate; the matches of all
-    neighbourhoods are merged and suppressed together.  ``score(img, tpl,
-    method, dtype)`` gives the score maps (default: :func:`match_plain`)."""
-    score = score or match_plain
+    neighbourhoods are merged and suppressed together."""
     f = 2 ** levels
     fy = 1 if one_d else f
 
@@ -272,7 +270,7 @@ def _pyramid_matches(img, tpl, method, dtype, levels, one_d, threshold, max_matc
             return np.ascontiguousarray(p[:, :, :Wf * f].reshape(C, 1, Wf, f).mean(axis=3).astype(p.dtype))
         return run(_kwin.block_mean, _twins.block_mean, p, f)
 
-    coarse = score(pool(img), pool(tpl), method, dtype)
+    coarse = match_plain(pool(img), pool(tpl), method, dtype)
     cand = find_matches(coarse, max_matches=max(4 * max_matches, 16),
                         min_distance=max(1, min_distance // f), maximize=maximize)
     _, H, W = img.shape
@@ -295,12 +293,8 @@ def _pyramid_matches(img, tpl, method, dtype, levels, one_d, threshold, max_matc
     mosaic = np.zeros((img.shape[0], cy_, max(1, len(boxes)) * cx_), dtype=img.dtype)
     for k, (y0, y1, x0, x1) in enumerate(boxes):
         mosaic[:, :y1 - y0 + h - 1, k * cx_:k * cx_ + x1 - x0 + w - 1] = img[:, y0:y1 + h - 1, x0:x1 + w - 1]
-    if not boxes:
-        maps = None
-    elif score is match_plain:  # the direct kernel (when cheaper) scores each cell's own windows only
-        maps = match_plain(mosaic, tpl, method, dtype, cells=len(boxes))
-    else:
-        maps = score(mosaic, tpl, method, dtype)
+    # (the direct kernel, when cheaper, scores each cell's own windows only)
+    maps = match_plain(mosaic, tpl, method, dtype, cells=len(boxes)) if boxes else None
     locals_ = [maps[:y1 - y0, k * cx_:k * cx_ + x1 - x0] for k, (y0, y1, x0, x1) in enumerate(boxes)]
     # a suppression window that covers a whole neighbourhood keeps its best
     # score alone: every such neighbourhood's best at once, the others (and
