@@ -624,8 +624,8 @@ def detect_rows(y, L, pmin, pmax, level, smooth_level, periods, strengths, suppo
     # no period, and a residual that is smooth from sample to sample: a
     # trend that bends (quadratic, exponential) hides the season; its
     # first differences keep a season, and a random walk's are white noise
-    smooth = np.flatnonzero(np.isnan(periods[:, 0]) & (S[:, 1] > smooth_level * S[:, 0]))
-    if smooth.size and n - 1 >= 2 * pmin:
+    smooth = searched_again(S, periods, n, pmin, smooth_level)
+    if smooth.size:
         d = np.ascontiguousarray(np.diff(_validate.rows_scaled(y[smooth]), axis=1))  # (scale-free)
         S, nvalid, npairs, pairs = detect_sums(d, min(L, n - 3), level)
         p2 = np.empty((smooth.size, n_cycles))
@@ -635,3 +635,14 @@ def detect_rows(y, L, pmin, pmax, level, smooth_level, periods, strengths, suppo
         periods[smooth] = p2
         strengths[smooth] = s2
         supports[smooth] = regular_support(n - 1, p2[:, 0], pairs)
+
+
+def searched_again(S, periods, n, pmin, smooth_level):
+    """The rows of :func:`detect_rows` searched again on their first
+    differences: no period, a residual smooth from sample to sample (lag-1
+    sum above ``smooth_level`` of lag 0), and room for two cycles of
+    ``pmin`` in the n - 1 differences.  (The period tracker's kernel,
+    ``_kernels.stream.track_push``, reads the same rule row by row.)"""
+    if n - 1 < 2 * pmin:
+        return np.empty(0, np.int64)
+    return np.flatnonzero(np.isnan(periods[:, 0]) & (S[:, 1] > smooth_level * S[:, 0]))

@@ -631,6 +631,76 @@ def corr_push(hist, x, work, ker, out):
     return out
 
 
+def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, strengths):
+    """``_kernels.stream.track_push``: the same ring of block lag sums (kept
+    for the compiled kernel to go on with), each window's residual sums
+    taken from the residual itself, and ``detect``'s twin."""
+    spike, guard, pmin, pmax, level, smooth, energy_lo, energy_hi = params
+    B = y.shape[0]
+    nb, L1 = R.shape[1:]
+    W = nb * g
+    for b in range(B):
+        if nxt[b] < 0:
+            off = ends[0] - W - first
+            win = y[b, off:off + W]
+            ref[b] = win[np.isfinite(win)].mean() if np.isfinite(win).any() else 0.0
+            nxt[b] = ends[0] // g - nb
+        for w, e in enumerate(ends):
+            last, off, r = e // g, e - W - first, w * B + b
+            for again in (0, 1):
+                x[b] = np.where(np.isfinite(y[b] - ref[b]), y[b] - ref[b], 0.0)
+                for n in range(max(nxt[b], last - nb), last):
+                    _add_block(x[b], first, n, last - nb, g, R[b])
+                nxt[b] = last
+                status, mean = _residual_sums(y[b, off:off + W], ref[b], spike, guard, S[r])
+                if status != 2 or again:
+                    break
+                ref[b], nxt[b] = mean, last - nb
+            if status == 0 and not energy_lo <= S[r, 0] <= energy_hi:
+                status = 3.0
+            if status == 0:
+                detect(S[r:r + 1], pmin, pmax, np.full(1, float(W)), np.full(1, float(W)), level,
+                       periods[r:r + 1], strengths[r:r + 1])
+                if W - 1 >= 2 * pmin and np.isnan(periods[r, 0]) and S[r, 1] > smooth * S[r, 0]:
+                    status = 4.0
+            info[r] = status, mean
+    return S
+
+
+def _add_block(x, first, n, lo_block, g, R):
+    # _kernels.stream._add_block: block n's pairs, into the ring rows of the blocks their earlier sample is in
+    nb, L1 = R.shape
+    R[n % nb] = 0
+    xn = x[n * g - first:(n + 1) * g - first]
+    for d in range(min(nb, (L1 - 1) // g + 2)):
+        i = n - d
+        if i < max(0, lo_block):
+            continue
+        # full[j] = sum_s xi[s] xn[s + j - (g - 1)]: the lag d g + j - (g - 1)
+        full = np.correlate(xn, x[i * g - first:(i + 1) * g - first], "full")
+        k = d * g - (g - 1) + np.arange(2 * g - 1)
+        keep = (k >= 0) & (k < L1)
+        R[i % nb, k[keep]] += full[keep]
+
+
+def _residual_sums(yw, ref, spike, guard, s):
+    # _kernels.stream._residual_sums, from the residual itself
+    W, L1 = yw.shape[0], s.shape[0]
+    res, kept = robust_residuals(yw[None], spike)
+    line = yw - res[0]  # a + c t where every sample is kept
+    c = (line[-1] - line[0]) / (W - 1) if W > 1 else 0.0
+    mean = line[0] + c * (W - 1) / 2.0
+    if kept[0] < W:
+        return 1.0, mean
+    s[:] = [res[0, :W - k] @ res[0, k:] for k in range(L1)]
+    xs = np.where(np.isfinite(yw), yw - ref, 0.0)
+    energy = xs @ xs + np.sum((line[0] - ref + c * np.arange(W)) ** 2)
+    if energy <= guard * s[0] and s[0] > 0:
+        return 0.0, mean
+    lv = mean - ref
+    return (2.0 if W * lv * lv > c * c * W * (W * W - 1.0) / 12.0 else 1.0), mean
+
+
 # ---------------------------------------------------------------------------
 # network matched filtering
 # ---------------------------------------------------------------------------

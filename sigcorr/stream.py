@@ -590,6 +590,15 @@ class MatchTemplate(_Stream):
 # again on its first differences)
 _LEVEL = 2.5
 _SMOOTH = 0.5
+# the tracker slides its lag sums over at most this many blocks per window
+# (its state: a row of lag sums per block), for pushes completing at most
+# this many windows (beyond, one batched detection costs less)
+_SLIDE_BLOCKS = 16
+_SLIDE_WINDOWS = 8
+# the raw sums' energy (the samples' and the trend line's) may be at most
+# this many times the residual's: the expansion then keeps ~15 - log10(64)
+# digits, far beyond the 1e-10 the offline call is matched to
+_SLIDE_GUARD = 64.0
 
 
 class PeriodTracker(_Stream):
@@ -619,20 +628,23 @@ class PeriodTracker(_Stream):
 
     Notes
     -----
-    The windows a push completes are detected together, as one batch of
-    series through detect_period's own detector (a batched call equals
-    one-at-a-time calls), so a push of many hops costs what one batched
-    ``detect_period`` call costs, and a push of one hop what one window's
-    detection costs, without the per-call checks.  The state is the last
-    ``window`` samples per channel.  NaN samples are missing, as offline.
-
-    The lag sums are computed afresh for each window rather than slid from
-    the previous one: sliding them costs ``2 * hop * (max lag + 1)``
-    multiply-adds per window (half of the direct sum for a 2048-sample
-    window and 512-sample hop), and the residual's trend and mean must then
-    be taken back out of raw sums, losing digits on series far from zero
-    mean; the window's own lag sums (FFT or direct, whichever the cost model
-    picks for the batch) cost less than that on the batches a push holds.
+    The lag sums slide: the stream is cut in blocks of ``gcd(window,
+    hop)`` samples, and each block's products with the window's earlier
+    samples are summed once, when the block arrives (``hop * (max lag +
+    1)`` multiply-adds per window, a quarter of the window's own sums for a
+    2048-sample window and 512-sample hop).  A window's lag sums are those
+    of its blocks, turned into the sums of its residual (the detector's own
+    trend line taken out, in O(window) with prefix sums); the detector then
+    runs in the same compiled call, so a push costs microseconds beyond the
+    arithmetic.  The state is the last ``window`` samples and one row of lag
+    sums per block.  Detected afresh, as offline: a window that holds a
+    missing (NaN) sample or a spike, or whose trend makes the raw sums too
+    large against the residual's to keep the digits the offline call keeps
+    (a level far from the one taken out of the sums is first taken out
+    anew); windows that blocks do not tile (more than 16 blocks, or a hop
+    as long as the window); and pushes that complete more than 8 windows
+    (their detection in one batch costs less).
+    Either way each row equals ``detect_period`` on its window.
 
     Examples
     --------
@@ -659,14 +671,24 @@ class PeriodTracker(_Stream):
         self.min_period, self.max_period, self.fs = min_period, max_period, fs
         self._range = (pmin, pmax)
         self._L = int(min(self.window - 2, math.ceil(pmax) + 2))
+        g = math.gcd(self.window, self.hop)
+        # blocks of gcd(window, hop) samples tile every window: the lag sums slide
+        self._g = g if self.hop < self.window and self.window // g <= _SLIDE_BLOCKS else 0
         super().__init__(None)
 
     def _start(self):
         self._buf = None
+        # the sliding state (track_push): per channel, a ring of block lag
+        # sums, the level taken out of them, the next block to add; None:
+        # made from the window the next time the sums slide
+        self._ring = self._ref = self._nxt = None
 
     def _channels(self):
         self._B = math.prod(self.lead)
         self._buf = np.empty((self._B, 0))
+        self._track = _Kernel(_kstream.track_push, _twins.track_push)
+        lo, hi = _validate.ENERGY_SAFE
+        self._params = np.array([_lagsums.SPIKE, _SLIDE_GUARD, *self._range, _LEVEL, _SMOOTH, lo, hi])
 
     def push(self, chunk):
         """The rows of the windows ``chunk`` completes, shape ``(*channels, k, 3)``."""
@@ -683,7 +705,44 @@ class PeriodTracker(_Stream):
         ends = W + hop * np.arange(j0, j1 + 1)
         if not ends.size:
             return np.empty(self.lead + (0, 3))
+        if self._g and ends.size <= _SLIDE_WINDOWS:
+            return self._slide(seq, first, ends)
+        self._ring = None  # (made from the window the next time it slides)
         return self._rows(seq, ends - first, ends)
+
+    @serialized_if_needed
+    def _slide(self, seq, first, ends):
+        """The rows of the windows ending at ``ends`` (few), their lag sums
+        slid block by block and detected in one call (``track_push``); the
+        windows it leaves (samples missing, a steep trend, a residual the
+        detector searches again on its differences) detected afresh."""
+        W, B, L = self.window, self._B, self._L
+        nw = ends.size
+        if self._ring is None:  # the window's blocks added afresh (with the reference kept, if any)
+            self._ring = np.empty((B, W // self._g, L + 1))
+            if self._ref is None:
+                self._ref, self._nxt = np.empty(B), np.full(B, -1, dtype=np.int64)
+            else:
+                self._nxt = np.zeros(B, dtype=np.int64)
+        rows = nw * B  # row w B + b: window w of channel b
+        S = np.empty((rows, L + 1))
+        info = np.empty((rows, 2))
+        periods, strengths = np.empty((rows, 1)), np.empty((rows, 1))  # (in samples)
+        self._track(seq, np.empty_like(seq), np.int64(first), ends, np.int64(self._g), self._ring, self._ref, self._nxt,
+                    self._params, S, info, periods, strengths)
+        again = info[:, 0] != 0
+        if again.any():
+            sel = np.flatnonzero(again)
+            y = np.stack([seq[k % B, ends[k // B] - first - W:ends[k // B] - first] for k in sel])
+            p, st = np.empty((sel.size, 1)), np.empty((sel.size, 1))
+            pmin, pmax = self._range
+            _lagsums.detect_rows(y, L, pmin, pmax, _LEVEL, _SMOOTH, p, st, np.empty(sel.size))
+            periods[sel], strengths[sel] = p, st
+        out = np.empty((B, nw, 3))
+        out[:, :, 0] = ends
+        out[:, :, 1] = periods.reshape(nw, B).T / self.fs
+        out[:, :, 2] = strengths.reshape(nw, B).T
+        return out.reshape(self.lead + (nw, 3))
 
     @serialized_if_needed
     def _rows(self, seq, stops, ends):
@@ -707,6 +766,13 @@ class PeriodTracker(_Stream):
         out[:, :, 1] = periods[:, 0].reshape(B, nw) / self.fs
         out[:, :, 2] = strengths[:, 0].reshape(B, nw)
         return out.reshape(self.lead + (nw, 3))
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # the ring is made again from the window by the next push, with the
+        # same reference, so to the bit: the pickle holds the samples only
+        state["_ring"] = None
+        return state
 
     def flush(self):
         """No rows (each window was reported by the push that completed it);

@@ -565,6 +565,22 @@ def corr_push(hist, x, ker):
 # ---------------------------------------------------------------------------
 
 
+def track_sums(y, W, ends, L, spike):
+    """``_kernels.stream.track_push``'s lag sums: for each window of each
+    channel (row w B + b), the lag sums 0..L of the window's robust residual
+    (``robust_residuals``), and whether every sample was kept (the rows
+    the kernel slides; the others it leaves to the offline detector)."""
+    B = y.shape[0]
+    S = np.zeros((len(ends) * B, L + 1))
+    kept = np.zeros(len(ends) * B, dtype=bool)
+    for w, e in enumerate(ends):
+        res, nvalid = robust_residuals(y[:, e - W:e], spike)
+        for b in range(B):
+            S[w * B + b] = lag_sums(res[b:b + 1], L)[0]
+            kept[w * B + b] = nvalid[b] == W
+    return S, kept
+
+
 def matched_filter(data, templates, moveouts=None, weights=None, step=1, flat=1e-9):
     """out[t, i] = sum_c w[t, c] r_tc(i + moveout[t, c]) / sum_c w[t, c] for
     every step-th i, r_tc(j) the ccoeff_normed score of templates[t, c]

@@ -161,14 +161,15 @@ def robust_residuals(x, spike):
     y = np.empty((B, n))
     nvalid = np.zeros(B)
     for b in prange(B):
-        nvalid[b] = _clean_one(x[b], y[b], n, spike)
+        nvalid[b] = clean_one(x[b], y[b], n, spike)[0]
     return y, nvalid
 
 
 @jit()
-def _clean_one(row, z, n, spike):
-    # one series of robust_residuals: z (the finite samples, 0 elsewhere, then
-    # the residual); returns the number of samples kept
+def clean_one(row, z, n, spike):
+    """One series of robust_residuals: z (the finite samples, 0 elsewhere,
+    then the residual); returns the number of samples kept and the line a +
+    c t (t = 0..n - 1) taken out."""
     m = np.empty(n)
     a, c = _first_fit(row, z, m, n)
     for _ in range(2):
@@ -178,4 +179,4 @@ def _clean_one(row, z, n, spike):
         a, c, kept = _flag_fit(z, m, n, a, c, spike * np.sqrt(ss / cnt))
         if kept == cnt:  # nothing flagged: the same line, a second pass would flag nothing
             break
-    return _residual(z, m, n, a, c)
+    return _residual(z, m, n, a, c), a, c

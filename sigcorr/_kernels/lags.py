@@ -38,7 +38,6 @@ def lag_window(x, y, part, lo):
 
 @jit(fastmath={"contract"}, inline="always")
 def _lag_block(x, y, part, lo, t):
-    N1 = x.shape[1]
     Bk, N2 = y.shape
     P = part.shape[1]
     nl = part.shape[2]
@@ -51,8 +50,16 @@ def _lag_block(x, y, part, lo, t):
     r = part[b, p]
     for j in range(nl):
         r[j] = 0
-    xs = x[b]
-    ys = y[kb]
+    lag_span(r, x[b], y[kb], n0, n1, lo)
+
+
+@jit(fastmath={"contract"})
+def lag_span(r, xs, ys, n0, n1, lo):
+    """r[l] += sum_{n in [n0, n1)} xs[n + lo + l] * ys[n] for the lags l of
+    ``r``, ``xs`` zero outside its bounds (``lag_window``'s block, and the
+    period tracker's block pairs)."""
+    N1 = xs.shape[0]
+    nl = r.shape[0]
     # interior samples: every lag's x index n + lo + l lies inside [0, N1),
     # so the taps are one vectorized multiply-add over the lags per pass
     i0 = min(max(n0, -lo), n1)
@@ -63,6 +70,29 @@ def _lag_block(x, y, part, lo, t):
         _lag_edges(r, xs, ys, n0, i0, lo, nl)
     if i1 < n1:
         _lag_edges(r, xs, ys, i1, n1, lo, nl)
+
+
+@jit(fastmath={"contract"})
+def lag_band(r, xs, ys, lo):
+    """r[l] += sum_n xs[n + lo + l] * ys[n] over the n of ``ys`` whose
+    ``xs`` index is inside it, for the lags l of ``r``: the correlation of
+    two stretches over a band of lags wider than either (the period
+    tracker's block pairs), where ``lag_span``'s interior, common to every
+    lag of the band, is empty.  Eight lags at a time, over the samples any
+    of them has, from a copy of ``xs`` with eight zeros at each end (so a
+    group's few samples beyond another lag's reach add zeros: no scalar
+    edge loops, whose serial sums would cost more than the rest)."""
+    N1 = xs.shape[0]
+    N2 = ys.shape[0]
+    nl = r.shape[0]
+    pad = np.zeros(N1 + 16, dtype=r.dtype)
+    pad[8:8 + N1] = xs
+    for j0 in range(0, nl, 8):
+        m = min(8, nl - j0)
+        a = min(max(0, -(lo + j0 + m - 1)), N2)
+        b = max(min(N2, N1 - lo - j0), a)
+        if a < b:
+            _lag_dots(r[j0:j0 + m], pad, ys, a, b, lo + j0 + 8, m)
 
 
 # samples of y per cache block of _lag_dots: 2 x 16 KiB of float64, in L1

@@ -6,12 +6,23 @@ it (a history copy, a work array, the history's update) would cost as much
 again.  ``corr_push`` does the whole push in one serial call, reusing
 ``direct``'s row passes (``add_kernel_row``: compiled once, shared with
 ``corr_padded``).
+
+The period tracker's push (``track_push``) slides its lag sums: each new
+block's pairs are added once to the sums of the blocks the window holds (the
+lag window's passes, ``lags.lag_band``), the window's raw sums are turned
+into those of its residual (the detector's own line fit, ``acf.clean_one``)
+with prefix sums in O(window + lags), and the detector (``detect``'s) runs
+in the same call.
 """
 
 import numpy as np
+from numba import prange
 
-from ._jit import A2, FLOATS, jit
+from ._jit import A1, A2, A3, F8, FLOATS, I8, jit
+from .acf import clean_one
+from .detect import _WORK_ROWS, _detect_one
 from .direct import add_kernel_row
+from .lags import lag_band
 
 
 @jit(fastmath={"contract"}, sigs=[(A2(f), A2(f), A2(f), A2(f), A2(f)) for f in FLOATS])
@@ -43,3 +54,192 @@ def corr_push(hist, x, work, ker, out):
         for j in range(m1):
             h[j] = w[n + j]
     return out
+
+
+# ---------------------------------------------------------------------------
+# the period tracker's sliding lag sums
+# ---------------------------------------------------------------------------
+
+
+@jit(parallel=True, sigs=[(A2(F8), A2(F8), I8, A1(I8), I8, A3(F8), A1(F8), A1(I8), A1(F8), A2(F8), A2(F8),
+                           A2(F8), A2(F8))])
+def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, strengths):
+    """One push of ``stream.PeriodTracker``: the windows ending at ``ends``,
+    their lag sums slid block by block, then ``detect``'s detector on each.
+
+    ``y`` (B, N): the channels' samples from stream index ``first`` on (at
+    least the last window before the push); ``x``: scratch of y's shape
+    (the samples referenced: y - ref, missing ones 0).  The stream is cut in
+    blocks of ``g`` samples; a window is nb = R.shape[1] blocks.  Per
+    channel b, the state: ``R[b]`` (nb, L + 1), a ring of block rows (row i
+    % nb of block i: for each lag k, sum x[s] x[s + k] over s in block i and
+    s + k in blocks i..the last added, so a window's raw lag sums are the
+    sum of the rows once its last block is in); ``ref[b]``, the level taken
+    out of the raw sums; ``nxt[b]``, the next block to add (< 0: a new ring,
+    whose reference is the first window's level).
+
+    ``params``: (spike, guard, pmin, pmax, level, smooth, energy_lo,
+    energy_hi): the detector's settings (``robust_residuals``' spike
+    factor, ``detect``'s), the expansion's guard (``_residual_sums``), the
+    lag-1 level of ``_lagsums.searched_again`` and the safe range of a
+    residual's energy (``_validate.ENERGY_SAFE``).
+
+    Row r = w B + b of ``S`` (lag sums of the residual), ``info`` (status,
+    window level), ``periods`` and ``strengths`` (in samples) is window w of
+    channel b.  Status 0: S is the residual's and the detector has run;
+    otherwise the caller detects the window afresh, as offline (1: samples
+    dropped or the trend too steep for the expansion, see
+    ``_residual_sums``; 2: the same after the reference was moved to the
+    window's level and the window's blocks added again; 3: an energy outside
+    the safe range, which offline scales first; 4: no period and a smooth
+    residual, which offline searches again on its differences: the rule of
+    ``_lagsums.searched_again``).  One task per channel: a channel's windows are
+    sequential, and a push of one channel is too little work to pay for
+    waking the other cores.
+    """
+    for b in prange(y.shape[0]):
+        _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, strengths, np.int64(b))
+    return S
+
+
+@jit()
+def _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, strengths, b):
+    spike, guard, pmin, pmax, level, smooth, energy_lo, energy_hi = params
+    B = y.shape[0]
+    nb = R.shape[1]
+    L1 = R.shape[2]
+    W = nb * g
+    Wf = np.float64(W)
+    yb = y[b]
+    xb = x[b]
+    Rb = R[b]
+    if nxt[b] < 0:
+        off = ends[0] - W - first
+        ref[b] = _level(yb[off:off + W])
+        nxt[b] = ends[0] // g - nb
+    _reference(yb, ref[b], xb)
+    work = np.empty((_WORK_ROWS, L1))
+    used = np.empty(L1, dtype=np.bool_)
+    for w in range(ends.shape[0]):
+        e = ends[w]
+        last = e // g  # the window: blocks last - nb .. last - 1
+        off = e - W - first
+        r = w * B + b
+        for again in range(2):
+            for n in range(max(nxt[b], last - nb), last):
+                _add_block(xb, first, n, last - nb, g, Rb)
+            nxt[b] = last
+            status, mean = _residual_sums(yb[off:off + W], xb[off:off + W], ref[b], Rb, spike, guard, S[r])
+            if status != 2 or again:
+                break
+            # the level moved away from the reference: the window's level is
+            # the new one, and the window's blocks are added again
+            ref[b] = mean
+            _reference(yb, ref[b], xb)
+            nxt[b] = last - nb
+        if status == 0 and not (energy_lo <= S[r, 0] <= energy_hi):
+            status = 3.0
+        if status == 0:
+            _detect_one(S[r], Wf, Wf, pmin, pmax, level, work, used, periods[r], strengths[r])
+            if Wf - 1.0 >= 2.0 * pmin and np.isnan(periods[r, 0]) and S[r, 1] > smooth * S[r, 0]:
+                status = 4.0
+        info[r, 0] = status
+        info[r, 1] = mean
+
+
+@jit()
+def _level(v):
+    # the mean of the finite samples of v (0 if none)
+    s = 0.0
+    c = 0.0
+    for t in range(v.shape[0]):
+        if np.isfinite(v[t]):
+            s += v[t]
+            c += 1.0
+    return s / c if c > 0 else 0.0
+
+
+@jit()
+def _reference(y, ref, x):
+    # x = y - ref, 0 where y is missing
+    for t in range(y.shape[0]):
+        v = y[t] - ref
+        x[t] = v if np.isfinite(v) else 0.0
+
+
+@jit()
+def _add_block(x, first, n, lo_block, g, R):
+    # block n into the ring R (nb, L + 1): its row zeroed, then its pairs with
+    # the blocks i = n - d >= lo_block before it (and itself), by lag bands
+    # (d - 1) g < k < (d + 1) g
+    nb = R.shape[0]
+    L1 = R.shape[1]
+    R[n % nb, :] = 0.0
+    xn = n * g - first
+    for d in range(min(nb, (L1 - 1) // g + 2)):
+        i = n - d
+        kmin = max(0, d * g - g + 1)
+        kmax = min(L1 - 1, d * g + g - 1)
+        if i >= lo_block and i >= 0 and kmin <= kmax:
+            xi = i * g - first
+            lag_band(R[i % nb, kmin:kmax + 1], x[xn:xn + g], x[xi:xi + g], kmin - d * g)
+
+
+@jit()
+def _residual_sums(yw, xw, ref, R, spike, guard, s):
+    # the lag sums s of the residual of the window yw (the detector's: yw less
+    # the line a + c t that clean_one fits) from the raw sums of xw = yw - ref
+    # (the sum of the ring's rows): returns (status, the window's level).
+    # With r = x - (a - ref) - c t, sum r_t r_{t+k} expands into the raw sum,
+    # less the line's cross terms (prefix sums of x and t x), plus the line's
+    # own sums (closed forms).  The expansion adds numbers as large as the
+    # raw energy E (x's and the line's); it is trusted (status 0) only when E
+    # <= guard * s[0]: its rounding then stays far below the 1e-10 the
+    # offline call is matched to.  Status 1: a sample was dropped (NaN, a
+    # spike), or E is too large for a reason moving the reference would not
+    # cure (the line's slope); 2: the level is far from the reference.
+    W = yw.shape[0]
+    nb = R.shape[0]
+    L1 = R.shape[1]
+    Wf = np.float64(W)
+    z = np.empty(W)
+    kept, a, c = clean_one(yw, z, W, spike)
+    mean = a + c * (Wf - 1.0) / 2.0
+    if kept < Wf:
+        return 1.0, mean
+    for k in range(L1):
+        s[k] = 0.0
+    for q in range(nb):
+        rq = R[q]
+        for k in range(L1):
+            s[k] += rq[k]
+    # prefix sums P0[j] = sum_{t < j} x_t (p0), P1[j + 1] = sum_{t <= j} t x_t (in z)
+    p0 = np.empty(W + 1)
+    p1 = z
+    a0 = 0.0
+    a1 = 0.0
+    p0[0] = 0.0
+    for t in range(W):
+        a0 += xw[t]
+        a1 += np.float64(t) * xw[t]
+        p0[t + 1] = a0
+        p1[t] = a1
+    al = a - ref
+    energy = s[0]
+    for k in range(L1):
+        n = Wf - k
+        kf = np.float64(k)
+        st = n * (n - 1.0) / 2.0
+        st2 = (n - 1.0) * n * (2.0 * n - 1.0) / 6.0
+        P1k = p1[k - 1] if k > 0 else 0.0
+        head = (al + c * kf) * p0[W - k] + c * p1[W - k - 1]  # sum_{t < W - k} x_t (al + c (t + k))
+        tail = (al - c * kf) * (p0[W] - p0[k]) + c * (a1 - P1k)  # sum_{t >= k} x_t (al + c (t - k))
+        line = n * al * al + 2.0 * al * c * st + c * c * st2 + c * kf * (n * al + c * st)
+        s[k] = s[k] - head - tail + line
+        if k == 0:
+            energy += line
+    if energy <= guard * s[0] and s[0] > 0.0:
+        return 0.0, mean
+    # the level's share of the line's energy against the slope's
+    lv = mean - ref
+    return (2.0 if Wf * lv * lv > c * c * Wf * (Wf * Wf - 1.0) / 12.0 else 1.0), mean
