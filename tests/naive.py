@@ -186,39 +186,79 @@ def omit_scores(img, tpl, method, present=None, tmask=None, min_overlap=0.5):
     tpl = np.asarray(tpl, dtype=np.float64)
     if img.ndim == 2:
         img, tpl = img[..., None], tpl[..., None]
-    P = np.isfinite(img).all(axis=2)
+    return _omit_windows(img, tpl, method, present, tmask, min_overlap)
+
+
+def volume_omit_scores(vol, tpl, method, present=None, tmask=None, min_overlap=0.5):
+    """:func:`omit_scores` for a volume (D, H, W) and a template (d, h, w),
+    every axis spatial; ``present`` (D, H, W), ``tmask`` (d, h, w)."""
+    vol = np.asarray(vol, dtype=np.float64)[..., None]
+    tpl = np.asarray(tpl, dtype=np.float64)[..., None]
+    return _omit_windows(vol, tpl, method, present, tmask, min_overlap)
+
+
+def _omit_windows(img, tpl, method, present, tmask, min_overlap):
+    """:func:`omit_scores` of ``img`` (*shape, C) against ``tpl`` (*tshape, C),
+    every window of the spatial axes in turn."""
+    P = np.isfinite(img).all(axis=-1)
     if present is not None:
         P &= present
-    M = np.isfinite(tpl).all(axis=2) if tmask is None else (tmask > 0) & np.isfinite(tpl).all(axis=2)
-    h, w = tpl.shape[:2]
-    oh, ow = img.shape[0] - h + 1, img.shape[1] - w + 1
-    out = np.full((oh, ow), np.nan)
-    for i in range(oh):
-        for j in range(ow):
-            m = P[i:i + h, j:j + w] & M
-            n = int(m.sum())
-            if n == 0 or n < min_overlap * M.sum() - 1e-9:
-                continue
-            a = img[i:i + h, j:j + w][m]  # (n, C)
-            b = tpl[m]
-            if method.startswith("ccoeff"):
-                a = a - a.mean(axis=0)
-                b = b - b.mean(axis=0)
-            if method.startswith("sqdiff"):
-                num = ((a - b) ** 2).sum()
-            else:
-                num = (a * b).sum()
-            if not method.endswith("normed"):
-                out[i, j] = num
-                continue
-            ea, eb = (a * a).sum(), (b * b).sum()
-            flat = ea <= 1e-9 * max(1.0, (img[i:i + h, j:j + w][m] ** 2).sum()) or eb <= 1e-9
-            if flat:
-                out[i, j] = 1.0 if method == "sqdiff_normed" else 0.0
-            else:
-                lo = 0.0 if method == "sqdiff_normed" else -1.0
-                out[i, j] = np.clip(num / np.sqrt(ea * eb), lo, 1.0)
+    M = np.isfinite(tpl).all(axis=-1) if tmask is None else (tmask > 0) & np.isfinite(tpl).all(axis=-1)
+    tshape = tpl.shape[:-1]
+    out = np.full(tuple(n - m + 1 for n, m in zip(img.shape[:-1], tshape)), np.nan)
+    for o in np.ndindex(*out.shape):
+        win = tuple(slice(i, i + m) for i, m in zip(o, tshape))
+        m = P[win] & M
+        n = int(m.sum())
+        if n == 0 or n < min_overlap * M.sum() - 1e-9:
+            continue
+        a = img[win][m]  # (n, C)
+        b = tpl[m]
+        raw = (a * a).sum()
+        if method.startswith("ccoeff"):
+            a = a - a.mean(axis=0)
+            b = b - b.mean(axis=0)
+        out[o] = _score(a, b, raw, method)
     return out
+
+
+def masked_volume_scores(vol, tpl, mask, method, flat=1e-9):
+    """OpenCV's masked scores of every window of a volume (D, H, W) against a
+    template (d, h, w) with weights ``mask`` (d, h, w), from their
+    definitions: ``sqdiff`` sum (M (I - T))^2, ``ccorr`` sum M^2 I T,
+    ``ccoeff`` sum I' T' with I' = M (I - sum M I / sum M) and T' likewise,
+    the normalized ones over sqrt(sum (M I)^2 sum (M T)^2) (sqrt(sum I'^2
+    sum T'^2) for ``ccoeff_normed``); the flat rule of :func:`match_scores`
+    (the window's sum of squares under the mask).  A window holding NaN, of
+    any weight, scores NaN."""
+    vol = np.asarray(vol, dtype=np.float64)
+    t = np.asarray(tpl, dtype=np.float64)
+    w = np.asarray(mask, dtype=np.float64)
+    win = np.lib.stride_tricks.sliding_window_view(vol, t.shape)
+    out = np.full(win.shape[:3], np.nan)
+    for o in np.ndindex(*out.shape):
+        x = win[o]
+        if np.isnan(x).any():
+            continue
+        if method.startswith("ccoeff"):
+            a, b = w * (x - (w * x).sum() / w.sum()), w * (t - (w * t).sum() / w.sum())
+        else:
+            a, b = w * x, w * t
+        out[o] = _score(a, b, ((w * x) ** 2).sum(), method, flat)
+    return out
+
+
+def _score(a, b, raw, method, flat=1e-9):
+    """One window's score of its values ``a`` against the template's ``b``
+    (centred already for the ccoeff methods), ``raw`` the window's sum of
+    squares before centring: clamped, and the flat rule of :func:`match_scores`."""
+    num = ((a - b) ** 2).sum() if method.startswith("sqdiff") else (a * b).sum()
+    if not method.endswith("normed"):
+        return num
+    ea, eb = (a * a).sum(), (b * b).sum()
+    if ea <= flat * max(1.0, raw) or eb <= flat:
+        return 1.0 if method == "sqdiff_normed" else 0.0
+    return np.clip(num / np.sqrt(ea * eb), 0.0 if method == "sqdiff_normed" else -1.0, 1.0)
 
 
 # ---------------------------------------------------------------------------

@@ -507,5 +507,11 @@ def test_match_template_volumes_equal_in_memory(method, rng):
     stack = np.stack([tpl, np.nan_to_num(vol[10:15, 0:6, 20:24])])
     _close(sd.match_template(vol, stack, method, chunks=(14, 13, 15), **kw),
            sigcorr.match_template(vol, stack, method, **kw), rtol=1e-9)
-    with pytest.raises(ValueError, match="mask is not supported for volumes"):
-        sd.match_template(vol, tpl, mask=np.ones(tpl.shape), chunks=10, **kw)
+    # template weights (OpenCV's masked matching), on a volume as on an image
+    w = rng.uniform(0.0, 1.0, tpl.shape)
+    _close(sd.match_template(vol, tpl, method, mask=w, chunks=(14, 13, 15), **kw),
+           sigcorr.match_template(vol, tpl, method, mask=w, **kw), rtol=1e-9)
+    _close(sd.match_template(vol, stack, method, mask=w, pad_input=True, chunks=(14, 13, 15), **kw),
+           sigcorr.match_template(vol, stack, method, mask=w, pad_input=True, **kw), rtol=1e-9)
+    with pytest.raises(ValueError, match=r"^mask must have the template's shape \(5, 6, 4\)"):
+        sd.match_template(vol, tpl, mask=np.ones((5, 6)), chunks=10, **kw)

@@ -3,6 +3,8 @@ match_template and the float64 definitions; the channel_axis rules."""
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import naive
 import sigcorr
@@ -104,10 +106,27 @@ def test_volume_bad_input(rng):
         sigcorr.match_template(vol, np.ones((11, 2, 2)), channel_axis=None)
     with pytest.raises(ValueError, match="3-D template"):
         sigcorr.match_template(vol, np.ones((2, 2)), channel_axis=None)
-    with pytest.raises(ValueError, match="mask is not supported for volumes"):
-        sigcorr.match_template(vol, vol[:2, :2, :2], mask=np.ones((2, 2, 2)), channel_axis=None)
-    with pytest.raises(ValueError, match="not supported for volumes"):
-        sigcorr.match_template(vol, vol[:2, :2, :2], nan_policy="omit", channel_axis=None)
+    # mask: one template's (d, h, w) weights, a stack's too
+    with pytest.raises(ValueError, match=r"^mask must have the template's shape \(2, 3, 4\), got \(2, 3\)"):
+        sigcorr.match_template(vol, vol[:2, :3, :4], mask=np.ones((2, 3)), channel_axis=None)
+    with pytest.raises(ValueError, match=r"^mask must have the template's shape \(2, 3, 4\), got \(2, 2, 3, 4\)"):
+        sigcorr.match_template(vol, np.stack([vol[:2, :3, :4]] * 2), mask=np.ones((2, 2, 3, 4)), channel_axis=None)
+    with pytest.raises(ValueError, match=r"^mask weights must be >= 0"):
+        sigcorr.match_template(vol, vol[:2, :2, :2], mask=-np.ones((2, 2, 2)), channel_axis=None)
+    with pytest.raises(ValueError, match=r"^mask must be finite"):
+        sigcorr.match_template(vol, vol[:2, :2, :2], mask=np.full((2, 2, 2), np.nan), channel_axis=None)
+    with pytest.raises(ValueError, match="mask must be binary"):
+        sigcorr.match_template(vol, vol[:2, :2, :2], mask=np.full((2, 2, 2), 0.5), nan_policy="omit", channel_axis=None)
+    # image_mask: the volume's (D, H, W), not a colour image's (H, W)
+    with pytest.raises(ValueError, match=r"^image_mask must have the image's shape \(10, 11, 12\), got \(10, 11\)"):
+        sigcorr.match_template(vol, vol[:2, :2, :2], image_mask=np.ones((10, 11), bool), channel_axis=None)
+    with pytest.raises(ValueError, match="nan_policy must be one of"):
+        sigcorr.match_template(vol, vol[:2, :2, :2], nan_policy="raise", channel_axis=None)
+    with pytest.raises(ValueError, match="min_overlap"):
+        sigcorr.match_template(vol, vol[:2, :2, :2], nan_policy="omit", min_overlap=-0.1, channel_axis=None)
+    hidden = np.ma.masked_array(vol, vol > 0.9)
+    with pytest.raises(TypeError, match=r"^image is a masked array.*nan_policy='omit'"):
+        sigcorr.match_template(hidden, vol[:2, :2, :2], channel_axis=None)
     with pytest.raises(ValueError, match="method must be one of"):
         sigcorr.match_template(vol, vol[:2, :2, :2], "nope", channel_axis=None)
 
@@ -168,3 +187,206 @@ def test_volume_pad_input_modes_equal_skimage(mode):
     kw = {"constant_values": 0.4} if mode == "constant" else {}
     got = sigcorr.match_template(vol, tpl, pad_input=True, channel_axis=None, mode=mode, **kw)
     np.testing.assert_allclose(got, sk_match(vol, tpl, pad_input=True, mode=mode, **kw), atol=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# mask, nan_policy="omit" and image_mask on volumes (issue 25), against the
+# float64 definitions (naive.masked_volume_scores, naive.volume_omit_scores)
+# ---------------------------------------------------------------------------
+
+VOL = dict(channel_axis=None)
+
+
+def _weights(rng, shape):
+    # fractional weights, a quarter of them 0
+    w = rng.uniform(0.1, 1.0, shape)
+    w[rng.random(shape) < 0.25] = 0
+    return w
+
+
+def _same(got, want, method, atol):
+    """Equal NaN patterns and scores within ``atol`` (of the largest score for the unnormalized methods)."""
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    scale = 1.0 if method.endswith("normed") else max(1.0, float(np.nanmax(np.abs(want))))
+    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=0, atol=atol * scale)
+
+
+def _degenerate(scores, method):
+    # the degenerate-window rule's value of a normalized method
+    return scores == (1.0 if method == "sqdiff_normed" else 0.0)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_masked_volume_equals_the_definition(method, rng):
+    vol = _volume(rng, (10, 9, 11)) + 2.0
+    vol[0:5, 0:6, 0:5] = 0.0  # windows of zeros: degenerate for every normalized method
+    vol[7, 6, 8] = np.nan  # its windows score NaN, whatever their weight there
+    tpl = vol[3:6, 2:6, 4:8].copy()  # (3, 4, 4)
+    w = _weights(rng, tpl.shape)
+    before = vol.copy(), tpl.copy(), w.copy()
+    want = naive.masked_volume_scores(vol, tpl, w, method)
+    assert np.isnan(want).sum() == 3 * 3 * 3  # (the windows holding it, clipped by the far edges)
+    if method.endswith("normed"):
+        assert _degenerate(want, method).sum() >= 6
+    got = sigcorr.match_template(vol, tpl, method, mask=w, **VOL)
+    assert got.dtype == np.float64
+    _same(got, want, method, 1e-9)
+    got32 = sigcorr.match_template(vol.astype(np.float32), tpl.astype(np.float32), method, mask=w, **VOL)
+    assert got32.dtype == np.float32
+    _same(got32.astype(np.float64), want, method, 1e-4)
+    for a, b in zip((vol, tpl, w), before):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_omit_volume_equals_the_definition(method, rng):
+    vol = _volume(rng, (11, 10, 12)) + 2.0
+    vol[rng.random(vol.shape) < 0.12] = np.nan
+    vol[:4, :4, :5] = np.nan  # an all-missing corner: NaN windows
+    vol[6:, 5:, 7:] = 0.0  # windows of zeros: degenerate
+    present = rng.random(vol.shape) > 0.1
+    tpl = np.nan_to_num(vol[4:7, 3:7, 2:6], nan=0.3)  # (3, 4, 4)
+    tpl[0, 1, 2] = np.nan  # a missing template voxel
+    tmask = (rng.random(tpl.shape) > 0.25).astype(np.float64)
+    kept = int(((tmask > 0) & np.isfinite(tpl)).sum())
+    # min_overlap as whole voxel counts (match_template keeps a window whose
+    # count is within 0.5 of a fractional need: issue 22)
+    lost = []
+    for need in (1, kept // 2, (3 * kept) // 4):
+        frac = need / kept
+        want = naive.volume_omit_scores(vol, tpl, method, present, tmask, frac)
+        got = sigcorr.match_template(vol, tpl, method, nan_policy="omit", image_mask=present, mask=tmask,
+                                     min_overlap=frac, **VOL)
+        _same(got, want, method, 1e-9)
+        lost.append(np.isnan(want).mean())
+    assert 0 < lost[0] < lost[1] < lost[2] < 0.9
+    # no template mask, no image_mask
+    kept = int(np.isfinite(tpl).sum())
+    frac = (kept // 2) / kept
+    want = naive.volume_omit_scores(vol, tpl, method, min_overlap=frac)
+    if method.endswith("normed"):
+        assert _degenerate(want, method).sum() >= 4
+    _same(sigcorr.match_template(vol, tpl, method, nan_policy="omit", min_overlap=frac, **VOL), want, method, 1e-9)
+    got32 = sigcorr.match_template(vol.astype(np.float32), tpl.astype(np.float32), method, nan_policy="omit",
+                                   min_overlap=frac, **VOL)
+    assert got32.dtype == np.float32
+    _same(got32.astype(np.float64), want, method, 2e-4)
+
+
+@pytest.mark.parametrize("method", ["ccoeff_normed", "sqdiff"])
+def test_omit_volume_on_the_fft_path(method, rng):
+    # float32 28^3 with a 14^3 template: the N-D engine's FFT path (cost model), its rounding floors
+    vol = _volume(rng, (28, 28, 28))
+    vol[rng.random(vol.shape) < 0.1] = np.nan
+    tpl = np.nan_to_num(vol[5:19, 8:22, 3:17], nan=0.5)
+    got = sigcorr.match_template(vol.astype(np.float32), tpl.astype(np.float32), method, nan_policy="omit", **VOL)
+    want = naive.volume_omit_scores(vol, tpl, method)
+    _same(got.astype(np.float64), want, method, 2e-4)
+    assert np.unravel_index(np.nanargmax(-want if method == "sqdiff" else want), want.shape) == (5, 8, 3)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_depth_one_volume_scores_as_the_image(method, rng):
+    img = _volume(rng, (1, 30, 28))[0] + 1.0
+    img[rng.random(img.shape) < 0.01] = np.nan
+    img[20:, 20:] = 0.0  # degenerate windows
+    img[:7, :6] = np.nan  # an all-missing corner: NaN windows under omit too
+    present = rng.random(img.shape) > 0.1
+    tpl = np.nan_to_num(img[5:11, 7:14], nan=0.2)
+    w = _weights(rng, tpl.shape)
+    b = (w > 0).astype(np.float64)
+
+    def both(**kw):
+        flat = sigcorr.match_template(img, tpl, method, **kw)
+        deep = {k: (v[None] if k in ("mask", "image_mask") else v) for k, v in kw.items()}
+        return sigcorr.match_template(img[None], tpl[None], method, channel_axis=None, **deep)[0], flat
+
+    # masked (NaN windows, weights), omit on the 2-D fast kernel's path and on the template-mask path
+    for kw in (dict(mask=w), dict(nan_policy="omit"), dict(nan_policy="omit", mask=b, image_mask=present, min_overlap=0.8)):
+        got, want = both(**kw)
+        assert 0 < np.isnan(want).mean() < 0.9
+        _same(got, want, method, 1e-10)
+
+
+@settings(max_examples=10, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2 ** 32 - 1), shape=st.tuples(st.integers(2, 14), st.integers(2, 14)),
+       fracs=st.tuples(st.floats(0.05, 1.0), st.floats(0.05, 1.0)), method=st.sampled_from(METHODS),
+       missing=st.sampled_from([0.0, 0.1, 0.3]))
+def test_depth_one_equals_the_image_for_any_shapes(seed, shape, fracs, method, missing):
+    rng = np.random.default_rng(seed)
+    img = rng.standard_normal(shape)
+    img[rng.random(shape) < missing] = np.nan
+    h, w = (max(1, int(round(f * n))) for f, n in zip(fracs, shape))
+    tpl = np.nan_to_num(img[:h, -w:], nan=0.1)
+    weights = _weights(rng, (h, w))
+    for kw in (dict(mask=weights), dict(nan_policy="omit", mask=(weights > 0).astype(float))):
+        flat = sigcorr.match_template(img, tpl, method, **kw)
+        deep = sigcorr.match_template(img[None], tpl[None], method, mask=kw["mask"][None],
+                                      nan_policy=kw.get("nan_policy", "propagate"), **VOL)
+        assert deep.shape == (1,) + flat.shape
+        _same(deep[0], flat, method, 1e-10)
+
+
+def test_volume_stacks_and_pad_input_with_mask_and_omit(rng):
+    vol = _volume(rng, (12, 11, 13))
+    vol[5, 5, 5] = np.nan
+    tpls = np.stack([np.nan_to_num(vol[1:4, 2:6, 3:8]), np.nan_to_num(vol[6:9, 0:4, 7:12])])  # (2, 3, 4, 5)
+    w = _weights(rng, tpls.shape[1:])
+    present = rng.random(vol.shape) > 0.1
+    pads = [(n // 2, n - 1 - n // 2) for n in tpls.shape[1:]]
+    for opts in (dict(mask=w), dict(mask=(w > 0).astype(float), nan_policy="omit"),
+                 dict(nan_policy="omit", image_mask=present, min_overlap=0.3)):
+        stacked = sigcorr.match_template(vol, tpls, "ccoeff_normed", **opts, **VOL)
+        assert stacked.shape == (2, 10, 8, 9)
+        for k in range(2):
+            np.testing.assert_array_equal(stacked[k], sigcorr.match_template(vol, tpls[k], **opts, **VOL))
+        # pad_input: the valid scores of the zero-padded volume (its padding present)
+        padded = sigcorr.match_template(vol, tpls, pad_input=True, **opts, **VOL)
+        assert padded.shape == (2,) + vol.shape
+        if "image_mask" in opts:
+            opts = dict(opts, image_mask=np.pad(present, pads, constant_values=True))
+        want = sigcorr.match_template(np.pad(vol, pads), tpls, **opts, **VOL)
+        np.testing.assert_allclose(padded, want, rtol=0, atol=1e-10)
+        np.testing.assert_array_equal(np.isnan(padded), np.isnan(want))
+    # a NaN padding is missing: omit leaves it out
+    got = sigcorr.match_template(vol, tpls[0], pad_input=True, constant_values=np.nan, nan_policy="omit", **VOL)
+    want = naive.volume_omit_scores(np.pad(vol, pads, constant_values=np.nan), tpls[0], "ccoeff_normed")
+    _same(got, want, "ccoeff_normed", 1e-9)
+
+
+def test_volume_missing_voxel_rules(rng):
+    vol = _volume(rng, (12, 11, 13))
+    tpl = vol[2:6, 3:6, 4:9].copy()
+    # propagate: image_mask's missing voxels are NaN, as given
+    present = rng.random(vol.shape) > 0.02
+    holes = np.where(present, vol, np.nan)
+    np.testing.assert_array_equal(sigcorr.match_template(vol, tpl, image_mask=present, **VOL),
+                                  sigcorr.match_template(holes, tpl, **VOL))
+    # a NaN template voxel: no part in the scores at weight 0, NaN everywhere at weight > 0
+    bad = tpl.copy()
+    bad[1, 1, 1] = np.nan
+    w = _weights(rng, tpl.shape)
+    w[1, 1, 1] = 0
+    np.testing.assert_allclose(sigcorr.match_template(vol, bad, "sqdiff", mask=w, **VOL),
+                               sigcorr.match_template(vol, tpl, "sqdiff", mask=w, **VOL), rtol=1e-12)
+    w[1, 1, 1] = 0.5
+    assert np.isnan(sigcorr.match_template(vol, bad, mask=w, **VOL)).all()
+    # a mask of ones is the unmasked score (another path: match_volume's running sums)
+    for method in METHODS:
+        _same(sigcorr.match_template(holes, tpl, method, mask=np.ones(tpl.shape), **VOL),
+              sigcorr.match_template(holes, tpl, method, **VOL), method, 1e-9)
+    # omit: no missing voxel is propagate; a masked array's masked voxels are NaN ones
+    np.testing.assert_allclose(sigcorr.match_template(vol, tpl, nan_policy="omit", **VOL),
+                               sigcorr.match_template(vol, tpl, **VOL), rtol=0, atol=1e-10)
+    hidden = np.ma.masked_array(vol, ~present)
+    np.testing.assert_array_equal(sigcorr.match_template(hidden, tpl, nan_policy="omit", **VOL),
+                                  sigcorr.match_template(holes, tpl, nan_policy="omit", **VOL))
+    # the scale-free rule: normalized scores of any scale, the others scaled back
+    for opts in (dict(mask=w), dict(nan_policy="omit", image_mask=present)):
+        base = sigcorr.match_template(vol, tpl, **opts, **VOL)
+        for scale in (1e170, 1e-170):  # (sums of squares beyond float64's range unless scaled first)
+            np.testing.assert_allclose(sigcorr.match_template(vol * scale, tpl * scale, **opts, **VOL), base, atol=1e-9)
+        cc = sigcorr.match_template(vol, tpl, "ccorr", **opts, **VOL)
+        tiny = sigcorr.match_template(vol * 1e-150, tpl * 1e-150, "ccorr", **opts, **VOL)
+        np.testing.assert_allclose(tiny[np.isfinite(cc)] * 1e300, cc[np.isfinite(cc)], rtol=1e-9)

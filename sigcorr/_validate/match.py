@@ -113,6 +113,18 @@ def finite_mask(m, name):
     return m
 
 
+def mask_weights(mask, shape, also=None):
+    """``mask``: weights >= 0 (finite, :func:`finite_mask`) of the template's
+    ``shape`` (or of the shape ``also``: a colour template's (h, w)), as float64."""
+    m = as_numeric_array(mask, "mask", allow_complex=False)
+    if m.shape != tuple(shape) and (also is None or m.shape != tuple(also)):
+        raise ValueError(f"mask must have the template's shape {tuple(shape)}, got {m.shape}")
+    m = finite_mask(m, "mask")
+    if np.any(m < 0):
+        raise ValueError("mask weights must be >= 0")
+    return m
+
+
 def match_inputs(image, template, mask):
     """Validate match_template's inputs.
 
@@ -135,14 +147,7 @@ def match_inputs(image, template, mask):
 
     msk = None
     if mask is not None:
-        m = as_numeric_array(mask, "mask", allow_complex=False)
-        if m.shape != tpl.shape and not (tpl.ndim == 3 and m.shape == tpl.shape[:2]):
-            raise ValueError(
-                f"mask must have the template's shape {tpl.shape}, got {m.shape}"
-            )
-        m = finite_mask(m, "mask")
-        if np.any(m < 0):
-            raise ValueError("mask weights must be >= 0")
+        m = mask_weights(mask, tpl.shape, tpl.shape[:2] if tpl.ndim == 3 else None)
         if m.ndim == 2 and tpl.ndim == 3:
             m = np.repeat(m[:, :, None], tpl.shape[2], axis=2)
         msk = np.ascontiguousarray(planes(m))
@@ -290,32 +295,28 @@ def channel_reading(image, template, channel_axis, stack=None):
     return image, template, False
 
 
-def volume_inputs(image, templates, stack=None, *, mask=None, nan_policy="propagate", image_mask=None):
+def volume_inputs(image, templates, stack=None, *, mask=None, masked=None):
     """Validate match_template's inputs for a volume (every axis spatial).
 
-    Returns ``(img, tpls, dtype, stack)``: the (D, H, W) volume and the
+    Returns ``(img, tpls, msk, dtype, stack)``: the (D, H, W) volume and the
     (T, d, h, w) templates (T = 1 without a stack) in the "image" compute
-    dtype.  ``mask``, ``nan_policy='omit'`` and ``image_mask`` are not
-    supported for volumes yet (a ValueError says so).
+    dtype, and ``mask`` as (d, h, w) float64 weights (:func:`mask_weights`:
+    one template's shape) or None.  ``masked``: :func:`as_numeric_array`'s
+    option for NumPy masked arrays.
     """
-    img = as_numeric_array(image, "image", allow_complex=False)
-    tpl = as_numeric_array(templates, "template", allow_complex=False)
-    stack = volume_shapes(img.shape, tpl.shape, stack, mask=mask, nan_policy=nan_policy, image_mask=image_mask)
+    img = as_numeric_array(image, "image", allow_complex=False, masked=masked)
+    tpl = as_numeric_array(templates, "template", allow_complex=False, masked=masked)
+    stack = volume_shapes(img.shape, tpl.shape, stack)
     dtype = compute_dtype(img.dtype, tpl.dtype, family="image")
     tpls = tpl if stack else tpl[None]
-    return as_kernel_array(img, dtype), as_kernel_array(tpls, dtype), dtype, stack
+    msk = None if mask is None else np.ascontiguousarray(mask_weights(mask, tpls.shape[1:]))
+    return as_kernel_array(img, dtype), as_kernel_array(tpls, dtype), msk, dtype, stack
 
 
-def volume_shapes(ishape, tshape, stack=None, *, mask=None, nan_policy="propagate", image_mask=None) -> bool:
+def volume_shapes(ishape, tshape, stack=None) -> bool:
     """The checks of a volume and its template(s) by their shapes (both
     front ends): a 3-D template or a (T, d, h, w) stack, none empty, not
-    larger than the volume; what volumes do not support yet refused.
-    Returns whether the template is a stack."""
-    if mask is not None:
-        raise ValueError("mask is not supported for volumes (channel_axis=None) yet")
-    if check_choice(nan_policy, "nan_policy", NAN_POLICIES) != "propagate" or image_mask is not None:
-        raise ValueError("nan_policy='omit' and image_mask are not supported for volumes (channel_axis=None) yet; "
-                         "NaN voxels reach only the windows that hold them")
+    larger than the volume.  Returns whether the template is a stack."""
     ishape, tshape = tuple(ishape), tuple(tshape)
     if stack is None:
         stack = len(tshape) == 4
@@ -372,12 +373,13 @@ def finite_templates(tpls):
 NAN_POLICIES = ("propagate", "omit")
 
 
-def missing_inputs(nan_policy, image_mask, min_overlap, image, msk):
+def missing_inputs(nan_policy, image_mask, min_overlap, image, msk, volume=False):
     """Validate match_template's missing-pixel arguments.
 
     ``image`` is the user's image (as given), ``msk`` the validated template
-    mask (C, h, w) or None.  Returns ``(policy, present, min_overlap)`` with
-    ``present`` a (H, W) bool plane (1, n) for a 1-D image) of the pixels
+    mask (C, h, w), a volume's (d, h, w), or None.  Returns ``(policy,
+    present, min_overlap)`` with ``present`` a (H, W) bool plane ((1, n) for
+    a 1-D image, the (D, H, W) voxels for a ``volume``) of the pixels
     ``image_mask`` keeps, or None.
     """
     policy = check_choice(nan_policy, "nan_policy", NAN_POLICIES)
@@ -391,7 +393,7 @@ def missing_inputs(nan_policy, image_mask, min_overlap, image, msk):
             raise TypeError(f"image_mask must be a boolean or numeric array, got dtype {m.dtype}")
         m = finite_mask(m, "image_mask")
         shape = np.shape(image)
-        spatial = shape[:2] if len(shape) == 3 else shape
+        spatial = shape[:2] if len(shape) == 3 and not volume else shape
         if m.shape != tuple(spatial):
             raise ValueError(f"image_mask must have the image's shape {tuple(spatial)}, got {m.shape}")
         present = m != 0

@@ -35,6 +35,9 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     :func:`sigcorr.match_template` reads it (``stack``), gives (T, ...)
     scores, the stack scored together on every block (one chunk along T).
     ``pad_input`` pads the whole image as ``mode`` says (true edges).
+    ``mask`` (the template's weights, OpenCV's masked matching) works on
+    images and volumes alike; the missing-pixel options (``nan_policy``,
+    ``image_mask``) are in-memory only.
 
     Examples
     --------
@@ -52,6 +55,11 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     >>> vol = np.random.default_rng(4).random((40, 36, 38)).astype(np.float32)
     >>> s = sigcorr.dask.match_template(vol, vol[5:11, 6:12, 7:13], chunks=16, channel_axis=None)
     >>> bool(np.allclose(s.compute(), sigcorr.match_template(vol, vol[5:11, 6:12, 7:13], channel_axis=None),
+    ...                  atol=1e-5))
+    True
+    >>> w = np.random.default_rng(5).random((6, 6, 6))  # template weights
+    >>> s = sigcorr.dask.match_template(vol, vol[5:11, 6:12, 7:13], mask=w, chunks=16, channel_axis=None)
+    >>> bool(np.allclose(s.compute(), sigcorr.match_template(vol, vol[5:11, 6:12, 7:13], mask=w, channel_axis=None),
     ...                  atol=1e-5))
     True
     """
@@ -109,9 +117,11 @@ def _padded_input(x, tshape, mode, value):
 def _match_volume(x, t, method, mask, pad_input, stack, pad_mode, pad_value):
     """match_template on a chunked volume: every block scored with the
     template's extent of its neighbours (below, right and behind)."""
-    stacked = _validate.volume_shapes(x.shape, t.shape, stack, mask=mask)
-    pad_input = _validate.check_flag(pad_input, "pad_input")
+    stacked = _validate.volume_shapes(x.shape, t.shape, stack)
     tshape = t.shape[1:] if stacked else t.shape
+    # the weights checked here, once, rather than in every block's task
+    m = None if mask is None else _validate.mask_weights(_blocks.in_memory(mask, "mask"), tshape)
+    pad_input = _validate.check_flag(pad_input, "pad_input")
     dtype = _validate.compute_dtype(x.dtype, t.dtype, family="image")
     if pad_input:
         x = _padded_input(x, tshape, pad_mode, pad_value)
@@ -119,11 +129,11 @@ def _match_volume(x, t, method, mask, pad_input, stack, pad_mode, pad_value):
     x = _blocks.coarsen(x, halos)
     if stacked:
         def block_stack(b):  # the stack's axis last: one chunk of T scores per block
-            return np.moveaxis(_match_template(b[..., 0], t, method, stack=True, channel_axis=None), 0, -1)
+            return np.moveaxis(_match_template(b[..., 0], t, method, mask=m, stack=True, channel_axis=None), 0, -1)
 
         out = _blocks.valid(x[..., None], halos, block_stack, dtype, last_axis_chunks=(t.shape[0],))
         return da.moveaxis(out, -1, 0)
-    return _blocks.valid(x, halos, lambda b: _match_template(b, t, method, channel_axis=None), dtype)
+    return _blocks.valid(x, halos, lambda b: _match_template(b, t, method, mask=m, channel_axis=None), dtype)
 
 
 def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False,

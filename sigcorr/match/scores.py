@@ -98,12 +98,12 @@ def _cross(src, tpl, plan, cells=1, dest=None):
 
 
 def _masked(img, tpl, msk, method):
-    """OpenCV's masked matching, in float64 (see match_template's Notes)."""
-    def corr(a, b):
-        # sum over channels of valid cross-correlations
-        out = _conv.convolve_core(a, b[:, ::-1, ::-1], (1, 2), "valid", "auto")
-        return out.sum(axis=0)
-
+    """OpenCV's masked matching, in float64 (see match_template's Notes), of
+    (C, ...) ``img`` against (C, ...) ``tpl`` with (C, ...) weights ``msk``:
+    (C, H, W) planes, or a volume as (1, D, H, W)."""
+    corr = _CorrN(img.shape[1:], tpl.shape[1:], np.dtype(np.float64)).corr
+    axes = tuple(range(1, img.ndim))
+    per = (-1,) + (1,) * (img.ndim - 1)  # a (C,) per-channel value against (C, ...) planes
     I = np.where(np.isfinite(img), img, 0.0).astype(np.float64)
     T = tpl.astype(np.float64)
     M = msk
@@ -111,7 +111,7 @@ def _masked(img, tpl, msk, method):
     if method.startswith("ccoeff"):
         # centred per channel, as on the unmasked path: no ccoeff score
         # changes, and the window energies are small differences of small sums
-        I = I - I.mean(axis=(1, 2), keepdims=True)
+        I = I - I.mean(axis=axes, keepdims=True)
     II = corr(I * I, M2)
     # the degenerate-window rule's absolute floor (see _kernels.windows)
     peak = float(np.max(np.abs(I))) if I.size else 0.0
@@ -131,8 +131,8 @@ def _masked(img, tpl, msk, method):
         msum = M.reshape(M.shape[0], -1).sum(axis=1)  # per channel
         msum = np.where(msum > 0, msum, 1.0)
         mT = (M * T).reshape(T.shape[0], -1).sum(axis=1) / msum
-        Tc = M * (T - mT[:, None, None])  # T'
-        num = np.zeros((I.shape[1] - T.shape[1] + 1, I.shape[2] - T.shape[2] + 1))
+        Tc = M * (T - mT.reshape(per))  # T'
+        num = np.zeros(tuple(n - m + 1 for n, m in zip(I.shape[1:], T.shape[1:])))
         ii = np.zeros_like(num)
         for c in range(I.shape[0]):
             Ic, Mc = I[c:c + 1], M[c:c + 1]
@@ -146,9 +146,38 @@ def _masked(img, tpl, msk, method):
             res = _normalize(num, np.sqrt(ii * float(np.sum(Tc * Tc))), method)
     bad = ~np.isfinite(img)
     if bad.any():
+        # a non-finite pixel reaches every window holding it, whatever its weight
         hit = corr(bad.astype(np.float64), np.ones_like(T)) > 0.5
         res = np.where(hit, np.nan, res)
     return res
+
+
+class _CorrN:
+    """:class:`_Corr`'s interface for planes of any number of axes (a volume's
+    (1, D, H, W)): each correlation by the N-D convolution engine, direct or
+    FFT as its cost model picks, with no transform shared between kernels
+    (the volume paths' correlations are few)."""
+
+    def __init__(self, shape, tshape, dtype):
+        self.shape, self.tshape, self.dtype = tuple(shape), tuple(tshape), dtype
+        self.axes = tuple(range(1, len(self.shape) + 1))
+
+    def buffer(self, C, scratch=None):
+        return np.zeros((C,) + self.shape, dtype=self.dtype)
+
+    def transform(self, src, scratch=None):
+        return src
+
+    def prep(self, planes, scratch=None):
+        return np.ascontiguousarray(planes, dtype=self.dtype)
+
+    def corr(self, planes, ker):
+        """Sum over channels of the valid cross-correlations of (C, ...)
+        ``planes`` with (C, ...) ``ker`` (or one kernel for all), as float64."""
+        flipped = ker[(slice(None),) + (slice(None, None, -1),) * len(self.axes)]
+        ker = np.ascontiguousarray(flipped, dtype=self.dtype)
+        out = _conv.convolve_core(self.prep(planes), ker, self.axes, "valid", "auto")
+        return out.sum(axis=0, dtype=np.float64)
 
 
 class _Corr:
@@ -217,9 +246,14 @@ def omit(img, tpl, msk, method, dtype, min_overlap):
     sharing each plane set's transform.  For the ccoeff methods image and
     template are first centred by their present means, which changes no score
     and keeps the differences of sums small.
+
+    ``img`` (C, H, W) and ``tpl`` (C, h, w), or a volume as (1, D, H, W) and
+    (1, d, h, w): its correlations come from :class:`_CorrN` (the N-D engine)
+    and take the general path below, the formulas the 2-D template masks use.
     """
-    C, H, W = img.shape
-    _, h, w = tpl.shape
+    C, shape, tshape = img.shape[0], img.shape[1:], tpl.shape[1:]
+    axes = tuple(range(1, len(shape) + 1))
+    per = (-1,) + (1,) * len(shape)  # a (C,) per-channel value against (C, ...) planes
     # the image's presence P: its finite pixels (image_mask's missing ones are NaN by now)
     P = np.isfinite(img).all(axis=0)
     mt = np.isfinite(tpl)
@@ -229,27 +263,30 @@ def omit(img, tpl, msk, method, dtype, min_overlap):
     ccoeff = method.startswith("ccoeff")
     if ccoeff:
         tm = t.reshape(C, -1).sum(axis=1) / np.maximum(mt.reshape(C, -1).sum(axis=1), 1)
-        t = np.where(mt, t - tm[:, None, None], 0.0)
-    cor = _Corr((H, W), (h, w), dtype)
+        t = np.where(mt, t - tm.reshape(per), 0.0)
+    cor = _Corr(shape, tshape, dtype) if len(shape) == 2 else _CorrN(shape, tshape, dtype)
     # FFT sums carry rounding of the order of the whole template's energy
     fft_rel = _fft_energy(dtype)
     template_floor = fft_rel * float(np.sum(t * t))
     # the image's C planes (centred for ccoeff, missing pixels zeroed) and its
     # presence as one more plane, in the compute dtype, written straight into
-    # the padded FFT planes (sigcorr's work buffers when the template is whole)
-    fast = mt.all()
+    # the padded FFT planes (sigcorr's work buffers when the template is whole
+    # and the planes 2-D: the fast path's kernel is 2-D only)
+    fast = len(shape) == 2 and mt.all()
     src = cor.buffer(C + 1, "omit:planes" if fast else None)
-    inner = src[:C, :H, :W]
+    corner = tuple(slice(0, n) for n in shape)
+    inner = src[(slice(0, C),) + corner]
     missing = ~P
     inner[...] = img
     np.copyto(inner, 0, where=missing)
     if ccoeff:  # centred by the present pixels' means
-        means = inner.sum(axis=(1, 2), dtype=np.float64) / max(P.size - int(np.count_nonzero(missing)), 1)
-        inner -= means.astype(dtype)[:, None, None]
+        means = inner.sum(axis=axes, dtype=np.float64) / max(P.size - int(np.count_nonzero(missing)), 1)
+        inner -= means.astype(dtype).reshape(per)
         np.copyto(inner, 0, where=missing)
-    src[C, :H, :W] = P
+    src[(C,) + corner] = P
     f, present = src[:C], src[C]
     if fast:
+        (H, W), (h, w) = shape, tshape
         # flat windows: the running sums' rounding floor, as in match_scores
         peak = max(float(inner.max()), -float(inner.min())) if inner.size else 0.0
         image_floor = _kwin.ENERGY_ABS * h * w * peak * peak
@@ -276,11 +313,11 @@ def omit(img, tpl, msk, method, dtype, min_overlap):
     X = cor.corr(pf, t)
     QT = cor.corr(pp, (t * t).sum(axis=0)[None])
     ST = [cor.corr(pp, t[c:c + 1]) for c in range(C)] if ccoeff else None
-    # a template mask: every sum is a correlation with it
-    f = f[:, :H, :W].astype(np.float64)
+    # a template mask (or a volume): every sum is a correlation with it
+    f = inner.astype(np.float64)
     mf = mt.astype(np.float64)
     Nc = [cor.corr(pp, mf[c:c + 1]) for c in range(C)]
-    one = np.eye(C)[:, :, None, None] * mf[None]  # channel c's mask alone
+    one = np.eye(C).reshape((C, C) + (1,) * len(shape)) * mf[None]  # channel c's mask alone
     SI = [cor.corr(pf, one[c]) for c in range(C)] if ccoeff else None
     QI = cor.corr(cor.prep((f * f).astype(dtype)), mf)
     N = np.rint(sum(Nc))
@@ -341,9 +378,10 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         Colour images are combined as OpenCV does: sums run over the channels.
     mask : array_like, optional
         Weights >= 0 of the template's shape (or (h, w) for a colour
-        template), as in OpenCV's masked matching: ``sqdiff`` becomes
-        sum (M (I - T))^2, ``ccorr`` sum M^2 I T, ``ccoeff`` sum T' I' with
-        T' = M (T - weighted mean of T) and I' = M (I - weighted mean of I).
+        template; a volume's (d, h, w)), as in OpenCV's masked matching:
+        ``sqdiff`` becomes sum (M (I - T))^2, ``ccorr`` sum M^2 I T,
+        ``ccoeff`` sum T' I' with T' = M (T - weighted mean of T) and
+        I' = M (I - weighted mean of I).
     pad_input : bool
         False: the "valid" output, ``image.shape - template.shape + 1``.
         True: ``image.shape``, as ``skimage.feature.match_template``: index i
@@ -365,8 +403,8 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         array with masked values is refused (a ``TypeError``), since its
         masked values would be used as data.
     image_mask : array_like of bool, optional
-        The image's shape ((H, W) for a colour image): False marks missing
-        pixels (a cloud mask, dead pixels).
+        The image's shape ((H, W) for a colour image, (D, H, W) for a
+        volume): False marks missing pixels (a cloud mask, dead pixels).
     min_overlap : float
         With 'omit', a window whose overlap holds fewer than this fraction
         of the template's present pixels (or none) scores NaN.
@@ -378,11 +416,12 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
         axis spatial: a 3-D image is a volume, matched with a 3-D template
         (d, h, w) or a (T, d, h, w) stack, giving (D - d + 1, H - h + 1,
         W - w + 1) scores (``image.shape`` with ``pad_input``), all six
-        methods, NaN voxels reaching only their windows; ``mask``,
-        ``nan_policy='omit'`` and ``image_mask`` are not supported for
-        volumes yet.  An int names the colour axis of a 3-D image (moved
-        last; the template's must have as many channels).  Images of four
-        or more axes are refused.
+        methods, NaN voxels reaching only their windows; ``mask`` (the
+        template's (d, h, w) weights, one for a whole stack),
+        ``nan_policy``, ``image_mask`` (the volume's (D, H, W)) and
+        ``min_overlap`` as for images.  An int names the colour axis of a
+        3-D image (moved last; the template's must have as many channels).
+        Images of four or more axes are refused.
     mode : str
         How ``pad_input`` pads the image, scikit-image's ``mode`` (numpy.pad's
         modes): 'constant' (the default, ``constant_values``), 'edge',
@@ -461,25 +500,52 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     >>> scores = sigcorr.match_template(volume, volume[5:11, 7:12, 3:9], channel_axis=None)
     >>> scores.shape, np.unravel_index(np.argmax(scores), scores.shape)
     ((19, 16, 17), (np.int64(5), np.int64(7), np.int64(3)))
+
+    Template weights and missing voxels work on volumes as on images:
+
+    >>> weights = rng.random((6, 5, 6))
+    >>> masked = sigcorr.match_template(volume, volume[5:11, 7:12, 3:9], mask=weights, channel_axis=None)
+    >>> round(float(masked[5, 7, 3]), 4)
+    1.0
+    >>> gappy = volume.copy()
+    >>> gappy[rng.random(gappy.shape) < 0.1] = np.nan
+    >>> omit = sigcorr.match_template(gappy, volume[5:11, 7:12, 3:9], nan_policy="omit", channel_axis=None)
+    >>> round(float(omit[5, 7, 3]), 4), bool(np.isnan(omit).any())
+    (1.0, False)
     """
     method = _validate.check_match_method(method)
     pad_mode, pad_value = _validate.check_pad_mode(mode, constant_values)
     image, template, volume = _validate.channel_reading(image, template, channel_axis, stack)
     if volume:
-        return _match_volume(image, template, method, mask, pad_input, nan_policy, image_mask, stack, pad_mode,
-                             pad_value)
+        return _match_volume(image, template, method, mask, pad_input, nan_policy, image_mask, min_overlap, stack,
+                             (pad_mode, pad_value))
     # masked arrays: missing pixels with "omit", refused otherwise (so the policy first)
     omit_ = _validate.check_choice(nan_policy, "nan_policy", _validate.NAN_POLICIES) == "omit"
     img, tpls, msk, one_d, dtype, stack = _validate.match_stack_inputs(
         image, template, mask, stack=stack, masked="missing" if omit_ else "nan_policy='omit'")
     policy, present, min_overlap = _validate.missing_inputs(nan_policy, image_mask, min_overlap, image, msk)
     pad_input = _validate.check_flag(pad_input, "pad_input")
+    pad = (pad_mode, pad_value) if pad_input else None
+    out = _scored(img, tpls, msk, method, dtype, policy, present, min_overlap, pad,
+                  lambda img, tpls, ext: match_stack(img, tpls, method, dtype, ext))
+    if one_d:
+        out = out[:, 0]
+    return out if stack else out[0]
+
+
+def _scored(img, tpls, msk, method, dtype, policy, present, min_overlap, pad, plain):
+    """match_template's scores (T, ...) of validated (C, ...) ``img`` against
+    (T, C, ...) ``tpls`` (planes of images, or a volume as one channel) with
+    (C, ...) weights ``msk`` or None, for either ``policy``: ``present``
+    (``image_mask``'s kept pixels, or None), ``pad`` (``pad_input``'s (mode,
+    value), or None) and the scale-free rule applied first; ``plain(img,
+    tpls, ext)``: the unmasked "propagate" scores of the scaled data."""
     if present is not None:
         # pixels outside image_mask are missing: NaN, which reaches their
         # windows (omit leaves them out); a padding that copies them copies NaN
         img = np.ascontiguousarray(np.where(present, img, np.nan), dtype=dtype)
-    if pad_input:
-        img = padded_input(img, tpls.shape[2:], pad_mode, pad_value)
+    if pad is not None:
+        img = padded_input(img, tpls.shape[2:], *pad)
     img, tpls, k, ext = _validate.scale_free(img, tpls, dtype)
     lost = None
     if policy == "propagate":
@@ -489,14 +555,12 @@ def match_template(image, template, method="ccoeff_normed", *, mask=None, pad_in
     elif msk is not None:
         out = _stacked([_masked(img, t, msk, method).astype(dtype) for t in tpls])
     else:
-        out = match_stack(img, tpls, method, dtype, ext)
+        out = plain(img, tpls, ext)
     if not _validate.normalized(method):
         out = _validate.unscale(out, k)
     if lost is not None:
         out[lost] = np.nan
-    if one_d:
-        out = out[:, 0]
-    return out if stack else out[0]
+    return out
 
 
 def padded_input(img, tshape, mode, value):
@@ -511,20 +575,21 @@ def padded_input(img, tshape, mode, value):
     return out
 
 
-def _match_volume(image, template, method, mask, pad_input, nan_policy, image_mask, stack, pad_mode, pad_value):
-    """match_template on a volume (``channel_axis=None``)."""
-    img, tpls, dtype, stack = _validate.volume_inputs(image, template, stack, mask=mask, nan_policy=nan_policy,
-                                                      image_mask=image_mask)
+def _match_volume(image, template, method, mask, pad_input, nan_policy, image_mask, min_overlap, stack, pad):
+    """match_template on a volume (``channel_axis=None``): the 2-D rules
+    (:func:`_scored`) on the volume as one (1, D, H, W) channel."""
+    omit_ = _validate.check_choice(nan_policy, "nan_policy", _validate.NAN_POLICIES) == "omit"
+    img, tpls, msk, dtype, stack = _validate.volume_inputs(
+        image, template, stack, mask=mask, masked="missing" if omit_ else "nan_policy='omit'")
+    policy, present, min_overlap = _validate.missing_inputs(nan_policy, image_mask, min_overlap, image, msk,
+                                                            volume=True)
     pad_input = _validate.check_flag(pad_input, "pad_input")
-    if pad_input:
-        img = padded_input(img[None], tpls.shape[1:], pad_mode, pad_value)[0]
-    img, tpls, k, _ = _validate.scale_free(img, tpls, dtype)
-    tpls, lost = template_missing(tpls, None)
-    out = match_volume(np.ascontiguousarray(img, dtype=dtype), tpls, method, dtype)
-    if not _validate.normalized(method):
-        out = _validate.unscale(out, k)
-    if lost is not None:
-        out[lost] = np.nan
+
+    def plain(img, tpls, ext):
+        return match_volume(np.ascontiguousarray(img[0], dtype=dtype), tpls[:, 0], method, dtype)
+
+    out = _scored(img[None], tpls[:, None], None if msk is None else msk[None], method, dtype, policy, present,
+                  min_overlap, pad if pad_input else None, plain)
     return out if stack else out[0]
 
 

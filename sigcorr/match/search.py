@@ -161,7 +161,7 @@ def _locate_volume(image, template, method, threshold, max_matches, min_distance
     """locate in a volume: match_volume's scores, then the volume peaks."""
     if levels or scales is not None or angles is not None:
         raise ValueError("pyramid_levels, scales and angles are not supported for volumes (channel_axis=None) yet")
-    img, tpls, dtype, _ = _validate.volume_inputs(image, template, stack)
+    img, tpls, _, dtype, _ = _validate.volume_inputs(image, template, stack)
     _validate.finite_templates(tpls)
     tshape = tpls.shape[1:]
     if min_distance is None:
