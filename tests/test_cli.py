@@ -863,5 +863,10 @@ def test_match_volumes_npy_and_tiff_stack(tmp_path, capsys):
     save_png(tmp_path / "flat.png", 255 * vol[0])
     code, out, err = call(capsys, "match", str(tmp_path / "vol.npy"), str(tmp_path / "flat.png"))
     assert code != 0 and "3-D template" in err and "Traceback" not in err
-    code, out, err = call(capsys, "match", str(tmp_path / "vol.npy"), str(tmp_path / "tpl.npy"), "--pyramid", "1")
+    code, out, err = call(capsys, "match", str(tmp_path / "vol.npy"), str(tmp_path / "tpl.npy"), "--scales",
+                          "0.9:1.1:3")
     assert code != 0 and "2-D images only" in err
+    # the pyramid searches volumes too (here the 6-voxel template keeps it at full resolution, as in 2-D)
+    code, out, err = call(capsys, "match", str(tmp_path / "vol.npy"), str(tmp_path / "tpl.npy"), "--pyramid", "1",
+                          "--json")
+    assert code == 0 and json.loads(out)["matches"][0]["position"] == [4, 7, 5], err

@@ -311,6 +311,12 @@ def test_on_a_two_process_cluster(client, rng):
     crops = np.stack([img[50:70, 60:80], img[100:120, 10:30]])
     for chunks in (64, (50, 90)):
         _close(sd.match_template(img, crops, chunks=chunks), sigcorr.match_template(img, crops), rtol=1e-9)
+    # a volume's peaks, block by block on the workers
+    vol = rng.random((24, 20, 22))
+    want = sigcorr.find_matches(vol, min_distance=3, max_matches=20, subpixel=True, volume=True)
+    got = sd.find_matches(vol, min_distance=3, max_matches=20, subpixel=True, volume=True, chunks=(12, 10, 11))
+    np.testing.assert_array_equal(got.positions, want.positions)
+    np.testing.assert_array_equal(got.scores, want.scores)
 
 
 def test_zarr_input_larger_than_worker_memory(client, tmp_path):
@@ -515,3 +521,43 @@ def test_match_template_volumes_equal_in_memory(method, rng):
            sigcorr.match_template(vol, stack, method, mask=w, pad_input=True, **kw), rtol=1e-9)
     with pytest.raises(ValueError, match=r"^mask must have the template's shape \(5, 6, 4\)"):
         sd.match_template(vol, tpl, mask=np.ones((5, 6)), chunks=10, **kw)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(threshold=0.9, maximize=False), dict(max_matches=5, min_distance=4),
+                                dict(min_distance=3, subpixel=True), dict(max_matches=1)])
+def test_find_matches_volumes_equal_in_memory(kw, rng):
+    import dask
+
+    s = rng.random((22, 19, 21)).astype(np.float32)
+    s[3, 4, 5] = np.nan
+    # peaks on and beside the chunk borders (9 | 10, 8 | 9, 10 | 11), close
+    # enough to suppress each other across them
+    s[9, 8, 10], s[10, 9, 11], s[10, 3, 12] = 1.5, 1.4, 1.3
+    stack = np.stack([s, 0.99 * np.roll(s, 2, axis=2)])
+    with dask.config.set(scheduler="threads"):
+        for maps, chunks in ((s, (10, 9, 11)), (stack, (1, 10, 9, 11))):
+            want = sigcorr.find_matches(maps, volume=True, **kw)
+            got = sd.find_matches(da.from_array(maps, chunks=chunks), volume=True, **kw)
+            assert len(got) > 0
+            np.testing.assert_array_equal(got.positions, want.positions)
+            np.testing.assert_array_equal(got.scores, want.scores, strict=True)
+            np.testing.assert_array_equal(got.template, want.template)
+    with pytest.raises(ValueError, match="3-D volume map"):
+        sd.find_matches(np.ones((4, 4)), volume=True)
+    with pytest.raises(TypeError, match="volume"):
+        sd.find_matches(s, volume="yes")
+
+
+def test_find_matches_on_chunked_volume_scores(rng):
+    import dask
+
+    vol = rng.standard_normal((30, 28, 26)).astype(np.float32)
+    tpls = np.stack([vol[3:9, 4:10, 5:11], vol[14:20, 15:21, 12:18]])
+    with dask.config.set(scheduler="threads"):
+        scores = sd.match_template(vol, tpls, chunks=(12, 11, 13), channel_axis=None)
+        want = sigcorr.find_matches(scores.compute(), threshold=0.5, min_distance=3, volume=True)
+        got = sd.find_matches(scores, threshold=0.5, min_distance=3, volume=True)
+    assert sorted(map(tuple, want.positions.tolist()))[:2] == [(3.0, 4.0, 5.0), (14.0, 15.0, 12.0)]
+    np.testing.assert_array_equal(got.positions, want.positions)
+    np.testing.assert_array_equal(got.scores, want.scores)
+    np.testing.assert_array_equal(got.template, want.template)

@@ -168,8 +168,9 @@ def test_locate_in_a_volume(rng):
     assert m.positions.tolist() == [[5.0, 6.0, 7.0]]
     # the default reads a (D, H, W) volume with W > 4 channels' worth as a volume
     assert sigcorr.locate(vol, a).positions.tolist() == [[5.0, 6.0, 7.0]]
-    with pytest.raises(ValueError, match="not supported for volumes"):
-        sigcorr.locate(vol, a, pyramid_levels=1, channel_axis=None)
+    for kw in ({"scales": [1.0]}, {"angles": [0.0, 90.0]}):
+        with pytest.raises(ValueError, match=r"^scales and angles are not supported for volumes"):
+            sigcorr.locate(vol, a, pyramid_levels=1, channel_axis=None, **kw)
     bad = a.copy()
     bad[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
@@ -390,3 +391,62 @@ def test_volume_missing_voxel_rules(rng):
         cc = sigcorr.match_template(vol, tpl, "ccorr", **opts, **VOL)
         tiny = sigcorr.match_template(vol * 1e-150, tpl * 1e-150, "ccorr", **opts, **VOL)
         np.testing.assert_allclose(tiny[np.isfinite(cc)] * 1e300, cc[np.isfinite(cc)], rtol=1e-9)
+
+
+def _planted(rng, shape, tshape, corners, noise=0.3):
+    """A smooth random volume, its (noise-free) crop at the first corner as
+    the template, that crop planted again at the other corners, and noise."""
+    vol = _volume(rng, shape)
+    tpl = vol[tuple(slice(c, c + t) for c, t in zip(corners[0], tshape))].copy()
+    for c in corners[1:]:
+        vol[tuple(slice(a, a + t) for a, t in zip(c, tshape))] = tpl * 0.9 + 0.5
+    return (vol + rng.normal(0, noise, shape)).astype(np.float32), tpl.astype(np.float32)
+
+
+@pytest.mark.parametrize("method", ["ccoeff_normed", "sqdiff", "ccorr_normed"])
+def test_pyramid_finds_the_exhaustive_matches(method, rng):
+    corners = [(5, 30, 9), (31, 4, 27), (28, 33, 2)]
+    vol, tpl = _planted(rng, (52, 54, 50), (16, 17, 18), corners)
+    full = sigcorr.locate(vol, tpl, method=method, max_matches=3, channel_axis=None)
+    for levels in (1, 2):  # (2: the 16-voxel side keeps one level, as in 2-D)
+        pyr = sigcorr.locate(vol, tpl, method=method, max_matches=3, pyramid_levels=levels, channel_axis=None)
+        assert pyr.positions.tolist() == full.positions.tolist()
+        np.testing.assert_allclose(pyr.scores, full.scores, rtol=1e-4, atol=1e-4)
+        np.testing.assert_array_equal(pyr.centers, full.centers)
+    if method != "ccorr_normed":  # (unnormalized-mean ccorr may rank the planted copies otherwise)
+        assert sorted(map(tuple, full.positions.astype(int).tolist())) == sorted(corners)
+    # every score the pyramid returns is the exhaustive map's at that place
+    scores = sigcorr.match_template(vol, tpl, method, channel_axis=None)
+    m = sigcorr.locate(vol, tpl, method=method, max_matches=6, min_distance=4, pyramid_levels=1, channel_axis=None)
+    assert len(m) == 6
+    np.testing.assert_allclose(m.scores, scores[tuple(m.positions.astype(int).T)], rtol=1e-4,
+                               atol=1e-4 * float(np.abs(scores).max()))
+
+
+def test_pyramid_stack_threshold_and_subpixel(rng):
+    corners = [(4, 5, 6), (30, 28, 29)]
+    vol, a = _planted(rng, (50, 48, 49), (16, 16, 16), corners, noise=0.2)
+    b = vol[20:36, 2:18, 30:46].copy()  # an unplanted crop: found where it was cut
+    before = vol.copy()
+    for kw in ({}, {"subpixel": True}, {"threshold": 0.5}):
+        full = sigcorr.locate(vol, np.stack([a, b]), max_matches=3, channel_axis=None, **kw)
+        pyr = sigcorr.locate(vol, np.stack([a, b]), max_matches=3, pyramid_levels=1, channel_axis=None, **kw)
+        np.testing.assert_allclose(pyr.positions, full.positions, atol=1e-3 if kw else 0)
+        assert pyr.template.tolist() == full.template.tolist()
+        np.testing.assert_allclose(pyr.scores, full.scores, rtol=1e-4, atol=1e-4)
+    assert sorted(map(tuple, np.rint(pyr.positions).tolist())) == [(4, 5, 6), (20, 2, 30), (30, 28, 29)]
+    assert sigcorr.locate(vol, a, threshold=1.01, pyramid_levels=1, channel_axis=None).positions.shape == (0, 3)
+    np.testing.assert_array_equal(vol, before, strict=True)
+
+
+def test_pyramid_levels_clamped_and_checked_as_in_2d(rng):
+    vol = _volume(rng, (30, 28, 26))
+    tpl = vol[3:13, 4:14, 5:15].copy()  # 10 voxels: pooled once it would be 5, below the 8 a level keeps
+    want = sigcorr.locate(vol, tpl, channel_axis=None).positions.tolist()
+    assert want == [[3.0, 4.0, 5.0]]
+    for levels in (1, 3, 10 ** 12):
+        assert sigcorr.locate(vol, tpl, pyramid_levels=levels, channel_axis=None).positions.tolist() == want
+    with pytest.raises(ValueError, match="pyramid_levels"):
+        sigcorr.locate(vol, tpl, pyramid_levels=-1, channel_axis=None)
+    with pytest.raises(TypeError, match="pyramid_levels"):
+        sigcorr.locate(vol, tpl, pyramid_levels=1.5, channel_axis=None)

@@ -46,7 +46,7 @@ def run_match(image, template, *, method="ccoeff_normed", threshold=None, max_ma
     Parameters
     ----------
     image, template : numpy.ndarray
-        2-D arrays.
+        2-D arrays, or 3-D ones (a volume and its template).
     method, threshold, max_matches, min_distance, subpixel
         As :func:`sigcorr.locate`.
     pyramid : int
@@ -64,13 +64,9 @@ def run_match(image, template, *, method="ccoeff_normed", threshold=None, max_ma
     [[38.0, 92.0]]
     """
     _check_fits(image, template)
-    if image.ndim == 3:  # a volume: every axis spatial
-        if pyramid:
-            raise CliError("--pyramid searches 2-D images only, not volumes")
-        return locate(image, template, method=method, threshold=threshold, max_matches=max_matches,
-                      min_distance=min_distance, subpixel=subpixel, channel_axis=None)
+    volume = {"channel_axis": None} if image.ndim == 3 else {}  # (a 3-D image here is a volume)
     return locate(image, template, method=method, threshold=threshold, max_matches=max_matches,
-                  min_distance=min_distance, pyramid_levels=pyramid, subpixel=subpixel)
+                  min_distance=min_distance, pyramid_levels=pyramid, subpixel=subpixel, **volume)
 
 
 def match_record(matches, subpixel=False) -> dict:

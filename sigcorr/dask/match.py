@@ -3,12 +3,14 @@
 ``match_template`` scores every block with the template's extent of its
 neighbours below and to the right (blocks merged first until they are long
 against that halo).  ``find_matches`` finds the peaks of every block (with a
-``min_distance`` halo), by the in-memory peak rules of
+``min_distance`` halo; 2-D maps or volume maps), by the in-memory peak rules of
 :mod:`sigcorr.match.peaks`, then runs its one best-first suppression over
 all of them: the same matches as in memory.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import dask
 import dask.array as da
@@ -137,10 +139,16 @@ def _match_volume(x, t, method, mask, pad_input, stack, pad_mode, pad_value):
 
 
 def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, maximize=True, subpixel=False,
-                 chunks=None):
+                 volume=False, chunks=None):
     """:func:`sigcorr.find_matches` on a chunked score map: the peaks of every
     block (with a ``min_distance`` halo), then one suppression over them all.
     Returns :class:`sigcorr.Matches` (computed).
+
+    ``volume=True`` reads ``scores`` as :func:`sigcorr.find_matches` does: a
+    3-D volume map (``sigcorr.dask.match_template(..., channel_axis=None)``)
+    or a 4-D stack of them (T, D, H, W), chunked along any of the three
+    spatial axes; ``.positions`` are then (z, row, col) and ``.template``
+    the map of each match.
 
     Examples
     --------
@@ -148,56 +156,69 @@ def find_matches(scores, *, threshold=None, max_matches=None, min_distance=1, ma
     >>> s = np.zeros((200, 200)); s[5, 5] = 1.0; s[120, 77] = 0.9; s[121, 79] = 0.8
     >>> sigcorr.dask.find_matches(s, min_distance=3, chunks=50).positions.tolist()
     [[5.0, 5.0], [120.0, 77.0]]
+
+    A volume's scores, chunked (peaks found across the chunks' borders):
+
+    >>> v = np.zeros((40, 40, 40)); v[19, 20, 5] = 1.0; v[20, 21, 6] = 0.9; v[30, 2, 33] = 0.7
+    >>> sigcorr.dask.find_matches(v, min_distance=2, volume=True, chunks=20).positions.tolist()
+    [[19.0, 20.0, 5.0], [30.0, 2.0, 33.0]]
     """
     x = _blocks.as_dask(scores, chunks, "scores")
-    _validate.check_score_map(x.ndim, stack=False)
-    threshold, max_matches, radius = _validate.peak_options(threshold, max_matches, min_distance, x.shape)
+    if _validate.check_flag(volume, "volume"):
+        _validate.check_volume_map(x.ndim)
+        maps = x if x.ndim == 4 else x[None]
+    else:
+        _validate.check_score_map(x.ndim, stack=False)
+        maps = x[None, None] if x.ndim == 1 else x[None]
+    # every map is now (T, *spatial): T volume maps, or one 2-D map (a 1-D
+    # one as a row)
+    threshold, max_matches, radius = _validate.peak_options(threshold, max_matches, min_distance,
+                                                            maps.shape[1:] if volume else x.shape)
     maximize = _validate.check_flag(maximize, "maximize")
     subpixel = _validate.check_flag(subpixel, "subpixel")
-    ndim = x.ndim
-    x2 = x[None, :] if ndim == 1 else x
-    if x2.size == 0:
-        return peaks.find_matches(np.zeros((0,) * ndim, dtype=x.dtype))
+    if maps.size == 0:
+        return peaks.find_matches(np.zeros(x.shape, dtype=x.dtype), volume=volume)
+    spatial = tuple(range(1, maps.ndim))
     floor = None
-    if threshold is None:  # the map's minimum is no peak (but a map's only score is)
-        g = x2.map_blocks(peaks.gains, maximize, dtype=np.float64)
-        lowest, count = dask.compute(da.where(g > -np.inf, g, np.inf).min(), (g > -np.inf).sum())
-        floor = float(peaks.no_peak_floor(lowest, count))
+    if threshold is None:  # each map's minimum is no peak (but a map's only score is)
+        g = maps.map_blocks(peaks.gains, maximize, dtype=np.float64)
+        lowest, count = dask.compute(da.where(g > -np.inf, g, np.inf).min(axis=spatial),
+                                     (g > -np.inf).sum(axis=spatial))
+        floor = peaks.no_peak_floor(lowest, count).reshape((-1,) + (1,) * len(spatial))
     low = None if threshold is None else (threshold if maximize else -threshold)
-    radius_y = 0 if ndim == 1 else radius  # a 1-D map is one row: no halo across rows
+    rows = x.ndim != 1  # a 1-D map is one row: no halo across rows, peaks along it only
+    halo = [radius if rows else 0 for _ in spatial[:-1]] + [radius]
 
-    def block_peaks(b, y0, x0, oy, ox, hy, wx):
-        # block b starts at (y0, x0) of the map; its own samples are
-        # b[oy:oy + hy, ox:ox + wx] (the rest is the halo)
+    def block_peaks(b, origin, own):
+        # block b (T, *spatial) starts at ``origin`` of the maps; its own
+        # samples are b[:, own] (the rest is the halo)
         work = peaks.gains(b, maximize)
-        pk = (work == peaks.max_filter(work[None], radius, ndim != 1)[0]) & np.isfinite(work)
+        pk = (work == peaks.max_filter(work, radius, rows)) & np.isfinite(work)
         pk &= (work >= low) if low is not None else (work > floor)
-        own = np.zeros_like(pk)
-        own[oy:oy + hy, ox:ox + wx] = True
-        _, ys, xs = peaks.nonzero3((pk & own)[None])
-        pos = np.stack([ys + y0, xs + x0], axis=1).astype(np.float64)
-        if subpixel and len(ys):  # refined as in memory: the global position plus the offset
-            pos = peaks.refine(work, np.stack([ys, xs], axis=1), pos)
-        return np.column_stack([ys + y0, xs + x0, work[ys, xs], b[ys, xs].astype(np.float64), pos])
+        ts, *idx = np.nonzero(pk[(slice(None),) + own])
+        local = np.stack(idx, axis=1) + np.array([o.start for o in own], dtype=np.int64)
+        at = (ts,) + tuple(local.T)
+        pos = (local + origin).astype(np.float64)
+        if subpixel:  # refined as in memory: the global position plus the offset
+            for t in np.unique(ts):
+                pos[ts == t] = peaks.refine(work[t], local[ts == t], pos[ts == t])
+        return ts, local + origin, work[at], b[at], pos
 
     tasks = []
-    H, W = x2.shape
-    ys0 = np.cumsum((0,) + x2.chunks[0])
-    xs0 = np.cumsum((0,) + x2.chunks[1])
-    for i in range(len(x2.chunks[0])):
-        for j in range(len(x2.chunks[1])):
-            a0, a1 = max(0, ys0[i] - radius_y), min(H, ys0[i + 1] + radius_y)
-            b0, b1 = max(0, xs0[j] - radius), min(W, xs0[j + 1] + radius)
-            blk = x2[a0:a1, b0:b1]
-            tasks.append(dask.delayed(_blocks.per_task(block_peaks))(blk, a0, b0, ys0[i] - a0, xs0[j] - b0,
-                                                                     ys0[i + 1] - ys0[i], xs0[j + 1] - xs0[j]))
-    parts = dask.compute(*tasks)
-    cand = np.concatenate(parts, axis=0) if parts else np.zeros((0, 6))
-    keep = peaks.suppress(cand[:, 2], cand[:, :2], (H, W), radius, len(cand) if max_matches is None else max_matches)
-    cand = cand[keep]
-    pos = cand[:, 4:6]
-    scores_out = cand[:, 3].astype(x.dtype)  # the map's own values and dtype, as in memory
-    if ndim == 1:
+    starts = [np.cumsum((0,) + maps.chunks[ax]) for ax in spatial]
+    for block in itertools.product(*(range(len(maps.chunks[ax])) for ax in spatial)):
+        lo = [int(s[k]) for s, k in zip(starts, block)]
+        hi = [int(s[k + 1]) for s, k in zip(starts, block)]
+        a0 = [max(0, a - h) for a, h in zip(lo, halo)]
+        a1 = [min(n, b + h) for b, h, n in zip(hi, halo, maps.shape[1:])]
+        blk = maps[(slice(None),) + tuple(slice(a, b) for a, b in zip(a0, a1))]
+        own = tuple(slice(a - s, b - s) for a, b, s in zip(lo, hi, a0))
+        tasks.append(dask.delayed(_blocks.per_task(block_peaks))(blk, np.array(a0, dtype=np.int64), own))
+    ts, coords, gain, found, pos = (np.concatenate(p) for p in zip(*dask.compute(*tasks)))
+    keep = peaks.suppress(gain, coords, maps.shape[1:], radius, len(gain) if max_matches is None else max_matches,
+                          tie=ts)
+    pos = pos[keep]
+    if x.ndim == 1:
         pos = pos[:, 1:]
-    return peaks.Matches(pos, scores_out)
-
+    # the maps' own values and dtype, as in memory
+    return peaks.Matches(pos, found[keep].astype(x.dtype, copy=False), template=ts[keep].astype(np.int64))

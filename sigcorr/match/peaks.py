@@ -14,6 +14,8 @@ scale/angle search, and ``sigcorr.dask.find_matches``):
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import math
 
 import numpy as np
 
@@ -313,15 +315,12 @@ def volume_peaks(s4, threshold, max_matches, min_distance, maximize, subpixel):
     best first (ties in raster order, then by map), one greedy suppression
     across the maps in cubes of half-width d.  Returns (map index, (k, 3)
     positions, scores)."""
-    from scipy import ndimage
-
     T = s4.shape[0]
     if s4.size == 0:
         return np.empty(0, dtype=np.int64), np.empty((0, 3)), np.empty(0, dtype=s4.dtype)
     work = gains(s4, maximize, s4.dtype if s4.dtype in (np.float32, np.float64) else np.float64)
     fin = work > -np.inf
-    d = min_distance
-    peak = (work == ndimage.maximum_filter(work, size=(1,) + (2 * d + 1,) * 3, mode="constant", cval=-np.inf)) & fin
+    peak = (work == max_filter(work, min_distance, True)) & fin
     if threshold is not None:
         peak &= (work >= np.float64(threshold)) if maximize else (work >= -np.float64(threshold))
     elif peak.any():
@@ -329,42 +328,17 @@ def volume_peaks(s4, threshold, max_matches, min_distance, maximize, subpixel):
         floor = no_peak_floor(lowest, np.count_nonzero(fin.reshape(T, -1), axis=1))
         peak &= work > floor[:, None, None, None]
     flat = np.flatnonzero(peak)
-    vals = work.reshape(-1)[flat]
-    ts, zs, ys, xs = np.unravel_index(flat, work.shape)
-    order = np.lexsort((ts, xs, ys, zs, -vals))
-    limit = len(order) if max_matches is None else max_matches
-    keep = []
-    cells = {}
-    for i in order.tolist():
-        if len(keep) >= limit:
-            break
-        p = (int(zs[i]), int(ys[i]), int(xs[i]))
-        c = tuple(v // d for v in p)
-        near = (cells.get((c[0] + a, c[1] + b, c[2] + e), ()) for a in (-1, 0, 1) for b in (-1, 0, 1)
-                for e in (-1, 0, 1))
-        if any(max(abs(q[0] - p[0]), abs(q[1] - p[1]), abs(q[2] - p[2])) <= d for cell in near for q in cell):
-            continue
-        keep.append(i)
-        cells.setdefault(c, []).append(p)
-    keep = np.array(keep, dtype=np.int64)
-    ts = ts[keep].astype(np.int64)
-    coords = np.stack([zs[keep], ys[keep], xs[keep]], axis=1).astype(np.int64)
+    ts, *coords = np.unravel_index(flat, work.shape)
+    coords = np.stack(coords, axis=1).astype(np.int64)
+    limit = len(flat) if max_matches is None else max_matches
+    keep = suppress(work.reshape(-1)[flat], coords, work.shape[1:], min_distance, limit, tie=ts) if len(flat) else flat
+    ts, coords = ts[keep].astype(np.int64), coords[keep]
     pos = coords.astype(np.float64)
     if subpixel:
-        for r, (t, c) in enumerate(zip(ts.tolist(), coords.tolist())):
-            m = work[t]
-            for axis in range(3):
-                i = c[axis]
-                if i <= 0 or i >= m.shape[axis] - 1:
-                    continue
-                lo, hi = list(c), list(c)
-                lo[axis] -= 1
-                hi[axis] += 1
-                a, b, e = float(m[tuple(lo)]), float(m[tuple(c)]), float(m[tuple(hi)])
-                den = a - 2 * b + e
-                if np.isfinite(a) and np.isfinite(e) and den < 0:
-                    pos[r, axis] += float(np.clip(0.5 * (a - e) / den, -0.5, 0.5))
-    found = s4[ts, coords[:, 0], coords[:, 1], coords[:, 2]] if len(ts) else np.empty(0, dtype=s4.dtype)
+        for t in np.unique(ts):
+            sel = ts == t
+            pos[sel] = refine(work[t].astype(np.float64), coords[sel], pos[sel])
+    found = s4[(ts,) + tuple(coords.T)] if len(ts) else np.empty(0, dtype=s4.dtype)
     return ts, pos, np.asarray(found)
 
 
@@ -413,7 +387,8 @@ def nonzero3(mask):
 def max_filter(work, d, rows):
     """``scipy.ndimage.maximum_filter(work, size=(1, 2d + 1, 2d + 1),
     mode="constant", cval=-inf)`` of (T, H, W) maps (size 1 along the rows
-    when ``rows`` is False), exactly, by doubling: the maxima over runs of
+    when ``rows`` is False; (T, D, H, W) volume maps: a cube of 2d + 1 on
+    every axis but the first), exactly, by doubling: the maxima over runs of
     2, 4, 8, ... samples, each from two of the previous, then one more
     maximum for the rest of the 2d + 1; log2(2d + 1) array passes per axis,
     fewer passes than scipy's filter makes on large maps."""
@@ -440,8 +415,10 @@ def max_filter(work, d, rows):
             span *= 2
         return np.maximum(part(0, n), part(size - span, size - span + n))
 
-    out = along(work, 2)
-    return along(out, 1) if rows else out
+    out = along(work, work.ndim - 1)
+    for axis in range(work.ndim - 2, 0, -1) if rows else ():
+        out = along(out, axis)
+    return out
 
 
 def best_peak(s3, threshold, maximize):
@@ -486,15 +463,15 @@ def _best_verdict(best, floor, threshold, maximize):
 
 
 def cells_best(maps, cell, threshold, maximize):
-    """:func:`best_peak` of each of several small maps (each at most ``cell``
-    in shape), in one pass over them stacked: per map, its best position as a
-    (1, 2) array, an empty (0, 2) one when no score passes ``threshold``, or
-    None when the full rule must decide."""
+    """:func:`best_peak` of each of several small maps (2-D, or 3-D volume
+    maps, each at most ``cell`` in shape), in one pass over them stacked: per
+    map, its best position as a (1, ndim) array, an empty (0, ndim) one when
+    no score passes ``threshold``, or None when the full rule must decide."""
     if not maps:
         return []
-    stack = np.full((len(maps), cell[0], cell[1]), np.nan, dtype=maps[0].dtype)
+    stack = np.full((len(maps),) + tuple(cell), np.nan, dtype=maps[0].dtype)
     for k, m in enumerate(maps):
-        stack[k, :m.shape[0], :m.shape[1]] = m  # NaN elsewhere: never a best, nor a floor
+        stack[(k,) + tuple(slice(0, n) for n in m.shape)] = m  # NaN elsewhere: never a best, nor a floor
     flat = stack.reshape(len(maps), -1)
     with np.errstate(invalid="ignore"):
         best = (np.fmax if maximize else np.fmin).reduce(flat, axis=1)
@@ -504,36 +481,36 @@ def cells_best(maps, cell, threshold, maximize):
     for k in range(len(maps)):
         verdict = _best_verdict(best[k], floor[k], threshold, maximize)
         if verdict == "ok":
-            out.append(np.array([divmod(int(first[k]), cell[1])], dtype=np.int64))
+            out.append(np.array([np.unravel_index(int(first[k]), cell)], dtype=np.int64))
         else:
-            out.append(None if verdict is None else np.empty((0, 2), dtype=np.int64))
+            out.append(None if verdict is None else np.empty((0, len(cell)), dtype=np.int64))
     return out
 
 
 def refine_best(score_map, coords, maximize):
-    """Sub-pixel positions of ``coords`` (best-first matches of one 2-D
-    score map) by :func:`refine`, on the map as a float64 maximization."""
+    """Sub-pixel positions of ``coords`` (best-first matches of one 2-D or
+    3-D score map) by :func:`refine`, on the map as a float64 maximization."""
     return refine(gains(score_map, maximize), coords, coords.astype(np.float64))
 
 
 def refine(work, coords, pos):
-    """``pos`` (float copies of ``coords``, (k, 2) integer peaks of the 2-D
-    gain map ``work``) moved by a parabola through each peak and its two
-    neighbours, per axis (offsets within +-0.5; none at an edge or where the
-    parabola does not open downwards)."""
-    for axis in range(2):
-        n = work.shape[axis]
-        for r, (y, x) in enumerate(coords):
-            i = (y, x)[axis]
-            if i <= 0 or i >= n - 1:
-                continue
-            if axis == 0:
-                a, b, c = work[y - 1, x], work[y, x], work[y + 1, x]
-            else:
-                a, b, c = work[y, x - 1], work[y, x], work[y, x + 1]
+    """``pos`` (float copies of ``coords``, (k, ndim) integer peaks of the
+    gain map ``work``, 2-D or a volume's 3-D) moved by a parabola through
+    each peak and its two neighbours, per axis (offsets within +-0.5; none
+    at an edge or where the parabola does not open downwards)."""
+    coords = np.asarray(coords, dtype=np.int64).reshape(len(pos), work.ndim)
+    for axis in range(work.ndim):
+        # (vectorized over the peaks: the same float64 arithmetic per peak)
+        rows = np.flatnonzero((coords[:, axis] > 0) & (coords[:, axis] < work.shape[axis] - 1))
+        inner = coords[rows]
+        lo, hi = inner.copy(), inner.copy()
+        lo[:, axis] -= 1
+        hi[:, axis] += 1
+        a, b, c = work[tuple(lo.T)], work[tuple(inner.T)], work[tuple(hi.T)]
+        with np.errstate(invalid="ignore"):
             den = a - 2 * b + c
-            if np.isfinite(a) and np.isfinite(c) and den < 0:
-                pos[r, axis] += float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
+            ok = np.isfinite(a) & np.isfinite(c) & (den < 0)
+        pos[rows[ok], axis] += np.clip(0.5 * (a[ok] - c[ok]) / den[ok], -0.5, 0.5)
     return pos
 
 
@@ -551,18 +528,19 @@ def gains(scores, maximize, dtype=np.float64):
 def suppress(gain, pos, shape, radius, limit, tie=None):
     """Greedy non-maximum suppression, best first: the indices of the kept
     candidates, in order.  ``gain`` (k,) (higher is better), ``pos`` (k, 2)
-    positions on a grid of ``shape`` (rounded and clipped to it), ``tie``
-    (k,) an optional last key (the template index).  Candidates are taken by
-    decreasing gain, ties in raster order of ``pos`` then by ``tie``; each
-    one kept blocks the square window of half-width ``radius`` around it;
-    at most ``limit`` are kept.  A grid too large to hold (a chunked map's)
-    is replaced by a hash of the kept peaks' cells."""
+    positions on a grid of ``shape`` (rounded and clipped to it; (k, 3) for
+    a volume's), ``tie`` (k,) an optional last key (the template index).
+    Candidates are taken by decreasing gain, ties in raster order of ``pos``
+    then by ``tie``; each one kept blocks the square (cube) window of
+    half-width ``radius`` around it; at most ``limit`` are kept.  A grid too
+    large to hold (a chunked map's), or a volume's, is replaced by a hash of
+    the kept peaks' cells."""
     pos = np.asarray(pos)
-    keys = (pos[:, 1], pos[:, 0], -np.asarray(gain))
+    keys = tuple(pos[:, a] for a in range(pos.shape[1] - 1, -1, -1)) + (-np.asarray(gain),)
     order = np.lexsort(keys if tie is None else (tie,) + keys)
     grid = np.clip(np.rint(pos[order]).astype(np.int64), 0, np.array(shape, dtype=np.int64) - 1)
-    cells = int(shape[0]) * int(shape[1])
-    if cells <= max(_costs.get().suppress_grid_cells, 64 * len(grid)):
+    cells = math.prod(int(n) for n in shape)
+    if len(shape) == 2 and cells <= max(_costs.get().suppress_grid_cells, 64 * len(grid)):
         keep = run(_kpeaks.suppress, _twins.suppress, grid, np.array(shape, dtype=np.int64), int(radius), int(limit))
     else:
         keep = _suppress_sparse(grid, int(radius), int(limit))
@@ -570,17 +548,29 @@ def suppress(gain, pos, shape, radius, limit, tie=None):
 
 
 def _suppress_sparse(coords, radius, max_out):
-    """``_kernels.peaks.suppress`` without the dense grid: a kept peak blocks
-    the candidates within Chebyshev distance ``radius`` (a hash of cells)."""
+    """``_kernels.peaks.suppress`` without the dense grid, for positions of
+    any number of axes: a kept peak blocks the candidates within Chebyshev
+    distance ``radius`` (a hash of cells ``radius`` wide: a blocker is in
+    the candidate's cell or a neighbouring one)."""
+    # each cell as one integer key (its neighbours' keys: fixed offsets), so
+    # a candidate costs a few dict look-ups, not tuples of cell indices
+    if not len(coords):
+        return np.empty(0, dtype=np.int64)
+    cell = coords // radius + 1  # (>= 1: a neighbour's index is >= 0)
+    strides = [1]
+    for n in cell.max(axis=0)[:0:-1].tolist():
+        strides.insert(0, strides[0] * (n + 2))
+    # (Python integers past int64, for a map as large as that)
+    big = strides[0] * (int(cell[:, 0].max()) + 2) >= 2 ** 62
+    keys = (cell.astype(object) if big else cell) @ np.array(strides, dtype=object if big else np.int64)
+    around = [sum(o * st for o, st in zip(off, strides)) for off in itertools.product((-1, 0, 1), repeat=len(strides))]
     cells = {}
     keep = []
-    for idx, (y, x) in enumerate(coords.tolist()):
+    for idx, (key, p) in enumerate(zip(keys.tolist(), coords.tolist())):
         if len(keep) >= max_out:
             break
-        cy, cx = y // radius, x // radius
-        near = (cells.get((yy, xx), ()) for yy in (cy - 1, cy, cy + 1) for xx in (cx - 1, cx, cx + 1))
-        if any(abs(ky - y) <= radius and abs(kx - x) <= radius for cell in near for ky, kx in cell):
+        if any(all(abs(a - b) <= radius for a, b in zip(q, p)) for off in around for q in cells.get(key + off, ())):
             continue
         keep.append(idx)
-        cells.setdefault((cy, cx), []).append((y, x))
+        cells.setdefault(key, []).append(p)
     return np.array(keep, dtype=np.int64)

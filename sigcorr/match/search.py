@@ -7,13 +7,14 @@ grid steps).  The scores come from :mod:`.scores`, every peak rule from
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
 from .. import _costs, _twins, _validate
 from .._kernels import windows as _kwin
 from .._runtime import run, serialized_if_needed
-from .peaks import Matches, cells_best, find_matches, gains, refine, refine_best, stack_peaks, suppress, volume_peaks
+from .peaks import Matches, cells_best, gains, refine, refine_best, stack_peaks, suppress, volume_peaks
 from .scores import match_plain, match_sizes, match_stack, match_volume, omit
 
 __all__ = ["locate"]
@@ -60,10 +61,10 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         One beyond the image's extent means "one match" and is clamped to it.
     pyramid_levels : int
         0 searches the full image.  L > 0 average-pools image and template by
-        2**L, searches there, and re-scores at full resolution only a
-        neighbourhood of the best coarse candidates (much faster for large
-        templates; needs the pooled template to stay at least 8 samples wide,
-        fewer levels are used otherwise).
+        2**L (squares; cubes for a volume), searches there, and re-scores at
+        full resolution only a neighbourhood of the best coarse candidates
+        (much faster for large templates; needs the pooled template to stay
+        at least 8 samples wide, fewer levels are used otherwise).
     scales, angles : sequence of float, optional
         Search every copy of the template zoomed by each scale and then
         rotated by each angle (degrees, counter-clockwise as displayed with
@@ -91,8 +92,8 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
         As :func:`match_template`: ``None`` (or, by default, a 3-D image
         whose last axis is not the template's channels) searches a volume
         with a 3-D template or a (T, d, h, w) stack; positions and centres
-        are then (z, row, col).  The pyramid and the scale/angle search are
-        2-D only.
+        are then (z, row, col).  ``pyramid_levels`` searches volumes too;
+        the scale/angle search is 2-D only (a ValueError says so).
 
     Returns
     -------
@@ -117,6 +118,13 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
     >>> m = sigcorr.locate(image, stack, max_matches=2)
     >>> m.positions.tolist(), m.template.tolist(), m.centers.tolist()
     ([[100.0, 40.0], [10.0, 200.0]], [1, 0], [[115.5, 55.5], [25.5, 215.5]])
+
+    A volume, searched at half size first (``channel_axis=None``):
+
+    >>> vol = rng.random((48, 48, 48)).astype(np.float32)
+    >>> m = sigcorr.locate(vol, vol[20:36, 5:21, 30:46], pyramid_levels=1, channel_axis=None)
+    >>> m.positions.tolist(), m.centers.tolist()
+    ([[20.0, 5.0, 30.0]], [[27.5, 12.5, 37.5]])
 
     The object at 1.25x its template's size:
 
@@ -158,9 +166,11 @@ def locate(image, template, *, method="ccoeff_normed", threshold=None, max_match
 
 def _locate_volume(image, template, method, threshold, max_matches, min_distance, levels, subpixel, scales, angles,
                    stack):
-    """locate in a volume: match_volume's scores, then the volume peaks."""
-    if levels or scales is not None or angles is not None:
-        raise ValueError("pyramid_levels, scales and angles are not supported for volumes (channel_axis=None) yet")
+    """locate in a volume: match_volume's scores, then the volume peaks; with
+    ``levels``, the pyramid (:func:`_pyramid_stack`) on the volume as one
+    channel."""
+    if scales is not None or angles is not None:
+        raise ValueError("scales and angles are not supported for volumes (channel_axis=None) yet")
     img, tpls, _, dtype, _ = _validate.volume_inputs(image, template, stack)
     _validate.finite_templates(tpls)
     tshape = tpls.shape[1:]
@@ -171,8 +181,15 @@ def _locate_volume(image, template, method, threshold, max_matches, min_distance
     power = 0 if _validate.normalized(method) else 2
     if threshold is not None and k and power:
         threshold = float(np.ldexp(threshold, -power * k))
-    scores = match_volume(img, tpls, method, dtype)
-    tix, pos, val = volume_peaks(scores, threshold, max_matches, min_distance, _validate.maximizes(method), subpixel)
+    maximize = _validate.maximizes(method)
+    levels = _usable_levels(levels, int(min(tshape)))
+    if levels > 0:
+        m = _pyramid_stack(img[None], tpls[:, None], method, dtype, levels, False, threshold, max_matches,
+                           min_distance, maximize, subpixel, volume=True)
+        tix, pos, val = m.template, m.positions, m.scores
+    else:
+        tix, pos, val = volume_peaks(match_volume(img, tpls, method, dtype), threshold, max_matches, min_distance,
+                                     maximize, subpixel)
     if k and power:
         val = _validate.unscale(val, k, power)
     half = (np.array(tshape, dtype=np.float64) - 1) / 2
@@ -192,16 +209,8 @@ def _search(img, tpls, one_d, dtype, method, threshold, max_matches, min_distanc
                              min_distance, maximize, subpixel, ext)
     levels = _usable_levels(levels, int(min(axes_t)))
     if levels > 0:
-        found = [_pyramid_matches(img, t, method, dtype, levels, one_d, threshold, max_matches,
-                                  min_distance, maximize, subpixel) for t in tpls]
-        if len(found) == 1:
-            m = found[0]
-        else:  # merged across the stack, then one suppression: one object, one match
-            _, H, W = img.shape
-            shape = (H - tpls.shape[2] + 1, W - tpls.shape[3] + 1)
-            m = _merge([f.positions for f in found], [f.scores for f in found],
-                       [np.full(len(f), k, dtype=np.int64) for k, f in enumerate(found)],
-                       shape, one_d, maximize, min_distance, max_matches, dtype)
+        m = _pyramid_stack(img, tpls, method, dtype, levels, one_d, threshold, max_matches, min_distance, maximize,
+                           subpixel)
     else:
         scores = match_stack(img, tpls, method, dtype, ext)
         tix, pos, val = stack_peaks(scores, threshold, max_matches, min_distance, maximize, subpixel)
@@ -210,6 +219,21 @@ def _search(img, tpls, one_d, dtype, method, threshold, max_matches, min_distanc
         m = Matches(pos, val, template=tix)
     half = (np.array(axes_t, dtype=np.float64) - 1) / 2
     return Matches(m.positions, m.scores, centers=m.positions + half, template=m.template)
+
+
+def _pyramid_stack(img, tpls, method, dtype, levels, one_d, threshold, max_matches, min_distance, maximize,
+                   subpixel, volume=False):
+    """:func:`_pyramid_matches` of every template of the stack ``tpls`` (T,
+    C, *spatial) in ``img`` (C, *spatial), merged across the stack and
+    suppressed together: one object, one match."""
+    found = [_pyramid_matches(img, t, method, dtype, levels, one_d, threshold, max_matches,
+                              min_distance, maximize, subpixel, volume) for t in tpls]
+    if len(found) == 1:
+        return found[0]
+    shape = tuple(n - t + 1 for n, t in zip(img.shape[1:], tpls.shape[2:]))
+    return _merge([f.positions for f in found], [f.scores for f in found],
+                  [np.full(len(f), k, dtype=np.int64) for k, f in enumerate(found)],
+                  shape, one_d, maximize, min_distance, max_matches, dtype)
 
 
 def _locate_sizes(img, tpls, method, dtype, levels, one_d, threshold, max_matches, min_distance, maximize,
@@ -243,10 +267,10 @@ def _locate_sizes(img, tpls, method, dtype, levels, one_d, threshold, max_matche
 
 def _merge(pos, val, tix, shape, one_d, maximize, min_distance, max_matches, dtype):
     """Matches from several searches, best first, suppressed together on the
-    grid of ``shape`` (the valid score map's)."""
+    grid of ``shape`` (the valid score map's: 2-D, or a volume's 3-D)."""
     pos = [p if not one_d else np.concatenate([np.zeros((len(p), 1)), p], axis=1) for p in pos]
     if not pos or sum(len(v) for v in val) == 0:
-        return Matches(np.empty((0, 1 if one_d else 2)), np.empty(0, dtype=dtype))
+        return Matches(np.empty((0, len(shape) - one_d)), np.empty(0, dtype=dtype))
     pos, val, tix = np.concatenate(pos), np.concatenate(val), np.concatenate(tix)
     keep = suppress(val if maximize else -val, pos, shape, min_distance, max_matches, tie=tix)
     pos, val, tix = pos[keep], val[keep], tix[keep]
@@ -255,71 +279,92 @@ def _merge(pos, val, tix, shape, one_d, maximize, min_distance, max_matches, dty
     return Matches(pos, val, template=tix)
 
 
+def _pooled(p, factors):
+    """``p`` (C, *spatial) average-pooled by ``factors`` (one per spatial
+    axis; the trailing partial blocks dropped), with float64 sums: 2-D
+    images by the ``block_mean`` kernel, a 1-D row (factors (1, f)) and a
+    volume (f, f, f) by NumPy (no kernel of their own to compile)."""
+    if len(factors) == 2 and factors[0] == factors[1]:
+        return run(_kwin.block_mean, _twins.block_mean, p, factors[0])
+    n = [s // k for s, k in zip(p.shape[1:], factors)]
+    cut = p[(slice(None),) + tuple(slice(0, a * k) for a, k in zip(n, factors))]
+    blocks = cut.reshape((p.shape[0],) + tuple(v for a, k in zip(n, factors) for v in (a, k)))
+    sums = blocks.sum(axis=tuple(range(2, 2 + 2 * len(n), 2)), dtype=np.float64)
+    return np.ascontiguousarray((sums * (1.0 / math.prod(factors))).astype(p.dtype))
+
+
+def _volume_score(img, tpl, method, dtype, cells=1):
+    """The (od, oh, ow) scores of a (1, D, H, W) volume against a (1, d, h, w)
+    template: :func:`_pyramid_matches`' scorer for volumes (``cells``
+    unused: match_volume scores every window of the mosaic)."""
+    return match_volume(img[0], tpl, method, dtype)[0]
+
+
 def _pyramid_matches(img, tpl, method, dtype, levels, one_d, threshold, max_matches,
-                     min_distance, maximize, subpixel):
+                     min_distance, maximize, subpixel, volume=False):
     """Coarse search on 2**levels-pooled inputs, then full-resolution re-scoring
     of a neighbourhood of each coarse candidate; the matches of all
-    neighbourhoods are merged and suppressed together."""
+    neighbourhoods are merged and suppressed together.  ``img`` (C, H, W)
+    and ``tpl`` (C, h, w) (one row for ``one_d``), or with ``volume`` a
+    (1, D, H, W) volume and (1, d, h, w) template: the same steps on three
+    axes (volume scores and peaks, cubes of pooling and neighbourhood)."""
     f = 2 ** levels
-    fy = 1 if one_d else f
-
-    def pool(p):
-        if one_d:  # 1-D: pool along the row only
-            C, _, W = p.shape
-            Wf = W // f
-            return np.ascontiguousarray(p[:, :, :Wf * f].reshape(C, 1, Wf, f).mean(axis=3).astype(p.dtype))
-        return run(_kwin.block_mean, _twins.block_mean, p, f)
-
-    coarse = match_plain(pool(img), pool(tpl), method, dtype)
-    cand = find_matches(coarse, max_matches=max(4 * max_matches, 16),
-                        min_distance=max(1, min_distance // f), maximize=maximize)
-    _, H, W = img.shape
-    _, h, w = tpl.shape
-    oh, ow = H - h + 1, W - w + 1
-    ry, rx = (0 if one_d else 2 * f), 2 * f
-    boxes = []
-    for cy, cx in cand.positions.astype(np.int64):
-        y0, x0 = max(0, cy * fy - ry), max(0, cx * f - rx)
-        y1, x1 = min(oh, cy * fy + ry + 1), min(ow, cx * f + rx + 1)
-        if y0 < y1 and x0 < x1:
-            boxes.append((y0, y1, x0, x1))
+    tshape = tpl.shape[1:]
+    factors = (1, f) if one_d else (f,) * len(tshape)
+    score = _volume_score if volume else match_plain
+    peaks_of = volume_peaks if volume else stack_peaks
+    coarse = score(_pooled(img, factors), _pooled(tpl, factors), method, dtype)
+    _, cand, _ = peaks_of(coarse[None], None, max(4 * max_matches, 16),
+                          _validate.clamp_distance(max(1, min_distance // f), coarse.shape), maximize, False)
+    out = tuple(n - t + 1 for n, t in zip(img.shape[1:], tshape))
+    reach = tuple(2 * k if k > 1 else 0 for k in factors)  # (a 1-D row has no neighbour rows)
+    boxes = []  # (lo, hi) of each neighbourhood's windows, per axis
+    for c in cand.astype(np.int64):
+        lo = tuple(max(0, int(v) * k - r) for v, k, r in zip(c, factors, reach))
+        hi = tuple(min(n, int(v) * k + r + 1) for v, k, r, n in zip(c, factors, reach, out))
+        if all(a < b for a, b in zip(lo, hi)):
+            boxes.append((lo, hi))
     # every neighbourhood scored in one call: their image pieces side by
-    # side in a mosaic, one row of equal cells (a window's score depends on
-    # its own pixels only; the windows across two cells are not read).  One
-    # row: only the windows between two cells are wasted, not also those
-    # between two rows of cells (a square mosaic of 16 cells scores about
-    # three times as many windows)
-    cy_, cx_ = 2 * ry + h, 2 * rx + w
-    mosaic = np.zeros((img.shape[0], cy_, max(1, len(boxes)) * cx_), dtype=img.dtype)
-    for k, (y0, y1, x0, x1) in enumerate(boxes):
-        mosaic[:, :y1 - y0 + h - 1, k * cx_:k * cx_ + x1 - x0 + w - 1] = img[:, y0:y1 + h - 1, x0:x1 + w - 1]
+    # side in a mosaic, one row of equal cells along the last axis (a
+    # window's score depends on its own pixels only; the windows across two
+    # cells are not read).  One row: only the windows between two cells are
+    # wasted, not also those between two rows of cells (a square mosaic of
+    # 16 cells scores about three times as many windows)
+    cell = tuple(2 * r + t for r, t in zip(reach, tshape))
+    mosaic = np.zeros((img.shape[0],) + cell[:-1] + (max(1, len(boxes)) * cell[-1],), dtype=img.dtype)
+    for k, (lo, hi) in enumerate(boxes):
+        src = tuple(slice(a, b + t - 1) for a, b, t in zip(lo, hi, tshape))
+        dst = tuple(slice(0, b - a + t - 1) for a, b, t in zip(lo[:-1], hi[:-1], tshape))
+        x0 = k * cell[-1]
+        mosaic[(slice(None),) + dst + (slice(x0, x0 + hi[-1] - lo[-1] + tshape[-1] - 1),)] = img[(slice(None),) + src]
     # (the direct kernel, when cheaper, scores each cell's own windows only)
-    maps = match_plain(mosaic, tpl, method, dtype, cells=len(boxes)) if boxes else None
-    locals_ = [maps[:y1 - y0, k * cx_:k * cx_ + x1 - x0] for k, (y0, y1, x0, x1) in enumerate(boxes)]
+    maps = score(mosaic, tpl, method, dtype, cells=len(boxes)) if boxes else None
+    locals_ = [maps[tuple(slice(0, b - a) for a, b in zip(lo[:-1], hi[:-1]))
+                    + (slice(k * cell[-1], k * cell[-1] + hi[-1] - lo[-1]),)] for k, (lo, hi) in enumerate(boxes)]
     # a suppression window that covers a whole neighbourhood keeps its best
     # score alone: every such neighbourhood's best at once, the others (and
     # the few the shortcut cannot decide) through find_matches' rule
     whole = [min_distance >= max(loc.shape) - 1 for loc in locals_]
-    best = iter(cells_best([loc for loc, w in zip(locals_, whole) if w], (2 * ry + 1, 2 * rx + 1),
-                            threshold, maximize))
+    best = iter(cells_best([loc for loc, w in zip(locals_, whole) if w], tuple(2 * r + 1 for r in reach),
+                           threshold, maximize))
     pos, val = [], []
-    for loc, w, (y0, _, x0, _) in zip(locals_, whole, boxes):
+    for loc, w, (lo, _) in zip(locals_, whole, boxes):
         b = next(best) if w else None
         if b is None:
-            _, found, scores = stack_peaks(loc[None], threshold, 1 if w else None, min_distance, maximize, subpixel)
+            _, found, scores = peaks_of(loc[None], threshold, 1 if w else None, min_distance, maximize, subpixel)
         elif not len(b):
             continue
         else:
             found = refine_best(loc, b, maximize) if subpixel else b.astype(np.float64)
-            scores = loc[b[:, 0], b[:, 1]]
+            scores = loc[tuple(b.T)]
         if len(scores):
-            pos.append(found + np.array([y0, x0], dtype=np.float64))
+            pos.append(found + np.array(lo, dtype=np.float64))
             val.append(scores)
     if not pos:
-        return Matches(np.empty((0, 1 if one_d else 2)), np.empty(0, dtype=dtype))
+        return Matches(np.empty((0, len(out) - one_d)), np.empty(0, dtype=dtype))
     pos = np.concatenate(pos)
     val = np.concatenate(val)
-    keep = suppress(val if maximize else -val, pos, (oh, ow), min_distance, max_matches)
+    keep = suppress(val if maximize else -val, pos, out, min_distance, max_matches)
     pos, val = pos[keep], val[keep]
     if one_d:
         pos = pos[:, 1:]
