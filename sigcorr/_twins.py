@@ -483,8 +483,17 @@ def max_pool(x, kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw, want_idx, out, i
     return out, idx
 
 
-def max_pool_2x2(x, out):
-    return max_pool_separable(x, 2, 2, 2, 2, 0, 0, 1, 1, out)
+def max_pool_2x2(x, kd, D, od, out):
+    """``_kernels.pool.max_pool_2x2``: each output plane's kd input planes,
+    their elementwise maximum (NaN propagated), then the 2 x 2 windows."""
+    Q = out.shape[0]
+    q = np.arange(Q)
+    base = (q // od) * D + (q % od) * kd
+    planes = x[base].copy()
+    for e in range(1, kd):
+        nxt = x[base + e]
+        planes = np.where(np.isnan(planes) | (planes > nxt), planes, nxt)
+    return max_pool_separable(planes, 2, 2, 2, 2, 0, 0, 1, 1, out)
 
 
 def max_pool_separable(x, kh, kw, sh, sw, ph, pw, dh, dw, out):

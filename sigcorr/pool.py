@@ -37,7 +37,8 @@ def _max_planes(planes, k, s, p, d, out):
     """Values-only max pooling of (P, H, W) planes into a new (P, oh, ow) array."""
     res = output_array((planes.shape[0], out[0], out[1]), planes.dtype)
     if (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]) == (2, 2, 2, 2, 0, 0, 1, 1) and _whole_2x2(planes, out):
-        run(_kpool.max_pool_2x2, _twins.max_pool_2x2, planes, res)  # a 1-D window never matches: k[0] == 1
+        one = np.int64(1)  # (a 1-D window never matches: k[0] == 1)
+        run(_kpool.max_pool_2x2, _twins.max_pool_2x2, planes, one, one, one, res)
     else:
         run(_kpool.max_pool_separable, _twins.max_pool_separable, planes, k[0], k[1], s[0], s[1], p[0], p[1],
             d[0], d[1], res)
@@ -91,6 +92,12 @@ def _max_pool3(arr, work, k, s, p, d, out, return_indices):
         # first, as elementwise maxima of whole slices (contiguous, NaN
         # propagated as torch does), halving what the planes' kernel reads
         kd = k[0]
+        if tuple(k[1:]) + tuple(s[1:]) + tuple(p[1:]) + tuple(d[1:]) == (2, 2, 2, 2, 0, 0, 1, 1) and _whole_2x2(vols[0], out[1:]):
+            # max_pool3d(x, (kd, 2, 2)): the depth windows and the planes' in one pass
+            res = output_array((P * out[0], out[1], out[2]), work)
+            run(_kpool.max_pool_2x2, _twins.max_pool_2x2, vols.reshape(P * D, H, W), np.int64(kd), np.int64(D),
+                np.int64(out[0]), res)
+            return res.reshape(shape), None
         depth = _workspace.empty("pool3d:depth", (P, out[0], H, W), work)  # dies in this call
         if kd == 1:
             np.copyto(depth, vols[:, :out[0]])

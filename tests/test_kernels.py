@@ -632,8 +632,19 @@ def test_avg_pool_equals_naive(case, include_pad):
 def test_2x2_pools_equal_naive(H, W, dtype, rng):
     x = _pool_input(rng, (3, H, W), dtype)
     oh, ow = H // 2, W // 2
-    got = _call(pool.max_pool_2x2, x, np.empty((3, oh, ow), dtype))
+    one = np.int64(1)
+    got = _call(pool.max_pool_2x2, x, one, one, one, np.empty((3, oh, ow), dtype))
     np.testing.assert_array_equal(got, naive.max_pool(x, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow)[0].astype(dtype))
+    # volumes: whole depth windows of kd planes, D planes a volume (two volumes)
+    for kd, D in ((2, 5), (3, 6), (1, 3)):
+        v = _pool_input(rng, (2, D, H, W), dtype)
+        od = D // kd
+        want = naive.max_pool3(v, (kd, 2, 2), (kd, 2, 2), (0, 0, 0), (1, 1, 1), (od, oh, ow))[0]
+        args = (v.reshape(2 * D, H, W), np.int64(kd), np.int64(D), np.int64(od))
+        got = _call(pool.max_pool_2x2, *args, np.empty((2 * od, oh, ow), dtype))
+        np.testing.assert_array_equal(got.reshape(want.shape), want.astype(dtype))
+        np.testing.assert_array_equal(_twins.max_pool_2x2(*args, np.empty((2 * od, oh, ow), dtype)).reshape(want.shape),
+                                      want.astype(dtype))
     x = np.nan_to_num(x, nan=0.5, neginf=-2.0)
     got = _call(pool.avg_pool_2x2, x, np.empty((3, oh, ow), dtype))
     np.testing.assert_allclose(got, naive.avg_pool(x, 2, 2, 2, 2, 0, 0, True, oh, ow), atol=_tol(dtype))

@@ -80,29 +80,41 @@ def max_pool(x, kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw, want_idx, out, i
     return out, idx
 
 
-@jit(parallel=True, sigs=[(A3(f), A3(f)) for f in FLOATS])
-def max_pool_2x2(x, out):
-    """2 x 2 windows, stride 2, no padding (values only)."""
-    P, H, W = x.shape
-    oh, ow = out.shape[1], out.shape[2]
-    for t in prange(P * oh):
-        p = t // oh
-        i = t - p * oh
-        r0 = x[p, 2 * i]
-        r1 = x[p, 2 * i + 1]
-        o = out[p, i]
+@jit(parallel=True, sigs=[(A3(f), I8, I8, I8, A3(f)) for f in FLOATS])
+def max_pool_2x2(x, kd, D, od, out):
+    """2 x 2 windows, stride 2, no padding (values only), over ``kd``
+    planes: output plane q is the maximum over the planes (q // od) D + (q
+    % od) kd + e, e < kd, of ``x`` (P D, H, W) (a volume's whole, disjoint
+    depth windows of kd planes, od = D // kd of them per volume: one pass
+    over the volume; kd = D = od = 1 for images).  NaN propagates, as in
+    torch."""
+    Q, oh, ow = out.shape
+    for t in prange(Q * oh):
+        q = t // oh
+        i = t - q * oh
+        base = (q // od) * D + (q % od) * kd
+        o = out[q, i]
+        r0 = x[base, 2 * i]
+        r1 = x[base, 2 * i + 1]
         for j in range(ow):
-            a = r0[2 * j]
-            b = r0[2 * j + 1]
-            c = r1[2 * j]
-            d = r1[2 * j + 1]
-            m1 = a if (a > b or a != a) else b
-            m2 = c if (c > d or c != c) else d
-            if m1 != m1:
-                o[j] = m1
-            else:
-                o[j] = m1 if (m1 >= m2 and m2 == m2) else m2
+            o[j] = _max4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1])
+        for e in range(1, kd):
+            r0 = x[base + e, 2 * i]
+            r1 = x[base + e, 2 * i + 1]
+            for j in range(ow):
+                o[j] = _max_nan(o[j], _max4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]))
     return out
+
+
+@jit()
+def _max_nan(a, b):
+    # the larger of a and b, NaN if either is (torch's max pooling)
+    return a if (a > b or a != a) else b
+
+
+@jit()
+def _max4(a, b, c, d):
+    return _max_nan(_max_nan(a, b), _max_nan(c, d))
 
 
 @jit()
