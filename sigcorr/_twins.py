@@ -640,11 +640,11 @@ def corr_push(hist, x, work, ker, out):
     return out
 
 
-def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, strengths):
+def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info):
     """``_kernels.stream.track_push``: the same ring of block lag sums (kept
     for the compiled kernel to go on with), each window's residual sums
-    taken from the residual itself, and ``detect``'s twin."""
-    spike, guard, pmin, pmax, level, smooth, energy_lo, energy_hi = params
+    taken from the residual itself."""
+    spike, guard, energy_lo, energy_hi = params
     B = y.shape[0]
     nb, L1 = R.shape[1:]
     W = nb * g
@@ -667,11 +667,6 @@ def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, stre
                 ref[b], nxt[b] = mean, last - nb
             if status == 0 and not energy_lo <= S[r, 0] <= energy_hi:
                 status = 3.0
-            if status == 0:
-                detect(S[r:r + 1], pmin, pmax, np.full(1, float(W)), np.full(1, float(W)), level,
-                       periods[r:r + 1], strengths[r:r + 1])
-                if W - 1 >= 2 * pmin and np.isnan(periods[r, 0]) and S[r, 1] > smooth * S[r, 0]:
-                    status = 4.0
             info[r] = status, mean
     return S
 

@@ -40,6 +40,7 @@ import math
 import numpy as np
 
 from . import _conv, _costs, _lagsums, _network, _twins, _validate
+from ._kernels import detect as _kdetect
 from ._kernels import direct as _kdirect
 from ._kernels import stream as _kstream
 from ._kernels import windows as _kwin
@@ -687,8 +688,10 @@ class PeriodTracker(_Stream):
         self._B = math.prod(self.lead)
         self._buf = np.empty((self._B, 0))
         self._track = _Kernel(_kstream.track_push, _twins.track_push)
-        lo, hi = _validate.ENERGY_SAFE
-        self._params = np.array([_lagsums.SPIKE, _SLIDE_GUARD, *self._range, _LEVEL, _SMOOTH, lo, hi])
+        self._detect = _Kernel(_kdetect.detect, _twins.detect)
+        self._params = np.array([_lagsums.SPIKE, _SLIDE_GUARD, *_validate.ENERGY_SAFE])
+        # (a complete window's rows: every lag k has window - k pairs)
+        self._W = np.full(_SLIDE_WINDOWS * self._B, float(self.window))
 
     def push(self, chunk):
         """The rows of the windows ``chunk`` completes, shape ``(*channels, k, 3)``."""
@@ -727,15 +730,27 @@ class PeriodTracker(_Stream):
         rows = nw * B  # row w B + b: window w of channel b
         S = np.empty((rows, L + 1))
         info = np.empty((rows, 2))
-        periods, strengths = np.empty((rows, 1)), np.empty((rows, 1))  # (in samples)
         self._track(seq, np.empty_like(seq), np.int64(first), ends, np.int64(self._g), self._ring, self._ref, self._nxt,
-                    self._params, S, info, periods, strengths)
-        again = info[:, 0] != 0
+                    self._params, S, info)
+        periods, strengths = np.empty((rows, 1)), np.empty((rows, 1))  # (in samples)
+        pmin, pmax = float(self._range[0]), float(self._range[1])
+        slid = info[:, 0] == 0
+        if slid.all():
+            self._detect(S, pmin, pmax, self._W[:rows], self._W[:rows], _LEVEL, periods, strengths)
+        elif slid.any():
+            p, st = periods[slid], strengths[slid]
+            self._detect(S[slid], pmin, pmax, self._W[:p.shape[0]], self._W[:p.shape[0]], _LEVEL, p, st)
+            periods[slid], strengths[slid] = p, st
+        # those the slide left, and those offline searches again on their
+        # differences (a slid row without a period, rarely): afresh, as offline
+        again = ~slid
+        if np.isnan(periods[slid, 0]).any():
+            again[_lagsums.searched_again(np.where(slid[:, None], S, 0.0), np.where(slid[:, None], periods, 0.0), W,
+                                          pmin, _SMOOTH)] = True
         if again.any():
             sel = np.flatnonzero(again)
             y = np.stack([seq[k % B, ends[k // B] - first - W:ends[k // B] - first] for k in sel])
             p, st = np.empty((sel.size, 1)), np.empty((sel.size, 1))
-            pmin, pmax = self._range
             _lagsums.detect_rows(y, L, pmin, pmax, _LEVEL, _SMOOTH, p, st, np.empty(sel.size))
             periods[sel], strengths[sel] = p, st
         out = np.empty((B, nw, 3))

@@ -85,8 +85,12 @@ def lag_band(r, xs, ys, lo):
     N1 = xs.shape[0]
     N2 = ys.shape[0]
     nl = r.shape[0]
-    pad = np.zeros(N1 + 16, dtype=r.dtype)
-    pad[8:8 + N1] = xs
+    pad = np.empty(N1 + 16, dtype=r.dtype)
+    for t in range(8):  # (loops, not slice assignments: each of those is a numpy implementation to compile)
+        pad[t] = 0
+        pad[N1 + 8 + t] = 0
+    for t in range(N1):
+        pad[8 + t] = xs[t]
     for j0 in range(0, nl, 8):
         m = min(8, nl - j0)
         a = min(max(0, -(lo + j0 + m - 1)), N2)

@@ -11,16 +11,13 @@ The period tracker's push (``track_push``) slides its lag sums: each new
 block's pairs are added once to the sums of the blocks the window holds (the
 lag window's passes, ``lags.lag_band``), the window's raw sums are turned
 into those of its residual (the detector's own line fit, ``acf.clean_one``)
-with prefix sums in O(window + lags), and the detector (``detect``'s) runs
-in the same call.
+with prefix sums in O(window + lags).
 """
 
 import numpy as np
-from numba import prange
 
 from ._jit import A1, A2, A3, F8, FLOATS, I8, jit
 from .acf import clean_one
-from .detect import _WORK_ROWS, _detect_one
 from .direct import add_kernel_row
 from .lags import lag_band
 
@@ -61,11 +58,11 @@ def corr_push(hist, x, work, ker, out):
 # ---------------------------------------------------------------------------
 
 
-@jit(parallel=True, sigs=[(A2(F8), A2(F8), I8, A1(I8), I8, A3(F8), A1(F8), A1(I8), A1(F8), A2(F8), A2(F8),
-                           A2(F8), A2(F8))])
-def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, strengths):
-    """One push of ``stream.PeriodTracker``: the windows ending at ``ends``,
-    their lag sums slid block by block, then ``detect``'s detector on each.
+@jit(sigs=[(A2(F8), A2(F8), I8, A1(I8), I8, A3(F8), A1(F8), A1(I8), A1(F8), A2(F8), A2(F8))])
+def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info):
+    """One push of ``stream.PeriodTracker``: the lag sums of the residuals
+    of the windows ending at ``ends``, slid block by block (the caller runs
+    ``detect`` on them: compiled once, not into this kernel as well).
 
     ``y`` (B, N): the channels' samples from stream index ``first`` on (at
     least the last window before the push); ``x``: scratch of y's shape
@@ -76,40 +73,33 @@ def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, stre
     s + k in blocks i..the last added, so a window's raw lag sums are the
     sum of the rows once its last block is in); ``ref[b]``, the level taken
     out of the raw sums; ``nxt[b]``, the next block to add (< 0: a new ring,
-    whose reference is the first window's level).
-
-    ``params``: (spike, guard, pmin, pmax, level, smooth, energy_lo,
-    energy_hi): the detector's settings (``robust_residuals``' spike
-    factor, ``detect``'s), the expansion's guard (``_residual_sums``), the
-    lag-1 level of ``_lagsums.searched_again`` and the safe range of a
+    whose reference is the first window's level).  ``params``: (spike,
+    guard, energy_lo, energy_hi): ``robust_residuals``' spike factor, the
+    expansion's guard (``_residual_sums``) and the safe range of a
     residual's energy (``_validate.ENERGY_SAFE``).
 
-    Row r = w B + b of ``S`` (lag sums of the residual), ``info`` (status,
-    window level), ``periods`` and ``strengths`` (in samples) is window w of
-    channel b.  Status 0: S is the residual's and the detector has run;
-    otherwise the caller detects the window afresh, as offline (1: samples
-    dropped or the trend too steep for the expansion, see
-    ``_residual_sums``; 2: the same after the reference was moved to the
+    Row r = w B + b of ``S`` (the residual's lag sums) and ``info``
+    (status, the window's level) is window w of channel b.  Status 0: S is
+    the residual's; otherwise the caller detects the window afresh, as
+    offline (1: samples dropped, or the trend too steep for the expansion,
+    see ``_residual_sums``; 2: the same after the reference was moved to the
     window's level and the window's blocks added again; 3: an energy outside
-    the safe range, which offline scales first; 4: no period and a smooth
-    residual, which offline searches again on its differences: the rule of
-    ``_lagsums.searched_again``).  One task per channel: a channel's windows are
-    sequential, and a push of one channel is too little work to pay for
-    waking the other cores.
+    the safe range, which offline scales first).  Serial: a channel's
+    windows are sequential, a push of one channel is too little work to pay
+    for waking the other cores, and a parallel kernel costs its compile
+    time again.
     """
-    for b in prange(y.shape[0]):
-        _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, strengths, np.int64(b))
+    for b in range(y.shape[0]):
+        _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, np.int64(b))
     return S
 
 
 @jit()
-def _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, strengths, b):
-    spike, guard, pmin, pmax, level, smooth, energy_lo, energy_hi = params
+def _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, b):
+    spike, guard, energy_lo, energy_hi = params[0], params[1], params[2], params[3]
     B = y.shape[0]
     nb = R.shape[1]
-    L1 = R.shape[2]
     W = nb * g
-    Wf = np.float64(W)
     yb = y[b]
     xb = x[b]
     Rb = R[b]
@@ -118,8 +108,6 @@ def _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, 
         ref[b] = _level(yb[off:off + W])
         nxt[b] = ends[0] // g - nb
     _reference(yb, ref[b], xb)
-    work = np.empty((_WORK_ROWS, L1))
-    used = np.empty(L1, dtype=np.bool_)
     for w in range(ends.shape[0]):
         e = ends[w]
         last = e // g  # the window: blocks last - nb .. last - 1
@@ -139,10 +127,6 @@ def _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, periods, 
             nxt[b] = last - nb
         if status == 0 and not (energy_lo <= S[r, 0] <= energy_hi):
             status = 3.0
-        if status == 0:
-            _detect_one(S[r], Wf, Wf, pmin, pmax, level, work, used, periods[r], strengths[r])
-            if Wf - 1.0 >= 2.0 * pmin and np.isnan(periods[r, 0]) and S[r, 1] > smooth * S[r, 0]:
-                status = 4.0
         info[r, 0] = status
         info[r, 1] = mean
 
@@ -174,7 +158,9 @@ def _add_block(x, first, n, lo_block, g, R):
     # (d - 1) g < k < (d + 1) g
     nb = R.shape[0]
     L1 = R.shape[1]
-    R[n % nb, :] = 0.0
+    row = R[n % nb]
+    for k in range(L1):
+        row[k] = 0.0
     xn = n * g - first
     for d in range(min(nb, (L1 - 1) // g + 2)):
         i = n - d
