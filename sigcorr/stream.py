@@ -188,6 +188,12 @@ class _Stream:
         self._h = min(L, m1)
         return work
 
+    def push(self, chunk):
+        """The outputs ``chunk`` completes, in the shape the class documents."""
+        x = self._accept(chunk)
+        self.count += x.shape[1]
+        return self._advance(x)
+
     def _start(self):
         pass
 
@@ -391,7 +397,8 @@ class MatchTemplate(_Stream):
     Notes
     -----
     Each push scores the windows the chunk completes (output i is the window
-    starting at sample i, the "valid" output): the cross term by the direct
+    starting at sample i, the "valid" output; shape ``(*channels, k)``,
+    ``(*channels, T, k)`` for a stack): the cross term by the direct
     kernel, the window sums and sums of squares by ``match_scores``' float64
     running sums over the held ``m - 1`` samples and the chunk, so no sum is
     carried from the start of the stream and none drifts.  The ccoeff
@@ -471,13 +478,6 @@ class MatchTemplate(_Stream):
         self._tsum2 = (t64 * t64).sum(axis=1)
         ccoeff = self.method.startswith("ccoeff")
         self._tnorm = np.sqrt((tcs * tcs).sum(axis=1) if ccoeff else self._tsum2)
-
-    def push(self, chunk):
-        """The scores of the windows ``chunk`` completes, shape
-        ``(*channels, k)`` (``(*channels, T, k)`` for a stack)."""
-        x = self._accept(chunk)
-        self.count += x.shape[1]
-        return self._advance(x)
 
     @serialized_if_needed
     def _advance(self, x):
@@ -817,11 +817,11 @@ class MatchedFilter(_Stream):
 
     Notes
     -----
-    Chunks are (C, n) (or (n,) for one channel).  Each push scores the
-    outputs the chunk completes, output i being the network score of the
-    windows starting at i + moveout[t, c], complete once sample
-    i + m + max(moveouts) - 1 has arrived: the held ``m + max(moveouts) - 1``
-    samples and the chunk go through matched_filter's own engine
+    Chunks are (C, n) (or (n,) for one channel); a push returns (T, k).
+    Each push scores the outputs the chunk completes, output i being the
+    network score of the windows starting at i + moveout[t, c], complete
+    once sample i + m + max(moveouts) - 1 has arrived: the held ``m +
+    max(moveouts) - 1`` samples and the chunk go through matched_filter's own engine
     (``_network.Bank``: direct or FFT blocks by the cost model).
 
     Examples
@@ -866,12 +866,6 @@ class MatchedFilter(_Stream):
         self._hist = np.zeros((C, self.m - 1), self.dtype)
         self._h = 0
         self._bank = _network.Bank(self.templates, self.moveouts, self.weights, self.dtype)
-
-    def push(self, chunk):
-        """The network scores the chunk completes, (T, k)."""
-        x = self._accept(chunk)
-        self.count += x.shape[1]
-        return self._advance(x)
 
     @serialized_if_needed
     def _advance(self, x):
