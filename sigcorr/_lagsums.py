@@ -551,18 +551,36 @@ def irregular_residuals(t, v, m):
             np.ascontiguousarray(res[rows, order]), keep.sum(axis=1).astype(np.int64))
 
 
-def successive_differences(t, v, m):
+NEAR = 1.5  # successive samples less than this many lag steps apart are differenced (a first difference)
+
+
+def successive_differences(t, v, m, step):
     """Rows of irregular samples (present first, sorted, ``m`` of them) ->
     the differences of successive samples at their midpoints: ``(t, v, m)``,
-    m - 1 of them per row (a bending trend's curve gone, a season kept)."""
+    present first (a bending trend's curve gone, a season kept).  Only the
+    successive samples less than ``NEAR`` lag steps ``step`` (the
+    detector's: about the sampling step) apart are differenced, as the regular detector differences neighbours only
+    (a NaN beside a sample leaves no difference): across a longer gap (a
+    missing sample, the pause between bursts) the difference spans several
+    steps, so it holds a different share of the season and the trend's
+    whole change over the gap, and the differences no longer read as one
+    series."""
     B, n = t.shape
-    td = np.full((B, max(n - 1, 1)), np.inf)
-    vd = np.zeros((B, max(n - 1, 1)))
-    md = np.maximum(m - 1, 0)
-    ok = np.arange(n - 1)[None, :] < md[:, None]
-    td[:, :n - 1] = np.where(ok, 0.5 * (t[:, 1:] + np.where(ok, t[:, :-1], 0.0)), np.inf)
-    vd[:, :n - 1] = np.where(ok, v[:, 1:] - v[:, :-1], 0.0)
-    return np.ascontiguousarray(td), np.ascontiguousarray(vd), md.astype(np.int64)
+    w = max(n - 1, 1)
+    ok = np.zeros((B, w), bool)
+    ok[:, :n - 1] = np.arange(n - 1)[None, :] < np.maximum(m - 1, 0)[:, None]
+    mid = np.full((B, w), np.inf)
+    dv = np.zeros((B, w))
+    if n > 1:
+        gap = np.where(ok[:, :n - 1], t[:, 1:] - np.where(ok[:, :n - 1], t[:, :-1], 0.0), np.inf)
+        ok[:, :n - 1] &= gap < NEAR * step
+        mid[:, :n - 1] = 0.5 * (t[:, 1:] + np.where(ok[:, :n - 1], t[:, :-1], 0.0))
+        dv[:, :n - 1] = v[:, 1:] - v[:, :-1]
+    order = np.argsort(~ok, axis=1, kind="stable")  # kept first, in time order
+    rows = np.arange(B)[:, None]
+    td = np.where(ok, mid, np.inf)[rows, order]
+    vd = np.where(ok, dv, 0.0)[rows, order]
+    return np.ascontiguousarray(td), np.ascontiguousarray(vd), ok.sum(axis=1).astype(np.int64)
 
 
 def irregular_detect_sums(t, v, m, step, K, kernel, level):

@@ -266,34 +266,11 @@ class Periods:
     periods_seconds: np.ndarray | None = None
 
 
-_MIN_PAIRS = 30  # the pairs a lag should hold on average, at the least, for the detector's default lag step
-
-
-def _sparse_step(t, m, step):
-    """The detector's default lag step: the sampling step (the median
-    interval), widened where the series are too sparse for it, so that a
-    lag holds ``_MIN_PAIRS`` pairs on average (of the m^2 3/8 pairs within
-    half the span, over the lags there): a few clusters of samples spread
-    over a long span (bursty sampling) would leave most lags a handful of
-    pairs, each lag's r noise.  Times on a grid keep the grid's step."""
-    if _validate.sampling_step(t, m)[1] or step != _validate.sampling_step(t, m)[0]:
-        return step
-    last = t[np.arange(t.shape[0]), np.maximum(m - 1, 0)]
-    span = np.where(m > 1, last - t[:, 0], 0.0)
-    ok = m > 1
-    if not ok.any():
-        return step
-    per_lag = (0.375 * m[ok].astype(np.float64) ** 2) / np.maximum(span[ok] / (2.0 * step), 1.0)
-    return step * max(1.0, _MIN_PAIRS / float(np.median(per_lag)))
-
-
 def _detect_irregular(x, times, lag_step, kernel, max_periods, min_period, max_period, fs, axis):
     """:func:`_detect` of irregular samples: periods in the units of ``times``."""
     t, v, m, batch = _validate.irregular_batch(x, times, axis)
-    step = _validate.check_lag_step(lag_step, t, m)
+    step = _validate.check_lag_step(lag_step, t, m) if lag_step is not None else _validate.detector_lag_step(t, m)
     kernel = _validate.check_kernel(kernel)
-    if lag_step is None:
-        step = _sparse_step(t, m, step)
     if _validate.check_positive(fs, "fs") != 1.0:
         raise ValueError(f"fs does not apply with times= (periods come in the units of times), got fs={fs}")
     last = t[np.arange(t.shape[0]), np.maximum(m - 1, 0)]
@@ -307,11 +284,11 @@ def _detect_irregular(x, times, lag_step, kernel, max_periods, min_period, max_p
     periods, strengths = _detect_spans(S, nvalid, npairs, pmin, pmax, n_cycles)
     support = _lagsums.support_at(W, periods[:, 0])
     # no period, and a residual that is smooth from step to step (a bending
-    # trend): searched again on the differences of successive samples, at
-    # their midpoints, as the regular detector does
+    # trend): searched again on the differences of successive samples a
+    # lag step apart, at their midpoints, as the regular detector does
     smooth = np.flatnonzero(np.isnan(periods[:, 0]) & (S[:, 1] > _SMOOTH * S[:, 0]) & (m > 3))
     if smooth.size:
-        td, vd, md = _lagsums.successive_differences(t[smooth], v[smooth], m[smooth])
+        td, vd, md = _lagsums.successive_differences(t[smooth], v[smooth], m[smooth], step)
         S2, nv2, np2, W2 = _lagsums.irregular_detect_sums(td, vd, md, step, K, kernel, _LEVEL)
         p2, s2 = _detect_spans(S2, nv2, np2, pmin, pmax, n_cycles)
         periods[smooth], strengths[smooth] = p2, s2
@@ -428,8 +405,11 @@ def detect_period(x, *, min_period=None, max_period=None, fs=1.0, axis=-1, times
     axis : int
         The time axis.
     times, lag_step, kernel
-        Irregular sample times, the lag spacing (default: the median
-        sampling interval, widened where the samples are too sparse for a
+        Irregular sample times, the lag spacing (default: the sampling
+        step, the step of the clock the times keep to (the spans over the
+        intervals counted in median intervals: the grid's step for times
+        jittered about one, near the median interval for times at random),
+        widened where the samples are too sparse for a
         lag to hold 30 pairs on average: a few bursts over a long span; a
         grid's step for times on a grid with gaps) and the kernel
         ('gaussian' or 'slotted'), as for

@@ -233,6 +233,53 @@ def sampling_step(t, m):
     return float(np.median(gaps)), False
 
 
+MIN_PAIRS = 30  # the pairs a lag should hold on average, at the least, for the detector's default lag step
+
+
+def clock_step(t, m):
+    """The sampling step of irregular rows (``t`` sorted, present first,
+    ``m`` of them): a grid's step for times on a grid (with gaps);
+    otherwise the step of the clock the times keep to, the spans over the
+    number of clock steps they hold (each interval counted as its multiple
+    of the median interval, at least one).  For times jittered about a
+    grid this is the grid's step to within the jitter / m, where the median
+    interval itself errs by about jitter / sqrt(m) (3% for 80 samples
+    jittered by 0.3 step): an integer season (4 quarters, 12 months), read
+    off the lags k * step, would come back off by that much; for times at
+    random it stays near the median interval (a tenth finer)."""
+    step, grid = sampling_step(t, m)
+    if grid:
+        return step
+    total = count = 0.0
+    for b in range(t.shape[0]):
+        gaps = np.diff(t[b, :m[b]])
+        gaps = gaps[gaps > 0]
+        total += float(gaps.sum())
+        count += float(np.maximum(1.0, np.rint(gaps / step)).sum())
+    return total / count
+
+
+def detector_lag_step(t, m):
+    """The period detector's default lag step for irregular rows: the
+    sampling step (:func:`clock_step`), widened where the series are too
+    sparse for it, so that a lag holds ``MIN_PAIRS`` pairs on average (of
+    the m^2 3/8 pairs within half the span, over the lags there): a few
+    clusters of samples spread over a long span (bursty sampling) would
+    leave most lags a handful of pairs, each lag's r noise.  Times on a
+    grid keep the grid's step.  One rule for the whole batch (in memory and
+    in ``sigcorr.dask``, which reads it off every series up front)."""
+    step = clock_step(t, m)
+    if sampling_step(t, m)[1]:
+        return step
+    last = t[np.arange(t.shape[0]), np.maximum(m - 1, 0)]
+    span = np.where(m > 1, last - t[:, 0], 0.0)
+    ok = m > 1
+    if not ok.any():
+        return step
+    per_lag = (0.375 * m[ok].astype(np.float64) ** 2) / np.maximum(span[ok] / (2.0 * step), 1.0)
+    return step * max(1.0, MIN_PAIRS / float(np.median(per_lag)))
+
+
 def check_kernel(kernel):
     """``kernel``: 'gaussian' or 'slotted'."""
     if kernel not in KERNELS:

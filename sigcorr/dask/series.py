@@ -153,7 +153,7 @@ def _irregular_plan(y, ndim, axis, times, lag_step, min_period, max_period):
     values = np.where(da.isfinite(y).compute(), 0.0, np.nan)  # (which samples are present: the step reads them)
     moved = np.moveaxis(tt, axis, -1) if tt.ndim == ndim else tt
     t, _, m, _ = _validate.irregular_batch(values, moved, -1)  # (checks times against x)
-    step = _validate.check_lag_step(lag_step, t, m)
+    step = _validate.check_lag_step(lag_step, t, m) if lag_step is not None else _validate.detector_lag_step(t, m)
     last = t[np.arange(t.shape[0]), np.maximum(m - 1, 0)]
     span = float(np.where(m > 1, last - t[:, 0], 0.0).max())
     _validate.period_range(int(np.floor(span / step + 1e-9)) + 1, min_period, max_period, 1.0 / step,
@@ -171,8 +171,9 @@ def detect_period(x, *, min_period=None, max_period=None, fs=1.0, axis=-1, chunk
     ``times`` (irregular samples, as in memory): 1-D, the same times for
     every series, or the shape of ``x`` (a Dask array chunked like it, or
     NumPy), NaN-padded for ragged series; ``lag_step`` defaults to the
-    median interval of every series' times, computed once up front, so the
-    blocks agree with the in-memory call.
+    in-memory detector's (the sampling step of every series' times, widened
+    where they are sparse), computed once up front, so the blocks agree
+    with the in-memory call.
 
     Examples
     --------
