@@ -659,8 +659,8 @@ def searched_again(S, periods, n, pmin, smooth_level):
     """The rows of :func:`detect_rows` searched again on their first
     differences: no period, a residual smooth from sample to sample (lag-1
     sum above ``smooth_level`` of lag 0), and room for two cycles of
-    ``pmin`` in the n - 1 differences.  (The period tracker's kernel,
-    ``_kernels.stream.track_push``, reads the same rule row by row.)"""
+    ``pmin`` in the n - 1 differences (``stream.PeriodTracker`` sends
+    these rows of its slid windows to :func:`detect_rows`)."""
     if n - 1 < 2 * pmin:
         return np.empty(0, np.int64)
     return np.flatnonzero(np.isnan(periods[:, 0]) & (S[:, 1] > smooth_level * S[:, 0]))

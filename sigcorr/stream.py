@@ -635,10 +635,9 @@ class PeriodTracker(_Stream):
     1)`` multiply-adds per window, a quarter of the window's own sums for a
     2048-sample window and 512-sample hop).  A window's lag sums are those
     of its blocks, turned into the sums of its residual (the detector's own
-    trend line taken out, in O(window) with prefix sums); the detector then
-    runs in the same compiled call, so a push costs microseconds beyond the
-    arithmetic.  The state is the last ``window`` samples and one row of lag
-    sums per block.  Detected afresh, as offline: a window that holds a
+    trend line taken out, in O(window) with prefix sums), then read by
+    ``detect_period``'s detector.  The state is the last ``window`` samples
+    and one row of lag sums per block.  Detected afresh, as offline: a window that holds a
     missing (NaN) sample or a spike, or whose trend makes the raw sums too
     large against the residual's to keep the digits the offline call keeps
     (a level far from the one taken out of the sums is first taken out
@@ -716,7 +715,7 @@ class PeriodTracker(_Stream):
     @serialized_if_needed
     def _slide(self, seq, first, ends):
         """The rows of the windows ending at ``ends`` (few), their lag sums
-        slid block by block and detected in one call (``track_push``); the
+        slid block by block (``track_push``), then detected (``detect``); the
         windows it leaves (samples missing, a steep trend, a residual the
         detector searches again on its differences) detected afresh."""
         W, B, L = self.window, self._B, self._L

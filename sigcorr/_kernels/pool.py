@@ -102,19 +102,13 @@ def max_pool_2x2(x, kd, D, od, out):
             r0 = x[base + e, 2 * i]
             r1 = x[base + e, 2 * i + 1]
             for j in range(ow):
-                o[j] = _max_nan(o[j], _max4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]))
+                o[j] = _nanmax(o[j], _max4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]))
     return out
 
 
 @jit()
-def _max_nan(a, b):
-    # the larger of a and b, NaN if either is (torch's max pooling)
-    return a if (a > b or a != a) else b
-
-
-@jit()
 def _max4(a, b, c, d):
-    return _max_nan(_max_nan(a, b), _max_nan(c, d))
+    return _nanmax(_nanmax(a, b), _nanmax(c, d))
 
 
 @jit()
