@@ -197,6 +197,15 @@ class Costs:
     # parallel kernel's launch and the Python steps around it; larger ones
     # go to corr_padded (or the FFT) on every core
     stream_serial_macs: int = 1 << 18
+    # stream.PeriodTracker's block pairs (_kernels.stream._add_block): one
+    # direct multiply-add (lags.lag_band), and one point x log2(points) of
+    # a transform of the FFT path (a block's spectrum, or a band's inverse
+    # with the spectra's product), ns on one core.  Not calibrated yet: a
+    # 512-sample block's 525,000 multiply-adds (window 2048) take 31 us, a
+    # 1024-point transform 4.3-4.6 us, on the Xeon of issue 28's fourth
+    # session
+    track_mac_ns: float = 0.06
+    track_fft_ns: float = 0.45
 
 
 def _cpuinfo(*keys):

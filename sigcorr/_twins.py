@@ -640,14 +640,16 @@ def corr_push(hist, x, work, ker, out):
     return out
 
 
-def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info):
+def track_push(y, x, first, ends, g, R, F, tw, ref, nxt, params, S, info):
     """``_kernels.stream.track_push``: the same ring of block lag sums (kept
     for the compiled kernel to go on with), each window's residual sums
-    taken from the residual itself."""
-    spike, guard, energy_lo, energy_hi = params
+    taken from the residual itself; every block pair summed directly, the
+    blocks' spectra ``F`` made for the kernel all the same."""
+    spike, guard, energy_lo, energy_hi = params[:4]
     B = y.shape[0]
     nb, L1 = R.shape[1:]
     W = nb * g
+    left = 0
     for b in range(B):
         if nxt[b] < 0:
             off = ends[0] - W - first
@@ -659,7 +661,7 @@ def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info):
             for again in (0, 1):
                 x[b] = np.where(np.isfinite(y[b] - ref[b]), y[b] - ref[b], 0.0)
                 for n in range(max(nxt[b], last - nb), last):
-                    _add_block(x[b], first, n, last - nb, g, R[b])
+                    _add_block(x[b], first, n, last - nb, g, R[b], F[b])
                 nxt[b] = last
                 status, mean = _residual_sums(y[b, off:off + W], ref[b], spike, guard, S[r])
                 if status != 2 or again:
@@ -668,14 +670,19 @@ def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info):
             if status == 0 and not energy_lo <= S[r, 0] <= energy_hi:
                 status = 3.0
             info[r] = status, mean
-    return S
+            left += status != 0
+    return left
 
 
-def _add_block(x, first, n, lo_block, g, R):
+def _add_block(x, first, n, lo_block, g, R, F):
     # _kernels.stream._add_block: block n's pairs, into the ring rows of the blocks their earlier sample is in
     nb, L1 = R.shape
     R[n % nb] = 0
     xn = x[n * g - first:(n + 1) * g - first]
+    N = F.shape[1] // 2
+    if N:  # the block's spectrum, conjugated, for the kernel's later pairs
+        X = np.fft.fft(xn, N)
+        F[n % nb] = np.concatenate([X.real, -X.imag])
     for d in range(min(nb, (L1 - 1) // g + 2)):
         i = n - d
         if i < max(0, lo_block):

@@ -633,7 +633,9 @@ class PeriodTracker(_Stream):
     hop)`` samples, and each block's products with the window's earlier
     samples are summed once, when the block arrives (``hop * (max lag +
     1)`` multiply-adds per window, a quarter of the window's own sums for a
-    2048-sample window and 512-sample hop).  A window's lag sums are those
+    2048-sample window and 512-sample hop; for long windows, where the cost
+    model prices it lower, by FFT: each block transformed once, each pair of
+    blocks one product and one inverse transform).  A window's lag sums are those
     of its blocks, turned into the sums of its residual (the detector's own
     trend line taken out, in O(window) with prefix sums), then read by
     ``detect_period``'s detector.  The state is the last ``window`` samples
@@ -670,25 +672,52 @@ class PeriodTracker(_Stream):
         pmin, pmax, fs = _validate.period_range(self.window, min_period, max_period, fs)
         self.min_period, self.max_period, self.fs = min_period, max_period, fs
         self._range = (pmin, pmax)
+        self._pmin, self._pmax = float(pmin), float(pmax)
         self._L = int(min(self.window - 2, math.ceil(pmax) + 2))
         g = math.gcd(self.window, self.hop)
         # blocks of gcd(window, hop) samples tile every window: the lag sums slide
         self._g = g if self.hop < self.window and self.window // g <= _SLIDE_BLOCKS else 0
+        self._N, self._by_fft = self._block_plan()
         super().__init__(None)
+
+    def _block_plan(self):
+        """How ``track_push`` sums a block's pairs with the blocks before it,
+        band of lags by band (``_kernels.stream._add_block``): (N, by_fft),
+        band d (the block d before) by FFT of N points where by_fft[d] is 1,
+        directly where 0 (N = 0: every band directly), by the cost model's
+        prices: a band's inverse transform against its multiply-adds, and
+        each block's own transform against what the bands save."""
+        g, L1 = self._g, self._L + 1
+        if not g:
+            return 0, np.zeros(0)
+        N = 1 << (2 * g - 1).bit_length()  # (two g-sample blocks' correlation, unwrapped)
+        c = _costs.get()
+        transform = c.track_fft_ns * N * math.log2(N)
+        by_fft = np.zeros(self.window // g)
+        saved = 0.0
+        for d in range(min(self.window // g, (L1 - 1) // g + 2)):
+            u = np.arange(max(0, d * g - g + 1), min(L1 - 1, d * g + g - 1) + 1) - d * g
+            direct = c.track_mac_ns * float((g - np.abs(u)).sum())
+            if direct > transform:
+                by_fft[d] = 1.0
+                saved += direct - transform
+        if saved <= transform:
+            return 0, np.zeros(by_fft.size)
+        return N, by_fft
 
     def _start(self):
         self._buf = None
         # the sliding state (track_push): per channel, a ring of block lag
         # sums, the level taken out of them, the next block to add; None:
         # made from the window the next time the sums slide
-        self._ring = self._ref = self._nxt = None
+        self._ring = self._F = self._tw = self._ref = self._nxt = None
 
     def _channels(self):
         self._B = math.prod(self.lead)
         self._buf = np.empty((self._B, 0))
         self._track = _Kernel(_kstream.track_push, _twins.track_push)
         self._detect = _Kernel(_kdetect.detect, _twins.detect)
-        self._params = np.array([_lagsums.SPIKE, _SLIDE_GUARD, *_validate.ENERGY_SAFE])
+        self._params = np.array([_lagsums.SPIKE, _SLIDE_GUARD, *_validate.ENERGY_SAFE, *self._by_fft])
         # (a complete window's rows: every lag k has window - k pairs)
         self._W = np.full(_SLIDE_WINDOWS * self._B, float(self.window))
 
@@ -704,7 +733,7 @@ class PeriodTracker(_Stream):
         seq = np.concatenate([self._buf, x], axis=1) if self._buf.shape[1] else x
         first = start - self._buf.shape[1]  # the stream index of seq[:, 0]
         self._buf = np.ascontiguousarray(seq[:, max(0, seq.shape[1] - W):])
-        ends = W + hop * np.arange(j0, j1 + 1)
+        ends = np.arange(W + hop * j0, W + hop * j1 + 1, hop)
         if not ends.size:
             return np.empty(self.lead + (0, 3))
         if self._g and ends.size <= _SLIDE_WINDOWS:
@@ -712,16 +741,19 @@ class PeriodTracker(_Stream):
         self._ring = None  # (made from the window the next time it slides)
         return self._rows(seq, ends - first, ends)
 
-    @serialized_if_needed
     def _slide(self, seq, first, ends):
         """The rows of the windows ending at ``ends`` (few), their lag sums
         slid block by block (``track_push``), then detected (``detect``); the
         windows it leaves (samples missing, a steep trend, a residual the
-        detector searches again on its differences) detected afresh."""
+        detector searches again on its differences) detected afresh
+        (``_settle``).  Both kernels are serial for a few windows, so the
+        common push (one window, slid, with a period) takes no lock."""
         W, B, L = self.window, self._B, self._L
         nw = ends.size
         if self._ring is None:  # the window's blocks added afresh (with the reference kept, if any)
             self._ring = np.empty((B, W // self._g, L + 1))
+            self._F = np.empty((B, W // self._g, 2 * self._N))  # (the blocks' spectra, if any band goes by FFT)
+            self._tw = _kstream.block_twiddles(self._N)
             if self._ref is None:
                 self._ref, self._nxt = np.empty(B), np.full(B, -1, dtype=np.int64)
             else:
@@ -729,17 +761,36 @@ class PeriodTracker(_Stream):
         rows = nw * B  # row w B + b: window w of channel b
         S = np.empty((rows, L + 1))
         info = np.empty((rows, 2))
-        self._track(seq, np.empty_like(seq), np.int64(first), ends, np.int64(self._g), self._ring, self._ref, self._nxt,
-                    self._params, S, info)
+        left = self._track(seq, np.empty_like(seq), np.int64(first), ends, np.int64(self._g), self._ring, self._F,
+                           self._tw, self._ref, self._nxt, self._params, S, info)
         periods, strengths = np.empty((rows, 1)), np.empty((rows, 1))  # (in samples)
-        pmin, pmax = float(self._range[0]), float(self._range[1])
-        slid = info[:, 0] == 0
-        if slid.all():
-            self._detect(S, pmin, pmax, self._W[:rows], self._W[:rows], _LEVEL, periods, strengths)
-        elif slid.any():
-            p, st = periods[slid], strengths[slid]
-            self._detect(S[slid], pmin, pmax, self._W[:p.shape[0]], self._W[:p.shape[0]], _LEVEL, p, st)
-            periods[slid], strengths[slid] = p, st
+        if rows == 1 and not left:  # (the common push: its window slid; detect runs serially on one row)
+            self._detect(S, self._pmin, self._pmax, self._W[:1], self._W[:1], _LEVEL, periods, strengths)
+            if periods[0, 0] == periods[0, 0]:  # (a period: no more to do)
+                return np.array([float(ends[0]), periods[0, 0] / self.fs, strengths[0, 0]]).reshape(self.lead + (1, 3))
+            return self._settle(seq, first, ends, S, info, periods, strengths, True)
+        return self._settle(seq, first, ends, S, info, periods, strengths, False)
+
+    @serialized_if_needed
+    def _settle(self, seq, first, ends, S, info, periods, strengths, detected):
+        """``_slide``'s rows from the windows' lag sums ``S`` and statuses
+        ``info``: the slid ones detected (unless ``detected``), the others
+        detected afresh."""
+        W, B, L = self.window, self._B, self._L
+        nw = ends.size
+        rows = nw * B
+        pmin, pmax = self._pmin, self._pmax
+        left = (info[:, 0] != 0).any()
+        if not left:
+            if not detected:
+                self._detect(S, pmin, pmax, self._W[:rows], self._W[:rows], _LEVEL, periods, strengths)
+            slid = np.ones(rows, dtype=bool)
+        else:
+            slid = info[:, 0] == 0
+            if slid.any():
+                p, st = periods[slid], strengths[slid]
+                self._detect(S[slid], pmin, pmax, self._W[:p.shape[0]], self._W[:p.shape[0]], _LEVEL, p, st)
+                periods[slid], strengths[slid] = p, st
         # those the slide left, and those offline searches again on their
         # differences (a slid row without a period, rarely): afresh, as offline
         again = ~slid
@@ -785,7 +836,7 @@ class PeriodTracker(_Stream):
         state = super().__getstate__()
         # the ring is made again from the window by the next push, with the
         # same reference, so to the bit: the pickle holds the samples only
-        state["_ring"] = None
+        state["_ring"] = state["_F"] = state["_tw"] = None
         return state
 
     def flush(self):

@@ -204,12 +204,15 @@ def test_corr_push_equals_naive(B, n, m, dtype, seed):
     np.testing.assert_array_equal(hist0, want_hist.astype(dtype))
 
 
+@pytest.mark.parametrize("fft", [False, True])
 @pytest.mark.parametrize("W, g, L, chunk", [(64, 16, 30, 16), (64, 16, 62, 48), (60, 20, 29, 7), (96, 32, 20, 200)])
-def test_track_push_equals_naive(W, g, L, chunk, rng):
+def test_track_push_equals_naive(W, g, L, chunk, fft, rng):
     # a stream with a level that drifts (the reference moves), a NaN and a
     # spike (windows left to the caller), pushed in chunks: every window the
     # kernel slides has the naive residual's lag sums, and the twin (the
-    # first calls) keeps the same state, so either can go on from the other
+    # first calls) keeps the same state, so either can go on from the other;
+    # with fft, every block pair is summed by FFT (the twin makes the blocks'
+    # spectra the kernel goes on with)
     B, n = 2, 600
     t = np.arange(n)
     y = np.stack([np.sin(2 * np.pi * t / 9.3) + 0.3 * rng.standard_normal(n) + 40 * (t > 300),
@@ -218,8 +221,11 @@ def test_track_push_equals_naive(W, g, L, chunk, rng):
     y[1, 450] = 50.0
     ends_all = np.arange(W, n + 1, g)
     want, kept = naive.track_sums(y, W, ends_all, L, 6.0)
-    params = np.array([6.0, 64.0, 2.0 ** -500, 2.0 ** 500])
-    states = [[np.empty((B, W // g, L + 1)), np.empty(B), np.full(B, -1, dtype=np.int64)] for _ in range(2)]
+    N = 1 << (2 * g - 1).bit_length() if fft else 0
+    params = np.array([6.0, 64.0, 2.0 ** -500, 2.0 ** 500] + [float(fft)] * (W // g))
+    tw = stream.block_twiddles(N)
+    states = [[np.empty((B, W // g, L + 1)), np.empty((B, W // g, 2 * N)), np.empty(B),
+               np.full(B, -1, dtype=np.int64)] for _ in range(2)]
     seen = {0: [], 1: []}
     for c0 in range(0, n, chunk):
         c1 = min(n, c0 + chunk)
@@ -229,14 +235,17 @@ def test_track_push_equals_naive(W, g, L, chunk, rng):
         first = max(0, c0 - W)
         seq = np.ascontiguousarray(y[:, first:c1])
         for which, fn in ((0, lambda *a: _call(stream.track_push, *a)), (1, _twins.track_push)):
-            R, ref, nxt = states[which]
+            R, F, ref, nxt = states[which]
             rows = ends.size * B
             S, info = np.empty((rows, L + 1)), np.empty((rows, 2))
-            fn(seq, np.empty_like(seq), np.int64(first), ends.astype(np.int64), np.int64(g), R, ref, nxt, params, S, info)
+            fn(seq, np.empty_like(seq), np.int64(first), ends.astype(np.int64), np.int64(g), R, F, tw, ref, nxt, params,
+               S, info)
             seen[which].append((S, info[:, 0]))
-        # the twin goes on from the kernel's state every other push
-        if (c0 // chunk) % 2:
+        # each goes on from the other's state every other push
+        if (c0 // chunk) % 4 == 1:
             states[1] = [a.copy() for a in states[0]]
+        elif (c0 // chunk) % 4 == 3:
+            states[0] = [a.copy() for a in states[1]]
     for which in (0, 1):
         S = np.concatenate([s for s, _ in seen[which]])
         status = np.concatenate([st for _, st in seen[which]])

@@ -251,6 +251,36 @@ def test_period_tracker_state_and_errors(rng):
         s.push(x)
 
 
+@pytest.mark.parametrize("window, hop", [(2048, 512), (2048, 256)])
+def test_period_tracker_block_spectra(window, hop, rng):
+    # windows long enough for the blocks' pairs to go by FFT (their spectra
+    # kept with the lag sums): every row still equals detect_period's, over
+    # random chunks, a level shift (the reference moves), missing samples and
+    # a spike, and a pickled tracker goes on to the bit
+    s = stream.PeriodTracker(window, hop)
+    assert s._N > 0  # (the FFT path: _block_plan)
+    n = 8000
+    t = np.arange(n)
+    x = np.sin(2 * np.pi * t / np.where(t < 4000, 23.0, 61.5)) + 0.4 * rng.standard_normal(n) + 30.0 * (t > 5500)
+    x[3100:3104] = np.nan
+    x[4700] += 50.0
+    sizes = list(rng.integers(1, 2 * hop, 7)) + [hop] * 5
+    rows = _fed(s, x, sizes, axis=-2)
+    ends = np.arange(window, n + 1, hop)
+    np.testing.assert_array_equal(rows[:, 0], ends)
+    for k, end in enumerate(ends):
+        res = sigcorr.detect_period(x[end - window:end])
+        np.testing.assert_allclose(rows[k, 1:], [res.period, res.strength], rtol=1e-10, atol=1e-12)
+    s = stream.PeriodTracker(window, hop)
+    cut = 4000 // hop * hop
+    head = np.concatenate([s.push(x[i:i + hop]) for i in range(0, cut, hop)])
+    moved = pickle.loads(pickle.dumps(s))
+    assert len(pickle.dumps(s)) < window * 8 + 2048  # the last window, not the ring nor the spectra
+    tail = [np.concatenate([t_.push(x[i:i + hop]) for i in range(cut, n, hop)]) for t_ in (s, moved)]
+    np.testing.assert_array_equal(tail[0], tail[1])
+    np.testing.assert_array_equal(np.concatenate([head, tail[0]]), rows[:len(head) + len(tail[0])])
+
+
 # ---------------------------------------------------------------------------
 # the command line: sigcorr match --stream, sigcorr period --follow
 # ---------------------------------------------------------------------------

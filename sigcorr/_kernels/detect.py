@@ -170,6 +170,9 @@ def detect(S, pmin, pmax, nvalid, npairs, level, periods, strengths):
     against (nvalid for a complete series; fewer where samples are missing).
     """
     nch = (S.shape[0] + _SERIES_PER_TASK - 1) // _SERIES_PER_TASK
+    if nch == 1:  # one task: run here (waking the pool costs more than a few series' detection)
+        _detect_chunk(S, pmin, pmax, nvalid, npairs, level, periods, strengths, np.int64(0))
+        return
     for ch in prange(nch):
         _detect_chunk(S, pmin, pmax, nvalid, npairs, level, periods, strengths, np.int64(ch))
 

@@ -9,9 +9,12 @@ again.  ``corr_push`` does the whole push in one serial call, reusing
 
 The period tracker's push (``track_push``) slides its lag sums: each new
 block's pairs are added once to the sums of the blocks the window holds (the
-lag window's passes, ``lags.lag_band``), the window's raw sums are turned
-into those of its residual (the detector's own line fit, ``acf.clean_one``)
-with prefix sums in O(window + lags).
+lag window's passes, ``lags.lag_band``; or, for long windows, the inverse
+transform of the two blocks' spectra, each block's transformed once when it
+arrives, by a small radix-2 FFT of its own: one series, too few points for
+the lane-vectorized ``acf_fft``), the window's raw sums are turned into those
+of its residual (the detector's own line fit, ``acf.clean_one``) with prefix
+sums in O(window + lags).
 """
 
 import numpy as np
@@ -58,8 +61,8 @@ def corr_push(hist, x, work, ker, out):
 # ---------------------------------------------------------------------------
 
 
-@jit(sigs=[(A2(F8), A2(F8), I8, A1(I8), I8, A3(F8), A1(F8), A1(I8), A1(F8), A2(F8), A2(F8))])
-def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info):
+@jit(sigs=[(A2(F8), A2(F8), I8, A1(I8), I8, A3(F8), A3(F8), A2(F8), A1(F8), A1(I8), A1(F8), A2(F8), A2(F8))])
+def track_push(y, x, first, ends, g, R, F, tw, ref, nxt, params, S, info):
     """One push of ``stream.PeriodTracker``: the lag sums of the residuals
     of the windows ending at ``ends``, slid block by block (the caller runs
     ``detect`` on them: compiled once, not into this kernel as well).
@@ -73,10 +76,18 @@ def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info):
     s + k in blocks i..the last added, so a window's raw lag sums are the
     sum of the rows once its last block is in); ``ref[b]``, the level taken
     out of the raw sums; ``nxt[b]``, the next block to add (< 0: a new ring,
-    whose reference is the first window's level).  ``params``: (spike,
-    guard, energy_lo, energy_hi): ``robust_residuals``' spike factor, the
-    expansion's guard (``_residual_sums``) and the safe range of a
-    residual's energy (``_validate.ENERGY_SAFE``).
+    whose reference is the first window's level)
+    ``F[b]`` (nb, 2 N), the
+    spectra of the blocks (row i % nb: block i's samples zero-padded to N,
+    a power of two >= 2 g, its spectrum conjugated: re then im), for
+    the block pairs summed by FFT (N = 0: none are
+    ``tw``, their twiddles,
+    ``block_twiddles(N)``).  ``params``: (spike, guard, energy_lo,
+    energy_hi, by_fft...): ``robust_residuals``' spike factor, the
+    expansion's guard (``_residual_sums``), the safe range of a residual's
+    energy (``_validate.ENERGY_SAFE``), and for each band d of a block's
+    pairs (with the block d before it), 1 if it is summed by FFT, else 0
+    (directly).
 
     Row r = w B + b of ``S`` (the residual's lag sums) and ``info``
     (status, the window's level) is window w of channel b.  Status 0: S is
@@ -84,18 +95,20 @@ def track_push(y, x, first, ends, g, R, ref, nxt, params, S, info):
     offline (1: samples dropped, or the trend too steep for the expansion,
     see ``_residual_sums``; 2: the same after the reference was moved to the
     window's level and the window's blocks added again; 3: an energy outside
-    the safe range, which offline scales first).  Serial: a channel's
+    the safe range, which offline scales first).  Returns the number of
+    rows left to the caller (status > 0).  Serial: a channel's
     windows are sequential, a push of one channel is too little work to pay
     for waking the other cores, and a parallel kernel costs its compile
     time again.
     """
+    left = 0
     for b in range(y.shape[0]):
-        _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, np.int64(b))
-    return S
+        left += _track_channel(y, x, first, ends, g, R, F, tw, ref, nxt, params, S, info, np.int64(b))
+    return left
 
 
 @jit()
-def _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, b):
+def _track_channel(y, x, first, ends, g, R, F, tw, ref, nxt, params, S, info, b):
     spike, guard, energy_lo, energy_hi = params[0], params[1], params[2], params[3]
     B = y.shape[0]
     nb = R.shape[1]
@@ -103,6 +116,7 @@ def _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, b):
     yb = y[b]
     xb = x[b]
     Rb = R[b]
+    left = 0
     if nxt[b] < 0:
         off = ends[0] - W - first
         ref[b] = _level(yb[off:off + W])
@@ -115,7 +129,7 @@ def _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, b):
         r = w * B + b
         for again in range(2):
             for n in range(max(nxt[b], last - nb), last):
-                _add_block(xb, first, n, last - nb, g, Rb)
+                _add_block(xb, first, n, last - nb, g, Rb, F[b], tw, params[4:])
             nxt[b] = last
             status, mean = _residual_sums(yb[off:off + W], xb[off:off + W], ref[b], Rb, spike, guard, S[r])
             if status != 2 or again:
@@ -129,6 +143,9 @@ def _track_channel(y, x, first, ends, g, R, ref, nxt, params, S, info, b):
             status = 3.0
         info[r, 0] = status
         info[r, 1] = mean
+        if status != 0:
+            left += 1
+    return left
 
 
 @jit()
@@ -151,24 +168,181 @@ def _reference(y, ref, x):
         x[t] = v if np.isfinite(v) else 0.0
 
 
-@jit()
-def _add_block(x, first, n, lo_block, g, R):
+def block_twiddles(N):
+    """``_fft_dit_inverse``'s tables for transforms of N points (a power of
+    two): (3, N), rows 0 and 1 the cosines and sines of its twiddles (the
+    stage of butterfly distance h reads entries h + j, j < h, of exp(-i pi j
+    / h): contiguous per stage, so its butterflies' loop vectorizes), row 2
+    the bit-reversal permutation (its input order).  Made once per tracker,
+    in NumPy, to full precision."""
+    tw = np.zeros((3, max(N, 1)))
+    h = 1
+    while h < N:
+        ang = -np.pi * np.arange(h) / h
+        tw[0, h:2 * h] = np.cos(ang)
+        tw[1, h:2 * h] = np.sin(ang)
+        tw[2, h:2 * h] = 2 * tw[2, :h] + 1  # (bit reversal of k + h from that of k)
+        tw[2, :h] *= 2
+        h *= 2
+    return tw
+
+
+@jit(fastmath={"contract"})
+def _add_block(x, first, n, lo_block, g, R, F, tw, by_fft):
     # block n into the ring R (nb, L + 1): its row zeroed, then its pairs with
     # the blocks i = n - d >= lo_block before it (and itself), by lag bands
-    # (d - 1) g < k < (d + 1) g
+    # (d - 1) g < k < (d + 1) g: directly (lag_band), or where by_fft[d],
+    # as the inverse transform of the product of the two blocks' spectra
+    # (F: block n's made here).  One band per inverse: packing two (as its
+    # real and imaginary parts) would tie a band's rounding to which other
+    # bands the ring holds, and a ring made again from the window (a pickle,
+    # a moved reference) would then differ in the last bit from the one
+    # that slid
     nb = R.shape[0]
     L1 = R.shape[1]
+    N = F.shape[1] // 2
     row = R[n % nb]
     for k in range(L1):
         row[k] = 0.0
     xn = n * g - first
+    rev = tw[2]
+    fn = F[n % nb]
+    if N > 0:  # the block's spectrum, conjugated (a real sequence's inverse transform, times N)
+        for t in range(2 * N):
+            fn[t] = 0.0
+        for t in range(g):
+            fn[np.int64(rev[t])] = x[xn + t]
+        _fft_dit_inverse(fn[:N], fn[N:], tw)
+    z = np.empty(2 * N)
     for d in range(min(nb, (L1 - 1) // g + 2)):
         i = n - d
         kmin = max(0, d * g - g + 1)
         kmax = min(L1 - 1, d * g + g - 1)
-        if i >= lo_block and i >= 0 and kmin <= kmax:
+        if i < lo_block or i < 0 or kmin > kmax:
+            continue
+        r = R[i % nb, kmin:kmax + 1]
+        if N == 0 or by_fft[d] == 0:
             xi = i * g - first
-            lag_band(R[i % nb, kmin:kmax + 1], x[xn:xn + g], x[xi:xi + g], kmin - d * g)
+            lag_band(r, x[xn:xn + g], x[xi:xi + g], kmin - d * g)
+            continue
+        # r[l] += sum_s a[s] b[s + u0 + l] (lag_band's sums, u0 = kmin - d g)
+        # for the blocks a = i, b = n: conj(A) B = F[i] conj(F[n]), put in
+        # bit-reversed order and inverted (times N), holds them at index u
+        # mod N (its imaginary part, ~0, is dropped)
+        fi = F[i % nb]
+        for k in range(N):
+            q = np.int64(rev[k])
+            z[q] = fi[k] * fn[k] + fi[N + k] * fn[N + k]
+            z[N + q] = fi[N + k] * fn[k] - fi[k] * fn[N + k]
+        _fft_dit_inverse(z[:N], z[N:], tw)
+        for j in range(r.shape[0]):
+            u = kmin - d * g + j
+            r[j] += z[u if u >= 0 else N + u] / N
+
+
+@jit(fastmath={"contract"})
+def _fft_dit_inverse(re, im, tw):
+    # N times the inverse DFT, in place, radix 2, decimation in time:
+    # bit-reversed order in (tw[2]), natural order out; the stages of
+    # butterfly distance h >= 8 vectorized along the butterflies, the first
+    # three (too short to) in registers
+    N = re.shape[0]
+    h = 1
+    if N >= 8:
+        _dit_first3(re, im, tw)
+        h = 8
+    while h < N:
+        wr = tw[0, h:2 * h]
+        wi = tw[1, h:2 * h]
+        for s in range(0, N, 2 * h):
+            ar = re[s:s + h]
+            ai = im[s:s + h]
+            br = re[s + h:s + 2 * h]
+            bi = im[s + h:s + 2 * h]
+            for j in range(h):
+                tr = br[j] * wr[j] + bi[j] * wi[j]
+                ti = bi[j] * wr[j] - br[j] * wi[j]
+                br[j] = ar[j] - tr
+                bi[j] = ai[j] - ti
+                ar[j] += tr
+                ai[j] += ti
+        h *= 2
+
+@jit(fastmath={"contract"})
+def _dit_first3(re, im, tw):
+    # the stages h = 1, 2, 4 of _fft_dit_inverse, eight points at a time in registers
+    c1r = tw[0, 5]
+    c1i = tw[1, 5]
+    c2r = tw[0, 6]
+    c2i = tw[1, 6]
+    c3r = tw[0, 7]
+    c3i = tw[1, 7]
+    dr_ = tw[0, 3]
+    di_ = tw[1, 3]
+    for s in range(0, re.shape[0], 8):
+        x = re[s:s + 8]
+        y = im[s:s + 8]
+        # h = 1
+        b0r = x[0] + x[1]
+        b0i = y[0] + y[1]
+        b1r = x[0] - x[1]
+        b1i = y[0] - y[1]
+        b2r = x[2] + x[3]
+        b2i = y[2] + y[3]
+        b3r = x[2] - x[3]
+        b3i = y[2] - y[3]
+        b4r = x[4] + x[5]
+        b4i = y[4] + y[5]
+        b5r = x[4] - x[5]
+        b5i = y[4] - y[5]
+        b6r = x[6] + x[7]
+        b6i = y[6] + y[7]
+        b7r = x[6] - x[7]
+        b7i = y[6] - y[7]
+        # h = 2 (conjugate twiddles)
+        a0r = b0r + b2r
+        a0i = b0i + b2i
+        a2r = b0r - b2r
+        a2i = b0i - b2i
+        tr = b3r * dr_ + b3i * di_
+        ti = b3i * dr_ - b3r * di_
+        a1r = b1r + tr
+        a1i = b1i + ti
+        a3r = b1r - tr
+        a3i = b1i - ti
+        a4r = b4r + b6r
+        a4i = b4i + b6i
+        a6r = b4r - b6r
+        a6i = b4i - b6i
+        tr = b7r * dr_ + b7i * di_
+        ti = b7i * dr_ - b7r * di_
+        a5r = b5r + tr
+        a5i = b5i + ti
+        a7r = b5r - tr
+        a7i = b5i - ti
+        # h = 4
+        x[0] = a0r + a4r
+        y[0] = a0i + a4i
+        x[4] = a0r - a4r
+        y[4] = a0i - a4i
+        tr = a5r * c1r + a5i * c1i
+        ti = a5i * c1r - a5r * c1i
+        x[1] = a1r + tr
+        y[1] = a1i + ti
+        x[5] = a1r - tr
+        y[5] = a1i - ti
+        tr = a6r * c2r + a6i * c2i
+        ti = a6i * c2r - a6r * c2i
+        x[2] = a2r + tr
+        y[2] = a2i + ti
+        x[6] = a2r - tr
+        y[6] = a2i - ti
+        tr = a7r * c3r + a7i * c3i
+        ti = a7i * c3r - a7r * c3i
+        x[3] = a3r + tr
+        y[3] = a3i + ti
+        x[7] = a3r - tr
+        y[7] = a3i - ti
 
 
 @jit()
