@@ -148,6 +148,11 @@ def jit(*, parallel=False, sigs=None, **options):
         options.setdefault("no_cpython_wrapper", True)
         options.setdefault("no_cfunc_wrapper", True)
 
+    # numpy's error model: a division by zero gives inf or nan (never raised:
+    # a kernel's inputs are checked before it runs), so no branch to raise
+    # from is compiled into every division
+    options.setdefault("error_model", "numpy")
+
     def deco(func):
         disp = njit(parallel=parallel, **options)(func)
         _attach_cache(disp)
