@@ -680,9 +680,9 @@ def _add_block(x, first, n, lo_block, g, R, F):
     R[n % nb] = 0
     xn = x[n * g - first:(n + 1) * g - first]
     N = F.shape[1] // 2
-    if N:  # the block's spectrum, conjugated, for the kernel's later pairs
+    if N:  # the block's spectrum, for the kernel's later pairs
         X = np.fft.fft(xn, N)
-        F[n % nb] = np.concatenate([X.real, -X.imag])
+        F[n % nb] = np.concatenate([X.real, X.imag])
     for d in range(min(nb, (L1 - 1) // g + 2)):
         i = n - d
         if i < max(0, lo_block):

@@ -720,6 +720,9 @@ class PeriodTracker(_Stream):
         self._params = np.array([_lagsums.SPIKE, _SLIDE_GUARD, *_validate.ENERGY_SAFE, *self._by_fft])
         # (a complete window's rows: every lag k has window - k pairs)
         self._W = np.full(_SLIDE_WINDOWS * self._B, float(self.window))
+        self._W1 = self._W[:1]
+        self._g64 = np.int64(self._g)
+        self._one_row = self.lead + (1, 3)
 
     def push(self, chunk):
         """The rows of the windows ``chunk`` completes, shape ``(*channels, k, 3)``."""
@@ -761,13 +764,15 @@ class PeriodTracker(_Stream):
         rows = nw * B  # row w B + b: window w of channel b
         S = np.empty((rows, L + 1))
         info = np.empty((rows, 2))
-        left = self._track(seq, np.empty_like(seq), np.int64(first), ends, np.int64(self._g), self._ring, self._F,
+        left = self._track(seq, np.empty_like(seq), np.int64(first), ends, self._g64, self._ring, self._F,
                            self._tw, self._ref, self._nxt, self._params, S, info)
         periods, strengths = np.empty((rows, 1)), np.empty((rows, 1))  # (in samples)
         if rows == 1 and not left:  # (the common push: its window slid; detect runs serially on one row)
-            self._detect(S, self._pmin, self._pmax, self._W[:1], self._W[:1], _LEVEL, periods, strengths)
-            if periods[0, 0] == periods[0, 0]:  # (a period: no more to do)
-                return np.array([float(ends[0]), periods[0, 0] / self.fs, strengths[0, 0]]).reshape(self.lead + (1, 3))
+            w1 = self._W1
+            self._detect(S, self._pmin, self._pmax, w1, w1, _LEVEL, periods, strengths)
+            p = periods[0, 0]
+            if p == p:  # (a period: no more to do)
+                return np.array([[float(ends[0]), p / self.fs, strengths[0, 0]]]).reshape(self._one_row)
             return self._settle(seq, first, ends, S, info, periods, strengths, True)
         return self._settle(seq, first, ends, S, info, periods, strengths, False)
 

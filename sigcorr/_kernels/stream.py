@@ -79,7 +79,7 @@ def track_push(y, x, first, ends, g, R, F, tw, ref, nxt, params, S, info):
     whose reference is the first window's level)
     ``F[b]`` (nb, 2 N), the
     spectra of the blocks (row i % nb: block i's samples zero-padded to N,
-    a power of two >= 2 g, its spectrum conjugated: re then im), for
+    a power of two >= 2 g, its spectrum: re then im), for
     the block pairs summed by FFT (N = 0: none are
     ``tw``, their twiddles,
     ``block_twiddles(N)``).  ``params``: (spike, guard, energy_lo,
@@ -193,7 +193,7 @@ def _add_block(x, first, n, lo_block, g, R, F, tw, by_fft):
     # the blocks i = n - d >= lo_block before it (and itself), by lag bands
     # (d - 1) g < k < (d + 1) g: directly (lag_band), or where by_fft[d],
     # as the inverse transform of the product of the two blocks' spectra
-    # (F: block n's made here).  One band per inverse: packing two (as its
+    # (F: block n's made here, _real_spectrum; _band_fft).  One band per inverse: packing two (as its
     # real and imaginary parts) would tie a band's rounding to which other
     # bands the ring holds, and a ring made again from the window (a pickle,
     # a moved reference) would then differ in the last bit from the one
@@ -205,15 +205,10 @@ def _add_block(x, first, n, lo_block, g, R, F, tw, by_fft):
     for k in range(L1):
         row[k] = 0.0
     xn = n * g - first
-    rev = tw[2]
     fn = F[n % nb]
-    if N > 0:  # the block's spectrum, conjugated (a real sequence's inverse transform, times N)
-        for t in range(2 * N):
-            fn[t] = 0.0
-        for t in range(g):
-            fn[np.int64(rev[t])] = x[xn + t]
-        _fft_dit_inverse(fn[:N], fn[N:], tw)
     z = np.empty(2 * N)
+    if N > 0:
+        _real_spectrum(x[xn:xn + g], fn, z, tw)
     for d in range(min(nb, (L1 - 1) // g + 2)):
         i = n - d
         kmin = max(0, d * g - g + 1)
@@ -224,20 +219,103 @@ def _add_block(x, first, n, lo_block, g, R, F, tw, by_fft):
         if N == 0 or by_fft[d] == 0:
             xi = i * g - first
             lag_band(r, x[xn:xn + g], x[xi:xi + g], kmin - d * g)
-            continue
-        # r[l] += sum_s a[s] b[s + u0 + l] (lag_band's sums, u0 = kmin - d g)
-        # for the blocks a = i, b = n: conj(A) B = F[i] conj(F[n]), put in
-        # bit-reversed order and inverted (times N), holds them at index u
-        # mod N (its imaginary part, ~0, is dropped)
-        fi = F[i % nb]
-        for k in range(N):
-            q = np.int64(rev[k])
-            z[q] = fi[k] * fn[k] + fi[N + k] * fn[N + k]
-            z[N + q] = fi[N + k] * fn[k] - fi[k] * fn[N + k]
-        _fft_dit_inverse(z[:N], z[N:], tw)
-        for j in range(r.shape[0]):
-            u = kmin - d * g + j
-            r[j] += z[u if u >= 0 else N + u] / N
+        else:
+            _band_fft(F[i % nb], fn, z, tw, r, kmin - d * g)
+
+
+@jit(fastmath={"contract"})
+def _real_spectrum(x, f, z, tw):
+    # f (2 N): the N-point DFT X of x (real, at most N samples, zero-padded),
+    # re then im, natural order, from the N / 2-point transform of y = x[0::2]
+    # + i x[1::2] (z: scratch, 2 N): X[k] = E[k] + W^k O[k], W = exp(-2 pi
+    # i / N), E = (Y[k] + conj Y[N/2 - k]) / 2, O = (Y[k] - conj Y[N/2 - k])
+    # / 2i.  The inverse transform computes conj(Y) from conj(y).
+    N = f.shape[0] // 2
+    M = N // 2
+    rev = tw[2]  # (bit reversal over M points: half that over N, for k < M)
+    zr = z[:M]
+    zi = z[M:N]
+    for m in range(M):
+        zr[m] = 0.0
+        zi[m] = 0.0
+    g = x.shape[0]
+    for m in range((g + 1) // 2):
+        q = np.int64(rev[m]) // 2
+        zr[q] = x[2 * m]
+        if 2 * m + 1 < g:
+            zi[q] = -x[2 * m + 1]
+    _fft_dit_inverse(zr, zi, tw)  # conj(Y)
+    fr = f[:N]
+    fi = f[N:]
+    # k = 0 and k = M: Y[0] alone, W^0 = 1, W^M = -1
+    fr[0] = zr[0] - zi[0]  # E + O, both real: Re Y[0] + Im Y[0]
+    fi[0] = 0.0
+    fr[M] = zr[0] + zi[0]
+    fi[M] = 0.0
+    for k in range(1, M):
+        yr = zr[k]
+        yi = -zi[k]
+        cr = zr[M - k]  # conj(Y[M - k])
+        ci = zi[M - k]
+        er = 0.5 * (yr + cr)
+        ei = 0.5 * (yi + ci)
+        o_r = 0.5 * (yi - ci)
+        o_i = -0.5 * (yr - cr)
+        wr = tw[0, M + k]
+        wi = tw[1, M + k]
+        tr = wr * o_r - wi * o_i
+        ti = wr * o_i + wi * o_r
+        fr[k] = er + tr
+        fi[k] = ei + ti
+        fr[N - k] = er + tr
+        fi[N - k] = -(ei + ti)
+
+
+@jit(fastmath={"contract"})
+def _band_fft(fa, fb, z, tw, r, u0):
+    # r[l] += sum_s a[s] b[s + u0 + l] (lag_band's sums) from the spectra fa,
+    # fb of the blocks a, b: the circular correlation c = IDFT(conj(A) B),
+    # by an N / 2-point transform, as _real_spectrum in reverse: c[0::2] + i
+    # c[1::2] = IDFT(E2 + i O2), E2 = G[k] + G[k + N/2], O2 = (G[k] - G[k +
+    # N/2]) W^-k (times 2, and the transform's sum is N / 2 times the
+    # inverse: N c); c[u mod N] is the sum at offset u
+    N = fa.shape[0] // 2
+    M = N // 2
+    rev = tw[2]
+    zr = z[:M]
+    zi = z[M:N]
+    for k in range(M):
+        ar = fa[k]
+        ai = fa[N + k]
+        br = fb[k]
+        bi = fb[N + k]
+        g0r = ar * br + ai * bi
+        g0i = ar * bi - ai * br
+        ar = fa[M + k]
+        ai = fa[N + M + k]
+        br = fb[M + k]
+        bi = fb[N + M + k]
+        dr = g0r - (ar * br + ai * bi)
+        di = g0i - (ar * bi - ai * br)
+        wr = tw[0, M + k]
+        wi = tw[1, M + k]
+        tr = dr * wr + di * wi  # (G0 - G1) conj(W^k)
+        ti = di * wr - dr * wi
+        q = np.int64(rev[k]) // 2
+        zr[q] = 2.0 * g0r - dr - ti  # E2 + i O2, E2 = 2 G0 - (G0 - G1)
+        zi[q] = 2.0 * g0i - di + tr
+    _fft_dit_inverse(zr, zi, tw)
+    c = z[N:]  # (the circular correlation, times N, unpacked)
+    for m in range(M):
+        c[2 * m] = zr[m]
+        c[2 * m + 1] = zi[m]
+    n = r.shape[0]
+    scale = 1.0 / N
+    neg = min(n, max(0, -u0))  # offsets u < 0 sit at N + u
+    for j in range(neg):
+        r[j] += c[N + u0 + j] * scale
+    for j in range(neg, n):
+        r[j] += c[u0 + j] * scale
 
 
 @jit(fastmath={"contract"})
