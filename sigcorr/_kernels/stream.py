@@ -76,13 +76,11 @@ def track_push(y, x, first, ends, g, R, F, tw, ref, nxt, params, S, info):
     s + k in blocks i..the last added, so a window's raw lag sums are the
     sum of the rows once its last block is in); ``ref[b]``, the level taken
     out of the raw sums; ``nxt[b]``, the next block to add (< 0: a new ring,
-    whose reference is the first window's level)
-    ``F[b]`` (nb, 2 N), the
-    spectra of the blocks (row i % nb: block i's samples zero-padded to N,
-    a power of two >= 2 g, its spectrum: re then im), for
-    the block pairs summed by FFT (N = 0: none are
-    ``tw``, their twiddles,
-    ``block_twiddles(N)``).  ``params``: (spike, guard, energy_lo,
+    whose reference is the first window's level); ``F[b]`` (nb, 2 N), the
+    spectra of the blocks, for the block pairs summed by FFT (row i % nb:
+    the DFT of block i's samples zero-padded to N, a power of two >= 2 g,
+    re then im; N = 0: no pair is), and ``tw`` their transforms' tables
+    (``block_twiddles(N)``).  ``params``: (spike, guard, energy_lo,
     energy_hi, by_fft...): ``robust_residuals``' spike factor, the
     expansion's guard (``_residual_sums``), the safe range of a residual's
     energy (``_validate.ENERGY_SAFE``), and for each band d of a block's
@@ -193,11 +191,11 @@ def _add_block(x, first, n, lo_block, g, R, F, tw, by_fft):
     # the blocks i = n - d >= lo_block before it (and itself), by lag bands
     # (d - 1) g < k < (d + 1) g: directly (lag_band), or where by_fft[d],
     # as the inverse transform of the product of the two blocks' spectra
-    # (F: block n's made here, _real_spectrum; _band_fft).  One band per inverse: packing two (as its
-    # real and imaginary parts) would tie a band's rounding to which other
-    # bands the ring holds, and a ring made again from the window (a pickle,
-    # a moved reference) would then differ in the last bit from the one
-    # that slid
+    # (_band_fft; F: block n's made here, _real_spectrum).  One band per
+    # inverse: packing two (as its real and imaginary parts) would tie a
+    # band's rounding to which other bands the ring holds, and a ring made
+    # again from the window (a pickle, a moved reference) would then differ
+    # in the last bit from the one that slid
     nb = R.shape[0]
     L1 = R.shape[1]
     N = F.shape[1] // 2
@@ -345,6 +343,7 @@ def _fft_dit_inverse(re, im, tw):
                 ar[j] += tr
                 ai[j] += ti
         h *= 2
+
 
 @jit(fastmath={"contract"})
 def _dit_first3(re, im, tw):
