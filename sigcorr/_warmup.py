@@ -31,6 +31,7 @@ _ORDER = (
     "sigcorr._kernels.windows.omit_scores",
     "sigcorr._kernels.layers.conv2d_unit",
     "sigcorr._kernels.lags.lag_window",
+    "sigcorr._kernels.stream.track_push",
 )
 
 
