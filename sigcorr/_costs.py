@@ -198,14 +198,14 @@ class Costs:
     # go to corr_padded (or the FFT) on every core
     stream_serial_macs: int = 1 << 18
     # stream.PeriodTracker's block pairs (_kernels.stream._add_block): one
-    # direct multiply-add (lags.lag_band), and one point x log2(points) of
-    # a transform of the FFT path (a block's spectrum, or a band's inverse
-    # with the spectra's product), ns on one core.  Not calibrated yet: a
-    # 512-sample block's 525,000 multiply-adds (window 2048) take 31 us, a
-    # 1024-point transform 4.3-4.6 us, on the Xeon of issue 28's fourth
-    # session
+    # direct multiply-add (lags.lag_band), ns on one core.  Not calibrated
+    # yet: a 512-sample block's 525,000 multiply-adds (window 2048) take
+    # 28-31 us on the Xeon of issue 28's fourth session
     track_mac_ns: float = 0.06
-    # (the FFT path's unit: a 1024-point transform is 10,240 of them)
+    # ... and one unit N log2(N) of the FFT path for blocks padded to N
+    # points (a block's spectrum, or one band: the spectra's product, the
+    # half-length inverse, the unpacking): N = 1024 (10,240 units) took
+    # 3.0 us for a spectrum and 4.1 us for a band there
     track_fft_ns: float = 0.45
 
 

@@ -671,8 +671,7 @@ class PeriodTracker(_Stream):
         self.hop = _validate.check_int(hop, "hop", minimum=1)
         pmin, pmax, fs = _validate.period_range(self.window, min_period, max_period, fs)
         self.min_period, self.max_period, self.fs = min_period, max_period, fs
-        self._range = (pmin, pmax)
-        self._pmin, self._pmax = float(pmin), float(pmax)
+        self._range = (float(pmin), float(pmax))  # (floats: the kernels' argument types)
         self._L = int(min(self.window - 2, math.ceil(pmax) + 2))
         g = math.gcd(self.window, self.hop)
         # blocks of gcd(window, hop) samples tile every window: the lag sums slide
@@ -720,9 +719,6 @@ class PeriodTracker(_Stream):
         self._params = np.array([_lagsums.SPIKE, _SLIDE_GUARD, *_validate.ENERGY_SAFE, *self._by_fft])
         # (a complete window's rows: every lag k has window - k pairs)
         self._W = np.full(_SLIDE_WINDOWS * self._B, float(self.window))
-        self._W1 = self._W[:1]
-        self._g64 = np.int64(self._g)
-        self._one_row = self.lead + (1, 3)
 
     def push(self, chunk):
         """The rows of the windows ``chunk`` completes, shape ``(*channels, k, 3)``."""
@@ -764,15 +760,15 @@ class PeriodTracker(_Stream):
         rows = nw * B  # row w B + b: window w of channel b
         S = np.empty((rows, L + 1))
         info = np.empty((rows, 2))
-        left = self._track(seq, np.empty_like(seq), np.int64(first), ends, self._g64, self._ring, self._F,
+        left = self._track(seq, np.empty_like(seq), np.int64(first), ends, np.int64(self._g), self._ring, self._F,
                            self._tw, self._ref, self._nxt, self._params, S, info)
         periods, strengths = np.empty((rows, 1)), np.empty((rows, 1))  # (in samples)
         if rows == 1 and not left:  # (the common push: its window slid; detect runs serially on one row)
-            w1 = self._W1
-            self._detect(S, self._pmin, self._pmax, w1, w1, _LEVEL, periods, strengths)
+            pmin, pmax = self._range
+            self._detect(S, pmin, pmax, self._W[:1], self._W[:1], _LEVEL, periods, strengths)
             p = periods[0, 0]
             if p == p:  # (a period: no more to do)
-                return np.array([[float(ends[0]), p / self.fs, strengths[0, 0]]]).reshape(self._one_row)
+                return np.array([[float(ends[0]), p / self.fs, strengths[0, 0]]]).reshape(self.lead + (1, 3))
             return self._settle(seq, first, ends, S, info, periods, strengths, True)
         return self._settle(seq, first, ends, S, info, periods, strengths, False)
 
@@ -784,18 +780,15 @@ class PeriodTracker(_Stream):
         W, B, L = self.window, self._B, self._L
         nw = ends.size
         rows = nw * B
-        pmin, pmax = self._pmin, self._pmax
-        left = (info[:, 0] != 0).any()
-        if not left:
+        pmin, pmax = self._range
+        slid = info[:, 0] == 0
+        if slid.all():
             if not detected:
                 self._detect(S, pmin, pmax, self._W[:rows], self._W[:rows], _LEVEL, periods, strengths)
-            slid = np.ones(rows, dtype=bool)
-        else:
-            slid = info[:, 0] == 0
-            if slid.any():
-                p, st = periods[slid], strengths[slid]
-                self._detect(S[slid], pmin, pmax, self._W[:p.shape[0]], self._W[:p.shape[0]], _LEVEL, p, st)
-                periods[slid], strengths[slid] = p, st
+        elif slid.any():
+            p, st = periods[slid], strengths[slid]
+            self._detect(S[slid], pmin, pmax, self._W[:p.shape[0]], self._W[:p.shape[0]], _LEVEL, p, st)
+            periods[slid], strengths[slid] = p, st
         # those the slide left, and those offline searches again on their
         # differences (a slid row without a period, rarely): afresh, as offline
         again = ~slid
