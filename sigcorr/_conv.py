@@ -142,12 +142,23 @@ def _direct_real(a, k, nd, mode, sel=None):
         out = output_apart((B, outs[0], outs[1]), a.dtype, img, lead=max(pads[1], 0))
     else:
         out = np.empty((B, outs[0], outs[1]), dtype=a.dtype)
-    run(_kdirect.corr_padded, _twins.corr_padded, img, ker, out, pads[0], pads[1])
+    corr_planes(img, ker, out, pads[0], pads[1])
     return out.reshape(batch + tuple(outs[2 - nd:]))
 
 
+NO_AXES = np.empty(0, dtype=np.int64)  # corr_padded's outer axes for planes: none
+
+
+def corr_planes(img, ker, out, pad_top, pad_left):
+    """``corr_padded`` of planes: ``img`` (B, H, W), ``ker`` (1 or B, h, w),
+    ``out`` (B, oh, ow), kernel-ready, as planes of one (no outer axes)."""
+    run(_kdirect.corr_padded, _twins.corr_padded, img[:, None], ker[:, None], out[:, None],
+        NO_AXES, NO_AXES, NO_AXES, NO_AXES, int(pad_top), int(pad_left))
+    return out
+
+
 def _direct_nd(a, k, ns, ms, pads, outs, batch):
-    """Three or more convolved axes (last): ``corr_padded_nd``, the outer
+    """Three or more convolved axes (last): ``corr_padded`` with the outer
     axes (all but the last two) flattened into planes."""
     nd = len(ns)
     B = math.prod(batch)
@@ -161,7 +172,7 @@ def _direct_nd(a, k, ns, ms, pads, outs, batch):
     ker = ker.reshape((ker.size // math.prod(ms), math.prod(ms[:-2])) + tuple(ms[-2:]))
     out = np.empty((B, math.prod(outs[:-2]), outs[-2], outs[-1]), dtype=a.dtype)
     outer = [np.array(v[:-2], dtype=np.int64) for v in (ns, ms, outs, pads)]
-    run(_kdirect.corr_padded_nd, _twins.corr_padded_nd, img, ker, out, *outer, pads[-2], pads[-1])
+    run(_kdirect.corr_padded, _twins.corr_padded, img, ker, out, *outer, pads[-2], pads[-1])
     return out.reshape(batch + tuple(outs))
 
 

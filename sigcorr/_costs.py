@@ -69,7 +69,7 @@ class Costs:
     # below is per core too, twice match's old 0.18 and, for float64, 0.6 to
     # keep its old ratio 0.07 / 0.28, so match chooses as before.)
     direct_ns: dict = dataclasses.field(default_factory=lambda: {4: 0.08, 8: 0.15})
-    # direct.corr_padded_nd (convolve's direct path over three or more
+    # direct.corr_padded on volumes (convolve's direct path over three or more
     # axes): one multiply-add of a real output tap, one core; dearer than a
     # 2-D one (a volume's kernel rows are short, and every outer tap
     # reloads the output rows).  calibrate.direct_nd_ns: 'same' correlations

@@ -34,8 +34,7 @@ import os
 import numpy as np
 import scipy.fft as sfft
 
-from . import _costs, _fft, _twins, _workspace
-from ._kernels import direct as _kdirect
+from . import _conv, _costs, _fft, _twins, _workspace
 from ._kernels import network as _knet
 from ._kernels import windows as _kwin
 from ._runtime import run, threads
@@ -211,7 +210,7 @@ class Bank:
         cross = _workspace.empty("network:cross", (C, 1, nw), self.dtype)
         for t in range(self.T):
             ker = np.ascontiguousarray(self.unit[t, :, None, :], dtype=self.dtype)
-            run(_kdirect.corr_padded, _twins.corr_padded, src, ker, cross, 0, 0)
+            _conv.corr_planes(src, ker, cross, 0, 0)
             mv = self.mv[t:t + 1]
             self._stack(cross.reshape(1, C, 1, nw), 0, n_out, mv, mv, t, t + 1, invn, n_out, step, phase, out)
             if progress is not None:

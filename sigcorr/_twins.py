@@ -59,8 +59,8 @@ def _chunks(total, per_item_bytes):
 # ---------------------------------------------------------------------------
 
 
-def corr_padded(img, ker, out, pad_top, pad_left):
-    """``_kernels.direct.corr_padded``: valid correlation of the implicitly
+def _corr_planes(img, ker, out, pad_top, pad_left):
+    """``corr_padded`` of planes (no outer axes): valid correlation of the implicitly
     zero-padded planes (scipy.signal, which picks direct or FFT per plane;
     direct where a plane holds NaN or inf, so they reach only their windows)."""
     B, H, W = img.shape
@@ -87,10 +87,13 @@ def corr_padded(img, ker, out, pad_top, pad_left):
     return out
 
 
-def corr_padded_nd(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left):
-    """``_kernels.direct.corr_padded_nd``: the N-D valid correlation of each
-    implicitly zero-padded volume (scipy.signal, direct where a volume holds
-    NaN or inf)."""
+def corr_padded(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left):
+    """``_kernels.direct.corr_padded``: the valid correlation of each
+    implicitly zero-padded plane or volume (scipy.signal, direct where a
+    volume holds NaN or inf)."""
+    if len(sizes) == 0:
+        _corr_planes(img[:, 0], ker[:, 0], out[:, 0], pad_top, pad_left)
+        return out
     B, _, H, W = img.shape
     Bk, _, h, w = ker.shape
     shape = tuple(int(v) for v in sizes) + (H, W)
@@ -155,7 +158,7 @@ def _lag_blocks(x, y, part, lo):
     if Bk == 1 and B > 1:
         ker = np.ascontiguousarray(np.broadcast_to(ker[None], (B, P, 1, bl)).reshape(B * P, 1, bl))
     out = part.reshape(B * P, 1, nl)
-    corr_padded(img, ker, out, 0, 0)
+    _corr_planes(img, ker, out, 0, 0)
     return part
 
 

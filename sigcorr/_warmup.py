@@ -26,7 +26,6 @@ _ORDER = (
     "sigcorr._kernels.acf_fft.lag_sums_fft",
     "sigcorr._kernels.windows.match_scores",
     "sigcorr._kernels.detect.detect",
-    "sigcorr._kernels.direct.corr_padded_nd",
     "sigcorr._kernels.windows.volume_scores",
     "sigcorr._kernels.windows.omit_scores",
     "sigcorr._kernels.layers.conv2d_unit",

@@ -110,7 +110,7 @@ def _geomean(values):
 
 
 def direct_ns(size, rounds):
-    """``direct.corr_padded``, ns per multiply-add on one core, float32 and
+    """``direct.corr_padded`` on planes, ns per multiply-add on one core, float32 and
     float64: the mean of a 1-D 'same' convolution (2**size samples, 63 taps)
     and a 2-D one (a square image of 2**(size // 2 + 1) pixels a side, 9 x 9
     kernel): the shapes whose choice between direct and FFT is close."""
@@ -128,14 +128,15 @@ def direct_ns(size, rounds):
             ker = rng.standard_normal(kshape).astype(dt)
             res = np.empty(ishape, dtype=dt)  # 'same': the input's shape
             pads = (kshape[1] // 2, kshape[2] // 2)
-            t = _best(rounds, kdirect.corr_padded, img, ker, res, pads[0], pads[1])
+            planes = (img[:, None], ker[:, None], res[:, None]) + (np.empty(0, np.int64),) * 4
+            t = _best(rounds, kdirect.corr_padded, *planes, pads[0], pads[1])
             prices.append(t * 1e9 * nthreads / (res.size * kshape[1] * kshape[2]))
         out[np.dtype(dt).itemsize] = float(np.mean(prices))
     return {"direct_ns": out}
 
 
 def direct_nd_ns(size, rounds):
-    """``direct.corr_padded_nd`` (volumes), ns per multiply-add on one core,
+    """``direct.corr_padded`` on volumes, ns per multiply-add on one core,
     float32 and float64: the mean of 'same' correlations of a cube of
     2**(size // 3 + 1) samples a side with 3 x 3 x 3 and 5 x 5 x 5 kernels
     (the short rows of a volume's kernel taps make a volume's multiply-add
@@ -153,7 +154,7 @@ def direct_nd_ns(size, rounds):
             ker = rng.standard_normal((1, m, m, m)).astype(dt)
             res = np.empty_like(img)
             outer = [np.array([v], dtype=np.int64) for v in (side, m, side, m // 2)]
-            t = _best(rounds, kdirect.corr_padded_nd, img, ker, res, *outer, m // 2, m // 2)
+            t = _best(rounds, kdirect.corr_padded, img, ker, res, *outer, m // 2, m // 2)
             prices.append(t * 1e9 * nthreads / (res.size * m ** 3))
         out[np.dtype(dt).itemsize] = float(np.mean(prices))
     return {"direct_nd_ns": out}

@@ -2,10 +2,9 @@
 
 Two computation paths share one front end:
 
-* ``direct``: the parallel Numba kernels ``_kernels.direct.corr_padded`` (1-D,
-  2-D) and ``corr_padded_nd`` (volumes: the same row passes for every outer
-  kernel tap); the zero padding of 'full'/'same' is implicit; convolution
-  flips the kernel;
+* ``direct``: the parallel Numba kernel ``_kernels.direct.corr_padded`` (1-D,
+  2-D, and volumes: the same row passes for every outer kernel tap); the
+  zero padding of 'full'/'same' is implicit; convolution flips the kernel;
 * ``fft``: real (or complex) transforms from ``scipy.fft`` on all cores, with
   overlap-save for long 1-D signals and short kernels (``sigcorr._fft``).
 

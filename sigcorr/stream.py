@@ -72,6 +72,11 @@ class _Kernel:
         return (_kernel_named, (self.kernel.sigcorr_name,))
 
 
+# corr_padded's outer axes for planes (none): its sizes, kernel sizes,
+# output sizes and leading pads
+_PLANES = (_conv.NO_AXES,) * 4
+
+
 def _kernel_named(name):
     from ._kernels import REGISTRY
 
@@ -322,7 +327,7 @@ class Correlate(_Stream):
             method = self._methods[L] = _conv.choose(work, self._ker[0], 1, "valid")
         if method == "direct":
             out = np.empty((B, 1, nout), self.dtype)
-            self._call(work.reshape(B, 1, L), self._ker, out, 0, 0)
+            self._call(work.reshape(B, 1, 1, L), self._ker[:, None], out[:, None], *_PLANES, 0, 0)
             return out.reshape(B, nout)
         out = _conv.fft_path(work, self._ker[0, :, ::-1], 1, "valid")
         return np.ascontiguousarray(out, dtype=self.dtype)
@@ -518,7 +523,7 @@ class MatchTemplate(_Stream):
         # match_scores' blocks (T, 1, 1, B, nout)
         cross = np.empty((T, B, nout), dt)
         planes = src.reshape(1, B, L) if T == 1 else np.ascontiguousarray(np.broadcast_to(src, (T, B, L)))
-        self._cross(planes, self._tker, cross, 0, 0)
+        self._cross(planes[:, None], self._tker[:, None], cross[:, None], *_PLANES, 0, 0)
         counts = np.zeros((1, 1))
         if anybad:
             counts = self._counts(np.ascontiguousarray(bad, dtype=np.float64), 1, m)

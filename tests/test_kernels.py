@@ -32,6 +32,10 @@ def _call(kernel, *args):
     return kernel(*args)
 
 
+# corr_padded's outer axes for planes (images and series): none
+_PLANES = (np.empty(0, np.int64),) * 4
+
+
 def _tol(dtype, scale=1.0):
     return (2e-5 if np.dtype(dtype) == np.float32 else 1e-11) * max(1.0, scale)
 
@@ -73,7 +77,7 @@ def test_corr_padded_equals_naive(case):
     rng = np.random.default_rng(seed)
     img, ker = _rand(rng, (B, H, W), dtype), _rand(rng, (Bk, h, w), dtype)
     out = np.full((B, oh, ow), np.nan, dtype)
-    got = _call(direct.corr_padded, img, ker, out, pt, pl)
+    got = _call(direct.corr_padded, img[:, None], ker[:, None], out[:, None], *_PLANES, pt, pl)[:, 0]
     want = naive.corr_padded(img, ker, pt, pl, oh, ow)
     np.testing.assert_allclose(got, want, atol=_tol(dtype, h * w))
 
@@ -83,8 +87,44 @@ def test_corr_padded_across_column_chunks(dtype, rng):
     # a row longer than a task's column chunk (direct.CHUNK), interior and edges
     img, ker = _rand(rng, (1, 2, direct.CHUNK + 37), dtype), _rand(rng, (1, 2, 7), dtype)
     out = np.empty((1, 3, direct.CHUNK + 43), dtype)
-    got = _call(direct.corr_padded, img, ker, out, 1, 6)
+    got = _call(direct.corr_padded, img[:, None], ker[:, None], out[:, None], *_PLANES, 1, 6)[:, 0]
     np.testing.assert_allclose(got, naive.corr_padded(img, ker, 1, 6, 3, direct.CHUNK + 43), atol=_tol(dtype, 14))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("kshape, pads", [((7, 7), (3, 3)), ((9, 13), (8, 12)), ((3, 7), (0, 6)), ((7, 5), (6, 4))])
+def test_corr_padded_edges_over_copies(kshape, pads, dtype, rng):
+    # edges wide enough to take the zero-extended copies (direct.STRIP_MACS),
+    # a NaN and an inf in the image near them, a chunk edge and a short image
+    for H, W in ((11, 37), (4, 9)) + (((2, direct.CHUNK + 5),) if kshape == (7, 7) else ()):
+        img, ker = _rand(rng, (2, H, W), dtype), _rand(rng, (1,) + kshape, dtype)
+        img[0, 1, 1], img[1, H - 1, W - 2] = np.nan, np.inf
+        oh, ow = H + 2 * pads[0] - kshape[0] + 1, W + 2 * pads[1] - kshape[1] + 1
+        out = np.empty((2, oh, ow), dtype)
+        got = _call(direct.corr_padded, img[:, None], ker[:, None], out[:, None], *_PLANES, *pads)[:, 0]
+        with np.errstate(invalid="ignore"):
+            want = naive.corr_padded(img, ker, *pads, oh, ow)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+        ok = np.isfinite(want)
+        np.testing.assert_allclose(got[ok], want[ok], atol=_tol(dtype, np.prod(kshape)))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_corr_padded_edges_with_nonfinite_taps(dtype, rng):
+    # a NaN or inf kernel tap over the padding: the edges take the taps
+    # inside the image only (0 * inf would be NaN), as the interior does
+    img, ker = _rand(rng, (1, 9, 23), dtype), _rand(rng, (1, 7, 7), dtype)
+    ker[0, 0, 0], ker[0, 6, 6] = np.inf, np.nan
+    out = np.empty((1, 15, 29), dtype)
+    got = _call(direct.corr_padded, img[:, None], ker[:, None], out[:, None], *_PLANES, 6, 6)[:, 0]
+    with np.errstate(invalid="ignore"):
+        want = naive.corr_padded(img, ker, 6, 6, 15, 29)
+    assert np.isfinite(want).any() and not np.isfinite(want).all()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    ok = np.isfinite(want)
+    np.testing.assert_allclose(got[ok], want[ok], atol=_tol(dtype, 49))
 
 
 @st.composite
@@ -92,7 +132,7 @@ def _corr_nd_case(draw):
     nd = draw(st.integers(3, 4))
     B = draw(st.integers(1, 2))
     shape = [draw(st.integers(1, 5)) for _ in range(nd - 1)] + [draw(st.integers(1, 12))]
-    # the last axis picks the row passes (7 taps: two output rows per task)
+    # the last axis picks the row passes (7 taps: three output rows per task)
     kshape = [draw(st.integers(1, 3)) for _ in range(nd - 1)] + [draw(st.sampled_from([1, 2, 3, 5, 7, 9]))]
     pads = [draw(st.integers(-1, m + 1)) for m in kshape]
     oshape = [draw(st.integers(1, n + m)) for n, m in zip(shape, kshape)]
@@ -102,7 +142,7 @@ def _corr_nd_case(draw):
 
 @settings(max_examples=20, deadline=None)
 @given(_corr_nd_case())
-def test_corr_padded_nd_equals_naive(case):
+def test_corr_padded_volumes_equal_naive(case):
     B, Bk, shape, kshape, pads, oshape, dtype, seed = case
     rng = np.random.default_rng(seed)
     vol, ker = _rand(rng, [B] + shape, dtype), _rand(rng, [Bk] + kshape, dtype)
@@ -110,7 +150,7 @@ def test_corr_padded_nd_equals_naive(case):
     kf = ker.reshape(Bk, -1, *kshape[-2:])
     out = np.full((B, int(np.prod(oshape[:-2])), *oshape[-2:]), np.nan, dtype)
     outer = [np.array(v[:-2], dtype=np.int64) for v in (shape, kshape, oshape, pads)]
-    got = _call(direct.corr_padded_nd, img, kf, out, *outer, pads[-2], pads[-1])
+    got = _call(direct.corr_padded, img, kf, out, *outer, pads[-2], pads[-1])
     want = naive.corr_padded_nd(vol, ker, pads, oshape)
     np.testing.assert_allclose(got.reshape(want.shape), want, atol=_tol(dtype, np.prod(kshape)))
 

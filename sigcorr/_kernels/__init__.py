@@ -17,8 +17,8 @@ cluster worker pays it):
   outermost independent work, calling one plain function per task (numba's
   parallel passes cost seconds per line of an inlined body);
 * a task function that is short itself and only dispatches to heavier plain
-  helpers is inlined into that loop (``inline="always"``: ``corr_padded``,
-  ``lag_window``, ``conv2d_unit``): every function numba links into another
+  helpers is inlined into that loop (``inline="always"``: ``lag_window``,
+  ``conv2d_unit``): every function numba links into another
   is optimized and emitted again at each level above it, so one level less
   saves 0.3-1 s per signature; a task with a long body of its own is not
   (inlined, ``lag_sums_fft``, ``match_scores``, ``omit_scores`` and

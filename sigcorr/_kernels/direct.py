@@ -1,45 +1,48 @@
 """Direct (non-FFT) correlation kernels.
 
-One kernel serves 1-D and 2-D, every mode and every batch: ``corr_padded``
-computes a valid-mode cross-correlation of an image that is *implicitly*
-zero-padded (no padded copy is made), for a batch of planes.  Convolution is
-the same with the kernel flipped, which the caller does on the (small) kernel.
+One kernel serves 1-D, 2-D and N-D, every mode and every batch:
+``corr_padded`` computes a valid-mode cross-correlation of an input that is
+*implicitly* zero-padded (no padded copy is made), for a batch of planes
+(volumes: the outer axes flattened into planes, each output plane the sum
+over the outer kernel taps of 2-D correlations).  Convolution is the same
+with the kernel flipped, which the caller does on the (small) kernel.
 
-Work split: ``prange`` over (plane, output row, column chunk) tasks (two
-output rows per task for 7-column kernels, so that each source row is loaded
-once for both).  For one task, each kernel row ``a`` adds into the output
-row chunk; in the interior (where every kernel column lands inside the
-image) up to eight kernel taps are applied per pass, so the innermost loop is
-a contiguous, alias-free multiply-add over output columns that LLVM
-vectorizes (the width is LLVM's choice for the CPU: 512-bit vectors on AMD
-Zen 4, 256-bit on the Intel AVX-512 parts where wide instructions lower the
-clock).
+Work split: ``prange`` over (batch entry and output plane, output row group,
+column chunk) tasks (three output rows per task for 7-column kernels, so that
+each source row is loaded once for all three).  For one task, each kernel row
+``a`` adds into the output row chunk; in the interior (where every kernel
+column lands inside the image) up to eight kernel taps are applied per pass,
+so the innermost loop is a contiguous, alias-free multiply-add over output
+columns that LLVM vectorizes (the width is LLVM's choice for the CPU: 512-bit
+vectors on AMD Zen 4, 256-bit on the Intel AVX-512 parts where wide
+instructions lower the clock).
 A pass sums its taps in one or two fused multiply-add chains (``contract``:
 one instruction per tap instead of a multiply and an add, and the loop is
 bound by its floating-point instructions) and adds that sum to the output
 once, so the output's running sum is rounded once per pass.
 Each tap count has its own unrolled helper (``_fmaN`` for one kernel row,
-``_fmaNx2`` for two, ``_fma7_rows2`` for two output rows): a loop over the
+``_fmaNx2`` for two, ``_fma7_rows3`` for three output rows): a loop over the
 taps inside the column loop would not vectorize over the columns (LLVM
 vectorizes innermost loops), and a pass per tap would load and store the
 output once per tap instead of once per pass.
-The edges, where some taps fall into the padding, take a short scalar loop.
+The edge columns, where some taps fall into the padding, take the same passes
+over a zero-extended copy of the few source columns they read.
 The output dtype is the accumulator: float32 stays float32.
-
-Volumes (three or more axes): ``corr_padded_nd`` flattens the outer axes
-(all but the last two) into planes; each of its tasks (plane, output rows,
-column chunk) loops over the outer kernel taps and, for each tap whose source
-plane lies inside the input, runs the same row passes (``_add_plane``, shared
-with ``corr_padded``'s tasks) into the output rows, which stay in L1.
 """
 
 import numpy as np
 from numba import prange
 
-from ._jit import A1, A3, A4, FLOATS, I8, jit
+from ._jit import A1, A4, FLOATS, I8, jit
 
 # Output columns per task: a float64 chunk of 4096 values is 32 KiB (L1-sized).
 CHUNK = 4096
+# An edge (the output columns whose taps reach the padding) of a task holding
+# at least this many multiply-adds is computed over a zero-extended copy (a
+# 7 x 7 kernel's three columns of three rows: 441); fewer (a 3 x 3 kernel's
+# one column, once per outer tap of a volume's) stay with the scalar loop,
+# cheaper than the copy's allocation
+STRIP_MACS = 256
 
 
 @jit(fastmath={"contract"}, inline="always")
@@ -326,148 +329,110 @@ def _add_kernel_row_pair(r, src, srd, krow, qrow, w, off, n):
 @jit(fastmath={"contract"})
 def _edge(row, src, krow, j0, j1, pad_left, W, w):
     # output columns j0..j1 of one kernel row where some taps fall into the
-    # padding: only the taps inside the image
+    # padding: only the taps inside the image (summed onto the output itself:
+    # a zero made as row[j] * 0 would be NaN where row[j] already holds an inf)
     for j in range(j0, j1):
         c0 = max(0, pad_left - j)
         c1 = min(w, W + pad_left - j)
-        s = row[j] * 0
+        s = row[j]
         for c in range(c0, c1):
             s += src[j + c - pad_left] * krow[c]
-        row[j] += s
+        row[j] = s
 
 
 @jit(fastmath={"contract"}, inline="always")
-def _fma7_rows2(r, q, s, k, m, n):
-    # two output rows from one source row: r[j] += 7 taps of k over s and
-    # q[j] += 7 taps of m over s, each source value loaded once for both
-    k0 = k[0]
-    k1 = k[1]
-    k2 = k[2]
-    k3 = k[3]
-    k4 = k[4]
-    k5 = k[5]
-    k6 = k[6]
-    m0 = m[0]
-    m1 = m[1]
-    m2 = m[2]
-    m3 = m[3]
-    m4 = m[4]
-    m5 = m[5]
-    m6 = m[6]
+def _fma7_rows3(r, q, u, s, k, m, g, n):
+    # three output rows from one source row (7 taps of k, m and g over s):
+    # each source value loaded once for 21 multiply-adds, the 21 taps and
+    # three sums still within the vector registers
+    k0, k1, k2, k3, k4, k5, k6 = k[0], k[1], k[2], k[3], k[4], k[5], k[6]
+    m0, m1, m2, m3, m4, m5, m6 = m[0], m[1], m[2], m[3], m[4], m[5], m[6]
+    g0, g1, g2, g3, g4, g5, g6 = g[0], g[1], g[2], g[3], g[4], g[5], g[6]
     for j in range(n):
         x = s[j]
         a = x * k0
         b = x * m0
+        c = x * g0
         x = s[j + 1]
         a += x * k1
         b += x * m1
+        c += x * g1
         x = s[j + 2]
         a += x * k2
         b += x * m2
+        c += x * g2
         x = s[j + 3]
         a += x * k3
         b += x * m3
+        c += x * g3
         x = s[j + 4]
         a += x * k4
         b += x * m4
+        c += x * g4
         x = s[j + 5]
         a += x * k5
         b += x * m5
+        c += x * g5
         x = s[j + 6]
         a += x * k6
         b += x * m6
+        c += x * g6
         r[j] += a
         q[j] += b
+        u[j] += c
 
 
 @jit(fastmath={"contract"})
-def _interior1(r, img, ker, bi, kb, i, pad_top, H, h, w, off, n):
-    # output row i (its interior columns r): kernel rows two per pass
+def _interior1(r, src, s0, ker, kb, i, pad_top, H, h, w, off, n):
+    # output row i (its columns r): kernel rows two per pass; source row p
+    # is src[p - s0] (the image's plane, or a task's zero-extended strip),
+    # read from column off
     a = max(0, pad_top - i)
     a1 = min(h, H + pad_top - i)
     while a + 2 <= a1:
-        p = i + a - pad_top  # the source row under kernel row a
-        _add_kernel_row_pair(r, img[bi, p], img[bi, p + 1], ker[kb, a], ker[kb, a + 1], w, off, n)
+        p = i + a - pad_top - s0  # the source row under kernel row a
+        _add_kernel_row_pair(r, src[p], src[p + 1], ker[kb, a], ker[kb, a + 1], w, off, n)
         a += 2
     while a < a1:
-        add_kernel_row(r, img[bi, i + a - pad_top], ker[kb, a], w, off, n)
+        add_kernel_row(r, src[i + a - pad_top - s0], ker[kb, a], w, off, n)
         a += 1
 
 
 @jit(fastmath={"contract"})
-def _interior2(r, q, img, ker, bi, kb, i, pad_top, H, h, off, n):
-    # output rows i and i + 1 (interior columns r, q), 7-tap kernel rows:
-    # source row p feeds row i through kernel row p - i + pad_top and row
-    # i + 1 through the one before, so each source row is read once for both
-    lo0 = max(0, pad_top - i)
-    hi0 = min(h, H + pad_top - i)
-    lo1 = max(0, pad_top - i - 1)
-    hi1 = min(h, H + pad_top - i - 1)
-    for p in range(min(i + lo0, i + 1 + lo1) - pad_top, max(i + hi0, i + 1 + hi1) - pad_top):
-        a = p - i + pad_top
-        src = img[bi, p][off:]
-        if lo0 <= a < hi0 and lo1 <= a - 1 < hi1:
-            _fma7_rows2(r, q, src, ker[kb, a], ker[kb, a - 1], n)
-        elif lo0 <= a < hi0:
-            _fma7(r, src, ker[kb, a], n)
-        elif lo1 <= a - 1 < hi1:
-            _fma7(q, src, ker[kb, a - 1], n)
+def _interior7(out, o, i0, i1, c0, n, src, s0, ker, kb, pad_top, H, off):
+    # output rows i0 .. i1 - 1 (up to three) of plane o, columns c0 .. c0 + n,
+    # 7-tap kernel rows: source row p (src[p - s0], from column off) feeds
+    # output row i through kernel row p - i + pad_top, so each source row is
+    # read once for every output row it reaches
+    plo = max(0, i0 - pad_top)
+    phi = min(H, i1 - 1 - pad_top + ker.shape[1])
+    for p in range(plo, phi):
+        # the output rows i0 + q it reaches: 0 <= p - (i0 + q) + pad_top < h
+        qlo = max(0, p + pad_top - i0 - ker.shape[1] + 1)
+        qhi = min(i1 - i0, p + pad_top - i0 + 1)
+        a = p + pad_top - i0 - qlo  # the kernel row for output row i0 + qlo
+        s = src[p - s0][off:]
+        r = out[o, i0 + qlo, c0:c0 + n]
+        if qhi - qlo == 3:
+            _fma7_rows3(r, out[o, i0 + qlo + 1, c0:c0 + n], out[o, i0 + qlo + 2, c0:c0 + n], s, ker[kb, a],
+                        ker[kb, a - 1], ker[kb, a - 2], n)
+        else:  # the first and last source rows of a group reach fewer output rows
+            for q in range(qlo, qhi):
+                add_kernel_row(out[o, i0 + q, c0:c0 + n], src[p - s0], ker[kb, p + pad_top - i0 - q], 7, off, n)
 
 
-@jit(parallel=True, fastmath={"contract"},
-     sigs=[(A3(f), A3(f), A3(f), I8, I8) for f in FLOATS])
-def corr_padded(img, ker, out, pad_top, pad_left):
-    """out[b, i, j] = sum_{a, c} imgpad[b, i + a, j + c] * ker[kb, a, c].
-
-    ``img`` (B, H, W), ``ker`` (Bk, h, w) with Bk in {1, B}, ``out`` (B, oh, ow);
-    ``imgpad`` is ``img`` with ``pad_top`` zero rows above and ``pad_left``
-    zero columns to the left (and as many below/right as the output needs).
-    A thin parallel loop over the tasks; ``_task`` (inlined into it) only
-    dispatches to the row functions, compiled once outside numba's parallel
-    passes, which cost seconds per inlined line.
-    """
-    B = img.shape[0]
-    oh = out.shape[1]
-    ow = out.shape[2]
-    nchunks = (ow + CHUNK - 1) // CHUNK
-    # output rows per task: with 7-tap rows, two rows share each source row's
-    # loads (the loop is bound by loads once the taps are FMA chains)
-    rows = 2 if ker.shape[2] == 7 else 1
-    ngroups = (oh + rows - 1) // rows
-    for t in prange(B * ngroups * nchunks):
-        _task(img, ker, out, pad_top, pad_left, np.int64(t), rows, ngroups, nchunks)
-    return out
-
-
-@jit(fastmath={"contract"}, inline="always")
-def _task(img, ker, out, pad_top, pad_left, t, rows, ngroups, nchunks):
-    # task t of corr_padded: ``rows`` output rows (a group) of one plane, one
-    # chunk of columns
-    Bk = ker.shape[0]
-    oh = out.shape[1]
-    ow = out.shape[2]
-    bi = t // (ngroups * nchunks)
-    rem = t - bi * (ngroups * nchunks)
-    group = rem // nchunks
-    ch = rem - group * nchunks
-    js = ch * CHUNK
-    je = min(js + CHUNK, ow)
-    kb = bi if Bk > 1 else 0
-    i0 = group * rows
-    i1 = min(oh, i0 + rows)
-    for i in range(i0, i1):
-        row = out[bi, i]
-        for j in range(js, je):
-            row[j] = 0
-    _add_plane(img, bi, ker, kb, out, bi, i0, i1, js, je, pad_top, pad_left)
+@jit(inline="always")
+def _rows_per_task(w):
+    # output rows per task: with 7-tap rows, three rows share each source
+    # row's loads (the passes are bound by loads once the taps are FMA chains)
+    return 3 if w == 7 else 1
 
 
 @jit(fastmath={"contract"}, inline="always")
 def _add_plane(img, p, ker, kq, out, o, i0, i1, js, je, pad_top, pad_left):
     # out[o, i0:i1, js:je] += the valid correlation of plane img[p] (implicitly
-    # zero-padded) with kernel plane ker[kq]: the 2-D work of one task, shared
-    # by corr_padded (one plane per output plane) and corr_padded_nd (one
-    # source plane per outer kernel tap)
+    # zero-padded) with kernel plane ker[kq]: the 2-D work of one task for
+    # one outer kernel tap
     H, W = img.shape[1], img.shape[2]
     h, w = ker.shape[1], ker.shape[2]
     ow = out.shape[2]
@@ -476,45 +441,99 @@ def _add_plane(img, p, ker, kq, out, o, i0, i1, js, je, pad_top, pad_left):
     jhi = max(min(ow, W + pad_left - w + 1), jlo)
     ilo = max(js, jlo)
     ihi = min(je, jhi)
-    if ilo < ihi:
-        n = ihi - ilo
-        off = ilo - pad_left
-        if i1 - i0 == 2:
-            _interior2(out[o, i0, ilo:ihi], out[o, i0 + 1, ilo:ihi], img, ker, p, kq, i0, pad_top, H, h, off, n)
-        else:
-            _interior1(out[o, i0, ilo:ihi], img, ker, p, kq, i0, pad_top, H, h, w, off, n)
-    # edge columns (some taps in the padding), scalar
-    for i in range(i0, i1):
-        row = out[o, i]
-        for a in range(max(0, pad_top - i), min(h, H + pad_top - i)):
-            src = img[p, i + a - pad_top]
-            krow = ker[kq, a]
-            if ilo < ihi:
-                _edge(row, src, krow, js, ilo, pad_left, W, w)
-                _edge(row, src, krow, ihi, je, pad_left, W, w)
-            else:
-                _edge(row, src, krow, js, je, pad_left, W, w)
+    if ilo >= ihi:
+        ilo = ihi = je  # no interior: the whole chunk is one edge
+    # edge columns (some taps in the padding): where they hold enough
+    # multiply-adds to repay a copy (a wide kernel's), the interior's passes
+    # over a copy of the source rows' stretch they read, zero-extended;
+    # else (a few taps, or a NaN or inf tap, which must not meet the
+    # padding: 0 * inf is NaN) a scalar loop over the taps inside
+    finite = -1  # (not checked yet)
+    for part in range(3):  # left edge, interior, right edge (one call site of the passes)
+        e0 = js if part == 0 else (ilo if part == 1 else ihi)
+        e1 = ilo if part == 0 else (ihi if part == 1 else je)
+        if e0 >= e1:
+            continue
+        src = img[p]
+        s0 = np.int64(0)
+        off = e0 - pad_left
+        if part != 1:
+            if finite < 0:
+                finite = 1 if (e1 - e0) * (i1 - i0) * h * w >= STRIP_MACS and _finite(ker, kq) else 0
+            if finite == 0:
+                for i in range(i0, i1):
+                    row = out[o, i]
+                    for a in range(max(0, pad_top - i), min(h, H + pad_top - i)):
+                        _edge(row, img[p, i + a - pad_top], ker[kq, a], e0, e1, pad_left, W, w)
+                continue
+            s0 = max(s0, i0 - pad_top)
+            src = _strip(src, s0, min(H, i1 - 1 - pad_top + h), off, e1 - e0 + w - 1)
+            off = 0
+        _add_rows(out, o, i0, i1, e0, e1 - e0, src, s0, ker, kq, pad_top, H, off)
+
+
+@jit()
+def _finite(ker, kq):
+    # whether every tap of kernel plane kq is finite
+    for a in range(ker.shape[1]):
+        for c in range(ker.shape[2]):
+            if not np.isfinite(ker[kq, a, c]):
+                return False
+    return True
+
+
+@jit()
+def _strip(src, r0, r1, c0, width):
+    # rows r0 .. r1 of src, columns c0 .. c0 + width, zero outside src
+    W = src.shape[1]
+    buf = np.zeros((max(r1 - r0, 0), width), dtype=src.dtype)
+    for q in range(r0, r1):
+        srow = src[q]
+        brow = buf[q - r0]
+        for c in range(max(0, -c0), min(width, W - c0)):
+            brow[c] = srow[c0 + c]
+    return buf
+
+
+@jit(fastmath={"contract"}, inline="always")
+def _add_rows(out, o, i0, i1, c0, n, src, s0, ker, kb, pad_top, H, off):
+    # out[o, i0:i1, c0:c0 + n] += the rows' passes; source row p is src[p - s0],
+    # read from column off (every tap inside it)
+    h, w = ker.shape[1], ker.shape[2]
+    if w == 7:
+        _interior7(out, o, i0, i1, c0, n, src, s0, ker, kb, pad_top, H, off)
+    else:
+        for i in range(i0, i1):
+            _interior1(out[o, i, c0:c0 + n], src, s0, ker, kb, i, pad_top, H, h, w, off, n)
 
 
 @jit(parallel=True, fastmath={"contract"},
      sigs=[(A4(f), A4(f), A4(f), A1(I8), A1(I8), A1(I8), A1(I8), I8, I8) for f in FLOATS])
-def corr_padded_nd(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left):
-    """``corr_padded`` over three or more axes: the outer axes flattened.
+def corr_padded(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left):
+    """out[b, r] = the valid correlation of the implicitly zero-padded input
+    with the kernel, for every batch entry b: images, 1-D series and volumes.
 
     ``img`` (B, P, H, W), ``ker`` (Bk, Q, h, w) with Bk in {1, B}, ``out``
     (B, R, oh, ow): P, Q and R are the products of the outer axes' lengths
-    ``sizes``, ``ksizes`` and ``osizes`` (row-major), ``pads`` their leading
-    zero padding.  out[b, r] = sum over the outer kernel taps q whose source
-    plane lies inside the input of the 2-D ``corr_padded`` of that plane with
-    ker[kb, q]: each task (plane, output row group, column chunk) loops over
-    the outer taps and runs corr_padded's row passes on each.
+    ``sizes``, ``ksizes`` and ``osizes`` (row-major; empty for images and
+    series: P = Q = R = 1), ``pads`` their leading zero padding; ``pad_top``
+    and ``pad_left`` the zero rows above and columns to the left of each
+    plane (and as many below/right as the output needs).  out[b, r] = sum
+    over the outer kernel taps q whose source plane lies inside the input of
+    the 2-D correlation of that plane with ker[kb, q], out[b, r, i, j] =
+    sum_{a, c} plane_padded[i + a, j + c] * ker[kb, q, a, c].
+    A thin parallel loop over the tasks (plane, output row group, column
+    chunk); each task loops over the outer taps and runs the row passes
+    (``_add_plane``, compiled once, outside numba's parallel passes, which
+    cost seconds per inlined line).  One kernel for every shape: a second
+    parallel entry point costs its own seconds of compile per dtype.
     """
     B = img.shape[0]
     R = out.shape[1]
     oh = out.shape[2]
     ow = out.shape[3]
     nchunks = (ow + CHUNK - 1) // CHUNK
-    rows = 2 if ker.shape[3] == 7 else 1
+    rows = _rows_per_task(ker.shape[3])
     ngroups = (oh + rows - 1) // rows
     for t in prange(B * R * ngroups * nchunks):
         _task_nd(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left, np.int64(t), rows, ngroups,
@@ -524,7 +543,7 @@ def corr_padded_nd(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left
 
 @jit(fastmath={"contract"})
 def _task_nd(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left, t, rows, ngroups, nchunks):
-    # task t of corr_padded_nd: ``rows`` output rows of output plane (b, r),
+    # task t of corr_padded: ``rows`` output rows of output plane (b, r),
     # one chunk of columns, summed over the outer kernel taps
     Bk, Q = ker.shape[0], ker.shape[1]
     R = out.shape[1]
@@ -545,8 +564,8 @@ def _task_nd(img, ker, out, sizes, ksizes, osizes, pads, pad_top, pad_left, t, r
     i1 = min(oh, i0 + rows)
     o3 = out[b]
     for i in range(i0, i1):
-        row = o3[r, i]
-        for j in range(js, je):
+        row = o3[r, i, js:je]  # (indices from 0 into the slice: LLVM knows them non-negative, no wraparound branch: a memset)
+        for j in range(je - js):
             row[j] = 0
     img3 = img[b]
     ker3 = ker[kb]

@@ -34,7 +34,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _conv, _costs, _fft, _geometry, _twins, _validate, _workspace
-from .._kernels import direct as _kdirect
 from .._kernels import windows as _kwin
 from .._kernels.codes import MATCH_METHOD_CODES
 from .._runtime import run, serialized_if_needed, threads
@@ -87,10 +86,10 @@ def _cross(src, tpl, plan, cells=1, dest=None):
         src = np.ascontiguousarray(src.reshape(C, H, cells, cw).transpose(2, 0, 1, 3)).reshape(cells * C, H, cw)
         tpl = tpl if C == 1 else np.ascontiguousarray(np.broadcast_to(tpl, (cells, C, h, w))).reshape(cells * C, h, w)
     if C == 1 and cells == 1:
-        run(_kdirect.corr_padded, _twins.corr_padded, src, tpl, dest[0], 0, 0)
+        _conv.corr_planes(src, tpl, dest[0], 0, 0)
         return dest, oh, bx
     out = _workspace.empty("match:cells", (cells * C, oh, ow), src.dtype)
-    run(_kdirect.corr_padded, _twins.corr_padded, src, tpl, out, 0, 0)
+    _conv.corr_planes(src, tpl, out, 0, 0)
     if cells > 1:
         dest[0, :, :, ow:] = 0
     dest[0, :, :, :ow] = out.reshape(cells, C, oh, ow).sum(axis=1)
