@@ -639,6 +639,7 @@ def detect_rows(y, L, pmin, pmax, level, smooth_level, periods, strengths, suppo
     run(_kdetect.detect, _twins.detect, np.ascontiguousarray(S), float(pmin), float(pmax), nvalid, npairs,
         level, periods, strengths)
     supports[...] = regular_support(n, periods[:, 0], pairs)
+    pairs_now = pairs
     # no period, and a residual that is smooth from sample to sample: a
     # trend that bends (quadratic, exponential) hides the season; its
     # first differences keep a season, and a random walk's are white noise
@@ -653,6 +654,59 @@ def detect_rows(y, L, pmin, pmax, level, smooth_level, periods, strengths, suppo
         periods[smooth] = p2
         strengths[smooth] = s2
         supports[smooth] = regular_support(n - 1, p2[:, 0], pairs)
+    # still no period in a row missing samples: searched once more with its
+    # gaps bridged (:func:`bridged`).  Only where the searches of the
+    # present samples found nothing, so a series they decide keeps their answer
+    missing, gap_pairs = pairs_now
+    hi = min(pmax, n / BRIDGE_CYCLES)
+    left = missing[np.isnan(periods[missing, 0]) & bridgeable(y[missing])] if missing.size else missing
+    if left.size and hi >= pmin:
+        p3 = np.empty((left.size, n_cycles))
+        s3 = np.empty((left.size, n_cycles))
+        detect_rows(bridged(y[left]), min(L, int(math.ceil(hi)) + 2), pmin, hi, level, smooth_level, p3, s3,
+                    np.empty(left.size))
+        periods[left] = p3
+        strengths[left] = s3
+        # the support: the pairs of present samples behind the period's lag
+        supports[left] = support_at(gap_pairs[np.searchsorted(missing, left)], p3[:, 0])
+
+
+# a row missing samples is bridged (detect_rows' last search) only when it
+# keeps at least this many present samples ...
+BRIDGE_MIN = 8
+# ... and searched for periods it shows at least this many times: a line
+# across a gap smooths a random walk's humps, and two or three of them
+# then repeat as well as a cycle would
+BRIDGE_CYCLES = 4
+
+
+def bridgeable(y):
+    """Which (B, n) rows hold a NaN and at least ``BRIDGE_MIN`` present samples."""
+    present = np.isfinite(y).sum(axis=1)
+    return (present < y.shape[1]) & (present >= BRIDGE_MIN)
+
+
+def bridged(y, t=None, grid=None):
+    """Rows with their gaps bridged by straight lines between the present
+    samples on either side (constant before the first and after the last):
+    (B, n) ``y`` with NaN gaps, or the samples ``y`` at times ``t`` (rows of
+    :func:`sigcorr._validate.irregular_batch`, present first, NaN-padded)
+    read at the times ``grid`` (B, n).  A series whose season is hidden
+    under a bending trend and too many gaps for differences of neighbours
+    (half its samples missing at random leave a quarter of them) is then
+    searched as a complete one: a line across a gap carries the trend, the
+    season's peaks stay at their lags, and a random walk's or white noise's
+    lines add no cycle."""
+    out = np.empty(y.shape if grid is None else grid.shape)
+    for b in range(out.shape[0]):
+        if t is None:
+            ok = np.isfinite(y[b])
+            idx = np.flatnonzero(ok)
+            out[b] = np.interp(np.arange(y.shape[1]), idx, y[b, ok])
+        else:
+            ok = np.isfinite(t[b]) & np.isfinite(y[b])
+            out[b] = np.interp(grid[b], t[b, ok], y[b, ok])
+    return out
 
 
 def searched_again(S, periods, n, pmin, smooth_level):

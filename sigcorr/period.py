@@ -17,7 +17,9 @@ well as the best one's do, refined to a
 fraction of a sample by parabolas through the peaks at its multiples (an
 integer lag whose multiples peak exactly at integer multiples stays exact).
 A series left without a period whose residual is smooth (a bending trend)
-is searched again on its first differences.  ``detect_periods`` goes on
+is searched again on its first differences; one missing samples that is
+still without, once more with its gaps bridged by straight lines (periods
+seen at least four times).  ``detect_periods`` goes on
 down the same ranking and keeps the peaks that are cycles of their own,
 not multiples or harmonics of the cycles kept.
 """
@@ -293,6 +295,22 @@ def _detect_irregular(x, times, lag_step, kernel, max_periods, min_period, max_p
         p2, s2 = _detect_spans(S2, nv2, np2, pmin, pmax, n_cycles)
         periods[smooth], strengths[smooth] = p2, s2
         support[smooth] = _lagsums.support_at(W2, p2[:, 0])
+    # still no period: the samples bridged by straight lines, read on the
+    # lag-step grid, and searched as a complete series (as the regular
+    # detector's last search of a row missing samples)
+    left = np.flatnonzero(np.isnan(periods[:, 0]) & (m >= _lagsums.BRIDGE_MIN))
+    spans = np.floor((last - t[:, 0]) / step + 1e-9).astype(np.int64) + 1
+    for nb in np.unique(spans[left]):
+        rows = left[spans[left] == nb]
+        hi = min(pmax, nb / _lagsums.BRIDGE_CYCLES)
+        if hi < pmin:
+            continue
+        grid = t[rows, :1] + step * np.arange(nb)[None, :]
+        p3, s3 = np.empty((rows.size, n_cycles)), np.empty((rows.size, n_cycles))
+        _lagsums.detect_rows(_lagsums.bridged(v[rows], t[rows], grid), int(min(nb - 2, math.ceil(hi) + 2)), pmin, hi,
+                             _LEVEL, _SMOOTH, p3, s3, np.empty(rows.size))
+        periods[rows], strengths[rows] = p3, s3
+        support[rows] = _lagsums.support_at(W[rows], p3[:, 0])
     return periods * step, strengths, support, batch
 
 
@@ -444,8 +462,17 @@ def detect_period(x, *, min_period=None, max_period=None, fs=1.0, axis=-1, times
     0.5: a trend that bends, quadratic or exponential), the series' first
     differences are searched instead, and ``strength`` is then their
     autocorrelation at the period (a random walk's differences are white
-    noise: still no period).  ``candidates`` are the distinct cycles of
-    :func:`detect_periods`.
+    noise: still no period).  A series missing samples (NaN, or irregular
+    ``times``) that is still without a period is searched a last time with
+    its gaps bridged by straight lines between the present samples (read
+    on the lag-step grid with ``times``): half the samples missing at
+    random leave too few neighbours for first differences, and a line
+    across a gap carries the trend while the season's peaks stay at their
+    lags.  That search considers periods seen at least four times (two or
+    three bridged humps of a random walk repeat as well as a cycle would);
+    ``strength`` is then the bridged series' autocorrelation at the period,
+    ``support`` still the pairs of present samples.  ``candidates`` are the
+    distinct cycles of :func:`detect_periods`.
 
     Short series: below 25 samples the significance level (2.5 / sqrt(n))
     is out of reach of the autocorrelation's peaks, so a period is also
